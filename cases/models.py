@@ -1,0 +1,460 @@
+"""The case store: referred entities, the posts that referred them, referrals, cases,
+findings (evidence and leads) and the runs of automated checks.
+
+Derived values (name keys, index dates, a finding's timing) are computed by
+cases.services, never typed by hand; the database enforces what it can.
+"""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from . import normalize
+from .fields import ChoiceListField
+from .validators import (
+    validate_cik,
+    validate_country,
+    validate_currency,
+    validate_lei,
+    validate_openalex,
+    validate_ror,
+    validate_uk_company_number,
+    validate_wikidata,
+)
+
+
+class DatePrecision(models.TextChoices):
+    DAY = normalize.DatePrecision.DAY, "day"
+    MONTH = normalize.DatePrecision.MONTH, "month"
+    YEAR = normalize.DatePrecision.YEAR, "year"
+
+
+COUNTRY_FORMAT = r"^[A-Z]{2}$"
+
+
+def country_check(field: str, *, blank: bool = False) -> models.CheckConstraint:
+    condition = Q(**{f"{field}__regex": COUNTRY_FORMAT})
+    if blank:
+        condition |= Q(**{field: ""})
+    return models.CheckConstraint(condition=condition, name=f"%(app_label)s_%(class)s_{field}_iso2")
+
+
+class Entity(models.Model):
+    class Kind(models.TextChoices):
+        COMPANY = "company", "company"
+        UNIVERSITY = "university", "university"
+        RESEARCH_INSTITUTE = "research_institute", "research institute"
+        GOVERNMENT_LAB = "government_lab", "government lab"
+        INDIVIDUAL = "individual", "individual"
+        OTHER = "other", "other"
+
+    name = models.CharField(max_length=300)
+    name_native = models.CharField(
+        "native-script name", max_length=300, blank=True, help_text="e.g. the Chinese name"
+    )
+    aliases = models.TextField(blank=True, help_text="Other names and spellings, one per line.")
+    name_key = models.CharField(
+        max_length=300,
+        editable=False,
+        help_text="Name folded for matching: case, punctuation and legal forms removed.",
+    )
+    kind = models.CharField(max_length=24, choices=Kind, default=Kind.COMPANY)
+    country = models.CharField(
+        max_length=2, validators=[validate_country], help_text="ISO 3166-1 alpha-2"
+    )
+    city = models.CharField("city or region", max_length=200, blank=True)
+    website = models.URLField(max_length=500, blank=True)
+    lei = models.CharField("LEI", max_length=20, blank=True, validators=[validate_lei])
+    sec_cik = models.CharField("SEC CIK", max_length=10, blank=True, validators=[validate_cik])
+    uk_company_number = models.CharField(
+        "UK company number", max_length=8, blank=True, validators=[validate_uk_company_number]
+    )
+    ror_id = models.CharField("ROR id", max_length=9, blank=True, validators=[validate_ror])
+    openalex_id = models.CharField(
+        "OpenAlex id", max_length=13, blank=True, validators=[validate_openalex]
+    )
+    wikidata_id = models.CharField(
+        "Wikidata id", max_length=12, blank=True, validators=[validate_wikidata]
+    )
+    technology_fields = models.CharField(
+        max_length=500, blank=True, help_text="Fields of technology, separated by semicolons."
+    )
+    is_demo = models.BooleanField(default=False, help_text="Synthetic demo data.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "entities"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name_key", "country"], name="entity_unique_name_key"),
+            models.CheckConstraint(condition=~Q(name_key=""), name="entity_name_key_not_empty"),
+            models.CheckConstraint(condition=~Q(name=""), name="entity_name_not_empty"),
+            country_check("country"),
+            models.CheckConstraint(
+                condition=Q(lei="") | Q(lei__regex=r"^[A-Z0-9]{18}[0-9]{2}$"),
+                name="entity_lei_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(sec_cik="") | Q(sec_cik__regex=r"^[0-9]{1,10}$"),
+                name="entity_cik_format",
+            ),
+            models.UniqueConstraint(fields=["lei"], condition=~Q(lei=""), name="entity_unique_lei"),
+            models.UniqueConstraint(
+                fields=["sec_cik"], condition=~Q(sec_cik=""), name="entity_unique_cik"
+            ),
+            models.UniqueConstraint(
+                fields=["uk_company_number"],
+                condition=~Q(uk_company_number=""),
+                name="entity_unique_uk_company_number",
+            ),
+            models.UniqueConstraint(
+                fields=["ror_id"], condition=~Q(ror_id=""), name="entity_unique_ror"
+            ),
+            models.UniqueConstraint(
+                fields=["openalex_id"], condition=~Q(openalex_id=""), name="entity_unique_openalex"
+            ),
+            models.UniqueConstraint(
+                fields=["wikidata_id"], condition=~Q(wikidata_id=""), name="entity_unique_wikidata"
+            ),
+        ]
+        indexes = [models.Index(fields=["country", "kind"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.country})"
+
+    @property
+    def alias_list(self) -> list[str]:
+        return normalize.split_list(self.aliases, "\n")
+
+
+class Post(models.Model):
+    class Kind(models.TextChoices):
+        EMBASSY = "embassy", "embassy"
+        CONSULATE_GENERAL = "consulate_general", "consulate-general"
+        CONSULATE = "consulate", "consulate"
+        OTHER = "other", "other"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=24, choices=Kind, default=Kind.OTHER)
+    city = models.CharField(max_length=200, blank=True)
+    host_country = models.CharField(max_length=2, validators=[validate_country])
+    is_demo = models.BooleanField(default=False, help_text="Synthetic demo data.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["host_country", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "host_country"], name="post_unique_name"),
+            models.CheckConstraint(condition=~Q(name=""), name="post_name_not_empty"),
+            country_check("host_country"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.host_country})"
+
+
+class CooperationMethod(models.TextChoices):
+    EQUITY_PURCHASE = "equity_purchase", "equity purchase"
+    INVESTMENT = "investment", "investment"
+    PATENT_LICENCE = "patent_licence", "patent licence"
+    TECHNOLOGY_TRANSFER = "technology_transfer", "technology transfer"
+    JOINT_VENTURE = "joint_venture", "joint venture"
+    JOINT_RD = "joint_rd", "joint R&D"
+    PRODUCTION_IN_CHINA = "production_in_china", "production in China"
+    RD_STAFF_HIRING = "rd_staff_hiring", "R&D staff hiring"
+    OTHER = "other", "other"
+
+
+class Referral(models.Model):
+    external_id = models.CharField(
+        "referral id", max_length=100, unique=True, help_text="The id in the source data."
+    )
+    entity = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="referrals")
+    post = models.ForeignKey(
+        Post, on_delete=models.PROTECT, related_name="referrals", null=True, blank=True
+    )
+    date = models.DateField(help_text="First day of the period the referral is dated to.")
+    date_precision = models.CharField(max_length=5, choices=DatePrecision)
+    host_country = models.CharField(max_length=2, validators=[validate_country])
+    technology_field = models.CharField(max_length=200, blank=True)
+    cooperation_methods = ChoiceListField(choices=CooperationMethod, blank=True)
+    proposed_amount = models.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    currency = models.CharField(max_length=3, blank=True, validators=[validate_currency])
+    summary = models.TextField(blank=True)
+    original_text = models.TextField("original-language text", blank=True)
+    source_url = models.URLField(max_length=1000, blank=True)
+    source_reference = models.CharField(
+        "document reference", max_length=500, blank=True, help_text="When there is no URL."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date", "external_id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(external_id=""), name="referral_id_not_empty"),
+            country_check("host_country"),
+            models.CheckConstraint(
+                condition=Q(proposed_amount__isnull=True) | Q(proposed_amount__gte=0),
+                name="referral_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(proposed_amount__isnull=True) | ~Q(currency=""),
+                name="referral_amount_has_currency",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_precision__in=DatePrecision.values),
+                name="referral_date_precision_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["date"]),
+            models.Index(fields=["host_country"]),
+            models.Index(fields=["technology_field"]),
+        ]
+
+    def __str__(self):
+        return f"{self.external_id}: {self.entity.name}"
+
+    @property
+    def date_display(self) -> str:
+        return normalize.format_partial_date(self.date, self.date_precision)
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "open"
+        MONITORING = "monitoring", "monitoring"
+        IN_REVIEW = "in_review", "in review"
+        CONCLUDED = "concluded", "concluded"
+        CLOSED = "closed", "closed"
+
+    class Priority(models.IntegerChoices):
+        LOW = 1, "low"
+        NORMAL = 2, "normal"
+        HIGH = 3, "high"
+        URGENT = 4, "urgent"
+
+    entity = models.OneToOneField(Entity, on_delete=models.CASCADE, related_name="case")
+    status = models.CharField(max_length=12, choices=Status, default=Status.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+    )
+    index_date = models.DateField(
+        null=True, blank=True, editable=False, help_text="The entity's earliest referral date."
+    )
+    index_date_precision = models.CharField(
+        max_length=5, choices=DatePrecision, blank=True, editable=False
+    )
+    priority = models.PositiveSmallIntegerField(choices=Priority, default=Priority.NORMAL)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-priority", "index_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "monitoring", "in_review", "concluded", "closed"]),
+                name="case_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(index_date__isnull=True, index_date_precision="")
+                | Q(index_date__isnull=False, index_date_precision__in=DatePrecision.values),
+                name="case_index_date_has_precision",
+            ),
+            models.CheckConstraint(condition=Q(priority__in=[1, 2, 3, 4]), name="case_priority"),
+        ]
+        indexes = [
+            models.Index(fields=["status"]),
+            models.Index(fields=["index_date"]),
+        ]
+
+    def __str__(self):
+        return f"Case {self.pk}: {self.entity.name}"
+
+    def get_absolute_url(self):
+        return reverse("admin:cases_case_change", args=[self.pk])
+
+    @property
+    def index_date_display(self) -> str:
+        return normalize.format_partial_date(self.index_date, self.index_date_precision)
+
+
+class Finding(models.Model):
+    class Kind(models.TextChoices):
+        PARTNERSHIP = "partnership", "partnership or MOU"
+        JOINT_VENTURE = "joint_venture", "joint venture"
+        EQUITY_INVESTMENT = "equity_investment", "equity investment"
+        ACQUISITION = "acquisition", "acquisition"
+        IP_LICENCE = "ip_licence", "IP licence or assignment"
+        CO_PUBLICATION = "co_publication", "co-invention or co-publication"
+        SUBSIDIARY = "subsidiary", "subsidiary or office in China"
+        RD_STAFF = "rd_staff", "R&D staff hired"
+        OTHER = "other", "other"
+
+    class Timing(models.TextChoices):
+        BEFORE = normalize.Timing.BEFORE, "before the referral"
+        AFTER = normalize.Timing.AFTER, "after the referral"
+        UNKNOWN = normalize.Timing.UNKNOWN, "cannot tell"
+
+    class ReviewState(models.TextChoices):
+        LEAD = "lead", "lead (not reviewed)"
+        CONFIRMED = "confirmed", "confirmed"
+        REJECTED = "rejected", "rejected"
+
+    class Confidence(models.TextChoices):
+        LOW = "low", "low"
+        MEDIUM = "medium", "medium"
+        HIGH = "high", "high"
+
+    MANUAL = "manual"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="findings")
+    kind = models.CharField(max_length=20, choices=Kind)
+    counterparty_name = models.CharField(max_length=300, blank=True)
+    counterparty_country = models.CharField(
+        max_length=2, blank=True, validators=[validate_country], help_text="ISO alpha-2"
+    )
+    event_date = models.DateField(null=True, blank=True)
+    event_date_precision = models.CharField(max_length=5, choices=DatePrecision, blank=True)
+    timing = models.CharField(
+        max_length=8,
+        choices=Timing,
+        default=Timing.UNKNOWN,
+        editable=False,
+        help_text="Derived from the event date and the case's index date.",
+    )
+    source = models.CharField(
+        max_length=40, default=MANUAL, help_text="'manual' or the automated source's name."
+    )
+    source_url = models.URLField(max_length=1000, blank=True)
+    excerpt = models.TextField(blank=True)
+    retrieved_at = models.DateTimeField(null=True, blank=True)
+    evidence_sha256 = models.CharField("evidence SHA-256", max_length=64, blank=True)
+    external_id = models.CharField(
+        max_length=300, blank=True, help_text="The source's id for this evidence."
+    )
+    review_state = models.CharField(max_length=10, choices=ReviewState, default=ReviewState.LEAD)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reviewed_findings",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+    confidence = models.CharField(max_length=6, choices=Confidence, default=Confidence.MEDIUM)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="created_findings",
+        help_text="The person who recorded it; empty when an automated source did.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["case", "event_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "source", "external_id"],
+                condition=~Q(external_id=""),
+                name="finding_unique_source_evidence",
+            ),
+            country_check("counterparty_country", blank=True),
+            models.CheckConstraint(
+                condition=Q(evidence_sha256="") | Q(evidence_sha256__regex=r"^[0-9a-f]{64}$"),
+                name="finding_sha256_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(event_date__isnull=True, event_date_precision="")
+                | Q(event_date__isnull=False, event_date_precision__in=DatePrecision.values),
+                name="finding_event_date_has_precision",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_state="lead") | Q(reviewed_at__isnull=False),
+                name="finding_reviewed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_state__in=["lead", "confirmed", "rejected"]),
+                name="finding_review_state_valid",
+            ),
+            models.CheckConstraint(condition=~Q(source=""), name="finding_source_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["review_state", "kind"]),
+            models.Index(fields=["source"]),
+            models.Index(fields=["event_date"]),
+        ]
+
+    def __str__(self):
+        who = self.counterparty_name or "unknown counterparty"
+        return f"{self.get_kind_display()} with {who}"
+
+    @property
+    def event_date_display(self) -> str:
+        return normalize.format_partial_date(self.event_date, self.event_date_precision)
+
+
+class CheckRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "running"
+        OK = "ok", "ok"
+        NO_RESULTS = "no_results", "no results"
+        SKIPPED = "skipped", "skipped"
+        ERROR = "error", "error"
+        RATE_LIMITED = "rate_limited", "rate limited"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="check_runs")
+    source = models.CharField(max_length=40)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status, default=Status.RUNNING)
+    error = models.TextField(blank=True)
+    leads_created = models.PositiveIntegerField(default=0)
+    query = models.TextField(blank=True, help_text="The query sent to the source.")
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True) | Q(finished_at__gte=models.F("started_at")),
+                name="checkrun_finished_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["running", "ok", "no_results", "skipped", "error", "rate_limited"]
+                ),
+                name="checkrun_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "source", "-started_at"])]
+
+    def __str__(self):
+        return f"{self.source} for case {self.case_id}: {self.status}"

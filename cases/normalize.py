@@ -1,0 +1,336 @@
+"""Pure helpers that turn messy referral data into canonical values.
+
+Name keys, countries, partial dates and identifier formats. No database access here, so
+the importer, the admin forms and the sources can share them and tests run without one.
+"""
+
+import calendar
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+import pycountry
+
+# Legal-form words folded out of a name key, so "Acme Robotics Ltd." and
+# "ACME ROBOTICS LIMITED" are one entity. Only trailing words are dropped: a legal form in
+# the middle of a name ("Limited Edition Labs") is part of the name.
+LEGAL_FORMS = frozenset(
+    [
+        "ltd",
+        "limited",
+        "llc",
+        "lp",
+        "llp",
+        "plc",
+        "inc",
+        "incorporated",
+        "corp",
+        "corporation",
+        "co",
+        "company",
+        "gmbh",
+        "mbh",
+        "ag",
+        "kg",
+        "kgaa",
+        "se",
+        "sa",
+        "sas",
+        "sarl",
+        "srl",
+        "spa",
+        "bv",
+        "nv",
+        "oy",
+        "oyj",
+        "ab",
+        "asa",
+        "as",
+        "aps",
+        "pte",
+        "pty",
+        "kk",
+        "kabushiki",
+        "kaisha",
+        "sdn",
+        "bhd",
+        "pvt",
+    ]
+)
+# Multi-word forms that read as one once punctuation is gone ("Co. Ltd" -> "co ltd").
+_PUNCT_RE = re.compile(r"[^\w\s]", re.UNICODE)
+_SPACE_RE = re.compile(r"\s+")
+
+
+def name_key(name: str) -> str:
+    """Return the matching key of an organisation or person name.
+
+    Case, accents, punctuation and trailing legal-form words are folded; the key is never
+    empty for a non-empty name (a name made only of legal forms keeps them).
+    """
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold().replace("&", " and ")
+    text = _PUNCT_RE.sub(" ", text)
+    words = _SPACE_RE.sub(" ", text).strip().split(" ")
+    words = [w for w in words if w]
+    stripped = list(words)
+    while len(stripped) > 1 and stripped[-1] in LEGAL_FORMS:
+        stripped.pop()
+    if stripped and stripped[0] == "the" and len(stripped) > 1:
+        stripped = stripped[1:]
+    return " ".join(stripped)
+
+
+# English names that pycountry does not know as such. Taiwan is listed as
+# "Taiwan, Province of China" in ISO 3166; the referral data says "Taiwan".
+_COUNTRY_ALIASES = {
+    "russia": "RU",
+    "south korea": "KR",
+    "korea": "KR",
+    "republic of korea": "KR",
+    "north korea": "KP",
+    "taiwan": "TW",
+    "iran": "IR",
+    "syria": "SY",
+    "vietnam": "VN",
+    "laos": "LA",
+    "moldova": "MD",
+    "bolivia": "BO",
+    "venezuela": "VE",
+    "tanzania": "TZ",
+    "czech republic": "CZ",
+    "czechia": "CZ",
+    "uk": "GB",
+    "united kingdom": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "usa": "US",
+    "us": "US",
+    "u.s.": "US",
+    "u.s.a.": "US",
+    "america": "US",
+    "united states of america": "US",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "turkey": "TR",
+    "turkiye": "TR",
+    "ivory coast": "CI",
+    "cape verde": "CV",
+    "macedonia": "MK",
+    "north macedonia": "MK",
+    "brunei": "BN",
+    "hong kong": "HK",
+    "macau": "MO",
+    "macao": "MO",
+    "uae": "AE",
+    "palestine": "PS",
+    "vatican": "VA",
+    "swaziland": "SZ",
+    "burma": "MM",
+}
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for country in pycountry.countries:
+        for attr in ("name", "official_name", "common_name"):
+            value = getattr(country, attr, None)
+            if value:
+                table[value.casefold()] = country.alpha_2
+    table.update(_COUNTRY_ALIASES)
+    return table
+
+
+@cache
+def _alpha2_codes() -> frozenset[str]:
+    return frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+def is_country_code(code: str) -> bool:
+    return code in _alpha2_codes()
+
+
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    return getattr(country, "common_name", None) or country.name
+
+
+@cache
+def parse_country(value: str) -> str | None:
+    """Return the ISO 3166-1 alpha-2 code for a code or English name, or None."""
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) == 2 and text.upper() in _alpha2_codes():
+        return text.upper()
+    if len(text) == 3 and text.isalpha():
+        found = pycountry.countries.get(alpha_3=text.upper())
+        if found:
+            return found.alpha_2
+    folded = _SPACE_RE.sub(" ", text.casefold().strip(" ."))
+    return _country_names().get(folded) or _country_names().get(folded.removeprefix("the "))
+
+
+@cache
+def is_currency_code(code: str) -> bool:
+    return pycountry.currencies.get(alpha_3=code) is not None
+
+
+class DatePrecision:
+    """Precision codes, shared with the models' choices."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    """A date known to the day, the month or the year; `value` is the period's first day."""
+
+    value: date
+    precision: str
+
+    @property
+    def end(self) -> date:
+        return period_end(self.value, self.precision)
+
+    def __str__(self) -> str:
+        return format_partial_date(self.value, self.precision)
+
+
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+def parse_partial_date(value: str, *, today: date | None = None) -> PartialDate:
+    """Parse YYYY, YYYY-MM or YYYY-MM-DD; raise ValueError with a readable reason."""
+    text = value.strip()
+    match = _DATE_RE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a date in the form YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = (int(g) if g else None for g in match.groups())
+    if year < 1900:
+        raise ValueError(f"year {year} is before 1900")
+    try:
+        if day is not None:
+            parsed = PartialDate(date(year, month, day), DatePrecision.DAY)
+        elif month is not None:
+            parsed = PartialDate(date(year, month, 1), DatePrecision.MONTH)
+        else:
+            parsed = PartialDate(date(year, 1, 1), DatePrecision.YEAR)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real calendar date") from None
+    if parsed.value > (today or date.today()):
+        raise ValueError(f"{text!r} is in the future")
+    return parsed
+
+
+def period_end(start: date, precision: str) -> date:
+    """Return the last day of the period that starts at `start` with this precision."""
+    if precision == DatePrecision.YEAR:
+        return date(start.year, 12, 31)
+    if precision == DatePrecision.MONTH:
+        return date(start.year, start.month, calendar.monthrange(start.year, start.month)[1])
+    return start
+
+
+def format_partial_date(start: date | None, precision: str | None) -> str:
+    if start is None:
+        return ""
+    if precision == DatePrecision.YEAR:
+        return f"{start.year:04d}"
+    if precision == DatePrecision.MONTH:
+        return f"{start.year:04d}-{start.month:02d}"
+    return start.isoformat()
+
+
+class Timing:
+    """Where a finding falls relative to its case's index date."""
+
+    BEFORE = "before"
+    AFTER = "after"
+    UNKNOWN = "unknown"
+
+
+def compare_periods(
+    event: date | None, event_precision: str | None, index: date | None, index_precision: str | None
+) -> str:
+    """Return before/after/unknown for an event period against the index period.
+
+    Only a period that ends before the index period starts is "before", and only one that
+    starts after the index period ends is "after": a finding dated "2017" for a case
+    referred in "2017-05" cannot be placed, so it is "unknown".
+    """
+    if event is None or index is None or not event_precision or not index_precision:
+        return Timing.UNKNOWN
+    if period_end(event, event_precision) < index:
+        return Timing.BEFORE
+    if event > period_end(index, index_precision):
+        return Timing.AFTER
+    return Timing.UNKNOWN
+
+
+# Identifier formats. Each validator returns an error message, or "" when valid.
+_LEI_RE = re.compile(r"^[A-Z0-9]{18}[0-9]{2}$")
+_CIK_RE = re.compile(r"^[0-9]{1,10}$")
+_UK_COMPANY_RE = re.compile(r"^(?:[0-9]{8}|[A-Z]{2}[0-9]{6})$")
+_ROR_RE = re.compile(r"^0[a-hj-km-np-tv-z0-9]{6}[0-9]{2}$")
+_OPENALEX_RE = re.compile(r"^[IAF][0-9]{4,12}$")
+_WIKIDATA_RE = re.compile(r"^Q[1-9][0-9]*$")
+
+
+def lei_error(value: str) -> str:
+    """ISO 17442: 20 characters whose ISO 7064 mod 97-10 check gives 1."""
+    if not _LEI_RE.match(value):
+        return "An LEI is 18 letters or digits followed by 2 check digits."
+    digits = "".join(str(int(ch, 36)) for ch in value)
+    if int(digits) % 97 != 1:
+        return "The LEI's check digits do not match (ISO 7064 mod 97-10)."
+    return ""
+
+
+def cik_error(value: str) -> str:
+    return "" if _CIK_RE.match(value) else "A SEC CIK is 1 to 10 digits."
+
+
+def uk_company_number_error(value: str) -> str:
+    if _UK_COMPANY_RE.match(value):
+        return ""
+    return "A UK company number is 8 digits or 2 letters and 6 digits (e.g. 00445790, SC123456)."
+
+
+def ror_error(value: str) -> str:
+    if _ROR_RE.match(value):
+        return ""
+    return "A ROR id is 9 characters: 0, six letters or digits, two check digits (e.g. 052gg0110)."
+
+
+def openalex_error(value: str) -> str:
+    if _OPENALEX_RE.match(value):
+        return ""
+    return "An OpenAlex id is I, A or F followed by digits (e.g. I27837315)."
+
+
+def wikidata_error(value: str) -> str:
+    if _WIKIDATA_RE.match(value):
+        return ""
+    return "A Wikidata id is Q followed by digits (e.g. Q2283)."
+
+
+def split_list(value: str, separators: str = ";\n") -> list[str]:
+    """Split on any of the separators, trim, drop empties, keep order and drop repeats."""
+    parts = re.split("[" + re.escape(separators) + "]", value)
+    seen: dict[str, None] = {}
+    for part in parts:
+        part = part.strip()
+        if part and part not in seen:
+            seen[part] = None
+    return list(seen)
