@@ -1,0 +1,16 @@
+"""Shared fixtures. Tests run on whatever DATABASE_URL names (SQLite when unset)."""
+
+import pytest
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client

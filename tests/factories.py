@@ -1,0 +1,89 @@
+"""factory_boy factories for the case store. Entities get their name key and case the
+same way the services give them, so tests see the rows the app would make."""
+
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from cases import normalize
+from cases.models import Case, CheckRun, Entity, Finding, Post, Referral
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class EntityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Entity
+
+    name = factory.Sequence(lambda n: f"Example Robotics {n} Ltd")
+    name_key = factory.LazyAttribute(lambda o: normalize.name_key(o.name))
+    country = "GB"
+    kind = Entity.Kind.COMPANY
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Case
+        django_get_or_create = ("entity",)
+
+    entity = factory.SubFactory(EntityFactory)
+
+
+class PostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Post
+        django_get_or_create = ("name", "host_country")
+
+    name = "Embassy in London"
+    kind = Post.Kind.EMBASSY
+    city = "London"
+    host_country = "GB"
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Referral
+
+    external_id = factory.Sequence(lambda n: f"R{n:05d}")
+    entity = factory.SubFactory(EntityFactory)
+    post = factory.SubFactory(PostFactory)
+    date = datetime.date(2017, 5, 1)
+    date_precision = "month"
+    host_country = "GB"
+    technology_field = "robotics"
+    cooperation_methods = factory.LazyFunction(lambda: ["joint_venture"])
+
+
+class FindingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Finding
+
+    case = factory.SubFactory(CaseFactory)
+    kind = Finding.Kind.JOINT_VENTURE
+    counterparty_name = "Shenzhen Example Technology Co., Ltd."
+    counterparty_country = "CN"
+    event_date = datetime.date(2019, 3, 1)
+    event_date_precision = "day"
+    source = Finding.MANUAL
+
+
+class CheckRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CheckRun
+
+    case = factory.SubFactory(CaseFactory)
+    source = "gleif"
+    started_at = factory.LazyFunction(
+        lambda: datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC)
+    )
+    finished_at = factory.LazyAttribute(lambda o: o.started_at + datetime.timedelta(seconds=3))
+    status = CheckRun.Status.OK
