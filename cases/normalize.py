@@ -334,3 +334,24 @@ def split_list(value: str, separators: str = ";\n") -> list[str]:
         if part and part not in seen:
             seen[part] = None
     return list(seen)
+
+
+def post_kind(name: str) -> str:
+    """Guess a post's kind from its name ("Consulate-General in Houston")."""
+    folded = name.casefold().replace("-", " ")
+    if "consulate general" in folded or "consul general" in folded:
+        return "consulate_general"
+    if "consulate" in folded:
+        return "consulate"
+    if "embassy" in folded:
+        return "embassy"
+    return "other"
+
+
+def post_city(name: str) -> str:
+    """Return the city in "... in <City>", unless <City> is a country name."""
+    _, sep, place = name.rpartition(" in ")
+    place = place.strip()
+    if not sep or not place or parse_country(place):
+        return ""
+    return place

@@ -1,0 +1,438 @@
+"""Reading and checking referral files (CSV or XLSX) before anything is written.
+
+`read_table` turns a file into header-keyed rows with their line numbers; `check_rows`
+validates every row and the file as a whole and returns the clean records with every
+error found, so a file with bad rows can be refused whole with each bad row named.
+Writing the records is `cases.services.referrals_import`.
+"""
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from . import normalize
+from .models import CooperationMethod, Entity, Post, Referral
+
+COLUMNS = (
+    "referral_id",
+    "referral_date",
+    "post",
+    "host_country",
+    "entity_name",
+    "entity_name_native",
+    "entity_type",
+    "technology_field",
+    "cooperation_method",
+    "proposed_amount",
+    "currency",
+    "summary",
+    "source_url",
+)
+REQUIRED_COLUMNS = ("referral_id", "referral_date", "host_country", "entity_name")
+
+# Column widths, taken from the models so the check and the database agree.
+_MAX_LENGTH = {
+    "referral_id": Referral._meta.get_field("external_id").max_length,
+    "post": Post._meta.get_field("name").max_length,
+    "entity_name": Entity._meta.get_field("name").max_length,
+    "entity_name_native": Entity._meta.get_field("name_native").max_length,
+    "technology_field": Referral._meta.get_field("technology_field").max_length,
+    "source_url": Referral._meta.get_field("source_url").max_length,
+    "summary": 20000,
+}
+
+
+def _choice_key(text: str) -> str:
+    """Fold case, spaces, underscores and hyphens so "Joint_R&D" finds "joint r&d"."""
+    return re.sub(r"[\s_\-]+", " ", text.casefold()).strip()
+
+
+_ENTITY_TYPES = {}
+for _value, _label in Entity.Kind.choices:
+    _ENTITY_TYPES[_choice_key(_value)] = _value
+    _ENTITY_TYPES[_choice_key(str(_label))] = _value
+_ENTITY_TYPES.update(
+    {
+        "institute": Entity.Kind.RESEARCH_INSTITUTE,
+        "research institution": Entity.Kind.RESEARCH_INSTITUTE,
+        "government laboratory": Entity.Kind.GOVERNMENT_LAB,
+        "person": Entity.Kind.INDIVIDUAL,
+        "enterprise": Entity.Kind.COMPANY,
+    }
+)
+
+_METHODS = {}
+for _value, _label in CooperationMethod.choices:
+    _METHODS[_choice_key(_value)] = _value
+    _METHODS[_choice_key(str(_label))] = _value
+_METHODS.update(
+    {
+        "equity": CooperationMethod.EQUITY_PURCHASE,
+        "patent license": CooperationMethod.PATENT_LICENCE,
+        "licence": CooperationMethod.PATENT_LICENCE,
+        "license": CooperationMethod.PATENT_LICENCE,
+        "joint r and d": CooperationMethod.JOINT_RD,
+        "joint research": CooperationMethod.JOINT_RD,
+        "r&d staff": CooperationMethod.RD_STAFF_HIRING,
+    }
+)
+
+_AMOUNT_RE = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$")
+_url_validator = URLValidator(schemes=["http", "https"])
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (wrong format, encoding, headers)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else "file"
+        column = f", column {self.column}" if self.column else ""
+        return f"{where}{column}: {self.reason}"
+
+
+@dataclass
+class ReferralRecord:
+    """One checked row, ready to write."""
+
+    line: int
+    external_id: str
+    date: normalize.PartialDate
+    post_name: str
+    host_country: str
+    entity_name: str
+    entity_name_native: str
+    entity_kind: str
+    entity_key: str
+    technology_field: str
+    cooperation_methods: list[str]
+    proposed_amount: Decimal | None
+    currency: str
+    summary: str
+    source_url: str
+    source_reference: str
+
+    def referral_values(self) -> dict:
+        """The values compared with an existing referral of the same id."""
+        return {
+            "entity": (self.entity_key, self.host_country),
+            "date": self.date.value,
+            "date_precision": self.date.precision,
+            "post": self.post_name,
+            "host_country": self.host_country,
+            "technology_field": self.technology_field,
+            "cooperation_methods": sorted(self.cooperation_methods),
+            "proposed_amount": self.proposed_amount,
+            "currency": self.currency,
+            "summary": self.summary,
+            "source_url": self.source_url,
+            "source_reference": self.source_reference,
+        }
+
+
+@dataclass
+class CheckedFile:
+    records: list[ReferralRecord] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    repeated_rows: int = 0  # identical copies of an earlier row, skipped
+    rows_read: int = 0
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def _header_key(value: object) -> str:
+    return re.sub(r"[\s\-]+", "_", str(value or "").strip().casefold())
+
+
+def _check_header(header: list[str]) -> None:
+    keys = [_header_key(h) for h in header]
+    problems = []
+    unknown = [h for h, k in zip(header, keys, strict=True) if k and k not in COLUMNS]
+    if unknown:
+        problems.append(
+            "unknown column(s) "
+            + ", ".join(repr(u) for u in unknown)
+            + f"; the columns are: {', '.join(COLUMNS)}"
+        )
+    repeated = sorted({k for k in keys if k and keys.count(k) > 1})
+    if repeated:
+        problems.append("column(s) given twice: " + ", ".join(repeated))
+    missing = [c for c in REQUIRED_COLUMNS if c not in keys]
+    if missing:
+        problems.append("missing required column(s): " + ", ".join(missing))
+    if problems:
+        raise ImportFileError("; ".join(problems))
+
+
+def _csv_rows(data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportFileError(
+            f"the file is not UTF-8 text (bad byte at line {line}); save it as CSV UTF-8"
+        ) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ImportFileError(f"the file contains a NUL byte at line {line}; is it really CSV?")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError("the file is empty") from None
+    except csv.Error as exc:
+        raise ImportFileError(f"line 1: {exc}") from None
+    _check_header(header)
+    keys = [_header_key(h) for h in header]
+    line = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ImportFileError(f"line {line}: the CSV is malformed: {exc}") from None
+        if any(cell.strip() for cell in cells):
+            if len(cells) > len(keys) and any(c.strip() for c in cells[len(keys) :]):
+                yield line, {"__extra__": f"{len(cells)} cells but {len(keys)} columns"}
+            else:
+                yield line, {k: c for k, c in zip(keys, cells, strict=False) if k}
+        line = reader.line_num + 1
+
+
+def _xlsx_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFileError(f"the file is not a readable XLSX workbook ({exc})") from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise ImportFileError("the workbook's first sheet is empty")
+        header = [_xlsx_cell(h) for h in header]
+        while header and not header[-1].strip():
+            header.pop()
+        _check_header(header)
+        keys = [_header_key(h) for h in header]
+        for number, values in enumerate(rows, start=2):
+            cells = [_xlsx_cell(v) for v in values]
+            if any(c.strip() for c in cells):
+                yield number, {k: c for k, c in zip(keys, cells, strict=False) if k}
+    finally:
+        workbook.close()
+
+
+def read_table(data: bytes, filename: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (line number, {column: text}) for each non-empty row of a CSV or XLSX file."""
+    suffix = Path(filename).suffix.casefold()
+    if suffix == ".xlsx" or data[:4] == b"PK\x03\x04":
+        return _xlsx_rows(data)
+    if suffix in {".csv", ".txt", ""}:
+        return _csv_rows(data)
+    raise ImportFileError(f"unsupported file type {suffix!r}: give a .csv or .xlsx file")
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _check_row(line: int, row: dict[str, str], errors: list[RowError]) -> ReferralRecord | None:
+    if "__extra__" in row:
+        errors.append(
+            RowError(line, "", f"the row has more cells than the header ({row['__extra__']})")
+        )
+        return None
+    before = len(errors)
+
+    def cell(column: str) -> str:
+        value = row.get(column, "").strip()
+        limit = _MAX_LENGTH.get(column)
+        if limit and len(value) > limit:
+            errors.append(RowError(line, column, f"longer than {limit} characters"))
+            return ""
+        return value
+
+    def fail(column: str, reason: str) -> None:
+        errors.append(RowError(line, column, reason))
+
+    external_id = cell("referral_id")
+    if not external_id:
+        fail("referral_id", "missing")
+
+    partial = None
+    raw_date = cell("referral_date")
+    if not raw_date:
+        fail("referral_date", "missing")
+    else:
+        try:
+            partial = normalize.parse_partial_date(raw_date)
+        except ValueError as exc:
+            fail("referral_date", str(exc))
+
+    host_country = ""
+    raw_country = cell("host_country")
+    if not raw_country:
+        fail("host_country", "missing")
+    else:
+        host_country = normalize.parse_country(raw_country) or ""
+        if not host_country:
+            fail("host_country", f"unknown country {raw_country!r}")
+
+    entity_name = cell("entity_name")
+    entity_key = normalize.name_key(entity_name) if entity_name else ""
+    if not entity_name:
+        fail("entity_name", "missing")
+    elif not entity_key:
+        fail("entity_name", f"{entity_name!r} has no letters or digits")
+
+    raw_kind = cell("entity_type")
+    kind = Entity.Kind.OTHER
+    if raw_kind:
+        kind = _ENTITY_TYPES.get(_choice_key(raw_kind))
+        if not kind:
+            choices = ", ".join(Entity.Kind.values)
+            fail("entity_type", f"unknown entity type {raw_kind!r} (one of: {choices})")
+
+    methods: list[str] = []
+    for part in normalize.split_list(cell("cooperation_method"), ";"):
+        method = _METHODS.get(_choice_key(part))
+        if method:
+            if method not in methods:
+                methods.append(method)
+        else:
+            fail("cooperation_method", f"unknown cooperation method {part!r}")
+
+    amount = None
+    raw_amount = cell("proposed_amount")
+    currency = cell("currency").upper()
+    if raw_amount:
+        compact = raw_amount.replace(" ", "").replace("\u00a0", "")
+        if not _AMOUNT_RE.match(compact):
+            fail("proposed_amount", f"{raw_amount!r} is not an amount (digits, optional decimals)")
+        else:
+            try:
+                amount = Decimal(compact.replace(",", ""))
+            except InvalidOperation:
+                fail("proposed_amount", f"{raw_amount!r} is not an amount")
+            if amount is not None and amount >= Decimal("1e16"):
+                fail("proposed_amount", f"{raw_amount!r} is too large")
+                amount = None
+        if not currency:
+            fail("currency", "an amount needs its currency (ISO 4217 code such as USD)")
+    if currency and not normalize.is_currency_code(currency):
+        fail("currency", f"unknown currency {currency!r} (ISO 4217 code such as USD)")
+
+    source = cell("source_url")
+    source_url = source_reference = ""
+    if source.casefold().startswith(("http://", "https://")):
+        try:
+            _url_validator(source)
+            source_url = source
+        except ValidationError:
+            fail("source_url", f"{source!r} is not a valid URL")
+    else:
+        source_reference = source[:500]
+
+    if len(errors) > before:
+        return None
+    return ReferralRecord(
+        line=line,
+        external_id=external_id,
+        date=partial,
+        post_name=re.sub(r"\s+", " ", cell("post")),
+        host_country=host_country,
+        entity_name=re.sub(r"\s+", " ", entity_name),
+        entity_name_native=cell("entity_name_native"),
+        entity_kind=kind,
+        entity_key=entity_key,
+        technology_field=re.sub(r"\s+", " ", cell("technology_field")).casefold(),
+        cooperation_methods=methods,
+        proposed_amount=amount,
+        currency=currency,
+        summary=cell("summary"),
+        source_url=source_url,
+        source_reference=source_reference,
+    )
+
+
+def check_rows(
+    rows: Iterable[tuple[int, dict[str, str]]],
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> CheckedFile:
+    """Check every row and the rows against each other; collect every error."""
+    checked = CheckedFile()
+    first_seen: dict[str, ReferralRecord] = {}
+    entity_kinds: dict[tuple[str, str], ReferralRecord] = {}
+    for line, row in progress(rows) if progress else rows:
+        checked.rows_read += 1
+        record = _check_row(line, row, checked.errors)
+        if record is None:
+            continue
+        earlier = first_seen.get(record.external_id)
+        if earlier is not None:
+            if earlier.referral_values() == record.referral_values():
+                checked.repeated_rows += 1
+            else:
+                checked.errors.append(
+                    RowError(
+                        line,
+                        "referral_id",
+                        f"referral id {record.external_id!r} is also on line {earlier.line} "
+                        "with different content",
+                    )
+                )
+            continue
+        first_seen[record.external_id] = record
+        entity = (record.entity_key, record.host_country)
+        other = entity_kinds.setdefault(entity, record)
+        if other.entity_kind != record.entity_kind:
+            checked.errors.append(
+                RowError(
+                    line,
+                    "entity_type",
+                    f"{record.entity_name!r} is a {record.entity_kind} here but a "
+                    f"{other.entity_kind} on line {other.line}",
+                )
+            )
+            continue
+        checked.records.append(record)
+    if checked.rows_read == 0:
+        checked.errors.append(RowError(0, "", "the file has a header but no rows"))
+    return checked

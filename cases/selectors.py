@@ -1,0 +1,167 @@
+"""Reads and aggregates over the case store: possible duplicate entities and the case
+export. Later: the case list, review queue and outcome rates."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from rapidfuzz import fuzz, process
+
+from . import normalize
+from .models import Case, Entity, Finding
+
+# A blocking token shared by more names than this says little about identity
+# ("technology", "university"), so its block is not compared pair by pair.
+MAX_BLOCK = 400
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    entity_id: int
+    entity_name: str
+    other_id: int
+    other_name: str
+    country: str
+    score: float
+    matched: str  # which names matched, for the report
+
+    def __str__(self) -> str:
+        return (
+            f"{self.entity_name!r} looks like {self.other_name!r} ({self.country}, "
+            f"score {self.score:.0f}: {self.matched})"
+        )
+
+
+def _blocks(items: list[tuple[int, str, str, str]]) -> Iterator[list[int]]:
+    """Group item indexes by country and each word (3+ letters), and by key prefix."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, (_, _, key, country) in enumerate(items):
+        words = {w for w in key.split(" ") if len(w) >= 3}
+        for word in words:
+            groups[(country, "w:" + word)].append(index)
+        groups[(country, "p:" + key[:4])].append(index)
+    for members in groups.values():
+        if 1 < len(members) <= MAX_BLOCK:
+            yield members
+
+
+def entity_possible_duplicates(
+    *, entity_ids: Iterable[int], threshold: int
+) -> list[PossibleDuplicate]:
+    """Return pairs of differently keyed entities whose names are alike, one of which is
+    in `entity_ids` (typically the entities an import just created).
+
+    Names are compared within blocks (same country and a shared word or prefix) with
+    rapidfuzz's token-sort ratio, so the work grows with block sizes, not with the square
+    of the number of entities. Aliases of the entities take part as names.
+    """
+    new_ids = set(entity_ids)
+    if not new_ids:
+        return []
+    # The countries involved; chunked IN keeps SQLite under its parameter limit.
+    countries = set()
+    id_list = list(new_ids)
+    for start in range(0, len(id_list), 5000):
+        countries.update(
+            Entity.objects.filter(id__in=id_list[start : start + 5000])
+            .values_list("country", flat=True)
+            .distinct()
+        )
+    items: list[tuple[int, str, str, str]] = []  # (entity id, shown name, key, country)
+    rows = Entity.objects.filter(country__in=countries).values_list(
+        "id", "name", "name_key", "aliases", "country"
+    )
+    for entity_id, name, key, aliases, country in rows.iterator(chunk_size=5000):
+        items.append((entity_id, name, key, country))
+        for alias in normalize.split_list(aliases, "\n"):
+            alias_key = normalize.name_key(alias)
+            if alias_key and alias_key != key:
+                items.append((entity_id, alias, alias_key, country))
+
+    best: dict[tuple[int, int], PossibleDuplicate] = {}
+    for members in _blocks(items):
+        if not any(items[i][0] in new_ids for i in members):
+            continue
+        keys = [items[i][2] for i in members]
+        scores = process.cdist(
+            keys, keys, scorer=fuzz.token_sort_ratio, score_cutoff=threshold, workers=1
+        )
+        for a, b in zip(*scores.nonzero(), strict=True):
+            if a >= b:
+                continue
+            left, right = items[members[a]], items[members[b]]
+            if left[0] == right[0] or left[2] == right[2]:
+                continue
+            if left[0] not in new_ids:
+                left, right = right, left
+            pair = (min(left[0], right[0]), max(left[0], right[0]))
+            score = float(scores[a, b])
+            if pair not in best or best[pair].score < score:
+                best[pair] = PossibleDuplicate(
+                    entity_id=left[0],
+                    entity_name=left[1],
+                    other_id=right[0],
+                    other_name=right[1],
+                    country=left[3],
+                    score=score,
+                    matched=f"name keys {left[2]!r} and {right[2]!r}",
+                )
+    return sorted(best.values(), key=lambda d: (-d.score, d.entity_name))
+
+
+def case_export_queryset() -> QuerySet[Case]:
+    """Every case with its entity, referral count and confirmed findings per kind."""
+    confirmed = Q(findings__review_state=Finding.ReviewState.CONFIRMED)
+    per_kind = {
+        f"confirmed_{kind}": Count(
+            "findings", filter=confirmed & Q(findings__kind=kind), distinct=True
+        )
+        for kind in Finding.Kind.values
+    }
+    return (
+        Case.objects.select_related("entity", "assignee")
+        .annotate(
+            referral_count=Count("entity__referrals", distinct=True),
+            confirmed_total=Count("findings", filter=confirmed, distinct=True),
+            **per_kind,
+        )
+        .order_by("id")
+    )
+
+
+EXPORT_FIELDS = (
+    "case_id",
+    "entity_name",
+    "entity_name_native",
+    "entity_type",
+    "country",
+    "index_date",
+    "status",
+    "priority",
+    "assignee",
+    "referral_count",
+    "confirmed_total",
+    *(f"confirmed_{kind}" for kind in Finding.Kind.values),
+)
+
+
+def case_export_rows() -> Iterator[dict]:
+    for case in case_export_queryset().iterator(chunk_size=2000):
+        entity = case.entity
+        row = {
+            "case_id": case.id,
+            "entity_name": entity.name,
+            "entity_name_native": entity.name_native,
+            "entity_type": entity.kind,
+            "country": entity.country,
+            "index_date": case.index_date_display,
+            "status": case.status,
+            "priority": case.get_priority_display(),
+            "assignee": case.assignee.get_username() if case.assignee else "",
+            "referral_count": case.referral_count,
+            "confirmed_total": case.confirmed_total,
+        }
+        for kind in Finding.Kind.values:
+            row[f"confirmed_{kind}"] = getattr(case, f"confirmed_{kind}")
+        yield row
