@@ -70,8 +70,10 @@ def name_key(name: str) -> str:
     Case, accents, punctuation and trailing legal-form words are folded; the key is never
     empty for a non-empty name (a name made only of legal forms keeps them).
     """
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = name
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.casefold().replace("&", " and ")
     text = _PUNCT_RE.sub(" ", text)
     words = _SPACE_RE.sub(" ", text).strip().split(" ")
@@ -192,7 +194,7 @@ class DatePrecision:
     YEAR = "year"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PartialDate:
     """A date known to the day, the month or the year; `value` is the period's first day."""
 

@@ -5,6 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import numpy
 from django.db.models import Count, Q, QuerySet
 from rapidfuzz import fuzz, process
 
@@ -34,20 +35,20 @@ class PossibleDuplicate:
 
 
 def _blocks(items: list[tuple[int, str, str, str]]) -> Iterator[list[int]]:
-    """Group item indexes by country and each word (3+ letters), and by key prefix."""
+    """Group item indexes by country and each word of 3+ letters; a name with no such
+    word is grouped by its first three letters."""
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, (_, _, key, country) in enumerate(items):
-        words = {w for w in key.split(" ") if len(w) >= 3}
+        words = {w for w in key.split(" ") if len(w) >= 3} or {"~" + key[:3]}
         for word in words:
-            groups[(country, "w:" + word)].append(index)
-        groups[(country, "p:" + key[:4])].append(index)
+            groups[(country, word)].append(index)
     for members in groups.values():
         if 1 < len(members) <= MAX_BLOCK:
             yield members
 
 
 def entity_possible_duplicates(
-    *, entity_ids: Iterable[int], threshold: int
+    *, entity_ids: Iterable[int], threshold: int, countries: Iterable[str] | None = None
 ) -> list[PossibleDuplicate]:
     """Return pairs of differently keyed entities whose names are alike, one of which is
     in `entity_ids` (typically the entities an import just created).
@@ -59,37 +60,42 @@ def entity_possible_duplicates(
     new_ids = set(entity_ids)
     if not new_ids:
         return []
-    # The countries involved; chunked IN keeps SQLite under its parameter limit.
-    countries = set()
-    id_list = list(new_ids)
-    for start in range(0, len(id_list), 5000):
-        countries.update(
-            Entity.objects.filter(id__in=id_list[start : start + 5000])
-            .values_list("country", flat=True)
-            .distinct()
-        )
+    if countries is None:
+        # Chunked IN keeps SQLite under its parameter limit.
+        countries = set()
+        id_list = sorted(new_ids)
+        for start in range(0, len(id_list), 5000):
+            countries.update(
+                Entity.objects.filter(id__in=id_list[start : start + 5000])
+                .values_list("country", flat=True)
+                .distinct()
+            )
     items: list[tuple[int, str, str, str]] = []  # (entity id, shown name, key, country)
-    rows = Entity.objects.filter(country__in=countries).values_list(
+    rows = Entity.objects.filter(country__in=sorted(countries)).values_list(
         "id", "name", "name_key", "aliases", "country"
     )
     for entity_id, name, key, aliases, country in rows.iterator(chunk_size=5000):
         items.append((entity_id, name, key, country))
+        if not aliases:
+            continue
         for alias in normalize.split_list(aliases, "\n"):
             alias_key = normalize.name_key(alias)
             if alias_key and alias_key != key:
                 items.append((entity_id, alias, alias_key, country))
 
+    sorted_keys = [" ".join(sorted(item[2].split(" "))) for item in items]
     best: dict[tuple[int, int], PossibleDuplicate] = {}
     for members in _blocks(items):
         if not any(items[i][0] in new_ids for i in members):
             continue
-        keys = [items[i][2] for i in members]
+        # Keys with their words sorted make plain ratio equal to token_sort_ratio,
+        # without sorting again for every pair.
+        keys = [sorted_keys[i] for i in members]
+        # One thread: blocks are small, and starting threads costs more than it saves.
         scores = process.cdist(
-            keys, keys, scorer=fuzz.token_sort_ratio, score_cutoff=threshold, workers=1
+            keys, keys, scorer=fuzz.ratio, score_cutoff=threshold, workers=1, dtype=numpy.uint8
         )
-        for a, b in zip(*scores.nonzero(), strict=True):
-            if a >= b:
-                continue
+        for a, b in zip(*numpy.triu(scores, 1).nonzero(), strict=True):
             left, right = items[members[a]], items[members[b]]
             if left[0] == right[0] or left[2] == right[2]:
                 continue

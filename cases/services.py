@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import normalize
+from .bulk import bulk_insert, filter_in
 from .importer import CheckedFile, ReferralRecord, RowError
 from .models import Case, CheckRun, Entity, Finding, Post, Referral
 from .selectors import PossibleDuplicate, entity_possible_duplicates
@@ -257,23 +258,71 @@ class ImportResult:
         return bool(self.posts_created or self.entities_created or self.referrals_created)
 
 
-def _referral_differences(referral: Referral, record: ReferralRecord) -> list[str]:
-    stored = {
-        "entity": (referral.entity.name_key, referral.entity.country),
-        "date": referral.date,
-        "date_precision": referral.date_precision,
-        "post": referral.post.name if referral.post else "",
-        "host_country": referral.host_country,
-        "technology_field": referral.technology_field,
-        "cooperation_methods": sorted(referral.cooperation_methods),
-        "proposed_amount": referral.proposed_amount,
-        "currency": referral.currency,
-        "summary": referral.summary,
-        "source_url": referral.source_url,
-        "source_reference": referral.source_reference,
-    }
-    incoming = record.referral_values()
-    return [name for name, value in incoming.items() if stored[name] != value]
+# Column orders of the rows the import writes with bulk_insert.
+ENTITY_COLUMNS = [
+    "name", "name_native", "name_key", "country", "kind", "technology_fields", "aliases",
+    "is_demo", "created_at", "updated_at",
+]  # fmt: skip
+CASE_COLUMNS = [
+    "entity_id", "status", "index_date", "index_date_precision", "priority", "notes",
+    "created_at", "updated_at",
+]  # fmt: skip
+REFERRAL_COLUMNS = [
+    "external_id", "entity_id", "post_id", "date", "date_precision", "host_country",
+    "technology_field", "cooperation_methods", "proposed_amount", "currency", "summary",
+    "original_text", "source_url", "source_reference", "created_at",
+]  # fmt: skip
+
+
+def _entities_in_countries(countries: set[str]):
+    """Yield (id, name key, country, kind, name) of every entity in these countries.
+
+    One scan instead of IN lists of name keys: an import touches most countries anyway.
+    """
+    return (
+        Entity.objects.filter(country__in=sorted(countries))
+        .values_list("id", "name_key", "country", "kind", "name")
+        .iterator(chunk_size=10000)
+    )
+
+
+def _stored_referrals(external_ids: list[str]) -> dict[str, dict]:
+    """Return the comparable values of the stored referrals with these ids."""
+    stored = {}
+    columns = (
+        "external_id",
+        "entity__name_key",
+        "entity__country",
+        "date",
+        "date_precision",
+        "post__name",
+        "host_country",
+        "technology_field",
+        "cooperation_methods",
+        "proposed_amount",
+        "currency",
+        "summary",
+        "source_url",
+        "source_reference",
+    )
+    for queryset in filter_in(Referral.objects.all(), "external_id", external_ids):
+        for row in queryset.values_list(*columns):
+            values = dict(zip(columns, row, strict=True))
+            stored[values["external_id"]] = {
+                "entity": (values["entity__name_key"], values["entity__country"]),
+                "date": values["date"],
+                "date_precision": values["date_precision"],
+                "post": values["post__name"] or "",
+                "host_country": values["host_country"],
+                "technology_field": values["technology_field"],
+                "cooperation_methods": sorted(values["cooperation_methods"]),
+                "proposed_amount": values["proposed_amount"],
+                "currency": values["currency"],
+                "summary": values["summary"],
+                "source_url": values["source_url"],
+                "source_reference": values["source_reference"],
+            }
+    return stored
 
 
 def referrals_import(*, checked: CheckedFile, dry_run: bool = False) -> ImportResult:
@@ -293,19 +342,15 @@ def referrals_import(*, checked: CheckedFile, dry_run: bool = False) -> ImportRe
         return result
     records = checked.records
     with transaction.atomic():
-        existing: dict[str, Referral] = {}
-        for chunk in _chunks([r.external_id for r in records]):
-            for referral in Referral.objects.filter(external_id__in=chunk).select_related(
-                "entity", "post"
-            ):
-                existing[referral.external_id] = referral
+        existing = _stored_referrals([r.external_id for r in records])
         new_records = []
         for record in records:
-            referral = existing.get(record.external_id)
-            if referral is None:
+            stored = existing.get(record.external_id)
+            if stored is None:
                 new_records.append(record)
                 continue
-            differences = _referral_differences(referral, record)
+            incoming = record.referral_values()
+            differences = [name for name, value in incoming.items() if stored[name] != value]
             if differences:
                 result.errors.append(
                     RowError(
@@ -322,33 +367,38 @@ def referrals_import(*, checked: CheckedFile, dry_run: bool = False) -> ImportRe
 
         posts = _posts_get_or_create(new_records, result)
         entities, new_entity_ids = _entities_get_or_create(new_records, result)
-        case_ids = _cases_ensure(list(entities.values()), result)
+        refresh_ids = _cases_ensure(entities, new_entity_ids, new_records, result)
 
+        now = timezone.now()
         referrals = [
-            Referral(
-                external_id=r.external_id,
-                entity_id=entities[(r.entity_key, r.host_country)],
-                post_id=posts[(r.post_name, r.host_country)] if r.post_name else None,
-                date=r.date.value,
-                date_precision=r.date.precision,
-                host_country=r.host_country,
-                technology_field=r.technology_field,
-                cooperation_methods=r.cooperation_methods,
-                proposed_amount=r.proposed_amount,
-                currency=r.currency,
-                summary=r.summary,
-                source_url=r.source_url,
-                source_reference=r.source_reference,
+            (
+                r.external_id,
+                entities[(r.entity_key, r.host_country)],
+                posts[(r.post_name, r.host_country)] if r.post_name else None,
+                r.date.value,
+                r.date.precision,
+                r.host_country,
+                r.technology_field,
+                r.cooperation_methods,
+                r.proposed_amount,
+                r.currency,
+                r.summary,
+                "",
+                r.source_url,
+                r.source_reference,
+                now,
             )
             for r in new_records
         ]
-        Referral.objects.bulk_create(referrals, batch_size=2000)
+        bulk_insert(Referral, REFERRAL_COLUMNS, referrals)
         result.referrals_created = len(referrals)
-        if referrals:
-            result.cases_touched = len(case_ids)
-            case_index_dates_refresh(case_ids=case_ids)
+        result.cases_touched = result.cases_created + len(refresh_ids)
+        if refresh_ids:
+            case_index_dates_refresh(case_ids=refresh_ids)
         result.duplicates = entity_possible_duplicates(
-            entity_ids=new_entity_ids, threshold=settings.WISHLIST_DUPLICATE_THRESHOLD
+            entity_ids=new_entity_ids,
+            threshold=settings.WISHLIST_DUPLICATE_THRESHOLD,
+            countries={country for _, country in entities},
         )
         if dry_run:
             transaction.set_rollback(True)
@@ -403,54 +453,95 @@ def _entities_get_or_create(
             fields[key].add(r.technology_field)
 
     found: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(sorted({k for k, _ in first})):
-        rows = Entity.objects.filter(name_key__in=chunk).values_list(
-            "id", "name_key", "country", "kind", "name"
-        )
-        for pk, key, country, kind, name in rows:
-            if (key, country) in first:
-                found[(key, country)] = pk
-                record = first[(key, country)]
-                if record.entity_kind != kind:
-                    result.warnings.append(
-                        f"line {record.line}: {record.entity_name!r} is stored as {name!r}, "
-                        f"a {kind}; the file says {record.entity_kind}. The stored kind is kept."
-                    )
+    for pk, key, country, kind, name in _entities_in_countries({c for _, c in first}):
+        record = first.get((key, country))
+        if record is None:
+            continue
+        found[(key, country)] = pk
+        if record.entity_kind != kind:
+            result.warnings.append(
+                f"line {record.line}: {record.entity_name!r} is stored as {name!r}, "
+                f"a {kind}; the file says {record.entity_kind}. The stored kind is kept."
+            )
     missing_keys = sorted(first.keys() - found.keys())
-    new_entities = [
-        Entity(
-            name=first[key].entity_name,
-            name_native=natives.get(key, ""),
-            name_key=key[0],
-            country=key[1],
-            kind=first[key].entity_kind,
-            technology_fields="; ".join(sorted(fields[key]))[:500],
-            aliases="\n".join(n for n in spellings[key] if n != first[key].entity_name),
-        )
-        for key in missing_keys
-    ]
-    Entity.objects.bulk_create(new_entities, batch_size=2000)
-    result.entities_created = len(new_entities)
+    now = timezone.now()
+    bulk_insert(
+        Entity,
+        ENTITY_COLUMNS,
+        [
+            (
+                first[key].entity_name,
+                natives.get(key, ""),
+                key[0],
+                key[1],
+                first[key].entity_kind,
+                "; ".join(sorted(fields[key]))[:500],
+                "\n".join(n for n in spellings[key] if n != first[key].entity_name),
+                False,
+                now,
+                now,
+            )
+            for key in missing_keys
+        ],
+    )
+    result.entities_created = len(missing_keys)
     new_ids = []
-    for chunk in _chunks(sorted({k for k, _ in missing_keys})):
-        for pk, key, country in Entity.objects.filter(name_key__in=chunk).values_list(
-            "id", "name_key", "country"
-        ):
-            if (key, country) in first and (key, country) not in found:
+    if missing_keys:
+        wanted = set(missing_keys)
+        for pk, key, country, _, _ in _entities_in_countries({c for _, c in wanted}):
+            if (key, country) in wanted:
                 found[(key, country)] = pk
                 new_ids.append(pk)
     return found, new_ids
 
 
-def _cases_ensure(entity_ids: list[int], result: ImportResult) -> list[int]:
-    """Make sure every entity has its case; return the case ids."""
-    case_ids: dict[int, int] = {}
-    for chunk in _chunks(entity_ids):
-        case_ids.update(Case.objects.filter(entity_id__in=chunk).values_list("entity_id", "id"))
-    missing = [Case(entity_id=pk) for pk in entity_ids if pk not in case_ids]
-    if missing:
-        Case.objects.bulk_create(missing, batch_size=2000)
-        result.cases_created = len(missing)
-        for chunk in _chunks([c.entity_id for c in missing]):
-            case_ids.update(Case.objects.filter(entity_id__in=chunk).values_list("entity_id", "id"))
-    return list(case_ids.values())
+_RANK = {"day": 0, "month": 1, "year": 2}
+
+
+def _cases_ensure(
+    entities: dict[tuple[str, str], int],
+    new_entity_ids: list[int],
+    records: list[ReferralRecord],
+    result: ImportResult,
+) -> list[int]:
+    """Create the cases of new entities with their index dates taken from the file.
+
+    Return the ids of the cases of existing entities, whose index dates must be
+    recomputed from every stored referral.
+    """
+    new_ids = set(new_entity_ids)
+    earliest: dict[int, tuple] = {}
+    for r in records:
+        entity_id = entities[(r.entity_key, r.host_country)]
+        if entity_id in new_ids:
+            candidate = (r.date.value, _RANK[r.date.precision], r.date.precision)
+            if entity_id not in earliest or candidate < earliest[entity_id]:
+                earliest[entity_id] = candidate
+    now = timezone.now()
+    new_cases = [
+        (
+            entity_id,
+            Case.Status.OPEN,
+            earliest[entity_id][0] if entity_id in earliest else None,
+            earliest[entity_id][2] if entity_id in earliest else "",
+            Case.Priority.NORMAL,
+            "",
+            now,
+            now,
+        )
+        for entity_id in new_entity_ids
+    ]
+    bulk_insert(Case, CASE_COLUMNS, new_cases)
+    result.cases_created = len(new_cases)
+
+    old_ids = sorted(set(entities.values()) - new_ids)
+    refresh: dict[int, int] = {}
+    for chunk in _chunks(old_ids):
+        refresh.update(Case.objects.filter(entity_id__in=chunk).values_list("entity_id", "id"))
+    orphans = [Case(entity_id=pk) for pk in old_ids if pk not in refresh]
+    if orphans:  # entities made outside the services, without their case
+        Case.objects.bulk_create(orphans)
+        result.cases_created += len(orphans)
+        for chunk in _chunks([c.entity_id for c in orphans]):
+            refresh.update(Case.objects.filter(entity_id__in=chunk).values_list("entity_id", "id"))
+    return list(refresh.values())

@@ -1,0 +1,105 @@
+"""Fast inserts for large imports: PostgreSQL's COPY where available, bulk_create elsewhere.
+
+Django's bulk_create builds a model instance per row and prepares each value in Python;
+COPY takes plain tuples and is several times faster for the 100,000-row imports analysts
+run. Ids are not returned: callers look rows up again by their natural keys.
+"""
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+
+from django.db import connection, models
+
+from .fields import ChoiceListField
+
+
+def bulk_insert(model: type[models.Model], fields: list[str], rows: Sequence[tuple]) -> None:
+    """Insert rows of values for `fields`; every other column gets its field default.
+
+    auto_now and auto_now_add values are not filled in: give them in `fields`.
+    """
+    if not rows:
+        return
+    columns = [model._meta.get_field(name) for name in fields]
+    given = {field.attname for field in columns}
+    rest = [
+        field
+        for field in model._meta.concrete_fields
+        if field.attname not in given and not field.primary_key
+    ]
+    if rest:
+        defaults = tuple(field.get_default() for field in rest)
+        columns += rest
+        rows = [(*row, *defaults) for row in rows]
+    if connection.vendor != "postgresql":
+        attnames = [field.attname for field in columns]
+        model.objects.bulk_create(
+            [model(**dict(zip(attnames, row, strict=True))) for row in rows], batch_size=1000
+        )
+        return
+    # Only fields that store something other than their Python value need preparing.
+    prepared = [i for i, field in enumerate(columns) if isinstance(field, ChoiceListField)]
+    names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+    ):
+        lines = []
+        for row in rows:
+            if prepared:
+                row = list(row)
+                for i in prepared:
+                    row[i] = columns[i].get_prep_value(row[i])
+            lines.append("\t".join(map(_copy_text, row)))
+            if len(lines) >= 5000:
+                copy.write("\n".join(lines) + "\n")
+                lines = []
+        if lines:
+            copy.write("\n".join(lines) + "\n")
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    """Render one value in COPY's text format (psycopg's per-value dumpers are slower)."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
+    if isinstance(value, date):  # dates and aware datetimes
+        return value.isoformat()
+    return str(value)
+
+
+class AnyOf(models.Lookup):
+    """`field__any_of=[...]` on PostgreSQL: one array parameter instead of an IN list,
+    which Django builds value by value (seconds for 100,000 values)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+
+
+models.CharField.register_lookup(AnyOf)
+models.IntegerField.register_lookup(AnyOf)
+
+
+def filter_in(queryset: models.QuerySet, field: str, values: Sequence) -> Iterator[models.QuerySet]:
+    """Yield querysets that together select the rows whose `field` is one of `values`."""
+    values = list(values)
+    if not values:
+        return
+    if connection.vendor == "postgresql":
+        yield queryset.filter(**{f"{field}__any_of": values})
+        return
+    for start in range(0, len(values), 5000):  # SQLite's parameter limit
+        yield queryset.filter(**{f"{field}__in": values[start : start + 5000]})
