@@ -5,6 +5,7 @@ whichever page a row is edited on.
 """
 
 from collections.abc import Iterable
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
@@ -12,11 +13,11 @@ from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, re_path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import normalize, services
+from . import admin_views, normalize, services
 from .models import Case, CheckRun, CooperationMethod, Entity, Finding, Post, Referral
 from .validators import validate_country
 
@@ -401,6 +402,10 @@ class ReferralAdmin(CountryCodeMixin, SimpleHistoryAdmin):
         ("Source", {"fields": ["source_url", "source_reference", "created_at"]}),
     ]
 
+    def get_urls(self):
+        view = self.admin_site.admin_view(partial(admin_views.referral_import_view, self))
+        return [path("import/", view, name="cases_referral_import"), *super().get_urls()]
+
     def get_queryset(self, request):
         # Referral.__str__ names the entity (delete pages, history, autocomplete).
         return super().get_queryset(request).select_related(*self.list_select_related)
@@ -519,6 +524,13 @@ class CaseAdmin(SimpleHistoryAdmin):
     actions = ["assign", *(_status_action(status) for status in Case.Status)]
     # get_absolute_url already is this admin page.
     view_on_site = False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(partial(admin_views.case_export_view, self))
+        return [
+            re_path(r"^export/(?P<format>csv|json)/$", view, name="cases_case_export"),
+            *super().get_urls(),
+        ]
 
     def get_queryset(self, request):
         return (
