@@ -289,23 +289,22 @@ def _check_row(
         return None
     before = len(errors)
 
-    def cell(column: str) -> str:
-        value = row.get(column, "").strip()
-        limit = _MAX_LENGTH.get(column)
-        if limit and len(value) > limit:
+    values = {column: value.strip() for column, value in row.items()}
+    for column, limit in _MAX_LENGTH.items():
+        if len(values.get(column, "")) > limit:
             errors.append(RowError(line, column, f"longer than {limit} characters"))
-            return ""
-        return value
+            values[column] = ""
+    cell = values.get
 
     def fail(column: str, reason: str) -> None:
         errors.append(RowError(line, column, reason))
 
-    external_id = cell("referral_id")
+    external_id = cell("referral_id", "")
     if not external_id:
         fail("referral_id", "missing")
 
     partial = None
-    raw_date = cell("referral_date")
+    raw_date = cell("referral_date", "")
     if not raw_date:
         fail("referral_date", "missing")
     else:
@@ -315,7 +314,7 @@ def _check_row(
             fail("referral_date", str(exc))
 
     host_country = ""
-    raw_country = cell("host_country")
+    raw_country = cell("host_country", "")
     if not raw_country:
         fail("host_country", "missing")
     else:
@@ -323,14 +322,14 @@ def _check_row(
         if not host_country:
             fail("host_country", f"unknown country {raw_country!r}")
 
-    entity_name = cell("entity_name")
+    entity_name = cell("entity_name", "")
     entity_key = normalize.name_key(entity_name) if entity_name else ""
     if not entity_name:
         fail("entity_name", "missing")
     elif not entity_key:
         fail("entity_name", f"{entity_name!r} has no letters or digits")
 
-    raw_kind = cell("entity_type")
+    raw_kind = cell("entity_type", "")
     kind = Entity.Kind.OTHER
     if raw_kind:
         kind = _ENTITY_TYPES.get(_choice_key(raw_kind))
@@ -339,7 +338,7 @@ def _check_row(
             fail("entity_type", f"unknown entity type {raw_kind!r} (one of: {choices})")
 
     methods: list[str] = []
-    for part in normalize.split_list(cell("cooperation_method"), ";"):
+    for part in normalize.split_list(cell("cooperation_method", ""), ";"):
         method = _METHODS.get(_choice_key(part))
         if method:
             if method not in methods:
@@ -348,8 +347,8 @@ def _check_row(
             fail("cooperation_method", f"unknown cooperation method {part!r}")
 
     amount = None
-    raw_amount = cell("proposed_amount")
-    currency = cell("currency").upper()
+    raw_amount = cell("proposed_amount", "")
+    currency = cell("currency", "").upper()
     if raw_amount:
         compact = raw_amount.replace(" ", "").replace("\u00a0", "")
         if not _AMOUNT_RE.match(compact):
@@ -367,7 +366,7 @@ def _check_row(
     if currency and not normalize.is_currency_code(currency):
         fail("currency", f"unknown currency {currency!r} (ISO 4217 code such as USD)")
 
-    source = cell("source_url")
+    source = cell("source_url", "")
     source_url = source_reference = ""
     if source.casefold().startswith(("http://", "https://")):
         # A light check: the full URL validator costs more than the rest of the row.
@@ -384,17 +383,17 @@ def _check_row(
         line=line,
         external_id=external_id,
         date=partial,
-        post_name=_SPACES_RE.sub(" ", cell("post")),
+        post_name=_SPACES_RE.sub(" ", cell("post", "")),
         host_country=host_country,
         entity_name=_SPACES_RE.sub(" ", entity_name),
-        entity_name_native=cell("entity_name_native"),
+        entity_name_native=cell("entity_name_native", ""),
         entity_kind=kind,
         entity_key=entity_key,
-        technology_field=_SPACES_RE.sub(" ", cell("technology_field")).casefold(),
+        technology_field=_SPACES_RE.sub(" ", cell("technology_field", "")).casefold(),
         cooperation_methods=methods,
         proposed_amount=amount,
         currency=currency,
-        summary=cell("summary"),
+        summary=cell("summary", ""),
         source_url=source_url,
         source_reference=source_reference,
     )
