@@ -5,6 +5,7 @@ COPY takes plain tuples and is several times faster for the 100,000-row imports 
 run. Ids are not returned: callers look rows up again by their natural keys.
 """
 
+import re
 from collections.abc import Iterator, Sequence
 from datetime import date
 
@@ -27,19 +28,19 @@ def bulk_insert(model: type[models.Model], fields: list[str], rows: Sequence[tup
         for field in model._meta.concrete_fields
         if field.attname not in given and not field.primary_key
     ]
-    if rest:
-        defaults = tuple(field.get_default() for field in rest)
-        columns += rest
-        rows = [(*row, *defaults) for row in rows]
+    defaults = tuple(field.get_default() for field in rest)
     if connection.vendor != "postgresql":
-        attnames = [field.attname for field in columns]
+        attnames = [field.attname for field in columns + rest]
         model.objects.bulk_create(
-            [model(**dict(zip(attnames, row, strict=True))) for row in rows], batch_size=1000
+            [model(**dict(zip(attnames, (*row, *defaults), strict=True))) for row in rows],
+            batch_size=1000,
         )
         return
     # Only fields that store something other than their Python value need preparing.
     prepared = [i for i, field in enumerate(columns) if isinstance(field, ChoiceListField)]
-    names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
+    # The defaults are the same on every row: render them once.
+    tail = "".join("\t" + _copy_text(value) for value in defaults)
+    names = ", ".join(connection.ops.quote_name(field.column) for field in columns + rest)
     table = connection.ops.quote_name(model._meta.db_table)
     with (
         connection.cursor() as cursor,
@@ -51,7 +52,7 @@ def bulk_insert(model: type[models.Model], fields: list[str], rows: Sequence[tup
                 row = list(row)
                 for i in prepared:
                     row[i] = columns[i].get_prep_value(row[i])
-            lines.append("\t".join(map(_copy_text, row)))
+            lines.append("\t".join(map(_copy_text, row)) + tail)
             if len(lines) >= 5000:
                 copy.write("\n".join(lines) + "\n")
                 lines = []
@@ -60,21 +61,37 @@ def bulk_insert(model: type[models.Model], fields: list[str], rows: Sequence[tup
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 
 
-def _copy_text(value) -> str:
-    """Render one value in COPY's text format (psycopg's per-value dumpers are slower)."""
+def _copy_text(value, _rendered: dict = {}) -> str:  # noqa: B006 - a deliberate cache
+    """Render one value in COPY's text format (psycopg's per-value dumpers are slower).
+
+    Dates, timestamps, numbers and flags repeat across an import, so their text is kept.
+    """
+    if type(value) is str:
+        return value.translate(_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
+    # Keyed by type too: 1, 1.0, Decimal(1) and True are equal but render differently.
+    key = (type(value), value)
+    try:
+        return _rendered[key]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable
+        return str(value)
     if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return value.translate(_ESCAPES)
-    if isinstance(value, date):  # dates and aware datetimes
-        return value.isoformat()
-    return str(value)
+        text = "\\N"
+    elif value is True:
+        text = "t"
+    elif value is False:
+        text = "f"
+    elif isinstance(value, date):  # dates and aware datetimes
+        text = value.isoformat()
+    else:
+        text = str(value)
+    if len(_rendered) < 100_000:
+        _rendered[key] = text
+    return text
 
 
 class AnyOf(models.Lookup):

@@ -435,6 +435,41 @@ def test_it_adds_referrals_to_an_existing_entity_by_name_key(tmp_path, existing)
     assert existing.entity.referrals.count() == 2
 
 
+def test_an_entity_stored_without_a_case_gets_one_with_its_index_date(tmp_path):
+    entity = EntityFactory(name="Orphan Optics Ltd", country="GB")
+    assert not Case.objects.filter(entity=entity).exists()
+    path = write_csv(
+        tmp_path,
+        [
+            row(
+                referral_id="R-1",
+                referral_date="2018-09",
+                host_country="GB",
+                entity_name="Orphan Optics Ltd",
+            )
+        ],
+    )
+
+    out = run_import(path)
+
+    assert "created 1 referral(s), 0 entit(y/ies), 1 case(s)" in out
+    case = Case.objects.get(entity=entity)
+    assert (case.index_date, case.index_date_precision) == (datetime.date(2018, 9, 1), "month")
+
+
+def test_a_new_spelling_of_a_stored_entity_is_kept_as_an_alias(tmp_path, existing):
+    path = write_csv(
+        tmp_path,
+        [row(referral_id="R-1", host_country="GB", entity_name="ACME ROBOTICS LTD")],
+    )
+
+    run_import(path)
+
+    existing.entity.refresh_from_db()
+    assert existing.entity.name == "Acme Robotics Limited"
+    assert "ACME ROBOTICS LTD" in existing.entity.alias_list
+
+
 def test_it_reports_a_similar_name_as_a_possible_duplicate_without_merging(tmp_path, existing):
     path = write_csv(
         tmp_path,
@@ -487,6 +522,34 @@ def test_an_xlsx_of_already_imported_referrals_changes_nothing(tmp_path):
 
     assert "Nothing to change" in out
     assert snapshot() == after_first
+
+
+def test_an_amount_with_more_than_two_decimals_is_refused_or_reimported_unchanged(tmp_path):
+    path = write_csv(tmp_path, [row(proposed_amount="2500.505", currency="EUR")])
+
+    try:
+        run_import(path)
+    except CommandError as exc:
+        assert "referrals.csv" in str(exc)
+        assert Referral.objects.count() == 0
+        return
+    stored = Referral.objects.get().proposed_amount
+    out = run_import(path)
+    assert "Nothing to change" in out
+    assert Referral.objects.get().proposed_amount == stored
+
+
+def test_a_long_document_reference_is_stored_whole_or_refused_clearly(tmp_path):
+    reference = "Cable 2018/07/12, annex " + "x" * 600
+    path = write_csv(tmp_path, [row(source_url=reference)])
+
+    try:
+        run_import(path)
+    except CommandError as exc:
+        assert "source_url" in str(exc) or "referrals.csv" in str(exc)
+        assert Referral.objects.count() == 0
+    else:
+        assert Referral.objects.get().source_reference == reference
 
 
 def test_identical_repeated_rows_are_skipped(tmp_path):
@@ -876,6 +939,11 @@ BAD_FILES = {
         (HEADER + "\r\n" + GOOD_LINE + "\r\n").encode("latin-1"),
         "not UTF-8",
     ),
+    "utf_16": (
+        "referrals.csv",
+        (HEADER + "\r\n" + GOOD_LINE + "\r\n").encode("utf-16"),
+        "not UTF-8",
+    ),
     "nul_byte": (
         "referrals.csv",
         (HEADER + "\r\n" + GOOD_LINE.replace("Robotique", "Robo\x00tique") + "\r\n").encode(),
@@ -918,6 +986,18 @@ def test_it_refuses_an_xlsx_with_a_header_only(tmp_path):
     assert "the file has a header but no rows" in report
 
 
+def test_it_refuses_an_xlsx_whose_first_sheet_is_empty(tmp_path):
+    path = tmp_path / "referrals.xlsx"
+    Workbook().save(path)
+    before = snapshot()
+
+    report = refused(path)
+
+    assert "referrals.xlsx" in report
+    assert "nothing was written" in report
+    assert snapshot() == before
+
+
 # ------------------------------------------------------------------- hostile content
 
 HOSTILE_NAMES = [
@@ -927,6 +1007,8 @@ HOSTILE_NAMES = [
     "<script>alert(1)</script>",
     "Robert'); DROP TABLE cases_entity;--",
     "Back\\slash \\N Robotics",
+    # Each of these folds to 18 characters: the name key is longer than the name.
+    "\ufdfa" * 20,
 ]
 
 
