@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q
 from django.template.response import TemplateResponse
 from django.urls import path, re_path, reverse
@@ -159,11 +160,14 @@ class CountryCodeField(forms.CharField):
 
 
 class CountryCodeMixin:
-    """Give every country-code field of a model admin or inline the upper-casing field."""
+    """Give every country-code field of a model admin or inline the upper-casing field,
+    and URL fields Django 6's https default for addresses typed without a scheme."""
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if validate_country in db_field.validators:
             kwargs.setdefault("form_class", CountryCodeField)
+        if isinstance(db_field, models.URLField):
+            kwargs.setdefault("assume_scheme", "https")
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
