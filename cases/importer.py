@@ -60,6 +60,7 @@ def _choice_key(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text.casefold()).strip()
 
 
+_REFERENCE_LENGTH = Referral._meta.get_field("source_reference").max_length
 _ENTITY_TYPES = {}
 for _value, _label in Entity.Kind.choices:
     _ENTITY_TYPES[_choice_key(_value)] = _value
@@ -90,7 +91,7 @@ _METHODS.update(
     }
 )
 
-_AMOUNT_RE = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$")
+_AMOUNT_RE = re.compile(r"^\d{1,3}(,\d{3})+(\.\d{1,2})?$|^\d+(\.\d{1,2})?$")
 _SPACES_RE = re.compile(r"\s+")
 _URL_RE = re.compile(r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$", re.IGNORECASE)
 
@@ -196,11 +197,11 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise ImportFileError(f"the file contains a NUL byte at line {line}; is it really CSV?")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    # The delimiter is read off the header line alone, whose cells are known names;
+    # guessing quote rules from the data (csv.Sniffer) misreads apostrophes in summaries.
+    header_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -293,7 +294,10 @@ def _check_row(
     for column, limit in _MAX_LENGTH.items():
         if len(values.get(column, "")) > limit:
             errors.append(RowError(line, column, f"longer than {limit} characters"))
-            values[column] = ""
+            # Checked no further: a blank would also be reported as missing.
+            values[column] = None
+    if any(value is None for value in values.values()):
+        return None
     cell = values.get
 
     def fail(column: str, reason: str) -> None:
@@ -352,7 +356,10 @@ def _check_row(
     if raw_amount:
         compact = raw_amount.replace(" ", "").replace("\u00a0", "")
         if not _AMOUNT_RE.match(compact):
-            fail("proposed_amount", f"{raw_amount!r} is not an amount (digits, optional decimals)")
+            fail(
+                "proposed_amount",
+                f"{raw_amount!r} is not an amount (digits, at most 2 decimals, no sign)",
+            )
         else:
             try:
                 amount = Decimal(compact.replace(",", ""))
@@ -374,8 +381,10 @@ def _check_row(
             fail("source_url", f"{source!r} is not a valid URL")
         else:
             source_url = source
+    elif len(source) > _REFERENCE_LENGTH:
+        fail("source_url", f"a document reference is at most {_REFERENCE_LENGTH} characters")
     else:
-        source_reference = source[:500]
+        source_reference = source
 
     if len(errors) > before:
         return None

@@ -62,6 +62,8 @@ LEGAL_FORMS = frozenset(
 # Multi-word forms that read as one once punctuation is gone ("Co. Ltd" -> "co ltd").
 _PUNCT_RE = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
+_INITIALS_RE = re.compile(r"\b\w(?:\.\w)+\b\.?")
+NAME_KEY_LENGTH = 300
 
 
 def name_key(name: str) -> str:
@@ -75,6 +77,8 @@ def name_key(name: str) -> str:
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.casefold().replace("&", " and ")
+    # Dotted initials are one word: "S.A." is "sa", "N.V." is "nv", "U.S.A." is "usa".
+    text = _INITIALS_RE.sub(lambda m: m.group(0).replace(".", ""), text)
     text = _PUNCT_RE.sub(" ", text)
     words = _SPACE_RE.sub(" ", text).strip().split(" ")
     words = [w for w in words if w]
@@ -83,7 +87,9 @@ def name_key(name: str) -> str:
         stripped.pop()
     if stripped and stripped[0] == "the" and len(stripped) > 1:
         stripped = stripped[1:]
-    return " ".join(stripped)
+    # Folding can lengthen a name (some ligatures expand to many letters); the key is cut
+    # to the column's width, which still tells names apart in practice.
+    return " ".join(stripped)[:NAME_KEY_LENGTH].rstrip()
 
 
 # English names that pycountry does not know as such. Taiwan is listed as

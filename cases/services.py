@@ -243,6 +243,7 @@ class ImportResult:
     cases_created: int = 0
     referrals_created: int = 0
     referrals_unchanged: int = 0
+    aliases_added: int = 0
     cases_touched: int = 0
     dry_run: bool = False
     errors: list[RowError] = field(default_factory=list)
@@ -255,7 +256,12 @@ class ImportResult:
 
     @property
     def changed_anything(self) -> bool:
-        return bool(self.posts_created or self.entities_created or self.referrals_created)
+        return bool(
+            self.posts_created
+            or self.entities_created
+            or self.referrals_created
+            or self.aliases_added
+        )
 
 
 # Column orders of the rows the import writes with bulk_insert.
@@ -275,13 +281,13 @@ REFERRAL_COLUMNS = [
 
 
 def _entities_in_countries(countries: set[str]):
-    """Yield (id, name key, country, kind, name) of every entity in these countries.
+    """Yield (id, name key, country, kind, name, aliases) of every entity in these countries.
 
     One scan instead of IN lists of name keys: an import touches most countries anyway.
     """
     return (
         Entity.objects.filter(country__in=sorted(countries))
-        .values_list("id", "name_key", "country", "kind", "name")
+        .values_list("id", "name_key", "country", "kind", "name", "aliases")
         .iterator(chunk_size=10000)
     )
 
@@ -453,7 +459,8 @@ def _entities_get_or_create(
             fields[key].add(r.technology_field)
 
     found: dict[tuple[str, str], int] = {}
-    for pk, key, country, kind, name in _entities_in_countries({c for _, c in first}):
+    alias_updates = []
+    for pk, key, country, kind, name, aliases in _entities_in_countries({c for _, c in first}):
         record = first.get((key, country))
         if record is None:
             continue
@@ -463,6 +470,14 @@ def _entities_get_or_create(
                 f"line {record.line}: {record.entity_name!r} is stored as {name!r}, "
                 f"a {kind}; the file says {record.entity_kind}. The stored kind is kept."
             )
+        known = {name, *normalize.split_list(aliases, "\n")}
+        new_spellings = [n for n in spellings[(key, country)] if n not in known]
+        if new_spellings:
+            alias_updates.append(
+                Entity(id=pk, aliases="\n".join(filter(None, [aliases, *new_spellings])))
+            )
+            result.aliases_added += len(new_spellings)
+    Entity.objects.bulk_update(alias_updates, ["aliases"], batch_size=1000)
     missing_keys = sorted(first.keys() - found.keys())
     now = timezone.now()
     bulk_insert(
@@ -488,7 +503,7 @@ def _entities_get_or_create(
     new_ids = []
     if missing_keys:
         wanted = set(missing_keys)
-        for pk, key, country, _, _ in _entities_in_countries({c for _, c in wanted}):
+        for pk, key, country, *_ in _entities_in_countries({c for _, c in wanted}):
             if (key, country) in wanted:
                 found[(key, country)] = pk
                 new_ids.append(pk)

@@ -24,6 +24,8 @@ def format_report(result: ImportResult) -> list[str]:
         f"{result.posts_created} post(s); {result.referrals_unchanged} referral(s) already "
         f"stored unchanged; {result.repeated_rows} repeated row(s) skipped."
     )
+    if result.aliases_added:
+        lines.append(f"{result.aliases_added} new spelling(s) of stored entities kept as aliases.")
     if not result.changed_anything:
         lines.append("Nothing to change: every referral in the file is already stored.")
     for warning in result.warnings:
