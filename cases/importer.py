@@ -92,7 +92,6 @@ _METHODS.update(
 )
 
 _AMOUNT_RE = re.compile(r"^\d{1,3}(,\d{3})+(\.\d{1,2})?$|^\d+(\.\d{1,2})?$")
-_SPACES_RE = re.compile(r"\s+")
 _URL_RE = re.compile(r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$", re.IGNORECASE)
 
 
@@ -218,7 +217,7 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
             return
         except csv.Error as exc:
             raise ImportFileError(f"line {line}: the CSV is malformed: {exc}") from None
-        if any(cell.strip() for cell in cells):
+        if "".join(cells).strip():
             if len(cells) > len(keys) and any(c.strip() for c in cells[len(keys) :]):
                 yield line, {"__extra__": f"{len(cells)} cells but {len(keys)} columns"}
             else:
@@ -291,12 +290,12 @@ def _check_row(
     before = len(errors)
 
     values = {column: value.strip() for column, value in row.items()}
+    too_long = False
     for column, limit in _MAX_LENGTH.items():
         if len(values.get(column, "")) > limit:
             errors.append(RowError(line, column, f"longer than {limit} characters"))
-            # Checked no further: a blank would also be reported as missing.
-            values[column] = None
-    if any(value is None for value in values.values()):
+            too_long = True
+    if too_long:  # checked no further: a blank would also be reported as missing
         return None
     cell = values.get
 
@@ -342,7 +341,10 @@ def _check_row(
             fail("entity_type", f"unknown entity type {raw_kind!r} (one of: {choices})")
 
     methods: list[str] = []
-    for part in normalize.split_list(cell("cooperation_method", ""), ";"):
+    for part in cell("cooperation_method", "").split(";"):
+        part = part.strip()
+        if not part:
+            continue
         method = _METHODS.get(_choice_key(part))
         if method:
             if method not in methods:
@@ -392,13 +394,13 @@ def _check_row(
         line=line,
         external_id=external_id,
         date=partial,
-        post_name=_SPACES_RE.sub(" ", cell("post", "")),
+        post_name=" ".join(cell("post", "").split()),
         host_country=host_country,
-        entity_name=_SPACES_RE.sub(" ", entity_name),
+        entity_name=" ".join(entity_name.split()),
         entity_name_native=cell("entity_name_native", ""),
         entity_kind=kind,
         entity_key=entity_key,
-        technology_field=_SPACES_RE.sub(" ", cell("technology_field", "")).casefold(),
+        technology_field=" ".join(cell("technology_field", "").casefold().split()),
         cooperation_methods=methods,
         proposed_amount=amount,
         currency=currency,

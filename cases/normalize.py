@@ -77,12 +77,10 @@ def name_key(name: str) -> str:
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.casefold().replace("&", " and ")
-    # Dotted initials are one word: "S.A." is "sa", "N.V." is "nv", "U.S.A." is "usa".
-    text = _INITIALS_RE.sub(lambda m: m.group(0).replace(".", ""), text)
-    text = _PUNCT_RE.sub(" ", text)
-    words = _SPACE_RE.sub(" ", text).strip().split(" ")
-    words = [w for w in words if w]
-    stripped = list(words)
+    if "." in text:
+        # Dotted initials are one word: "S.A." is "sa", "N.V." is "nv", "U.S.A." is "usa".
+        text = _INITIALS_RE.sub(lambda m: m.group(0).replace(".", ""), text)
+    stripped = _PUNCT_RE.sub(" ", text).split()
     while len(stripped) > 1 and stripped[-1] in LEGAL_FORMS:
         stripped.pop()
     if stripped and stripped[0] == "the" and len(stripped) > 1:
