@@ -1,13 +1,13 @@
-"""Fast inserts for large imports: PostgreSQL's COPY where available, bulk_create elsewhere.
+"""Fast inserts for large imports: PostgreSQL's binary COPY where available, bulk_create
+elsewhere.
 
 Django's bulk_create builds a model instance per row and prepares each value in Python;
-COPY takes plain tuples and is several times faster for the 100,000-row imports analysts
-run. Ids are not returned: callers look rows up again by their natural keys.
+binary COPY with the column types declared up front hands psycopg's C dumpers plain
+tuples, and is many times faster for the 100,000-row imports analysts run. Ids are not
+returned: callers look rows up again by their natural keys.
 """
 
-import re
 from collections.abc import Iterator, Sequence
-from datetime import date
 
 from django.db import connection, models
 
@@ -38,60 +38,26 @@ def bulk_insert(model: type[models.Model], fields: list[str], rows: Sequence[tup
         return
     # Only fields that store something other than their Python value need preparing.
     prepared = [i for i, field in enumerate(columns) if isinstance(field, ChoiceListField)]
-    # The defaults are the same on every row: render them once.
-    tail = "".join("\t" + _copy_text(value) for value in defaults)
-    names = ", ".join(connection.ops.quote_name(field.column) for field in columns + rest)
+    defaults = tuple(
+        field.get_db_prep_save(value, connection)
+        for field, value in zip(rest, defaults, strict=True)
+    )
+    all_columns = columns + rest
+    names = ", ".join(connection.ops.quote_name(field.column) for field in all_columns)
+    # "varchar(300)" -> "varchar", "numeric(18, 2)" -> "numeric": psycopg wants the type.
+    types = [field.db_type(connection).split("(")[0].strip() for field in all_columns]
     table = connection.ops.quote_name(model._meta.db_table)
     with (
         connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy,
     ):
-        lines = []
+        copy.set_types(types)
         for row in rows:
             if prepared:
                 row = list(row)
                 for i in prepared:
                     row[i] = columns[i].get_prep_value(row[i])
-            lines.append("\t".join(map(_copy_text, row)) + tail)
-            if len(lines) >= 5000:
-                copy.write("\n".join(lines) + "\n")
-                lines = []
-        if lines:
-            copy.write("\n".join(lines) + "\n")
-
-
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
-
-
-def _copy_text(value, _rendered: dict = {}) -> str:  # noqa: B006 - a deliberate cache
-    """Render one value in COPY's text format (psycopg's per-value dumpers are slower).
-
-    Dates, timestamps, numbers and flags repeat across an import, so their text is kept.
-    """
-    if type(value) is str:
-        return value.translate(_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
-    # Keyed by type too: 1, 1.0, Decimal(1) and True are equal but render differently.
-    key = (type(value), value)
-    try:
-        return _rendered[key]
-    except KeyError:
-        pass
-    except TypeError:  # unhashable
-        return str(value)
-    if value is None:
-        text = "\\N"
-    elif value is True:
-        text = "t"
-    elif value is False:
-        text = "f"
-    elif isinstance(value, date):  # dates and aware datetimes
-        text = value.isoformat()
-    else:
-        text = str(value)
-    if len(_rendered) < 100_000:
-        _rendered[key] = text
-    return text
+            copy.write_row((*row, *defaults))
 
 
 class AnyOf(models.Lookup):

@@ -7,9 +7,11 @@ Writing the records is `cases.services.referrals_import`.
 """
 
 import csv
+import gc
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -93,6 +95,22 @@ _METHODS.update(
 
 _AMOUNT_RE = re.compile(r"^\d{1,3}(,\d{3})+(\.\d{1,2})?$|^\d+(\.\d{1,2})?$")
 _URL_RE = re.compile(r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$", re.IGNORECASE)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a bulk step.
+
+    Checking and writing 100,000 rows allocates millions of small objects and no cycles;
+    the collector's repeated full passes over them took a quarter of the import's time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class ImportFileError(Exception):
@@ -415,43 +433,44 @@ def check_rows(
     progress: Callable[[Iterable], Iterable] | None = None,
 ) -> CheckedFile:
     """Check every row and the rows against each other; collect every error."""
-    checked = CheckedFile()
-    today = date.today()
-    first_seen: dict[str, ReferralRecord] = {}
-    entity_kinds: dict[tuple[str, str], ReferralRecord] = {}
-    for line, row in progress(rows) if progress else rows:
-        checked.rows_read += 1
-        record = _check_row(line, row, checked.errors, today)
-        if record is None:
-            continue
-        earlier = first_seen.get(record.external_id)
-        if earlier is not None:
-            if earlier.referral_values() == record.referral_values():
-                checked.repeated_rows += 1
-            else:
+    with gc_paused():
+        checked = CheckedFile()
+        today = date.today()
+        first_seen: dict[str, ReferralRecord] = {}
+        entity_kinds: dict[tuple[str, str], ReferralRecord] = {}
+        for line, row in progress(rows) if progress else rows:
+            checked.rows_read += 1
+            record = _check_row(line, row, checked.errors, today)
+            if record is None:
+                continue
+            earlier = first_seen.get(record.external_id)
+            if earlier is not None:
+                if earlier.referral_values() == record.referral_values():
+                    checked.repeated_rows += 1
+                else:
+                    checked.errors.append(
+                        RowError(
+                            line,
+                            "referral_id",
+                            f"referral id {record.external_id!r} is also on line {earlier.line} "
+                            "with different content",
+                        )
+                    )
+                continue
+            first_seen[record.external_id] = record
+            entity = (record.entity_key, record.host_country)
+            other = entity_kinds.setdefault(entity, record)
+            if other.entity_kind != record.entity_kind:
                 checked.errors.append(
                     RowError(
                         line,
-                        "referral_id",
-                        f"referral id {record.external_id!r} is also on line {earlier.line} "
-                        "with different content",
+                        "entity_type",
+                        f"{record.entity_name!r} is a {record.entity_kind} here but a "
+                        f"{other.entity_kind} on line {other.line}",
                     )
                 )
-            continue
-        first_seen[record.external_id] = record
-        entity = (record.entity_key, record.host_country)
-        other = entity_kinds.setdefault(entity, record)
-        if other.entity_kind != record.entity_kind:
-            checked.errors.append(
-                RowError(
-                    line,
-                    "entity_type",
-                    f"{record.entity_name!r} is a {record.entity_kind} here but a "
-                    f"{other.entity_kind} on line {other.line}",
-                )
-            )
-            continue
-        checked.records.append(record)
-    if checked.rows_read == 0:
-        checked.errors.append(RowError(0, "", "the file has a header but no rows"))
+                continue
+            checked.records.append(record)
+        if checked.rows_read == 0:
+            checked.errors.append(RowError(0, "", "the file has a header but no rows"))
     return checked

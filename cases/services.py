@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from . import normalize
 from .bulk import bulk_insert, filter_in
-from .importer import CheckedFile, ReferralRecord, RowError
+from .importer import CheckedFile, ReferralRecord, RowError, gc_paused
 from .models import Case, CheckRun, Entity, Finding, Post, Referral
 from .selectors import PossibleDuplicate, entity_possible_duplicates
 
@@ -347,7 +347,7 @@ def referrals_import(*, checked: CheckedFile, dry_run: bool = False) -> ImportRe
         result.errors = list(checked.errors)
         return result
     records = checked.records
-    with transaction.atomic():
+    with gc_paused(), transaction.atomic():
         existing = _stored_referrals([r.external_id for r in records])
         new_records = []
         for record in records:

@@ -1,4 +1,5 @@
-"""bulk_insert writes exactly the values given, whatever the database (COPY on PostgreSQL)."""
+"""bulk_insert writes exactly the values given, whatever the database (binary COPY on
+PostgreSQL, bulk_create elsewhere)."""
 
 import datetime
 from decimal import Decimal
@@ -6,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from cases.bulk import _copy_text, bulk_insert, filter_in
+from cases.bulk import bulk_insert, filter_in
 from cases.models import Entity, Referral
 from tests.factories import EntityFactory
 
@@ -21,22 +22,6 @@ HOSTILE = [
     "北京 大学 ©",
     "",
 ]
-
-
-def test_copy_text_keeps_equal_values_of_different_types_apart():
-    assert [_copy_text(v) for v in [True, 1, 1.0, Decimal("1"), False, 0, None]] == [
-        "t",
-        "1",
-        "1.0",
-        "1",
-        "f",
-        "0",
-        "\\N",
-    ]
-
-
-def test_copy_text_escapes_copy_metacharacters():
-    assert _copy_text("a\tb\nc\\d\re") == "a\\tb\\nc\\\\d\\re"
 
 
 @pytest.mark.django_db
