@@ -698,7 +698,9 @@ class _Builder:
         run = CheckRun(
             case=plan.case,
             source=source,
+            queued_at=started,
             started_at=started,
+            attempts=1,
             finished_at=started + timedelta(seconds=self.rng.randint(1, 40)),
             status=status,
             error=error,

@@ -10,6 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from . import normalize
@@ -366,6 +367,13 @@ class Finding(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.TextField(blank=True)
     confidence = models.CharField(max_length=6, choices=Confidence, default=Confidence.MEDIUM)
+    match_score = models.FloatField(
+        null=True, blank=True, help_text="0-100: how well the evidence names the entity."
+    )
+    match_explanation = models.TextField(blank=True, help_text="Which name matched, and how.")
+    flags = models.CharField(
+        max_length=300, blank=True, help_text="e.g. the counterparty is on the DoD 1260H list."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -424,6 +432,7 @@ class Finding(models.Model):
 
 class CheckRun(models.Model):
     class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
         RUNNING = "running", "running"
         OK = "ok", "ok"
         NO_RESULTS = "no_results", "no results"
@@ -433,15 +442,19 @@ class CheckRun(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="check_runs")
     source = models.CharField(max_length=40)
-    started_at = models.DateTimeField()
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=12, choices=Status, default=Status.RUNNING)
+    status = models.CharField(max_length=12, choices=Status, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Deliveries of the check's task; more than one after a crash."
+    )
     error = models.TextField(blank=True)
     leads_created = models.PositiveIntegerField(default=0)
     query = models.TextField(blank=True, help_text="The query sent to the source.")
 
     class Meta:
-        ordering = ["-started_at"]
+        ordering = ["-queued_at"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(finished_at__isnull=True) | Q(finished_at__gte=models.F("started_at")),
@@ -449,12 +462,20 @@ class CheckRun(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    status__in=["running", "ok", "no_results", "skipped", "error", "rate_limited"]
+                    status__in=[
+                        "queued",
+                        "running",
+                        "ok",
+                        "no_results",
+                        "skipped",
+                        "error",
+                        "rate_limited",
+                    ]
                 ),
                 name="checkrun_status_valid",
             ),
         ]
-        indexes = [models.Index(fields=["case", "source", "-started_at"])]
+        indexes = [models.Index(fields=["case", "source", "status", "-finished_at"])]
 
     def __str__(self):
         return f"{self.source} for case {self.case_id}: {self.status}"

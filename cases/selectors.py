@@ -1,16 +1,17 @@
-"""Reads and aggregates over the case store: possible duplicate entities and the case
-export. Later: the case list, review queue and outcome rates."""
+"""Reads and aggregates over the case store: possible duplicate entities, the case
+export, and which follow-up checks are due."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from rapidfuzz import fuzz, process
 
 from . import normalize
-from .models import Case, Entity, Finding
+from .models import Case, CheckRun, Entity, Finding
 
 # A blocking token shared by more names than this says little about identity
 # ("technology", "university"), so its block is not compared pair by pair.
@@ -171,3 +172,63 @@ def case_export_rows() -> Iterator[dict]:
         for kind in Finding.Kind.values:
             row[f"confirmed_{kind}"] = getattr(case, f"confirmed_{kind}")
         yield row
+
+
+# How soon a check that failed (error, rate limited) is tried again.
+RETRY_FAILED_AFTER = timedelta(hours=6)
+
+
+def checks_due(
+    *, now: datetime, sources: Iterable[str], case_ids: Iterable[int] | None = None
+) -> list[tuple[int, str]]:
+    """Return the (case id, source) pairs whose last completed check is older than the
+    source's interval; one query per source.
+
+    Closed cases are left out. A check that is queued or running is not due again, and
+    one that failed is retried after RETRY_FAILED_AFTER rather than on every pass.
+    """
+    from .sources import get_sources
+
+    due = []
+    for name in sources:
+        source = get_sources()[name]
+        done = [CheckRun.Status.OK, CheckRun.Status.NO_RESULTS, CheckRun.Status.SKIPPED]
+        runs = CheckRun.objects.filter(case=OuterRef("pk"), source=name)
+        cases = (
+            Case.objects.exclude(status=Case.Status.CLOSED)
+            .annotate(
+                last_done=Max(
+                    "check_runs__finished_at",
+                    filter=Q(check_runs__source=name, check_runs__status__in=done),
+                ),
+                last_tried=Max("check_runs__finished_at", filter=Q(check_runs__source=name)),
+                pending=Exists(
+                    runs.filter(status__in=[CheckRun.Status.QUEUED, CheckRun.Status.RUNNING])
+                ),
+            )
+            .filter(
+                Q(last_done__isnull=True) | Q(last_done__lt=now - source.interval),
+                Q(last_tried__isnull=True) | Q(last_tried__lt=now - RETRY_FAILED_AFTER),
+                pending=False,
+            )
+        )
+        if case_ids is not None:
+            cases = cases.filter(id__in=list(case_ids))
+        due.extend((case_id, name) for case_id in cases.values_list("id", flat=True))
+    return due
+
+
+def check_summary(check_run_ids: Iterable[int]) -> dict[str, dict[str, int]]:
+    """Per source: how many runs ended in each status, and the leads they created."""
+    rows = (
+        CheckRun.objects.filter(id__in=list(check_run_ids))
+        .values("source", "status")
+        .annotate(runs=Count("id"), leads=Sum("leads_created"))
+        .order_by("source", "status")
+    )
+    summary: dict[str, dict[str, int]] = {}
+    for row in rows:
+        entry = summary.setdefault(row["source"], {"leads": 0})
+        entry[row["status"]] = row["runs"]
+        entry["leads"] += row["leads"] or 0
+    return summary

@@ -82,8 +82,8 @@ class CheckRunFactory(factory.django.DjangoModelFactory):
 
     case = factory.SubFactory(CaseFactory)
     source = "gleif"
-    started_at = factory.LazyFunction(
-        lambda: datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC)
-    )
+    queued_at = factory.LazyFunction(lambda: datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC))
+    started_at = factory.LazyAttribute(lambda o: o.queued_at)
+    attempts = 1
     finished_at = factory.LazyAttribute(lambda o: o.started_at + datetime.timedelta(seconds=3))
     status = CheckRun.Status.OK

@@ -222,3 +222,36 @@ LOGGING = {
 # Fuzzy duplicate report of the referral import: names scoring at or above this
 # (rapidfuzz token_sort_ratio, 0-100) against another entity are reported.
 WISHLIST_DUPLICATE_THRESHOLD = envint("WISHLIST_DUPLICATE_THRESHOLD", 90)
+
+# Follow-up checks -----------------------------------------------------------------------
+# Named in every request's User-Agent so registries can reach whoever runs the checks.
+WISHLIST_CONTACT = os.environ.get("WISHLIST_CONTACT", "").strip() or "wishlist@example.org"
+WISHLIST_HTTP_CONNECT_TIMEOUT = float(envint("WISHLIST_HTTP_CONNECT_TIMEOUT", 5))
+WISHLIST_HTTP_READ_TIMEOUT = float(envint("WISHLIST_HTTP_READ_TIMEOUT", 30))
+WISHLIST_HTTP_MAX_ATTEMPTS = envint("WISHLIST_HTTP_MAX_ATTEMPTS", 4)
+WISHLIST_HTTP_BACKOFF = float(envint("WISHLIST_HTTP_BACKOFF_MS", 500)) / 1000
+# Hits whose subject matches the entity below this score (0-100) are not recorded.
+WISHLIST_MATCH_THRESHOLD = envint("WISHLIST_MATCH_THRESHOLD", 85)
+# How often each source re-checks a case: news weekly, registries monthly.
+WISHLIST_CHECK_INTERVAL_DAYS = {
+    "gleif": envint("WISHLIST_GLEIF_INTERVAL_DAYS", 30),
+    "sec_edgar": envint("WISHLIST_SEC_EDGAR_INTERVAL_DAYS", 30),
+    "gdelt": envint("WISHLIST_GDELT_INTERVAL_DAYS", 7),
+    "google_news": envint("WISHLIST_GOOGLE_NEWS_INTERVAL_DAYS", 7),
+    "openalex": envint("WISHLIST_OPENALEX_INTERVAL_DAYS", 30),
+    "companies_house": envint("WISHLIST_COMPANIES_HOUSE_INTERVAL_DAYS", 30),
+}
+# Reference lists (DoD 1260H, NATO, MNNA) are read from here, never copied in.
+WISHLIST_REFERENCE_DIR = Path(
+    os.environ.get("WISHLIST_REFERENCE_DIR", "").strip() or BASE_DIR.parent / "shared" / "reference"
+)
+SEC_USER_AGENT = os.environ.get("SEC_USER_AGENT", "").strip()
+OPENALEX_API_KEY = envsecret("OPENALEX_API_KEY")
+COMPANIES_HOUSE_API_KEY = envsecret("COMPANIES_HOUSE_API_KEY")
+
+CELERY_BEAT_SCHEDULE = {
+    "queue-due-checks": {
+        "task": "cases.queue_due_checks",
+        "schedule": float(envint("WISHLIST_DUE_CHECK_EVERY_MINUTES", 60) * 60),
+    },
+}
