@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from . import normalize
 
@@ -73,8 +73,9 @@ def _fold_text(text: str) -> str:
 def match_in_text(names: list[str], text: str) -> NameMatch:
     """Score how clearly free text (a headline, an excerpt) mentions one of our names.
 
-    A whole-word occurrence of a name key scores 100; otherwise the best partial
-    alignment of the key inside the text (rapidfuzz partial_ratio) is the score.
+    A whole-word occurrence of a name key scores 100; otherwise the score is the best
+    rapidfuzz ratio between the key and any run of as many words of the text, so a
+    name inside a longer word ("Acme" in "Acmeville") does not count as a mention.
     """
     folded = _fold_text(text)
     best = NameMatch(0.0, "none of the entity's names appears in the text")
@@ -86,10 +87,14 @@ def match_in_text(names: list[str], text: str) -> NameMatch:
             continue
         if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", folded):
             return NameMatch(100.0, f"the text names {name!r} (as {key!r})")
-        score = fuzz.partial_ratio(key, folded)
-        if score > best.score:
+        words = folded.split()
+        size = len(key.split())
+        runs = [" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))]
+        found = process.extractOne(key, runs, scorer=fuzz.ratio)
+        if found and found[1] > best.score:
             best = NameMatch(
-                round(score, 1), f"the text nearly names {name!r} ({score:.0f}/100 partial match)"
+                round(found[1], 1),
+                f"the text nearly names {name!r}: {found[0]!r} ({found[1]:.0f}/100)",
             )
     return best
 

@@ -62,6 +62,12 @@ class Source:
         )
 
     @property
+    def rate_limit(self) -> float | None:
+        """Requests a second across all workers; WISHLIST_<NAME>_RATE overrides it."""
+        raw = os.environ.get(f"WISHLIST_{self.name.upper()}_RATE", "").strip()
+        return float(raw) if raw else self.rate_per_second
+
+    @property
     def interval(self) -> timedelta:
         days = settings.WISHLIST_CHECK_INTERVAL_DAYS.get(self.name, 30)
         return timedelta(days=days)
@@ -74,7 +80,7 @@ class Source:
         return ""
 
     def client(self) -> HttpClient:
-        return HttpClient(source=self.name, rate_per_second=self.rate_per_second)
+        return HttpClient(source=self.name, rate_per_second=self.rate_limit)
 
     def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
         raise NotImplementedError
