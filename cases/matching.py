@@ -66,6 +66,9 @@ def match_name(names: list[str], candidate: str) -> NameMatch:
 
 
 def _fold_text(text: str) -> str:
+    """Fold text the way name keys are folded: case, accents and punctuation."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = unicodedata.normalize("NFKC", text).casefold()
     return " ".join(re.sub(r"[^\w]+", " ", text).split())
 
@@ -87,6 +90,9 @@ def match_in_text(names: list[str], text: str) -> NameMatch:
             continue
         if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", folded):
             return NameMatch(100.0, f"the text names {name!r} (as {key!r})")
+        # Chinese is written without spaces: a name in it is any occurrence.
+        if _CJK_RE.search(key) and key.replace(" ", "") in folded.replace(" ", ""):
+            return NameMatch(100.0, f"the text contains {name!r}")
         words = folded.split()
         size = len(key.split())
         runs = [" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))]
@@ -101,8 +107,10 @@ def match_in_text(names: list[str], text: str) -> NameMatch:
 
 # A gazetteer of places and name patterns that mark a party as Chinese when a source
 # gives no structured country. Hong Kong and Macau are told apart from the mainland.
-_HK = ("hong kong", "kowloon", "hksar")
-_MO = ("macau", "macao")
+_HK = ("hong kong", "hongkong", "kowloon", "hksar")
+_MO = ("macau", "macao", "macanese")
+# ISO 3166 calls Taiwan "Taiwan, Province of China"; it is not the mainland.
+_NOT_CHINA = ("taiwan",)
 # fmt: off
 _CN_PLACES = [
     "china", "chinese", "prc", "beijing", "shanghai", "tianjin", "chongqing", "shenzhen",
@@ -122,6 +130,8 @@ _CN_RE = re.compile(
     r"(?<![a-z])(?:" + "|".join(re.escape(place) for place in _CN_PLACES) + r")(?![a-z])"
 )
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+# Kana mark Japanese, whose kanji would otherwise read as Chinese.
+_KANA_RE = re.compile(r"[\u3040-\u30ff]")
 
 
 def chinese_country(text: str) -> str:
@@ -129,11 +139,13 @@ def chinese_country(text: str) -> str:
     if not text:
         return ""
     lowered = text.casefold()
+    if any(place in lowered for place in _NOT_CHINA):
+        return ""
     if any(place in lowered for place in _HK):
         return "HK"
     if any(place in lowered for place in _MO):
         return "MO"
-    if _CN_RE.search(lowered) or _CJK_RE.search(text):
+    if _CN_RE.search(lowered) or (_CJK_RE.search(text) and not _KANA_RE.search(text)):
         return "CN"
     return ""
 

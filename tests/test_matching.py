@@ -51,6 +51,9 @@ def test_a_name_inside_another_word_is_not_a_mention():
         ("Hong Kong Applied Science Ltd", "HK"),
         ("Macau University of Science and Technology", "MO"),
         ("Kyoto University", ""),
+        ("Taiwan, Province of China", ""),
+        ("トヨタ自動車株式会社と提携", ""),
+        ("Macanese investor", "MO"),
         ("Chinatown Deli LLC", ""),
         ("", ""),
     ],
@@ -91,3 +94,13 @@ def test_a_missing_dod_list_flags_nothing(settings, tmp_path):
         assert matching.dod_1260h_flag("Aviation Industry Corporation of China") == ""
     finally:
         matching._dod_1260h.cache_clear()
+
+
+def test_a_chinese_name_inside_chinese_text_is_a_mention():
+    text = "艾克米机器人与华为技术有限公司签署合作协议"
+    assert matching.match_in_text(["艾克米机器人"], text).score == 100
+
+
+def test_accents_are_folded_in_text_as_in_name_keys():
+    text = "Mueller and Müller Präzision sign MOU with Shanghai partner"
+    assert matching.match_in_text(["Müller Präzision GmbH"], text).score == 100
