@@ -656,7 +656,8 @@ class FindingAdmin(CountryCodeMixin, SimpleHistoryAdmin):
         "timing",
         "source",
         "review_state",
-        "confidence",
+        "match_score",
+        "flags",
     ]
     list_select_related = ["case__entity"]
     list_filter = [
@@ -682,6 +683,9 @@ class FindingAdmin(CountryCodeMixin, SimpleHistoryAdmin):
     readonly_fields = [
         "timing",
         "evidence_sha256",
+        "match_score",
+        "match_explanation",
+        "flags",
         "review_state",
         "reviewed_by",
         "reviewed_at",
@@ -714,6 +718,9 @@ class FindingAdmin(CountryCodeMixin, SimpleHistoryAdmin):
                     "retrieved_at",
                     "excerpt",
                     "evidence_sha256",
+                    "match_score",
+                    "match_explanation",
+                    "flags",
                 ]
             },
         ),
@@ -798,17 +805,19 @@ class CheckRunAdmin(admin.ModelAdmin):
     """A log written by the automated checks: people read it, they do not edit it."""
 
     list_display = [
-        "started_at",
+        "queued_at",
         "case_entity",
         "source",
         "status",
         "leads_created",
+        "attempts",
+        "started_at",
         "finished_at",
     ]
     list_select_related = ["case__entity"]
-    list_filter = ["status", "source", "started_at"]
+    list_filter = ["status", "source", "queued_at"]
     search_fields = ["case__entity__name", "source", "query", "error"]
-    date_hierarchy = "started_at"
+    date_hierarchy = "queued_at"
     autocomplete_fields = ["case"]
 
     def get_queryset(self, request):

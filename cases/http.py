@@ -9,6 +9,7 @@ Every attempt first takes a slot from the source's shared rate limiter.
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
@@ -20,6 +21,40 @@ from .ratelimit import RateLimiter, get_limiter
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 120.0  # seconds; a longer wait is reported as rate limited instead
+
+# A source whose requests keep failing on the network (offline, DNS gone) is not tried
+# for a while, so a run over hundreds of cases records fast failures instead of
+# spending every case's full retry budget. Kept per process.
+BREAKER_THRESHOLD = 3  # requests in a row that failed on the network after all retries
+BREAKER_COOL_OFF = 60.0  # seconds
+_breaker_lock = threading.Lock()
+_network_failures: dict[str, tuple[int, float]] = {}  # source: (failures, open until)
+
+
+def reset_breakers() -> None:
+    with _breaker_lock:
+        _network_failures.clear()
+
+
+def _breaker_check(source: str, url: str) -> None:
+    with _breaker_lock:
+        failures, open_until = _network_failures.get(source, (0, 0.0))
+    remaining = open_until - time.monotonic()
+    if failures >= BREAKER_THRESHOLD and remaining > 0:
+        raise TransientHttpError(
+            f"{source} unreachable: {failures} requests in a row failed on the network; "
+            f"not tried again for {remaining:.0f} s",
+            url=url,
+        )
+
+
+def _breaker_record(source: str, *, network_failure: bool) -> None:
+    with _breaker_lock:
+        if not network_failure:
+            _network_failures.pop(source, None)
+            return
+        failures = _network_failures.get(source, (0, 0.0))[0] + 1
+        _network_failures[source] = (failures, time.monotonic() + BREAKER_COOL_OFF)
 
 
 class HttpError(Exception):
@@ -103,7 +138,9 @@ class HttpClient:
         self, url: str, *, params: dict | None = None, headers: dict | None = None
     ) -> requests.Response:
         """GET with retries; return a 2xx response or raise an HttpError."""
+        _breaker_check(self.source, url)
         last_problem = ""
+        network_only = True  # every attempt failed before any HTTP answer
         for attempt in range(self.max_attempts):
             if self.rate_per_second:
                 self.limiter.acquire(self.source, self.rate_per_second)
@@ -116,7 +153,9 @@ class HttpClient:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last_problem = f"{type(exc).__name__}: {exc}"
             else:
+                network_only = False
                 if response.status_code < 400:
+                    _breaker_record(self.source, network_failure=False)
                     return response
                 if response.status_code not in RETRYABLE_STATUS:
                     raise PermanentHttpError(
@@ -131,6 +170,7 @@ class HttpClient:
             if wait > MAX_RETRY_AFTER:
                 raise RateLimitedError(f"{url} asked us to wait {wait:.0f} s", url=url, status=429)
             self.sleep(wait)
+        _breaker_record(self.source, network_failure=network_only)
         if last_problem == "HTTP 429":
             raise RateLimitedError(f"still rate limited after {self.max_attempts} tries", url=url)
         raise TransientHttpError(f"{last_problem} after {self.max_attempts} tries", url=url)

@@ -14,3 +14,13 @@ def superuser(db):
 def admin_client(client, superuser):
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _closed_network_breakers():
+    """Each test starts with every source reachable (the breaker is per process)."""
+    from cases import http
+
+    http.reset_breakers()
+    yield
+    http.reset_breakers()

@@ -4,6 +4,7 @@ import pytest
 import requests
 import responses
 
+from cases import http
 from cases.http import HttpClient, PermanentHttpError, RateLimitedError, TransientHttpError
 from cases.ratelimit import RateLimiter
 
@@ -150,3 +151,34 @@ def test_it_sends_timeouts_on_every_request(client, monkeypatch):
     client.get(URL)
     assert seen["timeout"] == client.timeout
     assert all(value > 0 for value in client.timeout)
+
+
+@responses.activate
+def test_a_source_unreachable_several_times_in_a_row_fails_fast(client):
+    responses.get(URL, body=requests.ConnectionError("Name or service not known"))
+    for _ in range(http.BREAKER_THRESHOLD):
+        with pytest.raises(TransientHttpError):
+            client.get(URL)
+    sent = len(responses.calls)
+    with pytest.raises(TransientHttpError, match="unreachable"):
+        client.get(URL)
+    assert len(responses.calls) == sent
+
+
+@responses.activate
+def test_an_answer_closes_the_breaker(client):
+    responses.get(URL, body=requests.ConnectionError("down"))
+    with pytest.raises(TransientHttpError):
+        client.get(URL)
+    responses.replace(responses.GET, URL, json={})
+    client.get(URL)
+    assert http._network_failures == {}
+
+
+@responses.activate
+def test_server_errors_do_not_open_the_breaker(client):
+    responses.get(URL, status=503)
+    for _ in range(http.BREAKER_THRESHOLD + 1):
+        with pytest.raises(TransientHttpError) as caught:
+            client.get(URL)
+        assert "unreachable" not in str(caught.value)
