@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import selectors, services
-from .sources import SOURCE_NAMES
+from .sources import get_sources
 
 
 @shared_task(name="cases.refresh_index_dates")
@@ -27,7 +27,8 @@ def run_check(check_run_id: int) -> None:
 @shared_task(name="cases.queue_due_checks")
 def queue_due_checks() -> int:
     """Queue every check whose last completed run is older than its source's interval."""
-    return len(checks_enqueue(selectors.checks_due(now=timezone.now(), sources=SOURCE_NAMES)))
+    due = selectors.checks_due(now=timezone.now(), sources=list(get_sources()))
+    return len(checks_enqueue(due))
 
 
 def checks_enqueue(pairs: list[tuple[int, str]]) -> list[int]:

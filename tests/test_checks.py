@@ -236,3 +236,22 @@ def test_run_checks_refuses_unknown_cases(fake, case):
 def test_run_checks_refuses_unknown_sources():
     with pytest.raises(CommandError):
         call_command("run_checks", "--sync", "--source", "myspace")
+
+
+def test_beat_queues_the_due_checks_which_run_in_process_without_a_broker(
+    fake, case, settings, django_capture_on_commit_callbacks
+):
+    from cases import tasks
+    from wishlist.celery import app
+
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert "cases.queue_due_checks" in scheduled
+    if settings.REDIS_URL:
+        pytest.skip("with a broker the queued checks go to workers (see the integration tests)")
+    # The tasks are sent when the runs' rows are committed, never before.
+    with django_capture_on_commit_callbacks(execute=True) as sent:
+        assert tasks.queue_due_checks() == 1
+    assert len(sent) == 1
+    check = CheckRun.objects.get(case=case)
+    assert check.status == "ok" and check.leads_created == 1
+    assert tasks.queue_due_checks() == 0
