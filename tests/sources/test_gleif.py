@@ -453,6 +453,8 @@ def test_search_finds_the_lei_by_name_and_country(mocked, recorded, client):
 
 
 def test_search_falls_back_on_fuzzy_completion_and_checks_the_country(mocked, recorded, client):
+    # Read first: without ../shared the test skips before any mock is registered.
+    completions = recorded("gleif/fuzzycompletions_all.json")
     mocked.get(
         f"{BASE}/lei-records",
         json=EMPTY_LIST,
@@ -464,7 +466,7 @@ def test_search_falls_back_on_fuzzy_completion_and_checks_the_country(mocked, re
     )
     mocked.get(
         f"{BASE}/fuzzycompletions",
-        body=recorded("gleif/fuzzycompletions_all.json"),
+        body=completions,
         match=[
             matchers.query_param_matcher({"field": "entity.legalName", "q": "Facebook Operations"})
         ],
