@@ -81,7 +81,7 @@ class RedisRateLimiter(RateLimiter):
 
     def acquire(self, key: str, per_second: float) -> None:
         limit, window = window_for(per_second)
-        name = f"wishlist:ratelimit:{key}"
+        name = f"{settings.WISHLIST_REDIS_PREFIX}:ratelimit:{key}"
         while True:
             wait_ms = int(
                 self._take(keys=[name], args=[limit, int(window * 1000), uuid.uuid4().hex])

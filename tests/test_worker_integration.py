@@ -94,6 +94,8 @@ def start_worker(queue: str, stub: StubSource, *extra: str, rate: float = 50) ->
         "WISHLIST_GLEIF_RATE": str(rate),
         "CELERY_VISIBILITY_TIMEOUT": "5",
         "CELERY_RESTORE_INTERVAL": "2",
+        # Rate-limit keys of this test alone, whatever else shares the Redis.
+        "WISHLIST_REDIS_PREFIX": f"wishlist-test-{queue}",
         "WISHLIST_HTTP_READ_TIMEOUT": "60",
     }
     celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"

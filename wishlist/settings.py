@@ -199,6 +199,8 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
         f"REDIS_URL must start with redis://, rediss:// or unix://; got {REDIS_URL!r}."
     )
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Prefix of the app's own Redis keys (rate limits), for installations sharing one Redis.
+WISHLIST_REDIS_PREFIX = os.environ.get("WISHLIST_REDIS_PREFIX", "").strip() or "wishlist"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
