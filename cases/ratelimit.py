@@ -34,12 +34,19 @@ return math.max(1, tonumber(oldest[2]) + window - now_ms + 1)
 
 
 def window_for(per_second: float) -> tuple[int, float]:
-    """Return (requests, window in seconds): 50/s is 50 a second, 0.2/s is 1 per 5 s."""
+    """Return (requests, window in seconds): 50/s is 50 in 1.1 s, 0.2/s is 1 in 5.1 s.
+
+    The window is longer than the limit's by a margin (WISHLIST_RATE_MARGIN_MS,
+    100 ms): a request reaches the source some milliseconds after its slot was taken,
+    by more when worker threads wait for each other, and without the margin those
+    delays could squeeze more than the limit into one second as the source counts it.
+    """
     if per_second <= 0:
         raise ValueError("a rate limit must be positive")
+    margin = settings.WISHLIST_RATE_MARGIN_MS / 1000
     if per_second >= 1:
-        return int(per_second), 1.0
-    return 1, 1 / per_second
+        return int(per_second), 1.0 + margin
+    return 1, 1 / per_second + margin
 
 
 class RateLimiter:
