@@ -79,7 +79,6 @@ from django.db import connection  # noqa: E402
 
 from cases import normalize, services  # noqa: E402
 from cases.models import Case, CheckRun, Entity, Finding, Referral  # noqa: E402
-from cases.ratelimit import window_for  # noqa: E402
 from cases.tasks import run_check  # noqa: E402
 from tests.stub_server import StubSource  # noqa: E402
 from tests.test_worker_integration import gleif_route  # noqa: E402
@@ -212,7 +211,9 @@ def run_pass(case_ids, queue, stub, worker, log_path, *, rate: float, timeout: f
     )
     stamps = sorted(stamp for stamp, _ in stub.hits)
     elapsed = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
-    limit, window = window_for(rate)
+    # The limit as the source counts it: `rate` a second, without the margin the
+    # limiter adds to its own window (cases.ratelimit.window_for).
+    limit, window = (int(rate), 1.0) if rate >= 1 else (1, 1 / rate)
     # The shortest time over which the server saw one request more than the limit allows
     # in a window: at least `window` when the limit was kept.
     spans = [later - earlier for earlier, later in zip(stamps, stamps[limit:], strict=False)]
