@@ -9,10 +9,12 @@ Every attempt first takes a slot from the source's shared rate limiter.
 
 import json
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
@@ -95,6 +97,19 @@ def _retry_after(response: requests.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+_SECRET_PARAM = re.compile(r"key|token|secret|password", re.IGNORECASE)
+
+
+def _loggable(url: str, params: dict | None) -> str:
+    """The URL with its query, parameters that look like credentials masked."""
+    if not params:
+        return url
+    shown = {
+        name: "***" if _SECRET_PARAM.search(str(name)) else value for name, value in params.items()
+    }
+    return f"{url}?{urlencode(shown, doseq=True)}"
+
+
 class HttpClient:
     """HTTP for one source: its rate limit, timeouts and retry policy."""
 
@@ -124,6 +139,9 @@ class HttpClient:
         self.backoff = settings.WISHLIST_HTTP_BACKOFF if backoff is None else backoff
         self.sleep = sleep
         self.requests_sent = 0
+        # Every URL asked, secrets masked: recorded on the CheckRun even when a check
+        # fails half-way.
+        self.asked: list[str] = []
 
     def _wait(self, attempt: int, response: requests.Response | None) -> float:
         if response is not None:
@@ -139,6 +157,7 @@ class HttpClient:
     ) -> requests.Response:
         """GET with retries; return a 2xx response or raise an HttpError."""
         _breaker_check(self.source, url)
+        self.asked.append(_loggable(url, params))
         last_problem = ""
         network_only = True  # every attempt failed before any HTTP answer
         for attempt in range(self.max_attempts):

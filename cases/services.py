@@ -641,16 +641,20 @@ def check_execute(*, check_run_id: int, client: "HttpClient | None" = None) -> C
         reason = "the case has no referral date to search from"
     if reason:
         return _check_run_finish(run, CheckRun.Status.SKIPPED, error=reason)
+    client = client or source.client()
     try:
-        result = source.search(entity, case.index_date, client or source.client())
-    except SourceSkipped as exc:
-        return _check_run_finish(run, CheckRun.Status.SKIPPED, error=str(exc))
-    except RateLimitedError as exc:
-        return _check_run_finish(run, CheckRun.Status.RATE_LIMITED, error=str(exc))
-    except PermanentHttpError as exc:
-        return _check_run_finish(run, CheckRun.Status.ERROR, error=f"permanent: {exc}")
-    except HttpError as exc:
-        return _check_run_finish(run, CheckRun.Status.ERROR, error=f"transient: {exc}")
+        result = source.search(entity, case.index_date, client)
+    except (SourceSkipped, HttpError) as exc:
+        if isinstance(exc, SourceSkipped):
+            status, error = CheckRun.Status.SKIPPED, str(exc)
+        elif isinstance(exc, RateLimitedError):
+            status, error = CheckRun.Status.RATE_LIMITED, str(exc)
+        elif isinstance(exc, PermanentHttpError):
+            status, error = CheckRun.Status.ERROR, f"permanent: {exc}"
+        else:
+            status, error = CheckRun.Status.ERROR, f"transient: {exc}"
+        asked = "\n".join(getattr(client, "asked", []))
+        return _check_run_finish(run, status, error=error, query=asked[:5000])
     with transaction.atomic():
         created = leads_file(case=case, source=source.name, hits=result.hits)
         status = CheckRun.Status.OK if result.hits else CheckRun.Status.NO_RESULTS

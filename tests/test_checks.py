@@ -138,6 +138,17 @@ def test_network_errors_are_recorded_not_raised(fake, case, error, status, text)
     assert case.findings.count() == 0
 
 
+def test_a_failed_check_records_what_it_had_asked(fake, case):
+    class Client:
+        asked = ["https://registry.example.org/a?q=Acme", "https://registry.example.org/b"]
+
+    fake.error = TransientHttpError("ConnectionError: offline after 4 tries")
+    [check_run_id] = services.checks_queue(pairs=[(case.id, "fake")])
+    check = services.check_execute(check_run_id=check_run_id, client=Client())
+    assert check.status == "error"
+    assert check.query.splitlines() == Client.asked
+
+
 def test_an_unconfigured_source_is_skipped_with_its_reason(fake, case):
     fake.skip = "not configured: set FAKE_API_KEY"
     check = run(case)

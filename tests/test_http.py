@@ -182,3 +182,11 @@ def test_server_errors_do_not_open_the_breaker(client):
         with pytest.raises(TransientHttpError) as caught:
             client.get(URL)
         assert "unreachable" not in str(caught.value)
+
+
+@responses.activate
+def test_it_keeps_the_urls_asked_with_credentials_masked(client):
+    responses.get(URL, json={})
+    client.get(URL, params={"search": "Acme", "api_key": "s3cret"})
+    assert client.asked == [f"{URL}?search=Acme&api_key=%2A%2A%2A"]
+    assert "s3cret" not in " ".join(client.asked)
