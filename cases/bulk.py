@@ -74,6 +74,7 @@ class AnyOf(models.Lookup):
 
 models.CharField.register_lookup(AnyOf)
 models.IntegerField.register_lookup(AnyOf)
+models.ForeignKey.register_lookup(AnyOf)
 
 
 def filter_in(queryset: models.QuerySet, field: str, values: Sequence) -> Iterator[models.QuerySet]:

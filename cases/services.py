@@ -91,7 +91,7 @@ def case_index_dates_refresh(*, case_ids: Iterable[int] | None = None) -> int:
 
 def finding_timings_refresh(*, case_ids: Iterable[int] | None = None) -> int:
     """Re-derive before/after/unknown for the findings of these cases (all if None)."""
-    findings = Finding.objects.select_related(None).only(
+    findings = Finding.objects.select_related("case").only(
         "id",
         "timing",
         "event_date",
@@ -102,7 +102,7 @@ def finding_timings_refresh(*, case_ids: Iterable[int] | None = None) -> int:
     if case_ids is not None:
         findings = findings.filter(case_id__in=list(case_ids))
     changed = []
-    for finding in findings.select_related("case").iterator(chunk_size=2000):
+    for finding in findings.iterator(chunk_size=2000):
         timing = normalize.compare_periods(
             finding.event_date,
             finding.event_date_precision,
@@ -416,16 +416,20 @@ def referrals_import(*, checked: CheckedFile, dry_run: bool = False) -> ImportRe
     return result
 
 
+def _post_ids(names: Iterable[str]) -> dict[tuple[str, str], int]:
+    """(name, host country): id of the stored posts with these names."""
+    found = {}
+    for queryset in filter_in(Post.objects.all(), "name", sorted(set(names))):
+        for pk, name, country in queryset.values_list("id", "name", "host_country"):
+            found[(name, country)] = pk
+    return found
+
+
 def _posts_get_or_create(
     records: list[ReferralRecord], result: ImportResult
 ) -> dict[tuple[str, str], int]:
     wanted = {(r.post_name, r.host_country) for r in records if r.post_name}
-    found: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(sorted({name for name, _ in wanted})):
-        for pk, name, country in Post.objects.filter(name__in=chunk).values_list(
-            "id", "name", "host_country"
-        ):
-            found[(name, country)] = pk
+    found = _post_ids(name for name, _ in wanted)
     missing = [
         Post(
             name=name,
@@ -438,11 +442,7 @@ def _posts_get_or_create(
     if missing:
         Post.objects.bulk_create(missing, batch_size=2000)
         result.posts_created = len(missing)
-        for chunk in _chunks(sorted({p.name for p in missing})):
-            for pk, name, country in Post.objects.filter(name__in=chunk).values_list(
-                "id", "name", "host_country"
-            ):
-                found[(name, country)] = pk
+        found.update(_post_ids(post.name for post in missing))
     return found
 
 
@@ -555,16 +555,21 @@ def _cases_ensure(
     result.cases_created = len(new_cases)
 
     old_ids = sorted(set(entities.values()) - new_ids)
-    refresh: dict[int, int] = {}
-    for chunk in _chunks(old_ids):
-        refresh.update(Case.objects.filter(entity_id__in=chunk).values_list("entity_id", "id"))
+    refresh = _case_ids(old_ids)
     orphans = [Case(entity_id=pk) for pk in old_ids if pk not in refresh]
     if orphans:  # entities made outside the services, without their case
         Case.objects.bulk_create(orphans)
         result.cases_created += len(orphans)
-        for chunk in _chunks([c.entity_id for c in orphans]):
-            refresh.update(Case.objects.filter(entity_id__in=chunk).values_list("entity_id", "id"))
+        refresh.update(_case_ids([c.entity_id for c in orphans]))
     return list(refresh.values())
+
+
+def _case_ids(entity_ids: list[int]) -> dict[int, int]:
+    """entity id: case id, for these entities."""
+    found = {}
+    for queryset in filter_in(Case.objects.all(), "entity_id", entity_ids):
+        found.update(queryset.values_list("entity_id", "id"))
+    return found
 
 
 # ------------------------------------------------------------------ follow-up checks
