@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q
 from django.template.response import TemplateResponse
@@ -19,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import admin_views, normalize, services
-from .models import Case, CheckRun, CooperationMethod, Entity, Finding, Post, Referral
+from .models import Case, CheckRun, CooperationMethod, Entity, Finding, Post, Referral, Team
 from .validators import validate_country
 
 admin.site.site_header = "Wishlist administration"
@@ -219,8 +220,12 @@ class AssignForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = (
-            get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
+            get_user_model().objects.filter(is_active=True).order_by("username")
         )
+
+
+class TeamForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), empty_label=None)
 
 
 class RejectForm(forms.Form):
@@ -478,7 +483,7 @@ class FindingInline(admin.TabularInline):
 
 def _status_action(status: Case.Status):
     def set_status(modeladmin, request, queryset):
-        count = services.cases_set_status(cases=queryset, status=status)
+        count = services.cases_set_status(cases=queryset, status=status, actor=request.user)
         modeladmin.message_user(
             request, f"Set the status of {count} case(s) to “{status.label}”.", messages.SUCCESS
         )
@@ -496,6 +501,7 @@ class CaseAdmin(SimpleHistoryAdmin):
         "entity__country",
         "entity__kind",
         "status",
+        "team",
         "assignee",
         "index_period",
         "priority",
@@ -503,12 +509,13 @@ class CaseAdmin(SimpleHistoryAdmin):
         "lead_count",
         "confirmed_count",
     ]
-    list_select_related = ["entity", "assignee"]
+    list_select_related = ["entity", "assignee", "team"]
     # As on EntityAdmin: the counts make an aggregating query, which drops Meta.ordering.
     ordering = ["-priority", "index_date", "id"]
     list_filter = [
         "status",
         "priority",
+        "team",
         ("assignee", admin.RelatedOnlyFieldListFilter),
         "entity__kind",
         EntityCountryFilter,
@@ -519,15 +526,15 @@ class CaseAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["entity", "assignee"]
     readonly_fields = ["index_period", "referrals_table", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["entity", "status", "priority", "assignee", "notes"]}),
+        (None, {"fields": ["entity", "team", "status", "priority", "assignee", "notes"]}),
         ("Referrals", {"fields": ["index_period", "referrals_table"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
-    add_fieldsets = [(None, {"fields": ["entity", "status", "priority", "assignee", "notes"]})]
+    add_fieldsets = [
+        (None, {"fields": ["entity", "team", "status", "priority", "assignee", "notes"]})
+    ]
     inlines = [FindingInline]
-    actions = ["assign", *(_status_action(status) for status in Case.Status)]
-    # get_absolute_url already is this admin page.
-    view_on_site = False
+    actions = ["assign", "move_to_team", *(_status_action(status) for status in Case.Status)]
 
     def get_urls(self):
         view = self.admin_site.admin_view(partial(admin_views.case_export_view, self))
@@ -617,16 +624,48 @@ class CaseAdmin(SimpleHistoryAdmin):
         )
 
     def save_model(self, request, obj, form, change):
+        if change:
+            # Forms open on the research pages are now stale.
+            obj.version += 1
+            if "status" in form.changed_data:
+                services.case_status_change_record(
+                    case=obj,
+                    from_status=form.initial["status"],
+                    to_status=obj.status,
+                    actor=request.user,
+                )
         super().save_model(request, obj, form, change)
         if not change:
             _refresh_index_dates([obj.entity_id])
+
+    @admin.action(description="Move to a team…", permissions=["change"])
+    def move_to_team(self, request, queryset):
+        form = TeamForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            team = form.cleaned_data["team"]
+            count = services.cases_move_to_team(cases=queryset, team=team)
+            self.message_user(request, f"Moved {count} case(s) to {team}.", messages.SUCCESS)
+            return None
+        return _action_form_response(
+            self,
+            request,
+            queryset,
+            form=form,
+            action="move_to_team",
+            title="Move cases to a team",
+            submit="Move",
+        )
 
     @admin.action(description="Assign to a user…", permissions=["change"])
     def assign(self, request, queryset):
         form = AssignForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             assignee = form.cleaned_data["assignee"]
-            count = services.cases_assign(cases=queryset, assignee=assignee)
+            try:
+                count = services.cases_assign(cases=queryset, assignee=assignee, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                return None
             who = assignee.get_username() if assignee else "nobody"
             self.message_user(request, f"Assigned {count} case(s) to {who}.", messages.SUCCESS)
             return None
@@ -835,3 +874,28 @@ class CheckRunAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "member_count", "case_count", "is_demo"]
+    search_fields = ["name"]
+    filter_horizontal = ["members"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                member_count=Count("members", distinct=True),
+                case_count=Count("cases", distinct=True),
+            )
+        )
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, team):
+        return team.member_count
+
+    @admin.display(description="cases", ordering="case_count")
+    def case_count(self, team):
+        return team.case_count

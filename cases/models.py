@@ -161,6 +161,15 @@ class Post(models.Model):
         return f"{self.name} ({self.host_country})"
 
 
+class AllianceBloc(models.TextChoices):
+    """A host country's bloc on the referral date; Russia is reported on its own."""
+
+    NATO = "nato", "NATO"
+    MNNA = "mnna", "US Major Non-NATO Ally"
+    RUSSIA = "russia", "Russia"
+    OTHER = "other", "other"
+
+
 class CooperationMethod(models.TextChoices):
     EQUITY_PURCHASE = "equity_purchase", "equity purchase"
     INVESTMENT = "investment", "investment"
@@ -184,6 +193,15 @@ class Referral(models.Model):
     date = models.DateField(help_text="First day of the period the referral is dated to.")
     date_precision = models.CharField(max_length=5, choices=DatePrecision)
     host_country = models.CharField(max_length=2, validators=[validate_country])
+    alliance_bloc = models.CharField(
+        "alliance bloc at referral",
+        max_length=6,
+        choices=AllianceBloc,
+        blank=True,
+        editable=False,
+        help_text="Derived from the host country and the date; empty when the reference "
+        "lists were not available.",
+    )
     technology_field = models.CharField(max_length=200, blank=True)
     cooperation_methods = ChoiceListField(choices=CooperationMethod, blank=True)
     proposed_amount = models.DecimalField(
@@ -236,6 +254,21 @@ class Referral(models.Model):
         return normalize.format_partial_date(self.date, self.date_precision)
 
 
+class Team(models.Model):
+    """A research team: it owns cases, and its members see only its cases."""
+
+    name = models.CharField(max_length=100, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    is_demo = models.BooleanField(default=False, help_text="Synthetic demo data.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=~Q(name=""), name="team_name_not_empty")]
+
+    def __str__(self):
+        return self.name
+
+
 class Case(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "open"
@@ -251,6 +284,14 @@ class Case(models.Model):
         URGENT = 4, "urgent"
 
     entity = models.OneToOneField(Entity, on_delete=models.CASCADE, related_name="case")
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        help_text="Only the team's members see the case; without a team only admins do.",
+    )
     status = models.CharField(max_length=12, choices=Status, default=Status.OPEN)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -267,6 +308,11 @@ class Case(models.Model):
     )
     priority = models.PositiveSmallIntegerField(choices=Priority, default=Priority.NORMAL)
     notes = models.TextField(blank=True)
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Raised by every edit from the research pages, so a stale form is refused.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -289,13 +335,14 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["status"]),
             models.Index(fields=["index_date"]),
+            models.Index(fields=["team", "status"]),
         ]
 
     def __str__(self):
         return f"Case {self.pk}: {self.entity.name}"
 
     def get_absolute_url(self):
-        return reverse("admin:cases_case_change", args=[self.pk])
+        return reverse("cases:case_detail", args=[self.pk])
 
     @property
     def index_date_display(self) -> str:
@@ -382,6 +429,9 @@ class Finding(models.Model):
         related_name="created_findings",
         help_text="The person who recorded it; empty when an automated source did.",
     )
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Raised by every review, so a stale form is refused."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -428,6 +478,34 @@ class Finding(models.Model):
     @property
     def event_date_display(self) -> str:
         return normalize.format_partial_date(self.event_date, self.event_date_precision)
+
+
+class CaseStatusChange(models.Model):
+    """One transition of a case's status: who moved it, from what, to what, and when."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=12, choices=Case.Status)
+    to_status = models.CharField(max_length=12, choices=Case.Status)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="case_status_changes",
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "changed_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_status=models.F("to_status")), name="status_change_changes"
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "changed_at"])]
+
+    def __str__(self):
+        return f"case {self.case_id}: {self.from_status} → {self.to_status}"
 
 
 class CheckRun(models.Model):

@@ -1,5 +1,6 @@
 """Reads and aggregates over the case store: possible duplicate entities, the case
-export, and which follow-up checks are due."""
+export, which follow-up checks are due, and what the research pages show (case lists
+with their outcome, a case's check history and change history, the review queue)."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -7,11 +8,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from rapidfuzz import fuzz, process
 
 from . import normalize
-from .models import Case, CheckRun, Entity, Finding
+from .models import Case, CaseStatusChange, CheckRun, Entity, Finding, Referral
 
 # A blocking token shared by more names than this says little about identity
 # ("technology", "university"), so its block is not compared pair by pair.
@@ -232,3 +246,152 @@ def check_summary(check_run_ids: Iterable[int]) -> dict[str, dict[str, int]]:
         entry[row["status"]] = row["runs"]
         entry["leads"] += row["leads"] or 0
     return summary
+
+
+# ----------------------------------------------------------------- outcomes and pages
+
+# A finding counts towards an outcome only with a counterparty in mainland China, Hong
+# Kong or Macau (DOMAIN.md, "Outcome").
+OUTCOME_COUNTRIES = ("CN", "HK", "MO")
+
+
+def positive_findings(kind: str | None = None) -> QuerySet[Finding]:
+    """Confirmed findings dated after their case's index date with a Chinese counterparty."""
+    findings = Finding.objects.filter(
+        review_state=Finding.ReviewState.CONFIRMED,
+        timing=Finding.Timing.AFTER,
+        counterparty_country__in=OUTCOME_COUNTRIES,
+    )
+    if kind and kind != "any":
+        findings = findings.filter(kind=kind)
+    return findings
+
+
+def _count_of(queryset: QuerySet) -> Coalesce:
+    """A correlated COUNT(*) of the queryset's rows for the outer case, 0 when none."""
+    counted = queryset.order_by().values("case").annotate(n=Count("id")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def case_list(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The cases with what a list row shows, in a fixed number of queries per page."""
+    leads = Finding.objects.filter(case=OuterRef("pk"), review_state=Finding.ReviewState.LEAD)
+    return cases.select_related("entity", "team", "assignee").annotate(
+        lead_count=_count_of(leads),
+        is_positive=Exists(positive_findings().filter(case=OuterRef("pk"))),
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    positive: bool
+    kinds: list[tuple[str, str]]  # (kind label, first date) per positive kind
+    first_date: str
+
+
+def case_outcome(case: Case) -> Outcome:
+    """Which outcome kinds the case is positive for, and when each was first seen."""
+    first: dict[str, Finding] = {}
+    for finding in positive_findings().filter(case=case).order_by("event_date", "id"):
+        first.setdefault(finding.kind, finding)
+    kinds = [(f.get_kind_display(), f.event_date_display) for f in first.values()]
+    dates = [f for f in first.values() if f.event_date]
+    earliest = min(dates, key=lambda f: f.event_date).event_date_display if dates else ""
+    return Outcome(positive=bool(first), kinds=kinds, first_date=earliest)
+
+
+@dataclass
+class SourceHistory:
+    source: str
+    runs: list[CheckRun]
+    last_success: datetime | None
+    last_error: str
+
+
+def case_check_history(case: Case, *, per_source: int = 5) -> list[SourceHistory]:
+    """Each source's latest runs for the case, its last success and its last error."""
+    by_source: dict[str, list[CheckRun]] = defaultdict(list)
+    for run in CheckRun.objects.filter(case=case).order_by("source", "-queued_at", "-id"):
+        by_source[run.source].append(run)
+    done = (CheckRun.Status.OK, CheckRun.Status.NO_RESULTS)
+    history = []
+    for source, runs in sorted(by_source.items()):
+        success = next((r.finished_at for r in runs if r.status in done), None)
+        error = next(
+            (
+                r.error
+                for r in runs
+                if r.status in (CheckRun.Status.ERROR, CheckRun.Status.RATE_LIMITED)
+            ),
+            "",
+        )
+        history.append(SourceHistory(source, runs[:per_source], success, error))
+    return history
+
+
+def case_pending_sources(case: Case) -> set[str]:
+    """Sources with a run of this case queued or running now."""
+    return set(
+        CheckRun.objects.filter(
+            case=case, status__in=[CheckRun.Status.QUEUED, CheckRun.Status.RUNNING]
+        ).values_list("source", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    when: datetime
+    who: str
+    what: str
+    changes: list[str]
+
+
+def _diff_lines(record) -> list[str]:
+    previous = record.prev_record
+    if previous is None:
+        return []
+    delta = record.diff_against(previous)
+    return [f"{change.field}: {change.old!s} → {change.new!s}" for change in delta.changes]
+
+
+def case_change_history(case: Case, *, limit: int = 30) -> list[HistoryEntry]:
+    """Edits of the case, its entity and its findings, newest first.
+
+    Differences are worked out only for the entries shown (each costs a query).
+    """
+    records = []
+    sources = [
+        ("case", case.history.all()),
+        ("entity", case.entity.history.all()),
+        ("finding", Finding.history.filter(case_id=case.pk)),
+    ]
+    for what, history in sources:
+        for record in history.select_related("history_user").order_by("-history_date")[:limit]:
+            records.append((what, record))
+    records.sort(key=lambda item: item[1].history_date, reverse=True)
+    entries = []
+    for what, record in records[:limit]:
+        who = record.history_user.get_username() if record.history_user else "system"
+        label = {"+": "created", "~": "changed", "-": "deleted"}[record.history_type]
+        name = what if what != "finding" else f"finding {record.id}"
+        entries.append(
+            HistoryEntry(record.history_date, who, f"{name} {label}", _diff_lines(record))
+        )
+    return entries
+
+
+def case_status_changes(case: Case) -> QuerySet[CaseStatusChange]:
+    return case.status_changes.select_related("changed_by").order_by("-changed_at", "-id")
+
+
+def review_queue(findings: QuerySet[Finding]) -> QuerySet[Finding]:
+    """Leads waiting for review, best match first, then the oldest."""
+    return (
+        findings.filter(review_state=Finding.ReviewState.LEAD)
+        .select_related("case__entity", "case__team")
+        .order_by(F("match_score").desc(nulls_last=True), "created_at", "id")
+    )
+
+
+def case_referrals(case: Case) -> QuerySet[Referral]:
+    return Referral.objects.filter(entity_id=case.entity_id).select_related("post").order_by("date")

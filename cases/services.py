@@ -12,16 +12,17 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case as SqlCase
 from django.db.models import F, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import normalize
+from . import blocs, normalize
 from .bulk import bulk_insert, filter_in
 from .importer import CheckedFile, ReferralRecord, RowError, gc_paused
-from .models import Case, CheckRun, Entity, Finding, Post, Referral
+from .models import Case, CaseStatusChange, CheckRun, Entity, Finding, Post, Referral, Team
 from .selectors import PossibleDuplicate, entity_possible_duplicates
 
 if TYPE_CHECKING:
@@ -81,12 +82,29 @@ def case_index_dates_refresh(*, case_ids: Iterable[int] | None = None) -> int:
         if case_ids is None:
             updated = Case.objects.update(**values)
             finding_timings_refresh()
+            referral_blocs_refresh()
             return updated
         updated = 0
         for chunk in _chunks(sorted(set(case_ids))):
             updated += Case.objects.filter(id__in=chunk).update(**values)
             finding_timings_refresh(case_ids=chunk)
+            referral_blocs_refresh(case_ids=chunk)
     return updated
+
+
+def referral_blocs_refresh(*, case_ids: Iterable[int] | None = None) -> int:
+    """Re-derive each referral's alliance bloc from its host country and date."""
+    referrals = Referral.objects.only("id", "host_country", "date", "alliance_bloc")
+    if case_ids is not None:
+        referrals = referrals.filter(entity__case__in=list(case_ids))
+    changed = []
+    for referral in referrals.iterator(chunk_size=5000):
+        bloc = blocs.bloc_on(referral.host_country, referral.date)
+        if bloc != referral.alliance_bloc:
+            referral.alliance_bloc = bloc
+            changed.append(referral)
+    Referral.objects.bulk_update(changed, ["alliance_bloc"], batch_size=2000)
+    return len(changed)
 
 
 def finding_timings_refresh(*, case_ids: Iterable[int] | None = None) -> int:
@@ -170,55 +188,220 @@ def finding_create(
     return finding_save(finding=finding)
 
 
+class EditConflict(Exception):
+    """The row changed after the form was opened; nothing was saved."""
+
+
+def _last_editor(obj) -> str:
+    record = obj.history.select_related("history_user").first()
+    if record is None:
+        return "someone"
+    who = record.history_user.get_username() if record.history_user else "an automated task"
+    return f"{who} at {timezone.localtime(record.history_date):%Y-%m-%d %H:%M}"
+
+
+def _lock(model, pk: int, version: int | None, what: str):
+    """Return the row locked for this transaction, refusing it if its version moved on.
+
+    A form carries the version it was rendered with; a second analyst saving a stale
+    form gets an error naming the first one's edit instead of overwriting it.
+    """
+    obj = model.objects.select_for_update().get(pk=pk)
+    if version is not None and obj.version != version:
+        raise EditConflict(
+            f"{what} was changed by {_last_editor(obj)} after you opened it, so your change "
+            "was not saved. Reload the page to see the current state, then try again."
+        )
+    return obj
+
+
 @transaction.atomic
 def finding_review(
-    *, finding: Finding, state: str, reviewer: AbstractBaseUser | None, note: str = ""
+    *,
+    finding: Finding,
+    state: str,
+    reviewer: AbstractBaseUser | None,
+    note: str = "",
+    version: int | None = None,
 ) -> Finding:
-    """Confirm or reject a finding, recording who did it and when."""
+    """Confirm or reject a finding, recording who did it and when.
+
+    A rejection needs a note saying why, so a later reader can trust it. With a version,
+    a finding reviewed by someone else since the form was rendered is refused.
+    """
     if state not in (Finding.ReviewState.CONFIRMED, Finding.ReviewState.REJECTED):
         raise ValueError(f"A review sets confirmed or rejected, not {state!r}.")
-    finding.review_state = state
-    finding.reviewed_by = reviewer
-    finding.reviewed_at = timezone.now()
-    finding.review_note = note
-    finding.save(
-        update_fields=["review_state", "reviewed_by", "reviewed_at", "review_note", "updated_at"]
+    note = note.strip()
+    if state == Finding.ReviewState.REJECTED and not note:
+        raise ValidationError({"note": "Say why the finding is rejected."})
+    locked = _lock(Finding, finding.pk, version, f"Finding {finding.pk}")
+    locked.review_state = state
+    locked.reviewed_by = reviewer
+    locked.reviewed_at = timezone.now()
+    locked.review_note = note
+    locked.version += 1
+    locked.save(
+        update_fields=[
+            "review_state",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+            "version",
+            "updated_at",
+        ]
     )
+    for name in ("review_state", "reviewed_by", "reviewed_at", "review_note", "version"):
+        setattr(finding, name, getattr(locked, name))
     return finding
 
 
 def findings_review(
-    *, findings: Iterable[Finding], state: str, reviewer: AbstractBaseUser | None, note: str = ""
+    *,
+    findings: Iterable[Finding],
+    state: str,
+    reviewer: AbstractBaseUser | None,
+    note: str = "",
+    versions: dict[int, int] | None = None,
 ) -> int:
-    """Review several findings; each is saved on its own so its history is recorded."""
+    """Review several findings at once: all or none; each keeps its own history row."""
+    versions = versions or {}
     count = 0
     with transaction.atomic():
         for finding in findings:
-            finding_review(finding=finding, state=state, reviewer=reviewer, note=note)
+            finding_review(
+                finding=finding,
+                state=state,
+                reviewer=reviewer,
+                note=note,
+                version=versions.get(finding.pk),
+            )
             count += 1
     return count
 
 
-def cases_assign(*, cases: Iterable[Case], assignee: AbstractBaseUser | None) -> int:
+@transaction.atomic
+def case_set_status(
+    *, case: Case, status: str, actor: AbstractBaseUser | None, version: int | None = None
+) -> Case:
+    """Move a case to a status, logging the transition with who and when."""
+    if status not in Case.Status.values:
+        raise ValidationError({"status": f"Unknown case status {status!r}."})
+    locked = _lock(Case, case.pk, version, f"Case {case.pk}")
+    if locked.status != status:
+        CaseStatusChange.objects.create(
+            case=locked, from_status=locked.status, to_status=status, changed_by=actor
+        )
+        locked.status = status
+        locked.version += 1
+        locked.save(update_fields=["status", "version", "updated_at"])
+    case.status, case.version = locked.status, locked.version
+    return case
+
+
+@transaction.atomic
+def case_assign(
+    *,
+    case: Case,
+    assignee: AbstractBaseUser | None,
+    actor: AbstractBaseUser | None = None,
+    version: int | None = None,
+) -> Case:
+    """Give a case to a member of its team (or to nobody)."""
+    locked = _lock(Case, case.pk, version, f"Case {case.pk}")
+    if (
+        assignee is not None
+        and locked.team_id is not None
+        and not assignee.teams.filter(pk=locked.team_id).exists()
+    ):
+        raise ValidationError({"assignee": f"{assignee.get_username()} is not on the case's team."})
+    if locked.assignee_id != (assignee.pk if assignee else None):
+        locked.assignee = assignee
+        locked.version += 1
+        locked.save(update_fields=["assignee", "version", "updated_at"])
+    case.assignee, case.version = locked.assignee, locked.version
+    return case
+
+
+def case_status_change_record(
+    *, case: Case, from_status: str, to_status: str, actor: AbstractBaseUser | None
+) -> CaseStatusChange | None:
+    """Log a status change made elsewhere (the admin's change form)."""
+    if from_status == to_status:
+        return None
+    return CaseStatusChange.objects.create(
+        case=case, from_status=from_status, to_status=to_status, changed_by=actor
+    )
+
+
+@transaction.atomic
+def cases_move_to_team(*, cases: Iterable[Case], team: Team) -> int:
+    """Hand cases to a team; an assignee who is not on it is unassigned."""
+    count = 0
+    for case in cases:
+        locked = _lock(Case, case.pk, None, f"Case {case.pk}")
+        locked.team = team
+        if locked.assignee_id and not team.members.filter(pk=locked.assignee_id).exists():
+            locked.assignee = None
+        locked.version += 1
+        locked.save(update_fields=["team", "assignee", "version", "updated_at"])
+        count += 1
+    return count
+
+
+def cases_assign(*, cases: Iterable[Case], assignee: AbstractBaseUser | None, actor=None) -> int:
     count = 0
     with transaction.atomic():
         for case in cases:
-            case.assignee = assignee
-            case.save(update_fields=["assignee", "updated_at"])
+            case_assign(case=case, assignee=assignee, actor=actor)
             count += 1
     return count
 
 
-def cases_set_status(*, cases: Iterable[Case], status: str) -> int:
+def cases_set_status(
+    *, cases: Iterable[Case], status: str, actor: AbstractBaseUser | None = None
+) -> int:
     if status not in Case.Status.values:
         raise ValueError(f"Unknown case status {status!r}.")
     count = 0
     with transaction.atomic():
         for case in cases:
-            case.status = status
-            case.save(update_fields=["status", "updated_at"])
+            case_set_status(case=case, status=status, actor=actor)
             count += 1
     return count
+
+
+# The entity fields an analyst may correct from the case page.
+ENTITY_EDITABLE = (
+    "name_native",
+    "aliases",
+    "website",
+    "lei",
+    "sec_cik",
+    "uk_company_number",
+    "ror_id",
+    "openalex_id",
+    "wikidata_id",
+)
+
+
+@transaction.atomic
+def case_entity_update(
+    *, case: Case, values: dict, actor: AbstractBaseUser | None, version: int | None = None
+) -> Entity:
+    """Correct the entity's identifiers and other names; refused if the case moved on."""
+    locked = _lock(Case, case.pk, version, f"Case {case.pk}")
+    entity = Entity.objects.select_for_update().get(pk=locked.entity_id)
+    unknown = set(values) - set(ENTITY_EDITABLE)
+    if unknown:
+        raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
+    for name, value in values.items():
+        setattr(entity, name, value)
+    entity_save(entity=entity)
+    locked.version += 1
+    locked.save(update_fields=["version", "updated_at"])
+    case.version = locked.version
+    case.entity = entity
+    return entity
 
 
 @transaction.atomic
@@ -280,8 +463,8 @@ CASE_COLUMNS = [
 ]  # fmt: skip
 REFERRAL_COLUMNS = [
     "external_id", "entity_id", "post_id", "date", "date_precision", "host_country",
-    "technology_field", "cooperation_methods", "proposed_amount", "currency", "summary",
-    "original_text", "source_url", "source_reference", "created_at",
+    "alliance_bloc", "technology_field", "cooperation_methods", "proposed_amount", "currency",
+    "summary", "original_text", "source_url", "source_reference", "created_at",
 ]  # fmt: skip
 
 
@@ -389,6 +572,7 @@ def referrals_import(*, checked: CheckedFile, dry_run: bool = False) -> ImportRe
                 r.date.value,
                 r.date.precision,
                 r.host_country,
+                blocs.bloc_on(r.host_country, r.date.value),
                 r.technology_field,
                 r.cooperation_methods,
                 r.proposed_amount,

@@ -219,7 +219,10 @@ def test_a_confirmed_lead_starts_counting_and_a_rejected_one_stops(cases, superu
         case=acme, kind=Finding.Kind.JOINT_VENTURE, review_state="confirmed"
     ).first()
     services.finding_review(
-        finding=joint_venture, state=Finding.ReviewState.REJECTED, reviewer=superuser
+        finding=joint_venture,
+        state=Finding.ReviewState.REJECTED,
+        reviewer=superuser,
+        note="the joint venture was with a Taiwanese firm",
     )
 
     row = by_case_id(json.loads(export("--format", "json")))[acme.id]

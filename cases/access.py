@@ -1,0 +1,89 @@
+"""Who may see and change what: teams decide which cases a person sees, roles what they
+may do with them.
+
+Roles are groups made by a data migration: analysts see and edit their teams' cases;
+supervisors see their teams' cases read-only, assign work and read analytics; admins
+(staff) see everything. A case outside a person's teams does not exist for them: the
+pages answer 404, not 403, so case ids leak nothing.
+"""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import Case, Finding, Team
+
+ANALYST = "analyst"
+SUPERVISOR = "supervisor"
+ROLES = (ANALYST, SUPERVISOR)
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def roles(user: User) -> frozenset[str]:
+    """The user's roles, read once per request object."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_wishlist_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        user._wishlist_roles = cached
+    return cached
+
+
+def is_admin(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def is_analyst(user: User) -> bool:
+    return is_admin(user) or ANALYST in roles(user)
+
+
+def is_supervisor(user: User) -> bool:
+    return is_admin(user) or SUPERVISOR in roles(user)
+
+
+def can_edit(user: User) -> bool:
+    """Review leads, record findings, change status and identifiers, queue checks."""
+    return is_analyst(user)
+
+
+def can_assign(user: User) -> bool:
+    return is_analyst(user) or is_supervisor(user)
+
+
+def can_see_analytics(user: User) -> bool:
+    return is_supervisor(user)
+
+
+def visible_teams(user: User) -> QuerySet[Team]:
+    if is_admin(user):
+        return Team.objects.all()
+    if not roles(user):
+        return Team.objects.none()
+    return Team.objects.filter(members=user)
+
+
+def visible_cases(user: User) -> QuerySet[Case]:
+    """Every case the user may see: their teams' cases, or every case for an admin."""
+    if is_admin(user):
+        return Case.objects.all()
+    if not roles(user):
+        return Case.objects.none()
+    return Case.objects.filter(team__in=Team.objects.filter(members=user).values("id"))
+
+
+def visible_findings(user: User) -> QuerySet[Finding]:
+    if is_admin(user):
+        return Finding.objects.all()
+    return Finding.objects.filter(case__in=visible_cases(user).values("id"))
+
+
+def case_or_404(user: User, pk: int) -> Case:
+    return get_object_or_404(
+        visible_cases(user).select_related("entity", "team", "assignee"), pk=pk
+    )
+
+
+def finding_or_404(user: User, pk: int) -> Finding:
+    return get_object_or_404(visible_findings(user).select_related("case"), pk=pk)
