@@ -2,6 +2,7 @@
 
 import csv
 import json
+from collections.abc import Iterator
 from typing import TextIO
 
 from .selectors import EXPORT_FIELDS, case_export_rows
@@ -35,3 +36,47 @@ def write_cases_json(out: TextIO) -> int:
 
 
 WRITERS = {"csv": write_cases_csv, "json": write_cases_json}
+
+
+CASE_LIST_FIELDS = (
+    "case_id",
+    "entity_name",
+    "entity_name_native",
+    "entity_type",
+    "country",
+    "index_date",
+    "status",
+    "team",
+    "assignee",
+    "leads_to_review",
+    "outcome",
+)
+
+
+class _Line:
+    """A file-like object whose write returns the text, for streaming csv rows."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def case_list_csv_lines(cases) -> Iterator[str]:
+    """The case list as CSV lines, streamed: `cases` is the annotated, filtered list."""
+    writer = csv.writer(_Line())
+    yield writer.writerow(CASE_LIST_FIELDS)
+    for case in cases.iterator(chunk_size=2000):
+        entity = case.entity
+        row = (
+            case.pk,
+            entity.name,
+            entity.name_native,
+            entity.kind,
+            entity.country,
+            case.index_date_display,
+            case.status,
+            case.team.name if case.team else "",
+            case.assignee.get_username() if case.assignee else "",
+            case.lead_count,
+            "positive" if case.is_positive else "",
+        )
+        yield writer.writerow([_safe_cell(value) for value in row])

@@ -117,6 +117,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "cases.context_processors.roles",
             ],
         },
     },
@@ -170,6 +171,10 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = DATA_DIR / "media"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "cases:my_work"
+LOGOUT_REDIRECT_URL = "login"
 # Uploaded import files wait here between the admin's preview and its confirmation.
 IMPORT_UPLOAD_DIR = DATA_DIR / "imports"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -1,10 +1,20 @@
-"""URL routes: the Django admin for now; the research pages arrive with the workflow issue."""
+"""URL routes: sign-in, the research pages (cases.urls) and the Django admin."""
 
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="cases:my_work", permanent=False)),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            template_name="cases/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("", include("cases.urls")),
 ]

@@ -1,0 +1,14 @@
+"""What every page's navigation needs to know about the signed-in user's roles."""
+
+from . import access
+
+
+def roles(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "user_can_edit": access.can_edit(user),
+        "user_is_supervisor": access.is_supervisor(user),
+        "user_is_admin": access.is_admin(user),
+    }

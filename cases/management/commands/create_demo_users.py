@@ -1,0 +1,42 @@
+"""Create or reset the demo users and print their new random passwords once."""
+
+from django.core.management.base import BaseCommand
+
+from cases import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo users (an admin, two analysts, a supervisor), or reset them, each "
+        "with a new random password printed once. For local demos only."
+    )
+
+    def handle(self, *args, **options):
+        users = demo.demo_users_reset()
+        teams = demo.demo_teams()
+        rows = [("URL", "username", "password", "role", "teams")]
+        for user, password, role in users:
+            if role == demo.ADMIN:
+                membership = "none needed: sees every case"
+            else:
+                membership = ", ".join(t.name for t in user.teams.filter(is_demo=True))
+            url = demo.DEMO_START_URLS[role]
+            rows.append((url, user.get_username(), password, role, membership or "none yet"))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        self.stdout.write(self.style.SUCCESS(f"Demo users ready. Sign in at {demo.DEMO_LOGIN_URL}"))
+        self.stdout.write("")
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+            self.stdout.write("  " + "  ".join([*cells, row[4]]))
+        self.stdout.write("")
+        if len(teams) < len(demo.DEMO_TEAMS):
+            self.stdout.write(
+                self.style.WARNING(
+                    "The demo teams do not exist yet, so the analysts and the supervisor "
+                    "belong to no team and see no cases. Run manage.py seed_demo: it puts "
+                    "them on their teams."
+                )
+            )
+        self.stdout.write(
+            "The passwords are not stored anywhere else; run again to reset them all."
+        )

@@ -1,0 +1,17 @@
+"""Template filters of the research pages."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def http_url(value: str) -> str:
+    """The URL if it is http(s), else "": a stored link must never run script when clicked."""
+    text = (value or "").strip()
+    return text if text.lower().startswith(("http://", "https://")) else ""
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}"
