@@ -283,7 +283,35 @@ class Case(models.Model):
         HIGH = 3, "high"
         URGENT = 4, "urgent"
 
+    class Kind(models.TextChoices):
+        REFERRED = "referred", "referred"
+        CONTROL = "control", "control (never referred)"
+
     entity = models.OneToOneField(Entity, on_delete=models.CASCADE, related_name="case")
+    kind = models.CharField(
+        max_length=8,
+        choices=Kind,
+        default=Kind.REFERRED,
+        help_text="A control case follows a comparable entity that was never referred.",
+    )
+    matched_case = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="controls",
+        help_text="For a control case: the referred case whose index date it takes.",
+    )
+    index_referral = models.ForeignKey(
+        "Referral",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="The earliest referral, which starts the clock and places the case in "
+        "its cohorts (year, post, field, bloc).",
+    )
     team = models.ForeignKey(
         Team,
         on_delete=models.PROTECT,
@@ -331,6 +359,11 @@ class Case(models.Model):
                 name="case_index_date_has_precision",
             ),
             models.CheckConstraint(condition=Q(priority__in=[1, 2, 3, 4]), name="case_priority"),
+            models.CheckConstraint(
+                condition=Q(kind="referred", matched_case__isnull=True)
+                | Q(kind="control", matched_case__isnull=False),
+                name="case_control_is_matched",
+            ),
         ]
         indexes = [
             models.Index(fields=["status"]),
@@ -506,6 +539,76 @@ class CaseStatusChange(models.Model):
 
     def __str__(self):
         return f"case {self.case_id}: {self.from_status} → {self.to_status}"
+
+
+class Cohort(models.Model):
+    """A named set of cases: saved from a filtered list, or drawn from one at random.
+
+    A sample records its seed and the filter it was drawn from, so drawing again with
+    the same seed from the same set gives the same cases.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    cases = models.ManyToManyField(Case, related_name="cohorts", blank=True)
+    filter_query = models.CharField(
+        max_length=2000, blank=True, help_text="The case-list filter the cohort was made from."
+    )
+    population = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Cases in the filtered set when it was made."
+    )
+    seed = models.BigIntegerField(null=True, blank=True, help_text="The random sample's seed.")
+    sample_size = models.PositiveIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="cohort_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(seed__isnull=True, sample_size__isnull=True)
+                | Q(seed__isnull=False, sample_size__isnull=False),
+                name="cohort_sample_has_seed",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class SecondCoding(models.Model):
+    """A second analyst's blind reading of a case's outcome, to measure agreement.
+
+    The second coder records which outcome kinds the evidence shows (none: negative)
+    without seeing the first analyst's review decisions.
+    """
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="second_coding")
+    coder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="second_codings"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="second_codings_assigned",
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+    positive_kinds = ChoiceListField(
+        choices=Finding.Kind, blank=True, help_text="Empty when the coder saw no outcome."
+    )
+    note = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-assigned_at"]
+
+    def __str__(self):
+        return f"second coding of case {self.case_id} by {self.coder}"
 
 
 class CheckRun(models.Model):

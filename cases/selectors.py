@@ -4,16 +4,24 @@ with their outcome, a case's check history and change history, the review queue)
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 import numpy
+from django.db import connection
 from django.db.models import (
+    Aggregate,
+    BooleanField,
     Count,
+    DateField,
     Exists,
+    ExpressionWrapper,
     F,
+    FloatField,
+    Func,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -24,8 +32,17 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from rapidfuzz import fuzz, process
 
-from . import normalize
-from .models import Case, CaseStatusChange, CheckRun, Entity, Finding, Referral
+from . import normalize, stats
+from .models import (
+    AllianceBloc,
+    Case,
+    CaseStatusChange,
+    CheckRun,
+    CooperationMethod,
+    Entity,
+    Finding,
+    Referral,
+)
 
 # A blocking token shared by more names than this says little about identity
 # ("technology", "university"), so its block is not compared pair by pair.
@@ -395,3 +412,379 @@ def review_queue(findings: QuerySet[Finding]) -> QuerySet[Finding]:
 
 def case_referrals(case: Case) -> QuerySet[Referral]:
     return Referral.objects.filter(entity_id=case.entity_id).select_related("post").order_by("date")
+
+
+# ----------------------------------------------------------------- analytics
+
+# Cohort dimensions and where each lives. Referral-level dimensions come from the
+# case's index referral: the referral that started its clock.
+DIMENSIONS = {
+    "year": "index_date__year",
+    "host_country": "index_referral__host_country",
+    "bloc": "index_referral__alliance_bloc",
+    "post": "index_referral__post__name",
+    "technology_field": "index_referral__technology_field",
+    "entity_type": "entity__kind",
+    "cooperation_method": None,  # several per referral: one column per method
+    "team": "team__name",
+    "cohort": "cohorts__name",
+}
+OUTCOME_KINDS = ("any", *Finding.Kind.values)
+
+
+class Median(Aggregate):
+    """PostgreSQL's median (percentile_cont); SQLite has none, see outcome_rates."""
+
+    function = "percentile_cont"
+    template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+class DaysBetween(Func):
+    """Whole days from the second date to the first."""
+
+    output_field = IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ")
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+        )
+
+
+@dataclass
+class CohortRate:
+    cohort: str
+    cases: int
+    reviewed: int
+    positive: int
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    median_days: float | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _first_positive(outcome: str) -> Subquery:
+    first = (
+        positive_findings(outcome)
+        .filter(case=OuterRef("pk"))
+        .order_by()
+        .values("case")
+        .annotate(first=Min("event_date"))
+        .values("first")
+    )
+    return Subquery(first, output_field=DateField())
+
+
+def _outcome_cases(cases: QuerySet[Case], outcome: str) -> QuerySet[Case]:
+    """Cases annotated with their first positive date and whether they were reviewed.
+
+    Reviewed: concluded, or at least one finding confirmed or rejected.
+    """
+    if outcome not in OUTCOME_KINDS:
+        raise ValueError(f"Unknown outcome {outcome!r}; one of {', '.join(OUTCOME_KINDS)}")
+    decided = Finding.objects.filter(
+        case=OuterRef("pk"),
+        review_state__in=[Finding.ReviewState.CONFIRMED, Finding.ReviewState.REJECTED],
+    )
+    return cases.annotate(
+        first_positive=_first_positive(outcome),
+        was_reviewed=ExpressionWrapper(
+            Q(status=Case.Status.CONCLUDED) | Exists(decided), output_field=BooleanField()
+        ),
+    )
+
+
+def _metrics(condition: Q | None = None) -> dict:
+    """The aggregates of one cohort; `condition` selects its cases within a group."""
+
+    def where(extra: Q | None = None) -> Q | None:
+        parts = [q for q in (condition, extra) if q is not None]
+        if not parts:
+            return None
+        combined = parts[0]
+        for part in parts[1:]:
+            combined &= part
+        return combined
+
+    days = DaysBetween(F("first_positive"), F("index_date"))
+    metrics = {
+        "cases": Count("id", filter=where()),
+        "reviewed": Count("id", filter=where(Q(was_reviewed=True))),
+        "positive": Count("id", filter=where(Q(first_positive__isnull=False))),
+    }
+    if connection.vendor == "postgresql":
+        metrics["median_days"] = Median(days, filter=where(Q(first_positive__isnull=False)))
+    return metrics
+
+
+def _rate_row(cohort: str, values: dict, median_days: float | None = None) -> CohortRate:
+    low, high = stats.wilson_interval(values["positive"], values["reviewed"])
+    median = values.get("median_days", median_days)
+    return CohortRate(
+        cohort=cohort,
+        cases=values["cases"],
+        reviewed=values["reviewed"],
+        positive=values["positive"],
+        rate=stats.rate(values["positive"], values["reviewed"]),
+        ci_low=low,
+        ci_high=high,
+        median_days=float(median) if median is not None else None,
+    )
+
+
+def _cohort_label(by: str, value) -> str:
+    if value is None or value == "":
+        return "(none)" if by != "bloc" else "(unknown)"
+    if by == "bloc":
+        return AllianceBloc(value).label
+    if by == "entity_type":
+        return Entity.Kind(value).label
+    if by == "cooperation_method":
+        return CooperationMethod(value).label
+    return str(value)
+
+
+def outcome_rates(
+    cases: QuerySet[Case], *, by: str, outcome: str = "any", kind: str = Case.Kind.REFERRED
+) -> list[CohortRate]:
+    """Per cohort of `by`: cases, reviewed, positive, rate over reviewed with its 95 %
+    Wilson interval and the median days from index date to the first positive finding.
+
+    One aggregate query over the whole set (grouped, or with one filtered column per
+    cooperation method); on SQLite, which lacks a median, one more query reads the
+    days of the positive cases only.
+    """
+    if by not in DIMENSIONS:
+        raise ValueError(f"Unknown dimension {by!r}; one of {', '.join(DIMENSIONS)}")
+    annotated = _outcome_cases(cases.filter(kind=kind), outcome)
+    if by == "cooperation_method":
+        path = "index_referral__cooperation_methods"
+        aggregates = {}
+        for method in CooperationMethod.values:
+            for name, aggregate in _metrics(Q(**{f"{path}__has": method})).items():
+                aggregates[f"{method}__{name}"] = aggregate
+        totals = annotated.aggregate(**aggregates)
+        groups = {
+            method: {
+                name.split("__", 1)[1]: value
+                for name, value in totals.items()
+                if name.startswith(f"{method}__")
+            }
+            for method in CooperationMethod.values
+        }
+    else:
+        rows = annotated.values(group=F(DIMENSIONS[by])).annotate(**_metrics()).order_by("group")
+        groups = {row.pop("group"): row for row in rows}
+    medians = {} if connection.vendor == "postgresql" else _medians_in_python(annotated, by)
+    result = [
+        _rate_row(_cohort_label(by, value), values, medians.get(value))
+        for value, values in groups.items()
+        if values["cases"] and not (by == "cohort" and value is None)
+    ]
+    return sorted(result, key=lambda row: (-row.cases, row.cohort))
+
+
+def _medians_in_python(annotated: QuerySet[Case], by: str) -> dict:
+    """Median days per cohort, from the positive cases only (databases without a median)."""
+    days: dict = defaultdict(list)
+    positives = annotated.filter(first_positive__isnull=False)
+    if by == "cooperation_method":
+        rows = positives.values_list(
+            "index_referral__cooperation_methods", "first_positive", "index_date"
+        )
+        for methods, first, start in rows:
+            for method in methods or []:
+                days[method].append((first - start).days)
+    else:
+        for group, first, start in positives.values_list(
+            DIMENSIONS[by], "first_positive", "index_date"
+        ):
+            days[group].append((first - start).days)
+    return {group: stats.median_or_none(values) for group, values in days.items()}
+
+
+def outcome_total(
+    cases: QuerySet[Case], *, outcome: str = "any", kind: str = Case.Kind.REFERRED
+) -> CohortRate:
+    """The same figures over every case of the set, as one row."""
+    annotated = _outcome_cases(cases.filter(kind=kind), outcome)
+    values = annotated.aggregate(**_metrics())
+    median = values.get("median_days")
+    if connection.vendor != "postgresql":
+        median = stats.median_or_none(
+            [
+                (first - start).days
+                for first, start in annotated.filter(first_positive__isnull=False).values_list(
+                    "first_positive", "index_date"
+                )
+            ]
+        )
+    return _rate_row("all", values, median)
+
+
+@dataclass
+class CohortSurvival:
+    cohort: str
+    curve: stats.SurvivalCurve
+    watched: int  # cases with an event or a successful check
+    unwatched: int  # never checked successfully and no positive finding: left out
+
+
+def time_to_outcome(
+    cases: QuerySet[Case], *, by: str | None = None, outcome: str = "any"
+) -> list[CohortSurvival]:
+    """Kaplan-Meier curves of days from the index date to the first positive finding.
+
+    A case without a positive finding is censored at its last successful check; a case
+    never checked successfully was never watched and is left out (counted as unwatched).
+    """
+    done = CheckRun.objects.filter(
+        case=OuterRef("pk"), status__in=[CheckRun.Status.OK, CheckRun.Status.NO_RESULTS]
+    )
+    last_check = done.order_by().values("case").annotate(last=Max("finished_at")).values("last")
+    annotated = _outcome_cases(
+        cases.filter(kind=Case.Kind.REFERRED, index_date__isnull=False), outcome
+    ).annotate(last_check=Subquery(last_check))
+    if by == "cooperation_method":
+        group_path = "index_referral__cooperation_methods"
+    elif by is not None:
+        group_path = DIMENSIONS[by]
+    columns = ["index_date", "first_positive", "last_check"]
+    rows = annotated.values_list(*columns, *([group_path] if by else []))
+    samples: dict = defaultdict(lambda: ([], [], [0]))
+    for index_date, first, last_check_at, *group in rows:
+        if by == "cooperation_method":
+            keys = group[0] or []
+        elif by is not None:
+            keys = group
+        else:
+            keys = ["all"]
+        for key in keys:
+            durations, observed, unwatched = samples[key]
+            if first is not None:
+                durations.append((first - index_date).days)
+                observed.append(True)
+            elif last_check_at is not None:
+                durations.append(max((last_check_at.date() - index_date).days, 0))
+                observed.append(False)
+            else:
+                unwatched[0] += 1
+    result = []
+    for key, (durations, observed, unwatched) in samples.items():
+        if by == "cohort" and key is None:
+            continue
+        label = _cohort_label(by, key) if by else "all"
+        curve = stats.kaplan_meier(durations, observed)
+        result.append(CohortSurvival(label, curve, len(durations), unwatched[0]))
+    return sorted(result, key=lambda s: (-s.watched, s.cohort))
+
+
+@dataclass
+class ControlComparison:
+    group: str
+    referred: CohortRate
+    control: CohortRate
+    difference: stats.Difference | None
+
+
+def control_comparison(
+    cases: QuerySet[Case], *, outcome: str = "any", by: str = "entity_type"
+) -> list[ControlComparison]:
+    """Referred versus control cases: each rate and the difference with its interval,
+    over all cases and per `by` (entity type, host country of the entity, field)."""
+    rows = []
+    referred_all = outcome_total(cases, outcome=outcome, kind=Case.Kind.REFERRED)
+    control_all = outcome_total(cases, outcome=outcome, kind=Case.Kind.CONTROL)
+    rows.append(("all", referred_all, control_all))
+    if by == "entity_type":
+        referred = {r.cohort: r for r in outcome_rates(cases, by=by, outcome=outcome)}
+        control = {
+            r.cohort: r
+            for r in outcome_rates(cases, by=by, outcome=outcome, kind=Case.Kind.CONTROL)
+        }
+        empty = CohortRate("", 0, 0, 0, None, None, None, None)
+        for group in sorted(set(referred) | set(control)):
+            rows.append((group, referred.get(group, empty), control.get(group, empty)))
+    result = []
+    for group, ref, ctl in rows:
+        difference = stats.difference_interval(
+            ref.positive, ref.reviewed, ctl.positive, ctl.reviewed
+        )
+        result.append(ControlComparison(group, ref, ctl, difference))
+    return result
+
+
+@dataclass
+class CodingPair:
+    case_id: int
+    entity_name: str
+    cohort: str
+    first: str  # the first analyst's reading: the case's confirmed outcome
+    second: str  # the second coder's blind reading
+    coder: str
+
+
+def coding_pairs(cases: QuerySet[Case], *, outcome: str = "any", by: str | None = None):
+    """(first, second) readings of every double-coded case: "positive" or "negative".
+
+    The first reading is what the case's reviewed findings say (the outcome rule); the
+    second is the second coder's blind record of which outcome kinds the evidence shows.
+    """
+    coded = _outcome_cases(
+        cases.filter(second_coding__recorded_at__isnull=False), outcome
+    ).select_related("entity", "second_coding__coder", "index_referral")
+    if by and by != "cooperation_method":
+        coded = coded.annotate(group=F(DIMENSIONS[by]))
+    pairs = []
+    for case in coded:
+        coding = case.second_coding
+        kinds = coding.positive_kinds
+        second = bool(kinds) if outcome == "any" else outcome in kinds
+        groups = (
+            [getattr(case, "group", "all")]
+            if by != "cooperation_method"
+            else (case.index_referral.cooperation_methods if case.index_referral_id else [])
+        )
+        for group in groups:
+            pairs.append(
+                CodingPair(
+                    case_id=case.pk,
+                    entity_name=case.entity.name,
+                    cohort=_cohort_label(by, group) if by else "all",
+                    first="positive" if case.first_positive else "negative",
+                    second="positive" if second else "negative",
+                    coder=coding.coder.get_username(),
+                )
+            )
+    return pairs
+
+
+@dataclass
+class CohortAgreement:
+    cohort: str
+    agreement: stats.Agreement
+    disagreements: int
+
+
+def agreement_by_cohort(pairs: list[CodingPair]) -> list[CohortAgreement]:
+    grouped: dict[str, list[CodingPair]] = defaultdict(list)
+    for pair in pairs:
+        grouped[pair.cohort].append(pair)
+    result = [
+        CohortAgreement(
+            cohort,
+            stats.cohens_kappa([(p.first, p.second) for p in items]),
+            sum(1 for p in items if p.first != p.second),
+        )
+        for cohort, items in grouped.items()
+    ]
+    return sorted(result, key=lambda a: (-a.agreement.n, a.cohort))

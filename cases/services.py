@@ -4,6 +4,8 @@ commands and later the checks and pages all keep the derived values right.
 """
 
 import hashlib
+import random
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,14 +17,25 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case as SqlCase
-from django.db.models import F, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import blocs, normalize
 from .bulk import bulk_insert, filter_in
 from .importer import CheckedFile, ReferralRecord, RowError, gc_paused
-from .models import Case, CaseStatusChange, CheckRun, Entity, Finding, Post, Referral, Team
+from .models import (
+    Case,
+    CaseStatusChange,
+    CheckRun,
+    Cohort,
+    Entity,
+    Finding,
+    Post,
+    Referral,
+    SecondCoding,
+    Team,
+)
 from .selectors import PossibleDuplicate, entity_possible_duplicates
 
 if TYPE_CHECKING:
@@ -63,30 +76,55 @@ def entity_save(*, entity: Entity) -> Entity:
     return entity
 
 
-def case_index_dates_refresh(*, case_ids: Iterable[int] | None = None) -> int:
-    """Set each case's index date to its entity's earliest referral, in one UPDATE.
-
-    Then re-derive the timing of the findings of those cases. Returns the number of
-    cases updated. Called after any change to referrals.
-    """
-    earliest = Referral.objects.filter(entity_id=OuterRef("entity_id")).order_by(
+def _earliest_referral():
+    return Referral.objects.filter(entity_id=OuterRef("entity_id")).order_by(
         "date", _PRECISION_RANK
     )
-    values = {
+
+
+def case_index_dates_refresh(*, case_ids: Iterable[int] | None = None) -> int:
+    """Set each case's index date (and index referral) to its entity's earliest referral.
+
+    A control case, never referred, takes the index date of the referred case it is
+    matched to. Then re-derive the timing of the findings of those cases and the
+    alliance blocs of their referrals. Returns the number of cases updated. Called
+    after any change to referrals.
+    """
+    earliest = _earliest_referral()
+    referred = {
         "index_date": Subquery(earliest.values("date")[:1]),
         "index_date_precision": Coalesce(
             Subquery(earliest.values("date_precision")[:1]), Value("")
         ),
+        "index_referral": Subquery(earliest.values("id")[:1]),
     }
+    matched = Case.objects.filter(pk=OuterRef("matched_case_id"))
+    control = {
+        "index_date": Subquery(matched.values("index_date")[:1]),
+        "index_date_precision": Coalesce(
+            Subquery(matched.values("index_date_precision")[:1]), Value("")
+        ),
+        "index_referral": None,
+    }
+
+    def refresh(cases) -> int:
+        count = cases.filter(kind=Case.Kind.REFERRED).update(**referred)
+        count += cases.filter(kind=Case.Kind.CONTROL).update(**control)
+        # Controls matched to a case whose index date just moved follow it.
+        count += Case.objects.filter(
+            kind=Case.Kind.CONTROL, matched_case__in=cases.values("id")
+        ).update(**control)
+        return count
+
     with transaction.atomic():
         if case_ids is None:
-            updated = Case.objects.update(**values)
+            updated = refresh(Case.objects.all())
             finding_timings_refresh()
             referral_blocs_refresh()
             return updated
         updated = 0
         for chunk in _chunks(sorted(set(case_ids))):
-            updated += Case.objects.filter(id__in=chunk).update(**values)
+            updated += refresh(Case.objects.filter(id__in=chunk))
             finding_timings_refresh(case_ids=chunk)
             referral_blocs_refresh(case_ids=chunk)
     return updated
@@ -416,6 +454,7 @@ def demo_data_remove() -> dict[str, int]:
     }
     counts["entities"] = Entity.objects.filter(is_demo=True).delete()[0]
     counts["posts"] = Post.objects.filter(is_demo=True, referrals__isnull=True).delete()[0]
+    counts["teams"] = Team.objects.filter(is_demo=True, cases__isnull=True).delete()[0]
     return counts
 
 
@@ -587,6 +626,7 @@ def referrals_import(*, checked: CheckedFile, dry_run: bool = False) -> ImportRe
         ]
         bulk_insert(Referral, REFERRAL_COLUMNS, referrals)
         result.referrals_created = len(referrals)
+        _index_referrals_set(new_entity_ids)
         result.cases_touched = result.cases_created + len(refresh_ids)
         if refresh_ids:
             case_index_dates_refresh(case_ids=refresh_ids)
@@ -748,6 +788,13 @@ def _cases_ensure(
     return list(refresh.values())
 
 
+def _index_referrals_set(entity_ids: list[int]) -> None:
+    """Point the new cases at their earliest referral (their index date came from the file)."""
+    earliest = Subquery(_earliest_referral().values("id")[:1])
+    for cases in filter_in(Case.objects.all(), "entity_id", entity_ids):
+        cases.update(index_referral=earliest)
+
+
 def _case_ids(entity_ids: list[int]) -> dict[int, int]:
     """entity id: case id, for these entities."""
     found = {}
@@ -900,3 +947,143 @@ def leads_file(*, case: Case, source: str, hits: Iterable["Hit"]) -> int:
     # ignore_conflicts: a concurrent delivery of the same check may have filed them first.
     Finding.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
+
+
+# ----------------------------------------------------------------- cohorts and coding
+
+
+@transaction.atomic
+def cohort_save(
+    *,
+    name: str,
+    cases: QuerySet[Case],
+    actor: AbstractBaseUser | None,
+    filter_query: str = "",
+    description: str = "",
+) -> Cohort:
+    """Save every case of a filtered set as a named cohort."""
+    cohort = Cohort(
+        name=name.strip(),
+        description=description,
+        filter_query=filter_query,
+        population=cases.count(),
+        created_by=actor,
+    )
+    cohort.full_clean()
+    cohort.save()
+    cohort.cases.set(cases.values_list("pk", flat=True))
+    return cohort
+
+
+def sample_ids(ids: Iterable[int], *, size: int, seed: int) -> list[int]:
+    """The same `size` ids for the same seed and the same set, whatever their order."""
+    population = sorted(set(ids))
+    return sorted(random.Random(seed).sample(population, min(size, len(population))))
+
+
+@transaction.atomic
+def cohort_sample_draw(
+    *,
+    name: str,
+    cases: QuerySet[Case],
+    size: int,
+    actor: AbstractBaseUser | None,
+    seed: int | None = None,
+    filter_query: str = "",
+    description: str = "",
+) -> Cohort:
+    """Draw `size` cases at random from a filtered set and save them as a cohort.
+
+    The seed is recorded (a fresh one is drawn when none is given) so anyone can draw
+    the same sample again from the same set.
+    """
+    if size < 1:
+        raise ValidationError({"size": "Draw at least one case."})
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    ids = list(cases.values_list("pk", flat=True))
+    picked = sample_ids(ids, size=size, seed=seed)
+    cohort = Cohort(
+        name=name.strip(),
+        description=description,
+        filter_query=filter_query,
+        population=len(ids),
+        seed=seed,
+        sample_size=len(picked),
+        created_by=actor,
+    )
+    cohort.full_clean()
+    cohort.save()
+    cohort.cases.set(picked)
+    return cohort
+
+
+@transaction.atomic
+def second_coding_assign(
+    *, case: Case, coder: AbstractBaseUser, actor: AbstractBaseUser | None
+) -> SecondCoding:
+    """Give a case to a second analyst for a blind reading of its outcome."""
+    if case.assignee_id is not None and case.assignee_id == coder.pk:
+        raise ValidationError({"coder": "The second coder must not be the case's analyst."})
+    if not coder.groups.filter(name="analyst").exists() and not coder.is_staff:
+        raise ValidationError({"coder": f"{coder.get_username()} is not an analyst."})
+    if case.team_id is not None and not coder.teams.filter(pk=case.team_id).exists():
+        raise ValidationError({"coder": f"{coder.get_username()} is not on the case's team."})
+    coding = SecondCoding.objects.select_for_update().filter(case=case).first()
+    if coding is not None and coding.recorded_at is not None:
+        raise ValidationError({"coder": "The second reading of this case is already recorded."})
+    if coding is None:
+        coding = SecondCoding(case=case)
+    coding.coder = coder
+    coding.assigned_by = actor
+    coding.assigned_at = timezone.now()
+    coding.save()
+    return coding
+
+
+@transaction.atomic
+def second_coding_record(
+    *, coding: SecondCoding, positive_kinds: list[str], note: str, actor: AbstractBaseUser
+) -> SecondCoding:
+    """Record the second coder's reading: the outcome kinds the evidence shows (or none)."""
+    locked = SecondCoding.objects.select_for_update().get(pk=coding.pk)
+    if locked.coder_id != actor.pk:
+        raise ValidationError("Only the assigned second coder records this reading.")
+    unknown = set(positive_kinds) - set(Finding.Kind.values)
+    if unknown:
+        raise ValidationError({"positive_kinds": f"Unknown kinds: {', '.join(sorted(unknown))}"})
+    locked.positive_kinds = sorted(set(positive_kinds))
+    locked.note = note.strip()
+    locked.recorded_at = timezone.now()
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def control_case_create(
+    *,
+    name: str,
+    country: str,
+    kind: str,
+    matched_case: Case,
+    technology_fields: str = "",
+    team: Team | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> Case:
+    """Enter a comparable entity that was never referred, as a control case whose clock
+    starts on its matched referred case's index date."""
+    if matched_case.kind != Case.Kind.REFERRED:
+        raise ValidationError({"matched_case": "Match a control to a referred case."})
+    entity = Entity(name=name, country=country, kind=kind, technology_fields=technology_fields)
+    entity.name_key = normalize.name_key(entity.name)
+    entity.full_clean()
+    entity.save()
+    case = Case.objects.create(
+        entity=entity,
+        kind=Case.Kind.CONTROL,
+        matched_case=matched_case,
+        team=team if team is not None else matched_case.team,
+    )
+    case_index_dates_refresh(case_ids=[case.pk])
+    case.refresh_from_db()
+    return case
