@@ -12,7 +12,8 @@ from .selectors import EXPORT_FIELDS, case_export_rows
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _safe_cell(value):
+def safe_cell(value):
+    """Neutralise a cell a spreadsheet would run as a formula."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
@@ -23,7 +24,7 @@ def write_cases_csv(out: TextIO) -> int:
     writer.writeheader()
     count = 0
     for row in case_export_rows():
-        writer.writerow({key: _safe_cell(value) for key, value in row.items()})
+        writer.writerow({key: safe_cell(value) for key, value in row.items()})
         count += 1
     return count
 
@@ -79,4 +80,7 @@ def case_list_csv_lines(cases) -> Iterator[str]:
             case.lead_count,
             "positive" if case.is_positive else "",
         )
-        yield writer.writerow([_safe_cell(value) for value in row])
+        yield writer.writerow([safe_cell(value) for value in row])
+
+
+_safe_cell = safe_cell  # old name, kept until its last user moves

@@ -7,7 +7,16 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from . import access
-from .models import AllianceBloc, Case, CooperationMethod, Entity, Finding, Post, Referral
+from .models import (
+    AllianceBloc,
+    Case,
+    Cohort,
+    CooperationMethod,
+    Entity,
+    Finding,
+    Post,
+    Referral,
+)
 from .selectors import positive_findings
 
 
@@ -51,6 +60,10 @@ class CaseFilter(django_filters.FilterSet):
         method="filter_has_leads",
         widget=forms.Select(choices=[("", "any"), ("true", "yes"), ("false", "no")]),
     )
+    kind = django_filters.ChoiceFilter(label="Referred or control", choices=Case.Kind.choices)
+    cohort = django_filters.ModelChoiceFilter(
+        label="Named cohort", queryset=None, field_name="cohorts"
+    )
     sort = django_filters.OrderingFilter(
         fields=(
             ("index_date", "index_date"),
@@ -77,6 +90,7 @@ class CaseFilter(django_filters.FilterSet):
             members = members.filter(teams__in=teams.values("id")).distinct()
         self.filters["assignee"].queryset = members
         self.filters["post"].queryset = Post.objects.order_by("host_country", "name")
+        self.filters["cohort"].queryset = Cohort.objects.order_by("name")
         fields = (
             Referral.objects.exclude(technology_field="")
             .order_by("technology_field")

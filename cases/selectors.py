@@ -637,6 +637,7 @@ class CohortSurvival:
     curve: stats.SurvivalCurve
     watched: int  # cases with an event or a successful check
     unwatched: int  # never checked successfully and no positive finding: left out
+    durations: list[float]  # days to the event or to censoring, for the number at risk
 
 
 def time_to_outcome(
@@ -684,7 +685,7 @@ def time_to_outcome(
             continue
         label = _cohort_label(by, key) if by else "all"
         curve = stats.kaplan_meier(durations, observed)
-        result.append(CohortSurvival(label, curve, len(durations), unwatched[0]))
+        result.append(CohortSurvival(label, curve, len(durations), unwatched[0], durations))
     return sorted(result, key=lambda s: (-s.watched, s.cohort))
 
 

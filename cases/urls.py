@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import analytics_views, views
 
 app_name = "cases"
 
@@ -18,4 +18,14 @@ urlpatterns = [
     path("review/", views.review_queue, name="review_queue"),
     path("review/bulk/", views.review_bulk, name="review_bulk"),
     path("my/", views.my_work, name="my_work"),
+    path("analytics/", analytics_views.analytics, name="analytics"),
+    path("analytics/cohorts/", analytics_views.cohort_create, name="cohort_create"),
+    path("analytics/controls/", analytics_views.control_case_create, name="control_create"),
+    path(
+        "cases/<int:pk>/second-coder/",
+        analytics_views.second_coder_assign,
+        name="second_coder_assign",
+    ),
+    path("coding/", analytics_views.coding_queue, name="coding_queue"),
+    path("coding/<int:pk>/", analytics_views.coding_detail, name="coding_detail"),
 ]

@@ -17,8 +17,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import access, exports, selectors, services, tasks, timeline
 from .filters import CaseFilter
-from .forms import AssignForm, BulkReviewForm, EntityForm, FindingForm, ReviewForm, StatusForm
-from .models import Case, Finding
+from .forms import (
+    AssignForm,
+    BulkReviewForm,
+    EntityForm,
+    FindingForm,
+    ReviewForm,
+    SecondCoderForm,
+    StatusForm,
+)
+from .models import Case, Finding, SecondCoding
 from .sources import get_sources
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -106,7 +114,13 @@ def _case_page(request: HttpRequest, case: Case, *, status: int = 200, **forms) 
         or EntityForm(instance=case.entity, initial=initial),
         "finding_form": forms.get("finding_form") or FindingForm(),
         "conflict": forms.get("conflict", ""),
+        "can_see_analytics": access.can_see_analytics(user),
     }
+    if context["can_see_analytics"]:
+        context["second_coding"] = (
+            SecondCoding.objects.filter(case=case).select_related("coder").first()
+        )
+        context["second_coder_form"] = SecondCoderForm(case=case)
     return render(request, "cases/case_detail.html", context, status=status)
 
 

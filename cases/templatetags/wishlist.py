@@ -15,3 +15,14 @@ def http_url(value: str) -> str:
 @register.filter
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}"
+
+
+@register.filter
+def pct(value: float | None) -> str:
+    """A share as a percentage with one decimal; a dash when undefined."""
+    return "—" if value is None else f"{value * 100:.1f}"
+
+
+@register.filter
+def total(values) -> int:
+    return sum(values or [])
