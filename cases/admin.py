@@ -20,7 +20,19 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import admin_views, normalize, services
-from .models import Case, CheckRun, CooperationMethod, Entity, Finding, Post, Referral, Team
+from .models import (
+    Case,
+    CaseStatusChange,
+    CheckRun,
+    Cohort,
+    CooperationMethod,
+    Entity,
+    Finding,
+    Post,
+    Referral,
+    SecondCoding,
+    Team,
+)
 from .validators import validate_country
 
 admin.site.site_header = "Wishlist administration"
@@ -523,15 +535,17 @@ class CaseAdmin(SimpleHistoryAdmin):
         HasLeadsFilter,
     ]
     search_fields = [f"entity__{field}" for field in ENTITY_SEARCH_FIELDS] + ["notes"]
-    autocomplete_fields = ["entity", "assignee"]
+    autocomplete_fields = ["entity", "assignee", "matched_case"]
     readonly_fields = ["index_period", "referrals_table", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["entity", "team", "status", "priority", "assignee", "notes"]}),
+        ("Control case", {"fields": ["kind", "matched_case"], "classes": ["collapse"]}),
         ("Referrals", {"fields": ["index_period", "referrals_table"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
     add_fieldsets = [
-        (None, {"fields": ["entity", "team", "status", "priority", "assignee", "notes"]})
+        (None, {"fields": ["entity", "team", "status", "priority", "assignee", "notes"]}),
+        ("Control case", {"fields": ["kind", "matched_case"]}),
     ]
     inlines = [FindingInline]
     actions = ["assign", "move_to_team", *(_status_action(status) for status in Case.Status)]
@@ -635,7 +649,8 @@ class CaseAdmin(SimpleHistoryAdmin):
                     actor=request.user,
                 )
         super().save_model(request, obj, form, change)
-        if not change:
+        # A control case's index date comes from its matched case.
+        if not change or {"kind", "matched_case"} & set(form.changed_data):
             _refresh_index_dates([obj.entity_id])
 
     @admin.action(description="Move to a team…", permissions=["change"])
@@ -899,3 +914,58 @@ class TeamAdmin(admin.ModelAdmin):
     @admin.display(description="cases", ordering="case_count")
     def case_count(self, team):
         return team.case_count
+
+
+@admin.register(Cohort)
+class CohortAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "case_count",
+        "population",
+        "sample_size",
+        "seed",
+        "created_by",
+        "created_at",
+    ]
+    search_fields = ["name", "description"]
+    readonly_fields = [
+        "filter_query",
+        "population",
+        "seed",
+        "sample_size",
+        "created_by",
+        "created_at",
+    ]
+    filter_horizontal = ["cases"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(case_count=Count("cases"))
+
+    @admin.display(description="cases", ordering="case_count")
+    def case_count(self, cohort):
+        return cohort.case_count
+
+
+@admin.register(SecondCoding)
+class SecondCodingAdmin(admin.ModelAdmin):
+    list_display = ["case", "coder", "assigned_by", "assigned_at", "recorded_at"]
+    list_select_related = ["case__entity", "coder", "assigned_by"]
+    list_filter = [("recorded_at", admin.EmptyFieldListFilter)]
+    raw_id_fields = ["case"]
+    autocomplete_fields = ["coder", "assigned_by"]
+
+
+@admin.register(CaseStatusChange)
+class CaseStatusChangeAdmin(admin.ModelAdmin):
+    """The transition log is written by the services; here it is only read."""
+
+    list_display = ["case", "from_status", "to_status", "changed_by", "changed_at"]
+    list_select_related = ["case__entity", "changed_by"]
+    list_filter = ["to_status", "from_status"]
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
