@@ -25,7 +25,6 @@ from .models import (
     CaseStatusChange,
     CheckRun,
     Cohort,
-    CooperationMethod,
     Entity,
     Finding,
     Post,
@@ -60,11 +59,6 @@ def _refresh_index_dates(entity_ids: Iterable[int | None]) -> None:
     case_ids = list(Case.objects.filter(entity_id__in=ids).values_list("pk", flat=True))
     if case_ids:
         services.case_index_dates_refresh(case_ids=case_ids)
-
-
-def _cooperation_labels(referral: Referral) -> str:
-    labels = dict(CooperationMethod.choices)
-    return ", ".join(labels.get(method, method) for method in referral.cooperation_methods)
 
 
 # Filters -------------------------------------------------------------------------------
@@ -437,7 +431,7 @@ class ReferralAdmin(CountryCodeMixin, SimpleHistoryAdmin):
 
     @admin.display(description="cooperation methods")
     def cooperation(self, obj):
-        return _cooperation_labels(obj)
+        return obj.cooperation_labels
 
     def save_model(self, request, obj, form, change):
         previous_entity_id = None
@@ -623,7 +617,7 @@ class CaseAdmin(SimpleHistoryAdmin):
                     referral.post or "",
                     referral.host_country,
                     referral.technology_field,
-                    _cooperation_labels(referral),
+                    referral.cooperation_labels,
                 )
                 for referral in referrals
             ),

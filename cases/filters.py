@@ -90,9 +90,16 @@ class CaseFilter(django_filters.FilterSet):
             members = members.filter(teams__in=teams.values("id")).distinct()
         self.filters["assignee"].queryset = members
         self.filters["post"].queryset = Post.objects.order_by("host_country", "name")
-        self.filters["cohort"].queryset = Cohort.objects.order_by("name")
+        visible = access.visible_cases(user)
+        self.filters["cohort"].queryset = (
+            Cohort.objects.filter(Q(created_by=user) | Q(cases__in=visible.values("id")))
+            .distinct()
+            .order_by("name")
+        )
+        # Only the fields of the user's own cases: other teams' work is not shown.
         fields = (
-            Referral.objects.exclude(technology_field="")
+            Referral.objects.filter(entity__case__in=visible.values("id"))
+            .exclude(technology_field="")
             .order_by("technology_field")
             .values_list("technology_field", flat=True)
             .distinct()

@@ -32,6 +32,7 @@ class EntityForm(forms.ModelForm):
     """The entity's other names and identifiers, checked by the model's validators."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    website = forms.URLField(max_length=500, required=False, assume_scheme="https")
 
     class Meta:
         model = Entity

@@ -253,6 +253,11 @@ class Referral(models.Model):
     def date_display(self) -> str:
         return normalize.format_partial_date(self.date, self.date_precision)
 
+    @property
+    def cooperation_labels(self) -> str:
+        labels = dict(CooperationMethod.choices)
+        return ", ".join(labels.get(method, method) for method in self.cooperation_methods)
+
 
 class Team(models.Model):
     """A research team: it owns cases, and its members see only its cases."""

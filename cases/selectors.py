@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 import numpy
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -30,6 +31,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from rapidfuzz import fuzz, process
 
 from . import normalize, stats
@@ -363,12 +365,34 @@ class HistoryEntry:
     changes: list[str]
 
 
-def _diff_lines(record) -> list[str]:
+# Bookkeeping columns that change on every save and tell a reader nothing.
+_HISTORY_SKIP = {"version", "updated_at", "name_key"}
+
+
+def _history_value(value, users: dict[int, str], field: str) -> str:
+    if value is None or value == "":
+        return "—"
+    if field in _USER_FIELDS:
+        return users.get(value, f"user {value}")
+    if isinstance(value, datetime):
+        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+    return str(value)
+
+
+_USER_FIELDS = {"assignee", "reviewed_by", "created_by", "changed_by", "coder"}
+
+
+def _diff_lines(record, users: dict[int, str]) -> list[str]:
     previous = record.prev_record
     if previous is None:
         return []
     delta = record.diff_against(previous)
-    return [f"{change.field}: {change.old!s} → {change.new!s}" for change in delta.changes]
+    return [
+        f"{change.field}: {_history_value(change.old, users, change.field)} → "
+        f"{_history_value(change.new, users, change.field)}"
+        for change in delta.changes
+        if change.field not in _HISTORY_SKIP
+    ]
 
 
 def case_change_history(case: Case, *, limit: int = 30) -> list[HistoryEntry]:
@@ -386,13 +410,14 @@ def case_change_history(case: Case, *, limit: int = 30) -> list[HistoryEntry]:
         for record in history.select_related("history_user").order_by("-history_date")[:limit]:
             records.append((what, record))
     records.sort(key=lambda item: item[1].history_date, reverse=True)
+    users = dict(get_user_model().objects.values_list("pk", "username"))
     entries = []
     for what, record in records[:limit]:
         who = record.history_user.get_username() if record.history_user else "system"
         label = {"+": "created", "~": "changed", "-": "deleted"}[record.history_type]
         name = what if what != "finding" else f"finding {record.id}"
         entries.append(
-            HistoryEntry(record.history_date, who, f"{name} {label}", _diff_lines(record))
+            HistoryEntry(record.history_date, who, f"{name} {label}", _diff_lines(record, users))
         )
     return entries
 
