@@ -22,7 +22,7 @@ migrate: install
 
 demo: migrate
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py create_demo_admin
+	$(BIN)/python manage.py create_demo_users
 
 run: demo
 	@echo "Serving Wishlist on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"

@@ -51,16 +51,24 @@ def _read(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@cache
 def memberships() -> dict[str, dict[str, Membership]] | None:
-    """{bloc: {iso2: Membership}}, or None when the reference lists cannot be read."""
-    folder = Path(settings.WISHLIST_REFERENCE_DIR)
+    """{bloc: {iso2: Membership}}, or None when the reference lists cannot be read.
+
+    Only a successful read is cached: lists that appear later are picked up without a
+    restart.
+    """
     try:
-        nato_rows = _read(folder / "nato_members.csv")
-        mnna_rows = _read(folder / "us_major_non_nato_allies.csv")
+        return _memberships_read()
     except OSError as exc:
         logger.warning("Alliance reference lists not readable (%s); blocs left unknown", exc)
         return None
+
+
+@cache
+def _memberships_read() -> dict[str, dict[str, Membership]]:
+    folder = Path(settings.WISHLIST_REFERENCE_DIR)
+    nato_rows = _read(folder / "nato_members.csv")
+    mnna_rows = _read(folder / "us_major_non_nato_allies.csv")
     nato: dict[str, Membership] = {}
     for row in nato_rows:
         start = _first_date(row.get("accession_date") or row.get("accession_year") or "")
@@ -77,8 +85,12 @@ def memberships() -> dict[str, dict[str, Membership]] | None:
     return {NATO: nato, MNNA: mnna}
 
 
+memberships.cache_clear = _memberships_read.cache_clear  # for tests that move the lists
+
+
 def bloc_on(country: str, on: date) -> str:
     """Return nato, mnna, russia or other for a host country on a date ("" if unknown)."""
+    country = country.strip().upper()
     if country == "RU":
         return RUSSIA
     lists = memberships()

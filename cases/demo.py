@@ -1,10 +1,12 @@
 """A synthetic demo data set shaped like the 2015-2020 referral bulletin, for trying the app.
 
 Nothing here is real: every demo entity, post and counterparty name ends with " (demo)",
-every demo row carries is_demo=True on its entity or post, and URLs point at example.org
-and example.com. A fixed seed makes the data set the same on every run. Loading is
-all-or-nothing and refuses to run twice (DemoDataExists); `seed_demo --replace` removes
-the demo rows with services.demo_data_remove and loads them again.
+every demo row carries is_demo=True on its entity, post or team, and URLs point at
+example.org and example.com. A fixed seed makes the data set the same on every run. Loading
+is all-or-nothing and refuses to run twice (DemoDataExists); `seed_demo --replace` removes
+the demo rows with services.demo_data_remove and loads them again. The demo users
+(`create_demo_users`) get a new random password on every run and are members of the two
+demo teams, which split the cases by the host country's region.
 """
 
 import random
@@ -15,19 +17,56 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
 from django.db.models import Count, Q
 from simple_history.utils import bulk_create_with_history
 
 from . import normalize, services
-from .models import Case, CheckRun, CooperationMethod, Entity, Finding, Post, Referral
+from .access import ANALYST, SUPERVISOR
+from .models import (
+    Case,
+    CaseStatusChange,
+    CheckRun,
+    CooperationMethod,
+    Entity,
+    Finding,
+    Post,
+    Referral,
+    Team,
+)
 
 SEED = 2021
 DEMO_SUFFIX = " (demo)"
-DEMO_ADMIN_USERNAME = "demo-admin"
-DEMO_ADMIN_URL = "http://127.0.0.1:8000/admin/"
 _CHANGE_REASON = "Demo data (seed_demo)"
+
+# The two demo teams: Europe and Russia, and everyone else. By referrals that is about
+# 400 to 240, each large enough to try the pages, the queues and the analytics with.
+DEMO_TEAMS = (
+    f"Team Europe & Russia{DEMO_SUFFIX}",
+    f"Team Americas, Asia-Pacific & Africa{DEMO_SUFFIX}",
+)
+# Host countries whose cases the first demo team follows; the second follows the rest.
+_EUROPE_AND_RUSSIA = frozenset([
+    "RU", "BY", "UA", "GB", "IE", "DE", "FR", "IT", "ES", "PT", "NL", "BE", "AT", "CH", "DK",
+    "NO", "SE", "FI", "PL", "CZ", "SK", "HU", "SI", "RO", "BG", "GR", "TR", "LT", "EE", "ME",
+    "MK", "RS",
+])  # fmt: skip
+
+ADMIN = "admin"
+DEMO_LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
+DEMO_START_URLS = {
+    ADMIN: "http://127.0.0.1:8000/admin/",
+    ANALYST: "http://127.0.0.1:8000/cases/",
+    SUPERVISOR: "http://127.0.0.1:8000/cases/",
+}
+# (username, role, indexes into DEMO_TEAMS): one analyst per team, a supervisor of both.
+DEMO_USERS = (
+    ("demo-admin", ADMIN, ()),
+    ("demo-analyst", ANALYST, (0,)),
+    ("demo-analyst-2", ANALYST, (1,)),
+    ("demo-supervisor", SUPERVISOR, (0, 1)),
+)
 
 # Host countries: (ISO code, referrals, embassy city, consulate-general cities, consulate
 # cities). The big four and the share of NATO members and Major Non-NATO Allies follow
@@ -321,7 +360,9 @@ def demo_data_counts() -> dict[str, int]:
         "posts": Post.objects.filter(is_demo=True).count(),
         "host countries": referrals.values("host_country").distinct().count(),
         "entities": Entity.objects.filter(is_demo=True).count(),
+        "teams": Team.objects.filter(is_demo=True).count(),
         "cases": Case.objects.filter(entity__is_demo=True).count(),
+        "status changes": CaseStatusChange.objects.filter(case__entity__is_demo=True).count(),
         "referrals": referrals.count(),
         **findings,
         "check runs": CheckRun.objects.filter(case__entity__is_demo=True).count(),
@@ -335,31 +376,82 @@ def demo_data_seed(*, seed: int = SEED) -> dict[str, int]:
         raise DemoDataExists("Demo data is already loaded.")
     builder = _Builder(random.Random(seed))
     plans = builder.plan(_posts_save())
+    teams = _teams_save()
+    for plan in plans:
+        plan.case.team = teams[0] if plan.country in _EUROPE_AND_RUSSIA else teams[1]
     history = {"default_change_reason": _CHANGE_REASON}
     bulk_create_with_history([p.entity for p in plans], Entity, **history)
     bulk_create_with_history([p.case for p in plans], Case, **history)
     bulk_create_with_history(builder.referrals(plans), Referral, **history)
     bulk_create_with_history([f for p in plans for f in p.findings], Finding, **history)
     CheckRun.objects.bulk_create([run for p in plans for run in p.runs])
-    # Index dates and finding timings are derived by the service, never written here.
+    # Drawn last, so the rest of the data set stays what it was before status logs existed.
+    CaseStatusChange.objects.bulk_create(builder.status_changes(plans))
+    # Index dates, finding timings and blocs are derived by the service, never written here.
     services.case_index_dates_refresh(case_ids=[p.case.pk for p in plans])
+    _memberships_set()
     return demo_data_counts()
 
 
-def demo_admin_reset(*, username: str = DEMO_ADMIN_USERNAME) -> tuple[AbstractBaseUser, str]:
-    """Create or reset a superuser with a new random password; return it and the password."""
+def demo_users_reset() -> list[tuple[AbstractBaseUser, str, str]]:
+    """Create or reset the demo users, each with a new random password.
+
+    Return (user, password, role) for each. The analysts and the supervisor join their
+    demo teams when those exist; demo_data_seed adds them once it has made the teams.
+    """
     user_model = get_user_model()
-    password = secrets.token_urlsafe(18)
-    user, _ = user_model._default_manager.get_or_create(
-        **{user_model.USERNAME_FIELD: username},
-        defaults={"email": f"{username}@example.org"},
-    )
-    user.is_active = True
-    user.is_staff = True
-    user.is_superuser = True
-    user.set_password(password)
-    user.save()
-    return user, password
+    users = []
+    for username, role, _ in DEMO_USERS:
+        password = secrets.token_urlsafe(18)
+        user, _ = user_model._default_manager.get_or_create(
+            **{user_model.USERNAME_FIELD: username},
+            defaults={"email": f"{username}@example.org"},
+        )
+        user.is_active = True
+        user.is_staff = user.is_superuser = role == ADMIN
+        user.set_password(password)
+        user.save()
+        user.groups.set([] if role == ADMIN else [Group.objects.get_or_create(name=role)[0]])
+        users.append((user, password, role))
+    _memberships_set()
+    return users
+
+
+def demo_teams() -> list[Team]:
+    """The demo teams that exist, in DEMO_TEAMS order."""
+    teams = {team.name: team for team in Team.objects.filter(is_demo=True, name__in=DEMO_TEAMS)}
+    return [teams[name] for name in DEMO_TEAMS if name in teams]
+
+
+def _teams_save() -> list[Team]:
+    """Create the demo teams (reusing any left behind) and return them in DEMO_TEAMS order."""
+    return [
+        Team.objects.get_or_create(name=name, defaults={"is_demo": True})[0] for name in DEMO_TEAMS
+    ]
+
+
+def _memberships_set() -> None:
+    """Put each demo user who exists on exactly the demo teams DEMO_USERS gives them.
+
+    Other teams' memberships are left alone. Called from both sides, so the order in
+    which seed_demo and create_demo_users run (or a seed_demo --replace) does not matter.
+    """
+    user_model = get_user_model()
+    teams = {team.name: team for team in demo_teams()}
+    usernames = [username for username, _, _ in DEMO_USERS]
+    users = {
+        user.get_username(): user
+        for user in user_model._default_manager.filter(
+            **{f"{user_model.USERNAME_FIELD}__in": usernames}
+        )
+    }
+    for username, _, indexes in DEMO_USERS:
+        user = users.get(username)
+        if user is None:
+            continue
+        wanted = {DEMO_TEAMS[i] for i in indexes}
+        user.teams.remove(*(team for name, team in teams.items() if name not in wanted))
+        user.teams.add(*(team for name, team in teams.items() if name in wanted))
 
 
 def _posts_save() -> dict[str, list[Post]]:
@@ -803,6 +895,43 @@ class _Builder:
         return self.weighted(
             {status.OPEN: 55, status.MONITORING: 20, status.CONCLUDED: 10, status.CLOSED: 15}
         )
+
+    def status_changes(self, plans: list[_EntityPlan]) -> list[CaseStatusChange]:
+        """A believable log for each case that left "open": taken up for review before its
+        first finding was reviewed, settled after its last one. Nobody is named as the
+        mover, since the demo users may not exist yet."""
+        status = Case.Status
+        paths = {
+            status.IN_REVIEW: [[status.IN_REVIEW]],
+            status.MONITORING: [[status.IN_REVIEW, status.MONITORING]],
+            status.CONCLUDED: [[status.IN_REVIEW, status.CONCLUDED]],
+            status.CLOSED: [[status.CLOSED], [status.IN_REVIEW, status.CLOSED]],
+        }
+        changes = []
+        for plan in plans:
+            if plan.case.status == status.OPEN:
+                continue
+            path = self.rng.choice(paths[plan.case.status])
+            reviewed = sorted(f.reviewed_at for f in plan.findings if f.reviewed_at)
+            if reviewed:
+                first = reviewed[0] - timedelta(days=self.rng.randint(1, 20), hours=2)
+                last = reviewed[-1] + timedelta(days=self.rng.randint(1, 30), hours=2)
+            else:
+                first = self.moment(date(2023, 1, 1), date(2023, 12, 31))
+                last = first + timedelta(days=self.rng.randint(10, 200))
+            if len(path) == 2:
+                times = [first, last]
+            else:
+                times = [first] if path[0] == status.IN_REVIEW else [last]
+            before = status.OPEN
+            for to, when in zip(path, times, strict=True):
+                changes.append(
+                    CaseStatusChange(
+                        case=plan.case, from_status=before, to_status=to, changed_at=when
+                    )
+                )
+                before = to
+        return changes
 
     def moment(self, start: date, end: date) -> datetime:
         day = start + timedelta(days=self.rng.randint(0, max(0, (end - start).days)))

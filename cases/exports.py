@@ -81,6 +81,3 @@ def case_list_csv_lines(cases) -> Iterator[str]:
             "positive" if case.is_positive else "",
         )
         yield writer.writerow([safe_cell(value) for value in row])
-
-
-_safe_cell = safe_cell  # old name, kept until its last user moves

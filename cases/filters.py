@@ -48,7 +48,11 @@ class CaseFilter(django_filters.FilterSet):
         label="Cooperation sought", choices=CooperationMethod.choices, method="filter_method"
     )
     year = django_filters.NumberFilter(
-        label="Referral year", field_name="index_date", lookup_expr="year"
+        label="Referral year",
+        field_name="index_date",
+        lookup_expr="year",
+        min_value=1900,
+        max_value=2100,
     )
     outcome = django_filters.ChoiceFilter(
         label="Outcome",

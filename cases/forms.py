@@ -102,7 +102,7 @@ class BulkReviewForm(forms.Form):
     """Several leads at once: the ids picked and, for each, the version it was shown at."""
 
     # Checkboxes named "findings" with the value "id:version", one per lead shown.
-    findings = forms.Field(widget=forms.MultipleHiddenInput)
+    findings = forms.Field(widget=forms.MultipleHiddenInput, required=False)
     decision = ReviewForm.base_fields["decision"]
     note = forms.CharField(required=False, max_length=2000)
 

@@ -30,7 +30,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 
@@ -607,7 +607,9 @@ def outcome_rates(
             for method in CooperationMethod.values
         }
     else:
-        rows = annotated.values(group=F(DIMENSIONS[by])).annotate(**_metrics()).order_by("group")
+        rows = (
+            annotated.values(group=_group_expression(by)).annotate(**_metrics()).order_by("group")
+        )
         groups = {row.pop("group"): row for row in rows}
     medians = {} if connection.vendor == "postgresql" else _medians_in_python(annotated, by)
     result = [
@@ -616,6 +618,14 @@ def outcome_rates(
         if values["cases"] and not (by == "cohort" and value is None)
     ]
     return sorted(result, key=lambda row: (-row.cases, row.cohort))
+
+
+def _group_expression(by: str):
+    """The dimension's column, with an empty text value read as no value, so a case
+    without one is in a single "(none)" cohort whether the value is NULL or ""."""
+    if by == "year":
+        return F(DIMENSIONS[by])
+    return NullIf(F(DIMENSIONS[by]), Value(""))
 
 
 def _medians_in_python(annotated: QuerySet[Case], by: str) -> dict:
@@ -630,8 +640,8 @@ def _medians_in_python(annotated: QuerySet[Case], by: str) -> dict:
             for method in methods or []:
                 days[method].append((first - start).days)
     else:
-        for group, first, start in positives.values_list(
-            DIMENSIONS[by], "first_positive", "index_date"
+        for group, first, start in positives.annotate(group=_group_expression(by)).values_list(
+            "group", "first_positive", "index_date"
         ):
             days[group].append((first - start).days)
     return {group: stats.median_or_none(values) for group, values in days.items()}
@@ -691,7 +701,7 @@ def time_to_outcome(
         if by == "cooperation_method":
             keys = group[0] or []
         elif by is not None:
-            keys = group
+            keys = [group[0] if group[0] != "" else None]
         else:
             keys = ["all"]
         for key in keys:
@@ -726,7 +736,7 @@ def control_comparison(
     cases: QuerySet[Case], *, outcome: str = "any", by: str = "entity_type"
 ) -> list[ControlComparison]:
     """Referred versus control cases: each rate and the difference with its interval,
-    over all cases and per `by` (entity type, host country of the entity, field)."""
+    over all cases and, with by="entity_type" (the default), per entity type."""
     rows = []
     referred_all = outcome_total(cases, outcome=outcome, kind=Case.Kind.REFERRED)
     control_all = outcome_total(cases, outcome=outcome, kind=Case.Kind.CONTROL)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -110,10 +110,6 @@ def case_index_dates_refresh(*, case_ids: Iterable[int] | None = None) -> int:
     def refresh(cases) -> int:
         count = cases.filter(kind=Case.Kind.REFERRED).update(**referred)
         count += cases.filter(kind=Case.Kind.CONTROL).update(**control)
-        # Controls matched to a case whose index date just moved follow it.
-        count += Case.objects.filter(
-            kind=Case.Kind.CONTROL, matched_case__in=cases.values("id")
-        ).update(**control)
         return count
 
     with transaction.atomic():
@@ -125,13 +121,25 @@ def case_index_dates_refresh(*, case_ids: Iterable[int] | None = None) -> int:
         updated = 0
         for chunk in _chunks(sorted(set(case_ids))):
             updated += refresh(Case.objects.filter(id__in=chunk))
-            finding_timings_refresh(case_ids=chunk)
+            # Controls matched to a case whose index date just moved follow it.
+            followers = list(
+                Case.objects.filter(kind=Case.Kind.CONTROL, matched_case__in=chunk)
+                .exclude(id__in=chunk)
+                .values_list("id", flat=True)
+            )
+            updated += refresh(Case.objects.filter(id__in=followers))
+            finding_timings_refresh(case_ids=chunk + followers)
             referral_blocs_refresh(case_ids=chunk)
     return updated
 
 
 def referral_blocs_refresh(*, case_ids: Iterable[int] | None = None) -> int:
-    """Re-derive each referral's alliance bloc from its host country and date."""
+    """Re-derive each referral's alliance bloc from its host country and date.
+
+    Without the reference lists nothing is touched: blocs derived earlier stay.
+    """
+    if blocs.memberships() is None:
+        return 0
     referrals = Referral.objects.only("id", "host_country", "date", "alliance_bloc")
     if case_ids is not None:
         referrals = referrals.filter(entity__case__in=list(case_ids))
@@ -244,13 +252,63 @@ def _lock(model, pk: int, version: int | None, what: str):
     A form carries the version it was rendered with; a second analyst saving a stale
     form gets an error naming the first one's edit instead of overwriting it.
     """
-    obj = model.objects.select_for_update().get(pk=pk)
+    try:
+        obj = model.objects.select_for_update().get(pk=pk)
+    except model.DoesNotExist:
+        raise EditConflict(f"{what} was deleted after you opened it; nothing was saved.") from None
     if version is not None and obj.version != version:
         raise EditConflict(
             f"{what} was changed by {_last_editor(obj)} after you opened it, so your change "
             "was not saved. Reload the page to see the current state, then try again."
         )
     return obj
+
+
+def finding_record_by_hand(
+    *,
+    case: Case,
+    actor: AbstractBaseUser,
+    kind: str,
+    counterparty_name: str,
+    counterparty_country: str,
+    event_date: date,
+    event_date_precision: str,
+    source_url: str,
+    excerpt: str,
+    confidence: str = Finding.Confidence.MEDIUM,
+) -> Finding:
+    """Record a finding a person read, confirmed at once.
+
+    The same evidence (kind, counterparty, date, URL) is recorded once per case: its key
+    goes into external_id, which the database keeps unique per case and source, so a
+    form sent twice cannot count the evidence twice.
+    """
+    key = "|".join(
+        [kind, normalize.name_key(counterparty_name), counterparty_country,
+         f"{event_date:%Y-%m-%d}", event_date_precision, source_url.strip()]
+    )  # fmt: skip
+    external_id = "manual:" + evidence_sha256(key)[:32]
+    already = ValidationError("This finding is already recorded on the case.")
+    if Finding.objects.filter(case=case, source=Finding.MANUAL, external_id=external_id).exists():
+        raise already
+    try:
+        with transaction.atomic():
+            return finding_create(
+                case=case,
+                kind=kind,
+                counterparty_name=counterparty_name,
+                counterparty_country=counterparty_country,
+                event_date=event_date,
+                event_date_precision=event_date_precision,
+                source_url=source_url,
+                excerpt=excerpt,
+                confidence=confidence,
+                external_id=external_id,
+                created_by=actor,
+                review_state=Finding.ReviewState.CONFIRMED,
+            )
+    except IntegrityError:  # the same form sent twice at the same moment
+        raise already from None
 
 
 @transaction.atomic
@@ -278,6 +336,7 @@ def finding_review(
     locked.reviewed_at = timezone.now()
     locked.review_note = note
     locked.version += 1
+    locked._history_user = reviewer
     locked.save(
         update_fields=[
             "review_state",
@@ -331,6 +390,7 @@ def case_set_status(
         )
         locked.status = status
         locked.version += 1
+        locked._history_user = actor
         locked.save(update_fields=["status", "version", "updated_at"])
     case.status, case.version = locked.status, locked.version
     return case
@@ -358,6 +418,23 @@ def case_assign(
         locked.save(update_fields=["assignee", "version", "updated_at"])
     case.assignee, case.version = locked.assignee, locked.version
     return case
+
+
+def _check_assignee(case: Case, assignee: AbstractBaseUser) -> None:
+    """An assignee must be able to see and work the case."""
+    name = assignee.get_username()
+    if not assignee.is_active:
+        raise ValidationError({"assignee": f"{name} is not an active user."})
+    if assignee.is_staff:
+        return  # admins see every case
+    if case.team_id is None:
+        raise ValidationError(
+            {"assignee": "Only admins see a case without a team: move it to a team first."}
+        )
+    if not assignee.teams.filter(pk=case.team_id).exists():
+        raise ValidationError({"assignee": f"{name} is not on the case's team."})
+    if not assignee.groups.filter(name="analyst").exists():
+        raise ValidationError({"assignee": f"{name} is not an analyst."})
 
 
 def case_status_change_record(
@@ -433,9 +510,15 @@ def case_entity_update(
     if unknown:
         raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
     for name, value in values.items():
+        if isinstance(value, str):
+            value = value.strip()
+            if name in ("lei", "wikidata_id"):
+                value = value.upper()
         setattr(entity, name, value)
+    entity._history_user = actor
     entity_save(entity=entity)
     locked.version += 1
+    locked._history_user = actor
     locked.save(update_fields=["version", "updated_at"])
     case.version = locked.version
     case.entity = entity
@@ -450,11 +533,12 @@ def demo_data_remove() -> dict[str, int]:
         "findings": Finding.objects.filter(case__in=demo_cases).delete()[0],
         "check runs": CheckRun.objects.filter(case__in=demo_cases).delete()[0],
         "referrals": Referral.objects.filter(entity__is_demo=True).delete()[0],
-        "cases": demo_cases.delete()[0],
+        "cases": demo_cases.delete()[1].get("cases.Case", 0),
     }
     counts["entities"] = Entity.objects.filter(is_demo=True).delete()[0]
     counts["posts"] = Post.objects.filter(is_demo=True, referrals__isnull=True).delete()[0]
-    counts["teams"] = Team.objects.filter(is_demo=True, cases__isnull=True).delete()[0]
+    teams = Team.objects.filter(is_demo=True, cases__isnull=True).delete()[1]
+    counts["teams"] = teams.get("cases.Team", 0)
     return counts
 
 

@@ -26,7 +26,7 @@ from .forms import (
     SecondCoderForm,
     StatusForm,
 )
-from .models import Case, Finding, SecondCoding
+from .models import Case, Entity, Finding, SecondCoding
 from .sources import get_sources
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -52,8 +52,12 @@ def case_list(request: HttpRequest) -> HttpResponse:
     cases = selectors.case_list(access.visible_cases(request.user))
     case_filter = CaseFilter(request.GET, queryset=cases, user=request.user)
     rows = case_filter.qs
-    if not case_filter.form.cleaned_data.get("sort"):
+    sort = case_filter.form.cleaned_data.get("sort") if case_filter.is_valid() else None
+    if not sort:
         rows = rows.order_by("-priority", "index_date", "id")
+    else:
+        # A tie-breaker, or rows with equal sort keys move between pages.
+        rows = rows.order_by(*rows.query.order_by, "id")
     if request.GET.get("format") == "csv":
         response = StreamingHttpResponse(
             exports.case_list_csv_lines(rows), content_type="text/csv; charset=utf-8"
@@ -182,7 +186,9 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
 def case_entity(request: HttpRequest, pk: int) -> HttpResponse:
     case = access.case_or_404(request.user, pk)
     _require(access.can_edit(request.user))
-    form = EntityForm(request.POST, instance=case.entity)
+    # The form writes what was typed onto its instance: give it a copy, so a refused
+    # value is never shown as the stored one.
+    form = EntityForm(request.POST, instance=Entity.objects.get(pk=case.entity_id))
     if not form.is_valid():
         return _case_page(request, case, status=400, entity_form=form)
     try:
@@ -193,7 +199,6 @@ def case_entity(request: HttpRequest, pk: int) -> HttpResponse:
             version=form.cleaned_data["version"],
         )
     except services.EditConflict as exc:
-        case.entity.refresh_from_db()
         return _case_page(request, case, status=409, entity_form=form, conflict=str(exc))
     except ValidationError as exc:
         form.add_error(None, exc)
@@ -211,8 +216,9 @@ def case_finding_add(request: HttpRequest, pk: int) -> HttpResponse:
         return _case_page(request, case, status=400, finding_form=form)
     data = form.cleaned_data
     try:
-        services.finding_create(
+        services.finding_record_by_hand(
             case=case,
+            actor=request.user,
             kind=data["kind"],
             counterparty_name=data["counterparty_name"],
             counterparty_country=data["counterparty_country"],
@@ -221,8 +227,6 @@ def case_finding_add(request: HttpRequest, pk: int) -> HttpResponse:
             source_url=data["source_url"],
             excerpt=data["excerpt"],
             confidence=data["confidence"],
-            created_by=request.user,
-            review_state=Finding.ReviewState.CONFIRMED,
         )
     except ValidationError as exc:
         form.add_error(None, exc)
@@ -288,8 +292,12 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     _require(access.can_edit(request.user) or access.is_supervisor(request.user))
     leads = selectors.review_queue(access.visible_findings(request.user))
     source = request.GET.get("source", "")
-    if source:
+    if source in get_sources():
         leads = leads.filter(source=source)
+    else:
+        source = ""
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "cases/review_queue.html",
@@ -298,6 +306,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "can_edit": access.can_edit(request.user),
             "sources": sorted(get_sources()),
             "source": source,
+            "query": query.urlencode(),
         },
     )
 

@@ -5,9 +5,11 @@ import datetime
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from cases import normalize
-from cases.models import Case, CheckRun, Entity, Finding, Post, Referral
+from cases.access import ANALYST, SUPERVISOR
+from cases.models import Case, CheckRun, Entity, Finding, Post, Referral, Team
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -18,6 +20,48 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
     password = factory.django.Password("correct horse battery staple")
+
+
+class AnalystFactory(UserFactory):
+    """A user with the analyst role; `teams=[...]` puts them on teams."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(Group.objects.get_or_create(name=ANALYST)[0])
+
+    @factory.post_generation
+    def teams(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.teams.add(*extracted)
+
+
+class SupervisorFactory(AnalystFactory):
+    """A user with the supervisor role; `teams=[...]` puts them on teams."""
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(Group.objects.get_or_create(name=SUPERVISOR)[0])
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    """A team; `members=[...]` adds members."""
+
+    class Meta:
+        model = Team
+        django_get_or_create = ("name",)
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.members.add(*extracted)
 
 
 class EntityFactory(factory.django.DjangoModelFactory):

@@ -360,6 +360,7 @@ def test_saving_the_case_page_keeps_its_read_only_findings(admin_client, row):
         "priority": "4",
         "assignee": "",
         "notes": "Watch the 2019 joint venture.",
+        "kind": "referred",
         "findings-TOTAL_FORMS": str(len(findings)),
         "findings-INITIAL_FORMS": str(len(findings)),
         "findings-MIN_NUM_FORMS": "0",
@@ -539,7 +540,14 @@ def test_adding_a_case_for_an_entity_with_referrals_sets_its_index_date(admin_cl
 
     response = admin_client.post(
         url("case", "add"),
-        {"entity": entity.pk, "status": "open", "priority": "2", "assignee": "", "notes": ""},
+        {
+            "entity": entity.pk,
+            "kind": "referred",
+            "status": "open",
+            "priority": "2",
+            "assignee": "",
+            "notes": "",
+        },
     )
 
     assert response.status_code == 302

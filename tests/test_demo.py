@@ -1,5 +1,6 @@
-"""The synthetic demo data set and its commands: seed_demo, remove_demo, create_demo_admin."""
+"""The synthetic demo data set and its commands: seed_demo, remove_demo, create_demo_users."""
 
+import datetime
 import re
 from io import StringIO
 
@@ -9,14 +10,25 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, F, Min, Q
 
-from cases import demo
-from cases.models import Case, CheckRun, CooperationMethod, Entity, Finding, Post, Referral
+from cases import access, demo
+from cases.models import (
+    Case,
+    CaseStatusChange,
+    CheckRun,
+    CooperationMethod,
+    Entity,
+    Finding,
+    Post,
+    Referral,
+    Team,
+)
 from tests.factories import (
     CaseFactory,
     EntityFactory,
     FindingFactory,
     PostFactory,
     ReferralFactory,
+    UserFactory,
 )
 
 DEMO_SOURCES = {"gleif", "sec_edgar", "gdelt", "google_news", "openalex", "companies_house"}
@@ -31,7 +43,12 @@ def run(command: str, *args: str) -> str:
 def demo_snapshot() -> set[tuple]:
     return set(
         Referral.objects.filter(entity__is_demo=True).values_list(
-            "external_id", "entity__name", "post__name", "date", "technology_field"
+            "external_id",
+            "entity__name",
+            "post__name",
+            "date",
+            "technology_field",
+            "entity__case__team__name",
         )
     )
 
@@ -156,6 +173,48 @@ class TestSeededData:
         assert runs.exists()
         assert set(runs.values_list("source", flat=True)) <= DEMO_SOURCES
 
+    def test_cases_are_split_between_two_demo_teams_by_host_region(self):
+        europe, rest = (Team.objects.get(name=name) for name in demo.DEMO_TEAMS)
+        assert europe.is_demo and rest.is_demo
+        assert all(name.endswith(demo.DEMO_SUFFIX) for name in demo.DEMO_TEAMS)
+        cases = Case.objects.filter(entity__is_demo=True)
+        assert not cases.filter(team__isnull=True).exists()
+        sizes = dict(cases.values_list("team__name").annotate(n=Count("id")))
+        assert sizes.keys() == set(demo.DEMO_TEAMS)
+        assert min(sizes.values()) >= 0.3 * cases.count()
+        assert set(europe.cases.values_list("entity__country", flat=True)) >= {"RU", "GB", "ME"}
+        assert set(rest.cases.values_list("entity__country", flat=True)) >= {"US", "JP", "BR"}
+        assert not europe.cases.filter(entity__country__in=["US", "JP", "BR", "AU"]).exists()
+        assert not rest.cases.filter(entity__country__in=["RU", "GB", "DE", "UA"]).exists()
+
+    def test_each_case_that_left_open_has_a_status_log_ending_at_its_status(self):
+        cases = Case.objects.filter(entity__is_demo=True).prefetch_related("status_changes")
+        assert CaseStatusChange.objects.count() > 300
+        for case in cases:
+            changes = list(case.status_changes.all())
+            if case.status == Case.Status.OPEN:
+                assert changes == []
+                continue
+            assert changes[0].from_status == Case.Status.OPEN
+            assert changes[-1].to_status == case.status
+            for earlier, later in zip(changes, changes[1:], strict=False):
+                assert earlier.to_status == later.from_status
+                assert earlier.changed_at < later.changed_at
+
+    def test_its_referrals_carry_their_alliance_bloc(self):
+        referrals = Referral.objects.filter(entity__is_demo=True)
+        assert not referrals.filter(alliance_bloc="").exists()
+        assert set(referrals.filter(host_country="RU").values_list("alliance_bloc", flat=True)) == {
+            "russia"
+        }
+        montenegro = referrals.filter(host_country="ME")
+        for referral in montenegro:
+            expected = "nato" if referral.date >= datetime.date(2017, 6, 5) else "other"
+            assert referral.alliance_bloc == expected
+        by_bloc = dict(referrals.values_list("alliance_bloc").annotate(n=Count("id")))
+        # The report: NATO members plus US Major Non-NATO Allies hosted more than 70 %.
+        assert (by_bloc["nato"] + by_bloc["mnna"]) / referrals.count() > 0.7
+
 
 @pytest.mark.django_db
 def test_seed_demo_twice_does_not_duplicate():
@@ -203,31 +262,212 @@ def test_remove_demo_removes_demo_rows_and_keeps_the_others():
     assert not CheckRun.objects.exists()
 
 
-def credentials(output: str) -> tuple[str, str]:
-    username = re.search(r"username:\s+(\S+)", output).group(1)
-    password = re.search(r"password:\s+(\S+)", output).group(1)
-    return username, password
+@pytest.mark.django_db
+def test_remove_demo_removes_the_demo_teams():
+    run("seed_demo")
+
+    run("remove_demo")
+
+    assert not Team.objects.filter(is_demo=True).exists()
 
 
 @pytest.mark.django_db
-def test_create_demo_admin_prints_credentials_that_authenticate():
-    output = run("create_demo_admin")
+def test_remove_demo_reports_the_rows_of_each_kind():
+    counts = demo.demo_data_seed()
+    run("create_demo_users")
 
-    username, password = credentials(output)
-    assert "http://127.0.0.1:8000/admin/" in output
-    assert username == "demo-admin"
-    user = authenticate(username=username, password=password)
-    assert user is not None
-    assert user.is_staff and user.is_superuser
+    output = run("remove_demo")
+
+    assert f"cases: {counts['cases']}" in output
+    assert "teams: 2" in output
 
 
 @pytest.mark.django_db
-def test_create_demo_admin_resets_the_password():
-    _, old_password = credentials(run("create_demo_admin"))
+def test_remove_demo_leaves_a_demo_team_that_holds_a_real_case():
+    run("seed_demo")
+    team = Team.objects.get(name=demo.DEMO_TEAMS[0])
+    real = CaseFactory(team=team)
 
-    username, new_password = credentials(run("create_demo_admin"))
+    run("remove_demo")
 
-    assert new_password != old_password
-    assert authenticate(username=username, password=old_password) is None
-    assert authenticate(username=username, password=new_password) is not None
-    assert get_user_model().objects.filter(username="demo-admin").count() == 1
+    real.refresh_from_db()
+    assert real.team == team
+
+
+# ------------------------------------------------------------------------ demo users
+
+LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
+ROLES = {
+    "demo-admin": "admin",
+    "demo-analyst": "analyst",
+    "demo-analyst-2": "analyst",
+    "demo-supervisor": "supervisor",
+}
+
+
+def credentials(output: str) -> dict[str, tuple[str, str, str]]:
+    """{username: (url, password, role)} from the table create_demo_users prints."""
+    table = {}
+    for line in output.splitlines():
+        match = re.match(r"\s*(http://\S+)\s+(demo-\S+)\s+(\S+)\s+(\S+)", line)
+        if match:
+            url, username, password, role = match.groups()
+            table[username] = (url, password, role)
+    return table
+
+
+def teams_of(username: str) -> set[str]:
+    return set(Team.objects.filter(members__username=username).values_list("name", flat=True))
+
+
+@pytest.mark.django_db
+def test_create_demo_users_prints_credentials_that_sign_in(client):
+    output = run("create_demo_users")
+
+    table = credentials(output)
+    assert LOGIN_URL in output
+    assert {name: role for name, (_, _, role) in table.items()} == ROLES
+    assert table["demo-admin"][0] == "http://127.0.0.1:8000/admin/"
+    assert table["demo-analyst"][0] == "http://127.0.0.1:8000/cases/"
+    for username, (_, password, _) in table.items():
+        assert client.login(username=username, password=password), username
+        client.logout()
+
+
+@pytest.mark.django_db
+def test_demo_users_have_their_roles():
+    table = credentials(run("create_demo_users"))
+
+    users = {
+        name: authenticate(username=name, password=password)
+        for name, (_, password, _) in table.items()
+    }
+    admin, analyst, analyst_2, supervisor = (users[name] for name in ROLES)
+    assert admin.is_staff and admin.is_superuser and access.is_admin(admin)
+    for user in (analyst, analyst_2):
+        assert not user.is_staff and not user.is_superuser
+        assert access.roles(user) == {access.ANALYST}
+        assert access.can_edit(user) and not access.can_see_analytics(user)
+    assert not supervisor.is_staff
+    assert access.roles(supervisor) == {access.SUPERVISOR}
+    assert access.can_see_analytics(supervisor) and not access.can_edit(supervisor)
+
+
+@pytest.mark.django_db
+def test_create_demo_users_resets_every_password():
+    first = credentials(run("create_demo_users"))
+
+    second = credentials(run("create_demo_users"))
+
+    for username in ROLES:
+        old, new = first[username][1], second[username][1]
+        assert old != new
+        assert authenticate(username=username, password=old) is None
+        assert authenticate(username=username, password=new) is not None
+    assert get_user_model().objects.filter(username__startswith="demo-").count() == 4
+
+
+@pytest.mark.django_db
+def test_create_demo_users_restores_a_demo_user_that_was_changed():
+    run("create_demo_users")
+    user = get_user_model().objects.get(username="demo-analyst")
+    user.is_active = False
+    user.is_staff = True
+    user.save()
+    user.groups.clear()
+
+    table = credentials(run("create_demo_users"))
+
+    user = authenticate(username="demo-analyst", password=table["demo-analyst"][1])
+    assert user is not None and not user.is_staff
+    assert access.roles(user) == {access.ANALYST}
+
+
+@pytest.mark.django_db
+def test_before_seed_demo_the_users_belong_to_no_team_and_are_told_so():
+    output = run("create_demo_users")
+
+    assert "seed_demo" in output
+    assert "no team" in output
+    assert not Team.objects.exists()
+    for username in ROLES:
+        assert teams_of(username) == set()
+
+
+@pytest.mark.django_db
+def test_seed_demo_then_create_demo_users_puts_the_users_on_their_teams():
+    europe, rest = demo.DEMO_TEAMS
+    run("seed_demo")
+
+    output = run("create_demo_users")
+
+    assert "no team" not in output
+    assert europe in output and rest in output
+    assert teams_of("demo-admin") == set()
+    assert teams_of("demo-analyst") == {europe}
+    assert teams_of("demo-analyst-2") == {rest}
+    assert teams_of("demo-supervisor") == {europe, rest}
+
+
+@pytest.mark.django_db
+def test_users_made_before_the_seed_join_their_teams_when_it_runs():
+    run("create_demo_users")
+
+    run("seed_demo")
+
+    assert teams_of("demo-analyst") == {demo.DEMO_TEAMS[0]}
+    assert teams_of("demo-supervisor") == set(demo.DEMO_TEAMS)
+
+
+@pytest.mark.django_db
+def test_seed_demo_replace_keeps_the_users_on_their_teams():
+    run("seed_demo")
+    run("create_demo_users")
+
+    run("seed_demo", "--replace")
+
+    assert teams_of("demo-analyst") == {demo.DEMO_TEAMS[0]}
+    assert teams_of("demo-analyst-2") == {demo.DEMO_TEAMS[1]}
+    assert teams_of("demo-supervisor") == set(demo.DEMO_TEAMS)
+
+
+@pytest.mark.django_db
+def test_create_demo_users_leaves_other_teams_alone():
+    run("seed_demo")
+    real = Team.objects.create(name="Real team")
+    run("create_demo_users")
+    real.members.add(get_user_model().objects.get(username="demo-analyst"))
+
+    run("create_demo_users")
+
+    assert teams_of("demo-analyst") == {demo.DEMO_TEAMS[0], "Real team"}
+
+
+@pytest.mark.django_db
+def test_each_demo_user_sees_their_teams_cases():
+    run("seed_demo")
+    table = credentials(run("create_demo_users"))
+    users = {
+        name: authenticate(username=name, password=password)
+        for name, (_, password, _) in table.items()
+    }
+    other = CaseFactory(entity=EntityFactory(name="Real Robotics Ltd"))
+    europe, rest = (Team.objects.get(name=name) for name in demo.DEMO_TEAMS)
+
+    seen = {name: set(access.visible_cases(user)) for name, user in users.items()}
+
+    assert seen["demo-analyst"] == set(europe.cases.all())
+    assert seen["demo-analyst-2"] == set(rest.cases.all())
+    assert seen["demo-supervisor"] == set(Case.objects.filter(entity__is_demo=True))
+    assert seen["demo-admin"] == set(Case.objects.all())
+    assert other in seen["demo-admin"] and other not in seen["demo-supervisor"]
+
+
+@pytest.mark.django_db
+def test_create_demo_users_takes_over_an_existing_account_of_that_name():
+    UserFactory(username="demo-supervisor", is_staff=True, is_superuser=True)
+
+    table = credentials(run("create_demo_users"))
+
+    user = authenticate(username="demo-supervisor", password=table["demo-supervisor"][1])
+    assert not user.is_staff and not user.is_superuser

@@ -1,0 +1,215 @@
+"""Alliance blocs (cases.blocs): a host country's bloc as of the referral date, read from
+the reference lists, and stored on each referral by the refresh and by the import."""
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from cases import blocs, services
+from cases.importer import COLUMNS, check_rows, read_table
+from cases.models import Referral
+from tests.factories import CaseFactory, EntityFactory, ReferralFactory
+
+D = datetime.date
+
+
+@pytest.fixture
+def reference_dir(settings):
+    """Settings whose WISHLIST_REFERENCE_DIR a test may change; the cache is cleared
+    before and after, so no other test sees the lists read here."""
+    blocs.memberships.cache_clear()
+    yield settings
+    blocs.memberships.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("country", "on", "bloc"),
+    [
+        # Montenegro joined NATO on 2017-06-05.
+        ("ME", D(2015, 1, 1), "other"),
+        ("ME", D(2017, 6, 4), "other"),
+        ("ME", D(2017, 6, 5), "nato"),
+        ("ME", D(2019, 12, 31), "nato"),
+        # North Macedonia on 2020-03-27.
+        ("MK", D(2020, 3, 26), "other"),
+        ("MK", D(2020, 3, 27), "nato"),
+        # Brazil became a Major Non-NATO Ally in July 2019, Tunisia in July 2015.
+        ("BR", D(2019, 6, 30), "other"),
+        ("BR", D(2019, 7, 1), "mnna"),
+        ("BR", D(2020, 5, 1), "mnna"),
+        ("TN", D(2015, 6, 30), "other"),
+        ("TN", D(2015, 7, 1), "mnna"),
+        # Taiwan is treated as one by statute (2002).
+        ("TW", D(2015, 1, 1), "mnna"),
+        ("TW", D(2020, 12, 31), "mnna"),
+        ("TW", D(2001, 1, 1), "other"),
+        # Afghanistan: designated 2012, revoked 2022.
+        ("AF", D(2015, 3, 1), "mnna"),
+        ("AF", D(2020, 12, 31), "mnna"),
+        ("AF", D(2022, 8, 1), "other"),
+        ("AF", D(2023, 1, 1), "other"),
+        ("AF", D(2011, 12, 31), "other"),
+        # Russia is reported on its own.
+        ("RU", D(2015, 1, 1), "russia"),
+        ("RU", D(2020, 7, 1), "russia"),
+        # Founding members, later members and long-standing allies.
+        ("US", D(2015, 1, 1), "nato"),
+        ("GB", D(2018, 5, 1), "nato"),
+        ("US", D(1949, 4, 3), "other"),
+        ("DE", D(2016, 1, 1), "nato"),
+        ("JP", D(2016, 1, 1), "mnna"),
+        ("IL", D(2016, 1, 1), "mnna"),
+        # Finland and Sweden joined after the 2015-2020 window.
+        ("FI", D(2020, 1, 1), "other"),
+        ("FI", D(2023, 4, 4), "nato"),
+        ("SE", D(2020, 1, 1), "other"),
+        # Neither list, or not a country at all.
+        ("CN", D(2018, 1, 1), "other"),
+        ("UA", D(2018, 1, 1), "other"),
+        ("XX", D(2018, 1, 1), "other"),
+        ("", D(2018, 1, 1), "other"),
+    ],
+)
+def test_bloc_on_follows_the_reference_lists(country, on, bloc):
+    assert blocs.bloc_on(country, on) == bloc
+
+
+def test_without_the_reference_lists_the_bloc_is_unknown(reference_dir, tmp_path):
+    reference_dir.WISHLIST_REFERENCE_DIR = tmp_path / "missing"
+
+    assert blocs.bloc_on("ME", D(2018, 1, 1)) == ""
+    assert blocs.bloc_on("US", D(2018, 1, 1)) == ""
+    assert blocs.bloc_on("XX", D(2018, 1, 1)) == ""
+
+
+def test_russia_needs_no_reference_list(reference_dir, tmp_path):
+    reference_dir.WISHLIST_REFERENCE_DIR = tmp_path / "missing"
+
+    assert blocs.bloc_on("RU", D(2018, 1, 1)) == "russia"
+
+
+def test_one_missing_list_makes_the_bloc_unknown(reference_dir, tmp_path):
+    source = Path(reference_dir.WISHLIST_REFERENCE_DIR)
+    (tmp_path / "nato_members.csv").write_bytes((source / "nato_members.csv").read_bytes())
+    reference_dir.WISHLIST_REFERENCE_DIR = tmp_path
+
+    assert blocs.bloc_on("US", D(2018, 1, 1)) == ""
+
+
+def test_the_lists_are_read_from_the_configured_folder(reference_dir, tmp_path):
+    (tmp_path / "nato_members.csv").write_text(
+        "country,iso2,accession_year,accession_date\n"
+        "Somewhere,QQ,2016,2016-02-03\n"
+        "Year only,QY,2018,\n"
+        "No code,,1949,1949-04-04\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "us_major_non_nato_allies.csv").write_text(
+        "country,iso2,designation_year,approx_date,status\n"
+        "Elsewhere,QR,2012,2012-07,revoked 2019-03\n"
+        "Undated,QU,,,current\n",
+        encoding="utf-8",
+    )
+    reference_dir.WISHLIST_REFERENCE_DIR = tmp_path
+
+    assert blocs.bloc_on("QQ", D(2016, 2, 2)) == "other"
+    assert blocs.bloc_on("QQ", D(2016, 2, 3)) == "nato"
+    assert blocs.bloc_on("QY", D(2017, 12, 31)) == "other"
+    assert blocs.bloc_on("QY", D(2018, 1, 1)) == "nato"
+    assert blocs.bloc_on("QR", D(2018, 1, 1)) == "mnna"
+    assert blocs.bloc_on("QR", D(2019, 3, 1)) == "other"
+    assert blocs.bloc_on("QU", D(2018, 1, 1)) == "other"
+    # The real lists are not read from this folder.
+    assert blocs.bloc_on("US", D(2018, 1, 1)) == "other"
+
+
+# ------------------------------------------------------------------ stored on referrals
+
+
+def referral(country: str, on: datetime.date, precision: str = "day") -> Referral:
+    case = CaseFactory(entity=EntityFactory(country=country))
+    return ReferralFactory(
+        entity=case.entity, host_country=country, date=on, date_precision=precision
+    )
+
+
+@pytest.mark.django_db
+def test_the_index_date_refresh_stores_each_referrals_bloc():
+    before = referral("ME", D(2016, 3, 1))
+    after = referral("ME", D(2017, 6, 5))
+    russia = referral("RU", D(2018, 1, 1))
+    assert before.alliance_bloc == ""
+
+    services.case_index_dates_refresh(case_ids=[before.entity.case.pk, after.entity.case.pk])
+
+    assert Referral.objects.get(pk=before.pk).alliance_bloc == "other"
+    assert Referral.objects.get(pk=after.pk).alliance_bloc == "nato"
+    # Not among the cases refreshed.
+    assert Referral.objects.get(pk=russia.pk).alliance_bloc == ""
+
+    services.case_index_dates_refresh()
+
+    assert Referral.objects.get(pk=russia.pk).alliance_bloc == "russia"
+
+
+@pytest.mark.django_db
+def test_a_month_or_year_referral_is_coded_as_of_the_first_day_of_its_period():
+    june = referral("ME", D(2017, 6, 1), precision="month")
+    year = referral("MK", D(2020, 1, 1), precision="year")
+
+    services.case_index_dates_refresh()
+
+    assert Referral.objects.get(pk=june.pk).alliance_bloc == "other"
+    assert Referral.objects.get(pk=year.pk).alliance_bloc == "other"
+
+
+@pytest.mark.django_db
+def test_a_corrected_date_moves_the_referral_to_its_new_bloc():
+    item = referral("BR", D(2018, 1, 1))
+    services.case_index_dates_refresh()
+    assert Referral.objects.get(pk=item.pk).alliance_bloc == "other"
+
+    Referral.objects.filter(pk=item.pk).update(date=D(2020, 1, 1))
+    services.case_index_dates_refresh(case_ids=[item.entity.case.pk])
+
+    assert Referral.objects.get(pk=item.pk).alliance_bloc == "mnna"
+
+
+def import_rows(rows: list[dict[str, str]]) -> services.ImportResult:
+    lines = [",".join(COLUMNS)]
+    lines += [",".join(row.get(column, "") for column in COLUMNS) for row in rows]
+    data = ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    return services.referrals_import(checked=check_rows(read_table(data, "referrals.csv")))
+
+
+@pytest.mark.django_db
+def test_imported_referrals_carry_their_bloc():
+    def row(external_id: str, on: str, country: str, name: str) -> dict[str, str]:
+        return {
+            "referral_id": external_id,
+            "referral_date": on,
+            "host_country": country,
+            "entity_name": name,
+            "entity_type": "company",
+        }
+
+    result = import_rows(
+        [
+            row("ME-1", "2016-11-02", "Montenegro", "Adriatic Photonics d.o.o."),
+            row("ME-2", "2017-06-05", "ME", "Lovcen Robotics d.o.o."),
+            row("BR-1", "2019-08", "Brazil", "Sertao Biologics Ltda."),
+            row("RU-1", "2018", "Russia", "Volga Materials LLC"),
+            row("EG-1", "2018-01-01", "Egypt", "Nile Sensors SAE"),
+        ]
+    )
+
+    assert result.ok, result.errors
+    stored = dict(Referral.objects.values_list("external_id", "alliance_bloc"))
+    assert stored == {
+        "ME-1": "other",
+        "ME-2": "nato",
+        "BR-1": "mnna",
+        "RU-1": "russia",
+        "EG-1": "mnna",
+    }
