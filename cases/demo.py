@@ -7,11 +7,16 @@ is all-or-nothing and refuses to run twice (DemoDataExists); `seed_demo --replac
 the demo rows with services.demo_data_remove and loads them again. The demo users
 (`create_demo_users`) get a new random password on every run and are members of the two
 demo teams, which split the cases by the host country's region.
+
+Besides the referred cases the demo has control cases (comparable entities never
+referred, each matched to a referred case), two named cohorts and, once the demo users
+exist, second codings of some reviewed cases, so every section of the analytics page
+has something to show.
 """
 
 import random
 import secrets
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -19,20 +24,22 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from simple_history.utils import bulk_create_with_history
 
-from . import normalize, services
+from . import normalize, selectors, services
 from .access import ANALYST, SUPERVISOR
 from .models import (
     Case,
     CaseStatusChange,
     CheckRun,
+    Cohort,
     CooperationMethod,
     Entity,
     Finding,
     Post,
     Referral,
+    SecondCoding,
     Team,
 )
 
@@ -337,6 +344,26 @@ _CONFIDENCE_REVIEWED = {
     Finding.Confidence.MEDIUM: 5,
     Finding.Confidence.HIGH: 4,
 }
+# Referred cases: chance of confirmed outcomes, of a rejected lead. Controls are found
+# cooperating less often and more of their leads are rejected, which puts them near 30 %
+# positive among the reviewed against about 54 % for the referred.
+_REFERRED_CHANCES = (0.30, 0.12)
+_CONTROL_CHANCES = (0.14, 0.25)
+_CONTROLS = 120
+
+# The named cohorts. Cohort has no demo flag: the names are what mark them.
+SAMPLE_COHORT = f"Follow-up sample of 30{DEMO_SUFFIX}"
+HOUSTON_COHORT = f"Houston referrals{DEMO_SUFFIX}"
+DEMO_COHORTS = (SAMPLE_COHORT, HOUSTON_COHORT)
+SAMPLE_SEED = 2021
+SAMPLE_SIZE = 30
+_HOUSTON_POST = f"Consulate-General in Houston{DEMO_SUFFIX}"
+
+# Second codings: cases given to a second coder, readings left pending, and readings
+# that deliberately disagree with the first analyst's (kappa comes out near 0.7).
+SECOND_CODINGS = 60
+SECOND_CODINGS_PENDING = 10
+SECOND_CODINGS_DISAGREEING = 8
 
 
 class DemoDataExists(Exception):
@@ -350,6 +377,8 @@ def demo_data_exists() -> bool:
 def demo_data_counts() -> dict[str, int]:
     """Return how many demo rows of each kind there are."""
     referrals = Referral.objects.filter(entity__is_demo=True)
+    cases = Case.objects.filter(entity__is_demo=True)
+    codings = SecondCoding.objects.filter(case__entity__is_demo=True)
     findings = Finding.objects.filter(case__entity__is_demo=True).aggregate(
         findings=Count("id"),
         leads=Count("id", filter=Q(review_state=Finding.ReviewState.LEAD)),
@@ -361,11 +390,15 @@ def demo_data_counts() -> dict[str, int]:
         "host countries": referrals.values("host_country").distinct().count(),
         "entities": Entity.objects.filter(is_demo=True).count(),
         "teams": Team.objects.filter(is_demo=True).count(),
-        "cases": Case.objects.filter(entity__is_demo=True).count(),
+        "cases": cases.count(),
+        "control cases": cases.filter(kind=Case.Kind.CONTROL).count(),
         "status changes": CaseStatusChange.objects.filter(case__entity__is_demo=True).count(),
         "referrals": referrals.count(),
         **findings,
         "check runs": CheckRun.objects.filter(case__entity__is_demo=True).count(),
+        "cohorts": Cohort.objects.filter(name__in=DEMO_COHORTS).count(),
+        "second codings": codings.count(),
+        "second codings recorded": codings.filter(recorded_at__isnull=False).count(),
     }
 
 
@@ -387,9 +420,19 @@ def demo_data_seed(*, seed: int = SEED) -> dict[str, int]:
     CheckRun.objects.bulk_create([run for p in plans for run in p.runs])
     # Drawn last, so the rest of the data set stays what it was before status logs existed.
     CaseStatusChange.objects.bulk_create(builder.status_changes(plans))
-    # Index dates, finding timings and blocs are derived by the service, never written here.
-    services.case_index_dates_refresh(case_ids=[p.case.pk for p in plans])
+    # The controls are drawn after everything else for the same reason.
+    controls = builder.plan_controls(plans)
+    bulk_create_with_history([p.entity for p in controls], Entity, **history)
+    bulk_create_with_history([p.case for p in controls], Case, **history)
+    bulk_create_with_history([f for p in controls for f in p.findings], Finding, **history)
+    CheckRun.objects.bulk_create([run for p in controls for run in p.runs])
+    CaseStatusChange.objects.bulk_create(builder.status_changes(controls))
+    # Index dates, finding timings and blocs are derived by the service, never written
+    # here; a control takes its matched case's index date.
+    services.case_index_dates_refresh(case_ids=[p.case.pk for p in plans + controls])
+    _cohorts_save()
     _memberships_set()
+    _second_codings_ensure()
     return demo_data_counts()
 
 
@@ -398,6 +441,7 @@ def demo_users_reset() -> list[tuple[AbstractBaseUser, str, str]]:
 
     Return (user, password, role) for each. The analysts and the supervisor join their
     demo teams when those exist; demo_data_seed adds them once it has made the teams.
+    The second codings, which need the analysts, are made by whichever runs last.
     """
     user_model = get_user_model()
     users = []
@@ -414,6 +458,7 @@ def demo_users_reset() -> list[tuple[AbstractBaseUser, str, str]]:
         user.groups.set([] if role == ADMIN else [Group.objects.get_or_create(name=role)[0]])
         users.append((user, password, role))
     _memberships_set()
+    _second_codings_ensure()
     return users
 
 
@@ -452,6 +497,121 @@ def _memberships_set() -> None:
         wanted = {DEMO_TEAMS[i] for i in indexes}
         user.teams.remove(*(team for name, team in teams.items() if name not in wanted))
         user.teams.add(*(team for name, team in teams.items() if name in wanted))
+
+
+def _cohorts_save() -> None:
+    """Save the demo's named cohorts: a random follow-up sample like the CSET study's,
+    and the Houston consulate's referrals."""
+    # Left behind by a remove that did not know about cohorts: the names are the demo's.
+    Cohort.objects.filter(name__in=DEMO_COHORTS).delete()
+    referred = Case.objects.filter(entity__is_demo=True, kind=Case.Kind.REFERRED)
+    concluded = referred.filter(status=Case.Status.CONCLUDED, entity__kind=Entity.Kind.COMPANY)
+    services.cohort_sample_draw(
+        name=SAMPLE_COHORT,
+        cases=concluded,
+        size=SAMPLE_SIZE,
+        seed=SAMPLE_SEED,
+        actor=None,
+        filter_query="kind=referred&status=concluded&entity_type=company",
+        description="A reproducible random sample of concluded referred companies, drawn "
+        "like the 30 companies CSET followed up by hand in its May 2021 report.",
+    )
+    houston = Post.objects.get(is_demo=True, name=_HOUSTON_POST)
+    services.cohort_save(
+        name=HOUSTON_COHORT,
+        # By the index referral's post, as the analytics' post cohorts count. The case
+        # list's post filter (any referral) gives the same cases unless an entity was
+        # referred by Houston after another post first; with the default seed none was.
+        cases=referred.filter(index_referral__post=houston),
+        actor=None,
+        filter_query=f"kind=referred&post={houston.pk}",
+        description="Referred by the Consulate-General in Houston, the busiest post until "
+        "it closed in July 2020.",
+    )
+
+
+@transaction.atomic
+def _second_codings_ensure() -> None:
+    """Give reviewed referred demo cases to a second coder and record most readings.
+
+    The coder is the analyst of the case's team (never its assignee), so this needs the
+    demo users and teams: it runs from both demo_data_seed and demo_users_reset, and does
+    nothing once the demo has second codings or while an analyst is missing.
+    """
+    if SecondCoding.objects.filter(case__entity__is_demo=True).exists():
+        return
+    user_model = get_user_model()
+    users = {
+        user.get_username(): user
+        for user in user_model._default_manager.filter(
+            **{f"{user_model.USERNAME_FIELD}__in": [name for name, _, _ in DEMO_USERS]}
+        )
+    }
+    teams = demo_teams()
+    coders = {}
+    for username, role, indexes in DEMO_USERS:
+        if role != ANALYST:
+            continue
+        user = users.get(username)
+        for index in indexes:
+            team = next((t for t in teams if t.name == DEMO_TEAMS[index]), None)
+            if user is None or team is None or not _can_second_code(user, team):
+                return
+            coders[team.pk] = user
+    supervisor = next(
+        (users[name] for name, role, _ in DEMO_USERS if role == SUPERVISOR and name in users),
+        None,
+    )
+    decided = Finding.objects.filter(
+        case=OuterRef("pk"),
+        review_state__in=[Finding.ReviewState.CONFIRMED, Finding.ReviewState.REJECTED],
+    )
+    reviewed = [
+        case
+        for case in Case.objects.filter(
+            Q(status=Case.Status.CONCLUDED) | Exists(decided),
+            entity__is_demo=True,
+            kind=Case.Kind.REFERRED,
+            team__in=list(coders),
+        ).order_by("pk")
+        if case.assignee_id != coders[case.team_id].pk
+    ]
+    # Ids follow the order the seed made the cases in, so the same seed picks the same ones.
+    rng = random.Random(SEED)
+    picked = sorted(rng.sample(reviewed, min(SECOND_CODINGS, len(reviewed))), key=lambda c: c.pk)
+    pending = set(rng.sample(picked, min(SECOND_CODINGS_PENDING, len(picked))))
+    recorded = [case for case in picked if case not in pending]
+    disagreeing = set(rng.sample(recorded, min(SECOND_CODINGS_DISAGREEING, len(recorded))))
+    positive = defaultdict(set)
+    for case_id, kind in (
+        selectors.positive_findings().filter(case__in=picked).values_list("case", "kind")
+    ):
+        positive[case_id].add(kind)
+    for case in picked:
+        coder = coders[case.team_id]
+        coding = services.second_coding_assign(case=case, coder=coder, actor=supervisor)
+        if case in pending:
+            continue
+        kinds, note = sorted(positive[case.pk]), "Agrees with the evidence on file (demo)."
+        if case in disagreeing:
+            kinds, note = _disagreement(case, kinds, rng)
+        services.second_coding_record(coding=coding, positive_kinds=kinds, note=note, actor=coder)
+
+
+def _can_second_code(user: AbstractBaseUser, team: Team) -> bool:
+    """What services.second_coding_assign asks of a coder (the demo analysts, unless
+    someone changed them since)."""
+    if not user.is_active or not user.teams.filter(pk=team.pk).exists():
+        return False
+    return user.is_staff or user.groups.filter(name=ANALYST).exists()
+
+
+def _disagreement(case: Case, kinds: list[str], rng: random.Random) -> tuple[list[str], str]:
+    """A second reading that differs from the first: a missed outcome or a false one."""
+    if kinds:
+        return [], "Read the agreements as announcements only, not cooperation (demo)."
+    other = sorted(set(case.findings.values_list("kind", flat=True))) or [K.PARTNERSHIP]
+    return [rng.choice(other)], "Counted a finding the first analyst did not (demo)."
 
 
 def _posts_save() -> dict[str, list[Post]]:
@@ -493,9 +653,12 @@ class _EntityPlan:
     case: Case | None = None
     findings: list[Finding] = field(default_factory=list)
     runs: list[CheckRun] = field(default_factory=list)
+    matched: "_EntityPlan | None" = None  # a control's referred case
 
     @property
     def index(self) -> _ReferralPlan:
+        if self.matched is not None:
+            return self.matched.index
         # The rule of services.case_index_dates_refresh: earliest, finer precision first.
         rank = {"day": 0, "month": 1, "year": 2}
         return min(self.referrals, key=lambda r: (r.date, rank[r.precision]))
@@ -559,6 +722,26 @@ class _Builder:
             day = first
         return _ReferralPlan(post=post, date=day, precision=precision)
 
+    def plan_controls(self, plans: list[_EntityPlan]) -> list[_EntityPlan]:
+        """Match a comparable entity that was never referred (same country, kind and
+        field) to some referred cases, each on the matched case's team and clock."""
+        controls = []
+        for matched in self.rng.sample(plans, min(_CONTROLS, len(plans))):
+            plan = _EntityPlan(country=matched.country, referrals=[], tech_field=matched.tech_field)
+            plan.matched = matched
+            plan.entity = self.entity(plan, kind=matched.entity.kind)
+            plan.case = Case(
+                entity=plan.entity,
+                kind=Case.Kind.CONTROL,
+                matched_case=matched.case,
+                team=matched.case.team,
+                priority=self.weighted(_PRIORITIES),
+            )
+            self.plan_evidence(plan, chances=_CONTROL_CHANCES)
+            plan.case.status = self.case_status(plan.findings)
+            controls.append(plan)
+        return controls
+
     def assign_fields(self, plans: list[_EntityPlan]) -> None:
         """Give each entity one field so that the referrals per field hit the targets."""
         left = {name: spec[0] for name, spec in _FIELDS.items()}
@@ -568,8 +751,8 @@ class _Builder:
             plan.tech_field = self.weighted(fitting) if fitting else max(left, key=left.__getitem__)
             left[plan.tech_field] -= times
 
-    def entity(self, plan: _EntityPlan) -> Entity:
-        kind = self.weighted(_ENTITY_KINDS)
+    def entity(self, plan: _EntityPlan, *, kind: str | None = None) -> Entity:
+        kind = kind or self.weighted(_ENTITY_KINDS)
         while True:
             name, stem = self.entity_name(kind, plan.country, plan.tech_field)
             key = normalize.name_key(name)
@@ -674,16 +857,19 @@ class _Builder:
             sources.append("openalex")
         return sources
 
-    def plan_evidence(self, plan: _EntityPlan) -> None:
+    def plan_evidence(
+        self, plan: _EntityPlan, *, chances: tuple[float, float] = _REFERRED_CHANCES
+    ) -> None:
         """Draw the case's findings and check runs; timings are derived once saved."""
         rng = self.rng
+        outcome_chance, rejection_chance = chances
         sources = self.sources_for(plan.entity)
         index = plan.index
         confirmed = Finding.ReviewState.CONFIRMED
         rejected = Finding.ReviewState.REJECTED
         lead = Finding.ReviewState.LEAD
         outcome_kinds = {k: w for k, w in _OUTCOME_KINDS.items() if self.kind_fits(k, plan.entity)}
-        if rng.random() < 0.30:
+        if rng.random() < outcome_chance:
             for _ in range(2 if rng.random() < 0.25 else 1):
                 kind = self.weighted(outcome_kinds)
                 auto = [s for s in sources if kind in _SOURCE_KINDS[s]]
@@ -698,7 +884,7 @@ class _Builder:
             kind = self.weighted(outcome_kinds)
             party = self.china_party(kind, plan)
             self.add_finding(plan, kind, Finding.MANUAL, party, self.before(index), confirmed)
-        if rng.random() < 0.12:
+        if rng.random() < rejection_chance:
             source = rng.choice(sources)
             kind = self.source_kind(source, plan.entity)
             when = self.after(index) if rng.random() < 0.7 else self.before(index)
@@ -720,7 +906,7 @@ class _Builder:
                 china = rng.random() < 0.8
                 party = self.china_party(kind, plan) if china else self.other_party(plan)
                 self.add_finding(plan, kind, source, party, when, lead)
-        self.plan_runs(plan, sources)
+        self.plan_runs(plan, sources, every_source=plan.matched is not None)
 
     @staticmethod
     def kind_fits(kind: str, entity: Entity) -> bool:
@@ -766,8 +952,11 @@ class _Builder:
             finding.review_note = "Checked against the source (demo)."
         plan.findings.append(finding)
 
-    def plan_runs(self, plan: _EntityPlan, sources: list[str]) -> None:
-        """One run per source that filed a finding, a few that found nothing; review times."""
+    def plan_runs(self, plan: _EntityPlan, sources: list[str], *, every_source: bool) -> None:
+        """One run per source that filed a finding, a few that found nothing; review times.
+
+        With every_source (controls) each source ran successfully, so the case is watched.
+        """
         per_source = Counter(f.source for f in plan.findings if f.source != Finding.MANUAL)
         query = f'"{plan.entity.name.removesuffix(DEMO_SUFFIX)}" country:{plan.entity.country}'
         for source, created in per_source.items():
@@ -776,6 +965,10 @@ class _Builder:
             for finding in plan.findings:
                 if finding.source == source:
                     finding.retrieved_at = run.finished_at
+        if every_source:
+            for source in sources:
+                if source not in per_source:
+                    self.run(plan, source, CheckRun.Status.NO_RESULTS, "", query)
         if self.rng.random() < 0.15:
             for source in self.rng.sample(sources, self.rng.randint(1, 2)):
                 status = self.weighted({s: spec[1] for s, spec in _RUN_FAILURES.items()})

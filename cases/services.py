@@ -533,8 +533,14 @@ def demo_data_remove() -> dict[str, int]:
         "findings": Finding.objects.filter(case__in=demo_cases).delete()[0],
         "check runs": CheckRun.objects.filter(case__in=demo_cases).delete()[0],
         "referrals": Referral.objects.filter(entity__is_demo=True).delete()[0],
-        "cases": demo_cases.delete()[1].get("cases.Case", 0),
+        "second codings": SecondCoding.objects.filter(case__in=demo_cases).delete()[0],
+        # Controls first: a referred case cannot go while a control is matched to it.
+        "cases": demo_cases.filter(kind=Case.Kind.CONTROL).delete()[1].get("cases.Case", 0),
     }
+    counts["cases"] += demo_cases.delete()[1].get("cases.Case", 0)
+    # Cohort has no demo flag; the demo's cohorts are named like every demo row.
+    cohorts = Cohort.objects.filter(name__endswith=" (demo)").delete()[1]
+    counts["cohorts"] = cohorts.get("cases.Cohort", 0)
     counts["entities"] = Entity.objects.filter(is_demo=True).delete()[0]
     counts["posts"] = Post.objects.filter(is_demo=True, referrals__isnull=True).delete()[0]
     teams = Team.objects.filter(is_demo=True, cases__isnull=True).delete()[1]

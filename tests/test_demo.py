@@ -10,16 +10,18 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, F, Min, Q
 
-from cases import access, demo
+from cases import access, demo, selectors, services
 from cases.models import (
     Case,
     CaseStatusChange,
     CheckRun,
+    Cohort,
     CooperationMethod,
     Entity,
     Finding,
     Post,
     Referral,
+    SecondCoding,
     Team,
 )
 from tests.factories import (
@@ -53,6 +55,32 @@ def demo_snapshot() -> set[tuple]:
     )
 
 
+def controls_snapshot() -> set[tuple]:
+    return set(
+        Case.objects.filter(entity__is_demo=True, kind=Case.Kind.CONTROL).values_list(
+            "entity__name",
+            "matched_case__entity__name",
+            "status",
+            "index_date",
+            "team__name",
+        )
+    )
+
+
+def cohorts_snapshot() -> dict[str, set[str]]:
+    return {
+        cohort.name: set(cohort.cases.values_list("entity__name", flat=True))
+        for cohort in Cohort.objects.filter(name__in=demo.DEMO_COHORTS)
+    }
+
+
+def codings_snapshot() -> set[tuple]:
+    rows = SecondCoding.objects.filter(case__entity__is_demo=True).values_list(
+        "case__entity__name", "coder__username", "positive_kinds", "recorded_at"
+    )
+    return {(name, coder, tuple(kinds), at is None) for name, coder, kinds, at in rows}
+
+
 @pytest.fixture(scope="class")
 def seeded(django_db_setup, django_db_blocker):
     """Load the demo data once for a class of read-only tests, rolled back afterwards."""
@@ -70,7 +98,15 @@ class TestSeededData:
         assert 600 <= referrals.count() <= 700
         assert 45 <= referrals.values("host_country").distinct().count() <= 55
         assert 90 <= Post.objects.filter(is_demo=True).count() <= 110
-        assert 500 <= Entity.objects.filter(is_demo=True).count() <= 600
+        referred = Entity.objects.filter(is_demo=True, case__kind=Case.Kind.REFERRED)
+        assert 500 <= referred.count() <= 600
+
+    def test_it_reports_its_control_cases_cohorts_and_second_codings(self, seeded):
+        assert seeded["control cases"] == 120
+        assert seeded["cases"] == seeded["entities"]
+        assert seeded["cohorts"] == 2
+        # No analyst exists yet to second-code: create_demo_users adds the codings.
+        assert seeded["second codings"] == seeded["second codings recorded"] == 0
 
     def test_it_has_the_shape_of_the_report(self):
         referrals = Referral.objects.filter(entity__is_demo=True)
@@ -111,8 +147,11 @@ class TestSeededData:
         ).exists()
 
     def test_each_entity_has_one_case_whose_index_date_is_its_earliest_referral(self):
-        cases = Case.objects.filter(entity__is_demo=True)
-        assert cases.count() == Entity.objects.filter(is_demo=True).count()
+        assert (
+            Case.objects.filter(entity__is_demo=True).count()
+            == Entity.objects.filter(is_demo=True).count()
+        )
+        cases = Case.objects.filter(entity__is_demo=True, kind=Case.Kind.REFERRED)
         assert not cases.filter(index_date__isnull=True).exists()
         earliest = cases.annotate(first=Min("entity__referrals__date"))
         assert not earliest.exclude(index_date=F("first")).exists()
@@ -120,7 +159,9 @@ class TestSeededData:
         assert statuses == set(Case.Status.values)
 
     def test_some_entities_are_referred_more_than_once(self):
-        counts = Entity.objects.filter(is_demo=True).annotate(n=Count("referrals"))
+        counts = Entity.objects.filter(is_demo=True, case__kind=Case.Kind.REFERRED).annotate(
+            n=Count("referrals")
+        )
         assert counts.filter(n__gte=2).exists()
         assert not counts.filter(n=0).exists()
         assert not counts.filter(n__gt=3).exists()
@@ -201,6 +242,88 @@ class TestSeededData:
                 assert earlier.to_status == later.from_status
                 assert earlier.changed_at < later.changed_at
 
+    def test_controls_are_never_referred_and_match_a_referred_case(self):
+        controls = Case.objects.filter(entity__is_demo=True, kind=Case.Kind.CONTROL)
+        assert controls.count() == 120
+        assert not Referral.objects.filter(entity__case__in=controls).exists()
+        for control in controls.select_related("entity", "matched_case__entity"):
+            matched = control.matched_case
+            assert matched.kind == Case.Kind.REFERRED
+            assert control.entity.is_demo
+            assert control.entity.name.endswith(demo.DEMO_SUFFIX)
+            assert control.entity.country == matched.entity.country
+            assert control.entity.kind == matched.entity.kind
+            assert control.entity.technology_fields == matched.entity.technology_fields
+            assert control.team_id == matched.team_id
+        assert controls.values("matched_case").distinct().count() == 120
+
+    def test_controls_take_their_matched_cases_index_date(self):
+        controls = Case.objects.filter(entity__is_demo=True, kind=Case.Kind.CONTROL)
+        assert not controls.filter(index_date__isnull=True).exists()
+        assert not controls.exclude(index_date=F("matched_case__index_date")).exists()
+        assert not controls.exclude(
+            index_date_precision=F("matched_case__index_date_precision")
+        ).exists()
+        assert not controls.filter(index_referral__isnull=False).exists()
+
+    def test_controls_have_findings_of_every_review_state(self):
+        findings = Finding.objects.filter(case__kind=Case.Kind.CONTROL)
+        assert set(findings.values_list("review_state", flat=True)) == set(
+            Finding.ReviewState.values
+        )
+        assert selectors.positive_findings().filter(case__kind=Case.Kind.CONTROL).exists()
+
+    def test_controls_are_positive_less_often_than_referred_cases(self):
+        overall = selectors.control_comparison(Case.objects.all())[0]
+
+        assert overall.group == "all"
+        assert 0.45 <= overall.referred.rate <= 0.65
+        assert 0.2 <= overall.control.rate <= 0.4
+        assert overall.control.reviewed >= 50
+        assert overall.difference.low > 0
+
+    def test_every_control_was_checked_successfully(self):
+        ok = [CheckRun.Status.OK, CheckRun.Status.NO_RESULTS]
+        controls = Case.objects.filter(entity__is_demo=True, kind=Case.Kind.CONTROL)
+        assert not controls.exclude(check_runs__status__in=ok).exists()
+
+    def test_the_follow_up_sample_is_a_seeded_draw_of_30_concluded_companies(self):
+        cohort = Cohort.objects.get(name=demo.SAMPLE_COHORT)
+        population = Case.objects.filter(
+            entity__is_demo=True,
+            kind=Case.Kind.REFERRED,
+            status=Case.Status.CONCLUDED,
+            entity__kind=Entity.Kind.COMPANY,
+        ).values_list("pk", flat=True)
+
+        assert cohort.seed == 2021
+        assert cohort.sample_size == 30
+        assert cohort.population == len(population) > 30
+        assert "CSET" in cohort.description and "30" in cohort.description
+        picked = sorted(cohort.cases.values_list("pk", flat=True))
+        assert picked == services.sample_ids(population, size=30, seed=2021)
+
+    def test_the_houston_cohort_holds_the_cases_first_referred_by_houston(self):
+        cohort = Cohort.objects.get(name=demo.HOUSTON_COHORT)
+        houston = Case.objects.filter(
+            kind=Case.Kind.REFERRED,
+            index_referral__post__name="Consulate-General in Houston (demo)",
+        )
+
+        assert set(cohort.cases.all()) == set(houston)
+        assert cohort.population == houston.count() >= 50
+        assert cohort.seed is None
+
+    def test_analytics_show_every_section_but_agreement_before_the_users_exist(self):
+        cases = Case.objects.all()
+        cohorts = {row.cohort for row in selectors.outcome_rates(cases, by="cohort")}
+        assert cohorts == set(demo.DEMO_COHORTS)
+        for by in selectors.DIMENSIONS:
+            assert selectors.outcome_rates(cases, by=by), by
+        assert selectors.time_to_outcome(cases, by="year")
+        assert len(selectors.control_comparison(cases)) > 1
+        assert selectors.coding_pairs(cases) == []
+
     def test_its_referrals_carry_their_alliance_bloc(self):
         referrals = Referral.objects.filter(entity__is_demo=True)
         assert not referrals.filter(alliance_bloc="").exists()
@@ -241,6 +364,36 @@ def test_seed_demo_replace_loads_the_same_data_again():
 
 
 @pytest.mark.django_db
+def test_the_same_seed_gives_the_same_controls_and_cohorts():
+    snapshots = []
+    for _ in range(2):
+        with transaction.atomic():
+            demo.demo_data_seed(seed=7)
+            snapshots.append((controls_snapshot(), cohorts_snapshot()))
+            transaction.set_rollback(True)
+
+    assert snapshots[0] == snapshots[1]
+    controls, cohorts = snapshots[0]
+    assert len(controls) == 120
+    assert len(cohorts[demo.SAMPLE_COHORT]) == 30
+
+
+@pytest.mark.django_db
+def test_seed_demo_replace_with_second_codings_loads_the_same_data_again():
+    run("seed_demo")
+    run("create_demo_users")
+    before = (demo_snapshot(), controls_snapshot(), cohorts_snapshot(), codings_snapshot())
+    counts = demo.demo_data_counts()
+
+    run("seed_demo", "--replace")
+
+    after = (demo_snapshot(), controls_snapshot(), cohorts_snapshot(), codings_snapshot())
+    assert after == before
+    assert demo.demo_data_counts() == counts
+    assert counts["second codings"] == 60
+
+
+@pytest.mark.django_db
 def test_remove_demo_removes_demo_rows_and_keeps_the_others():
     entity = EntityFactory(name="Real Robotics Ltd")
     case = CaseFactory(entity=entity)
@@ -260,6 +413,27 @@ def test_remove_demo_removes_demo_rows_and_keeps_the_others():
     assert list(Post.objects.all()) == [post]
     assert list(Finding.objects.all()) == [finding]
     assert not CheckRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_remove_demo_removes_controls_cohorts_and_second_codings_but_not_users():
+    real = CaseFactory(entity=EntityFactory(name="Real Robotics Ltd"))
+    real_cohort = services.cohort_save(
+        name="Real cohort", cases=Case.objects.filter(pk=real.pk), actor=None
+    )
+    run("seed_demo")
+    run("create_demo_users")
+
+    output = run("remove_demo")
+
+    assert "cohorts: 2" in output
+    assert not Case.objects.filter(entity__is_demo=True).exists()
+    assert not Cohort.objects.filter(name__in=demo.DEMO_COHORTS).exists()
+    assert not SecondCoding.objects.exists()
+    assert list(Cohort.objects.all()) == [real_cohort]
+    assert list(real_cohort.cases.all()) == [real]
+    assert get_user_model().objects.filter(username__startswith="demo-").count() == 4
+    assert demo.demo_data_counts()["second codings"] == 0
 
 
 @pytest.mark.django_db
@@ -471,3 +645,115 @@ def test_create_demo_users_takes_over_an_existing_account_of_that_name():
 
     user = authenticate(username="demo-supervisor", password=table["demo-supervisor"][1])
     assert not user.is_staff and not user.is_superuser
+
+
+# --------------------------------------------------------------------- second codings
+
+
+def coder_of_team() -> dict[str, str]:
+    """The analyst who second-codes each demo team's cases, from DEMO_USERS."""
+    return {
+        demo.DEMO_TEAMS[index]: username
+        for username, role, indexes in demo.DEMO_USERS
+        if role == access.ANALYST
+        for index in indexes
+    }
+
+
+@pytest.mark.django_db
+def test_create_demo_users_gives_reviewed_cases_to_a_second_coder_on_their_team():
+    run("seed_demo")
+
+    run("create_demo_users")
+
+    codings = SecondCoding.objects.select_related("case__team", "coder", "assigned_by")
+    assert codings.count() == 60
+    assert codings.filter(recorded_at__isnull=False).count() == 50
+    assert codings.filter(recorded_at__isnull=True).count() == 10
+    for coding in codings:
+        case = coding.case
+        assert case.kind == Case.Kind.REFERRED
+        assert case.status == Case.Status.CONCLUDED or (
+            case.findings.exclude(review_state=Finding.ReviewState.LEAD).exists()
+        )
+        assert coding.coder.get_username() == coder_of_team()[case.team.name]
+        assert coding.coder.teams.filter(pk=case.team_id).exists()
+        assert access.roles(coding.coder) == {access.ANALYST}
+        assert coding.coder_id != case.assignee_id
+        assert coding.assigned_by.get_username() == "demo-supervisor"
+    assert set(codings.values_list("case__team__name", flat=True)) == set(demo.DEMO_TEAMS)
+    counts = demo.demo_data_counts()
+    assert (counts["second codings"], counts["second codings recorded"]) == (60, 50)
+
+
+@pytest.mark.django_db
+def test_the_second_readings_mostly_agree_with_the_first():
+    run("seed_demo")
+    run("create_demo_users")
+
+    pairs = selectors.coding_pairs(Case.objects.all())
+    [overall] = selectors.agreement_by_cohort(pairs)
+
+    assert overall.agreement.n == 50
+    assert overall.disagreements == 8
+    assert 0.55 <= overall.agreement.kappa <= 0.8
+    assert {p.first for p in pairs} == {p.second for p in pairs} == {"positive", "negative"}
+    agreeing = SecondCoding.objects.filter(note__startswith="Agrees")
+    assert agreeing.count() == 42
+    for coding in agreeing:
+        kinds = selectors.positive_findings().filter(case=coding.case_id)
+        assert coding.positive_kinds == sorted(set(kinds.values_list("kind", flat=True)))
+
+
+@pytest.mark.django_db
+def test_create_demo_users_again_keeps_the_second_codings():
+    run("seed_demo")
+    run("create_demo_users")
+    before = set(SecondCoding.objects.values_list("pk", "case", "coder", "recorded_at"))
+
+    run("create_demo_users")
+
+    assert set(SecondCoding.objects.values_list("pk", "case", "coder", "recorded_at")) == before
+
+
+@pytest.mark.django_db
+def test_second_codings_are_the_same_whichever_command_runs_first():
+    snapshots = []
+    for commands in (["seed_demo", "create_demo_users"], ["create_demo_users", "seed_demo"]):
+        with transaction.atomic():
+            for command in commands:
+                run(command)
+            snapshots.append(codings_snapshot())
+            transaction.set_rollback(True)
+
+    assert snapshots[0] == snapshots[1]
+    assert len(snapshots[0]) == 60
+
+
+@pytest.mark.django_db
+def test_no_second_coding_goes_to_the_cases_own_analyst():
+    run("seed_demo")
+    run("create_demo_users")
+    analyst = get_user_model().objects.get(username="demo-analyst")
+    coded = list(SecondCoding.objects.filter(coder=analyst).values_list("case", flat=True))
+    SecondCoding.objects.all().delete()
+    for case in Case.objects.filter(pk__in=coded):
+        services.case_assign(case=case, assignee=analyst)
+
+    run("create_demo_users")
+
+    assert SecondCoding.objects.count() > 0
+    assert not SecondCoding.objects.filter(case__assignee=F("coder")).exists()
+    assert not SecondCoding.objects.filter(case__in=coded).exists()
+
+
+@pytest.mark.django_db
+def test_no_second_codings_while_an_analyst_cannot_code():
+    run("seed_demo")
+    run("create_demo_users")
+    SecondCoding.objects.all().delete()
+    get_user_model().objects.get(username="demo-analyst-2").teams.clear()
+
+    demo._second_codings_ensure()
+
+    assert not SecondCoding.objects.exists()
