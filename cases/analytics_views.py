@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -187,8 +187,14 @@ def analytics(request: HttpRequest) -> HttpResponse:
             "agreement": selectors.agreement_by_cohort(pairs),
             "overall_agreement": selectors.agreement_by_cohort(overall_pairs),
             "disagreements": [p for p in overall_pairs if p.first != p.second],
-            "cohorts": Cohort.objects.filter(Q(created_by=request.user) | Q(cases__in=cases))
-            .distinct()
+            "cohorts": Cohort.objects.filter(
+                pk__in=Cohort.objects.filter(
+                    Q(created_by=request.user) | Q(cases__in=cases)
+                ).values("pk")
+            )
+            .select_related("created_by")
+            # Only the cases this supervisor may see are counted.
+            .annotate(visible=Count("cases", filter=Q(cases__in=cases.values("pk"))))
             .order_by("-created_at")[:50],
             "pending_codings": SecondCoding.objects.filter(
                 case__in=cases, recorded_at__isnull=True

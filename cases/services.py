@@ -406,15 +406,12 @@ def case_assign(
 ) -> Case:
     """Give a case to a member of its team (or to nobody)."""
     locked = _lock(Case, case.pk, version, f"Case {case.pk}")
-    if (
-        assignee is not None
-        and locked.team_id is not None
-        and not assignee.teams.filter(pk=locked.team_id).exists()
-    ):
-        raise ValidationError({"assignee": f"{assignee.get_username()} is not on the case's team."})
+    if assignee is not None:
+        _check_assignee(locked, assignee)
     if locked.assignee_id != (assignee.pk if assignee else None):
         locked.assignee = assignee
         locked.version += 1
+        locked._history_user = actor
         locked.save(update_fields=["assignee", "version", "updated_at"])
     case.assignee, case.version = locked.assignee, locked.version
     return case
@@ -435,6 +432,10 @@ def _check_assignee(case: Case, assignee: AbstractBaseUser) -> None:
         raise ValidationError({"assignee": f"{name} is not on the case's team."})
     if not assignee.groups.filter(name="analyst").exists():
         raise ValidationError({"assignee": f"{name} is not an analyst."})
+    if SecondCoding.objects.filter(case=case, coder=assignee).exists():
+        raise ValidationError(
+            {"assignee": f"{name} is the case's blind second coder; give the case to another."}
+        )
 
 
 def case_status_change_record(

@@ -249,6 +249,16 @@ def test_the_cases_own_analyst_cannot_be_its_second_coder(case, alice):
     assert not SecondCoding.objects.exists()
 
 
+def test_the_second_coder_cannot_later_become_the_cases_analyst(case, bob, alice):
+    services.second_coding_assign(case=case, coder=bob, actor=alice)
+
+    with pytest.raises(ValidationError, match="blind second coder"):
+        services.case_assign(case=case, assignee=bob, actor=alice)
+
+    case.refresh_from_db()
+    assert case.assignee == alice
+
+
 def test_the_second_coder_must_be_an_analyst(case, team):
     outsider = UserFactory(username="carol")
     team.members.add(outsider)

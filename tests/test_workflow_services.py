@@ -323,12 +323,13 @@ def test_giving_a_case_to_someone_off_its_team_is_refused(case, alice):
     assert (stored.assignee, stored.version) == (alice, 2)
 
 
-def test_a_supervisor_on_the_team_can_be_assigned(case, team):
+def test_a_supervisor_cannot_be_assigned_a_case_they_only_read(case, team):
     supervisor = SupervisorFactory(username="sue", teams=[team])
 
-    services.case_assign(case=case, assignee=supervisor, actor=supervisor, version=1)
+    with pytest.raises(ValidationError, match="not an analyst"):
+        services.case_assign(case=case, assignee=supervisor, actor=supervisor, version=1)
 
-    assert fresh(case).assignee == supervisor
+    assert fresh(case).assignee is None
 
 
 def test_a_case_can_be_unassigned(case, alice):
