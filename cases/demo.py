@@ -664,6 +664,16 @@ class _EntityPlan:
         return min(self.referrals, key=lambda r: (r.date, rank[r.precision]))
 
 
+def _demo_match(number: int, name: str, excerpt: str) -> tuple[float, str]:
+    """A plausible match score and explanation, drawn from the evidence number so the
+    main random stream (and with it the rest of the demo data) is not disturbed."""
+    rng = random.Random(number)
+    score = round(rng.uniform(72, 100), 1)
+    how = "exact name" if score > 96 else "name with its legal form folded"
+    where = "in the headline" if "announced" in excerpt else "in the record"
+    return score, f"{how} {name!r} found {where} (score {score:.0f})"
+
+
 class _Builder:
     """Draws the whole data set from one random generator, always in the same order."""
 
@@ -946,6 +956,9 @@ class _Builder:
         if source != Finding.MANUAL:
             finding.external_id = f"demo-{source}-{number:05d}"
             finding.evidence_sha256 = services.evidence_sha256(f"{url}\n{excerpt}")
+            finding.match_score, finding.match_explanation = _demo_match(
+                number, plan.entity.name, excerpt
+            )
         if state == Finding.ReviewState.REJECTED:
             finding.review_note = self.rng.choice(_REJECT_NOTES)
         elif state == Finding.ReviewState.CONFIRMED:
