@@ -11,15 +11,12 @@ import numpy
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
-    Aggregate,
     BooleanField,
     Count,
     DateField,
     Exists,
     ExpressionWrapper,
     F,
-    FloatField,
-    Func,
     IntegerField,
     Max,
     Min,
@@ -274,16 +271,21 @@ def check_summary(check_run_ids: Iterable[int]) -> dict[str, dict[str, int]]:
 OUTCOME_COUNTRIES = ("CN", "HK", "MO")
 
 
-def positive_findings(kind: str | None = None) -> QuerySet[Finding]:
-    """Confirmed findings dated after their case's index date with a Chinese counterparty."""
-    findings = Finding.objects.filter(
+def _positive(kind: str | None = None) -> Q:
+    """The outcome rule on a finding: confirmed, after the index date, Chinese counterparty."""
+    condition = Q(
         review_state=Finding.ReviewState.CONFIRMED,
         timing=Finding.Timing.AFTER,
         counterparty_country__in=OUTCOME_COUNTRIES,
     )
     if kind and kind != "any":
-        findings = findings.filter(kind=kind)
-    return findings
+        condition &= Q(kind=kind)
+    return condition
+
+
+def positive_findings(kind: str | None = None) -> QuerySet[Finding]:
+    """Confirmed findings dated after their case's index date with a Chinese counterparty."""
+    return Finding.objects.filter(_positive(kind))
 
 
 def _count_of(queryset: QuerySet) -> Coalesce:
@@ -457,31 +459,6 @@ DIMENSIONS = {
 OUTCOME_KINDS = ("any", *Finding.Kind.values)
 
 
-class Median(Aggregate):
-    """PostgreSQL's median (percentile_cont); SQLite has none, see outcome_rates."""
-
-    function = "percentile_cont"
-    template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-
-class DaysBetween(Func):
-    """Whole days from the second date to the first."""
-
-    output_field = IntegerField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ")
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CAST(julianday(%(expressions)s) AS INTEGER)",
-            arg_joiner=") - julianday(",
-        )
-
-
 @dataclass
 class CohortRate:
     cohort: str
@@ -528,29 +505,6 @@ def _outcome_cases(cases: QuerySet[Case], outcome: str) -> QuerySet[Case]:
     )
 
 
-def _metrics(condition: Q | None = None) -> dict:
-    """The aggregates of one cohort; `condition` selects its cases within a group."""
-
-    def where(extra: Q | None = None) -> Q | None:
-        parts = [q for q in (condition, extra) if q is not None]
-        if not parts:
-            return None
-        combined = parts[0]
-        for part in parts[1:]:
-            combined &= part
-        return combined
-
-    days = DaysBetween(F("first_positive"), F("index_date"))
-    metrics = {
-        "cases": Count("id", filter=where()),
-        "reviewed": Count("id", filter=where(Q(was_reviewed=True))),
-        "positive": Count("id", filter=where(Q(first_positive__isnull=False))),
-    }
-    if connection.vendor == "postgresql":
-        metrics["median_days"] = Median(days, filter=where(Q(first_positive__isnull=False)))
-    return metrics
-
-
 def _rate_row(cohort: str, values: dict, median_days: float | None = None) -> CohortRate:
     low, high = stats.wilson_interval(values["positive"], values["reviewed"])
     median = values.get("median_days", median_days)
@@ -584,34 +538,17 @@ def outcome_rates(
     """Per cohort of `by`: cases, reviewed, positive, rate over reviewed with its 95 %
     Wilson interval and the median days from index date to the first positive finding.
 
-    One aggregate query over the whole set (grouped, or with one filtered column per
-    cooperation method); on SQLite, which lacks a median, one more query reads the
-    days of the positive cases only.
+    One aggregate query over the whole set (see _cohort_figures); on SQLite, which lacks
+    a median, one more query reads the days of the positive cases only.
     """
     if by not in DIMENSIONS:
         raise ValueError(f"Unknown dimension {by!r}; one of {', '.join(DIMENSIONS)}")
-    annotated = _outcome_cases(cases.filter(kind=kind), outcome)
-    if by == "cooperation_method":
-        path = "index_referral__cooperation_methods"
-        aggregates = {}
-        for method in CooperationMethod.values:
-            for name, aggregate in _metrics(Q(**{f"{path}__has": method})).items():
-                aggregates[f"{method}__{name}"] = aggregate
-        totals = annotated.aggregate(**aggregates)
-        groups = {
-            method: {
-                name.split("__", 1)[1]: value
-                for name, value in totals.items()
-                if name.startswith(f"{method}__")
-            }
-            for method in CooperationMethod.values
-        }
-    else:
-        rows = (
-            annotated.values(group=_group_expression(by)).annotate(**_metrics()).order_by("group")
-        )
-        groups = {row.pop("group"): row for row in rows}
-    medians = {} if connection.vendor == "postgresql" else _medians_in_python(annotated, by)
+    groups = _cohort_figures(cases, by=by, outcome=outcome, kind=kind)
+    medians = (
+        {}
+        if connection.vendor == "postgresql"
+        else _medians_in_python(_outcome_cases(cases.filter(kind=kind), outcome), by)
+    )
     result = [
         _rate_row(_cohort_label(by, value), values, medians.get(value))
         for value, values in groups.items()
@@ -626,6 +563,86 @@ def _group_expression(by: str):
     if by == "year":
         return F(DIMENSIONS[by])
     return NullIf(F(DIMENSIONS[by]), Value(""))
+
+
+def _decided_per_case(outcome: str) -> QuerySet[Finding]:
+    """One row per case with a confirmed or rejected finding, with its first positive date."""
+    return (
+        Finding.objects.filter(
+            review_state__in=[Finding.ReviewState.CONFIRMED, Finding.ReviewState.REJECTED]
+        )
+        .order_by()
+        .values("case")
+        .annotate(first_positive=Min("event_date", filter=_positive(outcome)))
+    )
+
+
+def _cohort_figures(cases: QuerySet[Case], *, by: str | None, outcome: str, kind: str) -> dict:
+    """{group value: {cases, reviewed, positive[, median_days]}} in one query.
+
+    The findings are read once, aggregated per case and joined to the cases; correlated
+    subqueries per case (one for every aggregate that used them) took seconds at
+    100,000 cases. Django cannot aggregate over an aggregate within a GROUP BY, so the
+    outer query is written here around the two compiled querysets.
+    """
+    if outcome not in OUTCOME_KINDS:
+        raise ValueError(f"Unknown outcome {outcome!r}; one of {', '.join(OUTCOME_KINDS)}")
+    if by is None:
+        group = Value("all")
+    elif by == "cooperation_method":
+        group = F("index_referral__cooperation_methods")
+    else:
+        group = _group_expression(by)
+    members = cases.filter(kind=kind).order_by().values("id", "index_date", "status", group=group)
+    if by == "cohort":
+        members = members.filter(group__isnull=False)  # a case in no cohort is in no row
+    if members.query.is_empty():
+        return {}
+    members_sql, members_params = members.query.sql_with_params()
+    decided = _decided_per_case(outcome)
+    if cases.query.where:
+        # A subset: aggregate the findings of its cases only (a semi-join), rather than
+        # every case's and then throw most away; for all cases the join alone is faster.
+        decided = decided.filter(case__in=members.values("id"))
+    findings_sql, findings_params = decided.query.sql_with_params()
+    postgres = connection.vendor == "postgresql"
+    median = (
+        ", percentile_cont(0.5) WITHIN GROUP (ORDER BY f.first_positive - c.index_date)"
+        if postgres
+        else ""
+    )
+    group_sql, methods_sql, methods_params = 'c."group"', "", []
+    if by == "cooperation_method" and postgres:
+        # One row per method in the stored ",a,b," list.
+        methods_sql = (
+            "CROSS JOIN LATERAL unnest(string_to_array(trim(BOTH ',' FROM c.\"group\"), ','))"
+            " AS m(method)"
+        )
+        group_sql = "m.method"
+    elif by == "cooperation_method":
+        # One row per method the index referral lists, matched as `__has` matches one.
+        methods_sql = 'JOIN ({}) m ON c."group" {}'.format(
+            " UNION ALL ".join(["SELECT %s AS method, %s AS pattern"] * len(CooperationMethod)),
+            connection.operators["contains"] % "m.pattern",
+        )
+        for method in CooperationMethod.values:
+            methods_params += [method, f"%,{connection.ops.prep_for_like_query(method)},%"]
+        group_sql = "m.method"
+    sql = f"""
+        SELECT {group_sql},
+               COUNT(*),
+               COUNT(CASE WHEN c.status = %s OR f."case" IS NOT NULL THEN 1 END),
+               COUNT(f.first_positive){median}
+        FROM ({members_sql}) c
+        LEFT JOIN ({findings_sql}) f ON f."case" = c.id
+        {methods_sql}
+        GROUP BY {group_sql}
+    """
+    params = [Case.Status.CONCLUDED, *members_params, *findings_params, *methods_params]
+    names = ["cases", "reviewed", "positive", *(["median_days"] if postgres else [])]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {value: dict(zip(names, figures, strict=True)) for value, *figures in cursor}
 
 
 def _medians_in_python(annotated: QuerySet[Case], by: str) -> dict:
@@ -651,10 +668,12 @@ def outcome_total(
     cases: QuerySet[Case], *, outcome: str = "any", kind: str = Case.Kind.REFERRED
 ) -> CohortRate:
     """The same figures over every case of the set, as one row."""
-    annotated = _outcome_cases(cases.filter(kind=kind), outcome)
-    values = annotated.aggregate(**_metrics())
+    values = _cohort_figures(cases, by=None, outcome=outcome, kind=kind).get(
+        "all", {"cases": 0, "reviewed": 0, "positive": 0}
+    )
     median = values.get("median_days")
     if connection.vendor != "postgresql":
+        annotated = _outcome_cases(cases.filter(kind=kind), outcome)
         median = stats.median_or_none(
             [
                 (first - start).days
