@@ -702,19 +702,38 @@ def time_to_outcome(
     A case without a positive finding is censored at its last successful check; a case
     never checked successfully was never watched and is left out (counted as unwatched).
     """
-    done = CheckRun.objects.filter(
-        case=OuterRef("pk"), status__in=[CheckRun.Status.OK, CheckRun.Status.NO_RESULTS]
-    )
-    last_check = done.order_by().values("case").annotate(last=Max("finished_at")).values("last")
-    annotated = _outcome_cases(
-        cases.filter(kind=Case.Kind.REFERRED, index_date__isnull=False), outcome
-    ).annotate(last_check=Subquery(last_check))
+    if outcome not in OUTCOME_KINDS:
+        raise ValueError(f"Unknown outcome {outcome!r}; one of {', '.join(OUTCOME_KINDS)}")
+    members = cases.filter(kind=Case.Kind.REFERRED, index_date__isnull=False)
     if by == "cooperation_method":
         group_path = "index_referral__cooperation_methods"
     elif by is not None:
         group_path = DIMENSIONS[by]
-    columns = ["index_date", "first_positive", "last_check"]
-    rows = annotated.values_list(*columns, *([group_path] if by else []))
+    # Three plain scans joined here by case id: per-case correlated subqueries cost
+    # seconds at 100,000 cases (bench/outcome_rates.py).
+    positives = positive_findings(outcome)
+    checks = CheckRun.objects.filter(status__in=[CheckRun.Status.OK, CheckRun.Status.NO_RESULTS])
+    if cases.query.where:
+        positives = positives.filter(case__in=members.values("id"))
+        checks = checks.filter(case__in=members.values("id"))
+    first_positive = dict(
+        positives.order_by()
+        .values("case")
+        .annotate(first=Min("event_date"))
+        .values_list("case", "first")
+    )
+    last_check = dict(
+        checks.order_by()
+        .values("case")
+        .annotate(last=Max("finished_at"))
+        .values_list("case", "last")
+    )
+    rows = (
+        (index_date, first_positive.get(pk), last_check.get(pk), *group)
+        for pk, index_date, *group in members.values_list(
+            "id", "index_date", *([group_path] if by else [])
+        ).iterator(chunk_size=10000)
+    )
     samples: dict = defaultdict(lambda: ([], [], [0]))
     for index_date, first, last_check_at, *group in rows:
         if by == "cooperation_method":
