@@ -5,8 +5,6 @@ Only supervisors and admins see analytics, over the cases of their teams; a seco
 coder sees only the cases given to them, without the first analyst's decisions.
 """
 
-import csv
-import io
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -35,31 +33,10 @@ def _require_supervisor(request: HttpRequest) -> None:
         raise PermissionDenied("Analytics are for supervisors.")
 
 
-def _pct(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.1f}"
-
-
-def _csv_response(name: str, header: list[str], rows: list[list]) -> HttpResponse:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([exports.safe_cell(value) for value in row])
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+def _csv_response(name: str, header: list[str], rows) -> HttpResponse:
+    response = HttpResponse(exports.csv_text(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
-
-
-RATE_FIELDS = [
-    "cohort",
-    "cases",
-    "reviewed",
-    "positive",
-    "rate",
-    "ci_low",
-    "ci_high",
-    "median_days",
-]
 
 
 @require_GET
@@ -79,8 +56,8 @@ def analytics(request: HttpRequest) -> HttpResponse:
         rows.append(selectors.outcome_total(cases, outcome=outcome))
         return _csv_response(
             f"outcome-rates-{by}-{outcome}",
-            RATE_FIELDS,
-            [[getattr(r, f) for f in RATE_FIELDS] for r in rows],
+            selectors.RATE_FIELDS,
+            [[getattr(r, f) for f in selectors.RATE_FIELDS] for r in rows],
         )
     if download == "survival":
         curves = selectors.time_to_outcome(cases, by=by, outcome=outcome)

@@ -1,8 +1,9 @@
 """Writing the case export as CSV or JSON, shared by the command and the admin download."""
 
 import csv
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from .selectors import EXPORT_FIELDS, case_export_rows
@@ -17,6 +18,16 @@ def safe_cell(value):
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def csv_text(header: list[str], rows: Iterable[Iterable]) -> str:
+    """A small table as CSV text, with formula-like cells neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(value) for value in row])
+    return out.getvalue()
 
 
 def write_cases_csv(out: TextIO) -> int:

@@ -9,6 +9,28 @@ from .models import Case, Entity, Finding
 from .services import ENTITY_EDITABLE
 
 
+def _country_code(value: str) -> str:
+    code = normalize.parse_country(value)
+    if code is None:
+        raise forms.ValidationError("Not a country this tool knows; use the ISO code.")
+    return code
+
+
+class RejectNeedsNote:
+    """A form whose "decision" may reject, which then needs a "note" saying why."""
+
+    reject_message = "Say why the lead is rejected."
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("decision") == Finding.ReviewState.REJECTED
+            and not data.get("note", "").strip()
+        ):
+            self.add_error("note", self.reject_message)
+        return data
+
+
 class VersionedForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
@@ -61,10 +83,7 @@ class FindingForm(forms.Form):
     )
 
     def clean_counterparty_country(self) -> str:
-        code = normalize.parse_country(self.cleaned_data["counterparty_country"])
-        if code is None:
-            raise forms.ValidationError("Not a country this tool knows; use the ISO code.")
-        return code
+        return _country_code(self.cleaned_data["counterparty_country"])
 
     def clean_event_date(self) -> normalize.PartialDate:
         try:
@@ -79,7 +98,7 @@ class FindingForm(forms.Form):
         return url
 
 
-class ReviewForm(VersionedForm):
+class ReviewForm(RejectNeedsNote, VersionedForm):
     decision = forms.ChoiceField(
         choices=[
             (Finding.ReviewState.CONFIRMED, "confirm"),
@@ -88,18 +107,11 @@ class ReviewForm(VersionedForm):
     )
     note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
 
-    def clean(self):
-        data = super().clean()
-        if (
-            data.get("decision") == Finding.ReviewState.REJECTED
-            and not data.get("note", "").strip()
-        ):
-            self.add_error("note", "Say why the lead is rejected.")
-        return data
 
-
-class BulkReviewForm(forms.Form):
+class BulkReviewForm(RejectNeedsNote, forms.Form):
     """Several leads at once: the ids picked and, for each, the version it was shown at."""
+
+    reject_message = "Say why the leads are rejected."
 
     # Checkboxes named "findings" with the value "id:version", one per lead shown.
     findings = forms.Field(widget=forms.MultipleHiddenInput, required=False)
@@ -118,15 +130,6 @@ class BulkReviewForm(forms.Form):
         if len(picked) > 500:
             raise forms.ValidationError("Review at most 500 leads at once.")
         return picked
-
-    def clean(self):
-        data = super().clean()
-        if (
-            data.get("decision") == Finding.ReviewState.REJECTED
-            and not data.get("note", "").strip()
-        ):
-            self.add_error("note", "Say why the leads are rejected.")
-        return data
 
 
 class AnalyticsForm(forms.Form):
@@ -215,7 +218,4 @@ class ControlCaseForm(forms.Form):
     matched_case = forms.IntegerField(min_value=1, help_text="Id of the referred case")
 
     def clean_country(self) -> str:
-        code = normalize.parse_country(self.cleaned_data["country"])
-        if code is None:
-            raise forms.ValidationError("Not a country this tool knows; use the ISO code.")
-        return code
+        return _country_code(self.cleaned_data["country"])

@@ -4,7 +4,7 @@ with their outcome, a case's check history and change history, the review queue)
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 
 import numpy
@@ -384,17 +384,13 @@ def _history_value(value, users: dict[int, str], field: str) -> str:
 _USER_FIELDS = {"assignee", "reviewed_by", "created_by", "changed_by", "coder"}
 
 
-def _diff_lines(record, users: dict[int, str]) -> list[str]:
+def _changes(record) -> list:
+    """The field changes a history record made, bookkeeping columns left out."""
     previous = record.prev_record
     if previous is None:
         return []
     delta = record.diff_against(previous)
-    return [
-        f"{change.field}: {_history_value(change.old, users, change.field)} → "
-        f"{_history_value(change.new, users, change.field)}"
-        for change in delta.changes
-        if change.field not in _HISTORY_SKIP
-    ]
+    return [change for change in delta.changes if change.field not in _HISTORY_SKIP]
 
 
 def case_change_history(case: Case, *, limit: int = 30) -> list[HistoryEntry]:
@@ -412,15 +408,28 @@ def case_change_history(case: Case, *, limit: int = 30) -> list[HistoryEntry]:
         for record in history.select_related("history_user").order_by("-history_date")[:limit]:
             records.append((what, record))
     records.sort(key=lambda item: item[1].history_date, reverse=True)
-    users = dict(get_user_model().objects.values_list("pk", "username"))
+    shown = [(what, record, _changes(record)) for what, record in records[:limit]]
+    # Users named in the changes (assignee, reviewer, ...), looked up in one query.
+    user_ids = {
+        value
+        for _, _, changes in shown
+        for change in changes
+        if change.field in _USER_FIELDS
+        for value in (change.old, change.new)
+        if value is not None
+    }
+    users = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
     entries = []
-    for what, record in records[:limit]:
+    for what, record, changes in shown:
         who = record.history_user.get_username() if record.history_user else "system"
         label = {"+": "created", "~": "changed", "-": "deleted"}[record.history_type]
         name = what if what != "finding" else f"finding {record.id}"
-        entries.append(
-            HistoryEntry(record.history_date, who, f"{name} {label}", _diff_lines(record, users))
-        )
+        lines = [
+            f"{change.field}: {_history_value(change.old, users, change.field)} → "
+            f"{_history_value(change.new, users, change.field)}"
+            for change in changes
+        ]
+        entries.append(HistoryEntry(record.history_date, who, f"{name} {label}", lines))
     return entries
 
 
@@ -474,6 +483,9 @@ class CohortRate:
         return asdict(self)
 
 
+RATE_FIELDS = [f.name for f in fields(CohortRate)]
+
+
 def _first_positive(outcome: str) -> Subquery:
     first = (
         positive_findings(outcome)
@@ -486,13 +498,17 @@ def _first_positive(outcome: str) -> Subquery:
     return Subquery(first, output_field=DateField())
 
 
+def _check_outcome(outcome: str) -> None:
+    if outcome not in OUTCOME_KINDS:
+        raise ValueError(f"Unknown outcome {outcome!r}; one of {', '.join(OUTCOME_KINDS)}")
+
+
 def _outcome_cases(cases: QuerySet[Case], outcome: str) -> QuerySet[Case]:
     """Cases annotated with their first positive date and whether they were reviewed.
 
     Reviewed: concluded, or at least one finding confirmed or rejected.
     """
-    if outcome not in OUTCOME_KINDS:
-        raise ValueError(f"Unknown outcome {outcome!r}; one of {', '.join(OUTCOME_KINDS)}")
+    _check_outcome(outcome)
     decided = Finding.objects.filter(
         case=OuterRef("pk"),
         review_state__in=[Finding.ReviewState.CONFIRMED, Finding.ReviewState.REJECTED],
@@ -585,8 +601,7 @@ def _cohort_figures(cases: QuerySet[Case], *, by: str | None, outcome: str, kind
     100,000 cases. Django cannot aggregate over an aggregate within a GROUP BY, so the
     outer query is written here around the two compiled querysets.
     """
-    if outcome not in OUTCOME_KINDS:
-        raise ValueError(f"Unknown outcome {outcome!r}; one of {', '.join(OUTCOME_KINDS)}")
+    _check_outcome(outcome)
     if by is None:
         group = Value("all")
     elif by == "cooperation_method":
@@ -645,11 +660,15 @@ def _cohort_figures(cases: QuerySet[Case], *, by: str | None, outcome: str, kind
         return {value: dict(zip(names, figures, strict=True)) for value, *figures in cursor}
 
 
-def _medians_in_python(annotated: QuerySet[Case], by: str) -> dict:
-    """Median days per cohort, from the positive cases only (databases without a median)."""
+def _medians_in_python(annotated: QuerySet[Case], by: str | None) -> dict:
+    """Median days per cohort ("all" without `by`), from the positive cases only
+    (databases without a median)."""
     days: dict = defaultdict(list)
     positives = annotated.filter(first_positive__isnull=False)
-    if by == "cooperation_method":
+    if by is None:
+        for first, start in positives.values_list("first_positive", "index_date"):
+            days["all"].append((first - start).days)
+    elif by == "cooperation_method":
         rows = positives.values_list(
             "index_referral__cooperation_methods", "first_positive", "index_date"
         )
@@ -674,14 +693,7 @@ def outcome_total(
     median = values.get("median_days")
     if connection.vendor != "postgresql":
         annotated = _outcome_cases(cases.filter(kind=kind), outcome)
-        median = stats.median_or_none(
-            [
-                (first - start).days
-                for first, start in annotated.filter(first_positive__isnull=False).values_list(
-                    "first_positive", "index_date"
-                )
-            ]
-        )
+        median = _medians_in_python(annotated, None).get("all")
     return _rate_row("all", values, median)
 
 
@@ -702,13 +714,12 @@ def time_to_outcome(
     A case without a positive finding is censored at its last successful check; a case
     never checked successfully was never watched and is left out (counted as unwatched).
     """
-    if outcome not in OUTCOME_KINDS:
-        raise ValueError(f"Unknown outcome {outcome!r}; one of {', '.join(OUTCOME_KINDS)}")
+    _check_outcome(outcome)
     members = cases.filter(kind=Case.Kind.REFERRED, index_date__isnull=False)
     if by == "cooperation_method":
-        group_path = "index_referral__cooperation_methods"
+        members = members.annotate(group=F("index_referral__cooperation_methods"))
     elif by is not None:
-        group_path = DIMENSIONS[by]
+        members = members.annotate(group=_group_expression(by))
     # Three plain scans joined here by case id: per-case correlated subqueries cost
     # seconds at 100,000 cases (bench/outcome_rates.py).
     positives = positive_findings(outcome)
@@ -731,7 +742,7 @@ def time_to_outcome(
     rows = (
         (index_date, first_positive.get(pk), last_check.get(pk), *group)
         for pk, index_date, *group in members.values_list(
-            "id", "index_date", *([group_path] if by else [])
+            "id", "index_date", *(["group"] if by else [])
         ).iterator(chunk_size=10000)
     )
     samples: dict = defaultdict(lambda: ([], [], [0]))
@@ -739,7 +750,7 @@ def time_to_outcome(
         if by == "cooperation_method":
             keys = group[0] or []
         elif by is not None:
-            keys = [group[0] if group[0] != "" else None]
+            keys = group
         else:
             keys = ["all"]
         for key in keys:
@@ -817,7 +828,7 @@ def coding_pairs(cases: QuerySet[Case], *, outcome: str = "any", by: str | None 
         cases.filter(second_coding__recorded_at__isnull=False), outcome
     ).select_related("entity", "second_coding__coder", "index_referral")
     if by and by != "cooperation_method":
-        coded = coded.annotate(group=F(DIMENSIONS[by]))
+        coded = coded.annotate(group=_group_expression(by))
     pairs = []
     for case in coded:
         coding = case.second_coding

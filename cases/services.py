@@ -385,8 +385,8 @@ def case_set_status(
         raise ValidationError({"status": f"Unknown case status {status!r}."})
     locked = _lock(Case, case.pk, version, f"Case {case.pk}")
     if locked.status != status:
-        CaseStatusChange.objects.create(
-            case=locked, from_status=locked.status, to_status=status, changed_by=actor
+        case_status_change_record(
+            case=locked, from_status=locked.status, to_status=status, actor=actor
         )
         locked.status = status
         locked.version += 1
@@ -1053,16 +1053,17 @@ def cohort_save(
     description: str = "",
 ) -> Cohort:
     """Save every case of a filtered set as a named cohort."""
+    ids = list(cases.values_list("pk", flat=True))
     cohort = Cohort(
         name=name.strip(),
         description=description,
         filter_query=filter_query,
-        population=cases.count(),
+        population=len(ids),
         created_by=actor,
     )
     cohort.full_clean()
     cohort.save()
-    cohort.cases.set(cases.values_list("pk", flat=True))
+    cohort.cases.set(ids)
     return cohort
 
 
@@ -1165,16 +1166,15 @@ def control_case_create(
     starts on its matched referred case's index date."""
     if matched_case.kind != Case.Kind.REFERRED:
         raise ValidationError({"matched_case": "Match a control to a referred case."})
-    entity = Entity(name=name, country=country, kind=kind, technology_fields=technology_fields)
-    entity.name_key = normalize.name_key(entity.name)
-    entity.full_clean()
-    entity.save()
-    case = Case.objects.create(
-        entity=entity,
-        kind=Case.Kind.CONTROL,
-        matched_case=matched_case,
-        team=team if team is not None else matched_case.team,
+    entity = entity_save(
+        entity=Entity(name=name, country=country, kind=kind, technology_fields=technology_fields)
     )
+    # entity_save gave the entity its case; make it the control.
+    case = entity.case
+    case.kind = Case.Kind.CONTROL
+    case.matched_case = matched_case
+    case.team = team if team is not None else matched_case.team
+    case.save(update_fields=["kind", "matched_case", "team", "updated_at"])
     case_index_dates_refresh(case_ids=[case.pk])
     case.refresh_from_db()
     return case

@@ -24,8 +24,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases import services
-from cases.analytics_views import RATE_FIELDS
 from cases.models import Case, CheckRun, Cohort, Entity, Finding, SecondCoding, Team
+from cases.selectors import RATE_FIELDS
 from tests.factories import (
     AnalystFactory,
     CaseFactory,

@@ -1,17 +1,13 @@
 """Print the outcome rate of referred cases per cohort, with 95 % intervals and median days."""
 
-import csv
-import io
 import json
-from dataclasses import fields
 
 from django.core.management.base import BaseCommand, CommandError
 
 from cases import selectors
-from cases.exports import safe_cell
+from cases.exports import csv_text
 from cases.models import Case, Team
 
-COLUMNS = [field.name for field in fields(selectors.CohortRate)]
 NONE = "—"
 
 
@@ -61,12 +57,11 @@ class Command(BaseCommand):
             self.stdout.write(text)
         elif format == "csv":
             # OutputWrapper adds a newline to every write; hand it the text in one piece.
-            buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({key: safe_cell(value) for key, value in row.as_dict().items()})
-            self.stdout.write(buffer.getvalue(), ending="")
+            text = csv_text(
+                selectors.RATE_FIELDS,
+                ([row.as_dict()[f] for f in selectors.RATE_FIELDS] for row in rows),
+            )
+            self.stdout.write(text, ending="")
         else:
             total = selectors.outcome_total(cases, outcome=outcome)
             self.stdout.write(self._table(by, [*rows, total]))
