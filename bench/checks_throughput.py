@@ -69,19 +69,23 @@ def refuse_without_services() -> None:
 args = parse_args()
 refuse_without_services()
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-import redis  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
+import redis
+from django.conf import settings
+from django.db import connection
 
-from cases import normalize, services  # noqa: E402
-from cases.models import Case, CheckRun, Entity, Finding, Referral  # noqa: E402
-from cases.tasks import run_check  # noqa: E402
-from tests.stub_server import StubSource  # noqa: E402
-from tests.test_worker_integration import gleif_route  # noqa: E402
+from cases import (
+    derived,
+    normalize,
+)
+from cases.checks import services as checks_services
+from cases.models import Case, CheckRun, Entity, Finding, Referral
+from cases.tasks import run_check
+from tests.stub_server import StubSource
+from tests.checks.test_worker_integration import gleif_route
 
 FINISHED = {"ok", "no_results", "skipped", "error", "rate_limited"}
 
@@ -124,7 +128,7 @@ def make_cases(count: int) -> list[int]:
     )
     cases = Case.objects.bulk_create([Case(entity=entity) for entity in entities], batch_size=1000)
     ids = [case.pk for case in cases]
-    services.case_index_dates_refresh(case_ids=ids)
+    derived.case_index_dates_refresh(case_ids=ids)
     return ids
 
 
@@ -187,7 +191,7 @@ def run_pass(case_ids, queue, stub, worker, log_path, *, rate: float, timeout: f
     """Queue a gleif check for every case, wait for all to finish, and measure."""
     stub.hits.clear()  # nothing is in flight between passes
     start = time.perf_counter()
-    ids = services.checks_queue(pairs=[(case_id, "gleif") for case_id in case_ids])
+    ids = checks_services.checks_queue(pairs=[(case_id, "gleif") for case_id in case_ids])
     for check_run_id in ids:
         run_check.apply_async(args=[check_run_id], queue=queue)
     deadline = time.monotonic() + timeout

@@ -21,15 +21,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wishlist.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.core.management import call_command
+from django.db import connection
 
-from cases.importer import COLUMNS  # noqa: E402
-from cases.models import Case, Entity, Referral  # noqa: E402
+from cases.intake.files import COLUMNS
+from cases.models import Case, Entity, Referral
 
 PREFIX = " ".join(
     """Advanced Applied Global United Nordic Pacific Atlantic Alpine Quantum Digital Smart

@@ -19,7 +19,7 @@ and the two SQL queries take turns in each round of runs, so that the load of an
 else running on the machine falls on all three alike.
 
 Generating the data takes about half a minute; deriving index dates, timings and blocs
-with services.case_index_dates_refresh() about four more on a 2-core machine.
+with derived.case_index_dates_refresh() about four more on a 2-core machine.
 """
 
 import argparse
@@ -64,16 +64,18 @@ args = parse_args()
 if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
     sys.exit("This benchmark measures PostgreSQL: set DATABASE_URL=postgres://...")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from cases import selectors, services  # noqa: E402
-from cases.bulk import bulk_insert  # noqa: E402
-from cases.models import (  # noqa: E402
+from cases import derived
+from cases.analytics import selectors as analytics_selectors
+from cases.bulk import bulk_insert
+from cases.casework import selectors as casework_selectors
+from cases.models import (
     Case,
     CheckRun,
     Cohort,
@@ -293,7 +295,7 @@ def generate(rng: random.Random, n_cases: int, n_findings: int) -> dict[str, flo
 def derive() -> float:
     """Index dates, index referrals, finding timings and blocs, by the service."""
     start = time.perf_counter()
-    services.case_index_dates_refresh()
+    derived.case_index_dates_refresh()
     elapsed = time.perf_counter() - start
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -394,10 +396,10 @@ def run_sql(sql: str) -> list[tuple]:
 
 def as_table(by: str, rows) -> dict[str, tuple]:
     """{cohort label: (cases, reviewed, positive, median days)} from either side."""
-    if rows and isinstance(rows[0], selectors.CohortRate):
+    if rows and isinstance(rows[0], analytics_selectors.CohortRate):
         return {r.cohort: (r.cases, r.reviewed, r.positive, r.median_days) for r in rows}
     return {
-        selectors._cohort_label(by, group): (cases, reviewed, positive, median)
+        analytics_selectors._cohort_label(by, group): (cases, reviewed, positive, median)
         for group, cases, reviewed, positive, median in rows
     }
 
@@ -478,14 +480,14 @@ def main() -> None:
             )
             derived = derive()
             print(
-                f"derived with services.case_index_dates_refresh() over all cases in "
+                f"derived with derived.case_index_dates_refresh() over all cases in "
                 f"{derived:.1f} s; ANALYZE done"
             )
         print(
             f"in {BENCH_DB}: {Case.objects.count()} cases "
             f"({Case.objects.filter(kind='referred').count()} referred), "
             f"{Referral.objects.count()} referrals, {Finding.objects.count()} findings "
-            f"({selectors.positive_findings().count()} positive), "
+            f"({casework_selectors.positive_findings().count()} positive), "
             f"{CheckRun.objects.count()} check runs, {Cohort.objects.count()} cohorts, "
             f"{Cohort.cases.through.objects.count()} cohort memberships"
         )
@@ -496,7 +498,7 @@ def main() -> None:
 
 
 def benchmark() -> None:
-    wanted = [(by, "any") for by in selectors.DIMENSIONS]
+    wanted = [(by, "any") for by in analytics_selectors.DIMENSIONS]
     wanted += [(by, "joint_venture") for by in ("year", "entity_type", "cooperation_method")]
     explain_for = {name.strip() for name in args.explain.split(",") if name.strip()}
     header = (
@@ -515,7 +517,7 @@ def benchmark() -> None:
         }
         timed = measure(
             args.runs,
-            orm=lambda by=by, outcome=outcome: selectors.outcome_rates(
+            orm=lambda by=by, outcome=outcome: analytics_selectors.outcome_rates(
                 Case.objects.all(), by=by, outcome=outcome
             ),
             **{name: lambda sql=sql: run_sql(sql) for name, sql in sqls.items()},
@@ -546,15 +548,17 @@ def benchmark() -> None:
         )
         if by in explain_for and outcome == "any":
             with CaptureQueriesContext(connection) as captured:
-                selectors.outcome_rates(Case.objects.all(), by=by, outcome=outcome)
+                analytics_selectors.outcome_rates(Case.objects.all(), by=by, outcome=outcome)
             explain(f"ORM, {by}", captured[-1]["sql"])
             explain(f"plain SQL ({baseline}), {by}", sqls[baseline])
 
     print(f"\nload average after timing: {load()}\n")
     informational = measure(
         args.runs,
-        outcome_total=lambda: selectors.outcome_total(Case.objects.all()),
-        time_to_outcome_by_year=lambda: selectors.time_to_outcome(Case.objects.all(), by="year"),
+        outcome_total=lambda: analytics_selectors.outcome_total(Case.objects.all()),
+        time_to_outcome_by_year=lambda: analytics_selectors.time_to_outcome(
+            Case.objects.all(), by="year"
+        ),
     )
     for name, (best, median, queries, _) in informational.items():
         print(

@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import Case, Finding, Team
+from cases.models import Case, Finding, Team
 
 ANALYST = "analyst"
 SUPERVISOR = "supervisor"

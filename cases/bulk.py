@@ -11,7 +11,15 @@ from collections.abc import Iterator, Sequence
 
 from django.db import connection, models
 
-from .fields import ChoiceListField
+from cases.fields import ChoiceListField
+
+CHUNK = 5000  # ids per IN query; keeps SQLite under its parameter limit
+
+
+def chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    """Yield `items` in slices of `size`."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def bulk_insert(model: type[models.Model], fields: list[str], rows: Sequence[tuple]) -> None:

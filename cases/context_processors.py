@@ -1,6 +1,6 @@
 """What every page's navigation needs to know about the signed-in user's roles."""
 
-from . import access
+from cases import access
 
 
 def roles(request):

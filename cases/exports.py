@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
-from .selectors import EXPORT_FIELDS, case_export_rows
+from cases.casework.selectors import EXPORT_FIELDS, case_export_rows
 
 # Spreadsheet programs run a cell that starts with one of these as a formula; scraped
 # names must never become formulas in an analyst's spreadsheet.

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from . import normalize
-from .fields import ChoiceListField
-from .validators import (
+from cases import normalize
+from cases.fields import ChoiceListField
+from cases.validators import (
     validate_cik,
     validate_country,
     validate_currency,

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from . import analytics_views, views
+from cases.analytics import views as analytics_views
+from cases.casework import views
 
 app_name = "cases"
 

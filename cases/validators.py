@@ -3,7 +3,7 @@ cases.normalize, importable by path so migrations can refer to them."""
 
 from django.core.exceptions import ValidationError
 
-from . import normalize
+from cases import normalize
 
 
 def _raise(message: str) -> None:

@@ -19,7 +19,7 @@ def admin_client(client, superuser):
 @pytest.fixture(autouse=True)
 def _closed_network_breakers():
     """Each test starts with every source reachable (the breaker is per process)."""
-    from cases import http
+    from cases.checks import http
 
     http.reset_breakers()
     yield

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from cases import blocs, services
-from cases.importer import COLUMNS, check_rows, read_table
+from cases import blocs, derived
+from cases.intake import services as intake_services
+from cases.intake.files import COLUMNS, read_table
+from cases.intake.rows import check_rows
 from cases.models import Referral
 from tests.factories import CaseFactory, EntityFactory, ReferralFactory
 
@@ -141,14 +143,14 @@ def test_the_index_date_refresh_stores_each_referrals_bloc():
     russia = referral("RU", D(2018, 1, 1))
     assert before.alliance_bloc == ""
 
-    services.case_index_dates_refresh(case_ids=[before.entity.case.pk, after.entity.case.pk])
+    derived.case_index_dates_refresh(case_ids=[before.entity.case.pk, after.entity.case.pk])
 
     assert Referral.objects.get(pk=before.pk).alliance_bloc == "other"
     assert Referral.objects.get(pk=after.pk).alliance_bloc == "nato"
     # Not among the cases refreshed.
     assert Referral.objects.get(pk=russia.pk).alliance_bloc == ""
 
-    services.case_index_dates_refresh()
+    derived.case_index_dates_refresh()
 
     assert Referral.objects.get(pk=russia.pk).alliance_bloc == "russia"
 
@@ -158,7 +160,7 @@ def test_a_month_or_year_referral_is_coded_as_of_the_first_day_of_its_period():
     june = referral("ME", D(2017, 6, 1), precision="month")
     year = referral("MK", D(2020, 1, 1), precision="year")
 
-    services.case_index_dates_refresh()
+    derived.case_index_dates_refresh()
 
     assert Referral.objects.get(pk=june.pk).alliance_bloc == "other"
     assert Referral.objects.get(pk=year.pk).alliance_bloc == "other"
@@ -167,20 +169,20 @@ def test_a_month_or_year_referral_is_coded_as_of_the_first_day_of_its_period():
 @pytest.mark.django_db
 def test_a_corrected_date_moves_the_referral_to_its_new_bloc():
     item = referral("BR", D(2018, 1, 1))
-    services.case_index_dates_refresh()
+    derived.case_index_dates_refresh()
     assert Referral.objects.get(pk=item.pk).alliance_bloc == "other"
 
     Referral.objects.filter(pk=item.pk).update(date=D(2020, 1, 1))
-    services.case_index_dates_refresh(case_ids=[item.entity.case.pk])
+    derived.case_index_dates_refresh(case_ids=[item.entity.case.pk])
 
     assert Referral.objects.get(pk=item.pk).alliance_bloc == "mnna"
 
 
-def import_rows(rows: list[dict[str, str]]) -> services.ImportResult:
+def import_rows(rows: list[dict[str, str]]) -> intake_services.ImportResult:
     lines = [",".join(COLUMNS)]
     lines += [",".join(row.get(column, "") for column in COLUMNS) for row in rows]
     data = ("\r\n".join(lines) + "\r\n").encode("utf-8")
-    return services.referrals_import(checked=check_rows(read_table(data, "referrals.csv")))
+    return intake_services.referrals_import(checked=check_rows(read_table(data, "referrals.csv")))
 
 
 @pytest.mark.django_db

@@ -16,7 +16,7 @@ import pytest
 from django.db import connections
 from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
 
-from cases import services
+from cases import derived
 from cases.models import Case, Finding
 from tests.factories import (
     AnalystFactory,
@@ -161,7 +161,7 @@ def _scenario():
         excerpt="Ningbo Harbour Holdings bought Kestrel Marine's ship repair yard.",
     )
     # Gives each case its index date and each finding its timing, as an import would.
-    services.case_index_dates_refresh(
+    derived.case_index_dates_refresh(
         case_ids=[c.pk for c in (case, same_name_closed, other_name, elsewhere)]
     )
     to_confirm.refresh_from_db()

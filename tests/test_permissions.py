@@ -15,8 +15,8 @@ import responses
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from cases.checks.sources import get_sources
 from cases.models import Case, CaseStatusChange, CheckRun, Finding
-from cases.sources import get_sources
 from tests.factories import (
     AnalystFactory,
     CaseFactory,

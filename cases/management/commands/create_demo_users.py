@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from cases import demo
+from cases.demo import data as demo_data
+from cases.demo import services as demo_services
 
 
 class Command(BaseCommand):
@@ -12,24 +13,26 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        users = demo.demo_users_reset()
-        teams = demo.demo_teams()
+        users = demo_services.demo_users_reset()
+        teams = demo_services.demo_teams()
         rows = [("URL", "username", "password", "role", "teams")]
         for user, password, role in users:
-            if role == demo.ADMIN:
+            if role == demo_data.ADMIN:
                 membership = "none needed: sees every case"
             else:
                 membership = ", ".join(t.name for t in user.teams.filter(is_demo=True))
-            url = demo.DEMO_START_URLS[role]
+            url = demo_data.DEMO_START_URLS[role]
             rows.append((url, user.get_username(), password, role, membership or "none yet"))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        self.stdout.write(self.style.SUCCESS(f"Demo users ready. Sign in at {demo.DEMO_LOGIN_URL}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo users ready. Sign in at {demo_data.DEMO_LOGIN_URL}")
+        )
         self.stdout.write("")
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
             self.stdout.write("  " + "  ".join([*cells, row[4]]))
         self.stdout.write("")
-        if len(teams) < len(demo.DEMO_TEAMS):
+        if len(teams) < len(demo_data.DEMO_TEAMS):
             self.stdout.write(
                 self.style.WARNING(
                     "The demo teams do not exist yet, so the analysts and the supervisor "

@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases import selectors
+from cases.analytics import selectors
 from cases.exports import csv_text
 from cases.models import Case, Team
 

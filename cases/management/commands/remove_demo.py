@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from cases import services
+from cases.demo import services
 
 
 class Command(BaseCommand):

@@ -4,9 +4,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from cases import selectors, services
+from cases.checks import selectors, services
+from cases.checks.sources import SOURCE_NAMES
 from cases.models import Case
-from cases.sources import SOURCE_NAMES
 from cases.tasks import checks_enqueue
 
 STATUSES = ("ok", "no_results", "skipped", "error", "rate_limited")

@@ -3,7 +3,8 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from cases import demo, services
+from cases.demo import services
+from cases.demo import services as demo
 
 
 class Command(BaseCommand):

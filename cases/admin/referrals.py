@@ -1,0 +1,97 @@
+"""The admin of referrals, with the referral import (upload, preview, confirm)."""
+
+from functools import partial
+
+from django.contrib import admin
+from django.urls import path
+from simple_history.admin import SimpleHistoryAdmin
+
+from cases.admin import views as admin_views
+from cases.admin.entities import _refresh_index_dates
+from cases.admin.filters import HostCountryFilter, PostKindFilter, ReferralYearFilter
+from cases.admin.forms import CountryCodeMixin
+from cases.models import Referral
+
+
+@admin.register(Referral)
+class ReferralAdmin(CountryCodeMixin, SimpleHistoryAdmin):
+    list_display = [
+        "external_id",
+        "entity",
+        "post",
+        "referral_period",
+        "host_country",
+        "technology_field",
+        "cooperation",
+    ]
+    list_select_related = ["entity", "post"]
+    list_filter = [
+        HostCountryFilter,
+        "date_precision",
+        ReferralYearFilter,
+        "technology_field",
+        PostKindFilter,
+    ]
+    search_fields = [
+        "external_id",
+        "entity__name",
+        "entity__name_native",
+        "entity__aliases",
+        "entity__lei",
+        "technology_field",
+    ]
+    date_hierarchy = "date"
+    autocomplete_fields = ["entity", "post"]
+    readonly_fields = ["created_at"]
+    fieldsets = [
+        (None, {"fields": ["external_id", "entity", "post", ("date", "date_precision")]}),
+        (
+            "Proposal",
+            {
+                "fields": [
+                    "host_country",
+                    "technology_field",
+                    "cooperation_methods",
+                    ("proposed_amount", "currency"),
+                    "summary",
+                    "original_text",
+                ]
+            },
+        ),
+        ("Source", {"fields": ["source_url", "source_reference", "created_at"]}),
+    ]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(partial(admin_views.referral_import_view, self))
+        return [path("import/", view, name="cases_referral_import"), *super().get_urls()]
+
+    def get_queryset(self, request):
+        # Referral.__str__ names the entity (delete pages, history, autocomplete).
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    @admin.display(description="date", ordering="date")
+    def referral_period(self, obj):
+        return obj.date_display
+
+    @admin.display(description="cooperation methods")
+    def cooperation(self, obj):
+        return obj.cooperation_labels
+
+    def save_model(self, request, obj, form, change):
+        previous_entity_id = None
+        if change:
+            previous_entity_id = (
+                Referral.objects.filter(pk=obj.pk).values_list("entity_id", flat=True).first()
+            )
+        super().save_model(request, obj, form, change)
+        _refresh_index_dates([obj.entity_id, previous_entity_id])
+
+    def delete_model(self, request, obj):
+        entity_id = obj.entity_id
+        super().delete_model(request, obj)
+        _refresh_index_dates([entity_id])
+
+    def delete_queryset(self, request, queryset):
+        entity_ids = set(queryset.values_list("entity_id", flat=True))
+        super().delete_queryset(request, queryset)
+        _refresh_index_dates(entity_ids)

@@ -1,0 +1,355 @@
+"""Supervisor pages: outcome rates per cohort, time to outcome, the control comparison,
+agreement between coders, named cohorts and samples, and the second coder's blind page.
+
+Only supervisors and admins see analytics, over the cases of their teams; a second
+coder sees only the cases given to them, without the first analyst's decisions.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from cases import access, exports
+from cases.analytics import charts, services
+from cases.analytics import selectors as analytics_selectors
+from cases.analytics.forms import (
+    AnalyticsForm,
+    CohortForm,
+    ControlCaseForm,
+    SecondCoderForm,
+    SecondReadingForm,
+)
+from cases.casework import selectors as casework_selectors
+from cases.casework.filters import CaseFilter
+from cases.models import Case, Cohort, SecondCoding
+
+
+def _require_supervisor(request: HttpRequest) -> None:
+    if not access.can_see_analytics(request.user):
+        raise PermissionDenied("Analytics are for supervisors.")
+
+
+def _csv_response(name: str, header: list[str], rows) -> HttpResponse:
+    response = HttpResponse(exports.csv_text(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+@require_GET
+@login_required
+def analytics(request: HttpRequest) -> HttpResponse:
+    _require_supervisor(request)
+    form = AnalyticsForm(request.GET or None)
+    by, outcome = "year", "any"
+    if form.is_valid():
+        by, outcome = form.cleaned_data["dimension"], form.cleaned_data["outcome"]
+    elif request.GET:
+        return render(request, "cases/analytics.html", {"form": form}, status=400)
+    cases = access.visible_cases(request.user)
+    download = request.GET.get("download", "")
+    if download == "rates":
+        rows = analytics_selectors.outcome_rates(cases, by=by, outcome=outcome)
+        rows.append(analytics_selectors.outcome_total(cases, outcome=outcome))
+        return _csv_response(
+            f"outcome-rates-{by}-{outcome}",
+            analytics_selectors.RATE_FIELDS,
+            [[getattr(r, f) for f in analytics_selectors.RATE_FIELDS] for r in rows],
+        )
+    if download == "survival":
+        curves = analytics_selectors.time_to_outcome(cases, by=by, outcome=outcome)
+        return _csv_response(
+            f"time-to-outcome-{by}-{outcome}",
+            ["cohort", "days", "survival", "at_risk", "events"],
+            [
+                [c.cohort, t, s, n, e]
+                for c in curves
+                for t, s, n, e in zip(
+                    c.curve.times, c.curve.survival, c.curve.at_risk, c.curve.events, strict=True
+                )
+            ],
+        )
+    if download == "control":
+        comparison = analytics_selectors.control_comparison(cases, outcome=outcome)
+        return _csv_response(
+            f"control-comparison-{outcome}",
+            [
+                "group",
+                "referred_reviewed",
+                "referred_positive",
+                "referred_rate",
+                "control_reviewed",
+                "control_positive",
+                "control_rate",
+                "difference",
+                "difference_low",
+                "difference_high",
+            ],
+            [
+                [
+                    c.group,
+                    c.referred.reviewed,
+                    c.referred.positive,
+                    c.referred.rate,
+                    c.control.reviewed,
+                    c.control.positive,
+                    c.control.rate,
+                    c.difference.estimate if c.difference else None,
+                    c.difference.low if c.difference else None,
+                    c.difference.high if c.difference else None,
+                ]
+                for c in comparison
+            ],
+        )
+    if download == "agreement":
+        pairs = analytics_selectors.coding_pairs(cases, outcome=outcome, by=by)
+        table = analytics_selectors.agreement_by_cohort(pairs)
+        return _csv_response(
+            f"agreement-{by}-{outcome}",
+            [
+                "cohort",
+                "double_coded",
+                "observed_agreement",
+                "kappa",
+                "kappa_low",
+                "kappa_high",
+                "disagreements",
+            ],
+            [
+                [
+                    a.cohort,
+                    a.agreement.n,
+                    a.agreement.observed,
+                    a.agreement.kappa,
+                    a.agreement.low,
+                    a.agreement.high,
+                    a.disagreements,
+                ]
+                for a in table
+            ],
+        )
+
+    rows = analytics_selectors.outcome_rates(cases, by=by, outcome=outcome)
+    total = analytics_selectors.outcome_total(cases, outcome=outcome)
+    curves = analytics_selectors.time_to_outcome(cases, by=by, outcome=outcome)
+    overall_curve = analytics_selectors.time_to_outcome(cases, outcome=outcome)
+    pairs = analytics_selectors.coding_pairs(cases, outcome=outcome, by=by)
+    overall_pairs = analytics_selectors.coding_pairs(cases, outcome=outcome)
+    dimension_label = dict(form.fields["dimension"].choices)[by]
+    outcome_label = dict(form.fields["outcome"].choices)[outcome]
+    query = urlencode({"dimension": by, "outcome": outcome})
+    return render(
+        request,
+        "cases/analytics.html",
+        {
+            "form": form,
+            "by": by,
+            "outcome": outcome,
+            "dimension_label": dimension_label,
+            "outcome_label": outcome_label,
+            "rows": rows,
+            "total": total,
+            "rates_chart": charts.rates_chart(
+                rows, title=f"Share positive ({outcome_label}) by {dimension_label}"
+            ),
+            "curves": curves,
+            "overall_curve": overall_curve[0] if overall_curve else None,
+            "survival_chart": charts.survival_chart(
+                curves, title=f"Time to first positive finding ({outcome_label})"
+            ),
+            "comparison": analytics_selectors.control_comparison(cases, outcome=outcome),
+            "agreement": analytics_selectors.agreement_by_cohort(pairs),
+            "overall_agreement": analytics_selectors.agreement_by_cohort(overall_pairs),
+            "disagreements": [p for p in overall_pairs if p.first != p.second],
+            "cohorts": Cohort.objects.filter(
+                pk__in=Cohort.objects.filter(
+                    Q(created_by=request.user) | Q(cases__in=cases)
+                ).values("pk")
+            )
+            .select_related("created_by")
+            # Only the cases this supervisor may see are counted.
+            .annotate(visible=Count("cases", filter=Q(cases__in=cases.values("pk"))))
+            .order_by("-created_at")[:50],
+            "pending_codings": SecondCoding.objects.filter(
+                case__in=cases, recorded_at__isnull=True
+            ).count(),
+            "query": query,
+            "control_form": ControlCaseForm(),
+        },
+    )
+
+
+def _filtered_cases(request: HttpRequest, filter_query: str):
+    """Re-apply a case-list filter (its query string) to the cases the user may see."""
+    data = QueryDict(filter_query)
+    case_filter = CaseFilter(data, queryset=access.visible_cases(request.user), user=request.user)
+    if not case_filter.is_valid():
+        raise ValidationError("The case filter could not be read; filter the list again.")
+    return case_filter.qs
+
+
+@require_POST
+@login_required
+def cohort_create(request: HttpRequest) -> HttpResponse:
+    _require_supervisor(request)
+    form = CohortForm(request.POST)
+    back = reverse("cases:case_list") + "?" + request.POST.get("filter_query", "")
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        cases = _filtered_cases(request, data["filter_query"])
+        if data["size"]:
+            cohort = services.cohort_sample_draw(
+                name=data["name"],
+                cases=cases,
+                size=data["size"],
+                seed=data["seed"],
+                actor=request.user,
+                filter_query=data["filter_query"],
+                description=data["description"],
+            )
+            messages.success(
+                request,
+                f"Drew {cohort.sample_size} of {cohort.population} case(s) as “{cohort.name}” "
+                f"with seed {cohort.seed}.",
+            )
+        else:
+            cohort = services.cohort_save(
+                name=data["name"],
+                cases=cases,
+                actor=request.user,
+                filter_query=data["filter_query"],
+                description=data["description"],
+            )
+            messages.success(request, f"Saved {cohort.population} case(s) as “{cohort.name}”.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    return redirect(reverse("cases:case_list") + f"?cohort={cohort.pk}")
+
+
+@require_POST
+@login_required
+def second_coder_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    case = access.case_or_404(request.user, pk)
+    _require_supervisor(request)
+    form = SecondCoderForm(request.POST, case=case)
+    if form.is_valid():
+        try:
+            coding = services.second_coding_assign(
+                case=case, coder=form.cleaned_data["coder"], actor=request.user
+            )
+            messages.success(request, f"Second reading given to {coding.coder.get_username()}.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(case.get_absolute_url() + "#second-coding")
+
+
+@require_GET
+@login_required
+def coding_queue(request: HttpRequest) -> HttpResponse:
+    codings = (
+        SecondCoding.objects.filter(coder=request.user, case__in=access.visible_cases(request.user))
+        .select_related("case__entity")
+        .order_by("recorded_at", "assigned_at")
+    )
+    return render(request, "cases/coding_queue.html", {"codings": codings})
+
+
+def _coding_or_404(request: HttpRequest, pk: int) -> SecondCoding:
+    case = access.case_or_404(request.user, pk)
+    coding = SecondCoding.objects.filter(case=case, coder=request.user).first()
+    if coding is None:
+        raise Http404("No second reading of this case is given to you.")
+    return coding
+
+
+@login_required
+def coding_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The blind page: the evidence without the first analyst's review decisions."""
+    coding = _coding_or_404(request, pk)
+    case = coding.case
+    status = 200
+    if request.method == "POST":
+        form = SecondReadingForm(request.POST)
+        if form.is_valid():
+            services.second_coding_record(
+                coding=coding,
+                positive_kinds=form.cleaned_data["positive_kinds"],
+                note=form.cleaned_data["note"],
+                actor=request.user,
+            )
+            messages.success(request, "Second reading recorded.")
+            return redirect("cases:coding_queue")
+        status = 400
+    elif request.method == "GET":
+        form = SecondReadingForm(
+            initial={"positive_kinds": coding.positive_kinds, "note": coding.note}
+        )
+    else:
+        return HttpResponse(status=405)
+    evidence = case.findings.only(
+        "kind",
+        "counterparty_name",
+        "counterparty_country",
+        "event_date",
+        "event_date_precision",
+        "source",
+        "source_url",
+        "excerpt",
+    ).order_by("event_date", "id")
+    return render(
+        request,
+        "cases/coding_detail.html",
+        {
+            "coding": coding,
+            "case": case,
+            "entity": case.entity,
+            "referrals": casework_selectors.case_referrals(case),
+            "evidence": evidence,
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@require_POST
+@login_required
+def control_case_create(request: HttpRequest) -> HttpResponse:
+    _require_supervisor(request)
+    form = ControlCaseForm(request.POST)
+    back = reverse("cases:analytics") + "#control"
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+        return redirect(back)
+    data = form.cleaned_data
+    matched = access.visible_cases(request.user).filter(pk=data["matched_case"]).first()
+    if matched is None or matched.kind != Case.Kind.REFERRED:
+        messages.error(request, f"No referred case {data['matched_case']} among your cases.")
+        return redirect(back)
+    try:
+        case = services.control_case_create(
+            name=data["name"],
+            country=data["country"],
+            kind=data["kind"],
+            technology_fields=data["technology_fields"],
+            matched_case=matched,
+            actor=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    messages.success(request, f"Control case {case.pk} added, matched to case {matched.pk}.")
+    return redirect(case.get_absolute_url())

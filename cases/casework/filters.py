@@ -1,0 +1,146 @@
+"""The case list's filters. Conditions on referrals are EXISTS subqueries, so an entity
+referred several times still gives one row and the page needs no DISTINCT."""
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from cases import access
+from cases.casework.selectors import positive_findings
+from cases.models import (
+    AllianceBloc,
+    Case,
+    Cohort,
+    CooperationMethod,
+    Entity,
+    Finding,
+    Post,
+    Referral,
+)
+
+
+def _referrals_where(**conditions) -> Exists:
+    return Exists(Referral.objects.filter(entity_id=OuterRef("entity_id"), **conditions))
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Search names", method="search")
+    status = django_filters.MultipleChoiceFilter(
+        choices=Case.Status.choices, widget=forms.CheckboxSelectMultiple
+    )
+    team = django_filters.ModelChoiceFilter(queryset=None)
+    assignee = django_filters.ModelChoiceFilter(queryset=None, null_label="nobody")
+    host_country = django_filters.CharFilter(
+        label="Host country", method="filter_host_country", max_length=2
+    )
+    bloc = django_filters.ChoiceFilter(
+        label="Alliance bloc at referral", choices=AllianceBloc.choices, method="filter_bloc"
+    )
+    post = django_filters.ModelChoiceFilter(queryset=None, method="filter_post")
+    technology_field = django_filters.ChoiceFilter(
+        label="Technology field", choices=(), method="filter_technology_field"
+    )
+    entity_type = django_filters.ChoiceFilter(
+        label="Entity type", choices=Entity.Kind.choices, field_name="entity__kind"
+    )
+    cooperation_method = django_filters.ChoiceFilter(
+        label="Cooperation sought", choices=CooperationMethod.choices, method="filter_method"
+    )
+    year = django_filters.NumberFilter(
+        label="Referral year",
+        field_name="index_date",
+        lookup_expr="year",
+        min_value=1900,
+        max_value=2100,
+    )
+    outcome = django_filters.ChoiceFilter(
+        label="Outcome",
+        choices=[("positive", "positive"), ("none", "no outcome yet")],
+        method="filter_outcome",
+    )
+    has_leads = django_filters.BooleanFilter(
+        label="Has leads to review",
+        method="filter_has_leads",
+        widget=forms.Select(choices=[("", "any"), ("true", "yes"), ("false", "no")]),
+    )
+    kind = django_filters.ChoiceFilter(label="Referred or control", choices=Case.Kind.choices)
+    cohort = django_filters.ModelChoiceFilter(
+        label="Named cohort", queryset=None, field_name="cohorts"
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(
+            ("index_date", "index_date"),
+            ("entity__name", "name"),
+            ("entity__country", "country"),
+            ("status", "status"),
+            ("priority", "priority"),
+            ("lead_count", "leads"),
+            ("updated_at", "updated"),
+        ),
+        field_labels={"index_date": "referral date", "entity__name": "name"},
+    )
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        teams = access.visible_teams(user)
+        self.filters["team"].queryset = teams
+        members = get_user_model().objects.filter(is_active=True).order_by("username")
+        if not access.is_admin(user):
+            members = members.filter(teams__in=teams.values("id")).distinct()
+        self.filters["assignee"].queryset = members
+        self.filters["post"].queryset = Post.objects.order_by("host_country", "name")
+        visible = access.visible_cases(user)
+        self.filters["cohort"].queryset = (
+            Cohort.objects.filter(Q(created_by=user) | Q(cases__in=visible.values("id")))
+            .distinct()
+            .order_by("name")
+        )
+        # Only the fields of the user's own cases: other teams' work is not shown.
+        fields = (
+            Referral.objects.filter(entity__case__in=visible.values("id"))
+            .exclude(technology_field="")
+            .order_by("technology_field")
+            .values_list("technology_field", flat=True)
+            .distinct()
+        )
+        self.filters["technology_field"].extra["choices"] = [(f, f) for f in fields]
+
+    def search(self, queryset: QuerySet[Case], name, value: str) -> QuerySet[Case]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(entity__name__icontains=value)
+            | Q(entity__name_native__icontains=value)
+            | Q(entity__aliases__icontains=value)
+        )
+
+    def filter_host_country(self, queryset, name, value):
+        return queryset.filter(_referrals_where(host_country=value.strip().upper()))
+
+    def filter_bloc(self, queryset, name, value):
+        return queryset.filter(_referrals_where(alliance_bloc=value))
+
+    def filter_post(self, queryset, name, value):
+        return queryset.filter(_referrals_where(post=value))
+
+    def filter_technology_field(self, queryset, name, value):
+        return queryset.filter(_referrals_where(technology_field=value))
+
+    def filter_method(self, queryset, name, value):
+        return queryset.filter(_referrals_where(cooperation_methods__has=value))
+
+    def filter_outcome(self, queryset, name, value):
+        positive = Exists(positive_findings().filter(case=OuterRef("pk")))
+        return queryset.filter(positive if value == "positive" else ~positive)
+
+    def filter_has_leads(self, queryset, name, value):
+        leads = Exists(
+            Finding.objects.filter(case=OuterRef("pk"), review_state=Finding.ReviewState.LEAD)
+        )
+        return queryset.filter(leads if value else ~leads)

@@ -1,0 +1,232 @@
+"""Reads of the research pages: case lists with their outcome, the case export, a case's
+referrals and change history, the review queue.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from cases.models import (
+    Case,
+    CaseStatusChange,
+    Finding,
+    Referral,
+)
+
+
+def case_export_queryset() -> QuerySet[Case]:
+    """Every case with its entity, referral count and confirmed findings per kind."""
+    confirmed = Q(findings__review_state=Finding.ReviewState.CONFIRMED)
+    per_kind = {
+        f"confirmed_{kind}": Count(
+            "findings", filter=confirmed & Q(findings__kind=kind), distinct=True
+        )
+        for kind in Finding.Kind.values
+    }
+    return (
+        Case.objects.select_related("entity", "assignee")
+        .annotate(
+            referral_count=Count("entity__referrals", distinct=True),
+            confirmed_total=Count("findings", filter=confirmed, distinct=True),
+            **per_kind,
+        )
+        .order_by("id")
+    )
+
+
+EXPORT_FIELDS = (
+    "case_id",
+    "entity_name",
+    "entity_name_native",
+    "entity_type",
+    "country",
+    "index_date",
+    "status",
+    "priority",
+    "assignee",
+    "referral_count",
+    "confirmed_total",
+    *(f"confirmed_{kind}" for kind in Finding.Kind.values),
+)
+
+
+def case_export_rows() -> Iterator[dict]:
+    for case in case_export_queryset().iterator(chunk_size=2000):
+        entity = case.entity
+        row = {
+            "case_id": case.id,
+            "entity_name": entity.name,
+            "entity_name_native": entity.name_native,
+            "entity_type": entity.kind,
+            "country": entity.country,
+            "index_date": case.index_date_display,
+            "status": case.status,
+            "priority": case.get_priority_display(),
+            "assignee": case.assignee.get_username() if case.assignee else "",
+            "referral_count": case.referral_count,
+            "confirmed_total": case.confirmed_total,
+        }
+        for kind in Finding.Kind.values:
+            row[f"confirmed_{kind}"] = getattr(case, f"confirmed_{kind}")
+        yield row
+
+
+# A finding counts towards an outcome only with a counterparty in mainland China, Hong
+# Kong or Macau (DOMAIN.md, "Outcome").
+OUTCOME_COUNTRIES = ("CN", "HK", "MO")
+
+
+def _positive(kind: str | None = None) -> Q:
+    """The outcome rule on a finding: confirmed, after the index date, Chinese counterparty."""
+    condition = Q(
+        review_state=Finding.ReviewState.CONFIRMED,
+        timing=Finding.Timing.AFTER,
+        counterparty_country__in=OUTCOME_COUNTRIES,
+    )
+    if kind and kind != "any":
+        condition &= Q(kind=kind)
+    return condition
+
+
+def positive_findings(kind: str | None = None) -> QuerySet[Finding]:
+    """Confirmed findings dated after their case's index date with a Chinese counterparty."""
+    return Finding.objects.filter(_positive(kind))
+
+
+def _count_of(queryset: QuerySet) -> Coalesce:
+    """A correlated COUNT(*) of the queryset's rows for the outer case, 0 when none."""
+    counted = queryset.order_by().values("case").annotate(n=Count("id")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def case_list(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The cases with what a list row shows, in a fixed number of queries per page."""
+    leads = Finding.objects.filter(case=OuterRef("pk"), review_state=Finding.ReviewState.LEAD)
+    return cases.select_related("entity", "team", "assignee").annotate(
+        lead_count=_count_of(leads),
+        is_positive=Exists(positive_findings().filter(case=OuterRef("pk"))),
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    positive: bool
+    kinds: list[tuple[str, str]]  # (kind label, first date) per positive kind
+    first_date: str
+
+
+def case_outcome(case: Case) -> Outcome:
+    """Which outcome kinds the case is positive for, and when each was first seen."""
+    first: dict[str, Finding] = {}
+    for finding in positive_findings().filter(case=case).order_by("event_date", "id"):
+        first.setdefault(finding.kind, finding)
+    kinds = [(f.get_kind_display(), f.event_date_display) for f in first.values()]
+    dates = [f for f in first.values() if f.event_date]
+    earliest = min(dates, key=lambda f: f.event_date).event_date_display if dates else ""
+    return Outcome(positive=bool(first), kinds=kinds, first_date=earliest)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    when: datetime
+    who: str
+    what: str
+    changes: list[str]
+
+
+# Bookkeeping columns that change on every save and tell a reader nothing.
+_HISTORY_SKIP = {"version", "updated_at", "name_key"}
+
+
+def _history_value(value, users: dict[int, str], field: str) -> str:
+    if value is None or value == "":
+        return "—"
+    if field in _USER_FIELDS:
+        return users.get(value, f"user {value}")
+    if isinstance(value, datetime):
+        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+    return str(value)
+
+
+_USER_FIELDS = {"assignee", "reviewed_by", "created_by", "changed_by", "coder"}
+
+
+def _changes(record) -> list:
+    """The field changes a history record made, bookkeeping columns left out."""
+    previous = record.prev_record
+    if previous is None:
+        return []
+    delta = record.diff_against(previous)
+    return [change for change in delta.changes if change.field not in _HISTORY_SKIP]
+
+
+def case_change_history(case: Case, *, limit: int = 30) -> list[HistoryEntry]:
+    """Edits of the case, its entity and its findings, newest first.
+
+    Differences are worked out only for the entries shown (each costs a query).
+    """
+    records = []
+    sources = [
+        ("case", case.history.all()),
+        ("entity", case.entity.history.all()),
+        ("finding", Finding.history.filter(case_id=case.pk)),
+    ]
+    for what, history in sources:
+        for record in history.select_related("history_user").order_by("-history_date")[:limit]:
+            records.append((what, record))
+    records.sort(key=lambda item: item[1].history_date, reverse=True)
+    shown = [(what, record, _changes(record)) for what, record in records[:limit]]
+    # Users named in the changes (assignee, reviewer, ...), looked up in one query.
+    user_ids = {
+        value
+        for _, _, changes in shown
+        for change in changes
+        if change.field in _USER_FIELDS
+        for value in (change.old, change.new)
+        if value is not None
+    }
+    users = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    entries = []
+    for what, record, changes in shown:
+        who = record.history_user.get_username() if record.history_user else "system"
+        label = {"+": "created", "~": "changed", "-": "deleted"}[record.history_type]
+        name = what if what != "finding" else f"finding {record.id}"
+        lines = [
+            f"{change.field}: {_history_value(change.old, users, change.field)} → "
+            f"{_history_value(change.new, users, change.field)}"
+            for change in changes
+        ]
+        entries.append(HistoryEntry(record.history_date, who, f"{name} {label}", lines))
+    return entries
+
+
+def case_status_changes(case: Case) -> QuerySet[CaseStatusChange]:
+    return case.status_changes.select_related("changed_by").order_by("-changed_at", "-id")
+
+
+def review_queue(findings: QuerySet[Finding]) -> QuerySet[Finding]:
+    """Leads waiting for review, best match first, then the oldest."""
+    return (
+        findings.filter(review_state=Finding.ReviewState.LEAD)
+        .select_related("case__entity", "case__team")
+        .order_by(F("match_score").desc(nulls_last=True), "created_at", "id")
+    )
+
+
+def case_referrals(case: Case) -> QuerySet[Referral]:
+    return Referral.objects.filter(entity_id=case.entity_id).select_related("post").order_by("date")

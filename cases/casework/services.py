@@ -1,0 +1,307 @@
+"""Writes of the research pages: reviews, hand-entered findings, status, assignee, team and
+identifier changes, each refusing a save over someone else's newer edit (EditConflict).
+"""
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cases import normalize
+from cases.derived import entity_save, evidence_sha256, finding_create
+from cases.models import Case, CaseStatusChange, Entity, Finding, SecondCoding, Team
+
+
+class EditConflict(Exception):
+    """The row changed after the form was opened; nothing was saved."""
+
+
+def _last_editor(obj) -> str:
+    record = obj.history.select_related("history_user").first()
+    if record is None:
+        return "someone"
+    who = record.history_user.get_username() if record.history_user else "an automated task"
+    return f"{who} at {timezone.localtime(record.history_date):%Y-%m-%d %H:%M}"
+
+
+def _lock(model, pk: int, version: int | None, what: str):
+    """Return the row locked for this transaction, refusing it if its version moved on.
+
+    A form carries the version it was rendered with; a second analyst saving a stale
+    form gets an error naming the first one's edit instead of overwriting it.
+    """
+    try:
+        obj = model.objects.select_for_update().get(pk=pk)
+    except model.DoesNotExist:
+        raise EditConflict(f"{what} was deleted after you opened it; nothing was saved.") from None
+    if version is not None and obj.version != version:
+        raise EditConflict(
+            f"{what} was changed by {_last_editor(obj)} after you opened it, so your change "
+            "was not saved. Reload the page to see the current state, then try again."
+        )
+    return obj
+
+
+def finding_record_by_hand(
+    *,
+    case: Case,
+    actor: AbstractBaseUser,
+    kind: str,
+    counterparty_name: str,
+    counterparty_country: str,
+    event_date: date,
+    event_date_precision: str,
+    source_url: str,
+    excerpt: str,
+    confidence: str = Finding.Confidence.MEDIUM,
+) -> Finding:
+    """Record a finding a person read, confirmed at once.
+
+    The same evidence (kind, counterparty, date, URL) is recorded once per case: its key
+    goes into external_id, which the database keeps unique per case and source, so a
+    form sent twice cannot count the evidence twice.
+    """
+    key = "|".join(
+        [kind, normalize.name_key(counterparty_name), counterparty_country,
+         f"{event_date:%Y-%m-%d}", event_date_precision, source_url.strip()]
+    )  # fmt: skip
+    external_id = "manual:" + evidence_sha256(key)[:32]
+    already = ValidationError("This finding is already recorded on the case.")
+    if Finding.objects.filter(case=case, source=Finding.MANUAL, external_id=external_id).exists():
+        raise already
+    try:
+        with transaction.atomic():
+            return finding_create(
+                case=case,
+                kind=kind,
+                counterparty_name=counterparty_name,
+                counterparty_country=counterparty_country,
+                event_date=event_date,
+                event_date_precision=event_date_precision,
+                source_url=source_url,
+                excerpt=excerpt,
+                confidence=confidence,
+                external_id=external_id,
+                created_by=actor,
+                review_state=Finding.ReviewState.CONFIRMED,
+            )
+    except IntegrityError:  # the same form sent twice at the same moment
+        raise already from None
+
+
+@transaction.atomic
+def finding_review(
+    *,
+    finding: Finding,
+    state: str,
+    reviewer: AbstractBaseUser | None,
+    note: str = "",
+    version: int | None = None,
+) -> Finding:
+    """Confirm or reject a finding, recording who did it and when.
+
+    A rejection needs a note saying why, so a later reader can trust it. With a version,
+    a finding reviewed by someone else since the form was rendered is refused.
+    """
+    if state not in (Finding.ReviewState.CONFIRMED, Finding.ReviewState.REJECTED):
+        raise ValueError(f"A review sets confirmed or rejected, not {state!r}.")
+    note = note.strip()
+    if state == Finding.ReviewState.REJECTED and not note:
+        raise ValidationError({"note": "Say why the finding is rejected."})
+    locked = _lock(Finding, finding.pk, version, f"Finding {finding.pk}")
+    locked.review_state = state
+    locked.reviewed_by = reviewer
+    locked.reviewed_at = timezone.now()
+    locked.review_note = note
+    locked.version += 1
+    locked._history_user = reviewer
+    locked.save(
+        update_fields=[
+            "review_state",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+            "version",
+            "updated_at",
+        ]
+    )
+    for name in ("review_state", "reviewed_by", "reviewed_at", "review_note", "version"):
+        setattr(finding, name, getattr(locked, name))
+    return finding
+
+
+def findings_review(
+    *,
+    findings: Iterable[Finding],
+    state: str,
+    reviewer: AbstractBaseUser | None,
+    note: str = "",
+    versions: dict[int, int] | None = None,
+) -> int:
+    """Review several findings at once: all or none; each keeps its own history row."""
+    versions = versions or {}
+    count = 0
+    with transaction.atomic():
+        for finding in findings:
+            finding_review(
+                finding=finding,
+                state=state,
+                reviewer=reviewer,
+                note=note,
+                version=versions.get(finding.pk),
+            )
+            count += 1
+    return count
+
+
+@transaction.atomic
+def case_set_status(
+    *, case: Case, status: str, actor: AbstractBaseUser | None, version: int | None = None
+) -> Case:
+    """Move a case to a status, logging the transition with who and when."""
+    if status not in Case.Status.values:
+        raise ValidationError({"status": f"Unknown case status {status!r}."})
+    locked = _lock(Case, case.pk, version, f"Case {case.pk}")
+    if locked.status != status:
+        case_status_change_record(
+            case=locked, from_status=locked.status, to_status=status, actor=actor
+        )
+        locked.status = status
+        locked.version += 1
+        locked._history_user = actor
+        locked.save(update_fields=["status", "version", "updated_at"])
+    case.status, case.version = locked.status, locked.version
+    return case
+
+
+@transaction.atomic
+def case_assign(
+    *,
+    case: Case,
+    assignee: AbstractBaseUser | None,
+    actor: AbstractBaseUser | None = None,
+    version: int | None = None,
+) -> Case:
+    """Give a case to a member of its team (or to nobody)."""
+    locked = _lock(Case, case.pk, version, f"Case {case.pk}")
+    if assignee is not None:
+        _check_assignee(locked, assignee)
+    if locked.assignee_id != (assignee.pk if assignee else None):
+        locked.assignee = assignee
+        locked.version += 1
+        locked._history_user = actor
+        locked.save(update_fields=["assignee", "version", "updated_at"])
+    case.assignee, case.version = locked.assignee, locked.version
+    return case
+
+
+def _check_assignee(case: Case, assignee: AbstractBaseUser) -> None:
+    """An assignee must be able to see and work the case."""
+    name = assignee.get_username()
+    if not assignee.is_active:
+        raise ValidationError({"assignee": f"{name} is not an active user."})
+    if assignee.is_staff:
+        return  # admins see every case
+    if case.team_id is None:
+        raise ValidationError(
+            {"assignee": "Only admins see a case without a team: move it to a team first."}
+        )
+    if not assignee.teams.filter(pk=case.team_id).exists():
+        raise ValidationError({"assignee": f"{name} is not on the case's team."})
+    if not assignee.groups.filter(name="analyst").exists():
+        raise ValidationError({"assignee": f"{name} is not an analyst."})
+    if SecondCoding.objects.filter(case=case, coder=assignee).exists():
+        raise ValidationError(
+            {"assignee": f"{name} is the case's blind second coder; give the case to another."}
+        )
+
+
+def case_status_change_record(
+    *, case: Case, from_status: str, to_status: str, actor: AbstractBaseUser | None
+) -> CaseStatusChange | None:
+    """Log a status change made elsewhere (the admin's change form)."""
+    if from_status == to_status:
+        return None
+    return CaseStatusChange.objects.create(
+        case=case, from_status=from_status, to_status=to_status, changed_by=actor
+    )
+
+
+@transaction.atomic
+def cases_move_to_team(*, cases: Iterable[Case], team: Team) -> int:
+    """Hand cases to a team; an assignee who is not on it is unassigned."""
+    count = 0
+    for case in cases:
+        locked = _lock(Case, case.pk, None, f"Case {case.pk}")
+        locked.team = team
+        if locked.assignee_id and not team.members.filter(pk=locked.assignee_id).exists():
+            locked.assignee = None
+        locked.version += 1
+        locked.save(update_fields=["team", "assignee", "version", "updated_at"])
+        count += 1
+    return count
+
+
+def cases_assign(*, cases: Iterable[Case], assignee: AbstractBaseUser | None, actor=None) -> int:
+    count = 0
+    with transaction.atomic():
+        for case in cases:
+            case_assign(case=case, assignee=assignee, actor=actor)
+            count += 1
+    return count
+
+
+def cases_set_status(
+    *, cases: Iterable[Case], status: str, actor: AbstractBaseUser | None = None
+) -> int:
+    if status not in Case.Status.values:
+        raise ValueError(f"Unknown case status {status!r}.")
+    count = 0
+    with transaction.atomic():
+        for case in cases:
+            case_set_status(case=case, status=status, actor=actor)
+            count += 1
+    return count
+
+
+# The entity fields an analyst may correct from the case page.
+ENTITY_EDITABLE = (
+    "name_native",
+    "aliases",
+    "website",
+    "lei",
+    "sec_cik",
+    "uk_company_number",
+    "ror_id",
+    "openalex_id",
+    "wikidata_id",
+)
+
+
+@transaction.atomic
+def case_entity_update(
+    *, case: Case, values: dict, actor: AbstractBaseUser | None, version: int | None = None
+) -> Entity:
+    """Correct the entity's identifiers and other names; refused if the case moved on."""
+    locked = _lock(Case, case.pk, version, f"Case {case.pk}")
+    entity = Entity.objects.select_for_update().get(pk=locked.entity_id)
+    unknown = set(values) - set(ENTITY_EDITABLE)
+    if unknown:
+        raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
+    for name, value in values.items():
+        if isinstance(value, str):
+            value = value.strip()
+            if name in ("lei", "wikidata_id"):
+                value = value.upper()
+        setattr(entity, name, value)
+    entity._history_user = actor
+    entity_save(entity=entity)
+    locked.version += 1
+    locked._history_user = actor
+    locked.save(update_fields=["version", "updated_at"])
+    case.version = locked.version
+    case.entity = entity
+    return entity

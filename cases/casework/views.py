@@ -1,0 +1,372 @@
+"""The research pages: case list, case page, review queue and my work.
+
+Each view checks access through cases.access (a case outside the user's teams is a
+404), validates one form and calls one service. State changes only by POST.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from cases import access, exports, tasks
+from cases.analytics.forms import SecondCoderForm
+from cases.casework import selectors as casework_selectors
+from cases.casework import services, timeline
+from cases.casework.filters import CaseFilter
+from cases.casework.forms import (
+    AssignForm,
+    BulkReviewForm,
+    EntityForm,
+    FindingForm,
+    ReviewForm,
+    StatusForm,
+)
+from cases.checks import selectors as checks_selectors
+from cases.checks.sources import get_sources
+from cases.models import Case, Entity, Finding, SecondCoding
+
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+def _page(request: HttpRequest, queryset, default_size: int = 50):
+    try:
+        size = int(request.GET.get("per_page", default_size))
+    except ValueError:
+        size = default_size
+    size = size if size in PAGE_SIZES else default_size
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied("Your role does not allow this change.")
+
+
+@require_GET
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    cases = casework_selectors.case_list(access.visible_cases(request.user))
+    case_filter = CaseFilter(request.GET, queryset=cases, user=request.user)
+    rows = case_filter.qs
+    sort = case_filter.form.cleaned_data.get("sort") if case_filter.is_valid() else None
+    if not sort:
+        rows = rows.order_by("-priority", "index_date", "id")
+    else:
+        # A tie-breaker, or rows with equal sort keys move between pages.
+        rows = rows.order_by(*rows.query.order_by, "id")
+    if request.GET.get("format") == "csv":
+        response = StreamingHttpResponse(
+            exports.case_list_csv_lines(rows), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = 'attachment; filename="cases.csv"'
+        return response
+    page = _page(request, rows)
+    query = request.GET.copy()
+    query.pop("page", None)
+    csv_query = query.copy()
+    csv_query["format"] = "csv"
+    return render(
+        request,
+        "cases/case_list.html",
+        {
+            "filter": case_filter,
+            "page": page,
+            "query": query.urlencode(),
+            "csv_query": csv_query.urlencode(),
+            "page_sizes": PAGE_SIZES,
+        },
+    )
+
+
+def _case_page(request: HttpRequest, case: Case, *, status: int = 200, **forms) -> HttpResponse:
+    """Render the case page; bound forms with errors replace the blank ones."""
+    user = request.user
+    initial = {"version": case.version}
+    findings = list(
+        case.findings.select_related("reviewed_by", "created_by").order_by("event_date", "id")
+    )
+    leads = sorted(
+        (f for f in findings if f.review_state == Finding.ReviewState.LEAD),
+        key=lambda f: (-(f.match_score or 0), f.pk),
+    )
+    pending = checks_selectors.case_pending_sources(case)
+    context = {
+        "case": case,
+        "entity": case.entity,
+        "can_edit": access.can_edit(user),
+        "can_assign": access.can_assign(user),
+        "referrals": casework_selectors.case_referrals(case),
+        "findings": findings,
+        "leads": leads,
+        "reviewed": [f for f in findings if f.review_state != Finding.ReviewState.LEAD],
+        "timeline": timeline.build(case, findings),
+        "outcome": casework_selectors.case_outcome(case),
+        "check_history": checks_selectors.case_check_history(case),
+        "pending_sources": sorted(pending),
+        "can_check": bool(set(get_sources()) - pending),
+        "status_changes": casework_selectors.case_status_changes(case),
+        "change_history": casework_selectors.case_change_history(case),
+        "status_form": forms.get("status_form")
+        or StatusForm(initial={**initial, "status": case.status}),
+        "assign_form": forms.get("assign_form")
+        or AssignForm(initial={**initial, "assignee": case.assignee_id}, case=case),
+        "entity_form": forms.get("entity_form")
+        or EntityForm(instance=case.entity, initial=initial),
+        "finding_form": forms.get("finding_form") or FindingForm(),
+        "conflict": forms.get("conflict", ""),
+        "can_see_analytics": access.can_see_analytics(user),
+    }
+    if context["can_see_analytics"]:
+        context["second_coding"] = (
+            SecondCoding.objects.filter(case=case).select_related("coder").first()
+        )
+        context["second_coder_form"] = SecondCoderForm(case=case)
+    return render(request, "cases/case_detail.html", context, status=status)
+
+
+@require_GET
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _case_page(request, access.case_or_404(request.user, pk))
+
+
+def _after_change(request: HttpRequest, case: Case, message: str, anchor: str = "") -> HttpResponse:
+    messages.success(request, message)
+    return redirect(case.get_absolute_url() + anchor)
+
+
+@require_POST
+@login_required
+def case_status(request: HttpRequest, pk: int) -> HttpResponse:
+    case = access.case_or_404(request.user, pk)
+    _require(access.can_edit(request.user))
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        return _case_page(request, case, status=400, status_form=form)
+    try:
+        services.case_set_status(
+            case=case,
+            status=form.cleaned_data["status"],
+            actor=request.user,
+            version=form.cleaned_data["version"],
+        )
+    except services.EditConflict as exc:
+        return _case_page(request, case, status=409, status_form=form, conflict=str(exc))
+    return _after_change(request, case, f"Status set to “{case.get_status_display()}”.")
+
+
+@require_POST
+@login_required
+def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    case = access.case_or_404(request.user, pk)
+    _require(access.can_assign(request.user))
+    form = AssignForm(request.POST, case=case)
+    if not form.is_valid():
+        return _case_page(request, case, status=400, assign_form=form)
+    assignee = form.cleaned_data["assignee"]
+    try:
+        services.case_assign(
+            case=case, assignee=assignee, actor=request.user, version=form.cleaned_data["version"]
+        )
+    except services.EditConflict as exc:
+        return _case_page(request, case, status=409, assign_form=form, conflict=str(exc))
+    except ValidationError as exc:
+        form.add_error("assignee", exc.messages)
+        return _case_page(request, case, status=400, assign_form=form)
+    who = assignee.get_username() if assignee else "nobody"
+    return _after_change(request, case, f"Assigned to {who}.")
+
+
+@require_POST
+@login_required
+def case_entity(request: HttpRequest, pk: int) -> HttpResponse:
+    case = access.case_or_404(request.user, pk)
+    _require(access.can_edit(request.user))
+    # The form writes what was typed onto its instance: give it a copy, so a refused
+    # value is never shown as the stored one.
+    form = EntityForm(request.POST, instance=Entity.objects.get(pk=case.entity_id))
+    if not form.is_valid():
+        return _case_page(request, case, status=400, entity_form=form)
+    try:
+        services.case_entity_update(
+            case=case,
+            values=form.entity_values(),
+            actor=request.user,
+            version=form.cleaned_data["version"],
+        )
+    except services.EditConflict as exc:
+        return _case_page(request, case, status=409, entity_form=form, conflict=str(exc))
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _case_page(request, case, status=400, entity_form=form)
+    return _after_change(request, case, "Identifiers saved.", "#entity")
+
+
+@require_POST
+@login_required
+def case_finding_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case = access.case_or_404(request.user, pk)
+    _require(access.can_edit(request.user))
+    form = FindingForm(request.POST)
+    if not form.is_valid():
+        return _case_page(request, case, status=400, finding_form=form)
+    data = form.cleaned_data
+    try:
+        services.finding_record_by_hand(
+            case=case,
+            actor=request.user,
+            kind=data["kind"],
+            counterparty_name=data["counterparty_name"],
+            counterparty_country=data["counterparty_country"],
+            event_date=data["event_date"].value,
+            event_date_precision=data["event_date"].precision,
+            source_url=data["source_url"],
+            excerpt=data["excerpt"],
+            confidence=data["confidence"],
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _case_page(request, case, status=400, finding_form=form)
+    return _after_change(request, case, "Finding recorded.", "#findings")
+
+
+@require_POST
+@login_required
+def case_check_now(request: HttpRequest, pk: int) -> HttpResponse:
+    case = access.case_or_404(request.user, pk)
+    _require(access.can_edit(request.user))
+    pending = checks_selectors.case_pending_sources(case)
+    sources = [name for name in get_sources() if name not in pending]
+    if not sources:
+        messages.info(request, "Every check of this case is already queued.")
+        return redirect(case.get_absolute_url() + "#checks")
+    tasks.checks_enqueue([(case.pk, name) for name in sources])
+    return _after_change(request, case, f"Queued {len(sources)} check(s).", "#checks")
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    """Redirect to the page the form came from, if it is on this site."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@require_POST
+@login_required
+def finding_review(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = access.finding_or_404(request.user, pk)
+    _require(access.can_edit(request.user))
+    case_url = finding.case.get_absolute_url() + "#leads"
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, f"Finding {pk}: {' '.join(errors)}")
+        return _back(request, case_url)
+    decision = form.cleaned_data["decision"]
+    try:
+        services.finding_review(
+            finding=finding,
+            state=decision,
+            reviewer=request.user,
+            note=form.cleaned_data["note"],
+            version=form.cleaned_data["version"],
+        )
+    except services.EditConflict as exc:
+        messages.error(request, str(exc))
+        return _back(request, case_url)
+    verb = "Confirmed" if decision == Finding.ReviewState.CONFIRMED else "Rejected"
+    messages.success(request, f"{verb}: {finding} ({finding.case.entity.name}).")
+    return _back(request, case_url)
+
+
+@require_GET
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    _require(access.can_edit(request.user) or access.is_supervisor(request.user))
+    leads = casework_selectors.review_queue(access.visible_findings(request.user))
+    source = request.GET.get("source", "")
+    if source in get_sources():
+        leads = leads.filter(source=source)
+    else:
+        source = ""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/review_queue.html",
+        {
+            "page": _page(request, leads),
+            "can_edit": access.can_edit(request.user),
+            "sources": sorted(get_sources()),
+            "source": source,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def review_bulk(request: HttpRequest) -> HttpResponse:
+    _require(access.can_edit(request.user))
+    form = BulkReviewForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return _back(request, reverse("cases:review_queue"))
+    picked = form.cleaned_data["findings"]
+    findings = list(access.visible_findings(request.user).filter(pk__in=list(picked)))
+    if len(findings) != len(picked):
+        messages.error(request, "Some of the picked leads are not yours to review; nothing saved.")
+        return _back(request, reverse("cases:review_queue"))
+    decision = form.cleaned_data["decision"]
+    try:
+        count = services.findings_review(
+            findings=findings,
+            state=decision,
+            reviewer=request.user,
+            note=form.cleaned_data["note"],
+            versions=picked,
+        )
+    except services.EditConflict as exc:
+        messages.error(request, f"{exc} None of the picked leads was saved.")
+        return _back(request, reverse("cases:review_queue"))
+    verb = "Confirmed" if decision == Finding.ReviewState.CONFIRMED else "Rejected"
+    messages.success(request, f"{verb} {count} lead(s).")
+    return _back(request, reverse("cases:review_queue"))
+
+
+@require_GET
+@login_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    mine = access.visible_cases(request.user).filter(assignee=request.user)
+    cases = (
+        casework_selectors.case_list(mine)
+        .exclude(status=Case.Status.CLOSED)
+        .order_by("-priority", "index_date", "id")
+    )
+    leads = casework_selectors.review_queue(Finding.objects.filter(case__in=mine.values("id")))
+    counts = mine.aggregate(
+        open=Count("id", filter=~Q(status__in=[Case.Status.CONCLUDED, Case.Status.CLOSED])),
+        total=Count("id"),
+    )
+    return render(
+        request,
+        "cases/my_work.html",
+        {
+            "cases": cases,
+            "leads": leads[:100],
+            "lead_total": leads.count(),
+            "counts": counts,
+            "can_edit": access.can_edit(request.user),
+        },
+    )

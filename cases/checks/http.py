@@ -1,0 +1,206 @@
+"""The one HTTP client for every outbound call the checks make.
+
+A requests.Session with connect and read timeouts and a User-Agent that names the tool
+and a contact address. Connection errors, timeouts, 429 and 5xx are retried with
+exponential backoff and jitter (a Retry-After header wins), a bounded number of times;
+400, 401, 403, 404 and bodies that cannot be parsed are permanent and never retried.
+Every attempt first takes a slot from the source's shared rate limiter.
+"""
+
+import json
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlencode
+
+import requests
+from django.conf import settings
+
+from cases.checks.ratelimit import RateLimiter, get_limiter
+
+RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+MAX_RETRY_AFTER = 120.0  # seconds; a longer wait is reported as rate limited instead
+
+# A source whose requests keep failing on the network (offline, DNS gone) is not tried
+# for a while, so a run over hundreds of cases records fast failures instead of
+# spending every case's full retry budget. Kept per process.
+BREAKER_THRESHOLD = 3  # requests in a row that failed on the network after all retries
+BREAKER_COOL_OFF = 60.0  # seconds
+_breaker_lock = threading.Lock()
+_network_failures: dict[str, tuple[int, float]] = {}  # source: (failures, open until)
+
+
+def reset_breakers() -> None:
+    with _breaker_lock:
+        _network_failures.clear()
+
+
+def _breaker_check(source: str, url: str) -> None:
+    with _breaker_lock:
+        failures, open_until = _network_failures.get(source, (0, 0.0))
+    remaining = open_until - time.monotonic()
+    if failures >= BREAKER_THRESHOLD and remaining > 0:
+        raise TransientHttpError(
+            f"{source} unreachable: {failures} requests in a row failed on the network; "
+            f"not tried again for {remaining:.0f} s",
+            url=url,
+        )
+
+
+def _breaker_record(source: str, *, network_failure: bool) -> None:
+    with _breaker_lock:
+        if not network_failure:
+            _network_failures.pop(source, None)
+            return
+        failures = _network_failures.get(source, (0, 0.0))[0] + 1
+        _network_failures[source] = (failures, time.monotonic() + BREAKER_COOL_OFF)
+
+
+class HttpError(Exception):
+    """A request that did not give a usable response."""
+
+    def __init__(self, message: str, *, url: str = "", status: int | None = None):
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class PermanentHttpError(HttpError):
+    """Retrying will not help: a 4xx other than 429, or a body that cannot be parsed."""
+
+
+class TransientHttpError(HttpError):
+    """The source failed for now (network, timeout, 5xx) and retries ran out."""
+
+
+class RateLimitedError(TransientHttpError):
+    """The source kept answering 429, or asked us to wait too long."""
+
+
+def user_agent() -> str:
+    return f"Wishlist/0.1 (foreign technology referral follow-up; {settings.WISHLIST_CONTACT})"
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+_SECRET_PARAM = re.compile(r"key|token|secret|password", re.IGNORECASE)
+
+
+def _loggable(url: str, params: dict | None) -> str:
+    """The URL with its query, parameters that look like credentials masked."""
+    if not params:
+        return url
+    shown = {
+        name: "***" if _SECRET_PARAM.search(str(name)) else value for name, value in params.items()
+    }
+    return f"{url}?{urlencode(shown, doseq=True)}"
+
+
+class HttpClient:
+    """HTTP for one source: its rate limit, timeouts and retry policy."""
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        rate_per_second: float | None = None,
+        limiter: RateLimiter | None = None,
+        session: requests.Session | None = None,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        max_attempts: int | None = None,
+        backoff: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.source = source
+        self.rate_per_second = rate_per_second
+        self.limiter = limiter if limiter is not None else get_limiter()
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = user_agent()
+        self.timeout = (
+            connect_timeout or settings.WISHLIST_HTTP_CONNECT_TIMEOUT,
+            read_timeout or settings.WISHLIST_HTTP_READ_TIMEOUT,
+        )
+        self.max_attempts = max_attempts or settings.WISHLIST_HTTP_MAX_ATTEMPTS
+        self.backoff = settings.WISHLIST_HTTP_BACKOFF if backoff is None else backoff
+        self.sleep = sleep
+        self.requests_sent = 0
+        # Every URL asked, secrets masked: recorded on the CheckRun even when a check
+        # fails half-way.
+        self.asked: list[str] = []
+
+    def _wait(self, attempt: int, response: requests.Response | None) -> float:
+        if response is not None:
+            asked = _retry_after(response)
+            if asked is not None:
+                return asked
+        # Exponential backoff with full jitter, so workers that failed together do not
+        # come back together.
+        return random.uniform(0, self.backoff * (2**attempt))
+
+    def get(
+        self, url: str, *, params: dict | None = None, headers: dict | None = None
+    ) -> requests.Response:
+        """GET with retries; return a 2xx response or raise an HttpError."""
+        _breaker_check(self.source, url)
+        self.asked.append(_loggable(url, params))
+        last_problem = ""
+        network_only = True  # every attempt failed before any HTTP answer
+        for attempt in range(self.max_attempts):
+            if self.rate_per_second:
+                self.limiter.acquire(self.source, self.rate_per_second)
+            self.requests_sent += 1
+            response = None
+            try:
+                response = self.session.get(
+                    url, params=params, headers=headers, timeout=self.timeout
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last_problem = f"{type(exc).__name__}: {exc}"
+            else:
+                network_only = False
+                if response.status_code < 400:
+                    _breaker_record(self.source, network_failure=False)
+                    return response
+                if response.status_code not in RETRYABLE_STATUS:
+                    raise PermanentHttpError(
+                        f"HTTP {response.status_code} from {response.url}",
+                        url=response.url,
+                        status=response.status_code,
+                    )
+                last_problem = f"HTTP {response.status_code}"
+            if attempt + 1 == self.max_attempts:
+                break
+            wait = self._wait(attempt, response)
+            if wait > MAX_RETRY_AFTER:
+                raise RateLimitedError(f"{url} asked us to wait {wait:.0f} s", url=url, status=429)
+            self.sleep(wait)
+        _breaker_record(self.source, network_failure=network_only)
+        if last_problem == "HTTP 429":
+            raise RateLimitedError(f"still rate limited after {self.max_attempts} tries", url=url)
+        raise TransientHttpError(f"{last_problem} after {self.max_attempts} tries", url=url)
+
+    def get_json(self, url: str, **kwargs) -> tuple[object, bytes]:
+        """GET and parse JSON; return (data, raw body). A non-JSON body is permanent."""
+        response = self.get(url, **kwargs)
+        try:
+            return json.loads(response.content), response.content
+        except ValueError:
+            start = response.content[:120].decode("utf-8", "replace").strip()
+            raise PermanentHttpError(
+                f"not JSON from {response.url}: {start!r}", url=response.url, status=200
+            ) from None

@@ -1,0 +1,216 @@
+"""Judging a hit: does it name our entity, is the counterparty Chinese, what kind of
+event is it, and is the counterparty on the DoD 1260H list?
+
+Pure functions over strings; the DoD list is read from the shared reference folder
+(WISHLIST_REFERENCE_DIR) and never copied into the project.
+"""
+
+import csv
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from rapidfuzz import fuzz, process
+
+from cases import normalize
+
+logger = logging.getLogger(__name__)
+
+CHINA = frozenset({"CN", "HK", "MO"})
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    score: float  # 0-100
+    explanation: str
+
+
+def entity_names(entity) -> list[str]:
+    """The entity's name, native name and aliases, in that order, without repeats."""
+    names = [entity.name, entity.name_native, *normalize.split_list(entity.aliases, "\n")]
+    seen: dict[str, None] = {}
+    for name in names:
+        if name and name not in seen:
+            seen[name] = None
+    return list(seen)
+
+
+def match_name(names: list[str], candidate: str) -> NameMatch:
+    """Score a structured name (a registry record's legal name) against our names.
+
+    Keys fold case, punctuation and legal forms; rapidfuzz's token-sort ratio scores
+    word-order changes fully and spelling changes partly.
+    """
+    candidate_key = normalize.name_key(candidate) if candidate else ""
+    best = NameMatch(0.0, f"no name matched {candidate!r}")
+    if not candidate_key:
+        return best
+    for name in names:
+        key = normalize.name_key(name)
+        if not key:
+            continue
+        if key == candidate_key:
+            return NameMatch(100.0, f"{candidate!r} is {name!r} (same name key {key!r})")
+        score = fuzz.token_sort_ratio(key, candidate_key)
+        if score > best.score:
+            best = NameMatch(
+                round(score, 1),
+                f"{candidate!r} resembles {name!r} ({score:.0f}/100 on name keys "
+                f"{candidate_key!r} and {key!r})",
+            )
+    return best
+
+
+def _fold_text(text: str) -> str:
+    """Fold text the way name keys are folded: case, accents and punctuation."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+def match_in_text(names: list[str], text: str) -> NameMatch:
+    """Score how clearly free text (a headline, an excerpt) mentions one of our names.
+
+    A whole-word occurrence of a name key scores 100; otherwise the score is the best
+    rapidfuzz ratio between the key and any run of as many words of the text, so a
+    name inside a longer word ("Acme" in "Acmeville") does not count as a mention.
+    """
+    folded = _fold_text(text)
+    best = NameMatch(0.0, "none of the entity's names appears in the text")
+    if not folded:
+        return best
+    for name in names:
+        key = normalize.name_key(name)
+        if len(key) < 3:
+            continue
+        if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", folded):
+            return NameMatch(100.0, f"the text names {name!r} (as {key!r})")
+        # Chinese is written without spaces: a name in it is any occurrence.
+        if _CJK_RE.search(key) and key.replace(" ", "") in folded.replace(" ", ""):
+            return NameMatch(100.0, f"the text contains {name!r}")
+        words = folded.split()
+        size = len(key.split())
+        runs = [" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))]
+        found = process.extractOne(key, runs, scorer=fuzz.ratio)
+        if found and found[1] > best.score:
+            best = NameMatch(
+                round(found[1], 1),
+                f"the text nearly names {name!r}: {found[0]!r} ({found[1]:.0f}/100)",
+            )
+    return best
+
+
+# A gazetteer of places and name patterns that mark a party as Chinese when a source
+# gives no structured country. Hong Kong and Macau are told apart from the mainland.
+_HK = ("hong kong", "hongkong", "kowloon", "hksar")
+_MO = ("macau", "macao", "macanese")
+# ISO 3166 calls Taiwan "Taiwan, Province of China"; it is not the mainland.
+_NOT_CHINA = ("taiwan",)
+# fmt: off
+_CN_PLACES = [
+    "china", "chinese", "prc", "beijing", "shanghai", "tianjin", "chongqing", "shenzhen",
+    "guangzhou", "hangzhou", "nanjing", "wuhan", "chengdu", "xian", "xi'an", "suzhou", "wuxi",
+    "ningbo", "qingdao", "dalian", "shenyang", "harbin", "changchun", "jinan", "zhengzhou",
+    "changsha", "hefei", "fuzhou", "xiamen", "nanchang", "kunming", "guiyang", "nanning",
+    "haikou", "lanzhou", "xining", "yinchuan", "urumqi", "hohhot", "taiyuan", "shijiazhuang",
+    "dongguan", "foshan", "zhuhai", "guangdong", "jiangsu", "zhejiang", "shandong", "sichuan",
+    "hubei", "hunan", "henan", "hebei", "fujian", "anhui", "jiangxi", "yunnan", "guizhou",
+    "guangxi", "hainan", "gansu", "qinghai", "ningxia", "xinjiang", "tibet", "shaanxi",
+    "shanxi", "heilongjiang", "jilin", "liaoning", "zhongguancun", "tsinghua", "peking",
+    "fudan", "zhejiang", "sinopec", "huawei", "zte", "tencent", "alibaba", "baidu", "xiaomi",
+    "lenovo", "byd", "catl", "haier", "hikvision", "dahua",
+]
+# fmt: on
+_CN_RE = re.compile(
+    r"(?<![a-z])(?:" + "|".join(re.escape(place) for place in _CN_PLACES) + r")(?![a-z])"
+)
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+# Kana mark Japanese, whose kanji would otherwise read as Chinese.
+_KANA_RE = re.compile(r"[\u3040-\u30ff]")
+
+
+def chinese_country(text: str) -> str:
+    """Return CN, HK or MO when the name or text places a party in China, else ""."""
+    if not text:
+        return ""
+    lowered = text.casefold()
+    if any(place in lowered for place in _NOT_CHINA):
+        return ""
+    if any(place in lowered for place in _HK):
+        return "HK"
+    if any(place in lowered for place in _MO):
+        return "MO"
+    if _CN_RE.search(lowered) or (_CJK_RE.search(text) and not _KANA_RE.search(text)):
+        return "CN"
+    return ""
+
+
+# Terms that name the kind of event, most specific first.
+_KIND_TERMS = [
+    ("joint_venture", [r"joint[- ]venture", r"\bjv\b", "合资"]),
+    ("acquisition", [r"\bacquir(?:e|es|ed|ing)\b", r"\bacquisition", "takeover", "buy-?out",
+                     "收购"]),
+    ("equity_investment", [r"\bstake\b", r"\bequity\b", r"\binvest(?:s|ed|ment|ing|or)?\b",
+                           "funding round", "投资"]),
+    ("ip_licence", [r"\blicen[cs]e", r"\bpatent", "technology transfer", r"\broyalt"]),
+    ("subsidiary", [r"\bsubsidiar", r"\bbranch office",
+                    "office in (?:china|beijing|shanghai|shenzhen)"]),
+    ("co_publication", ["co-?authored", "co-?publication", "joint (?:paper|publication)"]),
+    ("rd_staff", [r"\bhired\b", r"\brecruit"]),
+    ("partnership", ["partnership", r"\bpartner(?:s|ed|ing)?\b", r"\bmou\b",
+                     "memorandum of understanding", "cooperation agreement", "collaborat",
+                     "strategic agreement", "合作"]),
+]  # fmt: skip
+_KIND_RES = [
+    (kind, re.compile("|".join(patterns), re.IGNORECASE)) for kind, patterns in _KIND_TERMS
+]
+
+
+def kind_from_text(text: str) -> str:
+    """Return the Finding.Kind value the text's terms point to, or "" if none does."""
+    for kind, pattern in _KIND_RES:
+        if pattern.search(text or ""):
+            return kind
+    return ""
+
+
+@cache
+def _dod_1260h() -> tuple[tuple[str, str], ...]:
+    """(name key, listed name) for every name and alias on the DoD 1260H list."""
+    path = Path(settings.WISHLIST_REFERENCE_DIR) / "dod_1260h_chinese_military_companies.csv"
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError:
+        logger.warning("DoD 1260H list not found at %s; counterparties are not flagged", path)
+        return ()
+    keys: dict[str, str] = {}
+    for row in rows:
+        listed = (row.get("Clean Name") or row.get("Name") or "").strip()
+        for value in (
+            row.get("Name"),
+            row.get("Clean Name"),
+            row.get("Alias"),
+            row.get("Previous Name"),
+        ):
+            for part in normalize.split_list(value or "", ";"):
+                key = normalize.name_key(part.rstrip("*"))
+                if len(key) >= 3:
+                    keys.setdefault(key, listed)
+    return tuple(keys.items())
+
+
+def dod_1260h_flag(name: str, threshold: float = 92) -> str:
+    """Return "dod_1260h: <listed name>" when the name matches the list, else ""."""
+    key = normalize.name_key(name) if name else ""
+    if len(key) < 3:
+        return ""
+    for listed_key, listed in _dod_1260h():
+        if key == listed_key or fuzz.token_sort_ratio(key, listed_key) >= threshold:
+            return f"dod_1260h: {listed}"
+    return ""

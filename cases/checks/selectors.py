@@ -1,0 +1,119 @@
+"""Reads of the follow-up checks: which checks are due, a batch's summary, a case's check
+history per source.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Q,
+    Sum,
+)
+
+from cases.models import (
+    Case,
+    CheckRun,
+)
+
+# How soon a check that failed (error, rate limited) is tried again.
+RETRY_FAILED_AFTER = timedelta(hours=6)
+
+
+def checks_due(
+    *, now: datetime, sources: Iterable[str], case_ids: Iterable[int] | None = None
+) -> list[tuple[int, str]]:
+    """Return the (case id, source) pairs whose last completed check is older than the
+    source's interval; one query per source.
+
+    Closed cases are left out. A check that is queued or running is not due again, and
+    one that failed is retried after RETRY_FAILED_AFTER rather than on every pass.
+    """
+    from cases.checks.sources import get_sources
+
+    due = []
+    for name in sources:
+        source = get_sources()[name]
+        done = [CheckRun.Status.OK, CheckRun.Status.NO_RESULTS, CheckRun.Status.SKIPPED]
+        runs = CheckRun.objects.filter(case=OuterRef("pk"), source=name)
+        cases = (
+            Case.objects.exclude(status=Case.Status.CLOSED)
+            .annotate(
+                last_done=Max(
+                    "check_runs__finished_at",
+                    filter=Q(check_runs__source=name, check_runs__status__in=done),
+                ),
+                last_tried=Max("check_runs__finished_at", filter=Q(check_runs__source=name)),
+                pending=Exists(
+                    runs.filter(status__in=[CheckRun.Status.QUEUED, CheckRun.Status.RUNNING])
+                ),
+            )
+            .filter(
+                Q(last_done__isnull=True) | Q(last_done__lt=now - source.interval),
+                Q(last_tried__isnull=True) | Q(last_tried__lt=now - RETRY_FAILED_AFTER),
+                pending=False,
+            )
+        )
+        if case_ids is not None:
+            cases = cases.filter(id__in=list(case_ids))
+        due.extend((case_id, name) for case_id in cases.values_list("id", flat=True))
+    return due
+
+
+def check_summary(check_run_ids: Iterable[int]) -> dict[str, dict[str, int]]:
+    """Per source: how many runs ended in each status, and the leads they created."""
+    rows = (
+        CheckRun.objects.filter(id__in=list(check_run_ids))
+        .values("source", "status")
+        .annotate(runs=Count("id"), leads=Sum("leads_created"))
+        .order_by("source", "status")
+    )
+    summary: dict[str, dict[str, int]] = {}
+    for row in rows:
+        entry = summary.setdefault(row["source"], {"leads": 0})
+        entry[row["status"]] = row["runs"]
+        entry["leads"] += row["leads"] or 0
+    return summary
+
+
+@dataclass
+class SourceHistory:
+    source: str
+    runs: list[CheckRun]
+    last_success: datetime | None
+    last_error: str
+
+
+def case_check_history(case: Case, *, per_source: int = 5) -> list[SourceHistory]:
+    """Each source's latest runs for the case, its last success and its last error."""
+    by_source: dict[str, list[CheckRun]] = defaultdict(list)
+    for run in CheckRun.objects.filter(case=case).order_by("source", "-queued_at", "-id"):
+        by_source[run.source].append(run)
+    done = (CheckRun.Status.OK, CheckRun.Status.NO_RESULTS)
+    history = []
+    for source, runs in sorted(by_source.items()):
+        success = next((r.finished_at for r in runs if r.status in done), None)
+        error = next(
+            (
+                r.error
+                for r in runs
+                if r.status in (CheckRun.Status.ERROR, CheckRun.Status.RATE_LIMITED)
+            ),
+            "",
+        )
+        history.append(SourceHistory(source, runs[:per_source], success, error))
+    return history
+
+
+def case_pending_sources(case: Case) -> set[str]:
+    """Sources with a run of this case queued or running now."""
+    return set(
+        CheckRun.objects.filter(
+            case=case, status__in=[CheckRun.Status.QUEUED, CheckRun.Status.RUNNING]
+        ).values_list("source", flat=True)
+    )

@@ -1,0 +1,107 @@
+"""The public sources the follow-up checks search, one module each.
+
+Every source has the same small interface (`Source`): given an entity with its
+identifiers and a since-date it returns normalised `Hit`s. Fetching goes through
+cases.http; parsing a response body is a pure function in the source's module, tested
+on recorded real responses. `SOURCES` maps the contract names to their instances.
+"""
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.conf import settings
+
+from cases.checks.http import HttpClient
+from cases.models import Entity
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One piece of evidence a source found, before it becomes a lead."""
+
+    kind: str  # a Finding.Kind value
+    counterparty_name: str
+    counterparty_country: str  # ISO alpha-2, or "" when unknown
+    event_date: date | None
+    event_date_precision: str  # "day", "month", "year", or "" without a date
+    first_seen: date | None  # when the source first showed it (e.g. a registration date)
+    url: str
+    excerpt: str
+    external_id: str  # the source's stable id for this evidence
+    score: float  # 0-100: how well the evidence's subject matches the entity
+    explanation: str  # which name matched and how, for the analyst
+    evidence_sha256: str  # of the raw content the hit was judged on
+    flags: tuple[str, ...] = ()  # e.g. "dod_1260h: <listed name>"
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit] = field(default_factory=list)
+    query: str = ""  # what was asked, recorded on the CheckRun
+
+
+class SourceSkipped(Exception):
+    """The source does not apply to this entity or is not configured; not an error."""
+
+
+class Source:
+    """Base class: subclasses set `name`, `default_url` and `rate_per_second`."""
+
+    name = ""
+    default_url = ""
+    rate_per_second: float | None = None
+    # Settings that must be non-empty for the source to run (API keys, contact).
+    required_settings: tuple[str, ...] = ()
+
+    @property
+    def base_url(self) -> str:
+        """The base URL, overridable with WISHLIST_<NAME>_URL for proxies and tests."""
+        return os.environ.get(f"WISHLIST_{self.name.upper()}_URL", "").rstrip("/") or (
+            self.default_url
+        )
+
+    @property
+    def rate_limit(self) -> float | None:
+        """Requests a second across all workers; WISHLIST_<NAME>_RATE overrides it."""
+        raw = os.environ.get(f"WISHLIST_{self.name.upper()}_RATE", "").strip()
+        return float(raw) if raw else self.rate_per_second
+
+    @property
+    def interval(self) -> timedelta:
+        days = settings.WISHLIST_CHECK_INTERVAL_DAYS.get(self.name, 30)
+        return timedelta(days=days)
+
+    def skip_reason(self, entity: Entity) -> str:
+        """Return why this source cannot run for this entity, or "" when it can."""
+        missing = [name for name in self.required_settings if not getattr(settings, name, "")]
+        if missing:
+            return f"not configured: set {', '.join(missing)}"
+        return ""
+
+    def client(self) -> HttpClient:
+        return HttpClient(source=self.name, rate_per_second=self.rate_limit)
+
+    def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
+        raise NotImplementedError
+
+
+def _registry() -> dict[str, Source]:
+    from cases.checks.sources import companies_house, gdelt, gleif, google_news, openalex, sec_edgar
+
+    return {
+        module.SOURCE.name: module.SOURCE
+        for module in (gleif, sec_edgar, gdelt, google_news, openalex, companies_house)
+    }
+
+
+def get_sources() -> dict[str, Source]:
+    """Return the sources by name, in the order checks run them."""
+    global _SOURCES
+    if _SOURCES is None:
+        _SOURCES = _registry()
+    return _SOURCES
+
+
+_SOURCES: dict[str, Source] | None = None
+SOURCE_NAMES = ("gleif", "sec_edgar", "gdelt", "google_news", "openalex", "companies_house")

@@ -1,0 +1,178 @@
+"""Google News RSS search: a second news source for the question GDELT asks.
+
+Endpoint (no key): GET https://news.google.com/rss/search?q=...&hl=en-US&gl=US&ceid=US:en
+(base URL https://news.google.com/rss, overridable with WISHLIST_GOOGLE_NEWS_URL), parsed
+with feedparser. The query is the entity's names as quoted phrases (up to three, any
+script), the word China, an OR-group of cooperation terms and `after:<since>`. Google
+News answers with at most about 100 items and no paging; one request per check, at most
+one a second across all workers (rate_per_second=1).
+
+An item is a hit by the same headline rules as GDELT (gdelt.read_headline): the headline,
+without the " - Publisher" suffix Google appends, names the entity, points to a party in
+CN, HK or MO and carries a cooperation term. The event date is the item's pubDate (day);
+items published before `since` are dropped, since Google's `after:` is not strict. The
+external id is the item's guid (Google's stable article id), or a SHA-256 of it when it is
+too long to store, or of the link when there is no guid. A body feedparser cannot read as
+a feed (no entries and no RSS/Atom version: an HTML consent or error page) is a
+PermanentHttpError.
+"""
+
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date
+
+import feedparser
+import requests
+from django.conf import settings
+
+from cases import normalize
+from cases.checks import matching
+from cases.checks.http import HttpClient, PermanentHttpError
+from cases.checks.sources import Hit, SearchResult, Source, SourceSkipped
+from cases.checks.sources.gdelt import headline_flags, or_group, query_names, read_headline
+from cases.models import Entity
+
+COOPERATION_TERMS = ("partnership", '"joint venture"', "investment", "acquisition")
+EXTERNAL_ID_LENGTH = 300  # Finding.external_id
+
+
+def build_query(names: list[str], since: date) -> str:
+    """Return the Google News query for these names, or "" when none can be searched."""
+    phrases = query_names(names, latin_only=False)
+    if not phrases:
+        return ""
+    quoted = or_group([f'"{phrase}"' for phrase in phrases])
+    terms = or_group(list(COOPERATION_TERMS))
+    return f"{quoted} China {terms} after:{since.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Item:
+    guid: str
+    link: str
+    headline: str  # the title without Google's " - Publisher" suffix
+    publisher: str
+    published: date | None
+
+
+def _headline(title: str, publisher: str) -> str:
+    title = " ".join(title.split())
+    suffix = f" - {publisher}"
+    if publisher and title.endswith(suffix):
+        return title[: -len(suffix)].strip()
+    if publisher and " - " in title:
+        return title.rsplit(" - ", 1)[0].strip()
+    return title
+
+
+def parse_feed(body: bytes) -> list[Item]:
+    """Return the items of a Google News RSS body; raise PermanentHttpError for a non-feed."""
+    # A stream, never bytes: feedparser would try a bytes argument as a file name first.
+    feed = feedparser.parse(io.BytesIO(body))
+    if not feed.entries and not feed.get("version"):
+        problem = feed.get("bozo_exception") or "no RSS or Atom document"
+        start = " ".join(body[:120].decode("utf-8", "replace").split())
+        raise PermanentHttpError(f"Google News sent no feed ({problem}): {start!r}")
+    items = []
+    for entry in feed.entries:
+        link = str(entry.get("link") or "").strip()
+        title = str(entry.get("title") or "").strip()
+        if not link or not title:
+            continue
+        source = entry.get("source") or {}
+        publisher = " ".join(str(source.get("title") or "").split())
+        parsed = entry.get("published_parsed")
+        items.append(
+            Item(
+                guid=str(entry.get("id") or "").strip(),
+                link=link,
+                headline=_headline(title, publisher),
+                publisher=publisher,
+                published=date(*parsed[:3]) if parsed else None,
+            )
+        )
+    return items
+
+
+def external_id(item: Item) -> str:
+    if item.guid and len(item.guid) + len("google_news:") <= EXTERNAL_ID_LENGTH:
+        return f"google_news:{item.guid}"
+    key = item.guid or item.link
+    return "google_news:sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def item_hits(
+    items: list[Item],
+    names: list[str],
+    *,
+    since: date,
+    evidence_sha256: str,
+    min_score: float = 0,
+) -> list[Hit]:
+    """Return the items that are evidence of cooperation with a Chinese party."""
+    hits: dict[str, Hit] = {}
+    for item in items:
+        if item.published is not None and item.published < since:
+            continue
+        reading = read_headline(names, item.headline)
+        if not reading.is_evidence or reading.match.score < min_score:
+            continue
+        where = ", ".join(
+            part
+            for part in (item.publisher, item.published.isoformat() if item.published else "")
+            if part
+        )
+        hit = Hit(
+            kind=reading.kind,
+            counterparty_name=reading.counterparty_name,
+            counterparty_country=reading.counterparty_country,
+            event_date=item.published,
+            event_date_precision=normalize.DatePrecision.DAY if item.published else "",
+            first_seen=item.published,
+            url=item.link,
+            excerpt=f"{item.headline} ({where})" if where else item.headline,
+            external_id=external_id(item),
+            score=reading.match.score,
+            explanation=reading.match.explanation,
+            evidence_sha256=evidence_sha256,
+            flags=headline_flags(reading.counterparty_name),
+        )
+        hits.setdefault(hit.external_id, hit)
+    return list(hits.values())
+
+
+class GoogleNewsSource(Source):
+    name = "google_news"
+    default_url = "https://news.google.com/rss"
+    rate_per_second = 1.0  # one search per check; a polite pace for an unauthenticated feed
+
+    def skip_reason(self, entity: Entity) -> str:
+        reason = super().skip_reason(entity)
+        if reason:
+            return reason
+        if not query_names(matching.entity_names(entity), latin_only=False):
+            return "no name of three or more characters to search Google News with"
+        return ""
+
+    def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
+        names = matching.entity_names(entity)
+        query = build_query(names, since)
+        if not query:
+            raise SourceSkipped(self.skip_reason(entity))
+        url = f"{self.base_url}/search"
+        params = {"q": query, "hl": "en-US", "gl": "US", "ceid": "US:en"}
+        response = client.get(url, params=params)
+        body = response.content
+        hits = item_hits(
+            parse_feed(body),
+            names,
+            since=since,
+            evidence_sha256=hashlib.sha256(body).hexdigest(),
+            min_score=settings.WISHLIST_MATCH_THRESHOLD,
+        )
+        asked = requests.Request("GET", url, params=params).prepare().url
+        return SearchResult(hits=hits, query=asked)
+
+
+SOURCE = GoogleNewsSource()

@@ -1,0 +1,356 @@
+"""Loading, counting and removing the demo data set, and resetting the demo users.
+
+Loading is all-or-nothing and refuses to run twice (DemoDataExists); `seed_demo --replace`
+removes the demo rows with demo_data_remove and loads them again. The demo users
+(`create_demo_users`) get a new random password on every run and are members of the two
+demo teams, which split the cases by the host country's region.
+"""
+
+import random
+import secrets
+from collections import defaultdict
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.db import transaction
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+)
+from simple_history.utils import bulk_create_with_history
+
+from cases import derived
+from cases.access import ANALYST, SUPERVISOR
+from cases.analytics import services as analytics_services
+from cases.casework import selectors
+from cases.demo.builder import _Builder
+from cases.demo.data import (
+    _CHANGE_REASON,
+    _COUNTRIES,
+    _EUROPE_AND_RUSSIA,
+    _HOUSTON_POST,
+    ADMIN,
+    DEMO_COHORTS,
+    DEMO_SUFFIX,
+    DEMO_TEAMS,
+    DEMO_USERS,
+    HOUSTON_COHORT,
+    SAMPLE_COHORT,
+    SAMPLE_SEED,
+    SAMPLE_SIZE,
+    SECOND_CODINGS,
+    SECOND_CODINGS_DISAGREEING,
+    SECOND_CODINGS_PENDING,
+    SEED,
+    K,
+)
+from cases.models import (
+    Case,
+    CaseStatusChange,
+    CheckRun,
+    Cohort,
+    Entity,
+    Finding,
+    Post,
+    Referral,
+    SecondCoding,
+    Team,
+)
+
+
+@transaction.atomic
+def demo_data_remove() -> dict[str, int]:
+    """Delete every row marked as demo, evidence first so nothing is protected."""
+    demo_cases = Case.objects.filter(entity__is_demo=True)
+    counts = {
+        "findings": Finding.objects.filter(case__in=demo_cases).delete()[0],
+        "check runs": CheckRun.objects.filter(case__in=demo_cases).delete()[0],
+        "referrals": Referral.objects.filter(entity__is_demo=True).delete()[0],
+        "second codings": SecondCoding.objects.filter(case__in=demo_cases).delete()[0],
+        # Controls first: a referred case cannot go while a control is matched to it.
+        "cases": demo_cases.filter(kind=Case.Kind.CONTROL).delete()[1].get("cases.Case", 0),
+    }
+    counts["cases"] += demo_cases.delete()[1].get("cases.Case", 0)
+    # Cohort has no demo flag; the demo's cohorts are named like every demo row.
+    cohorts = Cohort.objects.filter(name__endswith=" (demo)").delete()[1]
+    counts["cohorts"] = cohorts.get("cases.Cohort", 0)
+    counts["entities"] = Entity.objects.filter(is_demo=True).delete()[0]
+    counts["posts"] = Post.objects.filter(is_demo=True, referrals__isnull=True).delete()[0]
+    teams = Team.objects.filter(is_demo=True, cases__isnull=True).delete()[1]
+    counts["teams"] = teams.get("cases.Team", 0)
+    return counts
+
+
+class DemoDataExists(Exception):
+    """Demo rows are already in the database."""
+
+
+def demo_data_exists() -> bool:
+    return Entity.objects.filter(is_demo=True).exists()
+
+
+def demo_data_counts() -> dict[str, int]:
+    """Return how many demo rows of each kind there are."""
+    referrals = Referral.objects.filter(entity__is_demo=True)
+    cases = Case.objects.filter(entity__is_demo=True)
+    codings = SecondCoding.objects.filter(case__entity__is_demo=True)
+    findings = Finding.objects.filter(case__entity__is_demo=True).aggregate(
+        findings=Count("id"),
+        leads=Count("id", filter=Q(review_state=Finding.ReviewState.LEAD)),
+        confirmed=Count("id", filter=Q(review_state=Finding.ReviewState.CONFIRMED)),
+        rejected=Count("id", filter=Q(review_state=Finding.ReviewState.REJECTED)),
+    )
+    return {
+        "posts": Post.objects.filter(is_demo=True).count(),
+        "host countries": referrals.values("host_country").distinct().count(),
+        "entities": Entity.objects.filter(is_demo=True).count(),
+        "teams": Team.objects.filter(is_demo=True).count(),
+        "cases": cases.count(),
+        "control cases": cases.filter(kind=Case.Kind.CONTROL).count(),
+        "status changes": CaseStatusChange.objects.filter(case__entity__is_demo=True).count(),
+        "referrals": referrals.count(),
+        **findings,
+        "check runs": CheckRun.objects.filter(case__entity__is_demo=True).count(),
+        "cohorts": Cohort.objects.filter(name__in=DEMO_COHORTS).count(),
+        "second codings": codings.count(),
+        "second codings recorded": codings.filter(recorded_at__isnull=False).count(),
+    }
+
+
+@transaction.atomic
+def demo_data_seed(*, seed: int = SEED) -> dict[str, int]:
+    """Load the demo data set and return its counts; raise DemoDataExists if it is loaded."""
+    if demo_data_exists():
+        raise DemoDataExists("Demo data is already loaded.")
+    builder = _Builder(random.Random(seed))
+    plans = builder.plan(_posts_save())
+    teams = _teams_save()
+    for plan in plans:
+        plan.case.team = teams[0] if plan.country in _EUROPE_AND_RUSSIA else teams[1]
+    history = {"default_change_reason": _CHANGE_REASON}
+    bulk_create_with_history([p.entity for p in plans], Entity, **history)
+    bulk_create_with_history([p.case for p in plans], Case, **history)
+    bulk_create_with_history(builder.referrals(plans), Referral, **history)
+    bulk_create_with_history([f for p in plans for f in p.findings], Finding, **history)
+    CheckRun.objects.bulk_create([run for p in plans for run in p.runs])
+    # Drawn last, so the rest of the data set stays what it was before status logs existed.
+    CaseStatusChange.objects.bulk_create(builder.status_changes(plans))
+    # The controls are drawn after everything else for the same reason.
+    controls = builder.plan_controls(plans)
+    bulk_create_with_history([p.entity for p in controls], Entity, **history)
+    bulk_create_with_history([p.case for p in controls], Case, **history)
+    bulk_create_with_history([f for p in controls for f in p.findings], Finding, **history)
+    CheckRun.objects.bulk_create([run for p in controls for run in p.runs])
+    CaseStatusChange.objects.bulk_create(builder.status_changes(controls))
+    # Index dates, finding timings and blocs are derived by the service, never written
+    # here; a control takes its matched case's index date.
+    derived.case_index_dates_refresh(case_ids=[p.case.pk for p in plans + controls])
+    _cohorts_save()
+    _memberships_set()
+    _second_codings_ensure()
+    return demo_data_counts()
+
+
+def demo_users_reset() -> list[tuple[AbstractBaseUser, str, str]]:
+    """Create or reset the demo users, each with a new random password.
+
+    Return (user, password, role) for each. The analysts and the supervisor join their
+    demo teams when those exist; demo_data_seed adds them once it has made the teams.
+    The second codings, which need the analysts, are made by whichever runs last.
+    """
+    user_model = get_user_model()
+    users = []
+    for username, role, _ in DEMO_USERS:
+        password = secrets.token_urlsafe(18)
+        user, _ = user_model._default_manager.get_or_create(
+            **{user_model.USERNAME_FIELD: username},
+            defaults={"email": f"{username}@example.org"},
+        )
+        user.is_active = True
+        user.is_staff = user.is_superuser = role == ADMIN
+        user.set_password(password)
+        user.save()
+        user.groups.set([] if role == ADMIN else [Group.objects.get_or_create(name=role)[0]])
+        users.append((user, password, role))
+    _memberships_set()
+    _second_codings_ensure()
+    return users
+
+
+def demo_teams() -> list[Team]:
+    """The demo teams that exist, in DEMO_TEAMS order."""
+    teams = {team.name: team for team in Team.objects.filter(is_demo=True, name__in=DEMO_TEAMS)}
+    return [teams[name] for name in DEMO_TEAMS if name in teams]
+
+
+def _teams_save() -> list[Team]:
+    """Create the demo teams (reusing any left behind) and return them in DEMO_TEAMS order."""
+    return [
+        Team.objects.get_or_create(name=name, defaults={"is_demo": True})[0] for name in DEMO_TEAMS
+    ]
+
+
+def _memberships_set() -> None:
+    """Put each demo user who exists on exactly the demo teams DEMO_USERS gives them.
+
+    Other teams' memberships are left alone. Called from both sides, so the order in
+    which seed_demo and create_demo_users run (or a seed_demo --replace) does not matter.
+    """
+    user_model = get_user_model()
+    teams = {team.name: team for team in demo_teams()}
+    usernames = [username for username, _, _ in DEMO_USERS]
+    users = {
+        user.get_username(): user
+        for user in user_model._default_manager.filter(
+            **{f"{user_model.USERNAME_FIELD}__in": usernames}
+        )
+    }
+    for username, _, indexes in DEMO_USERS:
+        user = users.get(username)
+        if user is None:
+            continue
+        wanted = {DEMO_TEAMS[i] for i in indexes}
+        user.teams.remove(*(team for name, team in teams.items() if name not in wanted))
+        user.teams.add(*(team for name, team in teams.items() if name in wanted))
+
+
+def _cohorts_save() -> None:
+    """Save the demo's named cohorts: a random follow-up sample like the CSET study's,
+    and the Houston consulate's referrals."""
+    # Left behind by a remove that did not know about cohorts: the names are the demo's.
+    Cohort.objects.filter(name__in=DEMO_COHORTS).delete()
+    referred = Case.objects.filter(entity__is_demo=True, kind=Case.Kind.REFERRED)
+    concluded = referred.filter(status=Case.Status.CONCLUDED, entity__kind=Entity.Kind.COMPANY)
+    analytics_services.cohort_sample_draw(
+        name=SAMPLE_COHORT,
+        cases=concluded,
+        size=SAMPLE_SIZE,
+        seed=SAMPLE_SEED,
+        actor=None,
+        filter_query="kind=referred&status=concluded&entity_type=company",
+        description="A reproducible random sample of concluded referred companies, drawn "
+        "like the 30 companies CSET followed up by hand in its May 2021 report.",
+    )
+    houston = Post.objects.get(is_demo=True, name=_HOUSTON_POST)
+    analytics_services.cohort_save(
+        name=HOUSTON_COHORT,
+        # By the index referral's post, as the analytics' post cohorts count. The case
+        # list's post filter (any referral) gives the same cases unless an entity was
+        # referred by Houston after another post first; with the default seed none was.
+        cases=referred.filter(index_referral__post=houston),
+        actor=None,
+        filter_query=f"kind=referred&post={houston.pk}",
+        description="Referred by the Consulate-General in Houston, the busiest post until "
+        "it closed in July 2020.",
+    )
+
+
+@transaction.atomic
+def _second_codings_ensure() -> None:
+    """Give reviewed referred demo cases to a second coder and record most readings.
+
+    The coder is the analyst of the case's team (never its assignee), so this needs the
+    demo users and teams: it runs from both demo_data_seed and demo_users_reset, and does
+    nothing once the demo has second codings or while an analyst is missing.
+    """
+    if SecondCoding.objects.filter(case__entity__is_demo=True).exists():
+        return
+    user_model = get_user_model()
+    users = {
+        user.get_username(): user
+        for user in user_model._default_manager.filter(
+            **{f"{user_model.USERNAME_FIELD}__in": [name for name, _, _ in DEMO_USERS]}
+        )
+    }
+    teams = demo_teams()
+    coders = {}
+    for username, role, indexes in DEMO_USERS:
+        if role != ANALYST:
+            continue
+        user = users.get(username)
+        for index in indexes:
+            team = next((t for t in teams if t.name == DEMO_TEAMS[index]), None)
+            if user is None or team is None or not _can_second_code(user, team):
+                return
+            coders[team.pk] = user
+    supervisor = next(
+        (users[name] for name, role, _ in DEMO_USERS if role == SUPERVISOR and name in users),
+        None,
+    )
+    decided = Finding.objects.filter(
+        case=OuterRef("pk"),
+        review_state__in=[Finding.ReviewState.CONFIRMED, Finding.ReviewState.REJECTED],
+    )
+    reviewed = [
+        case
+        for case in Case.objects.filter(
+            Q(status=Case.Status.CONCLUDED) | Exists(decided),
+            entity__is_demo=True,
+            kind=Case.Kind.REFERRED,
+            team__in=list(coders),
+        ).order_by("pk")
+        if case.assignee_id != coders[case.team_id].pk
+    ]
+    # Ids follow the order the seed made the cases in, so the same seed picks the same ones.
+    rng = random.Random(SEED)
+    picked = sorted(rng.sample(reviewed, min(SECOND_CODINGS, len(reviewed))), key=lambda c: c.pk)
+    pending = set(rng.sample(picked, min(SECOND_CODINGS_PENDING, len(picked))))
+    recorded = [case for case in picked if case not in pending]
+    disagreeing = set(rng.sample(recorded, min(SECOND_CODINGS_DISAGREEING, len(recorded))))
+    positive = defaultdict(set)
+    for case_id, kind in (
+        selectors.positive_findings().filter(case__in=picked).values_list("case", "kind")
+    ):
+        positive[case_id].add(kind)
+    for case in picked:
+        coder = coders[case.team_id]
+        coding = analytics_services.second_coding_assign(case=case, coder=coder, actor=supervisor)
+        if case in pending:
+            continue
+        kinds, note = sorted(positive[case.pk]), "Agrees with the evidence on file (demo)."
+        if case in disagreeing:
+            kinds, note = _disagreement(case, kinds, rng)
+        analytics_services.second_coding_record(
+            coding=coding, positive_kinds=kinds, note=note, actor=coder
+        )
+
+
+def _can_second_code(user: AbstractBaseUser, team: Team) -> bool:
+    """What services.second_coding_assign asks of a coder (the demo analysts, unless
+    someone changed them since)."""
+    if not user.is_active or not user.teams.filter(pk=team.pk).exists():
+        return False
+    return user.is_staff or user.groups.filter(name=ANALYST).exists()
+
+
+def _disagreement(case: Case, kinds: list[str], rng: random.Random) -> tuple[list[str], str]:
+    """A second reading that differs from the first: a missed outcome or a false one."""
+    if kinds:
+        return [], "Read the agreements as announcements only, not cooperation (demo)."
+    other = sorted(set(case.findings.values_list("kind", flat=True))) or [K.PARTNERSHIP]
+    return [rng.choice(other)], "Counted a finding the first analyst did not (demo)."
+
+
+def _posts_save() -> dict[str, list[Post]]:
+    """Create the demo posts (reusing any left behind) and return them by host country."""
+    existing = {(p.name, p.host_country): p for p in Post.objects.filter(is_demo=True)}
+    by_country: dict[str, list[Post]] = {}
+    new = []
+    for country, _, embassy, consulates_general, consulates in _COUNTRIES:
+        posts = by_country.setdefault(country, [])
+        wanted = [("Embassy in", Post.Kind.EMBASSY, embassy)]
+        wanted += [
+            ("Consulate-General in", Post.Kind.CONSULATE_GENERAL, c) for c in consulates_general
+        ]
+        wanted += [("Consulate in", Post.Kind.CONSULATE, c) for c in consulates]
+        for prefix, kind, city in wanted:
+            name = f"{prefix} {city}{DEMO_SUFFIX}"
+            post = existing.get((name, country))
+            if post is None:
+                post = Post(name=name, kind=kind, city=city, host_country=country, is_demo=True)
+                new.append(post)
+            posts.append(post)
+    bulk_create_with_history(new, Post, default_change_reason=_CHANGE_REASON)
+    return by_country

@@ -1,0 +1,207 @@
+"""Keeping derived values right: name keys on entity saves, evidence hashes on finding saves,
+index dates, finding timings and alliance blocs. Every write that changes what these are
+derived from calls a function here, whichever page, import or check made it.
+"""
+
+import hashlib
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Case as SqlCase
+from django.db.models import IntegerField, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from cases import blocs, normalize
+from cases.bulk import chunks
+from cases.models import (
+    Case,
+    Entity,
+    Finding,
+    Referral,
+)
+
+# Finer precision first, so that of two referrals starting on the same day the one
+# known to the day sets the index date.
+_PRECISION_RANK = SqlCase(
+    When(date_precision="day", then=Value(0)),
+    When(date_precision="month", then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def evidence_sha256(content: bytes | str) -> str:
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    return hashlib.sha256(content).hexdigest()
+
+
+@transaction.atomic
+def entity_save(*, entity: Entity) -> Entity:
+    """Save an entity with its name key recomputed and make sure it has a case."""
+    entity.name_key = normalize.name_key(entity.name)
+    entity.full_clean()
+    entity.save()
+    Case.objects.get_or_create(entity=entity)
+    return entity
+
+
+def _earliest_referral():
+    return Referral.objects.filter(entity_id=OuterRef("entity_id")).order_by(
+        "date", _PRECISION_RANK
+    )
+
+
+def case_index_dates_refresh(*, case_ids: Iterable[int] | None = None) -> int:
+    """Set each case's index date (and index referral) to its entity's earliest referral.
+
+    A control case, never referred, takes the index date of the referred case it is
+    matched to. Then re-derive the timing of the findings of those cases and the
+    alliance blocs of their referrals. Returns the number of cases updated. Called
+    after any change to referrals.
+    """
+    earliest = _earliest_referral()
+    referred = {
+        "index_date": Subquery(earliest.values("date")[:1]),
+        "index_date_precision": Coalesce(
+            Subquery(earliest.values("date_precision")[:1]), Value("")
+        ),
+        "index_referral": Subquery(earliest.values("id")[:1]),
+    }
+    matched = Case.objects.filter(pk=OuterRef("matched_case_id"))
+    control = {
+        "index_date": Subquery(matched.values("index_date")[:1]),
+        "index_date_precision": Coalesce(
+            Subquery(matched.values("index_date_precision")[:1]), Value("")
+        ),
+        "index_referral": None,
+    }
+
+    def refresh(cases) -> int:
+        count = cases.filter(kind=Case.Kind.REFERRED).update(**referred)
+        count += cases.filter(kind=Case.Kind.CONTROL).update(**control)
+        return count
+
+    with transaction.atomic():
+        if case_ids is None:
+            updated = refresh(Case.objects.all())
+            finding_timings_refresh()
+            referral_blocs_refresh()
+            return updated
+        updated = 0
+        for chunk in chunks(sorted(set(case_ids))):
+            updated += refresh(Case.objects.filter(id__in=chunk))
+            # Controls matched to a case whose index date just moved follow it.
+            followers = list(
+                Case.objects.filter(kind=Case.Kind.CONTROL, matched_case__in=chunk)
+                .exclude(id__in=chunk)
+                .values_list("id", flat=True)
+            )
+            updated += refresh(Case.objects.filter(id__in=followers))
+            finding_timings_refresh(case_ids=chunk + followers)
+            referral_blocs_refresh(case_ids=chunk)
+    return updated
+
+
+def referral_blocs_refresh(*, case_ids: Iterable[int] | None = None) -> int:
+    """Re-derive each referral's alliance bloc from its host country and date.
+
+    Without the reference lists nothing is touched: blocs derived earlier stay.
+    """
+    if blocs.memberships() is None:
+        return 0
+    referrals = Referral.objects.only("id", "host_country", "date", "alliance_bloc")
+    if case_ids is not None:
+        referrals = referrals.filter(entity__case__in=list(case_ids))
+    changed = []
+    for referral in referrals.iterator(chunk_size=5000):
+        bloc = blocs.bloc_on(referral.host_country, referral.date)
+        if bloc != referral.alliance_bloc:
+            referral.alliance_bloc = bloc
+            changed.append(referral)
+    Referral.objects.bulk_update(changed, ["alliance_bloc"], batch_size=2000)
+    return len(changed)
+
+
+def finding_timings_refresh(*, case_ids: Iterable[int] | None = None) -> int:
+    """Re-derive before/after/unknown for the findings of these cases (all if None)."""
+    findings = Finding.objects.select_related("case").only(
+        "id",
+        "timing",
+        "event_date",
+        "event_date_precision",
+        "case__index_date",
+        "case__index_date_precision",
+    )
+    if case_ids is not None:
+        findings = findings.filter(case_id__in=list(case_ids))
+    changed = []
+    for finding in findings.iterator(chunk_size=2000):
+        timing = normalize.compare_periods(
+            finding.event_date,
+            finding.event_date_precision,
+            finding.case.index_date,
+            finding.case.index_date_precision,
+        )
+        if timing != finding.timing:
+            finding.timing = timing
+            changed.append(finding)
+    Finding.objects.bulk_update(changed, ["timing"], batch_size=2000)
+    return len(changed)
+
+
+@transaction.atomic
+def finding_save(*, finding: Finding) -> Finding:
+    """Validate and save a finding with its timing derived from the case's index date."""
+    case = finding.case
+    finding.timing = normalize.compare_periods(
+        finding.event_date, finding.event_date_precision, case.index_date, case.index_date_precision
+    )
+    finding.full_clean()
+    finding.save()
+    return finding
+
+
+def finding_create(
+    *,
+    case: Case,
+    kind: str,
+    source: str = Finding.MANUAL,
+    counterparty_name: str = "",
+    counterparty_country: str = "",
+    event_date: date | None = None,
+    event_date_precision: str = "",
+    source_url: str = "",
+    excerpt: str = "",
+    evidence: bytes | str | None = None,
+    external_id: str = "",
+    retrieved_at: datetime | None = None,
+    confidence: str = Finding.Confidence.MEDIUM,
+    created_by: AbstractBaseUser | None = None,
+    review_state: str = Finding.ReviewState.LEAD,
+) -> Finding:
+    """Record a finding; automated sources file leads, people may file confirmed findings."""
+    finding = Finding(
+        case=case,
+        kind=kind,
+        source=source,
+        counterparty_name=counterparty_name,
+        counterparty_country=counterparty_country,
+        event_date=event_date,
+        event_date_precision=event_date_precision if event_date else "",
+        source_url=source_url,
+        excerpt=excerpt,
+        evidence_sha256=evidence_sha256(evidence) if evidence is not None else "",
+        external_id=external_id,
+        retrieved_at=retrieved_at,
+        confidence=confidence,
+        created_by=created_by,
+        review_state=review_state,
+    )
+    if review_state != Finding.ReviewState.LEAD:
+        finding.reviewed_by = created_by
+        finding.reviewed_at = timezone.now()
+    return finding_save(finding=finding)

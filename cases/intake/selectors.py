@@ -1,0 +1,116 @@
+"""Reads of the import: entities whose names are alike enough to be one (possible duplicates)."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy
+from rapidfuzz import fuzz, process
+
+from cases import normalize
+from cases.models import (
+    Entity,
+)
+
+# A blocking token shared by more names than this says little about identity
+# ("technology", "university"), so its block is not compared pair by pair.
+MAX_BLOCK = 400
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    entity_id: int
+    entity_name: str
+    other_id: int
+    other_name: str
+    country: str
+    score: float
+    matched: str  # which names matched, for the report
+
+    def __str__(self) -> str:
+        return (
+            f"{self.entity_name!r} looks like {self.other_name!r} ({self.country}, "
+            f"score {self.score:.0f}: {self.matched})"
+        )
+
+
+def _blocks(items: list[tuple[int, str, str, str]]) -> Iterator[list[int]]:
+    """Group item indexes by country and each word of 3+ letters; a name with no such
+    word is grouped by its first three letters."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, (_, _, key, country) in enumerate(items):
+        words = {w for w in key.split(" ") if len(w) >= 3} or {"~" + key[:3]}
+        for word in words:
+            groups[(country, word)].append(index)
+    for members in groups.values():
+        if 1 < len(members) <= MAX_BLOCK:
+            yield members
+
+
+def entity_possible_duplicates(
+    *, entity_ids: Iterable[int], threshold: int, countries: Iterable[str] | None = None
+) -> list[PossibleDuplicate]:
+    """Return pairs of differently keyed entities whose names are alike, one of which is
+    in `entity_ids` (typically the entities an import just created).
+
+    Names are compared within blocks (same country and a shared word or prefix) with
+    rapidfuzz's token-sort ratio, so the work grows with block sizes, not with the square
+    of the number of entities. Aliases of the entities take part as names.
+    """
+    new_ids = set(entity_ids)
+    if not new_ids:
+        return []
+    if countries is None:
+        # Chunked IN keeps SQLite under its parameter limit.
+        countries = set()
+        id_list = sorted(new_ids)
+        for start in range(0, len(id_list), 5000):
+            countries.update(
+                Entity.objects.filter(id__in=id_list[start : start + 5000])
+                .values_list("country", flat=True)
+                .distinct()
+            )
+    items: list[tuple[int, str, str, str]] = []  # (entity id, shown name, key, country)
+    rows = Entity.objects.filter(country__in=sorted(countries)).values_list(
+        "id", "name", "name_key", "aliases", "country"
+    )
+    for entity_id, name, key, aliases, country in rows.iterator(chunk_size=5000):
+        items.append((entity_id, name, key, country))
+        if not aliases:
+            continue
+        for alias in normalize.split_list(aliases, "\n"):
+            alias_key = normalize.name_key(alias)
+            if alias_key and alias_key != key:
+                items.append((entity_id, alias, alias_key, country))
+
+    sorted_keys = [" ".join(sorted(item[2].split(" "))) for item in items]
+    best: dict[tuple[int, int], PossibleDuplicate] = {}
+    for members in _blocks(items):
+        if not any(items[i][0] in new_ids for i in members):
+            continue
+        # Keys with their words sorted make plain ratio equal to token_sort_ratio,
+        # without sorting again for every pair.
+        keys = [sorted_keys[i] for i in members]
+        # One thread: blocks are small, and starting threads costs more than it saves.
+        scores = process.cdist(
+            keys, keys, scorer=fuzz.ratio, score_cutoff=threshold, workers=1, dtype=numpy.uint8
+        )
+        for a, b in zip(*numpy.triu(scores, 1).nonzero(), strict=True):
+            left, right = items[members[a]], items[members[b]]
+            if left[0] == right[0] or left[2] == right[2]:
+                continue
+            if left[0] not in new_ids:
+                left, right = right, left
+            pair = (min(left[0], right[0]), max(left[0], right[0]))
+            score = float(scores[a, b])
+            if pair not in best or best[pair].score < score:
+                best[pair] = PossibleDuplicate(
+                    entity_id=left[0],
+                    entity_name=left[1],
+                    other_id=right[0],
+                    other_name=right[1],
+                    country=left[3],
+                    score=score,
+                    matched=f"name keys {left[2]!r} and {right[2]!r}",
+                )
+    return sorted(best.values(), key=lambda d: (-d.score, d.entity_name))

@@ -1,0 +1,366 @@
+"""Writing a checked referral file: posts, entities, cases and referrals in bulk, all or none,
+with the possible-duplicate report.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Subquery
+from django.utils import timezone
+
+from cases import blocs, normalize
+from cases.bulk import bulk_insert, filter_in
+from cases.derived import _earliest_referral, case_index_dates_refresh
+from cases.intake.files import gc_paused
+from cases.intake.rows import CheckedFile, ReferralRecord, RowError
+from cases.intake.selectors import PossibleDuplicate, entity_possible_duplicates
+from cases.models import Case, Entity, Post, Referral
+
+
+@dataclass
+class ImportResult:
+    rows_read: int = 0
+    repeated_rows: int = 0
+    posts_created: int = 0
+    entities_created: int = 0
+    cases_created: int = 0
+    referrals_created: int = 0
+    referrals_unchanged: int = 0
+    aliases_added: int = 0
+    cases_touched: int = 0
+    dry_run: bool = False
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    duplicates: list[PossibleDuplicate] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(
+            self.posts_created
+            or self.entities_created
+            or self.referrals_created
+            or self.aliases_added
+        )
+
+
+# Column orders of the rows the import writes with bulk_insert.
+ENTITY_COLUMNS = [
+    "name", "name_native", "name_key", "country", "kind", "technology_fields", "aliases",
+    "is_demo", "created_at", "updated_at",
+]  # fmt: skip
+
+
+CASE_COLUMNS = [
+    "entity_id", "status", "index_date", "index_date_precision", "priority", "notes",
+    "created_at", "updated_at",
+]  # fmt: skip
+
+
+REFERRAL_COLUMNS = [
+    "external_id", "entity_id", "post_id", "date", "date_precision", "host_country",
+    "alliance_bloc", "technology_field", "cooperation_methods", "proposed_amount", "currency",
+    "summary", "original_text", "source_url", "source_reference", "created_at",
+]  # fmt: skip
+
+
+def _entities_in_countries(countries: set[str]):
+    """Yield (id, name key, country, kind, name, aliases) of every entity in these countries.
+
+    One scan instead of IN lists of name keys: an import touches most countries anyway.
+    """
+    return (
+        Entity.objects.filter(country__in=sorted(countries))
+        .values_list("id", "name_key", "country", "kind", "name", "aliases")
+        .iterator(chunk_size=10000)
+    )
+
+
+def _stored_referrals(external_ids: list[str]) -> dict[str, dict]:
+    """Return the comparable values of the stored referrals with these ids."""
+    stored = {}
+    columns = (
+        "external_id",
+        "entity__name_key",
+        "entity__country",
+        "date",
+        "date_precision",
+        "post__name",
+        "host_country",
+        "technology_field",
+        "cooperation_methods",
+        "proposed_amount",
+        "currency",
+        "summary",
+        "source_url",
+        "source_reference",
+    )
+    for queryset in filter_in(Referral.objects.all(), "external_id", external_ids):
+        for row in queryset.values_list(*columns):
+            values = dict(zip(columns, row, strict=True))
+            stored[values["external_id"]] = {
+                "entity": (values["entity__name_key"], values["entity__country"]),
+                "date": values["date"],
+                "date_precision": values["date_precision"],
+                "post": values["post__name"] or "",
+                "host_country": values["host_country"],
+                "technology_field": values["technology_field"],
+                "cooperation_methods": sorted(values["cooperation_methods"]),
+                "proposed_amount": values["proposed_amount"],
+                "currency": values["currency"],
+                "summary": values["summary"],
+                "source_url": values["source_url"],
+                "source_reference": values["source_reference"],
+            }
+    return stored
+
+
+def referrals_import(*, checked: CheckedFile, dry_run: bool = False) -> ImportResult:
+    """Write checked referral records: posts, entities, cases and referrals, in bulk.
+
+    All or nothing: if the file had errors, or a referral id already exists with other
+    content, nothing is written. Existing posts and entities (by name key and country)
+    are reused, identical referrals are left alone, and index dates are recomputed for
+    every case touched. With dry_run the same work is done and then rolled back, so the
+    counts reported are exact.
+    """
+    result = ImportResult(
+        rows_read=checked.rows_read, repeated_rows=checked.repeated_rows, dry_run=dry_run
+    )
+    if checked.errors:
+        result.errors = list(checked.errors)
+        return result
+    records = checked.records
+    with gc_paused(), transaction.atomic():
+        existing = _stored_referrals([r.external_id for r in records])
+        new_records = []
+        for record in records:
+            stored = existing.get(record.external_id)
+            if stored is None:
+                new_records.append(record)
+                continue
+            incoming = record.referral_values()
+            differences = [name for name, value in incoming.items() if stored[name] != value]
+            if differences:
+                result.errors.append(
+                    RowError(
+                        record.line,
+                        "referral_id",
+                        f"referral id {record.external_id!r} is already stored with a "
+                        f"different {', '.join(differences)}",
+                    )
+                )
+            else:
+                result.referrals_unchanged += 1
+        if result.errors:
+            return result
+
+        posts = _posts_get_or_create(new_records, result)
+        entities, new_entity_ids = _entities_get_or_create(new_records, result)
+        refresh_ids = _cases_ensure(entities, new_entity_ids, new_records, result)
+
+        now = timezone.now()
+        referrals = [
+            (
+                r.external_id,
+                entities[(r.entity_key, r.host_country)],
+                posts[(r.post_name, r.host_country)] if r.post_name else None,
+                r.date.value,
+                r.date.precision,
+                r.host_country,
+                blocs.bloc_on(r.host_country, r.date.value),
+                r.technology_field,
+                r.cooperation_methods,
+                r.proposed_amount,
+                r.currency,
+                r.summary,
+                "",
+                r.source_url,
+                r.source_reference,
+                now,
+            )
+            for r in new_records
+        ]
+        bulk_insert(Referral, REFERRAL_COLUMNS, referrals)
+        result.referrals_created = len(referrals)
+        _index_referrals_set(new_entity_ids)
+        result.cases_touched = result.cases_created + len(refresh_ids)
+        if refresh_ids:
+            case_index_dates_refresh(case_ids=refresh_ids)
+        result.duplicates = entity_possible_duplicates(
+            entity_ids=new_entity_ids,
+            threshold=settings.WISHLIST_DUPLICATE_THRESHOLD,
+            countries={country for _, country in entities},
+        )
+        if dry_run:
+            transaction.set_rollback(True)
+    return result
+
+
+def _post_ids(names: Iterable[str]) -> dict[tuple[str, str], int]:
+    """(name, host country): id of the stored posts with these names."""
+    found = {}
+    for queryset in filter_in(Post.objects.all(), "name", sorted(set(names))):
+        for pk, name, country in queryset.values_list("id", "name", "host_country"):
+            found[(name, country)] = pk
+    return found
+
+
+def _posts_get_or_create(
+    records: list[ReferralRecord], result: ImportResult
+) -> dict[tuple[str, str], int]:
+    wanted = {(r.post_name, r.host_country) for r in records if r.post_name}
+    found = _post_ids(name for name, _ in wanted)
+    missing = [
+        Post(
+            name=name,
+            host_country=country,
+            kind=normalize.post_kind(name),
+            city=normalize.post_city(name),
+        )
+        for name, country in sorted(wanted - found.keys())
+    ]
+    if missing:
+        Post.objects.bulk_create(missing, batch_size=2000)
+        result.posts_created = len(missing)
+        found.update(_post_ids(post.name for post in missing))
+    return found
+
+
+def _entities_get_or_create(
+    records: list[ReferralRecord], result: ImportResult
+) -> tuple[dict[tuple[str, str], int], list[int]]:
+    first: dict[tuple[str, str], ReferralRecord] = {}
+    natives: dict[tuple[str, str], str] = {}
+    fields: dict[tuple[str, str], set[str]] = defaultdict(set)
+    # Other spellings of the same entity in the file become aliases, so none is lost.
+    spellings: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
+    for r in records:
+        key = (r.entity_key, r.host_country)
+        first.setdefault(key, r)
+        spellings[key][r.entity_name] = None
+        if r.entity_name_native:
+            natives.setdefault(key, r.entity_name_native)
+        if r.technology_field:
+            fields[key].add(r.technology_field)
+
+    found: dict[tuple[str, str], int] = {}
+    alias_updates = []
+    for pk, key, country, kind, name, aliases in _entities_in_countries({c for _, c in first}):
+        record = first.get((key, country))
+        if record is None:
+            continue
+        found[(key, country)] = pk
+        if record.entity_kind != kind:
+            result.warnings.append(
+                f"line {record.line}: {record.entity_name!r} is stored as {name!r}, "
+                f"a {kind}; the file says {record.entity_kind}. The stored kind is kept."
+            )
+        known = {name, *normalize.split_list(aliases, "\n")}
+        new_spellings = [n for n in spellings[(key, country)] if n not in known]
+        if new_spellings:
+            alias_updates.append(
+                Entity(id=pk, aliases="\n".join(filter(None, [aliases, *new_spellings])))
+            )
+            result.aliases_added += len(new_spellings)
+    Entity.objects.bulk_update(alias_updates, ["aliases"], batch_size=1000)
+    missing_keys = sorted(first.keys() - found.keys())
+    now = timezone.now()
+    bulk_insert(
+        Entity,
+        ENTITY_COLUMNS,
+        [
+            (
+                first[key].entity_name,
+                natives.get(key, ""),
+                key[0],
+                key[1],
+                first[key].entity_kind,
+                "; ".join(sorted(fields[key]))[:500],
+                "\n".join(n for n in spellings[key] if n != first[key].entity_name),
+                False,
+                now,
+                now,
+            )
+            for key in missing_keys
+        ],
+    )
+    result.entities_created = len(missing_keys)
+    new_ids = []
+    if missing_keys:
+        wanted = set(missing_keys)
+        for pk, key, country, *_ in _entities_in_countries({c for _, c in wanted}):
+            if (key, country) in wanted:
+                found[(key, country)] = pk
+                new_ids.append(pk)
+    return found, new_ids
+
+
+_RANK = {"day": 0, "month": 1, "year": 2}
+
+
+def _cases_ensure(
+    entities: dict[tuple[str, str], int],
+    new_entity_ids: list[int],
+    records: list[ReferralRecord],
+    result: ImportResult,
+) -> list[int]:
+    """Create the cases of new entities with their index dates taken from the file.
+
+    Return the ids of the cases of existing entities, whose index dates must be
+    recomputed from every stored referral.
+    """
+    new_ids = set(new_entity_ids)
+    earliest: dict[int, tuple] = {}
+    for r in records:
+        entity_id = entities[(r.entity_key, r.host_country)]
+        if entity_id in new_ids:
+            candidate = (r.date.value, _RANK[r.date.precision], r.date.precision)
+            if entity_id not in earliest or candidate < earliest[entity_id]:
+                earliest[entity_id] = candidate
+    now = timezone.now()
+    new_cases = [
+        (
+            entity_id,
+            Case.Status.OPEN,
+            earliest[entity_id][0] if entity_id in earliest else None,
+            earliest[entity_id][2] if entity_id in earliest else "",
+            Case.Priority.NORMAL,
+            "",
+            now,
+            now,
+        )
+        for entity_id in new_entity_ids
+    ]
+    bulk_insert(Case, CASE_COLUMNS, new_cases)
+    result.cases_created = len(new_cases)
+
+    old_ids = sorted(set(entities.values()) - new_ids)
+    refresh = _case_ids(old_ids)
+    orphans = [Case(entity_id=pk) for pk in old_ids if pk not in refresh]
+    if orphans:  # entities made outside the services, without their case
+        Case.objects.bulk_create(orphans)
+        result.cases_created += len(orphans)
+        refresh.update(_case_ids([c.entity_id for c in orphans]))
+    return list(refresh.values())
+
+
+def _index_referrals_set(entity_ids: list[int]) -> None:
+    """Point the new cases at their earliest referral (their index date came from the file)."""
+    earliest = Subquery(_earliest_referral().values("id")[:1])
+    for cases in filter_in(Case.objects.all(), "entity_id", entity_ids):
+        cases.update(index_referral=earliest)
+
+
+def _case_ids(entity_ids: list[int]) -> dict[int, int]:
+    """entity id: case id, for these entities."""
+    found = {}
+    for queryset in filter_in(Case.objects.all(), "entity_id", entity_ids):
+        found.update(queryset.values_list("entity_id", "id"))
+    return found

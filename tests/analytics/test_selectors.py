@@ -1,0 +1,744 @@
+"""The analytics selectors: outcome rates per cohort with their intervals and medians,
+time to the first outcome, referred against control cases, and agreement between two
+coders, each checked against figures worked out by hand from the rows made here."""
+
+import datetime
+import math
+import statistics
+
+import pytest
+
+from cases import blocs, derived
+from cases.analytics import selectors as analytics_selectors
+from cases.analytics import services as analytics_services
+from cases.analytics import stats
+from cases.casework import selectors as casework_selectors
+from cases.casework import services as casework_services
+from cases.models import Case, CheckRun, Entity, Finding, Referral
+from tests.factories import (
+    AnalystFactory,
+    CaseFactory,
+    CheckRunFactory,
+    EntityFactory,
+    PostFactory,
+    ReferralFactory,
+    TeamFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+Z = 1.959963984540054
+CONFIRMED = Finding.ReviewState.CONFIRMED
+REJECTED = Finding.ReviewState.REJECTED
+LEAD = Finding.ReviewState.LEAD
+JV = Finding.Kind.JOINT_VENTURE
+PARTNERSHIP = Finding.Kind.PARTNERSHIP
+CONCLUDED = Case.Status.CONCLUDED
+REFERRED_ON = D(2017, 5, 1)
+FOUND_ON = D(2019, 1, 1)
+
+
+@pytest.fixture(autouse=True)
+def _reference_lists():
+    """Blocs come from the shipped reference lists, read afresh for each test."""
+    blocs.memberships.cache_clear()
+    yield
+    blocs.memberships.cache_clear()
+
+
+def wilson(positive: int, total: int) -> tuple[float, float]:
+    """Wilson (1927) score interval in closed form."""
+    p = positive / total
+    denom = 1 + Z**2 / total
+    centre = (p + Z**2 / (2 * total)) / denom
+    half = Z * math.sqrt(p * (1 - p) / total + Z**2 / (4 * total**2)) / denom
+    return centre - half, centre + half
+
+
+def referred(
+    *,
+    on: D = REFERRED_ON,
+    precision: str = "day",
+    country: str = "GB",
+    methods: tuple[str, ...] = ("joint_venture",),
+    kind: str = Entity.Kind.COMPANY,
+    status: str = Case.Status.MONITORING,
+    team=None,
+    field: str = "robotics",
+) -> Case:
+    """A referred case with one referral, its index date derived by the service."""
+    entity = EntityFactory(country=country, kind=kind)
+    post = PostFactory(name=f"Embassy in {country}", host_country=country)
+    ReferralFactory(
+        entity=entity,
+        post=post,
+        host_country=country,
+        date=on,
+        date_precision=precision,
+        cooperation_methods=list(methods),
+        technology_field=field,
+    )
+    case = CaseFactory(entity=entity, status=status, team=team)
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+    case.refresh_from_db()
+    return case
+
+
+def finding(
+    case: Case,
+    *,
+    on: D | None = FOUND_ON,
+    country: str = "CN",
+    kind: str = JV,
+    state: str = CONFIRMED,
+) -> Finding:
+    return derived.finding_create(
+        case=case,
+        kind=kind,
+        counterparty_name="Shenzhen Example Co.",
+        counterparty_country=country,
+        event_date=on,
+        event_date_precision="day" if on else "",
+        review_state=state,
+    )
+
+
+def positive_case(days: int, **values) -> Case:
+    """A referred case whose first outcome came `days` days after its index date."""
+    case = referred(**values)
+    finding(case, on=case.index_date + datetime.timedelta(days=days))
+    return case
+
+
+def negative_case(**values) -> Case:
+    return referred(status=CONCLUDED, **values)
+
+
+def rates(by: str = "year", **values) -> dict[str, analytics_selectors.CohortRate]:
+    return {
+        row.cohort: row
+        for row in analytics_selectors.outcome_rates(Case.objects.all(), by=by, **values)
+    }
+
+
+# ----------------------------------------------------------------- rates and intervals
+
+
+def test_no_cases_no_rows_and_an_empty_total():
+    assert analytics_selectors.outcome_rates(Case.objects.all(), by="year") == []
+    total = analytics_selectors.outcome_total(Case.objects.all())
+    assert (total.cases, total.reviewed, total.positive) == (0, 0, 0)
+    assert total.rate is total.ci_low is total.ci_high is total.median_days is None
+
+
+def test_zero_of_zero_reviewed_has_no_rate_and_no_interval():
+    finding(referred(), state=LEAD)
+    referred()
+
+    row = rates()["2017"]
+
+    assert (row.cases, row.reviewed, row.positive) == (2, 0, 0)
+    assert row.rate is None
+    assert row.ci_low is None
+    assert row.ci_high is None
+    assert row.median_days is None
+
+
+def test_zero_of_n_is_a_rate_of_zero_with_a_wilson_upper_bound():
+    for _ in range(4):
+        negative_case()
+
+    row = rates()["2017"]
+
+    assert (row.cases, row.reviewed, row.positive) == (4, 4, 0)
+    assert row.rate == 0.0
+    assert row.ci_low == pytest.approx(0.0, abs=1e-12)
+    assert row.ci_high == pytest.approx(wilson(0, 4)[1])
+    assert row.median_days is None
+
+
+def test_n_of_n_is_a_rate_of_one_with_a_wilson_lower_bound():
+    for days in (10, 20, 30):
+        positive_case(days)
+
+    row = rates()["2017"]
+
+    assert (row.cases, row.reviewed, row.positive) == (3, 3, 3)
+    assert row.rate == 1.0
+    assert row.ci_low == pytest.approx(wilson(3, 3)[0])
+    assert row.ci_high == pytest.approx(1.0, abs=1e-12)
+
+
+def test_a_mixed_cohort_has_the_closed_form_wilson_interval():
+    for days in (40, 90):
+        positive_case(days)
+    for _ in range(3):
+        negative_case()
+    referred()  # not reviewed: counted among cases only
+
+    row = rates()["2017"]
+
+    assert (row.cases, row.reviewed, row.positive) == (6, 5, 2)
+    assert row.rate == pytest.approx(2 / 5)
+    assert (row.ci_low, row.ci_high) == pytest.approx(wilson(2, 5))
+
+
+# ------------------------------------------------------------------ what counts as what
+
+
+def _setup_concluded(case):
+    casework_services.case_set_status(case=case, status=CONCLUDED, actor=None)
+
+
+@pytest.mark.parametrize(
+    ("setup", "reviewed"),
+    [
+        (_setup_concluded, True),
+        (lambda case: finding(case, state=REJECTED), True),
+        (lambda case: finding(case, state=CONFIRMED, country="US"), True),
+        (lambda case: finding(case, state=LEAD), False),
+        (
+            lambda case: [finding(case, state=LEAD), finding(case, state=LEAD, kind=PARTNERSHIP)],
+            False,
+        ),
+        (lambda case: None, False),
+    ],
+    ids=["concluded", "rejected", "confirmed", "one-lead", "leads-only", "nothing"],
+)
+def test_reviewed_means_concluded_or_a_decided_finding(setup, reviewed):
+    case = referred()
+    setup(case)
+
+    row = analytics_selectors.outcome_total(Case.objects.all())
+
+    assert row.cases == 1
+    assert row.reviewed == int(reviewed)
+
+
+@pytest.mark.parametrize(
+    ("country", "on", "state", "positive"),
+    [
+        ("CN", D(2018, 1, 1), CONFIRMED, True),
+        ("HK", D(2018, 1, 1), CONFIRMED, True),
+        ("MO", D(2018, 1, 1), CONFIRMED, True),
+        ("US", D(2018, 1, 1), CONFIRMED, False),
+        ("TW", D(2018, 1, 1), CONFIRMED, False),
+        ("", D(2018, 1, 1), CONFIRMED, False),
+        ("CN", D(2016, 12, 31), CONFIRMED, False),  # before the index date: context
+        ("CN", D(2017, 5, 20), CONFIRMED, False),  # same month as the referral: unknown
+        ("CN", None, CONFIRMED, False),  # undated: unknown
+        ("CN", D(2018, 1, 1), LEAD, False),
+        ("CN", D(2018, 1, 1), REJECTED, False),
+    ],
+)
+def test_positive_needs_confirmed_after_with_a_chinese_counterparty(country, on, state, positive):
+    case = referred(on=D(2017, 5, 1), precision="month")
+    made = finding(case, country=country, on=on, state=state)
+
+    row = analytics_selectors.outcome_total(Case.objects.all())
+
+    assert row.positive == int(positive)
+    assert casework_selectors.positive_findings().filter(pk=made.pk).exists() == positive
+
+
+def test_timing_before_and_unknown_as_derived():
+    case = referred(on=D(2017, 5, 1), precision="month")
+
+    assert finding(case, on=D(2017, 4, 30)).timing == Finding.Timing.BEFORE
+    assert finding(case, on=D(2017, 5, 31)).timing == Finding.Timing.UNKNOWN
+    assert finding(case, on=D(2017, 6, 1)).timing == Finding.Timing.AFTER
+
+
+def test_outcome_of_one_kind_counts_only_that_kind():
+    case = referred()
+    finding(case, kind=JV, on=D(2018, 3, 1))
+    finding(case, kind=PARTNERSHIP, on=D(2016, 3, 1))  # before: context only
+    other = referred()
+    finding(other, kind=PARTNERSHIP, on=D(2017, 6, 1))
+
+    jv = analytics_selectors.outcome_total(Case.objects.all(), outcome=JV)
+    partnership = analytics_selectors.outcome_total(Case.objects.all(), outcome=PARTNERSHIP)
+    acquisition = analytics_selectors.outcome_total(
+        Case.objects.all(), outcome=Finding.Kind.ACQUISITION
+    )
+    both = analytics_selectors.outcome_total(Case.objects.all(), outcome="any")
+
+    assert (jv.reviewed, jv.positive) == (2, 1)
+    assert jv.median_days == (D(2018, 3, 1) - D(2017, 5, 1)).days
+    assert (partnership.reviewed, partnership.positive) == (2, 1)
+    assert partnership.median_days == (D(2017, 6, 1) - D(2017, 5, 1)).days
+    assert (acquisition.reviewed, acquisition.positive, acquisition.rate) == (2, 0, 0.0)
+    assert (both.reviewed, both.positive) == (2, 2)
+
+
+def test_an_unknown_outcome_or_dimension_is_refused():
+    with pytest.raises(ValueError, match="espionage"):
+        analytics_selectors.outcome_rates(Case.objects.all(), by="year", outcome="espionage")
+    with pytest.raises(ValueError, match="colour"):
+        analytics_selectors.outcome_rates(Case.objects.all(), by="colour")
+
+
+# ------------------------------------------------------------------------- dimensions
+
+
+def test_cooperation_method_counts_a_case_in_each_method_of_its_index_referral():
+    first = positive_case(100, methods=("joint_venture", "equity_purchase"))
+    # A later referral of the same entity seeks a licence: not the index referral.
+    ReferralFactory(
+        entity=first.entity,
+        date=D(2019, 1, 1),
+        date_precision="day",
+        cooperation_methods=["patent_licence"],
+    )
+    derived.case_index_dates_refresh(case_ids=[first.pk])
+    positive_case(300, methods=("joint_venture",))
+    negative_case(methods=("joint_venture",))
+    negative_case(methods=())
+
+    by_method = rates("cooperation_method")
+
+    assert set(by_method) == {"joint venture", "equity purchase"}
+    jv = by_method["joint venture"]
+    assert (jv.cases, jv.reviewed, jv.positive) == (3, 3, 2)
+    assert (jv.ci_low, jv.ci_high) == pytest.approx(wilson(2, 3))
+    assert jv.median_days == 200.0
+    equity = by_method["equity purchase"]
+    assert (equity.cases, equity.reviewed, equity.positive) == (1, 1, 1)
+    assert equity.median_days == 100.0
+    assert list(by_method) == ["joint venture", "equity purchase"]
+
+
+def test_bloc_is_the_host_countrys_at_the_referral_date():
+    # Montenegro joined NATO on 2017-06-05.
+    before = referred(country="ME", on=D(2017, 3, 1), precision="month")
+    after = referred(country="ME", on=D(2017, 7, 1), precision="month")
+    finding(after, on=D(2018, 1, 1))
+    casework_services.case_set_status(case=before, status=CONCLUDED, actor=None)
+
+    by_bloc = rates("bloc")
+
+    assert Referral.objects.get(entity=before.entity).alliance_bloc == "other"
+    assert Referral.objects.get(entity=after.entity).alliance_bloc == "nato"
+    assert before.index_referral == Referral.objects.get(entity=before.entity)
+    assert set(by_bloc) == {"other", "NATO"}
+    assert (by_bloc["other"].cases, by_bloc["other"].positive) == (1, 0)
+    assert (by_bloc["NATO"].cases, by_bloc["NATO"].positive) == (1, 1)
+
+
+def test_bloc_comes_from_the_index_referral_not_a_later_one():
+    case = referred(country="ME", on=D(2017, 3, 1), precision="month")
+    ReferralFactory(
+        entity=case.entity, host_country="ME", date=D(2018, 2, 1), date_precision="month"
+    )
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+
+    assert list(rates("bloc")) == ["other"]
+
+
+def test_host_country_post_field_and_entity_type_come_from_the_case():
+    referred(country="US", kind=Entity.Kind.UNIVERSITY, field="biotechnology")
+    referred(country="US", kind=Entity.Kind.COMPANY, field="biotechnology")
+    referred(country="JP", kind=Entity.Kind.COMPANY, field="artificial intelligence")
+
+    assert {k: r.cases for k, r in rates("host_country").items()} == {"US": 2, "JP": 1}
+    assert {k: r.cases for k, r in rates("post").items()} == {
+        "Embassy in US": 2,
+        "Embassy in JP": 1,
+    }
+    assert {k: r.cases for k, r in rates("technology_field").items()} == {
+        "biotechnology": 2,
+        "artificial intelligence": 1,
+    }
+    assert {k: r.cases for k, r in rates("entity_type").items()} == {
+        "company": 2,
+        "university": 1,
+    }
+    assert {k: r.cases for k, r in rates("bloc").items()} == {
+        "NATO": 2,
+        "US Major Non-NATO Ally": 1,
+    }
+
+
+def test_a_case_without_a_value_is_one_none_cohort():
+    """A case never referred and one referred without a field are both "(none)": one row."""
+    referred(field="", status=CONCLUDED)
+    CaseFactory(entity=EntityFactory(), status=CONCLUDED)
+
+    by_field = analytics_selectors.outcome_rates(Case.objects.all(), by="technology_field")
+
+    assert [(row.cohort, row.cases, row.reviewed) for row in by_field] == [("(none)", 2, 2)]
+
+
+def test_team_and_cohort_dimensions():
+    alpha, beta = TeamFactory(name="Alpha"), TeamFactory(name="Beta")
+    a1 = positive_case(10, team=alpha)
+    a2 = negative_case(team=alpha)
+    b1 = positive_case(30, team=beta)
+    negative_case()
+    analytics_services.cohort_save(
+        name="Sample", cases=Case.objects.filter(pk__in=[a1.pk, b1.pk]), actor=None
+    )
+    analytics_services.cohort_save(
+        name="Alpha only", cases=Case.objects.filter(pk=a2.pk), actor=None
+    )
+
+    by_team = rates("team")
+    by_cohort = rates("cohort")
+
+    assert {k: (r.cases, r.positive) for k, r in by_team.items()} == {
+        "Alpha": (2, 1),
+        "Beta": (1, 1),
+        "(none)": (1, 0),
+    }
+    assert {k: (r.cases, r.positive, r.median_days) for k, r in by_cohort.items()} == {
+        "Sample": (2, 2, 20.0),
+        "Alpha only": (1, 0, None),
+    }
+
+
+def test_rows_are_ordered_by_size_then_name():
+    for year in (2016, 2016, 2018, 2015, 2015):
+        referred(on=D(year, 3, 1))
+
+    assert [
+        row.cohort for row in analytics_selectors.outcome_rates(Case.objects.all(), by="year")
+    ] == [
+        "2015",
+        "2016",
+        "2018",
+    ]
+
+
+# ---------------------------------------------------------------------------- medians
+
+
+@pytest.mark.parametrize("days", [[45], [10, 200, 45], [10, 20, 30, 45], [7, 7, 400, 1000, 3, 3]])
+def test_median_days_to_the_first_outcome(days):
+    for n in days:
+        case = positive_case(n, on=D(2016, 2, 1))
+        finding(case, on=case.index_date + datetime.timedelta(days=n + 50))  # a later one
+    negative_case(on=D(2016, 6, 1))
+
+    row = rates()["2016"]
+    total = analytics_selectors.outcome_total(Case.objects.all())
+
+    assert row.median_days == statistics.median(days)
+    assert isinstance(row.median_days, float)
+    assert total.median_days == statistics.median(days)
+    assert rates("cooperation_method")["joint venture"].median_days == statistics.median(days)
+
+
+def test_median_days_per_cohort():
+    for days in (10, 30):
+        positive_case(days, on=D(2016, 2, 1))
+    for days in (100, 200, 400):
+        positive_case(days, on=D(2019, 2, 1))
+
+    by_year = rates()
+
+    assert by_year["2016"].median_days == 20.0
+    assert by_year["2019"].median_days == 200.0
+    assert analytics_selectors.outcome_total(Case.objects.all()).median_days == 100.0
+
+
+def test_median_counts_days_across_month_and_leap_year_ends():
+    positive_case(0, on=D(2016, 2, 28))  # an event on the index day itself is not after
+    case = referred(on=D(2016, 2, 28))
+    finding(case, on=D(2016, 3, 1))  # 2 days: 2016 is a leap year
+
+    row = rates()["2016"]
+
+    assert row.positive == 1
+    assert row.median_days == 2.0
+
+
+# ------------------------------------------------------------------------ control cases
+
+
+def test_control_cases_are_left_out_of_referred_rates_and_counted_with_kind_control():
+    matched = positive_case(100)
+    negative_case()
+    control = analytics_services.control_case_create(
+        name="Never Referred Ltd", country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
+    )
+    finding(control, on=matched.index_date + datetime.timedelta(days=50))
+    other = analytics_services.control_case_create(
+        name="Also Never Referred", country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
+    )
+    casework_services.case_set_status(case=other, status=CONCLUDED, actor=None)
+
+    referred_rows = rates()
+    control_rows = rates(kind=Case.Kind.CONTROL)
+    total = analytics_selectors.outcome_total(Case.objects.all())
+    control_total = analytics_selectors.outcome_total(Case.objects.all(), kind=Case.Kind.CONTROL)
+
+    assert (referred_rows["2017"].cases, referred_rows["2017"].positive) == (2, 1)
+    assert (total.cases, total.positive, total.median_days) == (2, 1, 100.0)
+    assert (control_rows["2017"].cases, control_rows["2017"].positive) == (2, 1)
+    assert (control_total.reviewed, control_total.median_days) == (2, 50.0)
+
+
+def test_a_control_takes_its_matched_cases_index_date_and_follows_it():
+    matched = referred(on=D(2017, 5, 1))
+    control = analytics_services.control_case_create(
+        name="Never Referred Ltd", country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
+    )
+    assert control.index_date == D(2017, 5, 1)
+    assert control.index_date_precision == "day"
+    assert control.index_referral is None
+    late = finding(control, on=D(2017, 8, 1))
+    assert late.timing == Finding.Timing.AFTER
+
+    Referral.objects.filter(entity=matched.entity).update(date=D(2018, 1, 1))
+    derived.case_index_dates_refresh(case_ids=[matched.pk])
+
+    control.refresh_from_db()
+    assert control.index_date == D(2018, 1, 1)
+    # The control's finding is now before its (moved) index date: context, not outcome.
+    late.refresh_from_db()
+    assert late.timing == Finding.Timing.BEFORE
+    total = analytics_selectors.outcome_total(Case.objects.all(), kind=Case.Kind.CONTROL)
+    assert (total.cases, total.positive) == (1, 0)
+
+
+def test_a_control_follows_its_matched_case_on_a_full_refresh():
+    matched = referred(on=D(2017, 5, 1))
+    control = analytics_services.control_case_create(
+        name="Never Referred Ltd", country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
+    )
+    late = finding(control, on=D(2017, 8, 1))
+
+    Referral.objects.filter(entity=matched.entity).update(
+        date=D(2018, 1, 1), date_precision="month"
+    )
+    derived.case_index_dates_refresh()
+
+    control.refresh_from_db()
+    late.refresh_from_db()
+    assert (control.index_date, control.index_date_precision) == (D(2018, 1, 1), "month")
+    assert late.timing == Finding.Timing.BEFORE
+    year = rates("year", kind=Case.Kind.CONTROL)
+    assert list(year) == ["2018"]
+
+
+# ---------------------------------------------------------------------- time to outcome
+
+
+def _check(case, status, finished: datetime.datetime | None):
+    if finished is None:
+        started = datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.UTC)
+    else:
+        started = finished - datetime.timedelta(minutes=1)
+    CheckRunFactory(
+        case=case, status=status, queued_at=started, started_at=started, finished_at=finished
+    )
+
+
+def _on(day: D) -> datetime.datetime:
+    return datetime.datetime(day.year, day.month, day.day, 12, tzinfo=datetime.UTC)
+
+
+def test_time_to_outcome_censors_at_the_last_successful_check():
+    index = D(2017, 5, 1)
+
+    def after(days: int) -> D:
+        return index + datetime.timedelta(days=days)
+
+    event_early = positive_case(30, on=index)  # never checked: still an event
+    event_late = positive_case(100, on=index)
+    _check(event_late, CheckRun.Status.OK, _on(after(400)))
+    censored_long = referred(on=index)
+    _check(censored_long, CheckRun.Status.OK, _on(after(150)))
+    _check(censored_long, CheckRun.Status.NO_RESULTS, _on(after(200)))
+    _check(censored_long, CheckRun.Status.ERROR, _on(after(300)))  # not a success
+    _check(censored_long, CheckRun.Status.RUNNING, None)
+    censored_short = referred(on=index)
+    _check(censored_short, CheckRun.Status.NO_RESULTS, _on(after(50)))
+    finding(censored_short, state=LEAD, on=after(20))  # a lead is no event
+    finding(censored_short, country="US", on=after(25))  # nor a US partner
+    never_checked = referred(on=index)
+    failed_only = referred(on=index)
+    _check(failed_only, CheckRun.Status.ERROR, _on(after(90)))
+    _check(failed_only, CheckRun.Status.RATE_LIMITED, _on(after(95)))
+    assert never_checked and event_early
+
+    [survival] = analytics_selectors.time_to_outcome(Case.objects.all())
+
+    durations, observed = [30, 100, 200, 50], [True, True, False, False]
+    assert survival.cohort == "all"
+    assert survival.watched == 4
+    assert survival.unwatched == 2
+    assert survival.curve == stats.kaplan_meier(durations, observed)
+    assert survival.curve.times == [30.0, 100.0]
+    assert survival.curve.survival == pytest.approx([3 / 4, 3 / 4 * 1 / 2])
+    assert survival.curve.median == 100.0
+
+
+def test_time_to_outcome_per_cohort_and_kind():
+    index_2016, index_2018 = D(2016, 4, 1), D(2018, 4, 1)
+    positive_case(60, on=index_2016)
+    positive_case(10, on=index_2016)
+    checked = referred(on=index_2016)
+    _check(checked, CheckRun.Status.OK, _on(index_2016 + datetime.timedelta(days=40)))
+    only_partnership = referred(on=index_2018)
+    finding(only_partnership, kind=PARTNERSHIP, on=index_2018 + datetime.timedelta(days=5))
+    referred(on=index_2018)  # never watched
+
+    by_year = {
+        s.cohort: s for s in analytics_selectors.time_to_outcome(Case.objects.all(), by="year")
+    }
+    jv = {
+        s.cohort: s
+        for s in analytics_selectors.time_to_outcome(Case.objects.all(), by="year", outcome=JV)
+    }
+
+    assert by_year["2016"].curve == stats.kaplan_meier([60, 10, 40], [True, True, False])
+    assert by_year["2018"].curve == stats.kaplan_meier([5], [True])
+    assert (by_year["2018"].watched, by_year["2018"].unwatched) == (1, 1)
+    # For joint ventures the partnership case was never watched: no JV, never checked.
+    assert (jv["2018"].watched, jv["2018"].unwatched) == (0, 2)
+    assert jv["2018"].curve.times == []
+
+
+def test_time_to_outcome_by_cooperation_method():
+    index = D(2017, 1, 1)
+    positive_case(20, on=index, methods=("joint_venture", "investment"))
+    positive_case(80, on=index, methods=("joint_venture",))
+
+    by_method = {
+        s.cohort: s
+        for s in analytics_selectors.time_to_outcome(Case.objects.all(), by="cooperation_method")
+    }
+
+    assert by_method["joint venture"].curve == stats.kaplan_meier([20, 80], [True, True])
+    assert by_method["investment"].curve == stats.kaplan_meier([20], [True])
+
+
+def test_time_to_outcome_leaves_out_control_cases():
+    matched = positive_case(30)
+    control = analytics_services.control_case_create(
+        name="Never Referred Ltd", country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
+    )
+    finding(control, on=matched.index_date + datetime.timedelta(days=5))
+
+    [survival] = analytics_selectors.time_to_outcome(Case.objects.all())
+
+    assert survival.curve == stats.kaplan_meier([30], [True])
+
+
+# ---------------------------------------------------------------------- control comparison
+
+
+def test_control_comparison_matches_the_newcombe_interval_on_hand_counts():
+    matches = []
+    # Referred: companies 2 of 3 positive, universities 1 of 2; one not reviewed.
+    matches.append(positive_case(10))
+    matches.append(positive_case(20))
+    negative_case()
+    positive_case(30, kind=Entity.Kind.UNIVERSITY)
+    negative_case(kind=Entity.Kind.UNIVERSITY)
+    referred()
+    # Control companies: 1 of 4 positive.
+    for n in range(4):
+        control = analytics_services.control_case_create(
+            name=f"Control {n}", country="GB", kind=Entity.Kind.COMPANY, matched_case=matches[n % 2]
+        )
+        if n == 0:
+            finding(control, on=control.index_date + datetime.timedelta(days=40))
+        else:
+            casework_services.case_set_status(case=control, status=CONCLUDED, actor=None)
+
+    rows = {row.group: row for row in analytics_selectors.control_comparison(Case.objects.all())}
+
+    assert list(rows) == ["all", "company", "university"]
+    overall = rows["all"]
+    assert (overall.referred.positive, overall.referred.reviewed) == (3, 5)
+    assert (overall.control.positive, overall.control.reviewed) == (1, 4)
+    assert overall.referred.rate == pytest.approx(3 / 5)
+    assert overall.control.rate == pytest.approx(1 / 4)
+    assert overall.difference == stats.difference_interval(3, 5, 1, 4)
+    assert overall.difference.estimate == pytest.approx(3 / 5 - 1 / 4)
+    company = rows["company"]
+    assert company.difference == stats.difference_interval(2, 3, 1, 4)
+    university = rows["university"]
+    assert (university.referred.positive, university.referred.reviewed) == (1, 2)
+    assert university.control.cases == 0
+    assert university.difference is None
+
+
+# ------------------------------------------------------------------ agreement of coders
+
+
+def _code(case, coder, kinds: list[str]):
+    coding = analytics_services.second_coding_assign(case=case, coder=coder, actor=None)
+    analytics_services.second_coding_record(
+        coding=coding, positive_kinds=kinds, note="", actor=coder
+    )
+
+
+def test_kappa_of_a_textbook_two_by_two_table():
+    """First analyst by rows, second coder by columns, 10 cases:
+
+                    second +   second -
+        first +        3          1
+        first -        2          4
+
+    observed agreement 7/10; chance agreement 4/10 * 5/10 + 6/10 * 5/10 = 1/2;
+    kappa = (0.7 - 0.5) / (1 - 0.5) = 0.4.
+    """
+    team = TeamFactory(name="Coders")
+    coder = AnalystFactory(username="second", teams=[team])
+    table = [("positive", "positive")] * 3 + [("positive", "negative")]
+    table += [("negative", "positive")] * 2 + [("negative", "negative")] * 4
+    for number, (first, second) in enumerate(table):
+        on = D(2016 if number % 2 else 2018, 3, 1)
+        if first == "positive":
+            case = positive_case(30, team=team, on=on)
+        else:
+            case = negative_case(team=team, on=on)
+        _code(case, coder, [JV, PARTNERSHIP] if second == "positive" else [])
+    # Assigned but not yet recorded: not a pair.
+    analytics_services.second_coding_assign(case=negative_case(team=team), coder=coder, actor=None)
+
+    pairs = analytics_selectors.coding_pairs(Case.objects.all())
+    [overall] = analytics_selectors.agreement_by_cohort(pairs)
+
+    assert sorted((p.first, p.second) for p in pairs) == sorted(table)
+    assert {p.coder for p in pairs} == {"second"}
+    p_observed = (3 + 4) / 10
+    p_chance = (4 / 10) * (5 / 10) + (6 / 10) * (5 / 10)
+    assert overall.cohort == "all"
+    assert overall.agreement.n == 10
+    assert overall.agreement.observed == pytest.approx(p_observed)
+    assert overall.agreement.kappa == pytest.approx((p_observed - p_chance) / (1 - p_chance))
+    assert overall.agreement.kappa == pytest.approx(0.4)
+    assert overall.agreement == stats.cohens_kappa(table)
+    assert overall.disagreements == 3
+
+    by_year = {
+        a.cohort: a
+        for a in analytics_selectors.agreement_by_cohort(
+            analytics_selectors.coding_pairs(Case.objects.all(), by="year")
+        )
+    }
+    expected_2016 = [pair for number, pair in enumerate(table) if number % 2]
+    expected_2018 = [pair for number, pair in enumerate(table) if not number % 2]
+    assert by_year["2016"].agreement == stats.cohens_kappa(expected_2016)
+    assert by_year["2018"].agreement == stats.cohens_kappa(expected_2018)
+    assert by_year["2016"].disagreements + by_year["2018"].disagreements == 3
+
+
+def test_coding_pairs_for_one_kind_read_that_kind_only():
+    team = TeamFactory(name="Coders")
+    coder = AnalystFactory(username="second", teams=[team])
+    jv_case = positive_case(30, team=team)
+    _code(jv_case, coder, [PARTNERSHIP])
+
+    [jv] = analytics_selectors.coding_pairs(Case.objects.all(), outcome=JV)
+    [partnership] = analytics_selectors.coding_pairs(Case.objects.all(), outcome=PARTNERSHIP)
+    [anything] = analytics_selectors.coding_pairs(Case.objects.all())
+
+    assert (jv.first, jv.second) == ("positive", "negative")
+    assert (partnership.first, partnership.second) == ("negative", "positive")
+    assert (anything.first, anything.second) == ("positive", "positive")

@@ -1,0 +1,1266 @@
+"""The supervisor pages: analytics and its CSV downloads, named cohorts and samples,
+control cases, giving a case to a second coder, and the second coder's blind page.
+
+The same permission table for every view, over anonymous, an analyst of the team (the
+case's own analyst), a second analyst of the team (the second coder), an analyst of
+another team, a supervisor of the team, a supervisor of another team, an admin (staff,
+on no team) and a team member with no role. Analytics are for supervisors and admins,
+over their teams' cases only; a blind reading is for the coder it was given to only.
+"""
+
+import csv
+import datetime
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from cases import derived
+from cases.analytics import services as analytics_services
+from cases.analytics.selectors import RATE_FIELDS
+from cases.casework import services as casework_services
+from cases.models import Case, CheckRun, Cohort, Entity, Finding, SecondCoding, Team
+from tests.factories import (
+    AnalystFactory,
+    CaseFactory,
+    CheckRunFactory,
+    EntityFactory,
+    PostFactory,
+    ReferralFactory,
+    SupervisorFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+ROLES = (
+    "anonymous",
+    "analyst",
+    "coder",
+    "other_analyst",
+    "supervisor",
+    "other_supervisor",
+    "admin",
+    "no_role",
+)
+DIMENSIONS = (
+    "year",
+    "host_country",
+    "bloc",
+    "post",
+    "technology_field",
+    "entity_type",
+    "cooperation_method",
+    "team",
+    "cohort",
+)
+JV = Finding.Kind.JOINT_VENTURE
+PARTNERSHIP = Finding.Kind.PARTNERSHIP
+CONFIRMED = Finding.ReviewState.CONFIRMED
+REJECTED = Finding.ReviewState.REJECTED
+HOSTILE = "<script>alert(1)</script> $\\foo$ & Acme $5M"
+HOSTILE_RAW = "<script>alert(1)"
+HOSTILE_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+SURVIVAL_FIELDS = ["cohort", "days", "survival", "at_risk", "events"]
+CONTROL_FIELDS = [
+    "group",
+    "referred_reviewed",
+    "referred_positive",
+    "referred_rate",
+    "control_reviewed",
+    "control_positive",
+    "control_rate",
+    "difference",
+    "difference_low",
+    "difference_high",
+]
+AGREEMENT_FIELDS = [
+    "cohort",
+    "double_coded",
+    "observed_agreement",
+    "kappa",
+    "kappa_low",
+    "kappa_high",
+    "disagreements",
+]
+HEADERS = {
+    "rates": RATE_FIELDS,
+    "survival": SURVIVAL_FIELDS,
+    "control": CONTROL_FIELDS,
+    "agreement": AGREEMENT_FIELDS,
+}
+
+# The evidence on case a1 the second coder reads, and the first analyst's decisions on
+# it, which the blind page must not show.
+EXCERPT_CONFIRMED = "Alpha Robotics 1 and Shenzhen Evidence One sign a joint venture."
+EXCERPT_REJECTED = "A different Alpha Robotics signs with Beijing Evidence Two."
+EXCERPT_UNREVIEWED = "Alpha Robotics 1 opens an office with Wuhan Evidence Three."
+NOTE_CONFIRMED = "Registry entry CONFNOTE-481 matches"
+NOTE_REJECTED = "Wrong company, see REJNOTE-902"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# ------------------------------------------------------------------------------ data
+
+
+def referred(
+    name: str, team: Team, *, on: D, country: str = "GB", status: str = Case.Status.MONITORING
+) -> Case:
+    """A referred case with one referral, its index date derived by the service."""
+    entity = EntityFactory(name=name, country=country)
+    ReferralFactory(
+        entity=entity,
+        post=PostFactory(name=f"Embassy in {country}", host_country=country),
+        host_country=country,
+        date=on,
+        date_precision="day",
+    )
+    case = CaseFactory(entity=entity, team=team, status=status)
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+    case.refresh_from_db()
+    return case
+
+
+def confirmed(case: Case, *, kind: str = JV, on: D, name: str = "Shenzhen Example Co.") -> Finding:
+    """A positive finding: confirmed, after the referral, with a Chinese counterparty."""
+    return derived.finding_create(
+        case=case,
+        kind=kind,
+        counterparty_name=name,
+        counterparty_country="CN",
+        event_date=on,
+        event_date_precision="day",
+        review_state=CONFIRMED,
+    )
+
+
+def control(name: str, matched: Case, *, status: str = Case.Status.CONCLUDED) -> Case:
+    case = analytics_services.control_case_create(
+        name=name, country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
+    )
+    Case.objects.filter(pk=case.pk).update(status=status)
+    return case
+
+
+def checked(case: Case) -> CheckRun:
+    return CheckRunFactory(case=case, status=CheckRun.Status.OK)
+
+
+@dataclass
+class World:
+    team: Team
+    other_team: Team
+    users: dict
+    cases: dict  # a1..a3 and control_a of the team; b1..b5 and control_b1/b2 of the other
+
+    def user(self, role: str):
+        return self.users[role]
+
+
+@pytest.fixture
+def world(db) -> World:
+    """Two teams with distinct figures.
+
+    Team A: 3 referred cases of 2017 in GB, 2 reviewed, 1 positive (a1), 2 watched, and
+    one reviewed control. Team B: 5 referred cases of 2019 in FR, all reviewed, 2
+    positive, all watched, and two reviewed controls. "Mixed" is an admin's cohort of a1
+    and b1.
+    """
+    team = TeamFactory(name="Team A")
+    other_team = TeamFactory(name="Team B")
+    no_role = UserFactory(username="nora")
+    team.members.add(no_role)
+    users = {
+        "anonymous": None,
+        "analyst": AnalystFactory(username="alice", teams=[team]),
+        "coder": AnalystFactory(username="bob", teams=[team]),
+        "other_analyst": AnalystFactory(username="olga", teams=[other_team]),
+        "supervisor": SupervisorFactory(username="sam", teams=[team]),
+        "other_supervisor": SupervisorFactory(username="sue", teams=[other_team]),
+        "admin": UserFactory(username="root", is_staff=True),
+        "no_role": no_role,
+    }
+    cases = {}
+    for n in (1, 2, 3):
+        cases[f"a{n}"] = referred(f"Alpha Robotics {n} Ltd", team, on=D(2017, 5, 1))
+    Case.objects.filter(pk__in=[cases["a1"].pk, cases["a2"].pk]).update(assignee=users["analyst"])
+    Case.objects.filter(pk=cases["a2"].pk).update(status=Case.Status.CONCLUDED)
+    finding = confirmed(cases["a1"], on=D(2019, 3, 1), name="Shenzhen Evidence One")
+    Finding.objects.filter(pk=finding.pk).update(excerpt=EXCERPT_CONFIRMED)
+    checked(cases["a2"])
+    cases["control_a"] = control("Alpha Control Ltd", cases["a1"])
+    for n in (1, 2, 3, 4, 5):
+        cases[f"b{n}"] = referred(
+            f"Bravo Robotics {n} Ltd",
+            other_team,
+            on=D(2019, 2, 1),
+            country="FR",
+            status=Case.Status.CONCLUDED,
+        )
+        checked(cases[f"b{n}"])
+    confirmed(cases["b1"], kind=PARTNERSHIP, on=D(2020, 6, 1))
+    confirmed(cases["b2"], on=D(2021, 1, 1))
+    cases["control_b1"] = control("Bravo Control One Ltd", cases["b1"])
+    cases["control_b2"] = control("Bravo Control Two Ltd", cases["b1"])
+    analytics_services.cohort_save(
+        name="Mixed",
+        cases=Case.objects.filter(pk__in=[cases["a1"].pk, cases["b1"].pk]),
+        actor=users["admin"],
+    )
+    for key, case in cases.items():
+        cases[key] = Case.objects.select_related("entity").get(pk=case.pk)
+    return World(team, other_team, users, cases)
+
+
+@pytest.fixture
+def coded(world) -> World:
+    """Recorded second readings: a1 by bob (agrees), b1 and b2 by olga (b1 disagrees)."""
+    bob, olga = world.user("coder"), world.user("other_analyst")
+    for key, coder, kinds in (("a1", bob, [JV]), ("b1", olga, []), ("b2", olga, [JV])):
+        coding = analytics_services.second_coding_assign(
+            case=world.cases[key], coder=coder, actor=None
+        )
+        analytics_services.second_coding_record(
+            coding=coding, positive_kinds=kinds, note="", actor=coder
+        )
+    return world
+
+
+@pytest.fixture
+def assigned(world) -> SecondCoding:
+    """a1 given to bob for a blind reading, not recorded yet."""
+    return analytics_services.second_coding_assign(
+        case=world.cases["a1"], coder=world.user("coder"), actor=world.user("supervisor")
+    )
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def client_for(client, world: World, role: str):
+    user = world.users[role]
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def assert_login_redirect(response, path: str) -> None:
+    assert response.status_code == 302
+    parts = urlsplit(response.url)
+    assert parts.path == reverse("login")
+    assert parse_qs(parts.query)["next"] == [path]
+
+
+def body(response) -> str:
+    return response.content.decode()
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith("attachment; filename=")
+    return list(csv.reader(io.StringIO(body(response))))
+
+
+def by_cohort(rows: list[list[str]], column: str, header: list[str]) -> dict[str, str]:
+    """One column of a CSV, keyed by its first column."""
+    index = header.index(column)
+    return {row[0]: row[index] for row in rows[1:]}
+
+
+def analytics_url(**query) -> str:
+    url = reverse("cases:analytics")
+    if query:
+        url += "?" + "&".join(f"{key}={value}" for key, value in query.items())
+    return url
+
+
+def download(client, kind: str, **query) -> list[list[str]]:
+    response = client.get(analytics_url(download=kind, **query))
+    assert response.status_code == 200
+    rows = csv_rows(response)
+    assert rows[0] == HEADERS[kind]
+    return rows
+
+
+VISIBLE = {
+    "supervisor": lambda w: set(Case.objects.filter(team=w.team).values_list("pk", flat=True)),
+    "other_supervisor": lambda w: set(
+        Case.objects.filter(team=w.other_team).values_list("pk", flat=True)
+    ),
+    "admin": lambda w: set(Case.objects.values_list("pk", flat=True)),
+}
+
+# The figures of each viewer's cases, as set up by the world fixture.
+FIGURES = {
+    #                  referred reviewed positive events controls_reviewed
+    "supervisor": (3, 2, 1, 1, 1),
+    "other_supervisor": (5, 5, 2, 2, 2),
+    "admin": (8, 7, 3, 3, 3),
+}
+NOT_SEEN = {"supervisor": "Bravo", "other_supervisor": "Alpha", "admin": None}
+
+
+# ------------------------------------------------------------------ analytics (GET)
+
+ANALYTICS_QUERIES = {
+    "page": {},
+    "team": {"dimension": "team", "outcome": "any"},
+    "rates": {"download": "rates"},
+    "survival": {"download": "survival"},
+    "control": {"download": "control"},
+    "agreement": {"download": "agreement"},
+}
+#                   anonymous analyst coder other_analyst supervisor other_sup admin no_role
+ANALYTICS_TABLE = ("login", 403, 403, 403, 200, 200, 200, 403)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("query", sorted(ANALYTICS_QUERIES))
+def test_it_guards_the_analytics_page(client, world, role, query):
+    expected = ANALYTICS_TABLE[ROLES.index(role)]
+    path = analytics_url(**ANALYTICS_QUERIES[query])
+
+    response = client_for(client, world, role).get(path)
+
+    if expected == "login":
+        assert_login_redirect(response, path)
+        return
+    assert response.status_code == expected
+    if expected != 200:
+        assert "Alpha" not in body(response)
+        assert "Bravo" not in body(response)
+        return
+    if query in HEADERS:
+        assert csv_rows(response)[0] == HEADERS[query]
+    else:
+        assert 'id="rates-table"' in body(response)
+    if NOT_SEEN[role]:
+        assert NOT_SEEN[role] not in body(response)
+
+
+@pytest.mark.parametrize("role", ["anonymous", "supervisor"])
+def test_the_analytics_page_refuses_post(client, world, role):
+    response = client_for(client, world, role).post(reverse("cases:analytics"))
+
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("outcome", ["any", JV])
+@pytest.mark.parametrize("dimension", DIMENSIONS)
+@pytest.mark.parametrize("role", sorted(FIGURES))
+def test_every_dimension_counts_only_the_viewers_cases(client, world, role, dimension, outcome):
+    referred_cases, reviewed, positive, _, _ = FIGURES[role]
+    if outcome == JV:
+        positive = {"supervisor": 1, "other_supervisor": 1, "admin": 2}[role]
+    client_for(client, world, role)
+
+    page = client.get(analytics_url(dimension=dimension, outcome=outcome))
+    rows = download(client, "rates", dimension=dimension, outcome=outcome)
+
+    assert page.status_code == 200
+    assert page.context["by"] == dimension
+    total = page.context["total"]
+    assert (total.cases, total.reviewed, total.positive) == (referred_cases, reviewed, positive)
+    assert rows[-1][:4] == ["all", str(referred_cases), str(reviewed), str(positive)]
+    # A case counts once per cohort; only a case may sit in several cohorts of one
+    # dimension (several methods or named cohorts), so no cohort can be larger.
+    assert all(int(row[1]) <= referred_cases for row in rows[1:])
+    if NOT_SEEN[role]:
+        assert NOT_SEEN[role] not in body(page)
+
+
+@pytest.mark.parametrize("role", sorted(FIGURES))
+def test_the_cohort_tables_show_only_the_viewers_teams(client, world, role):
+    client_for(client, world, role)
+
+    by_team = by_cohort(download(client, "rates", dimension="team"), "cases", RATE_FIELDS)
+    by_year = by_cohort(download(client, "rates", dimension="year"), "cases", RATE_FIELDS)
+    named = by_cohort(download(client, "rates", dimension="cohort"), "cases", RATE_FIELDS)
+
+    expected = {
+        "supervisor": ({"Team A": "3"}, {"2017": "3"}, "1"),
+        "other_supervisor": ({"Team B": "5"}, {"2019": "5"}, "1"),
+        "admin": ({"Team A": "3", "Team B": "5"}, {"2017": "3", "2019": "5"}, "2"),
+    }[role]
+    assert by_team == {**expected[0], "all": str(FIGURES[role][0])}
+    assert by_year == {**expected[1], "all": str(FIGURES[role][0])}
+    # The admin's cohort holds a case of each team: each supervisor counts their own.
+    assert named["Mixed"] == expected[2]
+
+
+@pytest.mark.parametrize("role", sorted(FIGURES))
+def test_the_survival_download_counts_only_the_viewers_cases(client, world, role):
+    _, _, _, events, _ = FIGURES[role]
+    client_for(client, world, role)
+
+    rows = download(client, "survival", dimension="year")
+    page = client.get(analytics_url(dimension="year"))
+
+    assert sum(int(row[4]) for row in rows[1:]) == events
+    watched = {"supervisor": 2, "other_supervisor": 5, "admin": 7}[role]
+    assert page.context["overall_curve"].watched == watched
+    first_at_risk = {}
+    for row in rows[1:]:
+        first_at_risk.setdefault(row[0], int(row[3]))
+    expected = {
+        "supervisor": {"2017": 2},
+        "other_supervisor": {"2019": 5},
+        "admin": {"2017": 2, "2019": 5},
+    }[role]
+    assert first_at_risk == expected
+
+
+@pytest.mark.parametrize("role", sorted(FIGURES))
+def test_the_control_download_counts_only_the_viewers_cases(client, world, role):
+    _, reviewed, positive, _, controls = FIGURES[role]
+    client_for(client, world, role)
+
+    rows = download(client, "control")
+
+    overall = rows[1]
+    assert overall[0] == "all"
+    assert overall[1:3] == [str(reviewed), str(positive)]
+    assert overall[4:6] == [str(controls), "0"]
+
+
+@pytest.mark.parametrize("role", sorted(FIGURES))
+def test_the_agreement_download_counts_only_the_viewers_cases(client, coded, role):
+    client_for(client, coded, role)
+
+    rows = download(client, "agreement", dimension="year")
+    page = client.get(analytics_url())
+
+    expected = {
+        "supervisor": {"2017": "1"},
+        "other_supervisor": {"2019": "2"},
+        "admin": {"2017": "1", "2019": "2"},
+    }[role]
+    assert by_cohort(rows, "double_coded", AGREEMENT_FIELDS) == expected
+    disagreements = [p.entity_name for p in page.context["disagreements"]]
+    assert disagreements == ([] if role == "supervisor" else ["Bravo Robotics 1 Ltd"])
+    if NOT_SEEN[role]:
+        assert NOT_SEEN[role] not in body(page)
+
+
+FILE_NAMES = {
+    "rates": "outcome-rates-post-joint_venture.csv",
+    "survival": "time-to-outcome-post-joint_venture.csv",
+    "control": "control-comparison-joint_venture.csv",
+    "agreement": "agreement-post-joint_venture.csv",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HEADERS))
+def test_each_download_has_its_header_and_a_file_name(client, coded, kind):
+    client_for(client, coded, "supervisor")
+
+    response = client.get(analytics_url(download=kind, dimension="post", outcome=JV))
+
+    assert response.status_code == 200
+    assert csv_rows(response)[0] == HEADERS[kind]
+    assert response["Content-Disposition"] == f'attachment; filename="{FILE_NAMES[kind]}"'
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"dimension": "colour"},
+        {"dimension": "colour", "download": "rates"},
+        {"outcome": "bribery"},
+        {"outcome": "bribery", "download": "agreement"},
+    ],
+)
+def test_an_unknown_dimension_or_outcome_is_a_bad_request(client, world, query):
+    client_for(client, world, "supervisor")
+
+    response = client.get(analytics_url(**query))
+
+    assert response.status_code == 400
+    assert "text/csv" not in response["Content-Type"]
+    assert "Alpha" not in body(response)
+
+
+def test_a_formula_in_a_cohort_name_is_neutralised_in_the_download(client, world):
+    analytics_services.cohort_save(
+        name="=HYPERLINK(1)", cases=Case.objects.filter(team=world.team), actor=None
+    )
+    client_for(client, world, "supervisor")
+
+    rows = download(client, "rates", dimension="cohort")
+
+    assert "'=HYPERLINK(1)" in [row[0] for row in rows]
+    assert "=HYPERLINK(1)" not in [row[0] for row in rows]
+
+
+# ------------------------------------------------------------------ cohorts (POST)
+
+
+def cohort_post(client, **data):
+    data.setdefault("filter_query", "")
+    return client.post(reverse("cases:cohort_create"), data)
+
+
+def cohort_ids(name: str) -> set[int]:
+    return set(Cohort.objects.get(name=name).cases.values_list("pk", flat=True))
+
+
+#                anonymous analyst coder other_analyst supervisor other_sup admin no_role
+COHORT_TABLE = ("login", 403, 403, 403, "done", "done", "done", 403)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_guards_cohort_making(client, world, role):
+    expected = COHORT_TABLE[ROLES.index(role)]
+    path = reverse("cases:cohort_create")
+    before = Cohort.objects.count()
+
+    response = cohort_post(client_for(client, world, role), name="Everything I see")
+
+    if expected == "done":
+        cohort = Cohort.objects.get(name="Everything I see")
+        assert response.status_code == 302
+        assert response.url == reverse("cases:case_list") + f"?cohort={cohort.pk}"
+        assert cohort_ids(cohort.name) == VISIBLE[role](world)
+        assert cohort.created_by == world.user(role)
+        return
+    if expected == "login":
+        assert_login_redirect(response, path)
+    else:
+        assert response.status_code == expected
+    assert Cohort.objects.count() == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_refuses_get_on_cohort_making(client, world, role):
+    response = client_for(client, world, role).get(reverse("cases:cohort_create"))
+
+    assert response.status_code == 405
+
+
+def test_a_supervisor_saves_the_filtered_list_as_a_cohort(client, world):
+    client_for(client, world, "supervisor")
+
+    response = cohort_post(
+        client, name="Referred 2017", description="From the list", filter_query="kind=referred"
+    )
+
+    cohort = Cohort.objects.get(name="Referred 2017")
+    assert response.status_code == 302
+    assert cohort_ids("Referred 2017") == {world.cases[k].pk for k in ("a1", "a2", "a3")}
+    assert (cohort.population, cohort.seed, cohort.sample_size) == (3, None, None)
+    assert cohort.filter_query == "kind=referred"
+    assert cohort.description == "From the list"
+    assert any("Saved 3 case(s)" in m for m in messages_of(response))
+
+
+def test_a_supervisors_cohort_holds_only_their_teams_cases(client, world):
+    """The filter ("Robotics") matches both teams' cases; only the team's are saved."""
+    client_for(client, world, "supervisor")
+
+    cohort_post(client, name="All robotics", filter_query="q=Robotics")
+    cohort_post(client, name="Robotics sample", filter_query="q=Robotics", size="50", seed="1")
+
+    mine = {world.cases[k].pk for k in ("a1", "a2", "a3")}
+    assert cohort_ids("All robotics") == mine
+    assert cohort_ids("Robotics sample") == mine
+    assert Cohort.objects.get(name="Robotics sample").population == 3
+
+
+def test_a_cohort_drawn_from_a_mixed_cohort_keeps_only_the_teams_cases(client, world):
+    """The admin's "Mixed" cohort holds a1 and b1; filtering on it gives a1 only."""
+    mixed = Cohort.objects.get(name="Mixed")
+    client_for(client, world, "supervisor")
+
+    cohort_post(client, name="From mixed", filter_query=f"cohort={mixed.pk}")
+
+    assert cohort_ids("From mixed") == {world.cases["a1"].pk}
+
+
+def test_a_supervisors_cohort_is_not_listed_for_another_team(client, world):
+    client_for(client, world, "supervisor")
+    cohort_post(client, name="Team A only", filter_query="kind=referred")
+
+    other = Client()
+    other.force_login(world.user("other_supervisor"))
+    analytics = other.get(analytics_url(dimension="cohort"))
+    listing = other.get(reverse("cases:case_list"))
+
+    assert "Team A only" not in body(analytics)
+    assert "Team A only" not in body(listing)
+    assert "Mixed" in body(analytics)  # b1 is in it
+
+
+def test_a_sample_with_the_same_seed_and_filter_draws_the_same_cases(client, world):
+    for n in range(20):
+        referred(f"Alpha Extra {n} Ltd", world.team, on=D(2018, 1, 1))
+    client_for(client, world, "supervisor")
+
+    first = cohort_post(client, name="Sample one", filter_query="year=2018", size="5", seed="42")
+    second = cohort_post(client, name="Sample two", filter_query="year=2018", size="5", seed="42")
+
+    assert first.status_code == second.status_code == 302
+    one, two = Cohort.objects.get(name="Sample one"), Cohort.objects.get(name="Sample two")
+    assert cohort_ids("Sample one") == cohort_ids("Sample two")
+    population = Case.objects.filter(team=world.team, index_date__year=2018)
+    assert sorted(cohort_ids("Sample one")) == analytics_services.sample_ids(
+        population.values_list("pk", flat=True), size=5, seed=42
+    )
+    assert (one.seed, one.sample_size, one.population) == (42, 5, 20)
+    assert (two.seed, two.sample_size, two.population) == (42, 5, 20)
+    assert any("Drew 5 of 20 case(s)" in m and "seed 42" in m for m in messages_of(second))
+
+
+def test_a_sample_without_a_seed_records_the_one_it_drew(client, world):
+    client_for(client, world, "supervisor")
+
+    cohort_post(client, name="Unseeded", size="2")
+
+    cohort = Cohort.objects.get(name="Unseeded")
+    assert cohort.seed is not None
+    assert cohort.sample_size == 2
+    population = Case.objects.filter(team=world.team).values_list("pk", flat=True)
+    assert sorted(cohort_ids("Unseeded")) == analytics_services.sample_ids(
+        population, size=2, seed=cohort.seed
+    )
+
+
+@pytest.mark.parametrize("sample", [{}, {"size": "3", "seed": "7"}], ids=["all", "sample"])
+def test_a_cohort_name_already_taken_is_refused(client, world, sample):
+    client_for(client, world, "supervisor")
+    cohort_post(client, name="Taken", filter_query="kind=referred")
+    before = cohort_ids("Taken")
+
+    response = cohort_post(client, name="Taken", filter_query="", **sample)
+
+    assert response.status_code == 302
+    assert response.url == reverse("cases:case_list") + "?"
+    assert Cohort.objects.filter(name="Taken").count() == 1
+    assert Cohort.objects.count() == 2  # "Mixed" and the first "Taken"
+    assert cohort_ids("Taken") == before
+    assert any("already exists" in m for m in messages_of(response))
+
+
+def test_a_seed_without_a_size_is_refused(client, world):
+    client_for(client, world, "supervisor")
+
+    response = cohort_post(client, name="Seed only", filter_query="kind=referred", seed="42")
+
+    assert response.status_code == 302
+    assert response.url == reverse("cases:case_list") + "?kind=referred"
+    assert not Cohort.objects.filter(name="Seed only").exists()
+    assert any("give its size" in m for m in messages_of(response))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"name": ""}, {"name": "   "}, {"name": "Zero", "size": "0"}, {"name": "x" * 201}],
+    ids=["empty name", "blank name", "size 0", "long name"],
+)
+def test_a_cohort_form_with_errors_is_refused(client, world, data):
+    client_for(client, world, "supervisor")
+
+    response = cohort_post(client, **data)
+
+    assert response.status_code == 302
+    assert Cohort.objects.count() == 1
+    assert messages_of(response)
+
+
+@pytest.mark.parametrize(
+    "filter_query",
+    ["year=not-a-year", "year=1500", "status=lost", "cohort=999999", "team={other_team}"],
+)
+def test_a_filter_that_cannot_be_read_is_refused(client, world, filter_query):
+    filter_query = filter_query.format(other_team=world.other_team.pk)
+    client_for(client, world, "supervisor")
+
+    response = cohort_post(client, name="Unreadable", filter_query=filter_query)
+
+    assert response.status_code == 302
+    assert response.url == reverse("cases:case_list") + "?" + filter_query
+    assert not Cohort.objects.filter(name="Unreadable").exists()
+    assert any("could not be read" in m for m in messages_of(response))
+
+
+def test_a_hostile_cohort_name_is_stored_verbatim_and_shown_escaped(client, world):
+    client_for(client, world, "supervisor")
+
+    listing = client.post(
+        reverse("cases:cohort_create"),
+        {"name": HOSTILE, "description": HOSTILE, "filter_query": "kind=referred"},
+        follow=True,
+    )
+    analytics = client.get(analytics_url(dimension="cohort"))
+
+    cohort = Cohort.objects.get(description=HOSTILE)
+    assert cohort.name == HOSTILE
+    # The case list (its message and the cohort filter) and analytics (the cohorts
+    # table, the rates table and the chart) all show the name.
+    for response in (listing, analytics):
+        assert response.status_code == 200
+        assert HOSTILE_RAW not in body(response)
+        assert HOSTILE_ESCAPED in body(response)
+    assert [r.cohort for r in analytics.context["rows"]].count(HOSTILE) == 1
+    assert body(analytics).count(HOSTILE_ESCAPED) >= 4  # cohorts, rates, chart, description
+
+
+# ------------------------------------------------------------------ second coder (POST)
+
+
+def assign_post(client, case: Case, coder):
+    return client.post(reverse("cases:second_coder_assign", args=[case.pk]), {"coder": coder.pk})
+
+
+#                anonymous analyst coder other_analyst supervisor other_sup admin no_role
+ASSIGN_TABLE = ("login", 403, 403, 404, "done", 404, "done", 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_guards_giving_a_case_to_a_second_coder(client, world, role):
+    expected = ASSIGN_TABLE[ROLES.index(role)]
+    case = world.cases["a2"]
+    path = reverse("cases:second_coder_assign", args=[case.pk])
+
+    response = assign_post(client_for(client, world, role), case, world.user("coder"))
+
+    if expected == "done":
+        assert response.status_code == 302
+        assert response.url == case.get_absolute_url() + "#second-coding"
+        coding = SecondCoding.objects.get(case=case)
+        assert coding.coder == world.user("coder")
+        assert coding.assigned_by == world.user(role)
+        assert coding.recorded_at is None
+        return
+    if expected == "login":
+        assert_login_redirect(response, path)
+    else:
+        assert response.status_code == expected
+    assert not SecondCoding.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["anonymous", "supervisor"])
+def test_it_refuses_get_on_giving_a_second_reading(client, world, role):
+    path = reverse("cases:second_coder_assign", args=[world.cases["a2"].pk])
+
+    response = client_for(client, world, role).get(path)
+
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("coder", ["analyst", "other_analyst", "supervisor", "no_role", "admin"])
+def test_the_second_coder_must_be_another_analyst_of_the_team(client, world, coder):
+    """alice is a2's analyst, olga is on the other team, sam is no analyst, nora has no
+    role, root is on no team."""
+    client_for(client, world, "supervisor")
+    case = world.cases["a2"]
+
+    response = assign_post(client, case, world.user(coder))
+
+    assert response.status_code == 302
+    assert response.url == case.get_absolute_url() + "#second-coding"
+    assert not SecondCoding.objects.exists()
+    assert any("valid choice" in m for m in messages_of(response))
+
+
+def test_a_recorded_reading_cannot_be_given_to_someone_else(client, coded):
+    second = AnalystFactory(username="carol", teams=[coded.team])
+    client_for(client, coded, "supervisor")
+
+    response = assign_post(client, coded.cases["a1"], second)
+
+    coding = SecondCoding.objects.get(case=coded.cases["a1"])
+    assert coding.coder == coded.user("coder")
+    assert any("already recorded" in m for m in messages_of(response))
+
+
+def test_an_unrecorded_reading_can_be_given_to_another_analyst(client, world, assigned):
+    second = AnalystFactory(username="carol", teams=[world.team])
+    client_for(client, world, "supervisor")
+
+    assign_post(client, world.cases["a1"], second)
+
+    assert SecondCoding.objects.get(case=world.cases["a1"]).coder == second
+
+
+# ------------------------------------------------------------------ blind reading
+
+
+CODING_PAGES = {
+    "queue": lambda w: reverse("cases:coding_queue"),
+    "detail": lambda w: reverse("cases:coding_detail", args=[w.cases["a1"].pk]),
+}
+# "shown": 200 with a1; "hidden": 200 without it.
+CODING_TABLE = {
+    #           anonymous analyst coder  other_analyst supervisor other_sup admin   no_role
+    "queue": ("login", "hidden", "shown", "hidden", "hidden", "hidden", "hidden", "hidden"),
+    "detail": ("login", 404, "shown", 404, 404, 404, 404, 404),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", sorted(CODING_TABLE))
+def test_only_the_second_coder_sees_the_reading(client, world, assigned, page, role):
+    expected = CODING_TABLE[page][ROLES.index(role)]
+    path = CODING_PAGES[page](world)
+    name = world.cases["a1"].entity.name
+
+    response = client_for(client, world, role).get(path)
+
+    if expected == "login":
+        assert_login_redirect(response, path)
+    elif expected in ("shown", "hidden"):
+        assert response.status_code == 200
+        assert (name in body(response)) == (expected == "shown")
+    else:
+        assert response.status_code == expected
+        assert name not in body(response)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_second_coder_records_the_reading(client, world, assigned, role):
+    path = reverse("cases:coding_detail", args=[world.cases["a1"].pk])
+
+    response = client_for(client, world, role).post(path, {"positive_kinds": [JV]})
+
+    assigned.refresh_from_db()
+    if role == "coder":
+        assert response.status_code == 302
+        assert response.url == reverse("cases:coding_queue")
+        assert assigned.recorded_at is not None
+        assert assigned.positive_kinds == [JV]
+        return
+    if role == "anonymous":
+        assert_login_redirect(response, path)
+    else:
+        assert response.status_code == 404
+    assert assigned.recorded_at is None
+
+
+def test_the_coding_queue_refuses_post(client, world, assigned):
+    response = client_for(client, world, "coder").post(reverse("cases:coding_queue"))
+
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("method", ["put", "delete"])
+def test_the_blind_page_refuses_other_methods(client, world, assigned, method):
+    path = reverse("cases:coding_detail", args=[world.cases["a1"].pk])
+
+    response = getattr(client_for(client, world, "coder"), method)(path)
+
+    assert response.status_code == 405
+    assigned.refresh_from_db()
+    assert assigned.recorded_at is None
+
+
+def test_a_reading_of_a_case_not_given_is_not_found(client, world, assigned):
+    client_for(client, world, "coder")
+
+    response = client.get(reverse("cases:coding_detail", args=[world.cases["a2"].pk]))
+
+    assert response.status_code == 404
+
+
+@pytest.fixture
+def decided(world) -> World:
+    """a1's first analyst confirmed one finding, rejected another and left one as a lead."""
+    alice = world.user("analyst")
+    case = world.cases["a1"]
+    first = case.findings.get()
+    casework_services.finding_review(
+        finding=first, state=CONFIRMED, reviewer=alice, note=NOTE_CONFIRMED
+    )
+    rejected = derived.finding_create(
+        case=case,
+        kind=PARTNERSHIP,
+        counterparty_name="Beijing Evidence Two",
+        counterparty_country="CN",
+        event_date=D(2020, 1, 1),
+        event_date_precision="day",
+        source="gdelt",
+        external_id="E-2",
+        source_url="https://news.example.org/two",
+        excerpt=EXCERPT_REJECTED,
+    )
+    casework_services.finding_review(
+        finding=rejected, state=REJECTED, reviewer=alice, note=NOTE_REJECTED
+    )
+    derived.finding_create(
+        case=case,
+        kind=Finding.Kind.SUBSIDIARY,
+        counterparty_name="Wuhan Evidence Three",
+        counterparty_country="CN",
+        event_date=D(2021, 1, 1),
+        event_date_precision="day",
+        source="gdelt",
+        external_id="E-3",
+        excerpt=EXCERPT_UNREVIEWED,
+    )
+    return world
+
+
+def test_the_blind_page_shows_the_evidence_without_the_first_decisions(client, decided, assigned):
+    client_for(client, decided, "coder")
+
+    response = client.get(reverse("cases:coding_detail", args=[decided.cases["a1"].pk]))
+
+    text = body(response)
+    assert response.status_code == 200
+    for shown in (
+        EXCERPT_CONFIRMED,
+        EXCERPT_REJECTED,
+        EXCERPT_UNREVIEWED,
+        "Shenzhen Evidence One",
+        "Beijing Evidence Two",
+        "Wuhan Evidence Three",
+    ):
+        assert shown in text
+    for hidden in (NOTE_CONFIRMED, NOTE_REJECTED, "CONFNOTE", "REJNOTE"):
+        assert hidden not in text
+    # No review state, no outcome box, not who reviewed.
+    assert not re.search(r"\b(confirmed|rejected|leads?)\b", text, re.IGNORECASE)
+    assert 'id="outcome"' not in text
+    assert "Outcome: " not in text
+    assert "is-positive" not in text
+    assert "state-" not in text
+    assert "alice" not in text
+
+
+def test_a_reading_is_recorded_and_shown_to_the_supervisor(client, world, assigned):
+    """The whole round: recorded on the blind page, seen on the case page, counted."""
+    coder = client_for(client, world, "coder")
+    case = world.cases["a1"]
+
+    response = coder.post(
+        reverse("cases:coding_detail", args=[case.pk]),
+        {"positive_kinds": [PARTNERSHIP, JV], "note": "Joint venture in 2019"},
+    )
+    queue = coder.get(reverse("cases:coding_queue"))
+
+    assert response.status_code == 302
+    assigned.refresh_from_db()
+    assert assigned.positive_kinds == [JV, PARTNERSHIP]
+    assert assigned.note == "Joint venture in 2019"
+    assert "not yet" not in body(queue)
+
+    client.force_login(world.user("supervisor"))
+    page = client.get(case.get_absolute_url())
+    analytics = client.get(analytics_url())
+    rows = download(client, "agreement")
+
+    section = body(page).split('id="second-coding"', 1)[1].split("</section>", 1)[0]
+    assert "Given to bob" in section
+    assert "recorded" in section
+    assert "joint_venture, partnership" in section
+    assert "Joint venture in 2019" in section
+    assert "Ask for a blind second reading" not in section  # recorded: no more giving
+    overall = analytics.context["overall_agreement"]
+    assert [a.agreement.n for a in overall] == [1]
+    assert overall[0].agreement.observed == 1.0
+    assert analytics.context["pending_codings"] == 0
+    assert by_cohort(rows, "double_coded", AGREEMENT_FIELDS) == {"2017": "1"}
+    assert by_cohort(rows, "disagreements", AGREEMENT_FIELDS) == {"2017": "0"}
+
+
+def test_an_unknown_kind_is_a_bad_request_and_records_nothing(client, world, assigned):
+    client_for(client, world, "coder")
+
+    response = client.post(
+        reverse("cases:coding_detail", args=[world.cases["a1"].pk]),
+        {"positive_kinds": [JV, "bribery"], "note": "x"},
+    )
+
+    assert response.status_code == 400
+    assigned.refresh_from_db()
+    assert assigned.recorded_at is None
+    assert assigned.positive_kinds == []
+    assert assigned.note == ""
+
+
+def test_a_pending_reading_is_counted_on_the_analytics_page(client, world, assigned):
+    client_for(client, world, "supervisor")
+
+    response = client.get(analytics_url())
+
+    assert response.context["pending_codings"] == 1
+    assert response.context["overall_agreement"] == []
+
+
+# "with": 200 with the second-reading section; "without": 200 without it.
+#                   anonymous analyst   coder      other_analyst supervisor other_sup admin no_role
+CASE_PAGE_TABLE = ("login", "without", "without", 404, "with", 404, "with", 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_case_page_shows_the_second_reading_only_to_supervisors(client, world, assigned, role):
+    expected = CASE_PAGE_TABLE[ROLES.index(role)]
+    path = world.cases["a1"].get_absolute_url()
+
+    response = client_for(client, world, role).get(path)
+
+    if expected == "login":
+        assert_login_redirect(response, path)
+    elif expected in ("with", "without"):
+        assert response.status_code == 200
+        assert ('id="second-coding"' in body(response)) == (expected == "with")
+        assert ("Given to bob" in body(response)) == (expected == "with")
+        assert (
+            reverse("cases:second_coder_assign", args=[world.cases["a1"].pk]) in body(response)
+        ) == (expected == "with")
+    else:
+        assert response.status_code == expected
+
+
+# ------------------------------------------------------------------ control cases (POST)
+
+
+def control_data(matched, **values) -> dict:
+    return {
+        "name": "Gamma Sensors Ltd",
+        "country": "GB",
+        "kind": Entity.Kind.COMPANY,
+        "technology_fields": "sensing",
+        "matched_case": matched if isinstance(matched, int) else matched.pk,
+        **values,
+    }
+
+
+def counts() -> tuple[int, int]:
+    return Case.objects.count(), Entity.objects.count()
+
+
+#                 anonymous analyst coder other_analyst supervisor other_sup  admin  no_role
+CONTROL_TABLE = ("login", 403, 403, 403, "done", "refused", "done", 403)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_guards_control_cases(client, world, role):
+    expected = CONTROL_TABLE[ROLES.index(role)]
+    path = reverse("cases:control_create")
+    before = counts()
+
+    response = client_for(client, world, role).post(path, control_data(world.cases["a1"]))
+
+    if expected == "done":
+        created = Case.objects.get(entity__name="Gamma Sensors Ltd")
+        assert response.status_code == 302
+        assert response.url == created.get_absolute_url()
+        return
+    if expected == "login":
+        assert_login_redirect(response, path)
+    elif expected == "refused":
+        assert response.status_code == 302
+        assert response.url == reverse("cases:analytics") + "#control"
+        assert any("No referred case" in m for m in messages_of(response))
+    else:
+        assert response.status_code == expected
+    assert counts() == before
+
+
+@pytest.mark.parametrize("role", ["anonymous", "supervisor"])
+def test_it_refuses_get_on_control_cases(client, world, role):
+    response = client_for(client, world, role).get(reverse("cases:control_create"))
+
+    assert response.status_code == 405
+
+
+def test_a_control_case_follows_its_matched_case(client, world):
+    matched = world.cases["a1"]
+    client_for(client, world, "supervisor")
+
+    response = client.post(
+        reverse("cases:control_create"), control_data(matched, country="United Kingdom")
+    )
+
+    created = Case.objects.select_related("entity").get(entity__name="Gamma Sensors Ltd")
+    assert response.status_code == 302
+    assert created.kind == Case.Kind.CONTROL
+    assert created.matched_case == matched
+    assert created.team == world.team
+    assert created.index_date == matched.index_date == D(2017, 5, 1)
+    assert created.index_date_precision == matched.index_date_precision
+    assert created.entity.country == "GB"
+    assert created.entity.technology_fields == "sensing"
+    assert any(f"matched to case {matched.pk}" in m for m in messages_of(response))
+    page = client.get(created.get_absolute_url())
+    assert page.status_code == 200
+    assert f'matched to <a href="{matched.get_absolute_url()}">' in body(page)
+
+
+@pytest.mark.parametrize(
+    "matched",
+    ["b1", "control_a", 999999],
+    ids=["other team", "a control", "no such case"],
+)
+def test_a_control_needs_a_referred_case_of_ones_teams(client, world, matched):
+    matched_id = world.cases[matched].pk if isinstance(matched, str) else matched
+    client_for(client, world, "supervisor")
+    before = counts()
+
+    response = client.post(reverse("cases:control_create"), control_data(matched_id))
+
+    assert response.status_code == 302
+    assert response.url == reverse("cases:analytics") + "#control"
+    assert counts() == before
+    assert any(f"No referred case {matched_id}" in m for m in messages_of(response))
+
+
+@pytest.mark.parametrize(
+    "values, field",
+    [
+        ({"country": "Narnia"}, "country"),
+        ({"country": ""}, "country"),
+        ({"kind": "spaceship"}, "kind"),
+        ({"name": ""}, "name"),
+        ({"matched_case": "abc"}, "matched_case"),
+    ],
+)
+def test_a_control_form_with_errors_is_refused(client, world, values, field):
+    client_for(client, world, "supervisor")
+    before = counts()
+
+    response = client.post(
+        reverse("cases:control_create"), control_data(world.cases["a1"], **values)
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("cases:analytics") + "#control"
+    assert counts() == before
+    assert any(m.startswith(f"{field}:") for m in messages_of(response))
+
+
+def test_a_control_of_an_entity_already_stored_is_refused(client, world):
+    client_for(client, world, "supervisor")
+    before = counts()
+
+    response = client.post(
+        reverse("cases:control_create"),
+        control_data(world.cases["a1"], name="Alpha Robotics 2 Ltd"),
+    )
+
+    assert response.status_code == 302
+    assert counts() == before
+    assert messages_of(response)
+
+
+# ------------------------------------------------------------------ query counts
+
+
+def rich_cases(world: World, start: int, count: int) -> None:
+    """Team A cases with everything the page reads: referrals, findings, checks, second
+    readings, named cohorts and controls."""
+    bob = world.user("coder")
+    cohort = Cohort.objects.get(name="Mixed")
+    for n in range(start, start + count):
+        case = referred(f"Query {n:03d} Ltd", world.team, on=D(2017 + n % 3, 5, 1))
+        confirmed(case, kind=JV if n % 2 else PARTNERSHIP, on=D(2021, 1, 1))
+        checked(case)
+        coding = analytics_services.second_coding_assign(case=case, coder=bob, actor=None)
+        if n % 4:
+            kinds = [JV] if n % 3 else []
+            analytics_services.second_coding_record(
+                coding=coding, positive_kinds=kinds, note="", actor=bob
+            )
+        cohort.cases.add(case)
+        if n % 5 == 0:
+            control(f"Query Control {n:03d} Ltd", case)
+
+
+def queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("dimension", ["year", "cooperation_method", "cohort", "team"])
+def test_the_analytics_page_does_not_add_queries_per_case(client, world, dimension):
+    client_for(client, world, "supervisor")
+    url = analytics_url(dimension=dimension)
+    rich_cases(world, 0, 5)
+    few = queries(client, url)
+
+    rich_cases(world, 5, 35)
+    many = queries(client, url)
+
+    assert many == few
+
+
+@pytest.mark.parametrize("kind", sorted(HEADERS))
+def test_the_downloads_do_not_add_queries_per_case(client, world, kind):
+    client_for(client, world, "supervisor")
+    url = analytics_url(dimension="year", download=kind)
+    rich_cases(world, 0, 5)
+    few = queries(client, url)
+
+    rich_cases(world, 5, 35)
+    many = queries(client, url)
+
+    assert many == few
+
+
+def test_the_analytics_page_does_not_add_queries_per_cohort(client, world):
+    supervisor = world.user("supervisor")
+    client_for(client, world, "supervisor")
+    cases = Case.objects.filter(team=world.team)
+    analytics_services.cohort_save(name="Cohort 0", cases=cases, actor=supervisor)
+    few = queries(client, analytics_url())
+
+    for n in range(1, 8):
+        analytics_services.cohort_save(name=f"Cohort {n}", cases=cases, actor=supervisor)
+    many = queries(client, analytics_url())
+
+    assert many == few
+
+
+# ------------------------------------------------------------------ refusals
+
+
+ACTIONS: dict[str, Callable[[World], str]] = {
+    "cohort_create": lambda w: reverse("cases:cohort_create"),
+    "control_create": lambda w: reverse("cases:control_create"),
+    "second_coder_assign": lambda w: reverse("cases:second_coder_assign", args=[w.cases["a2"].pk]),
+}
+
+
+@pytest.mark.parametrize("view", sorted(ACTIONS))
+def test_a_refused_action_changes_nothing(client, world, view):
+    """An analyst posting to a supervisor's action gets 403 and nothing is written."""
+    before = (
+        counts(),
+        Cohort.objects.count(),
+        SecondCoding.objects.count(),
+        sorted(Case.objects.values_list("pk", "updated_at")),
+    )
+
+    response = client_for(client, world, "analyst").post(
+        ACTIONS[view](world), {"name": "x", "coder": world.user("coder").pk, **control_data(1)}
+    )
+
+    assert response.status_code == 403
+    after = (
+        counts(),
+        Cohort.objects.count(),
+        SecondCoding.objects.count(),
+        sorted(Case.objects.values_list("pk", "updated_at")),
+    )
+    assert after == before

@@ -1,0 +1,528 @@
+"""The workflow services: finding reviews, case status, assignment, team moves and entity
+corrections. Every edit raises the row's version and refuses a stale one, naming who got
+there first; a refused edit saves nothing."""
+
+import threading
+from contextlib import contextmanager
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
+from django.test import RequestFactory
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from cases.casework import services
+from cases.models import Case, CaseStatusChange, Entity, Finding
+from tests.factories import (
+    AnalystFactory,
+    CaseFactory,
+    EntityFactory,
+    FindingFactory,
+    SupervisorFactory,
+    TeamFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+LEAD = Finding.ReviewState.LEAD
+CONFIRMED = Finding.ReviewState.CONFIRMED
+REJECTED = Finding.ReviewState.REJECTED
+HOSTILE = '<script>alert("x")</script> & <b>bold</b> \' " {{ var }} {% now "Y" %}'
+VALID_LEI = "5493001KJTIIGC8Y1R12"
+OTHER_VALID_LEI = "HWUPKR0MPOU8FGXBT394"
+
+
+@contextmanager
+def signed_in(user):
+    """Run as if inside a request by `user`, as the history middleware records it."""
+    request = RequestFactory().post("/")
+    request.user = user
+    HistoricalRecords.context.request = request
+    try:
+        yield
+    finally:
+        del HistoricalRecords.context.request
+
+
+@pytest.fixture
+def team():
+    return TeamFactory(name="Team A")
+
+
+@pytest.fixture
+def alice(team):
+    return AnalystFactory(username="alice", teams=[team])
+
+
+@pytest.fixture
+def bob(team):
+    return AnalystFactory(username="bob", teams=[team])
+
+
+@pytest.fixture
+def case(team):
+    return CaseFactory(team=team)
+
+
+@pytest.fixture
+def lead(case):
+    return FindingFactory(case=case, review_state=LEAD, source="gdelt")
+
+
+def fresh(obj):
+    return type(obj).objects.get(pk=obj.pk)
+
+
+# ------------------------------------------------------------------------ finding review
+
+
+def test_confirming_a_lead_records_who_and_when_and_raises_the_version(lead, alice):
+    started = timezone.now()
+
+    result = services.finding_review(
+        finding=lead, state=CONFIRMED, reviewer=alice, note="", version=1
+    )
+
+    stored = fresh(lead)
+    assert result is lead
+    assert stored.review_state == CONFIRMED
+    assert stored.reviewed_by == alice
+    assert stored.reviewed_at >= started
+    assert stored.version == 2
+    assert lead.version == 2 and lead.review_state == CONFIRMED
+
+
+def test_each_review_raises_the_version_again(lead, alice):
+    services.finding_review(finding=lead, state=CONFIRMED, reviewer=alice, version=1)
+    services.finding_review(
+        finding=lead, state=REJECTED, reviewer=alice, note="Wrong company.", version=2
+    )
+
+    assert fresh(lead).version == 3
+    assert fresh(lead).review_state == REJECTED
+
+
+@pytest.mark.parametrize("note", ["", "   ", "\n\t"])
+def test_rejecting_without_a_note_is_refused(lead, alice, note):
+    with pytest.raises(ValidationError) as exc_info:
+        services.finding_review(finding=lead, state=REJECTED, reviewer=alice, note=note)
+
+    assert "note" in exc_info.value.message_dict
+    stored = fresh(lead)
+    assert stored.review_state == LEAD
+    assert stored.reviewed_by is None
+    assert stored.version == 1
+
+
+def test_a_rejection_note_is_stored_as_typed_even_with_markup(lead, alice):
+    services.finding_review(finding=lead, state=REJECTED, reviewer=alice, note=HOSTILE)
+
+    assert fresh(lead).review_note == HOSTILE
+
+
+@pytest.mark.parametrize("state", [LEAD, "approved", ""])
+def test_a_review_sets_confirmed_or_rejected_only(lead, alice, state):
+    with pytest.raises(ValueError):
+        services.finding_review(finding=lead, state=state, reviewer=alice, note="x")
+
+    assert fresh(lead).version == 1
+
+
+def test_a_stale_review_is_refused_naming_who_reviewed_it_first(lead, alice, bob):
+    with signed_in(alice):
+        services.finding_review(finding=lead, state=CONFIRMED, reviewer=alice, version=1)
+
+    with signed_in(bob), pytest.raises(services.EditConflict) as exc_info:
+        services.finding_review(
+            finding=fresh(lead), state=REJECTED, reviewer=bob, note="Not them.", version=1
+        )
+
+    message = str(exc_info.value)
+    assert f"Finding {lead.pk}" in message
+    assert "alice" in message
+    assert "not saved" in message
+    stored = fresh(lead)
+    assert (stored.review_state, stored.reviewed_by, stored.version) == (CONFIRMED, alice, 2)
+    assert stored.review_note == ""
+    assert stored.history.count() == 2
+
+
+def test_a_stale_review_names_the_reviewer_even_outside_a_request(lead, alice, bob):
+    services.finding_review(finding=lead, state=CONFIRMED, reviewer=alice, version=1)
+
+    with pytest.raises(services.EditConflict) as exc_info:
+        services.finding_review(finding=lead, state=CONFIRMED, reviewer=bob, version=1)
+
+    assert "alice" in str(exc_info.value)
+
+
+def test_a_review_without_a_version_is_not_checked(lead, alice, bob):
+    services.finding_review(finding=lead, state=CONFIRMED, reviewer=alice, version=1)
+
+    services.finding_review(finding=lead, state=REJECTED, reviewer=bob, note="No.", version=None)
+
+    assert fresh(lead).reviewed_by == bob
+    assert fresh(lead).version == 3
+
+
+# ------------------------------------------------------------------------ bulk review
+
+
+def test_a_bulk_review_reviews_every_finding_and_records_each(case, alice):
+    leads = FindingFactory.create_batch(3, case=case, review_state=LEAD)
+
+    count = services.findings_review(
+        findings=leads,
+        state=CONFIRMED,
+        reviewer=alice,
+        versions={f.pk: f.version for f in leads},
+    )
+
+    assert count == 3
+    for finding in leads:
+        stored = fresh(finding)
+        assert (stored.review_state, stored.reviewed_by, stored.version) == (CONFIRMED, alice, 2)
+        assert stored.history.count() == 2
+
+
+def test_a_bulk_review_with_one_stale_finding_saves_none(case, alice, bob):
+    leads = FindingFactory.create_batch(3, case=case, review_state=LEAD)
+    versions = {f.pk: f.version for f in leads}
+    with signed_in(alice):
+        services.finding_review(
+            finding=leads[2], state=REJECTED, reviewer=alice, note="Dup.", version=1
+        )
+
+    with signed_in(bob), pytest.raises(services.EditConflict) as exc_info:
+        services.findings_review(findings=leads, state=CONFIRMED, reviewer=bob, versions=versions)
+
+    assert f"Finding {leads[2].pk}" in str(exc_info.value)
+    assert "alice" in str(exc_info.value)
+    for finding in leads[:2]:
+        stored = fresh(finding)
+        assert (stored.review_state, stored.reviewed_by, stored.version) == (LEAD, None, 1)
+        assert stored.history.count() == 1
+    assert fresh(leads[2]).review_state == REJECTED
+
+
+def test_a_bulk_rejection_without_a_note_saves_none(case, alice):
+    leads = FindingFactory.create_batch(2, case=case, review_state=LEAD)
+
+    with pytest.raises(ValidationError):
+        services.findings_review(findings=leads, state=REJECTED, reviewer=alice, note=" ")
+
+    assert not Finding.objects.exclude(review_state=LEAD).exists()
+
+
+# ------------------------------------------------------------------------ case status
+
+
+def test_a_status_change_is_logged_with_who_when_from_and_to(case, alice):
+    started = timezone.now()
+
+    services.case_set_status(case=case, status=Case.Status.IN_REVIEW, actor=alice, version=1)
+
+    change = CaseStatusChange.objects.get(case=case)
+    assert (change.from_status, change.to_status) == (Case.Status.OPEN, Case.Status.IN_REVIEW)
+    assert change.changed_by == alice
+    assert started <= change.changed_at <= timezone.now()
+    stored = fresh(case)
+    assert (stored.status, stored.version) == (Case.Status.IN_REVIEW, 2)
+    assert (case.status, case.version) == (Case.Status.IN_REVIEW, 2)
+
+
+def test_successive_status_changes_are_logged_in_order(case, alice, bob):
+    services.case_set_status(case=case, status=Case.Status.IN_REVIEW, actor=alice, version=1)
+    services.case_set_status(case=case, status=Case.Status.CONCLUDED, actor=bob, version=2)
+
+    log = list(case.status_changes.values_list("from_status", "to_status", "changed_by"))
+    assert log == [
+        (Case.Status.OPEN, Case.Status.IN_REVIEW, alice.pk),
+        (Case.Status.IN_REVIEW, Case.Status.CONCLUDED, bob.pk),
+    ]
+    assert fresh(case).version == 3
+
+
+def test_setting_the_same_status_logs_nothing_and_keeps_the_version(case, alice):
+    services.case_set_status(case=case, status=Case.Status.OPEN, actor=alice, version=1)
+
+    assert not CaseStatusChange.objects.exists()
+    assert fresh(case).version == 1
+
+
+@pytest.mark.parametrize("status", ["done", "", "OPEN"])
+def test_an_unknown_status_is_refused(case, alice, status):
+    with pytest.raises(ValidationError):
+        services.case_set_status(case=case, status=status, actor=alice, version=1)
+
+    assert fresh(case).status == Case.Status.OPEN
+    assert not CaseStatusChange.objects.exists()
+
+
+def test_a_stale_status_change_is_refused_and_logs_nothing(case, alice, bob):
+    with signed_in(alice):
+        services.case_set_status(case=case, status=Case.Status.MONITORING, actor=alice, version=1)
+
+    with signed_in(bob), pytest.raises(services.EditConflict) as exc_info:
+        services.case_set_status(case=case, status=Case.Status.CLOSED, actor=bob, version=1)
+
+    assert f"Case {case.pk}" in str(exc_info.value)
+    assert "alice" in str(exc_info.value)
+    assert fresh(case).status == Case.Status.MONITORING
+    assert list(case.status_changes.values_list("to_status", flat=True)) == ["monitoring"]
+
+
+def test_bulk_status_changes_log_each_case(team, alice):
+    cases = CaseFactory.create_batch(2, team=team)
+
+    services.cases_set_status(cases=cases, status=Case.Status.CLOSED, actor=alice)
+
+    for item in cases:
+        assert list(item.status_changes.values_list("to_status", "changed_by")) == [
+            ("closed", alice.pk)
+        ]
+
+
+def test_a_status_change_made_elsewhere_is_logged_unless_nothing_changed(case, alice):
+    assert (
+        services.case_status_change_record(
+            case=case, from_status="open", to_status="open", actor=alice
+        )
+        is None
+    )
+
+    change = services.case_status_change_record(
+        case=case, from_status="open", to_status="closed", actor=alice
+    )
+
+    assert list(CaseStatusChange.objects.all()) == [change]
+    assert change.changed_by == alice
+
+
+# ------------------------------------------------------------------------ assignment
+
+
+def test_a_case_can_be_given_to_a_member_of_its_team(case, alice, bob):
+    services.case_assign(case=case, assignee=alice, actor=bob, version=1)
+
+    stored = fresh(case)
+    assert (stored.assignee, stored.version) == (alice, 2)
+    assert case.assignee == alice
+
+
+def test_giving_a_case_to_someone_off_its_team_is_refused(case, alice):
+    outsider = AnalystFactory(username="outsider", teams=[TeamFactory(name="Team B")])
+    services.case_assign(case=case, assignee=alice, actor=alice, version=1)
+
+    with pytest.raises(ValidationError) as exc_info:
+        services.case_assign(case=case, assignee=outsider, actor=alice, version=2)
+
+    assert "outsider" in str(exc_info.value)
+    stored = fresh(case)
+    assert (stored.assignee, stored.version) == (alice, 2)
+
+
+def test_a_supervisor_cannot_be_assigned_a_case_they_only_read(case, team):
+    supervisor = SupervisorFactory(username="sue", teams=[team])
+
+    with pytest.raises(ValidationError, match="not an analyst"):
+        services.case_assign(case=case, assignee=supervisor, actor=supervisor, version=1)
+
+    assert fresh(case).assignee is None
+
+
+def test_a_case_can_be_unassigned(case, alice):
+    services.case_assign(case=case, assignee=alice, actor=alice, version=1)
+
+    services.case_assign(case=case, assignee=None, actor=alice, version=2)
+
+    assert (fresh(case).assignee, fresh(case).version) == (None, 3)
+
+
+def test_assigning_the_same_person_again_keeps_the_version(case, alice):
+    services.case_assign(case=case, assignee=alice, actor=alice, version=1)
+
+    services.case_assign(case=case, assignee=alice, actor=alice, version=2)
+
+    assert fresh(case).version == 2
+
+
+def test_a_stale_assignment_is_refused(case, alice, bob):
+    with signed_in(alice):
+        services.case_assign(case=case, assignee=alice, actor=alice, version=1)
+
+    with signed_in(bob), pytest.raises(services.EditConflict) as exc_info:
+        services.case_assign(case=case, assignee=bob, actor=bob, version=1)
+
+    assert "alice" in str(exc_info.value)
+    assert fresh(case).assignee == alice
+
+
+def test_bulk_assignment_to_an_outsider_assigns_none(team, alice):
+    cases = CaseFactory.create_batch(2, team=team)
+    outsider = AnalystFactory(username="outsider")
+
+    with pytest.raises(ValidationError):
+        services.cases_assign(cases=cases, assignee=outsider, actor=alice)
+
+    assert not Case.objects.filter(assignee__isnull=False).exists()
+
+
+# ------------------------------------------------------------------------ team moves
+
+
+def test_moving_cases_to_a_team_unassigns_an_assignee_not_on_it(team, alice, bob):
+    other = TeamFactory(name="Team B", members=[bob])
+    bob.teams.add(team)
+    kept, dropped = CaseFactory.create_batch(2, team=team)
+    services.case_assign(case=kept, assignee=bob, actor=bob)
+    services.case_assign(case=dropped, assignee=alice, actor=alice)
+
+    count = services.cases_move_to_team(cases=[kept, dropped], team=other)
+
+    assert count == 2
+    kept, dropped = fresh(kept), fresh(dropped)
+    assert (kept.team, kept.assignee, kept.version) == (other, bob, 3)
+    assert (dropped.team, dropped.assignee, dropped.version) == (other, None, 3)
+
+
+def test_a_case_without_a_team_can_be_moved_to_one(alice):
+    case = CaseFactory(team=None)
+    team = TeamFactory(name="Team C", members=[alice])
+
+    services.cases_move_to_team(cases=[case], team=team)
+
+    assert fresh(case).team == team
+
+
+# ------------------------------------------------------------------------ entity edits
+
+
+def test_an_entity_correction_is_saved_and_raises_the_case_version(case, alice):
+    name_key = case.entity.name_key
+
+    entity = services.case_entity_update(
+        case=case,
+        values={"lei": VALID_LEI, "website": "https://example.org/", "aliases": "ACME"},
+        actor=alice,
+        version=1,
+    )
+
+    stored = Entity.objects.get(pk=case.entity_id)
+    assert entity == stored
+    assert (stored.lei, stored.website, stored.aliases) == (
+        VALID_LEI,
+        "https://example.org/",
+        "ACME",
+    )
+    assert stored.name_key == name_key
+    assert fresh(case).version == 2
+    assert case.version == 2
+
+
+@pytest.mark.parametrize("lei", ["5493001KJTIIGC8Y1R13", "not-an-lei", "5493001KJTIIGC8Y1R1"])
+def test_an_invalid_lei_is_refused_and_nothing_is_saved(case, alice, lei):
+    with pytest.raises(ValidationError) as exc_info:
+        services.case_entity_update(
+            case=case, values={"lei": lei, "aliases": "ACME"}, actor=alice, version=1
+        )
+
+    assert "lei" in exc_info.value.message_dict
+    stored = Entity.objects.get(pk=case.entity_id)
+    assert (stored.lei, stored.aliases) == ("", "")
+    assert fresh(case).version == 1
+
+
+def test_an_lei_already_on_another_entity_is_refused(case, alice):
+    EntityFactory(name="Other Robotics Ltd", lei=OTHER_VALID_LEI)
+
+    with pytest.raises(ValidationError):
+        services.case_entity_update(
+            case=case, values={"lei": OTHER_VALID_LEI}, actor=alice, version=1
+        )
+
+    assert Entity.objects.get(pk=case.entity_id).lei == ""
+    assert fresh(case).version == 1
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"name": "Renamed Ltd"}, {"country": "US"}, {"is_demo": True}, {"lei": "", "kind": "x"}],
+)
+def test_fields_not_editable_from_the_case_page_are_refused(case, alice, values):
+    before = Entity.objects.filter(pk=case.entity_id).values().get()
+
+    with pytest.raises(ValueError):
+        services.case_entity_update(case=case, values=values, actor=alice, version=1)
+
+    assert Entity.objects.filter(pk=case.entity_id).values().get() == before
+    assert fresh(case).version == 1
+
+
+def test_a_stale_entity_correction_is_refused(case, alice, bob):
+    with signed_in(alice):
+        services.case_set_status(case=case, status=Case.Status.IN_REVIEW, actor=alice, version=1)
+
+    with signed_in(bob), pytest.raises(services.EditConflict) as exc_info:
+        services.case_entity_update(case=case, values={"lei": VALID_LEI}, actor=bob, version=1)
+
+    assert "alice" in str(exc_info.value)
+    assert Entity.objects.get(pk=case.entity_id).lei == ""
+
+
+def test_names_and_aliases_are_stored_as_typed_even_with_markup(case, alice):
+    services.case_entity_update(
+        case=case, values={"aliases": HOSTILE, "name_native": HOSTILE}, actor=alice, version=1
+    )
+
+    stored = Entity.objects.get(pk=case.entity_id)
+    assert stored.aliases == HOSTILE
+    assert stored.name_native == HOSTILE
+
+
+# ------------------------------------------------------------------------ real concurrency
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_reviews_of_one_version_let_exactly_one_through():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite takes no row locks")
+    team = TeamFactory(name="Team A")
+    alice = AnalystFactory(username="alice", teams=[team])
+    bob = AnalystFactory(username="bob", teams=[team])
+    lead = FindingFactory(case=CaseFactory(team=team), review_state=LEAD)
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def review(user, state, note):
+        try:
+            barrier.wait(timeout=10)
+            services.finding_review(
+                finding=Finding.objects.get(pk=lead.pk),
+                state=state,
+                reviewer=user,
+                note=note,
+                version=1,
+            )
+            outcomes[user.username] = "saved"
+        except services.EditConflict:
+            outcomes[user.username] = "conflict"
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=review, args=(alice, CONFIRMED, "")),
+        threading.Thread(target=review, args=(bob, REJECTED, "Not them.")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes.values()) == ["conflict", "saved"]
+    winner = next(name for name, outcome in outcomes.items() if outcome == "saved")
+    stored = Finding.objects.get(pk=lead.pk)
+    assert stored.version == 2
+    assert stored.reviewed_by.username == winner

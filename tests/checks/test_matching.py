@@ -1,0 +1,106 @@
+"""Judging hits: name scores with explanations, Chinese places, event kinds, DoD 1260H."""
+
+import pytest
+
+from cases.checks import matching
+from cases.models import Entity
+
+
+def test_the_same_name_key_scores_100_and_says_why():
+    result = matching.match_name(["Acme Robotics Ltd"], "ACME ROBOTICS LIMITED")
+    assert result.score == 100
+    assert "acme robotics" in result.explanation
+
+
+def test_a_misspelling_scores_high_but_not_full():
+    result = matching.match_name(["Acme Robotics Ltd"], "Acme Robotic Limited")
+    assert 85 <= result.score < 100
+    assert "resembles" in result.explanation
+
+
+def test_an_unrelated_name_scores_low():
+    assert matching.match_name(["Acme Robotics Ltd"], "Globex Pharmaceuticals").score < 60
+
+
+def test_aliases_and_native_names_take_part():
+    entity = Entity(
+        name="Kyoto Photonics KK", name_native="京都光子", aliases="KP Labs\nKyoto Photon"
+    )
+    names = matching.entity_names(entity)
+    assert names == ["Kyoto Photonics KK", "京都光子", "KP Labs", "Kyoto Photon"]
+    assert matching.match_name(names, "京都光子").score == 100
+
+
+def test_text_that_names_the_entity_as_a_word_scores_100():
+    result = matching.match_in_text(
+        ["Acme Robotics Ltd"], "Acme Robotics signs joint venture with Shenzhen partner"
+    )
+    assert result.score == 100
+
+
+def test_a_name_inside_another_word_is_not_a_mention():
+    assert matching.match_in_text(["Acme"], "Acmeville fair opens").score < 100
+
+
+@pytest.mark.parametrize(
+    "text, country",
+    [
+        ("Shenzhen Example Technology Co., Ltd.", "CN"),
+        ("微软(中国)有限公司", "CN"),
+        ("Tsinghua University", "CN"),
+        ("Hong Kong Applied Science Ltd", "HK"),
+        ("Macau University of Science and Technology", "MO"),
+        ("Kyoto University", ""),
+        ("Taiwan, Province of China", ""),
+        ("トヨタ自動車株式会社と提携", ""),
+        ("Macanese investor", "MO"),
+        ("Chinatown Deli LLC", ""),
+        ("", ""),
+    ],
+)
+def test_chinese_country_from_names(text, country):
+    assert matching.chinese_country(text) == country
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("Acme forms joint venture with Shanghai firm", "joint_venture"),
+        ("Chinese group acquires Acme", "acquisition"),
+        ("Tencent takes 20% stake in Acme", "equity_investment"),
+        ("Acme signs patent licence with Huawei", "ip_licence"),
+        ("Acme and Tsinghua sign MOU", "partnership"),
+        ("Acme opens new headquarters", ""),
+    ],
+)
+def test_kind_from_text(text, kind):
+    assert matching.kind_from_text(text) == kind
+
+
+def test_dod_1260h_names_and_aliases_are_flagged(settings):
+    if not (settings.WISHLIST_REFERENCE_DIR / "dod_1260h_chinese_military_companies.csv").exists():
+        pytest.skip("../shared/reference is not beside this clone")
+    assert matching.dod_1260h_flag("Aviation Industry Corporation of China, Ltd.").startswith(
+        "dod_1260h: Aviation Industry Corporation of China"
+    )
+    assert matching.dod_1260h_flag("AVIC").startswith("dod_1260h:")
+    assert matching.dod_1260h_flag("Acme Robotics Ltd") == ""
+
+
+def test_a_missing_dod_list_flags_nothing(settings, tmp_path):
+    settings.WISHLIST_REFERENCE_DIR = tmp_path
+    matching._dod_1260h.cache_clear()
+    try:
+        assert matching.dod_1260h_flag("Aviation Industry Corporation of China") == ""
+    finally:
+        matching._dod_1260h.cache_clear()
+
+
+def test_a_chinese_name_inside_chinese_text_is_a_mention():
+    text = "艾克米机器人与华为技术有限公司签署合作协议"
+    assert matching.match_in_text(["艾克米机器人"], text).score == 100
+
+
+def test_accents_are_folded_in_text_as_in_name_keys():
+    text = "Mueller and Müller Präzision sign MOU with Shanghai partner"
+    assert matching.match_in_text(["Müller Präzision GmbH"], text).score == 100
