@@ -84,8 +84,8 @@ from cases import (
 from cases.checks import services as checks_services
 from cases.models import Case, CheckRun, Entity, Finding, Referral
 from cases.tasks import run_check
-from tests.stub_server import StubSource
 from tests.checks.test_worker_integration import gleif_route
+from tests.stub_server import StubSource
 
 FINISHED = {"ok", "no_results", "skipped", "error", "rate_limited"}
 

@@ -71,10 +71,9 @@ django.setup()
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases import derived
+from cases import derived, rules
 from cases.analytics import selectors as analytics_selectors
 from cases.bulk import bulk_insert
-from cases.casework import selectors as casework_selectors
 from cases.models import (
     Case,
     CheckRun,
@@ -487,7 +486,7 @@ def main() -> None:
             f"in {BENCH_DB}: {Case.objects.count()} cases "
             f"({Case.objects.filter(kind='referred').count()} referred), "
             f"{Referral.objects.count()} referrals, {Finding.objects.count()} findings "
-            f"({casework_selectors.positive_findings().count()} positive), "
+            f"({rules.positive_findings().count()} positive), "
             f"{CheckRun.objects.count()} check runs, {Cohort.objects.count()} cohorts, "
             f"{Cohort.cases.through.objects.count()} cohort memberships"
         )

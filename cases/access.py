@@ -8,10 +8,10 @@ pages answer 404, not 403, so case ids leak nothing.
 """
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from cases.models import Case, Finding, Team
+from cases.models import Case, Cohort, Finding, Team
 
 ANALYST = "analyst"
 SUPERVISOR = "supervisor"
@@ -71,6 +71,18 @@ def visible_cases(user: User) -> QuerySet[Case]:
     if not roles(user):
         return Case.objects.none()
     return Case.objects.filter(team__in=Team.objects.filter(members=user).values("id"))
+
+
+def visible_cohorts(user: User, *, cases: QuerySet[Case] | None = None) -> QuerySet[Cohort]:
+    """Cohorts the user made or that hold at least one of their visible cases (`cases`,
+    when the caller has narrowed them already)."""
+    if cases is None:
+        cases = visible_cases(user)
+    return Cohort.objects.filter(
+        pk__in=Cohort.objects.filter(Q(created_by=user) | Q(cases__in=cases.values("pk"))).values(
+            "pk"
+        )
+    )
 
 
 def visible_findings(user: User) -> QuerySet[Finding]:

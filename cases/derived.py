@@ -9,27 +9,17 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Case as SqlCase
-from django.db.models import IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from cases import blocs, normalize
+from cases import blocs, normalize, rules
 from cases.bulk import chunks
 from cases.models import (
     Case,
     Entity,
     Finding,
     Referral,
-)
-
-# Finer precision first, so that of two referrals starting on the same day the one
-# known to the day sets the index date.
-_PRECISION_RANK = SqlCase(
-    When(date_precision="day", then=Value(0)),
-    When(date_precision="month", then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
 )
 
 
@@ -51,7 +41,7 @@ def entity_save(*, entity: Entity) -> Entity:
 
 def _earliest_referral():
     return Referral.objects.filter(entity_id=OuterRef("entity_id")).order_by(
-        "date", _PRECISION_RANK
+        *rules.index_referral_order()
     )
 
 

@@ -1,10 +1,9 @@
 """List filters shared by the admin's lists: countries, years, waiting leads, post kinds."""
 
 from django.contrib import admin
-from django.db.models import Exists, OuterRef
 
-from cases import normalize
-from cases.models import Finding, Post
+from cases import normalize, rules
+from cases.models import Post
 
 
 class CountryListFilter(admin.SimpleListFilter):
@@ -78,11 +77,10 @@ class HasLeadsFilter(admin.SimpleListFilter):
         return [("yes", "has leads to review"), ("no", "no leads to review")]
 
     def queryset(self, request, queryset):
-        leads = Finding.objects.filter(case=OuterRef("pk"), review_state=Finding.ReviewState.LEAD)
         if self.value() == "yes":
-            return queryset.filter(Exists(leads))
+            return queryset.filter(rules.has_waiting_leads())
         if self.value() == "no":
-            return queryset.filter(~Exists(leads))
+            return queryset.filter(~rules.has_waiting_leads())
         return queryset
 
 

@@ -5,6 +5,7 @@ and control cases.
 from django import forms
 from django.contrib.auth import get_user_model
 
+from cases import access
 from cases.casework.forms import _country_code
 from cases.models import Case, Entity, Finding
 
@@ -64,7 +65,7 @@ class SecondCoderForm(forms.Form):
 
     def __init__(self, *args, case: Case, **kwargs):
         super().__init__(*args, **kwargs)
-        users = get_user_model().objects.filter(is_active=True, groups__name="analyst")
+        users = get_user_model().objects.filter(is_active=True, groups__name=access.ANALYST)
         if case.team_id is not None:
             users = users.filter(teams=case.team_id)
         if case.assignee_id is not None:

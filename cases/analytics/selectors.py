@@ -9,21 +9,19 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     DateField,
-    Exists,
     ExpressionWrapper,
     F,
     Max,
     Min,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Value,
 )
 from django.db.models.functions import NullIf
 
+from cases import rules
 from cases.analytics import stats
-from cases.casework.selectors import _positive, positive_findings
 from cases.models import (
     AllianceBloc,
     Case,
@@ -71,7 +69,7 @@ RATE_FIELDS = [f.name for f in fields(CohortRate)]
 
 def _first_positive(outcome: str) -> Subquery:
     first = (
-        positive_findings(outcome)
+        rules.positive_findings(outcome)
         .filter(case=OuterRef("pk"))
         .order_by()
         .values("case")
@@ -87,20 +85,11 @@ def _check_outcome(outcome: str) -> None:
 
 
 def _outcome_cases(cases: QuerySet[Case], outcome: str) -> QuerySet[Case]:
-    """Cases annotated with their first positive date and whether they were reviewed.
-
-    Reviewed: concluded, or at least one finding confirmed or rejected.
-    """
+    """Cases annotated with their first positive date and whether they were reviewed."""
     _check_outcome(outcome)
-    decided = Finding.objects.filter(
-        case=OuterRef("pk"),
-        review_state__in=[Finding.ReviewState.CONFIRMED, Finding.ReviewState.REJECTED],
-    )
     return cases.annotate(
         first_positive=_first_positive(outcome),
-        was_reviewed=ExpressionWrapper(
-            Q(status=Case.Status.CONCLUDED) | Exists(decided), output_field=BooleanField()
-        ),
+        was_reviewed=ExpressionWrapper(rules.reviewed_case_q(), output_field=BooleanField()),
     )
 
 
@@ -167,12 +156,10 @@ def _group_expression(by: str):
 def _decided_per_case(outcome: str) -> QuerySet[Finding]:
     """One row per case with a confirmed or rejected finding, with its first positive date."""
     return (
-        Finding.objects.filter(
-            review_state__in=[Finding.ReviewState.CONFIRMED, Finding.ReviewState.REJECTED]
-        )
+        Finding.objects.filter(review_state__in=rules.DECIDED_STATES)
         .order_by()
         .values("case")
-        .annotate(first_positive=Min("event_date", filter=_positive(outcome)))
+        .annotate(first_positive=Min("event_date", filter=rules.positive_finding_q(outcome)))
     )
 
 
@@ -305,7 +292,7 @@ def time_to_outcome(
         members = members.annotate(group=_group_expression(by))
     # Three plain scans joined here by case id: per-case correlated subqueries cost
     # seconds at 100,000 cases (bench/outcome_rates.py).
-    positives = positive_findings(outcome)
+    positives = rules.positive_findings(outcome)
     checks = CheckRun.objects.filter(status__in=[CheckRun.Status.OK, CheckRun.Status.NO_RESULTS])
     if cases.query.where:
         positives = positives.filter(case__in=members.values("id"))

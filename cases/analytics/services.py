@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from cases import access
 from cases.derived import case_index_dates_refresh, entity_save
 from cases.models import Case, Cohort, Entity, Finding, SecondCoding, Team
 
@@ -90,7 +91,7 @@ def second_coding_assign(
     """Give a case to a second analyst for a blind reading of its outcome."""
     if case.assignee_id is not None and case.assignee_id == coder.pk:
         raise ValidationError({"coder": "The second coder must not be the case's analyst."})
-    if not coder.groups.filter(name="analyst").exists() and not coder.is_staff:
+    if not coder.groups.filter(name=access.ANALYST).exists() and not coder.is_staff:
         raise ValidationError({"coder": f"{coder.get_username()} is not an analyst."})
     if case.team_id is not None and not coder.teams.filter(pk=case.team_id).exists():
         raise ValidationError({"coder": f"{coder.get_username()} is not on the case's team."})

@@ -28,7 +28,7 @@ from cases.analytics.forms import (
 )
 from cases.casework import selectors as casework_selectors
 from cases.casework.filters import CaseFilter
-from cases.models import Case, Cohort, SecondCoding
+from cases.models import Case, SecondCoding
 
 
 def _require_supervisor(request: HttpRequest) -> None:
@@ -167,11 +167,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
             "agreement": analytics_selectors.agreement_by_cohort(pairs),
             "overall_agreement": analytics_selectors.agreement_by_cohort(overall_pairs),
             "disagreements": [p for p in overall_pairs if p.first != p.second],
-            "cohorts": Cohort.objects.filter(
-                pk__in=Cohort.objects.filter(
-                    Q(created_by=request.user) | Q(cases__in=cases)
-                ).values("pk")
-            )
+            "cohorts": access.visible_cohorts(request.user, cases=cases)
             .select_related("created_by")
             # Only the cases this supervisor may see are counted.
             .annotate(visible=Count("cases", filter=Q(cases__in=cases.values("pk"))))

@@ -6,15 +6,12 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from cases import access
-from cases.casework.selectors import positive_findings
+from cases import access, rules
 from cases.models import (
     AllianceBloc,
     Case,
-    Cohort,
     CooperationMethod,
     Entity,
-    Finding,
     Post,
     Referral,
 )
@@ -95,10 +92,8 @@ class CaseFilter(django_filters.FilterSet):
         self.filters["assignee"].queryset = members
         self.filters["post"].queryset = Post.objects.order_by("host_country", "name")
         visible = access.visible_cases(user)
-        self.filters["cohort"].queryset = (
-            Cohort.objects.filter(Q(created_by=user) | Q(cases__in=visible.values("id")))
-            .distinct()
-            .order_by("name")
+        self.filters["cohort"].queryset = access.visible_cohorts(user, cases=visible).order_by(
+            "name"
         )
         # Only the fields of the user's own cases: other teams' work is not shown.
         fields = (
@@ -136,11 +131,9 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(_referrals_where(cooperation_methods__has=value))
 
     def filter_outcome(self, queryset, name, value):
-        positive = Exists(positive_findings().filter(case=OuterRef("pk")))
+        positive = Exists(rules.positive_findings().filter(case=OuterRef("pk")))
         return queryset.filter(positive if value == "positive" else ~positive)
 
     def filter_has_leads(self, queryset, name, value):
-        leads = Exists(
-            Finding.objects.filter(case=OuterRef("pk"), review_state=Finding.ReviewState.LEAD)
-        )
+        leads = rules.has_waiting_leads()
         return queryset.filter(leads if value else ~leads)

@@ -21,6 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from cases import rules
 from cases.models import (
     Case,
     CaseStatusChange,
@@ -86,28 +87,6 @@ def case_export_rows() -> Iterator[dict]:
         yield row
 
 
-# A finding counts towards an outcome only with a counterparty in mainland China, Hong
-# Kong or Macau (DOMAIN.md, "Outcome").
-OUTCOME_COUNTRIES = ("CN", "HK", "MO")
-
-
-def _positive(kind: str | None = None) -> Q:
-    """The outcome rule on a finding: confirmed, after the index date, Chinese counterparty."""
-    condition = Q(
-        review_state=Finding.ReviewState.CONFIRMED,
-        timing=Finding.Timing.AFTER,
-        counterparty_country__in=OUTCOME_COUNTRIES,
-    )
-    if kind and kind != "any":
-        condition &= Q(kind=kind)
-    return condition
-
-
-def positive_findings(kind: str | None = None) -> QuerySet[Finding]:
-    """Confirmed findings dated after their case's index date with a Chinese counterparty."""
-    return Finding.objects.filter(_positive(kind))
-
-
 def _count_of(queryset: QuerySet) -> Coalesce:
     """A correlated COUNT(*) of the queryset's rows for the outer case, 0 when none."""
     counted = queryset.order_by().values("case").annotate(n=Count("id")).values("n")
@@ -116,10 +95,9 @@ def _count_of(queryset: QuerySet) -> Coalesce:
 
 def case_list(cases: QuerySet[Case]) -> QuerySet[Case]:
     """The cases with what a list row shows, in a fixed number of queries per page."""
-    leads = Finding.objects.filter(case=OuterRef("pk"), review_state=Finding.ReviewState.LEAD)
     return cases.select_related("entity", "team", "assignee").annotate(
-        lead_count=_count_of(leads),
-        is_positive=Exists(positive_findings().filter(case=OuterRef("pk"))),
+        lead_count=_count_of(rules.waiting_leads()),
+        is_positive=Exists(rules.positive_findings().filter(case=OuterRef("pk"))),
     )
 
 
@@ -133,7 +111,7 @@ class Outcome:
 def case_outcome(case: Case) -> Outcome:
     """Which outcome kinds the case is positive for, and when each was first seen."""
     first: dict[str, Finding] = {}
-    for finding in positive_findings().filter(case=case).order_by("event_date", "id"):
+    for finding in rules.positive_findings().filter(case=case).order_by("event_date", "id"):
         first.setdefault(finding.kind, finding)
     kinds = [(f.get_kind_display(), f.event_date_display) for f in first.values()]
     dates = [f for f in first.values() if f.event_date]

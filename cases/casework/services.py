@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cases import normalize
+from cases import access, normalize
 from cases.derived import entity_save, evidence_sha256, finding_create
 from cases.models import Case, CaseStatusChange, Entity, Finding, SecondCoding, Team
 
@@ -211,7 +211,7 @@ def _check_assignee(case: Case, assignee: AbstractBaseUser) -> None:
         )
     if not assignee.teams.filter(pk=case.team_id).exists():
         raise ValidationError({"assignee": f"{name} is not on the case's team."})
-    if not assignee.groups.filter(name="analyst").exists():
+    if not assignee.groups.filter(name=access.ANALYST).exists():
         raise ValidationError({"assignee": f"{name} is not an analyst."})
     if SecondCoding.objects.filter(case=case, coder=assignee).exists():
         raise ValidationError(

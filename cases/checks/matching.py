@@ -16,11 +16,11 @@ from pathlib import Path
 from django.conf import settings
 from rapidfuzz import fuzz, process
 
-from cases import normalize
+from cases import normalize, rules
 
 logger = logging.getLogger(__name__)
 
-CHINA = frozenset({"CN", "HK", "MO"})
+CHINA = rules.CHINESE_JURISDICTIONS
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from cases import derived, normalize
+from cases import derived, normalize, rules
 from cases.demo.data import (
     _CN_CITIES,
     _CONFIDENCE_LEAD,
@@ -23,7 +23,6 @@ from cases.demo.data import (
     _FIELDS,
     _FINDINGS_END,
     _GIVEN,
-    _GREATER_CHINA,
     _HOUSTON_CLOSED,
     _HOUSTON_SHARE,
     _KINDS_UNFIT,
@@ -76,14 +75,13 @@ class _EntityPlan:
     findings: list[Finding] = field(default_factory=list)
     runs: list[CheckRun] = field(default_factory=list)
     matched: "_EntityPlan | None" = None  # a control's referred case
+    positive: bool = False  # by the analytics' rule, judged when its status is drawn
 
     @property
     def index(self) -> _ReferralPlan:
         if self.matched is not None:
             return self.matched.index
-        # The rule of derived.case_index_dates_refresh: earliest, finer precision first.
-        rank = {"day": 0, "month": 1, "year": 2}
-        return min(self.referrals, key=lambda r: (r.date, rank[r.precision]))
+        return min(self.referrals, key=lambda r: rules.index_referral_key(r.date, r.precision))
 
 
 def _demo_match(number: int, name: str, excerpt: str) -> tuple[float, str]:
@@ -115,7 +113,7 @@ class _Builder:
             plan.entity = self.entity(plan)
             plan.case = Case(entity=plan.entity, priority=self.weighted(_PRIORITIES))
             self.plan_evidence(plan)
-            plan.case.status = self.case_status(plan.findings)
+            plan.case.status = self.case_status(plan)
         return plans
 
     def plan_entities(self, posts: dict[str, list[Post]]) -> list[_EntityPlan]:
@@ -170,7 +168,7 @@ class _Builder:
                 priority=self.weighted(_PRIORITIES),
             )
             self.plan_evidence(plan, chances=_CONTROL_CHANCES)
-            plan.case.status = self.case_status(plan.findings)
+            plan.case.status = self.case_status(plan)
             controls.append(plan)
         return controls
 
@@ -503,13 +501,19 @@ class _Builder:
             pct=pct,
         )
 
-    def case_status(self, findings: list[Finding]) -> str:
+    def case_status(self, plan: _EntityPlan) -> str:
+        """Draw a status that fits the case's findings: mostly settled once it is positive
+        by the analytics' own rule (rules.is_positive_finding)."""
         status = Case.Status
-        if any(
-            f.review_state == Finding.ReviewState.CONFIRMED
-            and f.counterparty_country in _GREATER_CHINA
-            for f in findings
-        ):
+        findings = plan.findings
+        index = plan.index
+        for f in findings:
+            # What derived.finding_timings_refresh stores once the rows are saved.
+            f.timing = normalize.compare_periods(
+                f.event_date, f.event_date_precision, index.date, index.precision
+            )
+        plan.positive = any(rules.is_positive_finding(f) for f in findings)
+        if plan.positive:
             return self.weighted(
                 {
                     status.CONCLUDED: 45,

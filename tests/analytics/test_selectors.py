@@ -8,11 +8,10 @@ import statistics
 
 import pytest
 
-from cases import blocs, derived
+from cases import blocs, derived, rules
 from cases.analytics import selectors as analytics_selectors
 from cases.analytics import services as analytics_services
 from cases.analytics import stats
-from cases.casework import selectors as casework_selectors
 from cases.casework import services as casework_services
 from cases.models import Case, CheckRun, Entity, Finding, Referral
 from tests.factories import (
@@ -239,7 +238,7 @@ def test_positive_needs_confirmed_after_with_a_chinese_counterparty(country, on,
     row = analytics_selectors.outcome_total(Case.objects.all())
 
     assert row.positive == int(positive)
-    assert casework_selectors.positive_findings().filter(pk=made.pk).exists() == positive
+    assert rules.positive_findings().filter(pk=made.pk).exists() == positive
 
 
 def test_timing_before_and_unknown_as_derived():

@@ -8,12 +8,11 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.db import transaction
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, Exists, F, Min, OuterRef, Q
 
-from cases import access
+from cases import access, rules
 from cases.analytics import selectors as analytics_selectors
 from cases.analytics import services as analytics_services
-from cases.casework import selectors as casework_selectors
 from cases.casework import services as casework_services
 from cases.demo import data as demo_data
 from cases.demo import services as demo_services
@@ -113,6 +112,30 @@ class TestSeededData:
         assert seeded["cohorts"] == 2
         # No analyst exists yet to second-code: create_demo_users adds the codings.
         assert seeded["second codings"] == seeded["second codings recorded"] == 0
+
+    def test_its_positive_cases_are_exactly_the_analytics_positive_cases(self, seeded):
+        # The analytics' query over every demo case, referred and control...
+        by_query = set(
+            Case.objects.filter(
+                Exists(rules.positive_findings().filter(case=OuterRef("pk")))
+            ).values_list("pk", flat=True)
+        )
+        # ...against the rule applied case by case to the rows the demo made.
+        by_case = {
+            case.pk
+            for case in Case.objects.prefetch_related("findings")
+            if any(rules.is_positive_finding(f) for f in case.findings.all())
+        }
+        assert by_query == by_case
+        # The builder drew each case's status from its own judgement of the same rule.
+        assert seeded["positive cases"] == len(by_query) > 0
+        # Confirmed Chinese findings dated before the referral do not make a case positive.
+        before = Finding.objects.filter(
+            review_state=Finding.ReviewState.CONFIRMED,
+            timing=Finding.Timing.BEFORE,
+            counterparty_country__in=rules.CHINESE_JURISDICTIONS,
+        ).exclude(case__in=by_query)
+        assert before.exists()
 
     def test_it_has_the_shape_of_the_report(self):
         referrals = Referral.objects.filter(entity__is_demo=True)
@@ -277,7 +300,7 @@ class TestSeededData:
         assert set(findings.values_list("review_state", flat=True)) == set(
             Finding.ReviewState.values
         )
-        assert casework_selectors.positive_findings().filter(case__kind=Case.Kind.CONTROL).exists()
+        assert rules.positive_findings().filter(case__kind=Case.Kind.CONTROL).exists()
 
     def test_controls_are_positive_less_often_than_referred_cases(self):
         overall = analytics_selectors.control_comparison(Case.objects.all())[0]
@@ -707,7 +730,7 @@ def test_the_second_readings_mostly_agree_with_the_first():
     agreeing = SecondCoding.objects.filter(note__startswith="Agrees")
     assert agreeing.count() == 42
     for coding in agreeing:
-        kinds = casework_selectors.positive_findings().filter(case=coding.case_id)
+        kinds = rules.positive_findings().filter(case=coding.case_id)
         assert coding.positive_kinds == sorted(set(kinds.values_list("kind", flat=True)))
 
 

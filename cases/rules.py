@@ -1,0 +1,133 @@
+"""The research rules, each written once: which jurisdictions count as Chinese, which
+findings make a case positive, which cases count as reviewed, which referral starts a
+case's clock, and which cases have leads waiting (DOMAIN.md, "Outcome").
+
+Each rule comes as an ORM expression for the queries and, where Python code needs to
+judge rows it already holds (the demo builder, the import), as a predicate on them.
+Selectors, services, filters, the admin and the demo data all import them from here:
+a copied rule drifts, and copies here once disagreed.
+"""
+
+from collections.abc import Iterable
+
+from django.db.models import Case as SqlCase
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+
+from cases.models import Case, DatePrecision, Finding
+
+# Mainland China, Hong Kong and Macau. Taiwan (TW) is not among them.
+CHINESE_JURISDICTIONS = frozenset({"CN", "HK", "MO"})
+
+# Review states that record a person's judgement of a finding.
+DECIDED_STATES = (Finding.ReviewState.CONFIRMED, Finding.ReviewState.REJECTED)
+
+# Finer precision first, so that of two referrals starting on the same day the one known
+# to the day sets the index date.
+PRECISION_ORDER = (DatePrecision.DAY, DatePrecision.MONTH, DatePrecision.YEAR)
+
+
+def is_chinese(country: str | None) -> bool:
+    """Whether an ISO country code is one of the Chinese jurisdictions."""
+    return (country or "").upper() in CHINESE_JURISDICTIONS
+
+
+# --- positive ---
+
+
+def positive_finding_q(kind: str | None = None, *, prefix: str = "") -> Q:
+    """A finding that makes its case positive: confirmed, dated after the case's index date,
+    with a counterparty in a Chinese jurisdiction; of `kind` unless it is None or "any".
+
+    `prefix` ("findings__") applies the rule from the case side of a join.
+    """
+    condition = Q(
+        **{
+            f"{prefix}review_state": Finding.ReviewState.CONFIRMED,
+            f"{prefix}timing": Finding.Timing.AFTER,
+            f"{prefix}counterparty_country__in": sorted(CHINESE_JURISDICTIONS),
+        }
+    )
+    if kind and kind != "any":
+        condition &= Q(**{f"{prefix}kind": kind})
+    return condition
+
+
+def is_positive_finding(finding: Finding, kind: str | None = None) -> bool:
+    """The same rule as positive_finding_q, on a finding in hand (its timing derived)."""
+    return (
+        finding.review_state == Finding.ReviewState.CONFIRMED
+        and finding.timing == Finding.Timing.AFTER
+        and is_chinese(finding.counterparty_country)
+        and (not kind or kind == "any" or finding.kind == kind)
+    )
+
+
+def positive_findings(kind: str | None = None) -> QuerySet[Finding]:
+    """Every finding that makes its case positive (for `kind`, or any kind)."""
+    return Finding.objects.filter(positive_finding_q(kind))
+
+
+# --- reviewed ---
+
+
+def decided_findings(case_ref=None) -> QuerySet[Finding]:
+    """Findings a person confirmed or rejected, of the outer case unless `case_ref` is given."""
+    return Finding.objects.filter(
+        case=OuterRef("pk") if case_ref is None else case_ref, review_state__in=DECIDED_STATES
+    )
+
+
+def reviewed_case_q() -> Q:
+    """A reviewed case: concluded, or with at least one finding confirmed or rejected."""
+    return Q(status=Case.Status.CONCLUDED) | Q(Exists(decided_findings()))
+
+
+def is_reviewed_case(case: Case, findings: Iterable[Finding]) -> bool:
+    """The same rule as reviewed_case_q, on a case and its findings in hand."""
+    return case.status == Case.Status.CONCLUDED or any(
+        f.review_state in DECIDED_STATES for f in findings
+    )
+
+
+# --- leads waiting ---
+
+
+def waiting_leads(case_ref=None) -> QuerySet[Finding]:
+    """Leads nobody has reviewed yet, of the outer case unless `case_ref` is given."""
+    return Finding.objects.filter(
+        case=OuterRef("pk") if case_ref is None else case_ref,
+        review_state=Finding.ReviewState.LEAD,
+    )
+
+
+def has_waiting_leads() -> Exists:
+    """Whether the outer case has a lead waiting for review."""
+    return Exists(waiting_leads())
+
+
+# --- index referral ---
+
+
+def precision_rank(precision: str) -> int:
+    """Rank of a date precision, finest first (day 0, month 1, year 2)."""
+    return PRECISION_ORDER.index(precision)
+
+
+def precision_rank_expression(field: str = "date_precision") -> SqlCase:
+    """precision_rank as a database expression over `field`."""
+    return SqlCase(
+        *(When(**{field: p}, then=Value(rank)) for rank, p in enumerate(PRECISION_ORDER[:-1])),
+        default=Value(len(PRECISION_ORDER) - 1),
+        output_field=IntegerField(),
+    )
+
+
+def index_referral_order() -> tuple:
+    """The order of an entity's referrals in which the first one is its index referral:
+    earliest start first and, on the same day, the most precise date."""
+    return ("date", precision_rank_expression(), "pk")
+
+
+def index_referral_key(start, precision: str) -> tuple:
+    """index_referral_order as a sort key for (start date, precision) pairs in hand."""
+    return (start, precision_rank(precision))
