@@ -107,12 +107,7 @@ def case_index_dates_refresh(*, case_ids: Iterable[int] | None = None) -> int:
 
 
 def referral_blocs_refresh(*, case_ids: Iterable[int] | None = None) -> int:
-    """Re-derive each referral's alliance bloc from its host country and date.
-
-    Without the reference lists nothing is touched: blocs derived earlier stay.
-    """
-    if blocs.memberships() is None:
-        return 0
+    """Re-derive each referral's alliance bloc from its host country and date."""
     referrals = Referral.objects.only("id", "host_country", "date", "alliance_bloc")
     if case_ids is not None:
         referrals = referrals.filter(entity__case__in=list(case_ids))
