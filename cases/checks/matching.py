@@ -15,6 +15,7 @@ from rapidfuzz import fuzz, process
 from cases import normalize, reference
 
 CHINA = frozenset({"CN", "HK", "MO"})
+DOD_1260H_FLAG = "dod_1260h: "  # followed by the listed name
 
 
 @dataclass(frozen=True)
@@ -209,5 +210,5 @@ def dod_1260h_flag(name: str, threshold: float = 92) -> str:
         return ""
     for listed_key, listed in dod_1260h_names():
         if key == listed_key or fuzz.token_sort_ratio(key, listed_key) >= threshold:
-            return f"dod_1260h: {listed}"
+            return DOD_1260H_FLAG + listed
     return ""
