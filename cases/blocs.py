@@ -1,30 +1,26 @@
-"""A host country's alliance bloc on a given date, from the reference lists in
-WISHLIST_REFERENCE_DIR (NATO accession dates, US Major Non-NATO Ally designations).
+"""A host country's alliance bloc on a given date, from the reference lists (NATO
+accession dates, US Major Non-NATO Ally designations; see cases.reference).
 
 Membership changes inside the 2015-2020 window (Montenegro joined NATO on 2017-06-05,
 Brazil became a Major Non-NATO Ally in 2019), so a referral is coded as of its own date:
 the first day of its period when only a month or a year is known.
 """
 
-import csv
-import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from pathlib import Path
 
-from django.conf import settings
-
-logger = logging.getLogger(__name__)
+from cases import reference
 
 NATO = "nato"
 MNNA = "mnna"
 RUSSIA = "russia"
 OTHER = "other"
-UNKNOWN = ""
 
 _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+_ISO2 = re.compile(r"[A-Z]{2}")
 _REVOKED = re.compile(r"revoked\s+(\d{4}(?:-\d{2})?(?:-\d{2})?)", re.IGNORECASE)
 
 
@@ -46,56 +42,69 @@ class Membership:
         return self.start <= on and (self.end is None or on < self.end)
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def memberships() -> dict[str, dict[str, Membership]] | None:
-    """{bloc: {iso2: Membership}}, or None when the reference lists cannot be read.
-
-    Only a successful read is cached: lists that appear later are picked up without a
-    restart.
-    """
-    try:
-        return _memberships_read()
-    except OSError as exc:
-        logger.warning("Alliance reference lists not readable (%s); blocs left unknown", exc)
-        return None
-
-
 @cache
-def _memberships_read() -> dict[str, dict[str, Membership]]:
-    folder = Path(settings.WISHLIST_REFERENCE_DIR)
-    nato_rows = _read(folder / "nato_members.csv")
-    mnna_rows = _read(folder / "us_major_non_nato_allies.csv")
-    nato: dict[str, Membership] = {}
-    for row in nato_rows:
-        start = _first_date(row.get("accession_date") or row.get("accession_year") or "")
-        if start and row.get("iso2"):
-            nato[row["iso2"].strip().upper()] = Membership(start)
-    mnna: dict[str, Membership] = {}
-    for row in mnna_rows:
-        start = _first_date(row.get("approx_date") or row.get("designation_year") or "")
-        if not start or not row.get("iso2"):
-            continue
+def memberships() -> dict[str, dict[str, Membership]]:
+    """Return {bloc: {iso2: Membership}} from the NATO and Major Non-NATO Ally lists.
+
+    Raise ReferenceListError when a list is missing or malformed. Read once per process;
+    the start-up check (cases.apps) reads it first, so a bad list stops the app instead
+    of coding every country "other".
+    """
+    nato = {
+        iso2: Membership(start)
+        for _, iso2, start, _ in _dated_rows(
+            reference.NATO_MEMBERS,
+            columns=("iso2", "accession_year", "accession_date"),
+            dates=("accession_date", "accession_year"),
+        )
+    }
+    mnna = {}
+    for line, iso2, start, row in _dated_rows(
+        reference.MAJOR_NON_NATO_ALLIES,
+        columns=("iso2", "designation_year", "approx_date", "status"),
+        dates=("approx_date", "designation_year"),
+    ):
         revoked = _REVOKED.search(row.get("status") or "")
-        end = _first_date(revoked.group(1)) if revoked else None
-        mnna[row["iso2"].strip().upper()] = Membership(start, end)
+        end = _date(reference.MAJOR_NON_NATO_ALLIES, line, revoked.group(1)) if revoked else None
+        mnna[iso2] = Membership(start, end)
     return {NATO: nato, MNNA: mnna}
 
 
-memberships.cache_clear = _memberships_read.cache_clear  # for tests that move the lists
+def _dated_rows(
+    name: str, *, columns: tuple[str, ...], dates: tuple[str, ...]
+) -> Iterator[tuple[int, str, date, dict[str, str]]]:
+    """Yield (line, iso2, start, row) for each row; the first of `dates` filled is read.
+
+    A row without a two-letter code or a date is an error, not a row to skip: the
+    country would silently drop out of its bloc.
+    """
+    for line, row in reference.list_rows(name, columns=columns):
+        iso2 = (row.get("iso2") or "").strip().upper()
+        if not _ISO2.fullmatch(iso2):
+            raise _row_error(name, line, f"iso2 {iso2!r} is not a two-letter country code")
+        start = _date(name, line, next((row[column] for column in dates if row.get(column)), ""))
+        if start is None:
+            raise _row_error(name, line, f"{iso2} has no date in {' or '.join(dates)}")
+        yield line, iso2, start, row
+
+
+def _date(name: str, line: int, text: str) -> date | None:
+    try:
+        return _first_date(text)
+    except ValueError as exc:  # a month 13 or a 31 June
+        raise _row_error(name, line, f"{text!r} is not a date ({exc})") from None
+
+
+def _row_error(name: str, line: int, problem: str) -> reference.ReferenceListError:
+    return reference.ReferenceListError(reference.list_path(name), f"line {line}: {problem}")
 
 
 def bloc_on(country: str, on: date) -> str:
-    """Return nato, mnna, russia or other for a host country on a date ("" if unknown)."""
+    """Return nato, mnna, russia or other for a host country on a date."""
     country = country.strip().upper()
     if country == "RU":
         return RUSSIA
     lists = memberships()
-    if lists is None:
-        return UNKNOWN
     for bloc in (NATO, MNNA):
         membership = lists[bloc].get(country)
         if membership and membership.covers(on):

@@ -4,8 +4,9 @@ derived from calls a function here, whichever page, import or check made it.
 """
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from functools import cache
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from cases import blocs, normalize, rules
 from cases.bulk import chunks
+from cases.checks import matching
 from cases.models import (
     Case,
     Entity,
@@ -97,12 +99,7 @@ def case_index_dates_refresh(*, case_ids: Iterable[int] | None = None) -> int:
 
 
 def referral_blocs_refresh(*, case_ids: Iterable[int] | None = None) -> int:
-    """Re-derive each referral's alliance bloc from its host country and date.
-
-    Without the reference lists nothing is touched: blocs derived earlier stay.
-    """
-    if blocs.memberships() is None:
-        return 0
+    """Re-derive each referral's alliance bloc from its host country and date."""
     referrals = Referral.objects.only("id", "host_country", "date", "alliance_bloc")
     if case_ids is not None:
         referrals = referrals.filter(entity__case__in=list(case_ids))
@@ -114,6 +111,46 @@ def referral_blocs_refresh(*, case_ids: Iterable[int] | None = None) -> int:
             changed.append(referral)
     Referral.objects.bulk_update(changed, ["alliance_bloc"], batch_size=2000)
     return len(changed)
+
+
+@transaction.atomic
+def finding_dod_flags_refresh() -> int:
+    """Re-derive the DoD 1260H flag of every automated finding from its counterparty name.
+
+    Run after the DoD list changes; returns the number of findings changed. Other flags
+    are kept. A flag raised on a name the finding does not store (one of GLEIF's other
+    names) stays while the name it gives is still on the list. Manual findings are
+    never flagged, as when they are recorded.
+    """
+    findings = Finding.objects.exclude(source=Finding.MANUAL).only(
+        "id", "counterparty_name", "flags"
+    )
+    flag_of = cache(matching.dod_1260h_flag)  # the same counterparties recur
+    changed = []
+    for finding in findings.iterator(chunk_size=2000):
+        flags = _dod_flags_rederived(finding.flags, finding.counterparty_name, flag_of=flag_of)
+        if flags != finding.flags:
+            finding.flags = flags
+            changed.append(finding)
+    Finding.objects.bulk_update(changed, ["flags"], batch_size=2000)
+    return len(changed)
+
+
+def _dod_flags_rederived(
+    flags: str, counterparty_name: str, *, flag_of: Callable[[str], str]
+) -> str:
+    parts = [part for part in flags.split("; ") if part]
+    others = [part for part in parts if not part.startswith(matching.DOD_1260H_FLAG)]
+    flag = flag_of(counterparty_name) or next(
+        (
+            part
+            for part in parts
+            if part.startswith(matching.DOD_1260H_FLAG)
+            and flag_of(part.removeprefix(matching.DOD_1260H_FLAG))
+        ),
+        "",
+    )
+    return "; ".join([*others, flag] if flag else others)[:300]
 
 
 def finding_timings_refresh(*, case_ids: Iterable[int] | None = None) -> int:

@@ -1,19 +1,28 @@
 """Alliance blocs (cases.blocs): a host country's bloc as of the referral date, read from
-the reference lists, and stored on each referral by the refresh and by the import."""
+the reference lists (shipped in cases/reference/, or WISHLIST_REFERENCE_DIR), and stored
+on each referral by the refresh and by the import. A missing or malformed list is an
+error, never an empty bloc."""
 
 import datetime
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from cases import blocs, derived
+from cases import blocs, derived, reference
 from cases.intake import services as intake_services
 from cases.intake.files import COLUMNS, read_table
 from cases.intake.rows import check_rows
 from cases.models import Referral
+from cases.reference import ReferenceListError
 from tests.factories import CaseFactory, EntityFactory, ReferralFactory
 
 D = datetime.date
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = Path(reference.__file__).resolve().parent
 
 
 @pytest.fixture
@@ -77,12 +86,39 @@ def test_bloc_on_follows_the_reference_lists(country, on, bloc):
     assert blocs.bloc_on(country, on) == bloc
 
 
-def test_without_the_reference_lists_the_bloc_is_unknown(reference_dir, tmp_path):
+def test_without_the_setting_the_shipped_lists_are_read(tmp_path):
+    # Settings are read once per process, so a fresh one shows the default.
+    env = {key: value for key, value in os.environ.items() if key != "WISHLIST_REFERENCE_DIR"}
+    env.pop("DATABASE_URL", None)
+    env["WISHLIST_DATA_DIR"] = str(tmp_path)
+    code = (
+        "import datetime; from django.conf import settings; from cases import blocs; "
+        "print(settings.WISHLIST_REFERENCE_DIR); "
+        "print(blocs.bloc_on('ME', datetime.date(2018, 1, 1)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(SHIPPED), "nato"]
+
+
+def test_a_missing_list_is_an_error_naming_the_file_and_the_setting(reference_dir, tmp_path):
     reference_dir.WISHLIST_REFERENCE_DIR = tmp_path / "missing"
 
-    assert blocs.bloc_on("ME", D(2018, 1, 1)) == ""
-    assert blocs.bloc_on("US", D(2018, 1, 1)) == ""
-    assert blocs.bloc_on("XX", D(2018, 1, 1)) == ""
+    with pytest.raises(ReferenceListError) as error:
+        blocs.bloc_on("US", D(2018, 1, 1))
+
+    assert str(error.value) == (
+        f"Reference list {tmp_path / 'missing' / 'nato_members.csv'} is missing "
+        "(read from WISHLIST_REFERENCE_DIR)."
+    )
 
 
 def test_russia_needs_no_reference_list(reference_dir, tmp_path):
@@ -91,26 +127,24 @@ def test_russia_needs_no_reference_list(reference_dir, tmp_path):
     assert blocs.bloc_on("RU", D(2018, 1, 1)) == "russia"
 
 
-def test_one_missing_list_makes_the_bloc_unknown(reference_dir, tmp_path):
-    source = Path(reference_dir.WISHLIST_REFERENCE_DIR)
-    (tmp_path / "nato_members.csv").write_bytes((source / "nato_members.csv").read_bytes())
+def test_one_missing_list_is_an_error(reference_dir, tmp_path):
+    shutil.copy(SHIPPED / "nato_members.csv", tmp_path)
     reference_dir.WISHLIST_REFERENCE_DIR = tmp_path
 
-    assert blocs.bloc_on("US", D(2018, 1, 1)) == ""
+    with pytest.raises(ReferenceListError, match="us_major_non_nato_allies.csv is missing"):
+        blocs.bloc_on("US", D(2018, 1, 1))
 
 
 def test_the_lists_are_read_from_the_configured_folder(reference_dir, tmp_path):
     (tmp_path / "nato_members.csv").write_text(
         "country,iso2,accession_year,accession_date\n"
         "Somewhere,QQ,2016,2016-02-03\n"
-        "Year only,QY,2018,\n"
-        "No code,,1949,1949-04-04\n",
+        "Year only,qy,2018,\n",
         encoding="utf-8",
     )
     (tmp_path / "us_major_non_nato_allies.csv").write_text(
         "country,iso2,designation_year,approx_date,status\n"
-        "Elsewhere,QR,2012,2012-07,revoked 2019-03\n"
-        "Undated,QU,,,current\n",
+        "Elsewhere,QR,2012,2012-07,revoked 2019-03\n",
         encoding="utf-8",
     )
     reference_dir.WISHLIST_REFERENCE_DIR = tmp_path
@@ -121,9 +155,77 @@ def test_the_lists_are_read_from_the_configured_folder(reference_dir, tmp_path):
     assert blocs.bloc_on("QY", D(2018, 1, 1)) == "nato"
     assert blocs.bloc_on("QR", D(2018, 1, 1)) == "mnna"
     assert blocs.bloc_on("QR", D(2019, 3, 1)) == "other"
-    assert blocs.bloc_on("QU", D(2018, 1, 1)) == "other"
     # The real lists are not read from this folder.
     assert blocs.bloc_on("US", D(2018, 1, 1)) == "other"
+
+
+def test_a_list_saved_with_a_byte_order_mark_is_read(reference_dir, tmp_path):
+    for name in ("nato_members.csv", "us_major_non_nato_allies.csv"):
+        (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + (SHIPPED / name).read_bytes())
+    reference_dir.WISHLIST_REFERENCE_DIR = tmp_path
+
+    assert blocs.bloc_on("ME", D(2018, 1, 1)) == "nato"
+    assert blocs.bloc_on("BR", D(2020, 1, 1)) == "mnna"
+
+
+NATO_HEADER = "country,iso2,accession_year,accession_date\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"", "has no column iso2, accession_year, accession_date"),
+        (b"country,iso2,accession_year\nSomewhere,QQ,2016\n", "has no column accession_date"),
+        (NATO_HEADER.encode(), "has no rows"),
+        ((NATO_HEADER + "No code,,1949,1949-04-04\n").encode(), "line 2: iso2 '' is not"),
+        ((NATO_HEADER + "Typo,USA,1949,1949-04-04\n").encode(), "line 2: iso2 'USA' is not"),
+        (
+            (NATO_HEADER + "Somewhere,QQ,2016,2016\nUndated,QU,,\n").encode(),
+            "line 3: QU has no date in accession_date or accession_year",
+        ),
+        (
+            (NATO_HEADER + "Somewhere,QQ,2016,2016-13-01\n").encode(),
+            "line 2: '2016-13-01' is not a date",
+        ),
+        ((NATO_HEADER + "Straße,DE,1955,1955-05-09\n").encode("latin-1"), "cannot be read"),
+    ],
+)
+def test_a_malformed_list_is_an_error_naming_the_file_and_the_problem(
+    reference_dir, tmp_path, content, problem
+):
+    (tmp_path / "nato_members.csv").write_bytes(content)
+    shutil.copy(SHIPPED / "us_major_non_nato_allies.csv", tmp_path)
+    reference_dir.WISHLIST_REFERENCE_DIR = tmp_path
+
+    with pytest.raises(ReferenceListError) as error:
+        blocs.memberships()
+
+    assert error.value.path == tmp_path / "nato_members.csv"
+    assert problem in error.value.problem
+
+
+def test_a_malformed_revocation_date_is_an_error(reference_dir, tmp_path):
+    shutil.copy(SHIPPED / "nato_members.csv", tmp_path)
+    (tmp_path / "us_major_non_nato_allies.csv").write_text(
+        "country,iso2,designation_year,approx_date,status\n"
+        "Elsewhere,QR,2012,2012-07,revoked 2019-02-30\n",
+        encoding="utf-8",
+    )
+    reference_dir.WISHLIST_REFERENCE_DIR = tmp_path
+
+    with pytest.raises(ReferenceListError, match="line 2: '2019-02-30' is not a date"):
+        blocs.memberships()
+
+
+def test_the_lists_are_read_once(reference_dir, tmp_path):
+    for name in ("nato_members.csv", "us_major_non_nato_allies.csv"):
+        shutil.copy(SHIPPED / name, tmp_path)
+    reference_dir.WISHLIST_REFERENCE_DIR = tmp_path
+    assert blocs.bloc_on("ME", D(2018, 1, 1)) == "nato"
+
+    (tmp_path / "nato_members.csv").unlink()
+
+    assert blocs.bloc_on("ME", D(2018, 1, 1)) == "nato"
 
 
 # ------------------------------------------------------------------ stored on referrals

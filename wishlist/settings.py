@@ -260,9 +260,10 @@ WISHLIST_CHECK_INTERVAL_DAYS = {
     "openalex": envint("WISHLIST_OPENALEX_INTERVAL_DAYS", 30),
     "companies_house": envint("WISHLIST_COMPANIES_HOUSE_INTERVAL_DAYS", 30),
 }
-# Reference lists (DoD 1260H, NATO, MNNA) are read from here, never copied in.
+# Reference lists (DoD 1260H, NATO, MNNA): the editions shipped in cases/reference/, or a
+# folder with newer ones. A missing or malformed list fails the start-up check.
 WISHLIST_REFERENCE_DIR = Path(
-    os.environ.get("WISHLIST_REFERENCE_DIR", "").strip() or BASE_DIR.parent / "shared" / "reference"
+    os.environ.get("WISHLIST_REFERENCE_DIR", "").strip() or BASE_DIR / "cases" / "reference"
 )
 SEC_USER_AGENT = os.environ.get("SEC_USER_AGENT", "").strip()
 OPENALEX_API_KEY = envsecret("OPENALEX_API_KEY")

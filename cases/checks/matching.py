@@ -1,26 +1,21 @@
 """Judging a hit: does it name our entity, is the counterparty Chinese, what kind of
 event is it, and is the counterparty on the DoD 1260H list?
 
-Pure functions over strings; the DoD list is read from the shared reference folder
-(WISHLIST_REFERENCE_DIR) and never copied into the project.
+Pure functions over strings; the DoD list is one of the reference lists (cases.reference),
+read once per process.
 """
 
-import csv
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
-from django.conf import settings
 from rapidfuzz import fuzz, process
 
-from cases import normalize, rules
-
-logger = logging.getLogger(__name__)
+from cases import normalize, reference, rules
 
 CHINA = rules.CHINESE_JURISDICTIONS
+DOD_1260H_FLAG = "dod_1260h: "  # followed by the listed name
 
 
 @dataclass(frozen=True)
@@ -180,18 +175,21 @@ def kind_from_text(text: str) -> str:
 
 
 @cache
-def _dod_1260h() -> tuple[tuple[str, str], ...]:
-    """(name key, listed name) for every name and alias on the DoD 1260H list."""
-    path = Path(settings.WISHLIST_REFERENCE_DIR) / "dod_1260h_chinese_military_companies.csv"
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError:
-        logger.warning("DoD 1260H list not found at %s; counterparties are not flagged", path)
-        return ()
+def dod_1260h_names() -> tuple[tuple[str, str], ...]:
+    """Return (name key, listed name) for every name and alias on the DoD 1260H list.
+
+    Raise ReferenceListError when the list is missing, lacks a column or has a row
+    with no name: a list read as empty would flag nothing and look like a clean result.
+    """
+    rows = reference.list_rows(
+        reference.DOD_1260H, columns=("Name", "Clean Name", "Alias", "Previous Name")
+    )
     keys: dict[str, str] = {}
-    for row in rows:
+    for line, row in rows:
         listed = (row.get("Clean Name") or row.get("Name") or "").strip()
+        if not listed:
+            path = reference.list_path(reference.DOD_1260H)
+            raise reference.ReferenceListError(path, f"line {line}: no Name or Clean Name")
         for value in (
             row.get("Name"),
             row.get("Clean Name"),
@@ -210,7 +208,7 @@ def dod_1260h_flag(name: str, threshold: float = 92) -> str:
     key = normalize.name_key(name) if name else ""
     if len(key) < 3:
         return ""
-    for listed_key, listed in _dod_1260h():
+    for listed_key, listed in dod_1260h_names():
         if key == listed_key or fuzz.token_sort_ratio(key, listed_key) >= threshold:
-            return f"dod_1260h: {listed}"
+            return DOD_1260H_FLAG + listed
     return ""

@@ -14,6 +14,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -23,7 +24,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cases import derived
+from cases import blocs, derived, reference
 from cases.analytics import services as analytics_services
 from cases.analytics.selectors import RATE_FIELDS
 from cases.casework import services as casework_services
@@ -386,6 +387,27 @@ def test_every_dimension_counts_only_the_viewers_cases(client, world, role, dime
     assert all(int(row[1]) <= referred_cases for row in rows[1:])
     if NOT_SEEN[role]:
         assert NOT_SEEN[role] not in body(page)
+
+
+@pytest.fixture
+def shipped_lists(settings):
+    """The reference lists shipped in cases/reference/, whatever ../shared holds."""
+    settings.WISHLIST_REFERENCE_DIR = Path(reference.__file__).resolve().parent
+    blocs.memberships.cache_clear()
+    yield
+    blocs.memberships.cache_clear()
+
+
+def test_the_bloc_dimension_shows_the_blocs_of_the_shipped_lists(client, shipped_lists, world):
+    client_for(client, world, "admin")
+
+    page = client.get(analytics_url(dimension="bloc", outcome="any"))
+    rows = download(client, "rates", dimension="bloc", outcome="any")
+
+    # Team A's referrals are in GB (2017), team B's in FR (2019).
+    assert [row[:2] for row in rows[1:]] == [["NATO", "8"], ["all", "8"]]
+    assert "NATO" in body(page)
+    assert "(unknown)" not in body(page)
 
 
 @pytest.mark.parametrize("role", sorted(FIGURES))

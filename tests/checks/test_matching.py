@@ -4,6 +4,10 @@ import pytest
 
 from cases.checks import matching
 from cases.models import Entity
+from cases.reference import DOD_1260H as DOD
+from cases.reference import ReferenceListError
+
+DOD_HEADER = "Name,Clean Name,Alias,Previous Name\n"
 
 
 def test_the_same_name_key_scores_100_and_says_why():
@@ -77,9 +81,17 @@ def test_kind_from_text(text, kind):
     assert matching.kind_from_text(text) == kind
 
 
-def test_dod_1260h_names_and_aliases_are_flagged(settings):
-    if not (settings.WISHLIST_REFERENCE_DIR / "dod_1260h_chinese_military_companies.csv").exists():
-        pytest.skip("../shared/reference is not beside this clone")
+@pytest.fixture
+def dod_dir(settings, tmp_path):
+    """Settings pointing WISHLIST_REFERENCE_DIR at an empty folder; the list is read
+    afresh before and after, so no other test sees what is read here."""
+    matching.dod_1260h_names.cache_clear()
+    settings.WISHLIST_REFERENCE_DIR = tmp_path
+    yield tmp_path
+    matching.dod_1260h_names.cache_clear()
+
+
+def test_dod_1260h_names_and_aliases_are_flagged():
     assert matching.dod_1260h_flag("Aviation Industry Corporation of China, Ltd.").startswith(
         "dod_1260h: Aviation Industry Corporation of China"
     )
@@ -87,13 +99,44 @@ def test_dod_1260h_names_and_aliases_are_flagged(settings):
     assert matching.dod_1260h_flag("Acme Robotics Ltd") == ""
 
 
-def test_a_missing_dod_list_flags_nothing(settings, tmp_path):
-    settings.WISHLIST_REFERENCE_DIR = tmp_path
-    matching._dod_1260h.cache_clear()
-    try:
-        assert matching.dod_1260h_flag("Aviation Industry Corporation of China") == ""
-    finally:
-        matching._dod_1260h.cache_clear()
+def test_the_dod_list_is_read_from_the_configured_folder(dod_dir):
+    (dod_dir / DOD).write_text(
+        DOD_HEADER + "Example Aerospace Corporation of China (EXAC)*,"
+        "Example Aerospace Corporation of China,EXAC;EXA Corp,Old Example Aero\n",
+        encoding="utf-8",
+    )
+
+    for name in ("Example Aerospace Corporation of China", "EXA Corp", "Old Example Aero"):
+        assert matching.dod_1260h_flag(name) == "dod_1260h: Example Aerospace Corporation of China"
+    # The shipped list is not read from this folder.
+    assert matching.dod_1260h_flag("Aviation Industry Corporation of China") == ""
+
+
+def test_a_missing_dod_list_is_an_error_naming_the_file_and_the_setting(dod_dir):
+    with pytest.raises(ReferenceListError) as error:
+        matching.dod_1260h_flag("Aviation Industry Corporation of China")
+
+    assert str(error.value) == (
+        f"Reference list {dod_dir / DOD} is missing (read from WISHLIST_REFERENCE_DIR)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("Name,Alias,Previous Name\nAVIC,,\n", "has no column Clean Name"),
+        (DOD_HEADER, "has no rows"),
+        (DOD_HEADER + "AVIC,AVIC,,\n,,Nameless,\n", "line 3: no Name or Clean Name"),
+    ],
+)
+def test_a_malformed_dod_list_is_an_error(dod_dir, content, problem):
+    (dod_dir / DOD).write_text(content, encoding="utf-8")
+
+    with pytest.raises(ReferenceListError) as error:
+        matching.dod_1260h_names()
+
+    assert error.value.path == dod_dir / DOD
+    assert error.value.problem == problem
 
 
 def test_a_chinese_name_inside_chinese_text_is_a_mention():

@@ -93,9 +93,9 @@ def dod_list(tmp_path, settings):
         encoding="utf-8",
     )
     settings.WISHLIST_REFERENCE_DIR = tmp_path
-    matching._dod_1260h.cache_clear()
+    matching.dod_1260h_names.cache_clear()
     yield
-    matching._dod_1260h.cache_clear()
+    matching.dod_1260h_names.cache_clear()
 
 
 def microsoft(**fields) -> Entity:
