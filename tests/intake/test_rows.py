@@ -2,10 +2,12 @@
 whole with every bad row named, and rows are checked against each other."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.management.base import CommandError
 
+from cases.intake import rows
 from cases.models import Entity, Referral
 from tests.intake.conftest import (
     refused,
@@ -292,3 +294,200 @@ def test_it_refuses_one_entity_given_two_types(tmp_path):
 
     assert "line 3, column entity_type:" in report
     assert Entity.objects.count() == 0
+
+
+# ------------------------------------------------------------------ column checkers
+
+
+def reasons(checker, text: str, *args, **kwargs) -> tuple[str, ...]:
+    """The reasons a checker gives for refusing `text`."""
+    with pytest.raises(rows.CellError) as exc_info:
+        checker(text, *args, **kwargs)
+    return exc_info.value.reasons
+
+
+def test_a_referral_id_is_kept_as_written_and_required():
+    assert rows.clean_referral_id("R-001") == "R-001"
+    assert reasons(rows.clean_referral_id, "") == ("missing",)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "precision"),
+    [
+        ("2017-05-03", datetime.date(2017, 5, 3), "day"),
+        ("2018-07", datetime.date(2018, 7, 1), "month"),
+        ("2016", datetime.date(2016, 1, 1), "year"),
+    ],
+)
+def test_a_referral_date_keeps_its_precision(text, value, precision):
+    partial = rows.clean_referral_date(text, datetime.date(2024, 1, 1))
+
+    assert (partial.value, partial.precision) == (value, precision)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "missing"),
+        ("2017-02-30", "'2017-02-30' is not a real calendar date"),
+        ("2025-01-01", "is in the future"),
+        ("03/05/2017", "is not a date in the form YYYY, YYYY-MM or YYYY-MM-DD"),
+    ],
+)
+def test_a_referral_date_is_refused_with_its_reason(text, reason):
+    (given,) = reasons(rows.clean_referral_date, text, datetime.date(2024, 1, 1))
+
+    assert reason in given
+
+
+def test_a_post_has_its_spaces_collapsed():
+    assert rows.clean_post("Embassy   in\tMoscow") == "Embassy in Moscow"
+    assert rows.clean_post("") == ""
+
+
+@pytest.mark.parametrize(("text", "code"), [("Russia", "RU"), ("DE", "DE"), ("fra", "FR")])
+def test_a_host_country_is_read_from_a_name_or_a_code(text, code):
+    assert rows.clean_host_country(text) == code
+
+
+def test_a_host_country_is_required_and_must_be_known():
+    assert reasons(rows.clean_host_country, "") == ("missing",)
+    assert reasons(rows.clean_host_country, "Atlantis") == ("unknown country 'Atlantis'",)
+
+
+def test_an_entity_name_comes_with_its_name_key():
+    assert rows.clean_entity_name("Acme  Robotics Ltd.") == ("Acme Robotics Ltd.", "acme robotics")
+
+
+def test_an_entity_name_is_required_and_needs_a_letter_or_digit():
+    assert reasons(rows.clean_entity_name, "") == ("missing",)
+    assert reasons(rows.clean_entity_name, "!!!") == ("'!!!' has no letters or digits",)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("", Entity.Kind.OTHER),
+        ("company", Entity.Kind.COMPANY),
+        ("University", Entity.Kind.UNIVERSITY),
+        ("research_institute", Entity.Kind.RESEARCH_INSTITUTE),
+        ("Research Institution", Entity.Kind.RESEARCH_INSTITUTE),
+        ("person", Entity.Kind.INDIVIDUAL),
+    ],
+)
+def test_an_entity_type_is_read_from_a_value_a_label_or_a_synonym(text, kind):
+    assert rows.clean_entity_type(text) == kind
+
+
+def test_an_unknown_entity_type_is_refused_with_the_choices():
+    (reason,) = reasons(rows.clean_entity_type, "spaceship")
+
+    assert reason.startswith("unknown entity type 'spaceship' (one of: ")
+    assert "company" in reason
+
+
+def test_a_technology_field_is_folded_to_lower_case_with_single_spaces():
+    assert rows.clean_technology_field("New  Materials") == "new materials"
+
+
+def test_cooperation_methods_are_read_in_order_without_repeats():
+    methods = rows.clean_cooperation_method("joint venture; Joint_R&D;; investment; Joint Venture")
+
+    assert methods == ["joint_venture", "joint_rd", "investment"]
+    assert rows.clean_cooperation_method("") == []
+
+
+def test_each_unknown_cooperation_method_is_a_reason():
+    assert reasons(rows.clean_cooperation_method, "telepathy; joint venture; magic") == (
+        "unknown cooperation method 'telepathy'",
+        "unknown cooperation method 'magic'",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("", None),
+        ("1,000,000", Decimal("1000000")),
+        ("2500.50", Decimal("2500.50")),
+        ("1 000", Decimal("1000")),
+        ("1\u00a0000.5", Decimal("1000.5")),
+    ],
+)
+def test_a_proposed_amount_is_read_with_or_without_thousands_separators(text, amount):
+    assert rows.clean_proposed_amount(text) == amount
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("12abc", "'12abc' is not an amount (digits, at most 2 decimals, no sign)"),
+        ("-5", "'-5' is not an amount"),
+        ("1,00,000", "'1,00,000' is not an amount"),
+        ("2500.505", "'2500.505' is not an amount"),
+        ("1" + "0" * 16, "is too large"),
+    ],
+)
+def test_a_proposed_amount_is_refused_with_its_reason(text, reason):
+    (given,) = reasons(rows.clean_proposed_amount, text)
+
+    assert reason in given
+
+
+def test_a_currency_is_an_upper_case_iso_code_needed_only_with_an_amount():
+    assert rows.clean_currency("usd") == "USD"
+    assert rows.clean_currency("") == ""
+    assert rows.clean_currency("EUR", amount_given=True) == "EUR"
+    assert reasons(rows.clean_currency, "", amount_given=True) == (
+        "an amount needs its currency (ISO 4217 code such as USD)",
+    )
+    assert reasons(rows.clean_currency, "qqq") == (
+        "unknown currency 'QQQ' (ISO 4217 code such as USD)",
+    )
+
+
+def test_a_source_is_a_url_or_a_document_reference():
+    url = "https://example.org/cables/r-001"
+    assert rows.clean_source_url(url) == (url, "")
+    assert rows.clean_source_url("Cable 2018/07/12 para 4") == ("", "Cable 2018/07/12 para 4")
+    assert rows.clean_source_url("") == ("", "")
+
+
+def test_a_bad_url_or_an_overlong_reference_is_refused():
+    assert reasons(rows.clean_source_url, "https://exa mple.org/x") == (
+        "'https://exa mple.org/x' is not a valid URL",
+    )
+    (reason,) = reasons(rows.clean_source_url, "x" * 1000)
+    assert reason.startswith("a document reference is at most ")
+
+
+# ------------------------------------------------------------------------- one row
+
+
+def test_check_row_names_every_bad_cell_of_a_row():
+    record, errors = rows.check_row(
+        7,
+        row(entity_name="", host_country="Atlantis", proposed_amount="12abc"),
+        datetime.date(2024, 1, 1),
+    )
+
+    assert record is None
+    assert [str(error) for error in errors] == [
+        "line 7, column host_country: unknown country 'Atlantis'",
+        "line 7, column entity_name: missing",
+        "line 7, column proposed_amount: '12abc' is not an amount (digits, at most 2 "
+        "decimals, no sign)",
+        "line 7, column currency: an amount needs its currency (ISO 4217 code such as USD)",
+    ]
+
+
+def test_check_row_returns_the_clean_record_of_a_good_row():
+    record, errors = rows.check_row(
+        7, row(host_country=" Russia ", currency="usd", proposed_amount="5"), datetime.date.today()
+    )
+
+    assert errors == []
+    assert (record.line, record.external_id, record.host_country) == (7, "R-001", "RU")
+    assert (record.entity_name, record.entity_key) == ("Acme Robotics Ltd.", "acme robotics")
+    assert (record.proposed_amount, record.currency) == (Decimal("5"), "USD")
+    assert record.cooperation_methods == ["joint_venture"]
