@@ -1,7 +1,8 @@
-"""Reads of the import: entities whose names are alike enough to be one (possible duplicates)."""
+"""Reads of the import: the stored copies of incoming referrals, and entities whose names
+are alike enough to be one (possible duplicates)."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy
@@ -9,7 +10,7 @@ from rapidfuzz import fuzz, process
 
 from cases import normalize
 from cases.bulk import filter_in
-from cases.models import Entity
+from cases.models import Entity, Referral
 
 # A blocking token shared by more names than this says little about identity
 # ("technology", "university"), so its block is not compared pair by pair.
@@ -44,6 +45,32 @@ def _blocks(items: list[tuple[int, str, str, str]]) -> Iterator[list[int]]:
     for members in groups.values():
         if 1 < len(members) <= MAX_BLOCK:
             yield members
+
+
+# Referral columns compared as stored, under the names ReferralRecord.referral_values uses.
+_PLAIN_VALUES = (
+    "date", "date_precision", "host_country", "technology_field", "proposed_amount",
+    "currency", "summary", "source_url", "source_reference",
+)  # fmt: skip
+
+
+def stored_referral_values(*, external_ids: Sequence[str]) -> dict[str, dict]:
+    """Return external id: values of the stored referrals with these ids, in the form of
+    `ReferralRecord.referral_values`, so that a row compares with its stored copy."""
+    columns = (
+        "external_id", "entity__name_key", "entity__country", "post__name",
+        "cooperation_methods", *_PLAIN_VALUES,
+    )  # fmt: skip
+    stored = {}
+    for queryset in filter_in(Referral.objects.all(), "external_id", external_ids):
+        for external_id, key, country, post, methods, *plain in queryset.values_list(*columns):
+            stored[external_id] = {
+                "entity": (key, country),
+                "post": post or "",
+                "cooperation_methods": sorted(methods),
+                **dict(zip(_PLAIN_VALUES, plain, strict=True)),
+            }
+    return stored
 
 
 def entity_possible_duplicates(
