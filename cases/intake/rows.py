@@ -2,7 +2,8 @@
 
 `check_rows` validates every row and the file as a whole and returns the clean records
 with every error found, so a file with bad rows can be refused whole with each bad row
-named. Writing the records is `cases.intake.services.referrals_import`.
+named. `check_row` checks one row with a checker per column (`clean_<column>`).
+Writing the records is `cases.intake.services.referrals_import`.
 """
 
 import re
@@ -148,135 +149,185 @@ class CheckedFile:
     rows_read: int = 0
 
 
-def _check_row(
-    line: int, row: dict[str, str], errors: list[RowError], today: date
-) -> ReferralRecord | None:
-    if "__extra__" in row:
-        errors.append(
-            RowError(line, "", f"the row has more cells than the header ({row['__extra__']})")
-        )
-        return None
-    before = len(errors)
+class CellError(ValueError):
+    """Raised by a column checker: the cell cannot be used, for each of `reasons`."""
 
-    values = {column: value.strip() for column, value in row.items()}
-    too_long = False
-    for column, limit in _MAX_LENGTH.items():
-        if len(values.get(column, "")) > limit:
-            errors.append(RowError(line, column, f"longer than {limit} characters"))
-            too_long = True
-    if too_long:  # checked no further: a blank would also be reported as missing
-        return None
-    cell = values.get
+    def __init__(self, *reasons: str) -> None:
+        super().__init__(*reasons)
+        self.reasons = reasons
 
-    def fail(column: str, reason: str) -> None:
-        errors.append(RowError(line, column, reason))
 
-    external_id = cell("referral_id", "")
-    if not external_id:
-        fail("referral_id", "missing")
+# A checker per column: each takes the stripped text of its cell and returns the clean
+# value or raises CellError. The native name and the summary are taken as written.
 
-    partial = None
-    raw_date = cell("referral_date", "")
-    if not raw_date:
-        fail("referral_date", "missing")
-    else:
-        try:
-            partial = _parse_date(raw_date, today)
-        except ValueError as exc:
-            fail("referral_date", str(exc))
 
-    host_country = ""
-    raw_country = cell("host_country", "")
-    if not raw_country:
-        fail("host_country", "missing")
-    else:
-        host_country = normalize.parse_country(raw_country) or ""
-        if not host_country:
-            fail("host_country", f"unknown country {raw_country!r}")
+def clean_referral_id(text: str) -> str:
+    if not text:
+        raise CellError("missing")
+    return text
 
-    entity_name = cell("entity_name", "")
-    entity_key = normalize.name_key(entity_name) if entity_name else ""
-    if not entity_name:
-        fail("entity_name", "missing")
-    elif not entity_key:
-        fail("entity_name", f"{entity_name!r} has no letters or digits")
 
-    raw_kind = cell("entity_type", "")
-    kind = Entity.Kind.OTHER
-    if raw_kind:
-        kind = _ENTITY_TYPES.get(_choice_key(raw_kind))
-        if not kind:
-            choices = ", ".join(Entity.Kind.values)
-            fail("entity_type", f"unknown entity type {raw_kind!r} (one of: {choices})")
+def clean_referral_date(text: str, today: date) -> normalize.PartialDate:
+    if not text:
+        raise CellError("missing")
+    try:
+        return _parse_date(text, today)
+    except ValueError as exc:
+        raise CellError(str(exc)) from None
 
+
+def clean_post(text: str) -> str:
+    return " ".join(text.split())
+
+
+def clean_host_country(text: str) -> str:
+    """Return the ISO 3166 alpha-2 code of a country given by name or code."""
+    if not text:
+        raise CellError("missing")
+    code = normalize.parse_country(text)
+    if not code:
+        raise CellError(f"unknown country {text!r}")
+    return code
+
+
+def clean_entity_name(text: str) -> tuple[str, str]:
+    """Return the name with its spaces collapsed, and its name key."""
+    if not text:
+        raise CellError("missing")
+    key = normalize.name_key(text)
+    if not key:
+        raise CellError(f"{text!r} has no letters or digits")
+    return " ".join(text.split()), key
+
+
+def clean_entity_type(text: str) -> str:
+    """Return the Entity.Kind a type names (by value, label or a common synonym)."""
+    if not text:
+        return Entity.Kind.OTHER
+    kind = _ENTITY_TYPES.get(_choice_key(text))
+    if not kind:
+        choices = ", ".join(Entity.Kind.values)
+        raise CellError(f"unknown entity type {text!r} (one of: {choices})")
+    return kind
+
+
+def clean_technology_field(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def clean_cooperation_method(text: str) -> list[str]:
+    """Return the distinct CooperationMethods of a ";"-separated list, in order given."""
     methods: list[str] = []
-    for part in cell("cooperation_method", "").split(";"):
+    unknown = []
+    for part in text.split(";"):
         part = part.strip()
         if not part:
             continue
         method = _METHODS.get(_choice_key(part))
-        if method:
-            if method not in methods:
-                methods.append(method)
-        else:
-            fail("cooperation_method", f"unknown cooperation method {part!r}")
+        if not method:
+            unknown.append(f"unknown cooperation method {part!r}")
+        elif method not in methods:
+            methods.append(method)
+    if unknown:
+        raise CellError(*unknown)
+    return methods
 
-    amount = None
-    raw_amount = cell("proposed_amount", "")
-    currency = cell("currency", "").upper()
-    if raw_amount:
-        compact = raw_amount.replace(" ", "").replace("\u00a0", "")
-        if not _AMOUNT_RE.match(compact):
-            fail(
-                "proposed_amount",
-                f"{raw_amount!r} is not an amount (digits, at most 2 decimals, no sign)",
-            )
-        else:
-            try:
-                amount = Decimal(compact.replace(",", ""))
-            except InvalidOperation:
-                fail("proposed_amount", f"{raw_amount!r} is not an amount")
-            if amount is not None and amount >= Decimal("1e16"):
-                fail("proposed_amount", f"{raw_amount!r} is too large")
-                amount = None
-        if not currency:
-            fail("currency", "an amount needs its currency (ISO 4217 code such as USD)")
-    if currency and not normalize.is_currency_code(currency):
-        fail("currency", f"unknown currency {currency!r} (ISO 4217 code such as USD)")
 
-    source = cell("source_url", "")
-    source_url = source_reference = ""
-    if source.casefold().startswith(("http://", "https://")):
-        # A light check: the full URL validator costs more than the rest of the row.
-        if not _URL_RE.match(source):
-            fail("source_url", f"{source!r} is not a valid URL")
-        else:
-            source_url = source
-    elif len(source) > _REFERENCE_LENGTH:
-        fail("source_url", f"a document reference is at most {_REFERENCE_LENGTH} characters")
-    else:
-        source_reference = source
-
-    if len(errors) > before:
+def clean_proposed_amount(text: str) -> Decimal | None:
+    """Return the amount of "1,000,000", "2500.50" or "1 000"; None for a blank cell."""
+    if not text:
         return None
+    compact = text.replace(" ", "").replace("\u00a0", "")
+    if not _AMOUNT_RE.match(compact):
+        raise CellError(f"{text!r} is not an amount (digits, at most 2 decimals, no sign)")
+    try:
+        amount = Decimal(compact.replace(",", ""))
+    except InvalidOperation:
+        raise CellError(f"{text!r} is not an amount") from None
+    if amount >= Decimal("1e16"):
+        raise CellError(f"{text!r} is too large")
+    return amount
+
+
+def clean_currency(text: str, *, amount_given: bool = False) -> str:
+    """Return the upper-cased ISO 4217 code; one is required when an amount is given."""
+    currency = text.upper()
+    if amount_given and not currency:
+        raise CellError("an amount needs its currency (ISO 4217 code such as USD)")
+    if currency and not normalize.is_currency_code(currency):
+        raise CellError(f"unknown currency {currency!r} (ISO 4217 code such as USD)")
+    return currency
+
+
+def clean_source_url(text: str) -> tuple[str, str]:
+    """Return (URL, "") for a web address, else ("", text) for a document reference."""
+    if not text.casefold().startswith(("http://", "https://")):
+        if len(text) > _REFERENCE_LENGTH:
+            raise CellError(f"a document reference is at most {_REFERENCE_LENGTH} characters")
+        return "", text
+    # A light check: the full URL validator costs more than the rest of the row.
+    if not _URL_RE.match(text):
+        raise CellError(f"{text!r} is not a valid URL")
+    return text, ""
+
+
+def _too_long(line: int, cells: dict[str, str]) -> list[RowError]:
+    return [
+        RowError(line, column, f"longer than {limit} characters")
+        for column, limit in _MAX_LENGTH.items()
+        if len(cells.get(column, "")) > limit
+    ]
+
+
+def check_row(
+    line: int, row: dict[str, str], today: date
+) -> tuple[ReferralRecord | None, list[RowError]]:
+    """Check one row; return its record, or None and every error found in it."""
+    if "__extra__" in row:
+        reason = f"the row has more cells than the header ({row['__extra__']})"
+        return None, [RowError(line, "", reason)]
+    cells = {column: value.strip() for column, value in row.items()}
+    errors = _too_long(line, cells)
+    if errors:  # checked no further: a blank would also be reported as missing
+        return None, errors
+
+    def clean(column: str, checker: Callable, *args, **kwargs):
+        try:
+            return checker(cells.get(column, ""), *args, **kwargs)
+        except CellError as exc:
+            errors.extend(RowError(line, column, reason) for reason in exc.reasons)
+            return None
+
+    external_id = clean("referral_id", clean_referral_id)
+    partial = clean("referral_date", clean_referral_date, today)
+    host_country = clean("host_country", clean_host_country)
+    name = clean("entity_name", clean_entity_name)
+    kind = clean("entity_type", clean_entity_type)
+    methods = clean("cooperation_method", clean_cooperation_method)
+    amount = clean("proposed_amount", clean_proposed_amount)
+    amount_given = bool(cells.get("proposed_amount"))
+    currency = clean("currency", clean_currency, amount_given=amount_given)
+    source = clean("source_url", clean_source_url)
+    if errors:
+        return None, errors
     return ReferralRecord(
         line=line,
         external_id=external_id,
         date=partial,
-        post_name=" ".join(cell("post", "").split()),
+        post_name=clean_post(cells.get("post", "")),
         host_country=host_country,
-        entity_name=" ".join(entity_name.split()),
-        entity_name_native=cell("entity_name_native", ""),
+        entity_name=name[0],
+        entity_name_native=cells.get("entity_name_native", ""),
         entity_kind=kind,
-        entity_key=entity_key,
-        technology_field=" ".join(cell("technology_field", "").casefold().split()),
+        entity_key=name[1],
+        technology_field=clean_technology_field(cells.get("technology_field", "")),
         cooperation_methods=methods,
         proposed_amount=amount,
         currency=currency,
-        summary=cell("summary", ""),
-        source_url=source_url,
-        source_reference=source_reference,
-    )
+        summary=cells.get("summary", ""),
+        source_url=source[0],
+        source_reference=source[1],
+    ), []
 
 
 def check_rows(
@@ -291,8 +342,9 @@ def check_rows(
         entity_kinds: dict[tuple[str, str], ReferralRecord] = {}
         for line, row in progress(rows) if progress else rows:
             checked.rows_read += 1
-            record = _check_row(line, row, checked.errors, today)
+            record, errors = check_row(line, row, today)
             if record is None:
+                checked.errors.extend(errors)
                 continue
             earlier = first_seen.get(record.external_id)
             if earlier is not None:

@@ -1,16 +1,16 @@
-"""Reads of the import: entities whose names are alike enough to be one (possible duplicates)."""
+"""Reads of the import: the stored copies of incoming referrals, and entities whose names
+are alike enough to be one (possible duplicates)."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy
 from rapidfuzz import fuzz, process
 
 from cases import normalize
-from cases.models import (
-    Entity,
-)
+from cases.bulk import filter_in
+from cases.models import Entity, Referral
 
 # A blocking token shared by more names than this says little about identity
 # ("technology", "university"), so its block is not compared pair by pair.
@@ -47,6 +47,32 @@ def _blocks(items: list[tuple[int, str, str, str]]) -> Iterator[list[int]]:
             yield members
 
 
+# Referral columns compared as stored, under the names ReferralRecord.referral_values uses.
+_PLAIN_VALUES = (
+    "date", "date_precision", "host_country", "technology_field", "proposed_amount",
+    "currency", "summary", "source_url", "source_reference",
+)  # fmt: skip
+
+
+def stored_referral_values(*, external_ids: Sequence[str]) -> dict[str, dict]:
+    """Return external id: values of the stored referrals with these ids, in the form of
+    `ReferralRecord.referral_values`, so that a row compares with its stored copy."""
+    columns = (
+        "external_id", "entity__name_key", "entity__country", "post__name",
+        "cooperation_methods", *_PLAIN_VALUES,
+    )  # fmt: skip
+    stored = {}
+    for queryset in filter_in(Referral.objects.all(), "external_id", external_ids):
+        for external_id, key, country, post, methods, *plain in queryset.values_list(*columns):
+            stored[external_id] = {
+                "entity": (key, country),
+                "post": post or "",
+                "cooperation_methods": sorted(methods),
+                **dict(zip(_PLAIN_VALUES, plain, strict=True)),
+            }
+    return stored
+
+
 def entity_possible_duplicates(
     *, entity_ids: Iterable[int], threshold: int, countries: Iterable[str] | None = None
 ) -> list[PossibleDuplicate]:
@@ -61,16 +87,34 @@ def entity_possible_duplicates(
     if not new_ids:
         return []
     if countries is None:
-        # Chunked IN keeps SQLite under its parameter limit.
-        countries = set()
-        id_list = sorted(new_ids)
-        for start in range(0, len(id_list), 5000):
-            countries.update(
-                Entity.objects.filter(id__in=id_list[start : start + 5000])
-                .values_list("country", flat=True)
-                .distinct()
-            )
-    items: list[tuple[int, str, str, str]] = []  # (entity id, shown name, key, country)
+        countries = _countries_of(new_ids)
+    items = _names_in_countries(countries)
+    # Keys with their words sorted make plain ratio equal to token_sort_ratio, without
+    # sorting again for every pair.
+    sorted_keys = [" ".join(sorted(item[2].split(" "))) for item in items]
+    best: dict[tuple[int, int], PossibleDuplicate] = {}
+    for members in _blocks(items):
+        if not any(items[i][0] in new_ids for i in members):
+            continue
+        keys = [sorted_keys[i] for i in members]
+        for duplicate in _alike(items, members, keys, new_ids, threshold):
+            pair = tuple(sorted((duplicate.entity_id, duplicate.other_id)))
+            if pair not in best or best[pair].score < duplicate.score:
+                best[pair] = duplicate
+    return sorted(best.values(), key=lambda d: (-d.score, d.entity_name))
+
+
+def _countries_of(entity_ids: set[int]) -> set[str]:
+    countries = set()
+    for queryset in filter_in(Entity.objects.all(), "id", sorted(entity_ids)):
+        countries.update(queryset.values_list("country", flat=True).distinct())
+    return countries
+
+
+def _names_in_countries(countries: Iterable[str]) -> list[tuple[int, str, str, str]]:
+    """Return (entity id, shown name, name key, country) for every name and alias of the
+    entities in these countries."""
+    items = []
     rows = Entity.objects.filter(country__in=sorted(countries)).values_list(
         "id", "name", "name_key", "aliases", "country"
     )
@@ -82,35 +126,34 @@ def entity_possible_duplicates(
             alias_key = normalize.name_key(alias)
             if alias_key and alias_key != key:
                 items.append((entity_id, alias, alias_key, country))
+    return items
 
-    sorted_keys = [" ".join(sorted(item[2].split(" "))) for item in items]
-    best: dict[tuple[int, int], PossibleDuplicate] = {}
-    for members in _blocks(items):
-        if not any(items[i][0] in new_ids for i in members):
+
+def _alike(
+    items: list[tuple[int, str, str, str]],
+    members: list[int],
+    keys: list[str],
+    new_ids: set[int],
+    threshold: int,
+) -> Iterator[PossibleDuplicate]:
+    """Yield the pairs of a block's names (of two entities, with two keys) scoring at
+    least `threshold`, each led by a name of an entity in `new_ids`."""
+    # One thread: blocks are small, and starting threads costs more than it saves.
+    scores = process.cdist(
+        keys, keys, scorer=fuzz.ratio, score_cutoff=threshold, workers=1, dtype=numpy.uint8
+    )
+    for a, b in zip(*numpy.triu(scores, 1).nonzero(), strict=True):
+        left, right = items[members[a]], items[members[b]]
+        if left[0] == right[0] or left[2] == right[2]:
             continue
-        # Keys with their words sorted make plain ratio equal to token_sort_ratio,
-        # without sorting again for every pair.
-        keys = [sorted_keys[i] for i in members]
-        # One thread: blocks are small, and starting threads costs more than it saves.
-        scores = process.cdist(
-            keys, keys, scorer=fuzz.ratio, score_cutoff=threshold, workers=1, dtype=numpy.uint8
+        if left[0] not in new_ids:
+            left, right = right, left
+        yield PossibleDuplicate(
+            entity_id=left[0],
+            entity_name=left[1],
+            other_id=right[0],
+            other_name=right[1],
+            country=left[3],
+            score=float(scores[a, b]),
+            matched=f"name keys {left[2]!r} and {right[2]!r}",
         )
-        for a, b in zip(*numpy.triu(scores, 1).nonzero(), strict=True):
-            left, right = items[members[a]], items[members[b]]
-            if left[0] == right[0] or left[2] == right[2]:
-                continue
-            if left[0] not in new_ids:
-                left, right = right, left
-            pair = (min(left[0], right[0]), max(left[0], right[0]))
-            score = float(scores[a, b])
-            if pair not in best or best[pair].score < score:
-                best[pair] = PossibleDuplicate(
-                    entity_id=left[0],
-                    entity_name=left[1],
-                    other_id=right[0],
-                    other_name=right[1],
-                    country=left[3],
-                    score=score,
-                    matched=f"name keys {left[2]!r} and {right[2]!r}",
-                )
-    return sorted(best.values(), key=lambda d: (-d.score, d.entity_name))

@@ -2,7 +2,6 @@
 with the possible-duplicate report.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -16,7 +15,11 @@ from cases.bulk import bulk_insert, filter_in
 from cases.derived import _earliest_referral, case_index_dates_refresh
 from cases.intake.files import gc_paused
 from cases.intake.rows import CheckedFile, ReferralRecord, RowError
-from cases.intake.selectors import PossibleDuplicate, entity_possible_duplicates
+from cases.intake.selectors import (
+    PossibleDuplicate,
+    entity_possible_duplicates,
+    stored_referral_values,
+)
 from cases.models import Case, Entity, Post, Referral
 
 
@@ -82,45 +85,6 @@ def _entities_in_countries(countries: set[str]):
     )
 
 
-def _stored_referrals(external_ids: list[str]) -> dict[str, dict]:
-    """Return the comparable values of the stored referrals with these ids."""
-    stored = {}
-    columns = (
-        "external_id",
-        "entity__name_key",
-        "entity__country",
-        "date",
-        "date_precision",
-        "post__name",
-        "host_country",
-        "technology_field",
-        "cooperation_methods",
-        "proposed_amount",
-        "currency",
-        "summary",
-        "source_url",
-        "source_reference",
-    )
-    for queryset in filter_in(Referral.objects.all(), "external_id", external_ids):
-        for row in queryset.values_list(*columns):
-            values = dict(zip(columns, row, strict=True))
-            stored[values["external_id"]] = {
-                "entity": (values["entity__name_key"], values["entity__country"]),
-                "date": values["date"],
-                "date_precision": values["date_precision"],
-                "post": values["post__name"] or "",
-                "host_country": values["host_country"],
-                "technology_field": values["technology_field"],
-                "cooperation_methods": sorted(values["cooperation_methods"]),
-                "proposed_amount": values["proposed_amount"],
-                "currency": values["currency"],
-                "summary": values["summary"],
-                "source_url": values["source_url"],
-                "source_reference": values["source_reference"],
-            }
-    return stored
-
-
 def referrals_import(*, checked: CheckedFile, dry_run: bool = False) -> ImportResult:
     """Write checked referral records: posts, entities, cases and referrals, in bulk.
 
@@ -136,71 +100,95 @@ def referrals_import(*, checked: CheckedFile, dry_run: bool = False) -> ImportRe
     if checked.errors:
         result.errors = list(checked.errors)
         return result
-    records = checked.records
     with gc_paused(), transaction.atomic():
-        existing = _stored_referrals([r.external_id for r in records])
-        new_records = []
-        for record in records:
-            stored = existing.get(record.external_id)
-            if stored is None:
-                new_records.append(record)
-                continue
-            incoming = record.referral_values()
-            differences = [name for name, value in incoming.items() if stored[name] != value]
-            if differences:
-                result.errors.append(
-                    RowError(
-                        record.line,
-                        "referral_id",
-                        f"referral id {record.external_id!r} is already stored with a "
-                        f"different {', '.join(differences)}",
-                    )
-                )
-            else:
-                result.referrals_unchanged += 1
+        new_records = _records_not_stored(checked.records, result)
         if result.errors:
             return result
-
-        posts = _posts_get_or_create(new_records, result)
-        entities, new_entity_ids = _entities_get_or_create(new_records, result)
-        refresh_ids = _cases_ensure(entities, new_entity_ids, new_records, result)
-
-        now = timezone.now()
-        referrals = [
-            (
-                r.external_id,
-                entities[(r.entity_key, r.host_country)],
-                posts[(r.post_name, r.host_country)] if r.post_name else None,
-                r.date.value,
-                r.date.precision,
-                r.host_country,
-                blocs.bloc_on(r.host_country, r.date.value),
-                r.technology_field,
-                r.cooperation_methods,
-                r.proposed_amount,
-                r.currency,
-                r.summary,
-                "",
-                r.source_url,
-                r.source_reference,
-                now,
-            )
-            for r in new_records
-        ]
-        bulk_insert(Referral, REFERRAL_COLUMNS, referrals)
-        result.referrals_created = len(referrals)
-        _index_referrals_set(new_entity_ids)
-        result.cases_touched = result.cases_created + len(refresh_ids)
-        if refresh_ids:
-            case_index_dates_refresh(case_ids=refresh_ids)
-        result.duplicates = entity_possible_duplicates(
-            entity_ids=new_entity_ids,
-            threshold=settings.WISHLIST_DUPLICATE_THRESHOLD,
-            countries={country for _, country in entities},
-        )
+        _records_write(new_records, result)
         if dry_run:
             transaction.set_rollback(True)
     return result
+
+
+def _records_not_stored(
+    records: list[ReferralRecord], result: ImportResult
+) -> list[ReferralRecord]:
+    """Return the records whose referral ids are not stored yet.
+
+    A referral stored with the same values is counted as unchanged; one stored with other
+    values is an error.
+    """
+    stored = stored_referral_values(external_ids=[r.external_id for r in records])
+    new_records = []
+    for record in records:
+        values = stored.get(record.external_id)
+        if values is None:
+            new_records.append(record)
+            continue
+        incoming = record.referral_values()
+        differences = [name for name, value in incoming.items() if values[name] != value]
+        if differences:
+            result.errors.append(
+                RowError(
+                    record.line,
+                    "referral_id",
+                    f"referral id {record.external_id!r} is already stored with a "
+                    f"different {', '.join(differences)}",
+                )
+            )
+        else:
+            result.referrals_unchanged += 1
+    return new_records
+
+
+def _records_write(records: list[ReferralRecord], result: ImportResult) -> None:
+    """Write new records with their posts, entities and cases; refresh the index dates of
+    the cases touched and report possible duplicates of the entities created."""
+    posts = _posts_get_or_create(records, result)
+    entities, new_entity_ids = _entities_get_or_create(records, result)
+    refresh_ids = _cases_ensure(entities, new_entity_ids, records, result)
+    result.referrals_created = _referrals_create(records, posts, entities)
+    _index_referrals_set(new_entity_ids)
+    result.cases_touched = result.cases_created + len(refresh_ids)
+    if refresh_ids:
+        case_index_dates_refresh(case_ids=refresh_ids)
+    result.duplicates = entity_possible_duplicates(
+        entity_ids=new_entity_ids,
+        threshold=settings.WISHLIST_DUPLICATE_THRESHOLD,
+        countries={country for _, country in entities},
+    )
+
+
+def _referrals_create(
+    records: list[ReferralRecord],
+    posts: dict[tuple[str, str], int],
+    entities: dict[tuple[str, str], int],
+) -> int:
+    """Insert a referral per record; return how many."""
+    now = timezone.now()
+    referrals = [
+        (
+            r.external_id,
+            entities[(r.entity_key, r.host_country)],
+            posts[(r.post_name, r.host_country)] if r.post_name else None,
+            r.date.value,
+            r.date.precision,
+            r.host_country,
+            blocs.bloc_on(r.host_country, r.date.value),
+            r.technology_field,
+            r.cooperation_methods,
+            r.proposed_amount,
+            r.currency,
+            r.summary,
+            "",
+            r.source_url,
+            r.source_reference,
+            now,
+        )
+        for r in records
+    ]
+    bulk_insert(Referral, REFERRAL_COLUMNS, referrals)
+    return len(referrals)
 
 
 def _post_ids(names: Iterable[str]) -> dict[tuple[str, str], int]:
@@ -233,73 +221,111 @@ def _posts_get_or_create(
     return found
 
 
+@dataclass
+class _FileEntity:
+    """One entity (name key, country) as the file gives it: the first record naming it
+    and what the other records add."""
+
+    first: ReferralRecord
+    name_native: str = ""
+    technology_fields: set[str] = field(default_factory=set)
+    # Other spellings of the same entity in the file become aliases, so none is lost.
+    spellings: dict[str, None] = field(default_factory=dict)  # an ordered set
+
+
+def _file_entities(records: list[ReferralRecord]) -> dict[tuple[str, str], _FileEntity]:
+    entities: dict[tuple[str, str], _FileEntity] = {}
+    for r in records:
+        key = (r.entity_key, r.host_country)
+        entity = entities.get(key)
+        if entity is None:
+            entity = entities[key] = _FileEntity(first=r)
+        entity.spellings[r.entity_name] = None
+        if r.entity_name_native and not entity.name_native:
+            entity.name_native = r.entity_name_native
+        if r.technology_field:
+            entity.technology_fields.add(r.technology_field)
+    return entities
+
+
 def _entities_get_or_create(
     records: list[ReferralRecord], result: ImportResult
 ) -> tuple[dict[tuple[str, str], int], list[int]]:
-    first: dict[tuple[str, str], ReferralRecord] = {}
-    natives: dict[tuple[str, str], str] = {}
-    fields: dict[tuple[str, str], set[str]] = defaultdict(set)
-    # Other spellings of the same entity in the file become aliases, so none is lost.
-    spellings: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
-    for r in records:
-        key = (r.entity_key, r.host_country)
-        first.setdefault(key, r)
-        spellings[key][r.entity_name] = None
-        if r.entity_name_native:
-            natives.setdefault(key, r.entity_name_native)
-        if r.technology_field:
-            fields[key].add(r.technology_field)
+    """Return (name key, country): id of the entities of these records, and the ids of
+    those created."""
+    in_file = _file_entities(records)
+    found = _entities_stored_match(in_file, result)
+    created = _entities_create(in_file, sorted(in_file.keys() - found.keys()), result)
+    found.update(created)
+    return found, list(created.values())
 
+
+def _entities_stored_match(
+    in_file: dict[tuple[str, str], _FileEntity], result: ImportResult
+) -> dict[tuple[str, str], int]:
+    """Return (name key, country): id of the stored entities of the file.
+
+    Their stored kind is kept (a different kind in the file is a warning) and the file's
+    new spellings of their names are added to their aliases.
+    """
     found: dict[tuple[str, str], int] = {}
     alias_updates = []
-    for pk, key, country, kind, name, aliases in _entities_in_countries({c for _, c in first}):
-        record = first.get((key, country))
-        if record is None:
+    for pk, key, country, kind, name, aliases in _entities_in_countries({c for _, c in in_file}):
+        entity = in_file.get((key, country))
+        if entity is None:
             continue
         found[(key, country)] = pk
+        record = entity.first
         if record.entity_kind != kind:
             result.warnings.append(
                 f"line {record.line}: {record.entity_name!r} is stored as {name!r}, "
                 f"a {kind}; the file says {record.entity_kind}. The stored kind is kept."
             )
         known = {name, *normalize.split_list(aliases, "\n")}
-        new_spellings = [n for n in spellings[(key, country)] if n not in known]
+        new_spellings = [n for n in entity.spellings if n not in known]
         if new_spellings:
             alias_updates.append(
                 Entity(id=pk, aliases="\n".join(filter(None, [aliases, *new_spellings])))
             )
             result.aliases_added += len(new_spellings)
     Entity.objects.bulk_update(alias_updates, ["aliases"], batch_size=1000)
-    missing_keys = sorted(first.keys() - found.keys())
+    return found
+
+
+def _entities_create(
+    in_file: dict[tuple[str, str], _FileEntity],
+    keys: list[tuple[str, str]],
+    result: ImportResult,
+) -> dict[tuple[str, str], int]:
+    """Insert the entities of the file with these keys; return their (name key, country): id."""
     now = timezone.now()
-    bulk_insert(
-        Entity,
-        ENTITY_COLUMNS,
-        [
+    rows = []
+    for key in keys:
+        entity = in_file[key]
+        name = entity.first.entity_name
+        rows.append(
             (
-                first[key].entity_name,
-                natives.get(key, ""),
+                name,
+                entity.name_native,
                 key[0],
                 key[1],
-                first[key].entity_kind,
-                "; ".join(sorted(fields[key]))[:500],
-                "\n".join(n for n in spellings[key] if n != first[key].entity_name),
+                entity.first.entity_kind,
+                "; ".join(sorted(entity.technology_fields))[:500],
+                "\n".join(n for n in entity.spellings if n != name),
                 False,
                 now,
                 now,
             )
-            for key in missing_keys
-        ],
-    )
-    result.entities_created = len(missing_keys)
-    new_ids = []
-    if missing_keys:
-        wanted = set(missing_keys)
+        )
+    bulk_insert(Entity, ENTITY_COLUMNS, rows)
+    result.entities_created = len(keys)
+    created: dict[tuple[str, str], int] = {}
+    if keys:
+        wanted = set(keys)
         for pk, key, country, *_ in _entities_in_countries({c for _, c in wanted}):
             if (key, country) in wanted:
-                found[(key, country)] = pk
-                new_ids.append(pk)
-    return found, new_ids
+                created[(key, country)] = pk
+    return created
 
 
 _RANK = {"day": 0, "month": 1, "year": 2}
