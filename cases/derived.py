@@ -10,7 +10,7 @@ from functools import cache
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import OuterRef, Subquery, Value
+from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -41,7 +41,8 @@ def entity_save(*, entity: Entity) -> Entity:
     return entity
 
 
-def _earliest_referral():
+def earliest_referral() -> QuerySet[Referral]:
+    """The outer entity's referrals, its index referral first."""
     return Referral.objects.filter(entity_id=OuterRef("entity_id")).order_by(
         *rules.index_referral_order()
     )
@@ -55,7 +56,7 @@ def case_index_dates_refresh(*, case_ids: Iterable[int] | None = None) -> int:
     alliance blocs of their referrals. Returns the number of cases updated. Called
     after any change to referrals.
     """
-    earliest = _earliest_referral()
+    earliest = earliest_referral()
     referred = {
         "index_date": Subquery(earliest.values("date")[:1]),
         "index_date_precision": Coalesce(

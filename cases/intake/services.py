@@ -10,9 +10,9 @@ from django.db import transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
-from cases import blocs, normalize
+from cases import blocs, normalize, rules
 from cases.bulk import bulk_insert, filter_in
-from cases.derived import _earliest_referral, case_index_dates_refresh
+from cases.derived import case_index_dates_refresh, earliest_referral
 from cases.intake.files import gc_paused
 from cases.intake.rows import CheckedFile, ReferralRecord, RowError
 from cases.intake.selectors import (
@@ -328,9 +328,6 @@ def _entities_create(
     return created
 
 
-_RANK = {"day": 0, "month": 1, "year": 2}
-
-
 def _cases_ensure(
     entities: dict[tuple[str, str], int],
     new_entity_ids: list[int],
@@ -347,7 +344,10 @@ def _cases_ensure(
     for r in records:
         entity_id = entities[(r.entity_key, r.host_country)]
         if entity_id in new_ids:
-            candidate = (r.date.value, _RANK[r.date.precision], r.date.precision)
+            candidate = (
+                *rules.index_referral_key(r.date.value, r.date.precision),
+                r.date.precision,
+            )
             if entity_id not in earliest or candidate < earliest[entity_id]:
                 earliest[entity_id] = candidate
     now = timezone.now()
@@ -379,7 +379,7 @@ def _cases_ensure(
 
 def _index_referrals_set(entity_ids: list[int]) -> None:
     """Point the new cases at their earliest referral (their index date came from the file)."""
-    earliest = Subquery(_earliest_referral().values("id")[:1])
+    earliest = Subquery(earliest_referral().values("id")[:1])
     for cases in filter_in(Case.objects.all(), "entity_id", entity_ids):
         cases.update(index_referral=earliest)
 
