@@ -21,7 +21,7 @@ SEED = 2021
 DEMO_SUFFIX = " (demo)"
 
 
-_CHANGE_REASON = "Demo data (seed_demo)"
+CHANGE_REASON = "Demo data (seed_demo)"
 
 
 # The two demo teams: Europe and Russia, and everyone else. By referrals that is about
@@ -33,7 +33,7 @@ DEMO_TEAMS = (
 
 
 # Host countries whose cases the first demo team follows; the second follows the rest.
-_EUROPE_AND_RUSSIA = frozenset([
+EUROPE_AND_RUSSIA = frozenset([
     "RU", "BY", "UA", "GB", "IE", "DE", "FR", "IT", "ES", "PT", "NL", "BE", "AT", "CH", "DK",
     "NO", "SE", "FI", "PL", "CZ", "SK", "HU", "SI", "RO", "BG", "GR", "TR", "LT", "EE", "ME",
     "MK", "RS",
@@ -65,7 +65,7 @@ DEMO_USERS = (
 # Host countries: (ISO code, referrals, embassy city, consulate-general cities, consulate
 # cities). The big four and the share of NATO members and Major Non-NATO Allies follow
 # the published figures; the rest is a plausible spread.
-_COUNTRIES = [
+COUNTRIES = [
     (
         "RU",
         122,
@@ -134,17 +134,17 @@ _COUNTRIES = [
 
 
 # The Houston consulate-general referred 89 % of the US projects until it closed.
-_HOUSTON_SHARE = 0.89
+HOUSTON_SHARE = 0.89
 
 
-_HOUSTON_CLOSED = date(2020, 7, 24)
+HOUSTON_CLOSED = date(2020, 7, 24)
 
 
-_WINDOW_END = date(2020, 12, 31)
+WINDOW_END = date(2020, 12, 31)
 
 
 # Field: (referrals, words for company names, Chinese name).
-_FIELDS = {
+FIELDS = {
     "biotechnology": (
         190,
         ["Biologics", "Biosciences", "Genomics", "Cell Therapeutics", "Bio"],
@@ -173,7 +173,7 @@ _FIELDS = {
 }
 
 
-_LEGAL_FORMS = {
+LEGAL_FORMS = {
     "US": ["Inc.", "LLC", "Corp."],
     "GB": ["Ltd", "Ltd", "plc"],
     "JP": ["K.K.", "Co., Ltd."],
@@ -197,31 +197,31 @@ _LEGAL_FORMS = {
 }
 
 
-_CURRENCIES = {"US": "USD", "GB": "GBP", "JP": "JPY", "RU": "RUB"}
+CURRENCIES = {"US": "USD", "GB": "GBP", "JP": "JPY", "RU": "RUB"}
 
 
-_EURO = {"DE", "FR", "IT", "ES", "NL", "BE", "AT", "FI", "IE", "PT", "GR", "SK", "SI", "LT", "EE"}
+EURO = {"DE", "FR", "IT", "ES", "NL", "BE", "AT", "FI", "IE", "PT", "GR", "SK", "SI", "LT", "EE"}
 
 
-_PER_USD = {"USD": 1, "EUR": 0.9, "GBP": 0.8, "JPY": 110, "RUB": 65, "CNY": 7}
+PER_USD = {"USD": 1, "EUR": 0.9, "GBP": 0.8, "JPY": 110, "RUB": 65, "CNY": 7}
 
 
-_PREFIXES = (  # noqa: SIM905 (word lists read better as one string)
+PREFIXES = (  # noqa: SIM905 (word lists read better as one string)
     "Vel Qua Nor Tal Zen Ari Mer Kor Sol Ven Lum Oxi Pra Dal Cel Fen Gal Hyr Isk Jor Kal Lyr "
     "Mov Nex Orv Pel Ryn Sav Tor Ulv Vor Wex Yar Zor Bel Cad Dru Eld"
 ).split()
 
 
-_ENDINGS = "ora ent ix ara on ium eth ova antis ex ira yn ana oth el ica ar ue isk ade".split()  # noqa: SIM905
+ENDINGS = "ora ent ix ara on ium eth ova antis ex ira yn ana oth el ica ar ue isk ade".split()  # noqa: SIM905
 
 
-_GIVEN = "Alen Mira Teodor Ilse Rafe Oona Kasim Lena Piet Sora Ivo Nadia Emre Greta".split()  # noqa: SIM905
+GIVEN = "Alen Mira Teodor Ilse Rafe Oona Kasim Lena Piet Sora Ivo Nadia Emre Greta".split()  # noqa: SIM905
 
 
-_PINYIN = "Hua Zhong Xin Rui Tai Jin Heng Kang Yuan Sheng Bo Ling Tian Hong Feng Jia".split()  # noqa: SIM905
+PINYIN = "Hua Zhong Xin Rui Tai Jin Heng Kang Yuan Sheng Bo Ling Tian Hong Feng Jia".split()  # noqa: SIM905
 
 
-_CN_CITIES = [
+CN_CITIES = [
     "Shenzhen",
     "Hangzhou",
     "Suzhou",
@@ -237,7 +237,7 @@ _CN_CITIES = [
 ]
 
 
-_METHOD_WEIGHTS = {
+METHOD_WEIGHTS = {
     CooperationMethod.JOINT_RD: 30,
     CooperationMethod.TECHNOLOGY_TRANSFER: 20,
     CooperationMethod.INVESTMENT: 18,
@@ -250,14 +250,14 @@ _METHOD_WEIGHTS = {
 }
 
 
-_MONEY_METHODS = {
+MONEY_METHODS = {
     CooperationMethod.INVESTMENT,
     CooperationMethod.EQUITY_PURCHASE,
     CooperationMethod.JOINT_VENTURE,
 }
 
 
-_METHODS_ZH = {
+METHODS_ZH = {
     CooperationMethod.EQUITY_PURCHASE: "股权收购",
     CooperationMethod.INVESTMENT: "投资",
     CooperationMethod.PATENT_LICENCE: "专利许可",
@@ -274,7 +274,7 @@ K = Finding.Kind
 
 
 # The kinds of evidence each automated source tends to surface.
-_SOURCE_KINDS = {
+SOURCE_KINDS = {
     "gleif": [K.ACQUISITION, K.SUBSIDIARY, K.EQUITY_INVESTMENT],
     "sec_edgar": [K.EQUITY_INVESTMENT, K.ACQUISITION, K.PARTNERSHIP],
     "companies_house": [K.EQUITY_INVESTMENT, K.ACQUISITION],
@@ -291,7 +291,7 @@ _SOURCE_KINDS = {
 }
 
 
-_OUTCOME_KINDS = {
+OUTCOME_KINDS = {
     K.PARTNERSHIP: 28,
     K.JOINT_VENTURE: 14,
     K.EQUITY_INVESTMENT: 14,
@@ -304,7 +304,7 @@ _OUTCOME_KINDS = {
 }
 
 
-_NEWS_TEMPLATES = {
+NEWS_TEMPLATES = {
     K.PARTNERSHIP: "{entity} signed a memorandum of understanding with {cp} on {field} "
     "cooperation, including joint development of products for the Chinese market.",
     K.JOINT_VENTURE: "{entity} and {cp} announced a joint venture in {city} to develop and "
@@ -326,7 +326,7 @@ _NEWS_TEMPLATES = {
 
 
 # Kinds of evidence that read oddly for an entity of this kind (nobody acquires a person).
-_KINDS_UNFIT = {
+KINDS_UNFIT = {
     Entity.Kind.INDIVIDUAL: {K.ACQUISITION, K.EQUITY_INVESTMENT, K.SUBSIDIARY, K.JOINT_VENTURE},
     Entity.Kind.UNIVERSITY: {K.ACQUISITION},
     Entity.Kind.RESEARCH_INSTITUTE: {K.ACQUISITION},
@@ -334,7 +334,7 @@ _KINDS_UNFIT = {
 }
 
 
-_REJECT_NOTES = [
+REJECT_NOTES = [
     "Different organisation with a similar name.",
     "Announcement only; no agreement was signed.",
     "The counterparty is not the one named in the source.",
@@ -342,7 +342,7 @@ _REJECT_NOTES = [
 ]
 
 
-_RUN_FAILURES = {
+RUN_FAILURES = {
     CheckRun.Status.NO_RESULTS: ("", 50),
     CheckRun.Status.ERROR: ("Demo: HTTP 503 from the source; the check will be retried.", 20),
     CheckRun.Status.RATE_LIMITED: ("Demo: HTTP 429 Too Many Requests.", 15),
@@ -350,16 +350,16 @@ _RUN_FAILURES = {
 }
 
 
-_FINDINGS_END = date(2024, 6, 30)
+FINDINGS_END = date(2024, 6, 30)
 
 
-_YEARS = {2015: 12, 2016: 18, 2017: 22, 2018: 20, 2019: 17, 2020: 11}
+YEARS = {2015: 12, 2016: 18, 2017: 22, 2018: 20, 2019: 17, 2020: 11}
 
 
-_POST_WEIGHTS = {Post.Kind.EMBASSY: 4, Post.Kind.CONSULATE_GENERAL: 2, Post.Kind.CONSULATE: 1}
+POST_WEIGHTS = {Post.Kind.EMBASSY: 4, Post.Kind.CONSULATE_GENERAL: 2, Post.Kind.CONSULATE: 1}
 
 
-_ENTITY_KINDS = {
+ENTITY_KINDS = {
     Entity.Kind.COMPANY: 70,
     Entity.Kind.UNIVERSITY: 14,
     Entity.Kind.RESEARCH_INSTITUTE: 11,
@@ -368,7 +368,7 @@ _ENTITY_KINDS = {
 }
 
 
-_PRIORITIES = {
+PRIORITIES = {
     Case.Priority.NORMAL: 60,
     Case.Priority.LOW: 15,
     Case.Priority.HIGH: 20,
@@ -376,10 +376,10 @@ _PRIORITIES = {
 }
 
 
-_CONFIDENCE_LEAD = {Finding.Confidence.LOW: 2, Finding.Confidence.MEDIUM: 5}
+CONFIDENCE_LEAD = {Finding.Confidence.LOW: 2, Finding.Confidence.MEDIUM: 5}
 
 
-_CONFIDENCE_REVIEWED = {
+CONFIDENCE_REVIEWED = {
     Finding.Confidence.LOW: 1,
     Finding.Confidence.MEDIUM: 5,
     Finding.Confidence.HIGH: 4,
@@ -389,13 +389,13 @@ _CONFIDENCE_REVIEWED = {
 # Referred cases: chance of confirmed outcomes, of a rejected lead. Controls are found
 # cooperating less often and more of their leads are rejected, which puts them near 30 %
 # positive among the reviewed against about 54 % for the referred.
-_REFERRED_CHANCES = (0.30, 0.12)
+REFERRED_CHANCES = (0.30, 0.12)
 
 
-_CONTROL_CHANCES = (0.12, 0.25)
+CONTROL_CHANCES = (0.12, 0.25)
 
 
-_CONTROLS = 120
+CONTROLS = 120
 
 
 # The named cohorts. Cohort has no demo flag: the names are what mark them.
@@ -414,7 +414,7 @@ SAMPLE_SEED = 2021
 SAMPLE_SIZE = 30
 
 
-_HOUSTON_POST = f"Consulate-General in Houston{DEMO_SUFFIX}"
+HOUSTON_POST = f"Consulate-General in Houston{DEMO_SUFFIX}"
 
 
 # Second codings: cases given to a second coder, readings left pending, and readings

@@ -22,18 +22,18 @@ from simple_history.utils import bulk_create_with_history
 from cases import derived, rules
 from cases.access import ANALYST, SUPERVISOR
 from cases.analytics import services as analytics_services
-from cases.demo.builder import _Builder
+from cases.demo.builder import Builder
 from cases.demo.data import (
-    _CHANGE_REASON,
-    _COUNTRIES,
-    _EUROPE_AND_RUSSIA,
-    _HOUSTON_POST,
     ADMIN,
+    CHANGE_REASON,
+    COUNTRIES,
     DEMO_COHORTS,
     DEMO_SUFFIX,
     DEMO_TEAMS,
     DEMO_USERS,
+    EUROPE_AND_RUSSIA,
     HOUSTON_COHORT,
+    HOUSTON_POST,
     SAMPLE_COHORT,
     SAMPLE_SEED,
     SAMPLE_SIZE,
@@ -121,26 +121,26 @@ def demo_data_seed(*, seed: int = SEED) -> dict[str, int]:
     """Load the demo data set and return its counts; raise DemoDataExists if it is loaded."""
     if demo_data_exists():
         raise DemoDataExists("Demo data is already loaded.")
-    builder = _Builder(random.Random(seed))
+    builder = Builder(random.Random(seed))
     plans = builder.plan(_posts_save())
     teams = _teams_save()
     for plan in plans:
-        plan.case.team = teams[0] if plan.country in _EUROPE_AND_RUSSIA else teams[1]
-    history = {"default_change_reason": _CHANGE_REASON}
+        plan.case.team = teams[0] if plan.country in EUROPE_AND_RUSSIA else teams[1]
+    history = {"default_change_reason": CHANGE_REASON}
     bulk_create_with_history([p.entity for p in plans], Entity, **history)
     bulk_create_with_history([p.case for p in plans], Case, **history)
     bulk_create_with_history(builder.referrals(plans), Referral, **history)
     bulk_create_with_history([f for p in plans for f in p.findings], Finding, **history)
     CheckRun.objects.bulk_create([run for p in plans for run in p.runs])
     # Drawn last, so the rest of the data set stays what it was before status logs existed.
-    CaseStatusChange.objects.bulk_create(builder.status_changes(plans))
+    CaseStatusChange.objects.bulk_create(builder.evidence.status_changes(plans))
     # The controls are drawn after everything else for the same reason.
     controls = builder.plan_controls(plans)
     bulk_create_with_history([p.entity for p in controls], Entity, **history)
     bulk_create_with_history([p.case for p in controls], Case, **history)
     bulk_create_with_history([f for p in controls for f in p.findings], Finding, **history)
     CheckRun.objects.bulk_create([run for p in controls for run in p.runs])
-    CaseStatusChange.objects.bulk_create(builder.status_changes(controls))
+    CaseStatusChange.objects.bulk_create(builder.evidence.status_changes(controls))
     # Index dates, finding timings and blocs are derived by the service, never written
     # here; a control takes its matched case's index date.
     derived.case_index_dates_refresh(case_ids=[p.case.pk for p in plans + controls])
@@ -233,7 +233,7 @@ def _cohorts_save() -> None:
         description="A reproducible random sample of concluded referred companies, drawn "
         "like the 30 companies CSET followed up by hand in its May 2021 report.",
     )
-    houston = Post.objects.get(is_demo=True, name=_HOUSTON_POST)
+    houston = Post.objects.get(is_demo=True, name=HOUSTON_POST)
     analytics_services.cohort_save(
         name=HOUSTON_COHORT,
         # By the index referral's post, as the analytics' post cohorts count. The case
@@ -247,6 +247,33 @@ def _cohorts_save() -> None:
     )
 
 
+def _demo_users() -> dict[str, AbstractBaseUser]:
+    """The demo users that exist, by username."""
+    user_model = get_user_model()
+    return {
+        user.get_username(): user
+        for user in user_model._default_manager.filter(
+            **{f"{user_model.USERNAME_FIELD}__in": [name for name, _, _ in DEMO_USERS]}
+        )
+    }
+
+
+def _second_coders(users: dict[str, AbstractBaseUser]) -> dict[int, AbstractBaseUser] | None:
+    """The second coder of each demo team (its analyst), or None while one is missing."""
+    teams = demo_teams()
+    coders = {}
+    for username, role, indexes in DEMO_USERS:
+        if role != ANALYST:
+            continue
+        user = users.get(username)
+        for index in indexes:
+            team = next((t for t in teams if t.name == DEMO_TEAMS[index]), None)
+            if user is None or team is None or not _can_second_code(user, team):
+                return None
+            coders[team.pk] = user
+    return coders
+
+
 @transaction.atomic
 def _second_codings_ensure() -> None:
     """Give reviewed referred demo cases to a second coder and record most readings.
@@ -257,24 +284,10 @@ def _second_codings_ensure() -> None:
     """
     if SecondCoding.objects.filter(case__entity__is_demo=True).exists():
         return
-    user_model = get_user_model()
-    users = {
-        user.get_username(): user
-        for user in user_model._default_manager.filter(
-            **{f"{user_model.USERNAME_FIELD}__in": [name for name, _, _ in DEMO_USERS]}
-        )
-    }
-    teams = demo_teams()
-    coders = {}
-    for username, role, indexes in DEMO_USERS:
-        if role != ANALYST:
-            continue
-        user = users.get(username)
-        for index in indexes:
-            team = next((t for t in teams if t.name == DEMO_TEAMS[index]), None)
-            if user is None or team is None or not _can_second_code(user, team):
-                return
-            coders[team.pk] = user
+    users = _demo_users()
+    coders = _second_coders(users)
+    if coders is None:
+        return
     supervisor = next(
         (users[name] for name, role, _ in DEMO_USERS if role == SUPERVISOR and name in users),
         None,
@@ -314,7 +327,7 @@ def _second_codings_ensure() -> None:
 
 
 def _can_second_code(user: AbstractBaseUser, team: Team) -> bool:
-    """What services.second_coding_assign asks of a coder (the demo analysts, unless
+    """What analytics.services.second_coding_assign asks of a coder (the demo analysts, unless
     someone changed them since)."""
     if not user.is_active or not user.teams.filter(pk=team.pk).exists():
         return False
@@ -334,7 +347,7 @@ def _posts_save() -> dict[str, list[Post]]:
     existing = {(p.name, p.host_country): p for p in Post.objects.filter(is_demo=True)}
     by_country: dict[str, list[Post]] = {}
     new = []
-    for country, _, embassy, consulates_general, consulates in _COUNTRIES:
+    for country, _, embassy, consulates_general, consulates in COUNTRIES:
         posts = by_country.setdefault(country, [])
         wanted = [("Embassy in", Post.Kind.EMBASSY, embassy)]
         wanted += [
@@ -348,5 +361,5 @@ def _posts_save() -> dict[str, list[Post]]:
                 post = Post(name=name, kind=kind, city=city, host_country=country, is_demo=True)
                 new.append(post)
             posts.append(post)
-    bulk_create_with_history(new, Post, default_change_reason=_CHANGE_REASON)
+    bulk_create_with_history(new, Post, default_change_reason=CHANGE_REASON)
     return by_country
