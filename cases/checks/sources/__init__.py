@@ -6,7 +6,6 @@ cases.http; parsing a response body is a pure function in the source's module, t
 on recorded real responses. `SOURCES` maps the contract names to their instances.
 """
 
-import os
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -56,16 +55,17 @@ class Source:
 
     @property
     def base_url(self) -> str:
-        """The base URL, overridable with WISHLIST_<NAME>_URL for proxies and tests."""
-        return os.environ.get(f"WISHLIST_{self.name.upper()}_URL", "").rstrip("/") or (
-            self.default_url
-        )
+        """The base URL; WISHLIST_<NAME>_URL (settings.WISHLIST_SOURCE_URLS) replaces it
+        for a proxy, a mirror or a test server."""
+        override = settings.WISHLIST_SOURCE_URLS.get(self.name, "")
+        return override.rstrip("/") or self.default_url
 
     @property
     def rate_limit(self) -> float | None:
-        """Requests a second across all workers; WISHLIST_<NAME>_RATE overrides it."""
-        raw = os.environ.get(f"WISHLIST_{self.name.upper()}_RATE", "").strip()
-        return float(raw) if raw else self.rate_per_second
+        """Requests a second across all workers; WISHLIST_<NAME>_RATE
+        (settings.WISHLIST_SOURCE_RATES) replaces the source's own."""
+        rate = settings.WISHLIST_SOURCE_RATES.get(self.name)
+        return self.rate_per_second if rate is None else rate
 
     @property
     def interval(self) -> timedelta:

@@ -32,7 +32,6 @@ requests a second per client; the shared limiter holds that across all workers.
 """
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass, replace
 from datetime import date
@@ -398,8 +397,8 @@ class SecEdgarSource(Source):
 
     @property
     def data_url(self) -> str:
-        override = os.environ.get("WISHLIST_SEC_EDGAR_DATA_URL", "").rstrip("/")
-        override = override or os.environ.get("WISHLIST_SEC_EDGAR_URL", "").rstrip("/")
+        override = settings.WISHLIST_SEC_EDGAR_DATA_URL.rstrip("/")
+        override = override or settings.WISHLIST_SOURCE_URLS.get(self.name, "").rstrip("/")
         return override or self.default_data_url
 
     def _get_json(self, client: HttpClient, url: str, params: dict | None = None):

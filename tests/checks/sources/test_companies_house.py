@@ -427,8 +427,8 @@ def test_a_json_body_of_the_wrong_shape_is_a_permanent_error(mocked, recorded, c
         ch.SOURCE.search(uk_company(uk_company_number="08957400"), SINCE, client)
 
 
-def test_the_base_url_can_be_overridden(mocked, recorded, client, api_key, monkeypatch):
-    monkeypatch.setenv("WISHLIST_COMPANIES_HOUSE_URL", "http://mirror.test/ch/")
+def test_the_base_url_can_be_overridden(mocked, recorded, client, api_key, settings):
+    settings.WISHLIST_SOURCE_URLS = {"companies_house": "http://mirror.test/ch/"}
     register_candour(mocked, recorded, base="http://mirror.test/ch")
 
     result = ch.SOURCE.search(uk_company(uk_company_number="08957400"), SINCE, client)

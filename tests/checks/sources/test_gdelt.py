@@ -335,8 +335,8 @@ def test_search_asks_each_window_and_returns_the_hits():
 
 
 @responses.activate
-def test_the_base_url_can_be_overridden(monkeypatch):
-    monkeypatch.setenv("WISHLIST_GDELT_URL", "http://mirror.test/gdelt/")
+def test_the_base_url_can_be_overridden(settings):
+    settings.WISHLIST_SOURCE_URLS = {"gdelt": "http://mirror.test/gdelt/"}
     responses.get("http://mirror.test/gdelt/doc/doc", body=b"{}")
     result = gdelt.SOURCE.search(
         Entity(name="Acme Robotics", country="GB"), recent_since(), make_client()

@@ -584,8 +584,8 @@ def test_a_missing_parent_relationship_leaves_the_hit_undated(mocked, client):
     assert hit.external_id == f"gleif:IS_ULTIMATELY_CONSOLIDATED_BY:{ours}:{parent}"
 
 
-def test_search_follows_next_links_on_the_overriding_base_url(mocked, client, monkeypatch):
-    monkeypatch.setenv("WISHLIST_GLEIF_URL", "http://mirror.test/gleif/")
+def test_search_follows_next_links_on_the_overriding_base_url(mocked, client, settings):
+    settings.WISHLIST_SOURCE_URLS = {"gleif": "http://mirror.test/gleif/"}
     base, ours, child = "http://mirror.test/gleif", "5493000OURENTITY0001", "5493000EXAMPLEHK0002"
     path = f"/lei-records/{ours}/direct-children"
     mocked.get(
@@ -662,9 +662,9 @@ def test_it_skips_individuals_only():
     assert gleif.SOURCE.skip_reason(Entity(name="Uni", country="GB", kind="university")) == ""
 
 
-def test_the_base_url_can_be_overridden(monkeypatch):
+def test_the_base_url_can_be_overridden(settings):
     assert gleif.SOURCE.base_url == "https://api.gleif.org/api/v1"
-    monkeypatch.setenv("WISHLIST_GLEIF_URL", "http://localhost:8001/api/v1/")
+    settings.WISHLIST_SOURCE_URLS = {"gleif": "http://localhost:8001/api/v1/"}
     assert gleif.SOURCE.base_url == "http://localhost:8001/api/v1"
 
 

@@ -253,8 +253,8 @@ def test_search_asks_once_and_returns_the_hits():
 
 
 @responses.activate
-def test_the_base_url_can_be_overridden(monkeypatch):
-    monkeypatch.setenv("WISHLIST_GOOGLE_NEWS_URL", "http://mirror.test/news/")
+def test_the_base_url_can_be_overridden(settings):
+    settings.WISHLIST_SOURCE_URLS = {"google_news": "http://mirror.test/news/"}
     responses.get("http://mirror.test/news/search", body=feed())
     result = google_news.SOURCE.search(
         Entity(name="Acme Robotics", country="GB"), SINCE, make_client()

@@ -463,8 +463,8 @@ def test_search_without_a_matching_institution_is_skipped(configured):
 
 
 @responses.activate
-def test_the_base_url_can_be_overridden(configured, monkeypatch):
-    monkeypatch.setenv("WISHLIST_OPENALEX_URL", "http://openalex.test/api/")
+def test_the_base_url_can_be_overridden(configured):
+    configured.WISHLIST_SOURCE_URLS = {"openalex": "http://openalex.test/api/"}
     responses.get("http://openalex.test/api/institutions/I4210001", json=OURS)
     responses.get("http://openalex.test/api/works", json=works_page())
 

@@ -598,8 +598,8 @@ def test_search_with_a_cik_reads_the_submissions_and_searches_by_cik(configured)
 
 
 @responses.activate
-def test_the_base_url_can_be_overridden_for_both_endpoints(configured, monkeypatch):
-    monkeypatch.setenv("WISHLIST_SEC_EDGAR_URL", "http://edgar.test/mirror/")
+def test_the_base_url_can_be_overridden_for_both_endpoints(configured):
+    configured.WISHLIST_SOURCE_URLS = {"sec_edgar": "http://edgar.test/mirror/"}
     responses.get(
         "http://edgar.test/mirror/submissions/CIK0000000042.json",
         json={"filings": {"recent": {"accessionNumber": []}}},
@@ -615,17 +615,17 @@ def test_the_base_url_can_be_overridden_for_both_endpoints(configured, monkeypat
     assert SOURCE.data_url == "http://edgar.test/mirror"
 
 
-def test_the_data_url_has_its_own_override(monkeypatch):
-    monkeypatch.setenv("WISHLIST_SEC_EDGAR_URL", "http://edgar.test/efts")
-    monkeypatch.setenv("WISHLIST_SEC_EDGAR_DATA_URL", "http://edgar.test/data/")
+def test_the_data_url_has_its_own_override(settings):
+    settings.WISHLIST_SOURCE_URLS = {"sec_edgar": "http://edgar.test/efts"}
+    settings.WISHLIST_SEC_EDGAR_DATA_URL = "http://edgar.test/data/"
 
     assert SOURCE.base_url == "http://edgar.test/efts"
     assert SOURCE.data_url == "http://edgar.test/data"
 
 
-def test_the_default_urls_are_the_secs(monkeypatch):
-    monkeypatch.delenv("WISHLIST_SEC_EDGAR_URL", raising=False)
-    monkeypatch.delenv("WISHLIST_SEC_EDGAR_DATA_URL", raising=False)
+def test_the_default_urls_are_the_secs(settings):
+    settings.WISHLIST_SOURCE_URLS = {}
+    settings.WISHLIST_SEC_EDGAR_DATA_URL = ""
 
     assert SOURCE.base_url == "https://efts.sec.gov/LATEST"
     assert SOURCE.data_url == "https://data.sec.gov"
