@@ -3,9 +3,12 @@
 Every source has the same small interface (`Source`): given an entity with its
 identifiers and a since-date it returns normalised `Hit`s. Fetching goes through
 cases.http; parsing a response body is a pure function in the source's module, tested
-on recorded real responses. `SOURCES` maps the contract names to their instances.
+on recorded real responses. `get_sources()` is the registry: the sources by name; tests
+put their own in its place with `override()`.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -103,5 +106,20 @@ def get_sources() -> dict[str, Source]:
     return _SOURCES
 
 
+@contextmanager
+def override(*sources: Source) -> Iterator[dict[str, Source]]:
+    """Make these the only sources for the duration of the block, then restore the registry.
+
+    For tests: a fake source, or the one real source a test is about, in place of the
+    six. tests/checks/conftest.py wraps it as the `use_sources` fixture.
+    """
+    global _SOURCES
+    saved = _SOURCES
+    _SOURCES = {source.name: source for source in sources}
+    try:
+        yield _SOURCES
+    finally:
+        _SOURCES = saved
+
+
 _SOURCES: dict[str, Source] | None = None
-SOURCE_NAMES = ("gleif", "sec_edgar", "gdelt", "google_news", "openalex", "companies_house")

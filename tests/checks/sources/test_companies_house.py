@@ -460,9 +460,9 @@ def test_a_name_match_below_the_threshold_is_not_accepted():
 
 
 def test_a_check_files_the_chinese_psc_as_a_lead_once(
-    db, mocked, recorded, client, api_key, monkeypatch
+    db, mocked, recorded, client, api_key, use_sources
 ):
-    monkeypatch.setattr("cases.checks.sources._SOURCES", {"companies_house": ch.SOURCE})
+    use_sources(ch.SOURCE)
     entity = EntityFactory(name="Candour Group Ltd", country="GB", uk_company_number="08957400")
     case = CaseFactory(entity=entity)
     ReferralFactory(entity=entity, date=datetime.date(2017, 5, 1), date_precision="month")
@@ -491,9 +491,9 @@ def test_a_check_files_the_chinese_psc_as_a_lead_once(
     assert Finding.objects.filter(case=case).count() == 1
 
 
-def test_a_check_without_a_key_is_skipped_not_an_error(db, settings, monkeypatch):
+def test_a_check_without_a_key_is_skipped_not_an_error(db, settings, use_sources):
     settings.COMPANIES_HOUSE_API_KEY = ""
-    monkeypatch.setattr("cases.checks.sources._SOURCES", {"companies_house": ch.SOURCE})
+    use_sources(ch.SOURCE)
     case = CaseFactory()
 
     [run_id] = checks_services.checks_queue(pairs=[(case.id, "companies_house")])

@@ -372,8 +372,8 @@ def test_a_404_or_a_malformed_body_is_a_permanent_error(status, body):
 
 
 @pytest.fixture
-def only_gdelt(monkeypatch):
-    monkeypatch.setattr("cases.checks.sources._SOURCES", {"gdelt": gdelt.SOURCE})
+def only_gdelt(use_sources):
+    use_sources(gdelt.SOURCE)
 
 
 @responses.activate

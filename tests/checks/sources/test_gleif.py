@@ -672,9 +672,9 @@ def test_the_base_url_can_be_overridden(settings):
 
 
 def test_a_check_files_the_chinese_subsidiary_as_a_lead_once(
-    db, mocked, recorded, client, monkeypatch
+    db, mocked, recorded, client, use_sources
 ):
-    monkeypatch.setattr("cases.checks.sources._SOURCES", {"gleif": gleif.SOURCE})
+    use_sources(gleif.SOURCE)
     entity = EntityFactory(name="Microsoft Corporation", country="US", lei=MICROSOFT)
     case = CaseFactory(entity=entity)
     ReferralFactory(entity=entity, host_country="US", date=datetime.date(2017, 5, 1))

@@ -278,8 +278,8 @@ def test_a_404_or_a_malformed_body_is_a_permanent_error(status, body):
 
 
 @responses.activate
-def test_a_check_files_a_lead_once(db, monkeypatch):
-    monkeypatch.setattr("cases.checks.sources._SOURCES", {"google_news": google_news.SOURCE})
+def test_a_check_files_a_lead_once(db, use_sources):
+    use_sources(google_news.SOURCE)
     entity = EntityFactory(name="Acme Robotics Ltd")
     ReferralFactory(entity=entity, date=date(2019, 5, 1), date_precision="month")
     case = CaseFactory(entity=entity)

@@ -13,11 +13,10 @@ from responses import matchers
 
 from cases import derived
 from cases.checks import services as checks_services
-from cases.checks import sources
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.matching import NameMatch
 from cases.checks.ratelimit import LocalRateLimiter
-from cases.checks.sources import SOURCE_NAMES, SourceSkipped
+from cases.checks.sources import SourceSkipped, get_sources
 from cases.checks.sources.openalex import (
     SOURCE,
     Institution,
@@ -339,7 +338,7 @@ def university(**fields) -> Entity:
 
 def test_it_is_a_named_source():
     assert SOURCE.name == "openalex"
-    assert SOURCE.name in SOURCE_NAMES
+    assert SOURCE.name in get_sources()
     assert SOURCE.rate_per_second == 5
 
 
@@ -497,9 +496,9 @@ def test_a_malformed_body_is_a_permanent_error(configured, body):
 
 
 @pytest.fixture
-def only_this_source(monkeypatch):
+def only_this_source(use_sources):
     # The registry imports every source module; these tests are about this one.
-    monkeypatch.setattr(sources, "_SOURCES", {SOURCE.name: SOURCE})
+    use_sources(SOURCE)
 
 
 @responses.activate

@@ -14,10 +14,9 @@ from responses import matchers
 
 from cases import derived
 from cases.checks import services as checks_services
-from cases.checks import sources
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.ratelimit import LocalRateLimiter
-from cases.checks.sources import SOURCE_NAMES
+from cases.checks.sources import get_sources
 from cases.checks.sources.sec_edgar import (
     SOURCE,
     Filing,
@@ -474,7 +473,7 @@ def configured(settings):
 
 def test_it_is_a_named_source():
     assert SOURCE.name == "sec_edgar"
-    assert SOURCE.name in SOURCE_NAMES
+    assert SOURCE.name in get_sources()
     assert SOURCE.rate_per_second == 10
 
 
@@ -653,9 +652,9 @@ def test_a_malformed_body_is_a_permanent_error(configured, body):
 
 
 @pytest.fixture
-def only_this_source(monkeypatch):
+def only_this_source(use_sources):
     # The registry imports every source module; these tests are about this one.
-    monkeypatch.setattr(sources, "_SOURCES", {SOURCE.name: SOURCE})
+    use_sources(SOURCE)
 
 
 @responses.activate
