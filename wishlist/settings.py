@@ -216,7 +216,7 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 # Prefix of the app's own Redis keys (rate limits), for installations sharing one Redis.
 # Rate limits count requests over a window this much longer than a second (see
-# cases.ratelimit.window_for): the price of never exceeding a limit as the source sees it.
+# cases.checks.ratelimit.window_for): the price of never exceeding a limit as the source sees it.
 WISHLIST_RATE_MARGIN_MS = envint("WISHLIST_RATE_MARGIN_MS", 100)
 WISHLIST_REDIS_PREFIX = os.environ.get("WISHLIST_REDIS_PREFIX", "").strip() or "wishlist"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

@@ -28,7 +28,6 @@ def hit(external_id="ev-1", score=100.0, event=datetime.date(2019, 6, 1), precis
         counterparty_country="CN",
         event_date=event,
         event_date_precision=precision,
-        first_seen=None,
         url="https://example.org/news/1",
         excerpt="Acme forms joint venture with Shenzhen Example",
         external_id=external_id,

@@ -2,9 +2,9 @@
 
 Every source has the same small interface (`Source`): given an entity with its
 identifiers and a since-date it returns normalised `Hit`s. Fetching goes through
-cases.http; parsing a response body is a pure function in the source's module, tested
-on recorded real responses. `get_sources()` is the registry: the sources by name; tests
-put their own in its place with `override()`.
+cases.checks.http; parsing a response body is a pure function in the source's module,
+tested on recorded real responses. `get_sources()` is the registry: the sources by name;
+tests put their own in its place with `override()`.
 """
 
 from collections.abc import Iterator
@@ -27,7 +27,6 @@ class Hit:
     counterparty_country: str  # ISO alpha-2, or "" when unknown
     event_date: date | None
     event_date_precision: str  # "day", "month", "year", or "" without a date
-    first_seen: date | None  # when the source first showed it (e.g. a registration date)
     url: str
     excerpt: str
     external_id: str  # the source's stable id for this evidence

@@ -194,7 +194,6 @@ def psc_hits(
                 counterparty_country=country,
                 event_date=notified,
                 event_date_precision="day" if notified else "",
-                first_seen=notified,
                 url=PUBLIC_URL.format(number=company.number) + "/persons-with-significant-control",
                 excerpt=excerpt,
                 external_id=f"companies_house:psc:{key}",
@@ -237,7 +236,6 @@ def officer_hits(
                 counterparty_country=country,
                 event_date=appointed,
                 event_date_precision="day",
-                first_seen=appointed,
                 url=PUBLIC_URL.format(number=company.number) + "/officers",
                 excerpt=excerpt,
                 external_id=(

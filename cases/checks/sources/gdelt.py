@@ -25,10 +25,10 @@ China and that is more than a bare "Chinese firm"; otherwise "unnamed Chinese pa
 "unnamed party in Hong Kong/Macau"). An analyst reads the article before confirming.
 
 GDELT gives no publication date, only when it first saw the article (seendate); that day
-is the event date (precision day) and the first-seen date, since news offers nothing
-better. Plain-text bodies come back even with status 200: the throttle message raises
-RateLimitedError (the check is recorded as rate limited), any other text (a keyword or
-syntax error) PermanentHttpError. An empty object `{}` means no articles.
+is the event date (precision day), since news offers nothing better. Plain-text bodies
+come back even with status 200: the throttle message raises RateLimitedError (the check
+is recorded as rate limited), any other text (a keyword or syntax error)
+PermanentHttpError. An empty object `{}` means no articles.
 """
 
 import hashlib
@@ -397,7 +397,6 @@ def article_hits(
                 counterparty_country=reading.counterparty_country,
                 event_date=article.seen,
                 event_date_precision=normalize.DatePrecision.DAY if article.seen else "",
-                first_seen=article.seen,
                 url=article.url,
                 excerpt=f"{article.title} ({where})" if where else article.title,
                 external_id=external_id(article.url),

@@ -8,8 +8,8 @@ The entity's LEI is taken from the entity, or found by legal name and country
 headquarters address is in CN, HK or MO is a hit: a child is a subsidiary in China, a
 parent an acquisition by a Chinese party. The relationship record
 (/direct-child-relationships, /ultimate-child-relationships, /direct-parent-relationship,
-/ultimate-parent-relationship) dates it with its RELATIONSHIP_PERIOD start; the
-counterparty's LEI registration date is only when it was first seen. Registry
+/ultimate-parent-relationship) dates it with its RELATIONSHIP_PERIOD start (the
+counterparty's LEI registration says nothing of when the relationship began). Registry
 relationships are returned whatever their date; the services label them before or after.
 """
 
@@ -44,7 +44,6 @@ class LeiRecord:
     legal_country: str
     headquarters_country: str
     city: str
-    initial_registration: date | None
 
     @property
     def chinese_country(self) -> str:
@@ -137,7 +136,7 @@ def _instant(value: object) -> datetime | None:
 
 
 def utc_day(value: object) -> date | None:
-    """The calendar day of a GLEIF timestamp (e.g. a registration time), in UTC."""
+    """The calendar day of a GLEIF timestamp, in UTC."""
     instant = _instant(value)
     return instant.date() if instant else None
 
@@ -190,9 +189,6 @@ def parse_lei_records(body: object) -> list[LeiRecord]:
                 legal_country=_text(legal.get("country")).upper(),
                 headquarters_country=_text(headquarters.get("country")).upper(),
                 city=_text(legal.get("city")) or _text(headquarters.get("city")),
-                initial_registration=utc_day(
-                    _mapping(attributes.get("registration")).get("initialRegistrationDate")
-                ),
             )
         )
     return records
@@ -310,7 +306,6 @@ def relationship_hit(
         counterparty_country=country,
         event_date=relationship.start if relationship else None,
         event_date_precision="day" if relationship and relationship.start else "",
-        first_seen=record.initial_registration,
         url=RECORD_URL.format(lei=record.lei),
         excerpt=excerpt,
         external_id=f"gleif:{relationship_type}:{start}:{end}",

@@ -129,7 +129,6 @@ def item_hits(
             counterparty_country=reading.counterparty_country,
             event_date=item.published,
             event_date_precision=normalize.DatePrecision.DAY if item.published else "",
-            first_seen=item.published,
             url=item.link,
             excerpt=f"{item.headline} ({where})" if where else item.headline,
             external_id=external_id(item),

@@ -37,7 +37,6 @@ WORK_FIELDS = (
     "display_name",
     "publication_date",
     "publication_year",
-    "created_date",
     "authorships",
 )
 APPLIES_TO = (Entity.Kind.UNIVERSITY, Entity.Kind.RESEARCH_INSTITUTE)
@@ -129,16 +128,6 @@ def _work_date(work: dict) -> tuple[date | None, str]:
     return None, ""
 
 
-def _created(work: dict) -> date | None:
-    created = work.get("created_date")
-    if not isinstance(created, str):
-        return None
-    try:
-        return date.fromisoformat(created[:10])
-    except ValueError:
-        return None
-
-
 def parse_work(
     work: object,
     *,
@@ -185,7 +174,6 @@ def parse_work(
                 counterparty_country=country,
                 event_date=event_date,
                 event_date_precision=precision,
-                first_seen=_created(work),
                 url=url,
                 excerpt=str(title)[:1000],
                 external_id=external_id,

@@ -358,7 +358,6 @@ def filing_hit(
         counterparty_country=counterparty.country,
         event_date=filing.filed,
         event_date_precision=normalize.DatePrecision.DAY,
-        first_seen=filing.filed,
         url=filing.url,
         excerpt=_excerpt(filing),
         external_id=f"sec_edgar:{filing.accession}",

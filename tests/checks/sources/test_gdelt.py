@@ -151,7 +151,6 @@ def test_a_joint_venture_headline_is_a_hit_with_the_chinese_party_named():
     assert hit.counterparty_name == "Shenzhen Example Technology Co"
     assert hit.counterparty_country == "CN"
     assert (hit.event_date, hit.event_date_precision) == (date(2024, 6, 15), "day")
-    assert hit.first_seen == date(2024, 6, 15)
     assert hit.url == "https://news.example.com/acme-jv"
     assert hit.excerpt.startswith("Acme Robotics Forms Joint Venture")
     assert "news.example.com" in hit.excerpt and "first seen 2024-06-15" in hit.excerpt
@@ -218,7 +217,6 @@ def test_an_article_with_an_odd_seendate_has_no_event_date():
     body = artlist(article("Tencent invests in Acme Robotics", seendate="2024-06-15"))
     [hit] = hits_of(body)
     assert hit.event_date is None and hit.event_date_precision == ""
-    assert hit.first_seen is None
 
 
 def test_a_weak_name_match_is_dropped_below_the_minimum_score():

@@ -127,7 +127,6 @@ def test_it_reads_a_single_lei_record(recorded):
     assert found.lei == MICROSOFT
     assert found.legal_name == "MICROSOFT CORPORATION"
     assert (found.legal_country, found.headquarters_country) == ("US", "US")
-    assert found.initial_registration == datetime.date(2012, 6, 6)
     assert found.chinese_country == ""
 
 
@@ -181,7 +180,6 @@ def test_the_chinese_subsidiary_is_dated_by_its_relationship_record(recorded):
     assert hit.counterparty_country == "CN"
     # GLEIF gives 1995-10-31T16:00:00Z: midnight of 1 November in Beijing.
     assert (hit.event_date, hit.event_date_precision) == (datetime.date(1995, 11, 1), "day")
-    assert hit.first_seen == datetime.date(2024, 12, 25)  # the LEI's registration, not the event
     assert hit.url == f"https://search.gleif.org/#/record/{MICROSOFT_CHINA}"
     assert hit.external_id == f"gleif:IS_DIRECTLY_CONSOLIDATED_BY:{MICROSOFT_CHINA}:{MICROSOFT}"
     assert (hit.score, hit.explanation) == (100, "LEI given on the entity")
@@ -314,7 +312,6 @@ def test_a_parent_headquartered_in_hong_kong_is_an_acquisition_lead(dod_list):
     assert hit.kind == Finding.Kind.ACQUISITION
     assert hit.counterparty_country == "HK"
     assert hit.event_date == datetime.date(2019, 1, 1)
-    assert hit.first_seen == datetime.date(2019, 2, 3)
     assert hit.external_id == (
         "gleif:IS_ULTIMATELY_CONSOLIDATED_BY:5493000OURENTITY0001:5493000EXAMPLEHK0001"
     )
@@ -338,7 +335,7 @@ def test_a_macau_child_without_a_relationship_record_is_undated():
         evidence=b"[]",
     )
     assert (hit.counterparty_name, hit.counterparty_country) == ("澳门示例有限公司", "MO")
-    assert (hit.event_date, hit.event_date_precision, hit.first_seen) == (None, "", None)
+    assert (hit.event_date, hit.event_date_precision) == (None, "")
     assert "no relationship record" in hit.excerpt
 
 

@@ -123,11 +123,7 @@ def test_a_chinese_joint_venture_headline_is_a_hit():
         "Shenzhen Example Technology",
         "CN",
     )
-    assert (hit.event_date, hit.event_date_precision, hit.first_seen) == (
-        date(2021, 3, 2),
-        "day",
-        date(2021, 3, 2),
-    )
+    assert (hit.event_date, hit.event_date_precision) == (date(2021, 3, 2), "day")
     assert hit.url == "https://news.google.com/rss/articles/CBMiABC123?oc=5"
     assert hit.excerpt == (
         "Acme Robotics forms joint venture with Shenzhen Example Technology (Reuters, 2021-03-02)"

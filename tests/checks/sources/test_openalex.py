@@ -142,7 +142,6 @@ def test_the_recorded_work_in_a_list_with_a_chinese_co_author(recorded):
     assert hit.counterparty_country == "CN"
     assert hit.event_date == datetime.date(2018, 2, 13)
     assert hit.event_date_precision == "day"
-    assert hit.first_seen == datetime.date(2017, 8, 8)
     assert hit.url == "https://doi.org/10.7717/peerj.4375"
     assert hit.excerpt.startswith("The state of OA")
     assert hit.external_id == "openalex:W2741809807:I99065089"
@@ -218,7 +217,6 @@ def test_a_work_with_missing_fields_still_parses():
     assert hit.counterparty_country == "MO"
     assert hit.event_date is None
     assert hit.event_date_precision == ""
-    assert hit.first_seen is None
     assert hit.url == "https://openalex.org/W5"
     assert hit.excerpt == ""
 

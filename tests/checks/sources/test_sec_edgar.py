@@ -229,7 +229,6 @@ def test_a_chinese_filer_naming_the_entity_in_its_text_is_a_hit():
     assert hit.counterparty_country == "CN"
     assert hit.event_date == datetime.date(2019, 3, 4)
     assert hit.event_date_precision == "day"
-    assert hit.first_seen == datetime.date(2019, 3, 4)
     assert hit.external_id == "sec_edgar:0001213900-19-003812"
     assert hit.url == (
         "https://www.sec.gov/Archives/edgar/data/1700001/000121390019003812/d123.htm"
