@@ -3,8 +3,9 @@
 Every source has the same small interface (`Source`): given an entity with its
 identifiers and a since-date it returns normalised `Hit`s. Fetching goes through
 cases.checks.http; parsing a response body is a pure function in the source's module,
-tested on recorded real responses. `get_sources()` is the registry: the sources by name;
-tests put their own in its place with `override()`.
+tested on recorded real responses. What several sources share is in `common` (dates, a
+paged JSON reader, flags) and `news` (reading headlines). `get_sources()` is the
+registry: the sources by name; tests put their own in its place with `override()`.
 """
 
 from collections.abc import Iterator

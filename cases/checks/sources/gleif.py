@@ -14,10 +14,9 @@ relationships are returned whatever their date; the services label them before o
 """
 
 import hashlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urljoin
 
 from django.conf import settings
 
@@ -25,6 +24,7 @@ from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.matching import NameMatch
 from cases.checks.sources import Hit, SearchResult, Source
+from cases.checks.sources.common import JsonReader, Pages, dod_flags, parse_day
 from cases.models import Entity, Finding
 
 JSON_API = {"Accept": "application/vnd.api+json"}
@@ -93,9 +93,6 @@ ULTIMATE_PARENT = Role(
 )
 
 
-# ----------------------------------------------------------------------------- parsing
-
-
 def _problem(message: str) -> PermanentHttpError:
     return PermanentHttpError(f"GLEIF: {message}")
 
@@ -133,12 +130,6 @@ def _instant(value: object) -> datetime | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-
-
-def utc_day(value: object) -> date | None:
-    """The calendar day of a GLEIF timestamp, in UTC."""
-    instant = _instant(value)
-    return instant.date() if instant else None
 
 
 def reported_day(value: object) -> date | None:
@@ -258,14 +249,6 @@ def best_record(
     return best
 
 
-def _flags(record: LeiRecord) -> tuple[str, ...]:
-    for name in (record.legal_name, *record.other_names):
-        flag = matching.dod_1260h_flag(name)
-        if flag:
-            return (flag,)
-    return ()
-
-
 def relationship_hit(
     record: LeiRecord,
     *,
@@ -293,7 +276,7 @@ def relationship_hit(
         excerpt += f": {relationship.type or 'relationship'}{status}"
         if relationship.start:
             excerpt += f", since {relationship.start.isoformat()}"
-            if relationship.start != utc_day(relationship.start_raw):
+            if relationship.start != parse_day(relationship.start_raw):
                 excerpt += f" (GLEIF gives {relationship.start_raw}, local midnight in UTC)"
             excerpt += "."
         else:
@@ -312,48 +295,94 @@ def relationship_hit(
         score=match.score,
         explanation=match.explanation,
         evidence_sha256=hashlib.sha256(evidence).hexdigest(),
-        flags=_flags(record),
+        flags=dod_flags(record.legal_name, *record.other_names),
     )
 
 
 # ----------------------------------------------------------------------------- fetching
 
 
-class _Reader:
-    """GETs against one base URL, each one noted for the CheckRun's query."""
+def _following(data: object, url: str, params: dict | None) -> tuple[str, None] | None:
+    """The next page by the document's `links.next`."""
+    link = next_link(data)
+    return (urljoin(url, link), None) if link else None
 
-    def __init__(self, source: "GleifSource", client: HttpClient):
-        self.base_url = source.base_url
-        self.default_url = source.default_url
-        self.client = client
-        self.asked: list[str] = []
 
-    def get(self, url: str, params: dict | None = None, *, none_if_missing: bool = False):
-        """Return (data, raw body), or None on a 404 when `none_if_missing`."""
-        if not url.startswith(("http://", "https://")):
-            url = f"{self.base_url}{url}"
-        self.asked.append(url + (f"?{urlencode(params, safe='[],.')}" if params else ""))
-        try:
-            return self.client.get_json(url, params=params, headers=JSON_API)
-        except PermanentHttpError as exc:
-            if none_if_missing and exc.status == 404:
-                return None
-            raise
+@dataclass
+class _Related:
+    """The search for one LEI's Chinese relations, and the hits found so far: one per
+    counterparty LEI, a direct relation before an ultimate one and a child before a
+    parent."""
 
-    def pages(self, path: str) -> Iterator[tuple[object, bytes]]:
-        """Every page of a list, following `links.next` up to MAX_PAGES."""
-        url, params = f"{self.base_url}{path}", {"page[size]": PAGE_SIZE}
-        for _ in range(MAX_PAGES):
-            data, body = self.get(url, params)
-            yield data, body
-            following = next_link(data)
-            if not following:
-                return
-            # Links name the public host; a mirror or a test server stands in for it.
-            if following.startswith(self.default_url):
-                following = self.base_url + following[len(self.default_url) :]
-            url, params = urljoin(url, following), None
-        self.asked.append(f"(stopped after {MAX_PAGES} pages of {path})")
+    reader: JsonReader
+    lei: str
+    name: str
+    match: NameMatch
+    hits: dict[str, Hit] = field(default_factory=dict)
+
+    def _list(self, path: str) -> Pages:
+        return self.reader.pages(
+            f"/lei-records/{self.lei}/{path}",
+            {"page[size]": PAGE_SIZE},
+            _following,
+            max_pages=MAX_PAGES,
+        )
+
+    def _hit(
+        self, record: LeiRecord, role: Role, relationship: Relationship | None, evidence: bytes
+    ) -> Hit | None:
+        return relationship_hit(
+            record,
+            role=role,
+            subject_lei=self.lei,
+            subject_name=self.name,
+            relationship=relationship,
+            match=self.match,
+            evidence=evidence,
+        )
+
+    def add_children(self, role: Role, lineage: str) -> None:
+        """Add the children in China ("direct" or "ultimate" `lineage`), dated by their
+        relationship records (read only when there is such a child)."""
+        chinese = [
+            (record, body)
+            for data, body in self._list(f"{lineage}-children")
+            for record in parse_lei_records(data)
+            if record.chinese_country and record.lei not in self.hits
+        ]
+        if not chinese:
+            return
+        relationships = {
+            (relationship.start_lei, relationship.end_lei): relationship
+            for data, _ in self._list(f"{lineage}-child-relationships")
+            for relationship in parse_relationships(data)
+        }
+        for record, body in chinese:
+            relationship = relationships.get((record.lei, self.lei))
+            self.hits[record.lei] = self._hit(record, role, relationship, body)
+
+    def add_parent(self, role: Role, lineage: str) -> None:
+        """Add the parent ("direct" or "ultimate" `lineage`) when it is in China; a 404
+        means no parent is reported."""
+        got = self.reader.get(f"/lei-records/{self.lei}/{lineage}-parent", none_if_missing=True)
+        if got is None:
+            return
+        data, body = got
+        for record in parse_lei_records(data):
+            if not record.chinese_country or record.lei in self.hits:
+                continue
+            related = self.reader.get(
+                f"/lei-records/{self.lei}/{lineage}-parent-relationship", none_if_missing=True
+            )
+            relationship = next(
+                (
+                    found
+                    for found in (parse_relationships(related[0]) if related else [])
+                    if (found.start_lei, found.end_lei) == (self.lei, record.lei)
+                ),
+                None,
+            )
+            self.hits[record.lei] = self._hit(record, role, relationship, body)
 
 
 class GleifSource(Source):
@@ -369,76 +398,25 @@ class GleifSource(Source):
         return reason
 
     def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
-        reader = _Reader(self, client)
-        names = matching.entity_names(entity)
+        reader = JsonReader(client, self.base_url, public_url=self.default_url, headers=JSON_API)
         if entity.lei:
             lei, match = entity.lei, LEI_GIVEN
         else:
-            found = self._find_lei(reader, entity, names)
+            found = self._find_lei(reader, entity, matching.entity_names(entity))
             if found is None:
                 reader.asked.append(f"no LEI record in {entity.country} matched the name")
                 return SearchResult(query="\n".join(reader.asked))
             lei, match = found
-
-        hits: dict[str, Hit] = {}  # by counterparty LEI: a direct relation wins over ultimate
-        for role, path in ((DIRECT_CHILD, "direct"), (ULTIMATE_CHILD, "ultimate")):
-            chinese = []
-            for data, body in reader.pages(f"/lei-records/{lei}/{path}-children"):
-                chinese += [
-                    (record, body)
-                    for record in parse_lei_records(data)
-                    if record.chinese_country and record.lei not in hits
-                ]
-            if not chinese:
-                continue
-            relationships = {}
-            for data, _ in reader.pages(f"/lei-records/{lei}/{path}-child-relationships"):
-                for relationship in parse_relationships(data):
-                    relationships[(relationship.start_lei, relationship.end_lei)] = relationship
-            for record, body in chinese:
-                hits[record.lei] = relationship_hit(
-                    record,
-                    role=role,
-                    subject_lei=lei,
-                    subject_name=entity.name,
-                    relationship=relationships.get((record.lei, lei)),
-                    match=match,
-                    evidence=body,
-                )
-
-        for role, path in ((DIRECT_PARENT, "direct"), (ULTIMATE_PARENT, "ultimate")):
-            got = reader.get(f"/lei-records/{lei}/{path}-parent", none_if_missing=True)
-            if got is None:
-                continue
-            data, body = got
-            for record in parse_lei_records(data):
-                if not record.chinese_country or record.lei in hits:
-                    continue
-                related = reader.get(
-                    f"/lei-records/{lei}/{path}-parent-relationship", none_if_missing=True
-                )
-                relationship = next(
-                    (
-                        found
-                        for found in (parse_relationships(related[0]) if related else [])
-                        if (found.start_lei, found.end_lei) == (lei, record.lei)
-                    ),
-                    None,
-                )
-                hits[record.lei] = relationship_hit(
-                    record,
-                    role=role,
-                    subject_lei=lei,
-                    subject_name=entity.name,
-                    relationship=relationship,
-                    match=match,
-                    evidence=body,
-                )
+        related = _Related(reader, lei, entity.name, match)
+        related.add_children(DIRECT_CHILD, "direct")
+        related.add_children(ULTIMATE_CHILD, "ultimate")
+        related.add_parent(DIRECT_PARENT, "direct")
+        related.add_parent(ULTIMATE_PARENT, "ultimate")
         reader.asked.insert(0, f"LEI {lei}: {match.explanation}")
-        return SearchResult(hits=list(hits.values()), query="\n".join(reader.asked))
+        return SearchResult(hits=list(related.hits.values()), query="\n".join(reader.asked))
 
     def _find_lei(
-        self, reader: _Reader, entity: Entity, names: list[str]
+        self, reader: JsonReader, entity: Entity, names: list[str]
     ) -> tuple[str, NameMatch] | None:
         """Find the entity's LEI by legal name in its country; None below the threshold."""
         threshold = settings.WISHLIST_MATCH_THRESHOLD
@@ -452,35 +430,35 @@ class GleifSource(Source):
         )
         best = best_record(parse_lei_records(data), names, entity.country)
         if best is None or best[1].score < threshold:
-            # The legal-name filter wants the name as registered; fuzzy completion
-            # forgives spelling, but says nothing of the country, so the candidates'
-            # records are read to check it.
-            data, _ = reader.get(
-                "/fuzzycompletions", {"field": "entity.legalName", "q": entity.name}
-            )
-            scored = sorted(
-                (
-                    (matching.match_name(names, value), lei)
-                    for value, lei in parse_completions(data)
-                ),
-                key=lambda pair: -pair[0].score,
-            )
-            candidates = list(
-                dict.fromkeys(lei for found, lei in scored if found.score >= threshold)
-            )
-            if not candidates:
-                return None
-            data, _ = reader.get(
-                "/lei-records",
-                {"filter[lei]": ",".join(candidates[:10]), "page[size]": 10},
-            )
-            best = best_record(parse_lei_records(data), names, entity.country)
+            best = self._by_completion(reader, entity, names, threshold)
         if best is None or best[1].score < threshold:
             return None
         record, match = best
         return record.lei, NameMatch(
             match.score, f"found by name in {entity.country}: {match.explanation}"
         )
+
+    def _by_completion(
+        self, reader: JsonReader, entity: Entity, names: list[str], threshold: float
+    ) -> tuple[LeiRecord, NameMatch] | None:
+        """The best record among GLEIF's fuzzy completions of the name, in the country.
+
+        The legal-name filter wants the name as registered; fuzzy completion forgives
+        spelling, but says nothing of the country, so the candidates' records are read
+        to check it.
+        """
+        data, _ = reader.get("/fuzzycompletions", {"field": "entity.legalName", "q": entity.name})
+        scored = sorted(
+            ((matching.match_name(names, value), lei) for value, lei in parse_completions(data)),
+            key=lambda pair: -pair[0].score,
+        )
+        candidates = list(dict.fromkeys(lei for found, lei in scored if found.score >= threshold))
+        if not candidates:
+            return None
+        data, _ = reader.get(
+            "/lei-records", {"filter[lei]": ",".join(candidates[:10]), "page[size]": 10}
+        )
+        return best_record(parse_lei_records(data), names, entity.country)
 
 
 SOURCE = GleifSource()

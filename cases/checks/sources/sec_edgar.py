@@ -42,6 +42,7 @@ from cases import normalize
 from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.sources import Hit, SearchResult, Source
+from cases.checks.sources.common import JsonReader, describe, dod_flags, parse_day
 from cases.models import Entity, Finding
 
 ARCHIVES_URL = "https://www.sec.gov/Archives/edgar/data"
@@ -93,15 +94,6 @@ class Filing:
             return ""
         folder = f"{ARCHIVES_URL}/{int(cik)}/{self.accession.replace('-', '')}"
         return f"{folder}/{self.document}" if self.document else f"{folder}/"
-
-
-def _parse_day(value) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
 
 
 def _text_list(value) -> list[str]:
@@ -172,9 +164,7 @@ def parse_search(data: object) -> tuple[list[Filing], int]:
         if isinstance(data, dict) and data.get("error"):
             detail = f": {str(data['error'])[:200]}"
         raise PermanentHttpError(f"EDGAR full-text search: no hits.hits list in the body{detail}")
-    total = hits.get("total")
-    if isinstance(total, dict):
-        total = total.get("value")
+    total = total_hits(hits)
     filings: dict[str, Filing] = {}
     for hit in hits["hits"]:
         if not isinstance(hit, dict) or not isinstance(hit.get("_source"), dict):
@@ -189,13 +179,21 @@ def parse_search(data: object) -> tuple[list[Filing], int]:
         filings[accession] = Filing(
             accession=accession,
             form=str(source.get("form") or source.get("file_type") or ""),
-            filed=_parse_day(source.get("file_date")),
+            filed=parse_day(source.get("file_date")),
             items=_items(source.get("items")),
             parties=_parties(source),
             document=document,
             description=description if isinstance(description, str) else "",
         )
-    return list(filings.values()), total if isinstance(total, int) else len(filings)
+    return list(filings.values()), len(filings) if total is None else total
+
+
+def total_hits(hits: dict) -> int | None:
+    """How many hits the query has in all, when the page says."""
+    total = hits.get("total")
+    if isinstance(total, dict):
+        total = total.get("value")
+    return total if isinstance(total, int) else None
 
 
 def parse_filing_columns(columns: object, *, cik: str, name: str) -> list[Filing]:
@@ -221,7 +219,7 @@ def parse_filing_columns(columns: object, *, cik: str, name: str) -> list[Filing
             Filing(
                 accession=accession,
                 form=str(forms[index]) if forms else "",
-                filed=_parse_day(dates[index]) if dates else None,
+                filed=parse_day(dates[index]) if dates else None,
                 items=_items(items[index]) if items else (),
                 parties=(party,),
                 document=str(documents[index] or "") if documents else "",
@@ -289,6 +287,64 @@ def _excerpt(filing: Filing) -> str:
     return ", ".join(parts)[:1000]
 
 
+def _with_own_filing(filing: Filing, own: Filing) -> Filing:
+    """The filing with what the entity's own copy adds: items, primary document."""
+    return replace(
+        filing,
+        items=filing.items or own.items,
+        document=own.document or filing.document,
+        description=filing.description or own.description,
+    )
+
+
+def _entity_party(
+    filing: Filing, names: list[str], entity_ciks: frozenset[str], threshold: float
+) -> tuple[int | None, matching.NameMatch]:
+    """The index of the party that is the entity (by CIK, else best name match at or
+    above the threshold) and how it matched; None when no party is."""
+    entity_index, match = None, matching.NameMatch(0.0, "")
+    for index, party in enumerate(filing.parties):
+        if party.cik and party.cik in entity_ciks:
+            return index, matching.NameMatch(
+                100.0, f"{party.name!r} is the entity's SEC CIK {int(party.cik)}"
+            )
+        candidate = matching.match_name(names, party.name)
+        if candidate.score >= threshold and candidate.score > match.score:
+            entity_index, match = index, candidate
+    return entity_index, match
+
+
+def _named_in_text(names: list[str], phrase: str, own: Filing | None) -> matching.NameMatch | None:
+    """How a filing none of whose parties is the entity names it, or None if it does not:
+    it is the entity's own filing, or full-text search found the entity's phrase."""
+    if own is not None:
+        return matching.NameMatch(100.0, "the entity's own filing (its EDGAR submissions)")
+    if not phrase:
+        return None
+    found = matching.match_in_text(names, phrase)
+    return matching.NameMatch(
+        found.score,
+        f"EDGAR full-text search found the phrase {phrase!r} in the filing's text: "
+        f"{found.explanation}",
+    )
+
+
+def _chinese_counterparty(
+    filing: Filing, entity_index: int | None, entity_ciks: frozenset[str]
+) -> Party | None:
+    """The first party in China that is not the entity."""
+    return next(
+        (
+            party
+            for index, party in enumerate(filing.parties)
+            if index != entity_index
+            and party.country in matching.CHINA
+            and party.cik not in entity_ciks
+        ),
+        None,
+    )
+
+
 def filing_hit(
     filing: Filing,
     *,
@@ -310,48 +366,15 @@ def filing_hit(
         return None
     own = (own_filings or {}).get(filing.accession)
     if own is not None:
-        filing = replace(
-            filing,
-            items=filing.items or own.items,
-            document=own.document or filing.document,
-            description=filing.description or own.description,
-        )
-    entity_index, match = None, matching.NameMatch(0.0, "")
-    for index, party in enumerate(filing.parties):
-        if party.cik and party.cik in entity_ciks:
-            entity_index = index
-            match = matching.NameMatch(
-                100.0, f"{party.name!r} is the entity's SEC CIK {int(party.cik)}"
-            )
-            break
-        candidate = matching.match_name(names, party.name)
-        if candidate.score >= threshold and candidate.score > match.score:
-            entity_index, match = index, candidate
+        filing = _with_own_filing(filing, own)
+    entity_index, match = _entity_party(filing, names, entity_ciks, threshold)
     if entity_index is None:
-        if own is not None:
-            match = matching.NameMatch(100.0, "the entity's own filing (its EDGAR submissions)")
-        elif phrase:
-            found = matching.match_in_text(names, phrase)
-            match = matching.NameMatch(
-                found.score,
-                f"EDGAR full-text search found the phrase {phrase!r} in the filing's text: "
-                f"{found.explanation}",
-            )
-        else:
+        match = _named_in_text(names, phrase, own)
+        if match is None:
             return None
-    counterparty = next(
-        (
-            party
-            for index, party in enumerate(filing.parties)
-            if index != entity_index
-            and party.country in matching.CHINA
-            and party.cik not in entity_ciks
-        ),
-        None,
-    )
+    counterparty = _chinese_counterparty(filing, entity_index, entity_ciks)
     if counterparty is None:
         return None
-    flag = matching.dod_1260h_flag(counterparty.name)
     return Hit(
         kind=filing_kind(filing),
         counterparty_name=counterparty.name,
@@ -364,7 +387,7 @@ def filing_hit(
         score=match.score,
         explanation=match.explanation,
         evidence_sha256=evidence_sha256,
-        flags=(flag,) if flag else (),
+        flags=dod_flags(counterparty.name),
     )
 
 
@@ -377,6 +400,16 @@ def search_phrases(names: list[str]) -> list[str]:
         if len(key) >= 4 and key.isascii() and '"' not in key:
             phrases.setdefault(key, None)
     return list(phrases)[:MAX_PHRASES]
+
+
+def _following(data: object, url: str, params: dict | None) -> tuple[str, dict] | None:
+    """The next page of full-text search by offset (`from`: hits read so far)."""
+    hits = data["hits"]
+    read = (params or {}).get("from", 0) + len(hits["hits"])
+    total = total_hits(hits)
+    if not hits["hits"] or total is None or read >= total:
+        return None
+    return url, {**(params or {}), "from": read}
 
 
 class SecEdgarSource(Source):
@@ -400,74 +433,15 @@ class SecEdgarSource(Source):
         override = override or settings.WISHLIST_SOURCE_URLS.get(self.name, "").rstrip("/")
         return override or self.default_data_url
 
-    def _get_json(self, client: HttpClient, url: str, params: dict | None = None):
-        return client.get_json(url, params=params, headers={"User-Agent": settings.SEC_USER_AGENT})
-
-    def _full_text(
-        self, client: HttpClient, params: dict, asked: list[str]
-    ) -> list[tuple[Filing, str]]:
-        """Every page of one full-text query, up to MAX_PAGES: (filing, page's SHA-256)."""
-        url = f"{self.base_url}/search-index"
-        found: list[tuple[Filing, str]] = []
-        offset = total = 0
-        for _ in range(MAX_PAGES):
-            page_params = {**params, "from": offset} if offset else params
-            data, raw = self._get_json(client, url, page_params)
-            filings, total = parse_search(data)
-            sha = hashlib.sha256(raw).hexdigest()
-            found.extend((filing, sha) for filing in filings)
-            hits = data["hits"]["hits"]
-            offset += len(hits)
-            if not hits or offset >= total:
-                break
-        asked.append(f"GET {url} {_describe(params)} ({offset} of {total} hits read)")
-        return found
-
-    def _own_filings(
-        self, client: HttpClient, cik: str, since: date, asked: list[str]
-    ) -> dict[str, Filing]:
-        """The entity's filings of interest since `since`: recent ones, then older pages
-        whose filings reach `since` (a few at most)."""
-        url = f"{self.data_url}/submissions/CIK{cik}.json"
-        data, _ = self._get_json(client, url)
-        filings, older = parse_submissions(data)
-        asked.append(f"GET {url}")
-        name = str(data.get("name") or "")
-        fetched = 0
-        for page in older:
-            if fetched == MAX_OLDER_SUBMISSION_FILES:
-                break
-            page_name, page_to = page.get("name"), _parse_day(page.get("filingTo"))
-            if not isinstance(page_name, str) or (page_to and page_to < since):
-                continue
-            page_url = f"{self.data_url}/submissions/{page_name}"
-            columns, _ = self._get_json(client, page_url)
-            filings.extend(parse_filing_columns(columns, cik=cik, name=name))
-            asked.append(f"GET {page_url}")
-            fetched += 1
-        return filings_of_interest(filings, since)
-
     def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
         names = matching.entity_names(entity)
-        threshold = settings.WISHLIST_MATCH_THRESHOLD
-        base = {
-            "dateRange": "custom",
-            "startdt": since.isoformat(),
-            "enddt": date.today().isoformat(),
-            "forms": ",".join(FORMS),
-        }
-        asked: list[str] = []
+        reader = JsonReader(client, self.base_url, headers={"User-Agent": settings.SEC_USER_AGENT})
         cik = entity.sec_cik.zfill(10) if entity.sec_cik else ""
         entity_ciks = frozenset({cik}) if cik else frozenset()
-        own = self._own_filings(client, cik, since, asked) if cik else {}
-        queries: list[tuple[str, dict]] = [
-            (phrase, {"q": f'"{phrase}" {CHINA_TERM}', **base}) for phrase in search_phrases(names)
-        ]
-        if cik:
-            queries.append(("", {"q": CHINA_TERM, "ciks": cik, **base}))
+        own = self._own_filings(reader, cik, since) if cik else {}
         best: dict[str, Hit] = {}
-        for phrase, params in queries:
-            for filing, sha in self._full_text(client, params, asked):
+        for phrase, params in self._queries(names, cik, since):
+            for filing, sha in self._full_text(reader, params):
                 hit = filing_hit(
                     filing,
                     names=names,
@@ -476,18 +450,62 @@ class SecEdgarSource(Source):
                     evidence_sha256=sha,
                     entity_ciks=entity_ciks,
                     own_filings=own,
-                    threshold=threshold,
+                    threshold=settings.WISHLIST_MATCH_THRESHOLD,
                 )
                 known = best.get(hit.external_id) if hit else None
                 if hit and (known is None or hit.score > known.score):
                     best[hit.external_id] = hit
         if cik:
-            asked.append(f"{len(own)} of the entity's own filings of interest since {since}")
-        return SearchResult(hits=list(best.values()), query="\n".join(asked))
+            reader.asked.append(f"{len(own)} of the entity's own filings of interest since {since}")
+        return SearchResult(hits=list(best.values()), query="\n".join(reader.asked))
 
+    def _queries(self, names: list[str], cik: str, since: date) -> list[tuple[str, dict]]:
+        """(phrase, full-text search parameters): the entity's names with "China", then
+        "China" in the filings its CIK is a party to (phrase "")."""
+        base = {
+            "dateRange": "custom",
+            "startdt": since.isoformat(),
+            "enddt": date.today().isoformat(),
+            "forms": ",".join(FORMS),
+        }
+        queries = [
+            (phrase, {"q": f'"{phrase}" {CHINA_TERM}', **base}) for phrase in search_phrases(names)
+        ]
+        if cik:
+            queries.append(("", {"q": CHINA_TERM, "ciks": cik, **base}))
+        return queries
 
-def _describe(params: dict) -> str:
-    return " ".join(f"{key}={value}" for key, value in params.items())
+    def _full_text(self, reader: JsonReader, params: dict) -> list[tuple[Filing, str]]:
+        """Every page of one full-text query, up to MAX_PAGES: (filing, page's SHA-256)."""
+        url = f"{self.base_url}/search-index"
+        pages = reader.pages(url, params, _following, max_pages=MAX_PAGES, note=False)
+        found: list[tuple[Filing, str]] = []
+        read = total = 0
+        for data, raw in pages:
+            filings, total = parse_search(data)
+            sha = hashlib.sha256(raw).hexdigest()
+            found.extend((filing, sha) for filing in filings)
+            read += len(data["hits"]["hits"])
+        reader.asked.append(f"GET {url} {describe(params)} ({read} of {total} hits read)")
+        return found
+
+    def _own_filings(self, reader: JsonReader, cik: str, since: date) -> dict[str, Filing]:
+        """The entity's filings of interest since `since`: recent ones, then older pages
+        whose filings reach `since` (a few at most)."""
+        data, _ = reader.get(f"{self.data_url}/submissions/CIK{cik}.json")
+        filings, older = parse_submissions(data)
+        name = str(data.get("name") or "")
+        fetched = 0
+        for page in older:
+            if fetched == MAX_OLDER_SUBMISSION_FILES:
+                break
+            page_name, page_to = page.get("name"), parse_day(page.get("filingTo"))
+            if not isinstance(page_name, str) or (page_to and page_to < since):
+                continue
+            columns, _ = reader.get(f"{self.data_url}/submissions/{page_name}")
+            filings.extend(parse_filing_columns(columns, cik=cik, name=name))
+            fetched += 1
+        return filings_of_interest(filings, since)
 
 
 SOURCE = SecEdgarSource()

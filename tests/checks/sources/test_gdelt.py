@@ -15,7 +15,7 @@ from cases import derived
 from cases.checks import services as checks_services
 from cases.checks.http import HttpClient, PermanentHttpError, RateLimitedError
 from cases.checks.ratelimit import LocalRateLimiter
-from cases.checks.sources import gdelt
+from cases.checks.sources import gdelt, news
 from cases.models import CheckRun, Entity, Finding
 from tests.factories import CaseFactory, EntityFactory, ReferralFactory
 
@@ -90,7 +90,7 @@ def test_the_recorded_articles_are_no_evidence_for_an_unrelated_entity(recorded)
 def test_a_recorded_headline_naming_the_entity_without_a_chinese_party_is_dropped(recorded):
     body = recorded("gdelt/vizhinjam_2024.json")
     names = ["Vizhinjam International Seaport Ltd"]
-    reading = gdelt.read_headline(names, gdelt.parse_response(body)[0].title)
+    reading = news.read_headline(names, gdelt.parse_response(body)[0].title)
     assert reading.match.score == 100
     assert "Vizhinjam International Seaport Ltd" in reading.match.explanation
     assert reading.counterparty_country == ""
@@ -236,7 +236,7 @@ def test_a_counterparty_on_the_dod_1260h_list_is_flagged(settings):
 
 
 def test_non_latin_headlines():
-    assert gdelt.chinese_party("| 与华为技术有限公司签署合作协议") == "华为技术有限公司"
+    assert news.chinese_party("| 与华为技术有限公司签署合作协议") == "华为技术有限公司"
     [hit] = hits_of(artlist(article("Acme Robotics 与华为技术有限公司签署合作协议")))
     assert (hit.kind, hit.counterparty_name, hit.counterparty_country) == (
         "partnership",

@@ -13,7 +13,7 @@ from cases import derived
 from cases.checks import services as checks_services
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.ratelimit import LocalRateLimiter
-from cases.checks.sources import google_news
+from cases.checks.sources import google_news, news
 from cases.models import CheckRun, Entity, Finding
 from tests.factories import CaseFactory, EntityFactory, ReferralFactory
 
@@ -99,7 +99,7 @@ def test_it_parses_the_recorded_bears_ears_feed(recorded):
 def test_the_recorded_headlines_name_bears_ears_but_no_chinese_party(recorded):
     body = recorded("google_news/google_news_bears_ears.xml")
     names = ["Bears Ears"]
-    readings = [google_news.read_headline(names, i.headline) for i in google_news.parse_feed(body)]
+    readings = [news.read_headline(names, i.headline) for i in google_news.parse_feed(body)]
     assert sum(reading.match.score == 100 for reading in readings) == 45
     assert not any(reading.is_evidence for reading in readings)
     assert hits_of(body, names=names) == []
