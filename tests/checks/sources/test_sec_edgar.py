@@ -17,8 +17,8 @@ from cases.checks import services as checks_services
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.ratelimit import LocalRateLimiter
 from cases.checks.sources import get_sources
-from cases.checks.sources.sec_edgar import (
-    SOURCE,
+from cases.checks.sources.sec_edgar import SOURCE, search_phrases
+from cases.checks.sources.sec_edgar.filings import (
     Filing,
     Party,
     filing_hit,
@@ -27,7 +27,6 @@ from cases.checks.sources.sec_edgar import (
     parse_filing_columns,
     parse_search,
     parse_submissions,
-    search_phrases,
     split_display_name,
 )
 from cases.models import CheckRun, Entity, Finding
