@@ -1,4 +1,5 @@
-"""Celery tasks: thin wrappers that take ids and call services (see cases.services).
+"""Celery tasks: thin wrappers that take ids and call services (cases.checks.services,
+cases.derived).
 
 Checks are idempotent (a finished CheckRun is not run again, leads are unique per case,
 source and external id), so they are acknowledged late: a worker killed mid-check

@@ -34,6 +34,16 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from None
 
 
+def envfloat(name: str, default: float | None) -> float | None:
+    raw = os.environ.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+
+
 def envlist(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name, "").strip()
     if raw == "":
@@ -206,7 +216,7 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 # Prefix of the app's own Redis keys (rate limits), for installations sharing one Redis.
 # Rate limits count requests over a window this much longer than a second (see
-# cases.ratelimit.window_for): the price of never exceeding a limit as the source sees it.
+# cases.checks.ratelimit.window_for): the price of never exceeding a limit as the source sees it.
 WISHLIST_RATE_MARGIN_MS = envint("WISHLIST_RATE_MARGIN_MS", 100)
 WISHLIST_REDIS_PREFIX = os.environ.get("WISHLIST_REDIS_PREFIX", "").strip() or "wishlist"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -260,6 +270,17 @@ WISHLIST_CHECK_INTERVAL_DAYS = {
     "openalex": envint("WISHLIST_OPENALEX_INTERVAL_DAYS", 30),
     "companies_house": envint("WISHLIST_COMPANIES_HOUSE_INTERVAL_DAYS", 30),
 }
+# Per source (the names above): a base URL for a proxy, a mirror or a test server
+# (WISHLIST_<SOURCE>_URL), and requests a second across all workers (WISHLIST_<SOURCE>_RATE);
+# unset, the source's own. SEC EDGAR's submissions host has a URL of its own.
+WISHLIST_SOURCE_URLS = {
+    name: os.environ.get(f"WISHLIST_{name.upper()}_URL", "").strip()
+    for name in WISHLIST_CHECK_INTERVAL_DAYS
+}
+WISHLIST_SOURCE_RATES = {
+    name: envfloat(f"WISHLIST_{name.upper()}_RATE", None) for name in WISHLIST_CHECK_INTERVAL_DAYS
+}
+WISHLIST_SEC_EDGAR_DATA_URL = os.environ.get("WISHLIST_SEC_EDGAR_DATA_URL", "").strip()
 # Reference lists (DoD 1260H, NATO, MNNA): the editions shipped in cases/reference/, or a
 # folder with newer ones. A missing or malformed list fails the start-up check.
 WISHLIST_REFERENCE_DIR = Path(

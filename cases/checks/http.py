@@ -138,7 +138,6 @@ class HttpClient:
         self.max_attempts = max_attempts or settings.WISHLIST_HTTP_MAX_ATTEMPTS
         self.backoff = settings.WISHLIST_HTTP_BACKOFF if backoff is None else backoff
         self.sleep = sleep
-        self.requests_sent = 0
         # Every URL asked, secrets masked: recorded on the CheckRun even when a check
         # fails half-way.
         self.asked: list[str] = []
@@ -163,7 +162,6 @@ class HttpClient:
         for attempt in range(self.max_attempts):
             if self.rate_per_second:
                 self.limiter.acquire(self.source, self.rate_per_second)
-            self.requests_sent += 1
             response = None
             try:
                 response = self.session.get(

@@ -7,19 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import (
-    Count,
-    Exists,
-    Max,
-    OuterRef,
-    Q,
-    Sum,
-)
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 
-from cases.models import (
-    Case,
-    CheckRun,
-)
+from cases.checks.sources import get_sources
+from cases.models import Case, CheckRun
 
 # How soon a check that failed (error, rate limited) is tried again.
 RETRY_FAILED_AFTER = timedelta(hours=6)
@@ -34,8 +25,6 @@ def checks_due(
     Closed cases are left out. A check that is queued or running is not due again, and
     one that failed is retried after RETRY_FAILED_AFTER rather than on every pass.
     """
-    from cases.checks.sources import get_sources
-
     due = []
     for name in sources:
         source = get_sources()[name]

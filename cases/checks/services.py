@@ -3,7 +3,6 @@ its hits as leads.
 """
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -12,11 +11,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cases import normalize
+from cases.checks.http import HttpClient, HttpError, PermanentHttpError, RateLimitedError
+from cases.checks.sources import Hit, Source, SourceSkipped, get_sources
 from cases.models import Case, CheckRun, Finding
-
-if TYPE_CHECKING:
-    from cases.checks.http import HttpClient
-    from cases.checks.sources import Hit
 
 
 def checks_queue(*, pairs: Iterable[tuple[int, str]]) -> list[int]:
@@ -66,7 +63,25 @@ def _check_run_finish(run: CheckRun, status: str, *, error: str = "", **values) 
     return run
 
 
-def check_execute(*, check_run_id: int, client: "HttpClient | None" = None) -> CheckRun:
+def _skip_reason(source: Source, case: Case) -> str:
+    reason = source.skip_reason(case.entity)
+    if not reason and case.index_date is None:
+        reason = "the case has no referral date to search from"
+    return reason
+
+
+def _failure(exc: SourceSkipped | HttpError) -> tuple[str, str]:
+    """The status and error a search that raised records."""
+    if isinstance(exc, SourceSkipped):
+        return CheckRun.Status.SKIPPED, str(exc)
+    if isinstance(exc, RateLimitedError):
+        return CheckRun.Status.RATE_LIMITED, str(exc)
+    if isinstance(exc, PermanentHttpError):
+        return CheckRun.Status.ERROR, f"permanent: {exc}"
+    return CheckRun.Status.ERROR, f"transient: {exc}"
+
+
+def check_execute(*, check_run_id: int, client: HttpClient | None = None) -> CheckRun:
     """Run one queued check: ask the source, file its hits as leads, record the run.
 
     Idempotent: a finished run is left alone, leads are unique per case, source and
@@ -74,35 +89,24 @@ def check_execute(*, check_run_id: int, client: "HttpClient | None" = None) -> C
     finished in the same transaction that files its leads, so "last checked" only
     moves forward once the findings are committed.
     """
-    from cases.checks.http import HttpError, PermanentHttpError, RateLimitedError
-    from cases.checks.sources import SourceSkipped, get_sources
-
     claimed = _check_run_claim(check_run_id)
     run = CheckRun.objects.select_related("case__entity").get(id=check_run_id)
     if not claimed:
         return run
-    case, entity = run.case, run.case.entity
+    case = run.case
     source = get_sources().get(run.source)
     if source is None:
         return _check_run_finish(run, CheckRun.Status.ERROR, error=f"unknown source {run.source!r}")
-    reason = source.skip_reason(entity)
-    if not reason and case.index_date is None:
-        reason = "the case has no referral date to search from"
+    reason = _skip_reason(source, case)
     if reason:
         return _check_run_finish(run, CheckRun.Status.SKIPPED, error=reason)
     client = client or source.client()
     try:
-        result = source.search(entity, case.index_date, client)
+        result = source.search(case.entity, case.index_date, client)
     except (SourceSkipped, HttpError) as exc:
-        if isinstance(exc, SourceSkipped):
-            status, error = CheckRun.Status.SKIPPED, str(exc)
-        elif isinstance(exc, RateLimitedError):
-            status, error = CheckRun.Status.RATE_LIMITED, str(exc)
-        elif isinstance(exc, PermanentHttpError):
-            status, error = CheckRun.Status.ERROR, f"permanent: {exc}"
-        else:
-            status, error = CheckRun.Status.ERROR, f"transient: {exc}"
+        # What was asked before the failure, for whoever looks into it.
         asked = "\n".join(getattr(client, "asked", []))
+        status, error = _failure(exc)
         return _check_run_finish(run, status, error=error, query=asked[:5000])
     with transaction.atomic():
         created = leads_file(case=case, source=source.name, hits=result.hits)
@@ -110,7 +114,7 @@ def check_execute(*, check_run_id: int, client: "HttpClient | None" = None) -> C
         return _check_run_finish(run, status, leads_created=created, query=result.query[:5000])
 
 
-def leads_file(*, case: Case, source: str, hits: Iterable["Hit"]) -> int:
+def leads_file(*, case: Case, source: str, hits: Iterable[Hit]) -> int:
     """File hits that match the entity well enough as leads; return how many are new.
 
     Evidence already recorded for this case and source (whatever its review state) is

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cases import derived
 from cases.casework import services as casework_services
-from cases.checks import selectors, sources
+from cases.checks import selectors
 from cases.checks import services as checks_services
 from cases.checks.http import PermanentHttpError, RateLimitedError, TransientHttpError
 from cases.checks.sources import Hit, SearchResult, Source
@@ -28,7 +28,6 @@ def hit(external_id="ev-1", score=100.0, event=datetime.date(2019, 6, 1), precis
         counterparty_country="CN",
         event_date=event,
         event_date_precision=precision,
-        first_seen=None,
         url="https://example.org/news/1",
         excerpt="Acme forms joint venture with Shenzhen Example",
         external_id=external_id,
@@ -62,9 +61,9 @@ class FakeSource(Source):
 
 
 @pytest.fixture
-def fake(monkeypatch, settings):
+def fake(use_sources, settings):
     source = FakeSource()
-    monkeypatch.setattr(sources, "_SOURCES", {"fake": source})
+    use_sources(source)
     settings.WISHLIST_CHECK_INTERVAL_DAYS = {"fake": 7}
     return source
 
@@ -222,8 +221,7 @@ def test_a_failed_check_is_retried_after_a_pause_not_at_once(fake, case):
     assert selectors.checks_due(now=later, sources=["fake"]) == [(case.id, "fake")]
 
 
-def test_run_checks_sync_prints_a_summary_per_source(fake, case, monkeypatch):
-    monkeypatch.setattr("cases.management.commands.run_checks.SOURCE_NAMES", ("fake",))
+def test_run_checks_sync_prints_a_summary_per_source(fake, case):
     out = StringIO()
     call_command("run_checks", "--sync", stdout=out)
     lines = out.getvalue().splitlines()

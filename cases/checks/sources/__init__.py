@@ -2,11 +2,14 @@
 
 Every source has the same small interface (`Source`): given an entity with its
 identifiers and a since-date it returns normalised `Hit`s. Fetching goes through
-cases.http; parsing a response body is a pure function in the source's module, tested
-on recorded real responses. `SOURCES` maps the contract names to their instances.
+cases.checks.http; parsing a response body is a pure function in the source's module,
+tested on recorded real responses. What several sources share is in `common` (dates, a
+paged JSON reader, flags) and `news` (reading headlines). `get_sources()` is the
+registry: the sources by name; tests put their own in its place with `override()`.
 """
 
-import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -25,7 +28,6 @@ class Hit:
     counterparty_country: str  # ISO alpha-2, or "" when unknown
     event_date: date | None
     event_date_precision: str  # "day", "month", "year", or "" without a date
-    first_seen: date | None  # when the source first showed it (e.g. a registration date)
     url: str
     excerpt: str
     external_id: str  # the source's stable id for this evidence
@@ -56,16 +58,17 @@ class Source:
 
     @property
     def base_url(self) -> str:
-        """The base URL, overridable with WISHLIST_<NAME>_URL for proxies and tests."""
-        return os.environ.get(f"WISHLIST_{self.name.upper()}_URL", "").rstrip("/") or (
-            self.default_url
-        )
+        """The base URL; WISHLIST_<NAME>_URL (settings.WISHLIST_SOURCE_URLS) replaces it
+        for a proxy, a mirror or a test server."""
+        override = settings.WISHLIST_SOURCE_URLS.get(self.name, "")
+        return override.rstrip("/") or self.default_url
 
     @property
     def rate_limit(self) -> float | None:
-        """Requests a second across all workers; WISHLIST_<NAME>_RATE overrides it."""
-        raw = os.environ.get(f"WISHLIST_{self.name.upper()}_RATE", "").strip()
-        return float(raw) if raw else self.rate_per_second
+        """Requests a second across all workers; WISHLIST_<NAME>_RATE
+        (settings.WISHLIST_SOURCE_RATES) replaces the source's own."""
+        rate = settings.WISHLIST_SOURCE_RATES.get(self.name)
+        return self.rate_per_second if rate is None else rate
 
     @property
     def interval(self) -> timedelta:
@@ -103,5 +106,20 @@ def get_sources() -> dict[str, Source]:
     return _SOURCES
 
 
+@contextmanager
+def override(*sources: Source) -> Iterator[dict[str, Source]]:
+    """Make these the only sources for the duration of the block, then restore the registry.
+
+    For tests: a fake source, or the one real source a test is about, in place of the
+    six. tests/checks/conftest.py wraps it as the `use_sources` fixture.
+    """
+    global _SOURCES
+    saved = _SOURCES
+    _SOURCES = {source.name: source for source in sources}
+    try:
+        yield _SOURCES
+    finally:
+        _SOURCES = saved
+
+
 _SOURCES: dict[str, Source] | None = None
-SOURCE_NAMES = ("gleif", "sec_edgar", "gdelt", "google_news", "openalex", "companies_house")

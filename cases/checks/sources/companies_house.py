@@ -12,10 +12,8 @@ lead; an officer appointed on or after it with a Chinese nationality or residenc
 
 import base64
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlencode
 
 from django.conf import settings
 
@@ -24,6 +22,7 @@ from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.matching import NameMatch
 from cases.checks.sources import Hit, SearchResult, Source
+from cases.checks.sources.common import JsonReader, Pages, dod_flags, parse_day
 from cases.models import Entity, Finding
 
 PAGE_SIZE = 100
@@ -75,13 +74,6 @@ def _field(item: dict, dotted: str) -> str:
     for part in dotted.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return _text(value)
-
-
-def _day(value: object) -> date | None:
-    try:
-        return date.fromisoformat(_text(value))
-    except ValueError:
-        return None
 
 
 def _items(data: object) -> list[dict]:
@@ -147,12 +139,11 @@ def parse_profile(data: object) -> Company:
 
 def _judged(name: str, match: NameMatch, raw: bytes) -> dict:
     """The Hit fields every lead from one response shares: match, evidence, flags."""
-    flag = matching.dod_1260h_flag(name)
     return {
         "score": match.score,
         "explanation": match.explanation,
         "evidence_sha256": hashlib.sha256(raw).hexdigest(),
-        "flags": (flag,) if flag else (),
+        "flags": dod_flags(name),
     }
 
 
@@ -169,7 +160,7 @@ def psc_hits(
         country, field, value = chinese_field(item, PSC_FIELDS)
         if not country:
             continue
-        notified = _day(item.get("notified_on"))
+        notified = parse_day(item.get("notified_on"))
         if notified and notified < since:
             continue
         name = _text(item.get("name")) or "an unnamed person with significant control"
@@ -177,7 +168,7 @@ def psc_hits(
         control = "; ".join(
             _text(nature).replace("-", " ") for nature in item.get("natures_of_control") or []
         )
-        ceased = _day(item.get("ceased_on"))
+        ceased = parse_day(item.get("ceased_on"))
         excerpt = (
             f"{name} ({kind.replace('-', ' ') or 'PSC'}, {field.replace('_', ' ')}: {value}) "
             f"is a person with significant control of {company.name} ({company.number})"
@@ -194,7 +185,6 @@ def psc_hits(
                 counterparty_country=country,
                 event_date=notified,
                 event_date_precision="day" if notified else "",
-                first_seen=notified,
                 url=PUBLIC_URL.format(number=company.number) + "/persons-with-significant-control",
                 excerpt=excerpt,
                 external_id=f"companies_house:psc:{key}",
@@ -218,11 +208,11 @@ def officer_hits(
         role = _text(item.get("officer_role"))
         fields = CORPORATE_OFFICER_FIELDS if role.startswith("corporate") else OFFICER_FIELDS
         country, field, value = chinese_field(item, fields)
-        appointed = _day(item.get("appointed_on"))
+        appointed = parse_day(item.get("appointed_on"))
         if not country or appointed is None or appointed < since:
             continue
         name = _text(item.get("name")) or "an unnamed officer"
-        resigned = _day(item.get("resigned_on"))
+        resigned = parse_day(item.get("resigned_on"))
         excerpt = (
             f"Officer appointment: {name} ({role.replace('-', ' ') or 'officer'}, "
             f"{field.replace('_', ' ')}: {value}) appointed on {appointed.isoformat()} "
@@ -237,7 +227,6 @@ def officer_hits(
                 counterparty_country=country,
                 event_date=appointed,
                 event_date_precision="day",
-                first_seen=appointed,
                 url=PUBLIC_URL.format(number=company.number) + "/officers",
                 excerpt=excerpt,
                 external_id=(
@@ -250,6 +239,16 @@ def officer_hits(
 
 
 # ----------------------------------------------------------------------------- fetching
+
+
+def _following(data: object, url: str, params: dict | None) -> tuple[str, dict] | None:
+    """The next page by start index, until `total_results` are read."""
+    count = len(_items(data))
+    start = (params or {}).get("start_index", 0) + count
+    total = data.get("total_results") if isinstance(data, dict) else None
+    if not count or not isinstance(total, int) or start >= total:
+        return None
+    return url, {**(params or {}), "start_index": start}
 
 
 class CompaniesHouseSource(Source):
@@ -266,60 +265,46 @@ class CompaniesHouseSource(Source):
         return reason
 
     def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
-        key = settings.COMPANIES_HOUSE_API_KEY
-        token = base64.b64encode(f"{key}:".encode()).decode("ascii")
-        headers = {"Authorization": f"Basic {token}"}
-        asked: list[str] = []
-
-        def get(path: str, params: dict | None = None, *, none_if_missing: bool = False):
-            asked.append(path + (f"?{urlencode(params)}" if params else ""))
-            try:
-                return client.get_json(f"{self.base_url}{path}", params=params, headers=headers)
-            except PermanentHttpError as exc:
-                if none_if_missing and exc.status == 404:
-                    return None
-                raise
-
-        def pages(path: str) -> Iterator[tuple[object, bytes]]:
-            # A company with no PSC or officer filings answers 404 (older API) or an
-            # empty list (newer); both mean nothing to report.
-            start = 0
-            for _ in range(MAX_PAGES):
-                got = get(
-                    path, {"items_per_page": PAGE_SIZE, "start_index": start}, none_if_missing=True
-                )
-                if got is None:
-                    return
-                data, raw = got
-                yield data, raw
-                count = len(_items(data))
-                start += count
-                total = data.get("total_results") if isinstance(data, dict) else None
-                if not count or not isinstance(total, int) or start >= total:
-                    return
-            asked.append(f"(stopped after {MAX_PAGES} pages of {path})")
-
-        if entity.uk_company_number:
-            data, _ = get(f"/company/{entity.uk_company_number}")
-            company, match = parse_profile(data), NUMBER_GIVEN
-        else:
-            data, _ = get("/search/companies", {"q": entity.name, "items_per_page": 20})
-            best = best_company(parse_search(data), matching.entity_names(entity))
-            if best is None or best[1].score < settings.WISHLIST_MATCH_THRESHOLD:
-                asked.append("no company matched the name well enough")
-                return SearchResult(query="\n".join(asked))
-            company, found = best
-            match = NameMatch(
-                found.score, f"company {company.number} found by name: {found.explanation}"
-            )
-
+        token = base64.b64encode(f"{settings.COMPANIES_HOUSE_API_KEY}:".encode()).decode("ascii")
+        reader = JsonReader(client, self.base_url, headers={"Authorization": f"Basic {token}"})
+        found = self._company(reader, entity)
+        if found is None:
+            reader.asked.append("no company matched the name well enough")
+            return SearchResult(query="\n".join(reader.asked))
+        company, match = found
         hits = []
-        for data, raw in pages(f"/company/{company.number}/persons-with-significant-control"):
+        for data, raw in self._list(reader, company, "persons-with-significant-control"):
             hits += psc_hits(data, raw=raw, company=company, since=since, match=match)
-        for data, raw in pages(f"/company/{company.number}/officers"):
+        for data, raw in self._list(reader, company, "officers"):
             hits += officer_hits(data, raw=raw, company=company, since=since, match=match)
-        asked.insert(0, f"company {company.number} ({company.name}): {match.explanation}")
-        return SearchResult(hits=hits, query="\n".join(asked))
+        reader.asked.insert(0, f"company {company.number} ({company.name}): {match.explanation}")
+        return SearchResult(hits=hits, query="\n".join(reader.asked))
+
+    def _company(self, reader: JsonReader, entity: Entity) -> tuple[Company, NameMatch] | None:
+        """The company by the entity's number, else the best match of a search by name
+        (None below the match threshold)."""
+        if entity.uk_company_number:
+            data, _ = reader.get(f"/company/{entity.uk_company_number}")
+            return parse_profile(data), NUMBER_GIVEN
+        data, _ = reader.get("/search/companies", {"q": entity.name, "items_per_page": 20})
+        best = best_company(parse_search(data), matching.entity_names(entity))
+        if best is None or best[1].score < settings.WISHLIST_MATCH_THRESHOLD:
+            return None
+        company, found = best
+        return company, NameMatch(
+            found.score, f"company {company.number} found by name: {found.explanation}"
+        )
+
+    def _list(self, reader: JsonReader, company: Company, name: str) -> Pages:
+        # A company with no PSC or officer filings answers 404 (older API) or an empty
+        # list (newer); both mean nothing to report.
+        return reader.pages(
+            f"/company/{company.number}/{name}",
+            {"items_per_page": PAGE_SIZE, "start_index": 0},
+            _following,
+            max_pages=MAX_PAGES,
+            none_if_missing=True,
+        )
 
 
 SOURCE = CompaniesHouseSource()

@@ -7,14 +7,15 @@ script), the word China, an OR-group of cooperation terms and `after:<since>`. G
 News answers with at most about 100 items and no paging; one request per check, at most
 one a second across all workers (rate_per_second=1).
 
-An item is a hit by the same headline rules as GDELT (gdelt.read_headline): the headline,
+An item is a hit by the same headline rules as GDELT (news.read_headline): the headline,
 without the " - Publisher" suffix Google appends, names the entity, points to a party in
 CN, HK or MO and carries a cooperation term. The event date is the item's pubDate (day);
 items published before `since` are dropped, since Google's `after:` is not strict. The
 external id is the item's guid (Google's stable article id), or a SHA-256 of it when it is
 too long to store, or of the link when there is no guid. A body feedparser cannot read as
 a feed (no entries and no RSS/Atom version: an HTML consent or error page) is a
-PermanentHttpError.
+PermanentHttpError. feedparser reads pubDate (RFC 822) into a UTC time tuple, whose first
+three fields are the day.
 """
 
 import hashlib
@@ -26,11 +27,10 @@ import feedparser
 import requests
 from django.conf import settings
 
-from cases import normalize
 from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.sources import Hit, SearchResult, Source, SourceSkipped
-from cases.checks.sources.gdelt import headline_flags, or_group, query_names, read_headline
+from cases.checks.sources.news import headline_hit, or_group, query_names
 from cases.models import Entity
 
 COOPERATION_TERMS = ("partnership", '"joint venture"', "investment", "acquisition")
@@ -113,32 +113,19 @@ def item_hits(
     """Return the items that are evidence of cooperation with a Chinese party."""
     hits: dict[str, Hit] = {}
     for item in items:
-        if item.published is not None and item.published < since:
-            continue
-        reading = read_headline(names, item.headline)
-        if not reading.is_evidence or reading.match.score < min_score:
-            continue
-        where = ", ".join(
-            part
-            for part in (item.publisher, item.published.isoformat() if item.published else "")
-            if part
-        )
-        hit = Hit(
-            kind=reading.kind,
-            counterparty_name=reading.counterparty_name,
-            counterparty_country=reading.counterparty_country,
-            event_date=item.published,
-            event_date_precision=normalize.DatePrecision.DAY if item.published else "",
-            first_seen=item.published,
+        hit = headline_hit(
+            names,
+            item.headline,
+            published=item.published,
+            since=since,
             url=item.link,
-            excerpt=f"{item.headline} ({where})" if where else item.headline,
             external_id=external_id(item),
-            score=reading.match.score,
-            explanation=reading.match.explanation,
+            details=(item.publisher, item.published.isoformat() if item.published else ""),
             evidence_sha256=evidence_sha256,
-            flags=headline_flags(reading.counterparty_name),
+            min_score=min_score,
         )
-        hits.setdefault(hit.external_id, hit)
+        if hit:
+            hits.setdefault(hit.external_id, hit)
     return list(hits.values())
 
 

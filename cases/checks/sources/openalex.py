@@ -16,6 +16,7 @@ query parameter and is never recorded.
 """
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,6 +26,7 @@ from cases import normalize
 from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.sources import Hit, SearchResult, Source, SourceSkipped
+from cases.checks.sources.common import JsonReader, describe, dod_flags, parse_day
 from cases.models import Entity, Finding
 
 OPENALEX_PREFIX = "https://openalex.org/"
@@ -37,7 +39,6 @@ WORK_FIELDS = (
     "display_name",
     "publication_date",
     "publication_year",
-    "created_date",
     "authorships",
 )
 APPLIES_TO = (Entity.Kind.UNIVERSITY, Entity.Kind.RESEARCH_INSTITUTE)
@@ -117,26 +118,28 @@ def best_institution(
 
 
 def _work_date(work: dict) -> tuple[date | None, str]:
-    published = work.get("publication_date")
-    if isinstance(published, str):
-        try:
-            return date.fromisoformat(published[:10]), normalize.DatePrecision.DAY
-        except ValueError:
-            pass
+    published = parse_day(work.get("publication_date"))
+    if published:
+        return published, normalize.DatePrecision.DAY
     year = work.get("publication_year")
     if isinstance(year, int) and 1900 <= year <= 9999:
         return date(year, 1, 1), normalize.DatePrecision.YEAR
     return None, ""
 
 
-def _created(work: dict) -> date | None:
-    created = work.get("created_date")
-    if not isinstance(created, str):
-        return None
-    try:
-        return date.fromisoformat(created[:10])
-    except ValueError:
-        return None
+def _chinese_coauthors(work: dict, institution_id: str) -> Iterator[tuple[str, str, str]]:
+    """(id, name, country) of each CN/HK/MO institution on the work's authorships, ours
+    left out; records without an id cannot be cited and are skipped."""
+    authorships = work.get("authorships")
+    for authorship in authorships if isinstance(authorships, list) else []:
+        institutions = authorship.get("institutions") if isinstance(authorship, dict) else None
+        for record in institutions if isinstance(institutions, list) else []:
+            if not isinstance(record, dict):
+                continue
+            country = str(record.get("country_code") or "").upper()
+            other_id = short_id(record.get("id"))
+            if country in matching.CHINA and other_id and other_id != institution_id:
+                yield other_id, str(record.get("display_name") or other_id), country
 
 
 def parse_work(
@@ -161,40 +164,33 @@ def parse_work(
     work_id = short_id(work["id"])
     title = work.get("title") or work.get("display_name") or ""
     url = work.get("doi") if isinstance(work.get("doi"), str) and work.get("doi") else work["id"]
-    authorships = work.get("authorships")
-    if not isinstance(authorships, list):
-        authorships = []
     hits: dict[str, Hit] = {}
-    for authorship in authorships:
-        institutions = authorship.get("institutions") if isinstance(authorship, dict) else None
-        for record in institutions if isinstance(institutions, list) else []:
-            if not isinstance(record, dict):
-                continue
-            country = str(record.get("country_code") or "").upper()
-            other_id = short_id(record.get("id"))
-            if country not in matching.CHINA or not other_id or other_id == institution_id:
-                continue
-            external_id = f"openalex:{work_id}:{other_id}"
-            if external_id in hits:
-                continue
-            name = str(record.get("display_name") or other_id)
-            flag = matching.dod_1260h_flag(name)
-            hits[external_id] = Hit(
+    for other_id, name, country in _chinese_coauthors(work, institution_id):
+        external_id = f"openalex:{work_id}:{other_id}"
+        hits.setdefault(
+            external_id,
+            Hit(
                 kind=Finding.Kind.CO_PUBLICATION,
                 counterparty_name=name,
                 counterparty_country=country,
                 event_date=event_date,
                 event_date_precision=precision,
-                first_seen=_created(work),
                 url=url,
                 excerpt=str(title)[:1000],
                 external_id=external_id,
                 score=match.score,
                 explanation=match.explanation,
                 evidence_sha256=evidence_sha256,
-                flags=(flag,) if flag else (),
-            )
+                flags=dod_flags(name),
+            ),
+        )
     return list(hits.values())
+
+
+def _next_cursor(data: object) -> str:
+    meta = data.get("meta") if isinstance(data, dict) else None
+    cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
+    return cursor if isinstance(cursor, str) else ""
 
 
 def parse_works(
@@ -217,9 +213,15 @@ def parse_works(
                 evidence_sha256=evidence_sha256,
             )
         )
-    meta = data.get("meta")
-    cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
-    return hits, cursor if isinstance(cursor, str) else ""
+    return hits, _next_cursor(data)
+
+
+def _following(data: object, url: str, params: dict | None) -> tuple[str, dict] | None:
+    """The next page of works by cursor; none after an empty page."""
+    cursor = _next_cursor(data)
+    if not cursor or not data["results"]:
+        return None
+    return url, {**(params or {}), "cursor": cursor}
 
 
 class OpenAlexSource(Source):
@@ -238,36 +240,54 @@ class OpenAlexSource(Source):
             return f"only for universities and research institutes (this is a {entity.kind})"
         return ""
 
-    def _get(self, client: HttpClient, path: str, params: dict | None = None):
-        # The key is added here and only here, so it never reaches the recorded query.
-        return client.get_json(
-            f"{self.base_url}{path}",
-            params={**(params or {}), "api_key": settings.OPENALEX_API_KEY},
+    def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
+        # The key goes in as a hidden parameter, so it never reaches the recorded query.
+        reader = JsonReader(
+            client, self.base_url, hidden_params={"api_key": settings.OPENALEX_API_KEY}
         )
+        institution, match = self._institution(reader, entity)
+        params = {
+            "filter": (
+                f"institutions.id:{institution.id},"
+                "institutions.country_code:cn|hk|mo,"
+                f"from_publication_date:{since.isoformat()}"
+            ),
+            "select": ",".join(WORK_FIELDS),
+            "per_page": PER_PAGE,
+        }
+        pages = reader.pages(
+            "/works", {**params, "cursor": "*"}, _following, max_pages=MAX_PAGES, note=False
+        )
+        hits: dict[str, Hit] = {}
+        for data, raw in pages:
+            page_hits, _ = parse_works(
+                data,
+                institution_id=institution.id,
+                match=match,
+                since=since,
+                evidence_sha256=hashlib.sha256(raw).hexdigest(),
+            )
+            for hit in page_hits:
+                hits.setdefault(hit.external_id, hit)
+        more = " (stopped at the page limit)" if pages.cut_short else ""
+        reader.asked.append(
+            f"GET {self.base_url}/works {describe(params)} ({pages.read} pages){more}"
+        )
+        return SearchResult(hits=list(hits.values()), query="\n".join(reader.asked))
 
     def _institution(
-        self, client: HttpClient, entity: Entity, names: list[str], asked: list[str]
+        self, reader: JsonReader, entity: Entity
     ) -> tuple[Institution, matching.NameMatch]:
-        if entity.openalex_id or entity.ror_id:
-            path = (
-                f"/institutions/{entity.openalex_id}"
-                if entity.openalex_id
-                else f"/institutions/ror:{entity.ror_id}"
-            )
-            asked.append(f"GET {self.base_url}{path}")
-            data, _ = self._get(client, path)
-            institution = parse_institution(data)
-            given = (
-                f"OpenAlex id {entity.openalex_id}"
-                if entity.openalex_id
-                else f"ROR id {entity.ror_id}"
-            )
-            return institution, matching.NameMatch(
-                100.0, f"{institution.display_name!r} ({institution.id}) by the entity's {given}"
-            )
+        """Our institution: by the entity's OpenAlex or ROR id, else by name in its country."""
+        if entity.openalex_id:
+            given = f"OpenAlex id {entity.openalex_id}"
+            return self._given(reader, f"/institutions/{entity.openalex_id}", given)
+        if entity.ror_id:
+            given = f"ROR id {entity.ror_id}"
+            return self._given(reader, f"/institutions/ror:{entity.ror_id}", given)
         params = {"search": entity.name, "filter": f"country_code:{entity.country.lower()}"}
-        asked.append(f"GET {self.base_url}/institutions {_describe(params)}")
-        data, _ = self._get(client, "/institutions", params)
+        data, _ = reader.get("/institutions", params)
+        names = matching.entity_names(entity)
         found = best_institution(names, parse_institutions(data), settings.WISHLIST_MATCH_THRESHOLD)
         if found is None:
             raise SourceSkipped(
@@ -279,42 +299,13 @@ class OpenAlexSource(Source):
             match.score, f"OpenAlex institution {institution.id}: {match.explanation}"
         )
 
-    def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
-        names = matching.entity_names(entity)
-        asked: list[str] = []
-        institution, match = self._institution(client, entity, names, asked)
-        params = {
-            "filter": (
-                f"institutions.id:{institution.id},"
-                "institutions.country_code:cn|hk|mo,"
-                f"from_publication_date:{since.isoformat()}"
-            ),
-            "select": ",".join(WORK_FIELDS),
-            "per_page": PER_PAGE,
-        }
-        hits: dict[str, Hit] = {}
-        cursor, pages = "*", 0
-        while cursor and pages < MAX_PAGES:
-            data, raw = self._get(client, "/works", {**params, "cursor": cursor})
-            page_hits, cursor = parse_works(
-                data,
-                institution_id=institution.id,
-                match=match,
-                since=since,
-                evidence_sha256=hashlib.sha256(raw).hexdigest(),
-            )
-            pages += 1
-            for hit in page_hits:
-                hits.setdefault(hit.external_id, hit)
-            if not data["results"]:
-                break
-        more = " (stopped at the page limit)" if cursor and pages == MAX_PAGES else ""
-        asked.append(f"GET {self.base_url}/works {_describe(params)} ({pages} pages){more}")
-        return SearchResult(hits=list(hits.values()), query="\n".join(asked))
-
-
-def _describe(params: dict) -> str:
-    return " ".join(f"{key}={value}" for key, value in params.items())
+    def _given(
+        self, reader: JsonReader, path: str, given: str
+    ) -> tuple[Institution, matching.NameMatch]:
+        institution = parse_institution(reader.get(path)[0])
+        return institution, matching.NameMatch(
+            100.0, f"{institution.display_name!r} ({institution.id}) by the entity's {given}"
+        )
 
 
 SOURCE = OpenAlexSource()

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from cases.checks import selectors, services
-from cases.checks.sources import SOURCE_NAMES
+from cases.checks.sources import get_sources
 from cases.models import Case
 from cases.tasks import checks_enqueue
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--case", type=int, action="append", dest="cases", metavar="ID")
         parser.add_argument(
-            "--source", action="append", dest="sources", choices=SOURCE_NAMES, metavar="NAME"
+            "--source", action="append", dest="sources", choices=list(get_sources()), metavar="NAME"
         )
         parser.add_argument(
             "--due", action="store_true", help="only checks older than their source's interval"
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--sync", action="store_true", help="run here, not in workers")
 
     def handle(self, *args, cases, sources, due, sync, **options):
-        sources = sources or list(SOURCE_NAMES)
+        sources = sources or list(get_sources())
         if cases:
             found = set(Case.objects.filter(id__in=cases).values_list("id", flat=True))
             missing = sorted(set(cases) - found)

@@ -1,5 +1,6 @@
 """Recorded real responses live in ../shared/fixtures/registries (third-party data, never
-copied into the project). A clone without ../shared skips those tests with a reason,
+copied into the project), or wherever WISHLIST_REGISTRY_FIXTURES names (a git worktree
+that is not beside ../shared). A clone without them skips those tests with a reason,
 except under CI (CI=true), where a missing folder is a failure."""
 
 import os
@@ -7,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-REGISTRIES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "registries"
+REGISTRIES = Path(
+    os.environ.get("WISHLIST_REGISTRY_FIXTURES", "").strip()
+    or Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "registries"
+)
 
 
 @pytest.fixture

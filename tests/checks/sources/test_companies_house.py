@@ -427,8 +427,8 @@ def test_a_json_body_of_the_wrong_shape_is_a_permanent_error(mocked, recorded, c
         ch.SOURCE.search(uk_company(uk_company_number="08957400"), SINCE, client)
 
 
-def test_the_base_url_can_be_overridden(mocked, recorded, client, api_key, monkeypatch):
-    monkeypatch.setenv("WISHLIST_COMPANIES_HOUSE_URL", "http://mirror.test/ch/")
+def test_the_base_url_can_be_overridden(mocked, recorded, client, api_key, settings):
+    settings.WISHLIST_SOURCE_URLS = {"companies_house": "http://mirror.test/ch/"}
     register_candour(mocked, recorded, base="http://mirror.test/ch")
 
     result = ch.SOURCE.search(uk_company(uk_company_number="08957400"), SINCE, client)
@@ -460,9 +460,9 @@ def test_a_name_match_below_the_threshold_is_not_accepted():
 
 
 def test_a_check_files_the_chinese_psc_as_a_lead_once(
-    db, mocked, recorded, client, api_key, monkeypatch
+    db, mocked, recorded, client, api_key, use_sources
 ):
-    monkeypatch.setattr("cases.checks.sources._SOURCES", {"companies_house": ch.SOURCE})
+    use_sources(ch.SOURCE)
     entity = EntityFactory(name="Candour Group Ltd", country="GB", uk_company_number="08957400")
     case = CaseFactory(entity=entity)
     ReferralFactory(entity=entity, date=datetime.date(2017, 5, 1), date_precision="month")
@@ -491,9 +491,9 @@ def test_a_check_files_the_chinese_psc_as_a_lead_once(
     assert Finding.objects.filter(case=case).count() == 1
 
 
-def test_a_check_without_a_key_is_skipped_not_an_error(db, settings, monkeypatch):
+def test_a_check_without_a_key_is_skipped_not_an_error(db, settings, use_sources):
     settings.COMPANIES_HOUSE_API_KEY = ""
-    monkeypatch.setattr("cases.checks.sources._SOURCES", {"companies_house": ch.SOURCE})
+    use_sources(ch.SOURCE)
     case = CaseFactory()
 
     [run_id] = checks_services.checks_queue(pairs=[(case.id, "companies_house")])

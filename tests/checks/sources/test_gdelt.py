@@ -15,7 +15,7 @@ from cases import derived
 from cases.checks import services as checks_services
 from cases.checks.http import HttpClient, PermanentHttpError, RateLimitedError
 from cases.checks.ratelimit import LocalRateLimiter
-from cases.checks.sources import gdelt
+from cases.checks.sources import gdelt, news
 from cases.models import CheckRun, Entity, Finding
 from tests.factories import CaseFactory, EntityFactory, ReferralFactory
 
@@ -90,7 +90,7 @@ def test_the_recorded_articles_are_no_evidence_for_an_unrelated_entity(recorded)
 def test_a_recorded_headline_naming_the_entity_without_a_chinese_party_is_dropped(recorded):
     body = recorded("gdelt/vizhinjam_2024.json")
     names = ["Vizhinjam International Seaport Ltd"]
-    reading = gdelt.read_headline(names, gdelt.parse_response(body)[0].title)
+    reading = news.read_headline(names, gdelt.parse_response(body)[0].title)
     assert reading.match.score == 100
     assert "Vizhinjam International Seaport Ltd" in reading.match.explanation
     assert reading.counterparty_country == ""
@@ -151,7 +151,6 @@ def test_a_joint_venture_headline_is_a_hit_with_the_chinese_party_named():
     assert hit.counterparty_name == "Shenzhen Example Technology Co"
     assert hit.counterparty_country == "CN"
     assert (hit.event_date, hit.event_date_precision) == (date(2024, 6, 15), "day")
-    assert hit.first_seen == date(2024, 6, 15)
     assert hit.url == "https://news.example.com/acme-jv"
     assert hit.excerpt.startswith("Acme Robotics Forms Joint Venture")
     assert "news.example.com" in hit.excerpt and "first seen 2024-06-15" in hit.excerpt
@@ -218,7 +217,6 @@ def test_an_article_with_an_odd_seendate_has_no_event_date():
     body = artlist(article("Tencent invests in Acme Robotics", seendate="2024-06-15"))
     [hit] = hits_of(body)
     assert hit.event_date is None and hit.event_date_precision == ""
-    assert hit.first_seen is None
 
 
 def test_a_weak_name_match_is_dropped_below_the_minimum_score():
@@ -238,7 +236,7 @@ def test_a_counterparty_on_the_dod_1260h_list_is_flagged(settings):
 
 
 def test_non_latin_headlines():
-    assert gdelt.chinese_party("| 与华为技术有限公司签署合作协议") == "华为技术有限公司"
+    assert news.chinese_party("| 与华为技术有限公司签署合作协议") == "华为技术有限公司"
     [hit] = hits_of(artlist(article("Acme Robotics 与华为技术有限公司签署合作协议")))
     assert (hit.kind, hit.counterparty_name, hit.counterparty_country) == (
         "partnership",
@@ -335,8 +333,8 @@ def test_search_asks_each_window_and_returns_the_hits():
 
 
 @responses.activate
-def test_the_base_url_can_be_overridden(monkeypatch):
-    monkeypatch.setenv("WISHLIST_GDELT_URL", "http://mirror.test/gdelt/")
+def test_the_base_url_can_be_overridden(settings):
+    settings.WISHLIST_SOURCE_URLS = {"gdelt": "http://mirror.test/gdelt/"}
     responses.get("http://mirror.test/gdelt/doc/doc", body=b"{}")
     result = gdelt.SOURCE.search(
         Entity(name="Acme Robotics", country="GB"), recent_since(), make_client()
@@ -372,8 +370,8 @@ def test_a_404_or_a_malformed_body_is_a_permanent_error(status, body):
 
 
 @pytest.fixture
-def only_gdelt(monkeypatch):
-    monkeypatch.setattr("cases.checks.sources._SOURCES", {"gdelt": gdelt.SOURCE})
+def only_gdelt(use_sources):
+    use_sources(gdelt.SOURCE)
 
 
 @responses.activate

@@ -14,6 +14,7 @@ from cases.checks import services as checks_services
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.ratelimit import LocalRateLimiter
 from cases.checks.sources import gleif
+from cases.checks.sources.gleif import parsing
 from cases.models import CheckRun, Entity, Finding
 from tests.factories import CaseFactory, EntityFactory, ReferralFactory
 
@@ -123,31 +124,30 @@ def register_microsoft(mock, recorded, base=BASE):
 
 def test_it_reads_a_single_lei_record(recorded):
     data, _ = load(recorded, f"single_lei_record_{MICROSOFT}.json")
-    [found] = gleif.parse_lei_records(data)
+    [found] = parsing.parse_lei_records(data)
     assert found.lei == MICROSOFT
     assert found.legal_name == "MICROSOFT CORPORATION"
     assert (found.legal_country, found.headquarters_country) == ("US", "US")
-    assert found.initial_registration == datetime.date(2012, 6, 6)
     assert found.chinese_country == ""
 
 
 def test_it_finds_the_entity_among_many_lei_records_by_name_and_country(recorded):
     data, _ = load(recorded, "multi_lei_records.json")
-    records = gleif.parse_lei_records(data)
+    records = parsing.parse_lei_records(data)
     assert len(records) == 12
-    assert gleif.next_link(data) == ""
-    found, match = gleif.best_record(records, ["Microsoft Corp."], "US")
+    assert parsing.next_link(data) == ""
+    found, match = parsing.best_record(records, ["Microsoft Corp."], "US")
     assert found.lei == MICROSOFT
     assert match.score == 100
-    puma, _ = gleif.best_record(records, ["Puma SE"], "DE")
+    puma, _ = parsing.best_record(records, ["Puma SE"], "DE")
     assert puma.legal_name == "PUMA SE"
     # The right name in the wrong country is not the entity.
-    assert gleif.best_record(records, ["Puma SE"], "FR") is None
+    assert parsing.best_record(records, ["Puma SE"], "FR") is None
 
 
 def test_the_recorded_direct_children_include_the_chinese_subsidiary(recorded):
     data, raw = load(recorded, f"direct-children_{MICROSOFT}.json")
-    records = gleif.parse_lei_records(data)
+    records = parsing.parse_lei_records(data)
     assert len(records) == 12
     chinese = [r for r in records if r.chinese_country]
     assert [(r.lei, r.legal_name, r.chinese_country) for r in chinese] == [
@@ -161,14 +161,14 @@ def test_the_recorded_direct_children_include_the_chinese_subsidiary(recorded):
 def test_the_chinese_subsidiary_is_dated_by_its_relationship_record(recorded):
     data, raw = load(recorded, f"direct-children_{MICROSOFT}.json")
     relationships, _ = load(recorded, f"direct-child-relationships_{MICROSOFT}.json")
-    by_pair = {(r.start_lei, r.end_lei): r for r in gleif.parse_relationships(relationships)}
+    by_pair = {(r.start_lei, r.end_lei): r for r in parsing.parse_relationships(relationships)}
     assert len(by_pair) == 12
     assert all(end == MICROSOFT for _, end in by_pair)
-    china = next(r for r in gleif.parse_lei_records(data) if r.lei == MICROSOFT_CHINA)
+    china = next(r for r in parsing.parse_lei_records(data) if r.lei == MICROSOFT_CHINA)
 
-    hit = gleif.relationship_hit(
+    hit = parsing.relationship_hit(
         china,
-        role=gleif.DIRECT_CHILD,
+        role=parsing.DIRECT_CHILD,
         subject_lei=MICROSOFT,
         subject_name="Microsoft Corporation",
         relationship=by_pair[(MICROSOFT_CHINA, MICROSOFT)],
@@ -181,7 +181,6 @@ def test_the_chinese_subsidiary_is_dated_by_its_relationship_record(recorded):
     assert hit.counterparty_country == "CN"
     # GLEIF gives 1995-10-31T16:00:00Z: midnight of 1 November in Beijing.
     assert (hit.event_date, hit.event_date_precision) == (datetime.date(1995, 11, 1), "day")
-    assert hit.first_seen == datetime.date(2024, 12, 25)  # the LEI's registration, not the event
     assert hit.url == f"https://search.gleif.org/#/record/{MICROSOFT_CHINA}"
     assert hit.external_id == f"gleif:IS_DIRECTLY_CONSOLIDATED_BY:{MICROSOFT_CHINA}:{MICROSOFT}"
     assert (hit.score, hit.explanation) == (100, "LEI given on the entity")
@@ -192,7 +191,9 @@ def test_the_chinese_subsidiary_is_dated_by_its_relationship_record(recorded):
 
 def test_relationship_dates_read_as_the_day_the_entity_reported(recorded):
     relationships, _ = load(recorded, f"direct-child-relationships_{MICROSOFT}.json")
-    starts = {r.start_lei: (r.start_raw, r.start) for r in gleif.parse_relationships(relationships)}
+    starts = {
+        r.start_lei: (r.start_raw, r.start) for r in parsing.parse_relationships(relationships)
+    }
     # India's local midnight is 18:30Z the day before; a real timestamp keeps its day.
     assert starts["335800E7D8TEYEZOH405"] == ("1994-08-24T18:30:00Z", datetime.date(1994, 8, 25))
     assert starts["213800JCN6PSGDRLT915"] == ("2022-04-11T19:51:10Z", datetime.date(2022, 4, 11))
@@ -201,20 +202,20 @@ def test_relationship_dates_read_as_the_day_the_entity_reported(recorded):
 
 def test_the_recorded_ultimate_children_hold_the_same_chinese_subsidiary(recorded):
     data, _ = load(recorded, f"ultimate-children_{MICROSOFT}.json")
-    records = gleif.parse_lei_records(data)
+    records = parsing.parse_lei_records(data)
     assert len(records) == 14
     assert [r.lei for r in records if r.chinese_country] == [MICROSOFT_CHINA]
 
 
 def test_a_recorded_direct_parent_outside_china_is_no_hit(recorded):
     data, raw = load(recorded, "direct-parent_549300YX4S1LLSMK2627.json")
-    [apple] = gleif.parse_lei_records(data)
+    [apple] = parsing.parse_lei_records(data)
     assert apple.legal_name == "Apple Inc."
     assert apple.other_names == ("Apple Computer, Inc.",)
     assert apple.city == "Glendale"
-    hit = gleif.relationship_hit(
+    hit = parsing.relationship_hit(
         apple,
-        role=gleif.DIRECT_PARENT,
+        role=parsing.DIRECT_PARENT,
         subject_lei="549300YX4S1LLSMK2627",
         subject_name="Apple Energy LLC",
         relationship=None,
@@ -226,14 +227,14 @@ def test_a_recorded_direct_parent_outside_china_is_no_hit(recorded):
 
 def test_it_reads_the_recorded_parent_relationship_records(recorded):
     direct, _ = load(recorded, "direct-parent-relationship_549300YX4S1LLSMK2627.json")
-    [found] = gleif.parse_relationships(direct)
+    [found] = parsing.parse_relationships(direct)
     assert (found.start_lei, found.end_lei) == ("549300YX4S1LLSMK2627", "HWUPKR0MPOU8FGXBT394")
     assert (found.type, found.status) == ("IS_DIRECTLY_CONSOLIDATED_BY", "ACTIVE")
     # The RELATIONSHIP_PERIOD, not the ACCOUNTING_PERIOD, and not validFrom.
     assert found.start == datetime.date(2018, 4, 10)
 
     ultimate, _ = load(recorded, "ultimate-parent-relationship_254900LNRYNOQ9YPU758.json")
-    [found] = gleif.parse_relationships(ultimate)
+    [found] = parsing.parse_relationships(ultimate)
     assert found.type == "IS_ULTIMATELY_CONSOLIDATED_BY"
     assert found.end_lei == "ZXTILKJKG63JELOEG630"
     assert found.start == datetime.date(2008, 10, 2)
@@ -241,33 +242,33 @@ def test_it_reads_the_recorded_parent_relationship_records(recorded):
 
 def test_it_reads_the_recorded_ultimate_parent(recorded):
     data, _ = load(recorded, "ultimate-parent_254900LNRYNOQ9YPU758.json")
-    [parent] = gleif.parse_lei_records(data)
+    [parent] = parsing.parse_lei_records(data)
     assert parent.lei == "ZXTILKJKG63JELOEG630"
     assert parent.chinese_country == ""
 
 
 def test_the_recorded_empty_children_list_has_no_records(recorded):
     data, _ = load(recorded, "direct-children_254900LNRYNOQ9YPU758.json")
-    assert gleif.parse_lei_records(data) == []
-    assert gleif.next_link(data) == ""
+    assert parsing.parse_lei_records(data) == []
+    assert parsing.next_link(data) == ""
 
 
 def test_field_modifications_are_not_lei_records(recorded):
     data, _ = load(recorded, f"field_modifications_{MICROSOFT}.json")
-    assert gleif.next_link(data).endswith("page%5Bnumber%5D=2&page%5Bsize%5D=15")
+    assert parsing.next_link(data).endswith("page%5Bnumber%5D=2&page%5Bsize%5D=15")
     with pytest.raises(PermanentHttpError, match="no lei or entity"):
-        gleif.parse_lei_records(data)
+        parsing.parse_lei_records(data)
 
 
 def test_it_reads_the_recorded_completions(recorded):
     fuzzy, _ = load(recorded, "fuzzycompletions_all.json")
-    assert gleif.parse_completions(fuzzy) == [
+    assert parsing.parse_completions(fuzzy) == [
         ("FACEBOOK OPERATIONS, LLC", "549300BACZP326UOBH06"),
         ("FACEBOOK INDIA ONLINE SERVICES PRIVATE LIMITED", "335800CZZQAMN5PMNQ89"),
         ("FACEBOOK INTERNATIONAL TREASURY OPERATIONS LIMITED", "635400XSFNRXSVRFGR47"),
     ]
     auto, _ = load(recorded, "autocompletions_all.json")
-    found = gleif.parse_completions(auto)
+    found = parsing.parse_completions(auto)
     # Three of the ten suggestions ("GLOBAL", "Global", "AV Global") name no LEI record.
     assert len(found) == 7
     assert ("B GLOBAL", "984500B447P639364M33") in found
@@ -277,7 +278,7 @@ def test_it_reads_the_recorded_completions(recorded):
 
 
 def test_a_parent_headquartered_in_hong_kong_is_an_acquisition_lead(dod_list):
-    parent = gleif.parse_lei_records(
+    parent = parsing.parse_lei_records(
         {
             "data": record(
                 "5493000EXAMPLEHK0001",
@@ -291,7 +292,7 @@ def test_a_parent_headquartered_in_hong_kong_is_an_acquisition_lead(dod_list):
         }
     )[0]
     assert parent.chinese_country == "HK"
-    rel = gleif.parse_relationships(
+    rel = parsing.parse_relationships(
         {
             "data": relationship(
                 "5493000OURENTITY0001",
@@ -302,9 +303,9 @@ def test_a_parent_headquartered_in_hong_kong_is_an_acquisition_lead(dod_list):
             )
         }
     )[0]
-    hit = gleif.relationship_hit(
+    hit = parsing.relationship_hit(
         parent,
-        role=gleif.ULTIMATE_PARENT,
+        role=parsing.ULTIMATE_PARENT,
         subject_lei="5493000OURENTITY0001",
         subject_name="Our Robotics Ltd",
         relationship=rel,
@@ -314,7 +315,6 @@ def test_a_parent_headquartered_in_hong_kong_is_an_acquisition_lead(dod_list):
     assert hit.kind == Finding.Kind.ACQUISITION
     assert hit.counterparty_country == "HK"
     assert hit.event_date == datetime.date(2019, 1, 1)
-    assert hit.first_seen == datetime.date(2019, 2, 3)
     assert hit.external_id == (
         "gleif:IS_ULTIMATELY_CONSOLIDATED_BY:5493000OURENTITY0001:5493000EXAMPLEHK0001"
     )
@@ -325,12 +325,12 @@ def test_a_parent_headquartered_in_hong_kong_is_an_acquisition_lead(dod_list):
 
 
 def test_a_macau_child_without_a_relationship_record_is_undated():
-    child = gleif.parse_lei_records(
+    child = parsing.parse_lei_records(
         {"data": [record("5493000EXAMPLEMO0001", "澳门示例有限公司", "MO")]}
     )[0]
-    hit = gleif.relationship_hit(
+    hit = parsing.relationship_hit(
         child,
-        role=gleif.DIRECT_CHILD,
+        role=parsing.DIRECT_CHILD,
         subject_lei=MICROSOFT,
         subject_name="Microsoft Corporation",
         relationship=None,
@@ -338,12 +338,12 @@ def test_a_macau_child_without_a_relationship_record_is_undated():
         evidence=b"[]",
     )
     assert (hit.counterparty_name, hit.counterparty_country) == ("澳门示例有限公司", "MO")
-    assert (hit.event_date, hit.event_date_precision, hit.first_seen) == (None, "", None)
+    assert (hit.event_date, hit.event_date_precision) == (None, "")
     assert "no relationship record" in hit.excerpt
 
 
 def test_a_relationship_with_only_an_accounting_period_has_no_start():
-    [found] = gleif.parse_relationships(
+    [found] = parsing.parse_relationships(
         {
             "data": [
                 relationship(
@@ -373,11 +373,11 @@ def test_a_relationship_with_only_an_accounting_period_has_no_start():
     ],
 )
 def test_reported_day(value, day):
-    assert gleif.reported_day(value) == day
+    assert parsing.reported_day(value) == day
 
 
 def test_records_with_missing_addresses_are_not_chinese():
-    [found] = gleif.parse_lei_records(
+    [found] = parsing.parse_lei_records(
         {"data": [{"type": "lei-records", "id": "X" * 20, "attributes": {"entity": {}}}]}
     )
     assert (found.lei, found.legal_name, found.chinese_country) == ("X" * 20, "", "")
@@ -395,17 +395,17 @@ def test_records_with_missing_addresses_are_not_chinese():
 )
 def test_bodies_that_are_not_lei_records_are_permanent_errors(body):
     with pytest.raises(PermanentHttpError):
-        gleif.parse_lei_records(body)
+        parsing.parse_lei_records(body)
 
 
 def test_a_relationship_without_nodes_is_a_permanent_error():
     with pytest.raises(PermanentHttpError, match="no start or end node"):
-        gleif.parse_relationships({"data": [{"type": "relationship-records", "attributes": {}}]})
+        parsing.parse_relationships({"data": [{"type": "relationship-records", "attributes": {}}]})
 
 
 def test_completions_without_data_are_empty():
-    assert gleif.parse_completions({"data": []}) == []
-    assert gleif.parse_completions({"data": None}) == []
+    assert parsing.parse_completions({"data": []}) == []
+    assert parsing.parse_completions({"data": None}) == []
 
 
 # ------------------------------------------------------------------------- search()
@@ -584,8 +584,8 @@ def test_a_missing_parent_relationship_leaves_the_hit_undated(mocked, client):
     assert hit.external_id == f"gleif:IS_ULTIMATELY_CONSOLIDATED_BY:{ours}:{parent}"
 
 
-def test_search_follows_next_links_on_the_overriding_base_url(mocked, client, monkeypatch):
-    monkeypatch.setenv("WISHLIST_GLEIF_URL", "http://mirror.test/gleif/")
+def test_search_follows_next_links_on_the_overriding_base_url(mocked, client, settings):
+    settings.WISHLIST_SOURCE_URLS = {"gleif": "http://mirror.test/gleif/"}
     base, ours, child = "http://mirror.test/gleif", "5493000OURENTITY0001", "5493000EXAMPLEHK0002"
     path = f"/lei-records/{ours}/direct-children"
     mocked.get(
@@ -662,9 +662,9 @@ def test_it_skips_individuals_only():
     assert gleif.SOURCE.skip_reason(Entity(name="Uni", country="GB", kind="university")) == ""
 
 
-def test_the_base_url_can_be_overridden(monkeypatch):
+def test_the_base_url_can_be_overridden(settings):
     assert gleif.SOURCE.base_url == "https://api.gleif.org/api/v1"
-    monkeypatch.setenv("WISHLIST_GLEIF_URL", "http://localhost:8001/api/v1/")
+    settings.WISHLIST_SOURCE_URLS = {"gleif": "http://localhost:8001/api/v1/"}
     assert gleif.SOURCE.base_url == "http://localhost:8001/api/v1"
 
 
@@ -672,9 +672,9 @@ def test_the_base_url_can_be_overridden(monkeypatch):
 
 
 def test_a_check_files_the_chinese_subsidiary_as_a_lead_once(
-    db, mocked, recorded, client, monkeypatch
+    db, mocked, recorded, client, use_sources
 ):
-    monkeypatch.setattr("cases.checks.sources._SOURCES", {"gleif": gleif.SOURCE})
+    use_sources(gleif.SOURCE)
     entity = EntityFactory(name="Microsoft Corporation", country="US", lei=MICROSOFT)
     case = CaseFactory(entity=entity)
     ReferralFactory(entity=entity, host_country="US", date=datetime.date(2017, 5, 1))

@@ -19,7 +19,7 @@ CHINESE_SUBSIDIARY = "836800FXO82WAQQSJI94"
 
 
 @pytest.mark.django_db
-def test_the_recorded_microsoft_group_yields_its_chinese_subsidiary(recorded, monkeypatch):
+def test_the_recorded_microsoft_group_yields_its_chinese_subsidiary(recorded, settings):
     files = {
         f"/lei-records/{MICROSOFT}/direct-children": f"direct-children_{MICROSOFT}.json",
         f"/lei-records/{MICROSOFT}/direct-child-relationships": (
@@ -41,8 +41,8 @@ def test_the_recorded_microsoft_group_yields_its_chinese_subsidiary(recorded, mo
     derived.case_index_dates_refresh(case_ids=[case.id])
 
     with StubSource(route) as stub:
-        monkeypatch.setenv("WISHLIST_GLEIF_URL", stub.url)
-        monkeypatch.setenv("WISHLIST_GLEIF_RATE", "100")  # a local server needs no pause
+        settings.WISHLIST_SOURCE_URLS = {"gleif": stub.url}
+        settings.WISHLIST_SOURCE_RATES = {"gleif": 100.0}  # a local server needs no pause
         out = StringIO()
         call_command(
             "run_checks", "--sync", "--case", str(case.id), "--source", "gleif", stdout=out

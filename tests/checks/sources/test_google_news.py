@@ -13,7 +13,7 @@ from cases import derived
 from cases.checks import services as checks_services
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.ratelimit import LocalRateLimiter
-from cases.checks.sources import google_news
+from cases.checks.sources import google_news, news
 from cases.models import CheckRun, Entity, Finding
 from tests.factories import CaseFactory, EntityFactory, ReferralFactory
 
@@ -99,7 +99,7 @@ def test_it_parses_the_recorded_bears_ears_feed(recorded):
 def test_the_recorded_headlines_name_bears_ears_but_no_chinese_party(recorded):
     body = recorded("google_news/google_news_bears_ears.xml")
     names = ["Bears Ears"]
-    readings = [google_news.read_headline(names, i.headline) for i in google_news.parse_feed(body)]
+    readings = [news.read_headline(names, i.headline) for i in google_news.parse_feed(body)]
     assert sum(reading.match.score == 100 for reading in readings) == 45
     assert not any(reading.is_evidence for reading in readings)
     assert hits_of(body, names=names) == []
@@ -123,11 +123,7 @@ def test_a_chinese_joint_venture_headline_is_a_hit():
         "Shenzhen Example Technology",
         "CN",
     )
-    assert (hit.event_date, hit.event_date_precision, hit.first_seen) == (
-        date(2021, 3, 2),
-        "day",
-        date(2021, 3, 2),
-    )
+    assert (hit.event_date, hit.event_date_precision) == (date(2021, 3, 2), "day")
     assert hit.url == "https://news.google.com/rss/articles/CBMiABC123?oc=5"
     assert hit.excerpt == (
         "Acme Robotics forms joint venture with Shenzhen Example Technology (Reuters, 2021-03-02)"
@@ -253,8 +249,8 @@ def test_search_asks_once_and_returns_the_hits():
 
 
 @responses.activate
-def test_the_base_url_can_be_overridden(monkeypatch):
-    monkeypatch.setenv("WISHLIST_GOOGLE_NEWS_URL", "http://mirror.test/news/")
+def test_the_base_url_can_be_overridden(settings):
+    settings.WISHLIST_SOURCE_URLS = {"google_news": "http://mirror.test/news/"}
     responses.get("http://mirror.test/news/search", body=feed())
     result = google_news.SOURCE.search(
         Entity(name="Acme Robotics", country="GB"), SINCE, make_client()
@@ -278,8 +274,8 @@ def test_a_404_or_a_malformed_body_is_a_permanent_error(status, body):
 
 
 @responses.activate
-def test_a_check_files_a_lead_once(db, monkeypatch):
-    monkeypatch.setattr("cases.checks.sources._SOURCES", {"google_news": google_news.SOURCE})
+def test_a_check_files_a_lead_once(db, use_sources):
+    use_sources(google_news.SOURCE)
     entity = EntityFactory(name="Acme Robotics Ltd")
     ReferralFactory(entity=entity, date=date(2019, 5, 1), date_precision="month")
     case = CaseFactory(entity=entity)

@@ -13,11 +13,10 @@ from responses import matchers
 
 from cases import derived
 from cases.checks import services as checks_services
-from cases.checks import sources
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.matching import NameMatch
 from cases.checks.ratelimit import LocalRateLimiter
-from cases.checks.sources import SOURCE_NAMES, SourceSkipped
+from cases.checks.sources import SourceSkipped, get_sources
 from cases.checks.sources.openalex import (
     SOURCE,
     Institution,
@@ -143,7 +142,6 @@ def test_the_recorded_work_in_a_list_with_a_chinese_co_author(recorded):
     assert hit.counterparty_country == "CN"
     assert hit.event_date == datetime.date(2018, 2, 13)
     assert hit.event_date_precision == "day"
-    assert hit.first_seen == datetime.date(2017, 8, 8)
     assert hit.url == "https://doi.org/10.7717/peerj.4375"
     assert hit.excerpt.startswith("The state of OA")
     assert hit.external_id == "openalex:W2741809807:I99065089"
@@ -219,7 +217,6 @@ def test_a_work_with_missing_fields_still_parses():
     assert hit.counterparty_country == "MO"
     assert hit.event_date is None
     assert hit.event_date_precision == ""
-    assert hit.first_seen is None
     assert hit.url == "https://openalex.org/W5"
     assert hit.excerpt == ""
 
@@ -339,7 +336,7 @@ def university(**fields) -> Entity:
 
 def test_it_is_a_named_source():
     assert SOURCE.name == "openalex"
-    assert SOURCE.name in SOURCE_NAMES
+    assert SOURCE.name in get_sources()
     assert SOURCE.rate_per_second == 5
 
 
@@ -463,8 +460,8 @@ def test_search_without_a_matching_institution_is_skipped(configured):
 
 
 @responses.activate
-def test_the_base_url_can_be_overridden(configured, monkeypatch):
-    monkeypatch.setenv("WISHLIST_OPENALEX_URL", "http://openalex.test/api/")
+def test_the_base_url_can_be_overridden(configured):
+    configured.WISHLIST_SOURCE_URLS = {"openalex": "http://openalex.test/api/"}
     responses.get("http://openalex.test/api/institutions/I4210001", json=OURS)
     responses.get("http://openalex.test/api/works", json=works_page())
 
@@ -497,9 +494,9 @@ def test_a_malformed_body_is_a_permanent_error(configured, body):
 
 
 @pytest.fixture
-def only_this_source(monkeypatch):
+def only_this_source(use_sources):
     # The registry imports every source module; these tests are about this one.
-    monkeypatch.setattr(sources, "_SOURCES", {SOURCE.name: SOURCE})
+    use_sources(SOURCE)
 
 
 @responses.activate

@@ -14,12 +14,11 @@ from responses import matchers
 
 from cases import derived
 from cases.checks import services as checks_services
-from cases.checks import sources
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.ratelimit import LocalRateLimiter
-from cases.checks.sources import SOURCE_NAMES
-from cases.checks.sources.sec_edgar import (
-    SOURCE,
+from cases.checks.sources import get_sources
+from cases.checks.sources.sec_edgar import SOURCE, search_phrases
+from cases.checks.sources.sec_edgar.filings import (
     Filing,
     Party,
     filing_hit,
@@ -28,7 +27,6 @@ from cases.checks.sources.sec_edgar import (
     parse_filing_columns,
     parse_search,
     parse_submissions,
-    search_phrases,
     split_display_name,
 )
 from cases.models import CheckRun, Entity, Finding
@@ -230,7 +228,6 @@ def test_a_chinese_filer_naming_the_entity_in_its_text_is_a_hit():
     assert hit.counterparty_country == "CN"
     assert hit.event_date == datetime.date(2019, 3, 4)
     assert hit.event_date_precision == "day"
-    assert hit.first_seen == datetime.date(2019, 3, 4)
     assert hit.external_id == "sec_edgar:0001213900-19-003812"
     assert hit.url == (
         "https://www.sec.gov/Archives/edgar/data/1700001/000121390019003812/d123.htm"
@@ -474,7 +471,7 @@ def configured(settings):
 
 def test_it_is_a_named_source():
     assert SOURCE.name == "sec_edgar"
-    assert SOURCE.name in SOURCE_NAMES
+    assert SOURCE.name in get_sources()
     assert SOURCE.rate_per_second == 10
 
 
@@ -598,8 +595,8 @@ def test_search_with_a_cik_reads_the_submissions_and_searches_by_cik(configured)
 
 
 @responses.activate
-def test_the_base_url_can_be_overridden_for_both_endpoints(configured, monkeypatch):
-    monkeypatch.setenv("WISHLIST_SEC_EDGAR_URL", "http://edgar.test/mirror/")
+def test_the_base_url_can_be_overridden_for_both_endpoints(configured):
+    configured.WISHLIST_SOURCE_URLS = {"sec_edgar": "http://edgar.test/mirror/"}
     responses.get(
         "http://edgar.test/mirror/submissions/CIK0000000042.json",
         json={"filings": {"recent": {"accessionNumber": []}}},
@@ -615,17 +612,17 @@ def test_the_base_url_can_be_overridden_for_both_endpoints(configured, monkeypat
     assert SOURCE.data_url == "http://edgar.test/mirror"
 
 
-def test_the_data_url_has_its_own_override(monkeypatch):
-    monkeypatch.setenv("WISHLIST_SEC_EDGAR_URL", "http://edgar.test/efts")
-    monkeypatch.setenv("WISHLIST_SEC_EDGAR_DATA_URL", "http://edgar.test/data/")
+def test_the_data_url_has_its_own_override(settings):
+    settings.WISHLIST_SOURCE_URLS = {"sec_edgar": "http://edgar.test/efts"}
+    settings.WISHLIST_SEC_EDGAR_DATA_URL = "http://edgar.test/data/"
 
     assert SOURCE.base_url == "http://edgar.test/efts"
     assert SOURCE.data_url == "http://edgar.test/data"
 
 
-def test_the_default_urls_are_the_secs(monkeypatch):
-    monkeypatch.delenv("WISHLIST_SEC_EDGAR_URL", raising=False)
-    monkeypatch.delenv("WISHLIST_SEC_EDGAR_DATA_URL", raising=False)
+def test_the_default_urls_are_the_secs(settings):
+    settings.WISHLIST_SOURCE_URLS = {}
+    settings.WISHLIST_SEC_EDGAR_DATA_URL = ""
 
     assert SOURCE.base_url == "https://efts.sec.gov/LATEST"
     assert SOURCE.data_url == "https://data.sec.gov"
@@ -653,9 +650,9 @@ def test_a_malformed_body_is_a_permanent_error(configured, body):
 
 
 @pytest.fixture
-def only_this_source(monkeypatch):
+def only_this_source(use_sources):
     # The registry imports every source module; these tests are about this one.
-    monkeypatch.setattr(sources, "_SOURCES", {SOURCE.name: SOURCE})
+    use_sources(SOURCE)
 
 
 @responses.activate

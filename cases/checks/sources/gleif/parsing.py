@@ -1,37 +1,19 @@
-"""GLEIF, the Global LEI Index (https://api.gleif.org/api/v1): who owns whom, from the
-level-2 relationship data that legal entities report with their LEI.
-
-The entity's LEI is taken from the entity, or found by legal name and country
-(/lei-records with filter[entity.legalName], then /fuzzycompletions). Its children
-(/direct-children, /ultimate-children) and parents (/direct-parent, /ultimate-parent; a
-404 there means no parent is reported) are read, and a child or parent whose legal or
-headquarters address is in CN, HK or MO is a hit: a child is a subsidiary in China, a
-parent an acquisition by a Chinese party. The relationship record
-(/direct-child-relationships, /ultimate-child-relationships, /direct-parent-relationship,
-/ultimate-parent-relationship) dates it with its RELATIONSHIP_PERIOD start; the
-counterparty's LEI registration date is only when it was first seen. Registry
-relationships are returned whatever their date; the services label them before or after.
+"""Reading GLEIF's JSON:API documents: pure functions of a response body, tested on
+recorded real responses, and the hit a relation in China makes.
 """
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from urllib.parse import urlencode, urljoin
-
-from django.conf import settings
 
 from cases.checks import matching
-from cases.checks.http import HttpClient, PermanentHttpError
+from cases.checks.http import PermanentHttpError
 from cases.checks.matching import NameMatch
-from cases.checks.sources import Hit, SearchResult, Source
-from cases.models import Entity, Finding
+from cases.checks.sources import Hit
+from cases.checks.sources.common import dod_flags, parse_day
+from cases.models import Finding
 
-JSON_API = {"Accept": "application/vnd.api+json"}
-PAGE_SIZE = 100  # GLEIF allows up to 200; 100 keeps one page of a large group readable
-MAX_PAGES = 10  # per list; a group with more than 1,000 children is cut short, and said so
 RECORD_URL = "https://search.gleif.org/#/record/{lei}"
-LEI_GIVEN = NameMatch(100.0, "LEI given on the entity")
 
 
 @dataclass(frozen=True)
@@ -44,7 +26,6 @@ class LeiRecord:
     legal_country: str
     headquarters_country: str
     city: str
-    initial_registration: date | None
 
     @property
     def chinese_country(self) -> str:
@@ -94,9 +75,6 @@ ULTIMATE_PARENT = Role(
 )
 
 
-# ----------------------------------------------------------------------------- parsing
-
-
 def _problem(message: str) -> PermanentHttpError:
     return PermanentHttpError(f"GLEIF: {message}")
 
@@ -134,12 +112,6 @@ def _instant(value: object) -> datetime | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-
-
-def utc_day(value: object) -> date | None:
-    """The calendar day of a GLEIF timestamp (e.g. a registration time), in UTC."""
-    instant = _instant(value)
-    return instant.date() if instant else None
 
 
 def reported_day(value: object) -> date | None:
@@ -190,9 +162,6 @@ def parse_lei_records(body: object) -> list[LeiRecord]:
                 legal_country=_text(legal.get("country")).upper(),
                 headquarters_country=_text(headquarters.get("country")).upper(),
                 city=_text(legal.get("city")) or _text(headquarters.get("city")),
-                initial_registration=utc_day(
-                    _mapping(attributes.get("registration")).get("initialRegistrationDate")
-                ),
             )
         )
     return records
@@ -262,14 +231,6 @@ def best_record(
     return best
 
 
-def _flags(record: LeiRecord) -> tuple[str, ...]:
-    for name in (record.legal_name, *record.other_names):
-        flag = matching.dod_1260h_flag(name)
-        if flag:
-            return (flag,)
-    return ()
-
-
 def relationship_hit(
     record: LeiRecord,
     *,
@@ -297,7 +258,7 @@ def relationship_hit(
         excerpt += f": {relationship.type or 'relationship'}{status}"
         if relationship.start:
             excerpt += f", since {relationship.start.isoformat()}"
-            if relationship.start != utc_day(relationship.start_raw):
+            if relationship.start != parse_day(relationship.start_raw):
                 excerpt += f" (GLEIF gives {relationship.start_raw}, local midnight in UTC)"
             excerpt += "."
         else:
@@ -310,182 +271,11 @@ def relationship_hit(
         counterparty_country=country,
         event_date=relationship.start if relationship else None,
         event_date_precision="day" if relationship and relationship.start else "",
-        first_seen=record.initial_registration,
         url=RECORD_URL.format(lei=record.lei),
         excerpt=excerpt,
         external_id=f"gleif:{relationship_type}:{start}:{end}",
         score=match.score,
         explanation=match.explanation,
         evidence_sha256=hashlib.sha256(evidence).hexdigest(),
-        flags=_flags(record),
+        flags=dod_flags(record.legal_name, *record.other_names),
     )
-
-
-# ----------------------------------------------------------------------------- fetching
-
-
-class _Reader:
-    """GETs against one base URL, each one noted for the CheckRun's query."""
-
-    def __init__(self, source: "GleifSource", client: HttpClient):
-        self.base_url = source.base_url
-        self.default_url = source.default_url
-        self.client = client
-        self.asked: list[str] = []
-
-    def get(self, url: str, params: dict | None = None, *, none_if_missing: bool = False):
-        """Return (data, raw body), or None on a 404 when `none_if_missing`."""
-        if not url.startswith(("http://", "https://")):
-            url = f"{self.base_url}{url}"
-        self.asked.append(url + (f"?{urlencode(params, safe='[],.')}" if params else ""))
-        try:
-            return self.client.get_json(url, params=params, headers=JSON_API)
-        except PermanentHttpError as exc:
-            if none_if_missing and exc.status == 404:
-                return None
-            raise
-
-    def pages(self, path: str) -> Iterator[tuple[object, bytes]]:
-        """Every page of a list, following `links.next` up to MAX_PAGES."""
-        url, params = f"{self.base_url}{path}", {"page[size]": PAGE_SIZE}
-        for _ in range(MAX_PAGES):
-            data, body = self.get(url, params)
-            yield data, body
-            following = next_link(data)
-            if not following:
-                return
-            # Links name the public host; a mirror or a test server stands in for it.
-            if following.startswith(self.default_url):
-                following = self.base_url + following[len(self.default_url) :]
-            url, params = urljoin(url, following), None
-        self.asked.append(f"(stopped after {MAX_PAGES} pages of {path})")
-
-
-class GleifSource(Source):
-    name = "gleif"
-    default_url = "https://api.gleif.org/api/v1"
-    # GLEIF asks clients to stay under 60 requests a minute.
-    rate_per_second = 1
-
-    def skip_reason(self, entity: Entity) -> str:
-        reason = super().skip_reason(entity)
-        if not reason and entity.kind == Entity.Kind.INDIVIDUAL:
-            reason = "GLEIF has LEIs for legal entities, not individuals"
-        return reason
-
-    def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
-        reader = _Reader(self, client)
-        names = matching.entity_names(entity)
-        if entity.lei:
-            lei, match = entity.lei, LEI_GIVEN
-        else:
-            found = self._find_lei(reader, entity, names)
-            if found is None:
-                reader.asked.append(f"no LEI record in {entity.country} matched the name")
-                return SearchResult(query="\n".join(reader.asked))
-            lei, match = found
-
-        hits: dict[str, Hit] = {}  # by counterparty LEI: a direct relation wins over ultimate
-        for role, path in ((DIRECT_CHILD, "direct"), (ULTIMATE_CHILD, "ultimate")):
-            chinese = []
-            for data, body in reader.pages(f"/lei-records/{lei}/{path}-children"):
-                chinese += [
-                    (record, body)
-                    for record in parse_lei_records(data)
-                    if record.chinese_country and record.lei not in hits
-                ]
-            if not chinese:
-                continue
-            relationships = {}
-            for data, _ in reader.pages(f"/lei-records/{lei}/{path}-child-relationships"):
-                for relationship in parse_relationships(data):
-                    relationships[(relationship.start_lei, relationship.end_lei)] = relationship
-            for record, body in chinese:
-                hits[record.lei] = relationship_hit(
-                    record,
-                    role=role,
-                    subject_lei=lei,
-                    subject_name=entity.name,
-                    relationship=relationships.get((record.lei, lei)),
-                    match=match,
-                    evidence=body,
-                )
-
-        for role, path in ((DIRECT_PARENT, "direct"), (ULTIMATE_PARENT, "ultimate")):
-            got = reader.get(f"/lei-records/{lei}/{path}-parent", none_if_missing=True)
-            if got is None:
-                continue
-            data, body = got
-            for record in parse_lei_records(data):
-                if not record.chinese_country or record.lei in hits:
-                    continue
-                related = reader.get(
-                    f"/lei-records/{lei}/{path}-parent-relationship", none_if_missing=True
-                )
-                relationship = next(
-                    (
-                        found
-                        for found in (parse_relationships(related[0]) if related else [])
-                        if (found.start_lei, found.end_lei) == (lei, record.lei)
-                    ),
-                    None,
-                )
-                hits[record.lei] = relationship_hit(
-                    record,
-                    role=role,
-                    subject_lei=lei,
-                    subject_name=entity.name,
-                    relationship=relationship,
-                    match=match,
-                    evidence=body,
-                )
-        reader.asked.insert(0, f"LEI {lei}: {match.explanation}")
-        return SearchResult(hits=list(hits.values()), query="\n".join(reader.asked))
-
-    def _find_lei(
-        self, reader: _Reader, entity: Entity, names: list[str]
-    ) -> tuple[str, NameMatch] | None:
-        """Find the entity's LEI by legal name in its country; None below the threshold."""
-        threshold = settings.WISHLIST_MATCH_THRESHOLD
-        data, _ = reader.get(
-            "/lei-records",
-            {
-                "filter[entity.legalName]": entity.name,
-                "filter[entity.legalAddress.country]": entity.country,
-                "page[size]": 10,
-            },
-        )
-        best = best_record(parse_lei_records(data), names, entity.country)
-        if best is None or best[1].score < threshold:
-            # The legal-name filter wants the name as registered; fuzzy completion
-            # forgives spelling, but says nothing of the country, so the candidates'
-            # records are read to check it.
-            data, _ = reader.get(
-                "/fuzzycompletions", {"field": "entity.legalName", "q": entity.name}
-            )
-            scored = sorted(
-                (
-                    (matching.match_name(names, value), lei)
-                    for value, lei in parse_completions(data)
-                ),
-                key=lambda pair: -pair[0].score,
-            )
-            candidates = list(
-                dict.fromkeys(lei for found, lei in scored if found.score >= threshold)
-            )
-            if not candidates:
-                return None
-            data, _ = reader.get(
-                "/lei-records",
-                {"filter[lei]": ",".join(candidates[:10]), "page[size]": 10},
-            )
-            best = best_record(parse_lei_records(data), names, entity.country)
-        if best is None or best[1].score < threshold:
-            return None
-        record, match = best
-        return record.lei, NameMatch(
-            match.score, f"found by name in {entity.country}: {match.explanation}"
-        )
-
-
-SOURCE = GleifSource()

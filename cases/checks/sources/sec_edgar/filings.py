@@ -1,49 +1,18 @@
-"""SEC EDGAR: filings since the referral date in which the entity and a Chinese party meet.
-
-Two endpoints. EDGAR full-text search (efts.sec.gov/LATEST/search-index, `q`,
-`dateRange=custom`, `startdt`, `enddt`, `forms`, `ciks`, `from`; 100 hits a page) is asked
-for the entity's name as a quoted phrase together with "China", in forms 8-K, 6-K, 10-K,
-20-F and Schedules 13D/13G filed from the referral date to today. When the entity has a
-SEC CIK, its submissions file (data.sec.gov/submissions/CIK##########.json) lists its own
-filings, and full-text search is also asked for "China" in every filing that CIK is a
-party to (which includes Schedules 13D/G filed about it by others).
-
-A hit is one filing (one accession number) that
-- names the entity: one of its parties (display names, or the entity's CIK) matches the
-  entity, or else EDGAR matched the quoted name in the filing's text; and
-- has a Chinese counterparty among its *other* parties: a party whose EDGAR business
-  location or state of incorporation is China (F4), Hong Kong (K3) or Macau (N5), or
-  whose name places it in China.
-The kind comes from the form and 8-K items (1.01 material definitive agreement ->
-partnership, 2.01 completed acquisition -> acquisition, 3.02 unregistered sale of equity
--> equity investment; Schedules 13D/G -> equity investment), else from terms in the
-filing's description, else "other". The event date is the filing date.
-
-What a filing-level signal cannot tell: full-text search returns a filing's parties and
-metadata, not its text, so a counterparty named only inside the document (an 8-K in
-which the entity itself reports a deal with a Chinese company) cannot be named and is
-not a hit; and a Chinese filer that merely mentions the entity (a competitor, a
-customer) is a hit for an analyst to read, not a finding. The entity's own filings from
-the submissions file add what they can (items, the primary document) but are never hits
-by themselves, because they name no counterparty.
-
-SEC asks for a User-Agent with a contact address (SEC_USER_AGENT) and at most 10
-requests a second per client; the shared limiter holds that across all workers.
+"""EDGAR filings as a check reads them: the parties and metadata of full-text search hits
+and of a submissions file (pure functions of a response body, tested on recorded real
+responses), which filings are of interest, and the judgement of one filing as a hit.
 """
 
-import hashlib
-import os
 import re
 from dataclasses import dataclass, replace
 from datetime import date
 
-from django.conf import settings
-
 from cases import normalize
 from cases.checks import matching
-from cases.checks.http import HttpClient, PermanentHttpError
-from cases.checks.sources import Hit, SearchResult, Source
-from cases.models import Entity, Finding
+from cases.checks.http import PermanentHttpError
+from cases.checks.sources import Hit
+from cases.checks.sources.common import dod_flags, parse_day
+from cases.models import Finding
 
 ARCHIVES_URL = "https://www.sec.gov/Archives/edgar/data"
 FORMS = ("8-K", "6-K", "10-K", "20-F", "SC 13D", "SC 13G", "SCHEDULE 13D", "SCHEDULE 13G")
@@ -58,10 +27,6 @@ ITEM_KINDS = (
 )
 # EDGAR's own state-and-country codes (not ISO) for the places that count as China.
 EDGAR_CHINA_CODES = {"F4": "CN", "K3": "HK", "N5": "MO"}
-CHINA_TERM = "China"
-MAX_PAGES = 5  # per query: 500 filings is already more than an analyst would read
-MAX_PHRASES = 3  # names searched as phrases (the name, then aliases)
-MAX_OLDER_SUBMISSION_FILES = 3
 
 _CIK_RE = re.compile(r"\s*\(CIK\s*(\d{1,10})\)\s*$", re.IGNORECASE)
 _TICKERS_RE = re.compile(r"\s*\(([A-Z0-9.\-]{1,10}(?:,\s*[A-Z0-9.\-]{1,10})*)\)\s*$")
@@ -94,15 +59,6 @@ class Filing:
             return ""
         folder = f"{ARCHIVES_URL}/{int(cik)}/{self.accession.replace('-', '')}"
         return f"{folder}/{self.document}" if self.document else f"{folder}/"
-
-
-def _parse_day(value) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
 
 
 def _text_list(value) -> list[str]:
@@ -173,9 +129,7 @@ def parse_search(data: object) -> tuple[list[Filing], int]:
         if isinstance(data, dict) and data.get("error"):
             detail = f": {str(data['error'])[:200]}"
         raise PermanentHttpError(f"EDGAR full-text search: no hits.hits list in the body{detail}")
-    total = hits.get("total")
-    if isinstance(total, dict):
-        total = total.get("value")
+    total = total_hits(hits)
     filings: dict[str, Filing] = {}
     for hit in hits["hits"]:
         if not isinstance(hit, dict) or not isinstance(hit.get("_source"), dict):
@@ -190,13 +144,21 @@ def parse_search(data: object) -> tuple[list[Filing], int]:
         filings[accession] = Filing(
             accession=accession,
             form=str(source.get("form") or source.get("file_type") or ""),
-            filed=_parse_day(source.get("file_date")),
+            filed=parse_day(source.get("file_date")),
             items=_items(source.get("items")),
             parties=_parties(source),
             document=document,
             description=description if isinstance(description, str) else "",
         )
-    return list(filings.values()), total if isinstance(total, int) else len(filings)
+    return list(filings.values()), len(filings) if total is None else total
+
+
+def total_hits(hits: dict) -> int | None:
+    """How many hits the query has in all, when the page says."""
+    total = hits.get("total")
+    if isinstance(total, dict):
+        total = total.get("value")
+    return total if isinstance(total, int) else None
 
 
 def parse_filing_columns(columns: object, *, cik: str, name: str) -> list[Filing]:
@@ -222,7 +184,7 @@ def parse_filing_columns(columns: object, *, cik: str, name: str) -> list[Filing
             Filing(
                 accession=accession,
                 form=str(forms[index]) if forms else "",
-                filed=_parse_day(dates[index]) if dates else None,
+                filed=parse_day(dates[index]) if dates else None,
                 items=_items(items[index]) if items else (),
                 parties=(party,),
                 document=str(documents[index] or "") if documents else "",
@@ -290,6 +252,64 @@ def _excerpt(filing: Filing) -> str:
     return ", ".join(parts)[:1000]
 
 
+def _with_own_filing(filing: Filing, own: Filing) -> Filing:
+    """The filing with what the entity's own copy adds: items, primary document."""
+    return replace(
+        filing,
+        items=filing.items or own.items,
+        document=own.document or filing.document,
+        description=filing.description or own.description,
+    )
+
+
+def _entity_party(
+    filing: Filing, names: list[str], entity_ciks: frozenset[str], threshold: float
+) -> tuple[int | None, matching.NameMatch]:
+    """The index of the party that is the entity (by CIK, else best name match at or
+    above the threshold) and how it matched; None when no party is."""
+    entity_index, match = None, matching.NameMatch(0.0, "")
+    for index, party in enumerate(filing.parties):
+        if party.cik and party.cik in entity_ciks:
+            return index, matching.NameMatch(
+                100.0, f"{party.name!r} is the entity's SEC CIK {int(party.cik)}"
+            )
+        candidate = matching.match_name(names, party.name)
+        if candidate.score >= threshold and candidate.score > match.score:
+            entity_index, match = index, candidate
+    return entity_index, match
+
+
+def _named_in_text(names: list[str], phrase: str, own: Filing | None) -> matching.NameMatch | None:
+    """How a filing none of whose parties is the entity names it, or None if it does not:
+    it is the entity's own filing, or full-text search found the entity's phrase."""
+    if own is not None:
+        return matching.NameMatch(100.0, "the entity's own filing (its EDGAR submissions)")
+    if not phrase:
+        return None
+    found = matching.match_in_text(names, phrase)
+    return matching.NameMatch(
+        found.score,
+        f"EDGAR full-text search found the phrase {phrase!r} in the filing's text: "
+        f"{found.explanation}",
+    )
+
+
+def _chinese_counterparty(
+    filing: Filing, entity_index: int | None, entity_ciks: frozenset[str]
+) -> Party | None:
+    """The first party in China that is not the entity."""
+    return next(
+        (
+            party
+            for index, party in enumerate(filing.parties)
+            if index != entity_index
+            and party.country in matching.CHINA
+            and party.cik not in entity_ciks
+        ),
+        None,
+    )
+
+
 def filing_hit(
     filing: Filing,
     *,
@@ -311,185 +331,26 @@ def filing_hit(
         return None
     own = (own_filings or {}).get(filing.accession)
     if own is not None:
-        filing = replace(
-            filing,
-            items=filing.items or own.items,
-            document=own.document or filing.document,
-            description=filing.description or own.description,
-        )
-    entity_index, match = None, matching.NameMatch(0.0, "")
-    for index, party in enumerate(filing.parties):
-        if party.cik and party.cik in entity_ciks:
-            entity_index = index
-            match = matching.NameMatch(
-                100.0, f"{party.name!r} is the entity's SEC CIK {int(party.cik)}"
-            )
-            break
-        candidate = matching.match_name(names, party.name)
-        if candidate.score >= threshold and candidate.score > match.score:
-            entity_index, match = index, candidate
+        filing = _with_own_filing(filing, own)
+    entity_index, match = _entity_party(filing, names, entity_ciks, threshold)
     if entity_index is None:
-        if own is not None:
-            match = matching.NameMatch(100.0, "the entity's own filing (its EDGAR submissions)")
-        elif phrase:
-            found = matching.match_in_text(names, phrase)
-            match = matching.NameMatch(
-                found.score,
-                f"EDGAR full-text search found the phrase {phrase!r} in the filing's text: "
-                f"{found.explanation}",
-            )
-        else:
+        match = _named_in_text(names, phrase, own)
+        if match is None:
             return None
-    counterparty = next(
-        (
-            party
-            for index, party in enumerate(filing.parties)
-            if index != entity_index
-            and party.country in matching.CHINA
-            and party.cik not in entity_ciks
-        ),
-        None,
-    )
+    counterparty = _chinese_counterparty(filing, entity_index, entity_ciks)
     if counterparty is None:
         return None
-    flag = matching.dod_1260h_flag(counterparty.name)
     return Hit(
         kind=filing_kind(filing),
         counterparty_name=counterparty.name,
         counterparty_country=counterparty.country,
         event_date=filing.filed,
         event_date_precision=normalize.DatePrecision.DAY,
-        first_seen=filing.filed,
         url=filing.url,
         excerpt=_excerpt(filing),
         external_id=f"sec_edgar:{filing.accession}",
         score=match.score,
         explanation=match.explanation,
         evidence_sha256=evidence_sha256,
-        flags=(flag,) if flag else (),
+        flags=dod_flags(counterparty.name),
     )
-
-
-def search_phrases(names: list[str]) -> list[str]:
-    """The entity's names as EDGAR phrases: name keys (case, punctuation and legal forms
-    folded, which full-text search ignores too), Latin script, at least four letters."""
-    phrases: dict[str, None] = {}
-    for name in names:
-        key = normalize.name_key(name)
-        if len(key) >= 4 and key.isascii() and '"' not in key:
-            phrases.setdefault(key, None)
-    return list(phrases)[:MAX_PHRASES]
-
-
-class SecEdgarSource(Source):
-    """EDGAR full-text search plus, for an entity with a CIK, its submissions file.
-
-    WISHLIST_SEC_EDGAR_URL replaces https://efts.sec.gov/LATEST (search at
-    <base>/search-index); WISHLIST_SEC_EDGAR_DATA_URL replaces https://data.sec.gov
-    (submissions at <base>/submissions/...). When only WISHLIST_SEC_EDGAR_URL is set,
-    both endpoints use it, so one local server can stand in for both.
-    """
-
-    name = "sec_edgar"
-    default_url = "https://efts.sec.gov/LATEST"
-    default_data_url = "https://data.sec.gov"
-    rate_per_second = 10  # SEC's fair-access limit, for all our workers together
-    required_settings = ("SEC_USER_AGENT",)
-
-    @property
-    def data_url(self) -> str:
-        override = os.environ.get("WISHLIST_SEC_EDGAR_DATA_URL", "").rstrip("/")
-        override = override or os.environ.get("WISHLIST_SEC_EDGAR_URL", "").rstrip("/")
-        return override or self.default_data_url
-
-    def _get_json(self, client: HttpClient, url: str, params: dict | None = None):
-        return client.get_json(url, params=params, headers={"User-Agent": settings.SEC_USER_AGENT})
-
-    def _full_text(
-        self, client: HttpClient, params: dict, asked: list[str]
-    ) -> list[tuple[Filing, str]]:
-        """Every page of one full-text query, up to MAX_PAGES: (filing, page's SHA-256)."""
-        url = f"{self.base_url}/search-index"
-        found: list[tuple[Filing, str]] = []
-        offset = total = 0
-        for _ in range(MAX_PAGES):
-            page_params = {**params, "from": offset} if offset else params
-            data, raw = self._get_json(client, url, page_params)
-            filings, total = parse_search(data)
-            sha = hashlib.sha256(raw).hexdigest()
-            found.extend((filing, sha) for filing in filings)
-            hits = data["hits"]["hits"]
-            offset += len(hits)
-            if not hits or offset >= total:
-                break
-        asked.append(f"GET {url} {_describe(params)} ({offset} of {total} hits read)")
-        return found
-
-    def _own_filings(
-        self, client: HttpClient, cik: str, since: date, asked: list[str]
-    ) -> dict[str, Filing]:
-        """The entity's filings of interest since `since`: recent ones, then older pages
-        whose filings reach `since` (a few at most)."""
-        url = f"{self.data_url}/submissions/CIK{cik}.json"
-        data, _ = self._get_json(client, url)
-        filings, older = parse_submissions(data)
-        asked.append(f"GET {url}")
-        name = str(data.get("name") or "")
-        fetched = 0
-        for page in older:
-            if fetched == MAX_OLDER_SUBMISSION_FILES:
-                break
-            page_name, page_to = page.get("name"), _parse_day(page.get("filingTo"))
-            if not isinstance(page_name, str) or (page_to and page_to < since):
-                continue
-            page_url = f"{self.data_url}/submissions/{page_name}"
-            columns, _ = self._get_json(client, page_url)
-            filings.extend(parse_filing_columns(columns, cik=cik, name=name))
-            asked.append(f"GET {page_url}")
-            fetched += 1
-        return filings_of_interest(filings, since)
-
-    def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
-        names = matching.entity_names(entity)
-        threshold = settings.WISHLIST_MATCH_THRESHOLD
-        base = {
-            "dateRange": "custom",
-            "startdt": since.isoformat(),
-            "enddt": date.today().isoformat(),
-            "forms": ",".join(FORMS),
-        }
-        asked: list[str] = []
-        cik = entity.sec_cik.zfill(10) if entity.sec_cik else ""
-        entity_ciks = frozenset({cik}) if cik else frozenset()
-        own = self._own_filings(client, cik, since, asked) if cik else {}
-        queries: list[tuple[str, dict]] = [
-            (phrase, {"q": f'"{phrase}" {CHINA_TERM}', **base}) for phrase in search_phrases(names)
-        ]
-        if cik:
-            queries.append(("", {"q": CHINA_TERM, "ciks": cik, **base}))
-        best: dict[str, Hit] = {}
-        for phrase, params in queries:
-            for filing, sha in self._full_text(client, params, asked):
-                hit = filing_hit(
-                    filing,
-                    names=names,
-                    phrase=phrase,
-                    since=since,
-                    evidence_sha256=sha,
-                    entity_ciks=entity_ciks,
-                    own_filings=own,
-                    threshold=threshold,
-                )
-                known = best.get(hit.external_id) if hit else None
-                if hit and (known is None or hit.score > known.score):
-                    best[hit.external_id] = hit
-        if cik:
-            asked.append(f"{len(own)} of the entity's own filings of interest since {since}")
-        return SearchResult(hits=list(best.values()), query="\n".join(asked))
-
-
-def _describe(params: dict) -> str:
-    return " ".join(f"{key}={value}" for key, value in params.items())
-
-
-SOURCE = SecEdgarSource()
