@@ -12,9 +12,8 @@ from functools import cache
 
 from rapidfuzz import fuzz, process
 
-from cases import normalize, reference, rules
+from cases import normalize, reference
 
-CHINA = rules.CHINESE_JURISDICTIONS
 DOD_1260H_FLAG = "dod_1260h: "  # followed by the listed name
 
 

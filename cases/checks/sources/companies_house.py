@@ -17,7 +17,7 @@ from datetime import date
 
 from django.conf import settings
 
-from cases import normalize
+from cases import normalize, rules
 from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.matching import NameMatch
@@ -88,7 +88,7 @@ def country_of(value: str) -> str:
     if code:
         # A recognised country that is not China stays not China, even when its name
         # mentions China ("Taiwan, Province of China").
-        return code if code in matching.CHINA else ""
+        return code if code in rules.CHINESE_JURISDICTIONS else ""
     return matching.chinese_country(value)
 
 

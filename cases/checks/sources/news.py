@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from cases import normalize
+from cases import normalize, rules
 from cases.checks import matching
 from cases.checks.sources import Hit
 from cases.checks.sources.common import dod_flags
@@ -71,7 +71,7 @@ class HeadlineReading:
 
     @property
     def is_evidence(self) -> bool:
-        return bool(self.kind) and self.counterparty_country in matching.CHINA
+        return bool(self.kind) and self.counterparty_country in rules.CHINESE_JURISDICTIONS
 
 
 # Words that end a run of capitalised words in a Title Case headline: verbs, deal terms

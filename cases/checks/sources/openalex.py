@@ -22,7 +22,7 @@ from datetime import date
 
 from django.conf import settings
 
-from cases import normalize
+from cases import normalize, rules
 from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.sources import Hit, SearchResult, Source, SourceSkipped
@@ -138,7 +138,7 @@ def _chinese_coauthors(work: dict, institution_id: str) -> Iterator[tuple[str, s
                 continue
             country = str(record.get("country_code") or "").upper()
             other_id = short_id(record.get("id"))
-            if country in matching.CHINA and other_id and other_id != institution_id:
+            if country in rules.CHINESE_JURISDICTIONS and other_id and other_id != institution_id:
                 yield other_id, str(record.get("display_name") or other_id), country
 
 

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from cases import rules
 from cases.checks import matching
 from cases.checks.http import PermanentHttpError
 from cases.checks.matching import NameMatch
@@ -31,7 +32,7 @@ class LeiRecord:
     def chinese_country(self) -> str:
         """CN, HK or MO when the legal or headquarters address is there, else ""."""
         for country in (self.legal_country, self.headquarters_country):
-            if country in matching.CHINA:
+            if country in rules.CHINESE_JURISDICTIONS:
                 return country
         return ""
 

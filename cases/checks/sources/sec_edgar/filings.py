@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date
 
-from cases import normalize
+from cases import normalize, rules
 from cases.checks import matching
 from cases.checks.http import PermanentHttpError
 from cases.checks.sources import Hit
@@ -303,7 +303,7 @@ def _chinese_counterparty(
             party
             for index, party in enumerate(filing.parties)
             if index != entity_index
-            and party.country in matching.CHINA
+            and party.country in rules.CHINESE_JURISDICTIONS
             and party.cik not in entity_ciks
         ),
         None,
