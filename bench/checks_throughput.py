@@ -216,7 +216,7 @@ def run_pass(case_ids, queue, stub, worker, log_path, *, rate: float, timeout: f
     stamps = sorted(stamp for stamp, _ in stub.hits)
     elapsed = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
     # The limit as the source counts it: `rate` a second, without the margin the
-    # limiter adds to its own window (cases.ratelimit.window_for).
+    # limiter adds to its own window (cases.checks.ratelimit.window_for).
     limit, window = (int(rate), 1.0) if rate >= 1 else (1, 1 / rate)
     # The shortest time over which the server saw one request more than the limit allows
     # in a window: at least `window` when the limit was kept.
@@ -284,7 +284,7 @@ def main() -> None:
     timeout = args.timeout or 3 * (5 * args.cases / args.rate) + 120
     broker = redis.Redis.from_url(settings.REDIS_URL)
     queue = f"bench-checks-{uuid.uuid4().hex[:10]}"
-    limiter_key = f"{queue}:ratelimit:gleif"  # as cases.ratelimit names it, for the worker
+    limiter_key = f"{queue}:ratelimit:gleif"  # as cases.checks.ratelimit names it, for the worker
     connection.settings_dict["TEST"]["NAME"] = BENCH_DB
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)

@@ -2,7 +2,7 @@
 findings (evidence and leads) and the runs of automated checks.
 
 Derived values (name keys, index dates, a finding's timing) are computed by
-cases.services, never typed by hand; the database enforces what it can.
+cases.derived, never typed by hand; the database enforces what it can.
 """
 
 from django.conf import settings

@@ -1,7 +1,7 @@
 """Pure helpers that turn messy referral data into canonical values.
 
 Name keys, countries, partial dates and identifier formats. No database access here, so
-the importer, the admin forms and the sources can share them and tests run without one.
+the referral import, the admin forms and the sources can share them and tests run without one.
 """
 
 import calendar
