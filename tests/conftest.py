@@ -1,8 +1,17 @@
 """Shared fixtures. Tests run on whatever DATABASE_URL names (SQLite when unset)."""
 
 import pytest
+from django.test import override_settings
 
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Hash test passwords with MD5: the default hasher is slow by design, and every
+    factory-made user pays for it."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture

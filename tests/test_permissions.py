@@ -47,11 +47,6 @@ VALID_LEI = with_lei_check_digits("5299000EXAMPLE0001")
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _no_internet():
     """Checks queued by "check now" must never reach a real source."""
     with responses.RequestsMock(assert_all_requests_are_fired=False):

@@ -110,11 +110,6 @@ NOTE_CONFIRMED = "Registry entry CONFNOTE-481 matches"
 NOTE_REJECTED = "Wrong company, see REJNOTE-902"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # ------------------------------------------------------------------------------ data
 
 
