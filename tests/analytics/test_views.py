@@ -35,9 +35,6 @@ from tests.factories import (
     EntityFactory,
     PostFactory,
     ReferralFactory,
-    SupervisorFactory,
-    TeamFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -168,7 +165,7 @@ class World:
 
 
 @pytest.fixture
-def world(db) -> World:
+def world(team, other_team, users) -> World:
     """Two teams with distinct figures.
 
     Team A: 3 referred cases of 2017 in GB, 2 reviewed, 1 positive (a1), 2 watched, and
@@ -176,20 +173,6 @@ def world(db) -> World:
     positive, all watched, and two reviewed controls. "Mixed" is an admin's cohort of a1
     and b1.
     """
-    team = TeamFactory(name="Team A")
-    other_team = TeamFactory(name="Team B")
-    no_role = UserFactory(username="nora")
-    team.members.add(no_role)
-    users = {
-        "anonymous": None,
-        "analyst": AnalystFactory(username="alice", teams=[team]),
-        "coder": AnalystFactory(username="bob", teams=[team]),
-        "other_analyst": AnalystFactory(username="olga", teams=[other_team]),
-        "supervisor": SupervisorFactory(username="sam", teams=[team]),
-        "other_supervisor": SupervisorFactory(username="sue", teams=[other_team]),
-        "admin": UserFactory(username="root", is_staff=True),
-        "no_role": no_role,
-    }
     cases = {}
     for n in (1, 2, 3):
         cases[f"a{n}"] = referred(f"Alpha Robotics {n} Ltd", team, on=D(2017, 5, 1))

@@ -56,21 +56,6 @@ BAD_LEI = VALID_LEI[:-2] + ("00" if VALID_LEI[-2:] != "00" else "01")
 
 
 @pytest.fixture
-def team(db):
-    return TeamFactory(name="Research")
-
-
-@pytest.fixture
-def analyst(team):
-    return AnalystFactory(username="alice", teams=[team])
-
-
-@pytest.fixture
-def colleague(team):
-    return AnalystFactory(username="bob", teams=[team])
-
-
-@pytest.fixture
 def alice(client, analyst):
     """A client signed in as an analyst of the team."""
     client.force_login(analyst)
