@@ -1,8 +1,90 @@
 """Shared fixtures. Tests run on whatever DATABASE_URL names (SQLite when unset)."""
 
 import pytest
+from django.test import override_settings
 
-from tests.factories import UserFactory
+from tests.factories import AnalystFactory, SupervisorFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Hash test passwords with MD5: the default hasher is slow by design, and every
+    factory-made user pays for it."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+# The people of the permission tables, on two teams. Each role has one person, so a
+# username in a page or a history entry says who acted.
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Team A")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="Team B")
+
+
+@pytest.fixture
+def analyst(team):
+    """alice, an analyst of the team."""
+    return AnalystFactory(username="alice", teams=[team])
+
+
+@pytest.fixture
+def colleague(team):
+    """bob, a second analyst of the team (its second coder in the analytics tests)."""
+    return AnalystFactory(username="bob", teams=[team])
+
+
+@pytest.fixture
+def supervisor(team):
+    """sam, a supervisor of the team."""
+    return SupervisorFactory(username="sam", teams=[team])
+
+
+@pytest.fixture
+def other_analyst(other_team):
+    """olga, an analyst of the other team."""
+    return AnalystFactory(username="olga", teams=[other_team])
+
+
+@pytest.fixture
+def other_supervisor(other_team):
+    """sue, a supervisor of the other team."""
+    return SupervisorFactory(username="sue", teams=[other_team])
+
+
+@pytest.fixture
+def no_role(team):
+    """nora, a member of the team with no role: she sees nothing."""
+    user = UserFactory(username="nora")
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def staff(db):
+    """root, an admin: staff, on no team, not a superuser."""
+    return UserFactory(username="root", is_staff=True)
+
+
+@pytest.fixture
+def users(analyst, colleague, supervisor, other_analyst, other_supervisor, no_role, staff):
+    """Every role of the permission tables, by name; anonymous is None."""
+    return {
+        "anonymous": None,
+        "no_role": no_role,
+        "analyst": analyst,
+        "coder": colleague,
+        "other_analyst": other_analyst,
+        "supervisor": supervisor,
+        "other_supervisor": other_supervisor,
+        "admin": staff,
+    }
 
 
 @pytest.fixture

@@ -1,11 +1,16 @@
-"""The same permission table for every research page: who may see a case, who may change
-it, and that a refused request changes nothing.
+"""One permission table: every URL the project routes, for every role, and that a refused
+request changes nothing. A URL added without a row fails test_every_url_has_a_row.
 
-Roles: anonymous, an analyst of another team, an analyst of the case's team, a
-supervisor of the case's team, an admin (staff, on no team) and a team member with no
-role. A case outside the user's teams is a 404; a role that may not edit is a 403.
+Roles (tests/conftest.py): anonymous; nora, a member of Team A with no role; alice, an
+analyst of Team A; bob, a second analyst of Team A and the second coder of its case;
+olga, an analyst of Team B; sam, a supervisor of Team A; sue, a supervisor of Team B;
+root, an admin (staff, on no team). A case outside the user's teams is a 404; a role that
+may not do something is a 403; analytics are for supervisors and admins, over their
+teams' cases; a blind reading is for the coder it was given to only.
 """
 
+import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -13,28 +18,57 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 from django.contrib.messages import get_messages
-from django.urls import reverse
+from django.urls import URLResolver, get_resolver, reverse
 
+from cases import derived
+from cases.analytics import services as analytics_services
+from cases.analytics.selectors import RATE_FIELDS
 from cases.checks.sources import get_sources
-from cases.models import Case, CaseStatusChange, CheckRun, Finding
-from tests.factories import (
-    AnalystFactory,
-    CaseFactory,
-    EntityFactory,
-    FindingFactory,
-    ReferralFactory,
-    SupervisorFactory,
-    TeamFactory,
-    UserFactory,
+from cases.exports import CASE_LIST_FIELDS
+from cases.models import (
+    Case,
+    CaseStatusChange,
+    CheckRun,
+    Cohort,
+    Entity,
+    Finding,
+    SecondCoding,
+    Team,
 )
+from tests.factories import CaseFactory, EntityFactory, FindingFactory, ReferralFactory
 
 pytestmark = pytest.mark.django_db
 
+ROLES = (
+    "anonymous",
+    "no_role",
+    "analyst",
+    "coder",
+    "other_analyst",
+    "supervisor",
+    "other_supervisor",
+    "admin",
+)
+# Which team's names each role may read anywhere: Team A's all start with "Alpha",
+# Team B's with "Bravo".
+SEES = {
+    "anonymous": (),
+    "no_role": (),
+    "analyst": ("Alpha",),
+    "coder": ("Alpha",),
+    "other_analyst": ("Bravo",),
+    "supervisor": ("Alpha",),
+    "other_supervisor": ("Bravo",),
+    "admin": ("Alpha", "Bravo"),
+}
+
 CASE_NAME = "Alpha Robotics Ltd"
 LEAD_NAME = "Alpha Lead Counterparty"
+SECOND_CASE_NAME = "Alpha Optics Ltd"
 FOREIGN_CASE_NAME = "Bravo Foreign Ltd"
 FOREIGN_LEAD_NAME = "Bravo Lead Counterparty"
-ROLES = ("anonymous", "other_analyst", "analyst", "supervisor", "admin", "no_role")
+CONTROL_NAME = "Gamma Sensors Ltd"
+JV = Finding.Kind.JOINT_VENTURE
 
 
 def with_lei_check_digits(base: str) -> str:
@@ -47,80 +81,102 @@ VALID_LEI = with_lei_check_digits("5299000EXAMPLE0001")
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _no_internet():
     """Checks queued by "check now" must never reach a real source."""
     with responses.RequestsMock(assert_all_requests_are_fired=False):
         yield
 
 
+# ------------------------------------------------------------------------------ data
+
+
 @dataclass
 class World:
-    case: Case
-    lead: Finding
-    foreign_case: Case
-    foreign_lead: Finding
+    team: Team
+    other_team: Team
     users: dict
+    case: Case  # Team A's, with a lead, given to bob for a blind second reading
+    lead: Finding
+    coding: SecondCoding
+    second_case: Case  # Team A's, alice's, with no second reading yet
+    foreign_case: Case  # Team B's, with a lead
+    foreign_lead: Finding
+
+
+def referred_case(name: str, team: Team, *, technology_field: str, **fields) -> Case:
+    """A case with one referral (the world derives the index dates once made)."""
+    entity = EntityFactory(name=name)
+    ReferralFactory(entity=entity, technology_field=technology_field)
+    return CaseFactory(entity=entity, team=team, **fields)
+
+
+def lead_of(case: Case, name: str, external_id: str) -> Finding:
+    return FindingFactory(
+        case=case, source="gleif", external_id=external_id, counterparty_name=name, match_score=90
+    )
 
 
 @pytest.fixture
-def world(db) -> World:
-    team = TeamFactory(name="Team A")
-    other_team = TeamFactory(name="Team B")
-    no_role = UserFactory(username="nora")
-    team.members.add(no_role)
-    users = {
-        "anonymous": None,
-        "other_analyst": AnalystFactory(username="olga", teams=[other_team]),
-        "analyst": AnalystFactory(username="alice", teams=[team]),
-        "supervisor": SupervisorFactory(username="sam", teams=[team]),
-        "admin": UserFactory(username="root", is_staff=True),
-        "no_role": no_role,
-    }
-    case = CaseFactory(entity=EntityFactory(name=CASE_NAME), team=team)
-    ReferralFactory(entity=case.entity, technology_field="team a robotics")
-    lead = FindingFactory(
-        case=case,
-        source="gleif",
-        external_id="A-1",
-        counterparty_name=LEAD_NAME,
-        match_score=90,
+def world(team, other_team, users) -> World:
+    case = referred_case(CASE_NAME, team, technology_field="team a robotics")
+    lead = lead_of(case, LEAD_NAME, "A-1")
+    second_case = referred_case(
+        SECOND_CASE_NAME, team, technology_field="team a optics", assignee=users["analyst"]
     )
-    foreign_case = CaseFactory(entity=EntityFactory(name=FOREIGN_CASE_NAME), team=other_team)
-    ReferralFactory(entity=foreign_case.entity, technology_field="Secret Quantum Sensing")
-    foreign_lead = FindingFactory(
-        case=foreign_case,
-        source="gleif",
-        external_id="B-1",
-        counterparty_name=FOREIGN_LEAD_NAME,
-        match_score=90,
+    foreign_case = referred_case(
+        FOREIGN_CASE_NAME, other_team, technology_field="Secret Quantum Sensing"
     )
-    return World(case, lead, foreign_case, foreign_lead, users)
+    foreign_lead = lead_of(foreign_case, FOREIGN_LEAD_NAME, "B-1")
+    derived.case_index_dates_refresh()
+    coding = analytics_services.second_coding_assign(
+        case=case, coder=users["coder"], actor=users["supervisor"]
+    )
+
+    def fresh(row):
+        return type(row).objects.get(pk=row.pk)
+
+    return World(
+        team,
+        other_team,
+        users,
+        fresh(case),
+        fresh(lead),
+        coding,
+        fresh(second_case),
+        fresh(foreign_case),
+        fresh(foreign_lead),
+    )
 
 
-def client_for(client, world: World, role: str):
-    user = world.users[role]
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-def snapshot(world: World) -> dict:
-    """Everything a research-page POST may change."""
-    case = Case.objects.select_related("entity").get(pk=world.case.pk)
+def snapshot() -> dict:
+    """Everything a request may change."""
     return {
-        "case": (case.status, case.assignee_id, case.version, case.updated_at),
-        "entity": (case.entity.lei, case.entity.aliases, case.entity.updated_at),
+        "cases": sorted(
+            Case.objects.values_list("id", "status", "assignee_id", "version", "updated_at")
+        ),
+        "entities": sorted(Entity.objects.values_list("id", "lei", "aliases", "updated_at")),
         "findings": sorted(
             Finding.objects.values_list("id", "review_state", "version", "reviewed_by")
         ),
         "check_runs": CheckRun.objects.count(),
         "status_changes": CaseStatusChange.objects.count(),
+        "cohorts": sorted(Cohort.objects.values_list("id", "name")),
+        "codings": sorted(
+            SecondCoding.objects.values_list("id", "case", "coder", "assigned_by", "recorded_at")
+        ),
     }
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def client_for(client, world: World, role: str):
+    user = world.users[role]
+    if user is None:
+        client.logout()
+    else:
+        client.force_login(user)
+    return client
 
 
 def assert_login_redirect(response, path: str) -> None:
@@ -136,67 +192,487 @@ def texts(response) -> str:
     return response.content.decode()
 
 
-# ------------------------------------------------------------------ pages (GET)
+def messages_of(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def csv_header(response, body: str) -> list[str]:
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith("attachment; filename=")
+    return next(csv.reader(io.StringIO(body)))
+
+
+# ------------------------------------------------------------------------------ requests
 
 
 @dataclass(frozen=True)
-class Page:
+class Request:
+    """One request of the table and what each outcome means for it."""
+
+    name: str  # the URL's name, as the resolver lists it
     path: Callable[[World], str]
-    marker: str  # what shows that the team's case (or lead) is visible
+    method: str = "get"
+    data: Callable[[World], dict] = lambda w: {}
+    # "shown": 200 with all of these; "hidden": 200 with none of them.
+    marker: Callable[[World], tuple[str, ...]] = lambda w: ()
+    header: list[str] | None = None  # a CSV download's first row
+    # "moved" and "refused": where the response sends the user.
+    to: Callable[[World], str] | None = None
+    notice: str = ""  # a "refused" request's message
+    # "done": asserts the change was made, given the world, the user and the response.
+    done: Callable[[World, object, object], None] | None = None
+    setup: Callable[[World, object], None] | None = None  # before the request
 
 
-PAGES = {
-    "case_list": Page(lambda w: reverse("cases:case_list"), CASE_NAME),
-    "case_csv": Page(lambda w: reverse("cases:case_list") + "?format=csv", CASE_NAME),
-    "case_detail": Page(lambda w: reverse("cases:case_detail", args=[w.case.pk]), CASE_NAME),
-    "review_queue": Page(lambda w: reverse("cases:review_queue"), LEAD_NAME),
-    "my_work": Page(lambda w: reverse("cases:my_work"), CASE_NAME),
+def shows(*texts: str) -> Callable[[World], tuple[str, ...]]:
+    return lambda w: texts
+
+
+def case_url(name: str, attr: str = "case") -> Callable[[World], str]:
+    return lambda w: reverse(f"cases:{name}", args=[getattr(w, attr).pk])
+
+
+def made(change: Callable[[World], bool]) -> Callable[[World, object, object], None]:
+    """A research-page POST: it redirects and the change is made."""
+
+    def check(world, user, response):
+        assert response.status_code == 302, texts(response)[:2000]
+        assert change(world)
+
+    return check
+
+
+def case_now(world: World) -> Case:
+    return Case.objects.select_related("entity").get(pk=world.case.pk)
+
+
+def reviewed(world: World) -> bool:
+    world.lead.refresh_from_db()
+    return world.lead.review_state == Finding.ReviewState.CONFIRMED
+
+
+def assigned_to_user(world: World, user) -> None:
+    # My work lists the cases assigned to the user, wherever they are.
+    Case.objects.filter(pk=world.case.pk).update(assignee=user)
+
+
+def analytics(**query) -> Callable[[World], str]:
+    suffix = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
+    return lambda w: reverse("cases:analytics") + suffix
+
+
+def entity_data(world: World) -> dict:
+    return {
+        "name_native": "",
+        "aliases": "Alpha Robotics\nAlpha Robo",
+        "website": "",
+        "lei": VALID_LEI,
+        "sec_cik": "",
+        "uk_company_number": "",
+        "ror_id": "",
+        "openalex_id": "",
+        "wikidata_id": "",
+        "version": world.case.version,
+    }
+
+
+def finding_data(world: World) -> dict:
+    return {
+        "kind": JV,
+        "counterparty_name": "Hand Recorded Co.",
+        "counterparty_country": "CN",
+        "event_date": "2019-03",
+        "source_url": "https://news.example.org/item",
+        "excerpt": "They formed a joint venture.",
+        "confidence": Finding.Confidence.HIGH,
+    }
+
+
+def control_data(world: World) -> dict:
+    return {
+        "name": CONTROL_NAME,
+        "country": "GB",
+        "kind": Entity.Kind.COMPANY,
+        "technology_fields": "sensing",
+        "matched_case": world.case.pk,
+    }
+
+
+def cohort_made(world: World, user, response) -> None:
+    """The cohort holds every case the user sees and no other."""
+    cohort = Cohort.objects.get(name="Everything I see")
+    assert response.status_code == 302
+    assert response.url == reverse("cases:case_list") + f"?cohort={cohort.pk}"
+    visible = Case.objects.all()
+    if not user.is_staff:
+        visible = visible.filter(team__in=user.teams.all())
+    assert set(cohort.cases.values_list("pk", flat=True)) == set(
+        visible.values_list("pk", flat=True)
+    )
+    assert cohort.created_by == user
+
+
+def control_made(world: World, user, response) -> None:
+    created = Case.objects.get(entity__name=CONTROL_NAME)
+    assert response.status_code == 302
+    assert response.url == created.get_absolute_url()
+
+
+def second_reading_given(world: World, user, response) -> None:
+    assert response.status_code == 302
+    assert response.url == world.second_case.get_absolute_url() + "#second-coding"
+    coding = SecondCoding.objects.get(case=world.second_case)
+    assert coding.coder == world.users["coder"]
+    assert coding.assigned_by == user
+    assert coding.recorded_at is None
+
+
+def second_reading_recorded(world: World, user, response) -> None:
+    assert response.status_code == 302
+    assert response.url == reverse("cases:coding_queue")
+    world.coding.refresh_from_db()
+    assert world.coding.recorded_at is not None
+    assert world.coding.positive_kinds == [JV]
+
+
+def my_work(world: World) -> str:
+    return reverse("cases:my_work")
+
+
+ADMIN_LOGIN = "/admin/login/?next=/admin/"
+
+REQUESTS = {
+    # ---------------------------------------------------------------- research pages
+    "case_list": Request(
+        "cases:case_list", lambda w: reverse("cases:case_list"), marker=shows(CASE_NAME)
+    ),
+    "case_list.csv": Request(
+        "cases:case_list",
+        lambda w: reverse("cases:case_list") + "?format=csv",
+        marker=shows(CASE_NAME),
+        header=list(CASE_LIST_FIELDS),
+    ),
+    "case_detail": Request("cases:case_detail", case_url("case_detail"), marker=shows(CASE_NAME)),
+    "case_detail.second_reading": Request(
+        "cases:case_detail",
+        case_url("case_detail"),
+        marker=lambda w: (
+            'id="second-coding"',
+            "Given to bob",
+            reverse("cases:second_coder_assign", args=[w.case.pk]),
+        ),
+    ),
+    "review_queue": Request(
+        "cases:review_queue", lambda w: reverse("cases:review_queue"), marker=shows(LEAD_NAME)
+    ),
+    "my_work": Request("cases:my_work", my_work, marker=shows(CASE_NAME), setup=assigned_to_user),
+    # ---------------------------------------------------------------- research actions
+    "case_status": Request(
+        "cases:case_status",
+        case_url("case_status"),
+        "post",
+        lambda w: {"status": Case.Status.MONITORING, "version": w.case.version},
+        done=made(lambda w: case_now(w).status == Case.Status.MONITORING),
+    ),
+    "case_assign": Request(
+        "cases:case_assign",
+        case_url("case_assign"),
+        "post",
+        lambda w: {"assignee": w.users["analyst"].pk, "version": w.case.version},
+        done=made(lambda w: case_now(w).assignee_id == w.users["analyst"].pk),
+    ),
+    "case_entity": Request(
+        "cases:case_entity",
+        case_url("case_entity"),
+        "post",
+        entity_data,
+        done=made(lambda w: case_now(w).entity.lei == VALID_LEI),
+    ),
+    "case_finding_add": Request(
+        "cases:case_finding_add",
+        case_url("case_finding_add"),
+        "post",
+        finding_data,
+        done=made(lambda w: w.case.findings.filter(counterparty_name="Hand Recorded Co.").exists()),
+    ),
+    "case_check_now": Request(
+        "cases:case_check_now",
+        case_url("case_check_now"),
+        "post",
+        done=made(lambda w: CheckRun.objects.filter(case=w.case).count() == len(get_sources())),
+    ),
+    "finding_review": Request(
+        "cases:finding_review",
+        case_url("finding_review", "lead"),
+        "post",
+        lambda w: {"decision": Finding.ReviewState.CONFIRMED, "version": w.lead.version},
+        done=made(reviewed),
+    ),
+    "review_bulk": Request(
+        "cases:review_bulk",
+        lambda w: reverse("cases:review_bulk"),
+        "post",
+        lambda w: {
+            "findings": [f"{w.lead.pk}:{w.lead.version}"],
+            "decision": Finding.ReviewState.CONFIRMED,
+        },
+        to=lambda w: reverse("cases:review_queue"),
+        notice="not yours",
+        done=made(reviewed),
+    ),
+    # ---------------------------------------------------------------- analytics
+    "analytics": Request("cases:analytics", analytics(), marker=shows('id="rates-table"')),
+    "analytics.team": Request(
+        "cases:analytics",
+        analytics(dimension="team", outcome="any"),
+        marker=shows('id="rates-table"'),
+    ),
+    "analytics.rates": Request("cases:analytics", analytics(download="rates"), header=RATE_FIELDS),
+    "analytics.survival": Request(
+        "cases:analytics",
+        analytics(download="survival"),
+        header=["cohort", "days", "survival", "at_risk", "events"],
+    ),
+    "analytics.control": Request(
+        "cases:analytics",
+        analytics(download="control"),
+        header=[
+            "group",
+            "referred_reviewed",
+            "referred_positive",
+            "referred_rate",
+            "control_reviewed",
+            "control_positive",
+            "control_rate",
+            "difference",
+            "difference_low",
+            "difference_high",
+        ],
+    ),
+    "analytics.agreement": Request(
+        "cases:analytics",
+        analytics(download="agreement"),
+        header=[
+            "cohort",
+            "double_coded",
+            "observed_agreement",
+            "kappa",
+            "kappa_low",
+            "kappa_high",
+            "disagreements",
+        ],
+    ),
+    "cohort_create": Request(
+        "cases:cohort_create",
+        lambda w: reverse("cases:cohort_create"),
+        "post",
+        lambda w: {"name": "Everything I see", "filter_query": ""},
+        done=cohort_made,
+    ),
+    "control_create": Request(
+        "cases:control_create",
+        lambda w: reverse("cases:control_create"),
+        "post",
+        control_data,
+        to=lambda w: reverse("cases:analytics") + "#control",
+        notice="No referred case",
+        done=control_made,
+    ),
+    "second_coder_assign": Request(
+        "cases:second_coder_assign",
+        case_url("second_coder_assign", "second_case"),
+        "post",
+        lambda w: {"coder": w.users["coder"].pk},
+        done=second_reading_given,
+    ),
+    "coding_queue": Request(
+        "cases:coding_queue", lambda w: reverse("cases:coding_queue"), marker=shows(CASE_NAME)
+    ),
+    "coding_detail": Request(
+        "cases:coding_detail", case_url("coding_detail"), marker=shows(CASE_NAME)
+    ),
+    "coding_detail.post": Request(
+        "cases:coding_detail",
+        case_url("coding_detail"),
+        "post",
+        lambda w: {"positive_kinds": [JV]},
+        done=second_reading_recorded,
+    ),
+    # ---------------------------------------------------------------- the project
+    "root": Request("/", lambda w: "/", to=my_work),
+    "login": Request(
+        "login", lambda w: reverse("login"), marker=shows('name="password"'), to=my_work
+    ),
+    "logout": Request("logout", lambda w: reverse("logout"), "post", to=lambda w: reverse("login")),
+    "admin": Request(
+        "admin", lambda w: "/admin/", marker=shows("Case store"), to=lambda w: ADMIN_LOGIN
+    ),
 }
 
-# "shown": 200 with the team's case; "hidden": 200 without it; "login": to sign in.
-PAGE_TABLE = {
-    #               anonymous other_analyst analyst  supervisor admin    no_role
-    "case_list": ("login", "hidden", "shown", "shown", "shown", "hidden"),
-    "case_csv": ("login", "hidden", "shown", "shown", "shown", "hidden"),
-    "case_detail": ("login", 404, "shown", "shown", "shown", 404),
-    "review_queue": ("login", "hidden", "shown", "shown", "shown", 403),
-    "my_work": ("login", "hidden", "shown", "shown", "shown", "hidden"),
+# "login": to the sign-in page and back; "shown"/"hidden": 200 with or without the
+# request's marker; "done": the change is made; "refused": sent back with a message and
+# nothing changed; "moved": a redirect to the request's `to`; a number: that status.
+TABLE = {
+    # anonymous no_role analyst coder other_analyst supervisor other_supervisor admin
+    "case_list": ("login", "hidden", "shown", "shown", "hidden", "shown", "hidden", "shown"),
+    "case_list.csv": ("login", "hidden", "shown", "shown", "hidden", "shown", "hidden", "shown"),
+    "case_detail": ("login", 404, "shown", "shown", 404, "shown", 404, "shown"),
+    "case_detail.second_reading": ("login", 404, "hidden", "hidden", 404, "shown", 404, "shown"),
+    "review_queue": ("login", 403, "shown", "shown", "hidden", "shown", "hidden", "shown"),
+    "my_work": ("login", "hidden", "shown", "shown", "hidden", "shown", "hidden", "shown"),
+    "case_status": ("login", 404, "done", "done", 404, 403, 404, "done"),
+    "case_assign": ("login", 404, "done", "done", 404, "done", 404, "done"),
+    "case_entity": ("login", 404, "done", "done", 404, 403, 404, "done"),
+    "case_finding_add": ("login", 404, "done", "done", 404, 403, 404, "done"),
+    "case_check_now": ("login", 404, "done", "done", 404, 403, 404, "done"),
+    "finding_review": ("login", 404, "done", "done", 404, 403, 404, "done"),
+    "review_bulk": ("login", 403, "done", "done", "refused", 403, 403, "done"),
+    "analytics": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
+    "analytics.team": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
+    "analytics.rates": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
+    "analytics.survival": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
+    "analytics.control": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
+    "analytics.agreement": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
+    "cohort_create": ("login", 403, 403, 403, 403, "done", "done", "done"),
+    "control_create": ("login", 403, 403, 403, 403, "done", "refused", "done"),
+    "second_coder_assign": ("login", 404, 403, 403, 404, "done", 404, "done"),
+    "coding_queue": ("login", "hidden", "hidden", "shown", "hidden", "hidden", "hidden", "hidden"),
+    "coding_detail": ("login", 404, 404, "shown", 404, 404, 404, 404),
+    "coding_detail.post": ("login", 404, 404, "done", 404, 404, 404, 404),
+    "root": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
+    "login": ("shown", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
+    "logout": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
+    "admin": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "shown"),
 }
+
+# The methods each URL answers 405 to, whoever asks.
+REFUSED_METHODS = {
+    "case_list": ("post",),
+    "case_detail": ("post",),
+    "review_queue": ("post",),
+    "my_work": ("post",),
+    "case_status": ("get",),
+    "case_assign": ("get",),
+    "case_entity": ("get",),
+    "case_finding_add": ("get",),
+    "case_check_now": ("get",),
+    "finding_review": ("get",),
+    "review_bulk": ("get",),
+    "analytics": ("post",),
+    "cohort_create": ("get",),
+    "control_create": ("get",),
+    "second_coder_assign": ("get",),
+    "coding_queue": ("post",),
+    "logout": ("get",),
+}
+
+
+def url_names(resolver=None, namespace: str = "", route: str = "/"):
+    """Every URL pattern the project routes: its name (namespaced), the admin as one
+    "admin", an unnamed pattern as its route."""
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                yield "admin"
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from url_names(pattern, inner, route + str(pattern.pattern))
+        elif pattern.name:
+            yield namespace + pattern.name
+        else:
+            yield route + str(pattern.pattern)
+
+
+def test_every_url_has_a_row():
+    missing = sorted(set(url_names()) - {r.name for r in REQUESTS.values()})
+
+    assert missing == [], f"URLs without a row in the permission table: {missing}"
+
+
+def test_every_request_has_a_row_for_every_role():
+    assert set(TABLE) == set(REQUESTS)
+    assert {len(row) for row in TABLE.values()} == {len(ROLES)}
+    assert set(REFUSED_METHODS) <= set(REQUESTS)
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("view", sorted(PAGE_TABLE))
-def test_it_guards_every_page(client, world, view, role):
-    page = PAGES[view]
-    expected = PAGE_TABLE[view][ROLES.index(role)]
-    if world.users[role] is not None:
-        # My work lists the cases assigned to the user, wherever they are.
-        Case.objects.filter(pk=world.case.pk).update(assignee=world.users[role])
-    path = page.path(world)
+@pytest.mark.parametrize("label", sorted(TABLE))
+def test_it_guards_every_url(client, world, label, role):
+    request = REQUESTS[label]
+    expected = TABLE[label][ROLES.index(role)]
+    user = world.users[role]
+    if request.setup and user is not None:
+        request.setup(world, user)
+    path = request.path(world)
+    before = snapshot()
 
-    response = client_for(client, world, role).get(path)
+    response = getattr(client_for(client, world, role), request.method)(path, request.data(world))
 
+    body = texts(response)
+    if expected == "done":
+        request.done(world, user, response)
+        assert snapshot() != before
+        return
     if expected == "login":
         assert_login_redirect(response, path)
+    elif expected == "moved":
+        assert response.status_code == 302
+        assert response.url == request.to(world)
+    elif expected == "refused":
+        assert response.status_code == 302
+        assert response.url == request.to(world)
+        assert any(request.notice in m for m in messages_of(response))
     elif expected in ("shown", "hidden"):
         assert response.status_code == 200
-        body = texts(response)
-        assert (page.marker in body) == (expected == "shown")
-        assert FOREIGN_CASE_NAME not in body or role in ("admin", "other_analyst")
-        assert FOREIGN_LEAD_NAME not in body or role in ("admin", "other_analyst")
+        for marker in request.marker(world):
+            assert (marker in body) == (expected == "shown"), marker
+        if request.header is not None:
+            assert csv_header(response, body) == request.header
+        for prefix in {"Alpha", "Bravo"} - set(SEES[role]):
+            assert prefix not in body
     else:
         assert response.status_code == expected
-        assert CASE_NAME not in texts(response)
+        assert "Alpha" not in body
+        assert "Bravo" not in body
+    assert snapshot() == before
 
 
-@pytest.mark.parametrize("view", ["case_list", "case_csv", "review_queue"])
-def test_it_shows_the_other_team_its_own_cases(client, world, view):
+@pytest.mark.parametrize("label", sorted(REFUSED_METHODS))
+def test_it_refuses_the_wrong_method(client, world, label):
+    request = REQUESTS[label]
+    path = request.path(world)
+    before = snapshot()
+
+    for role in ROLES:
+        for method in REFUSED_METHODS[label]:
+            response = getattr(client_for(client, world, role), method)(path)
+
+            assert response.status_code == 405, (role, method)
+            assert snapshot() == before, (role, method)
+
+
+@pytest.mark.parametrize("method", ["put", "delete"])
+def test_the_blind_page_refuses_other_methods(client, world, method):
+    path = reverse("cases:coding_detail", args=[world.case.pk])
+
+    response = getattr(client_for(client, world, "coder"), method)(path)
+
+    assert response.status_code == 405
+    world.coding.refresh_from_db()
+    assert world.coding.recorded_at is None
+
+
+# ------------------------------------------------------------------ beyond the table
+
+
+@pytest.mark.parametrize("label", ["case_list", "case_list.csv", "review_queue"])
+def test_it_shows_the_other_team_its_own_cases(client, world, label):
     """The other team's analyst is not simply shown an empty page."""
-    response = client_for(client, world, "other_analyst").get(PAGES[view].path(world))
+    response = client_for(client, world, "other_analyst").get(REQUESTS[label].path(world))
 
     body = texts(response)
     assert response.status_code == 200
-    assert (FOREIGN_LEAD_NAME if view == "review_queue" else FOREIGN_CASE_NAME) in body
+    assert (FOREIGN_LEAD_NAME if label == "review_queue" else FOREIGN_CASE_NAME) in body
     assert CASE_NAME not in body
     assert LEAD_NAME not in body
 
@@ -235,157 +711,12 @@ def test_it_does_not_offer_other_teams_technology_fields(client, world):
     assert "Secret Quantum Sensing" not in body
 
 
-# ------------------------------------------------------------------ login page
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_signing_out_ends_the_session(client, world, role):
+    client_for(client, world, role).post(reverse("logout"))
 
-
-@pytest.mark.parametrize("role", ROLES)
-def test_it_shows_the_login_page_only_to_anonymous_users(client, world, role):
-    response = client_for(client, world, role).get(reverse("login"))
-
-    if role == "anonymous":
-        assert response.status_code == 200
-        assert 'name="password"' in response.content.decode()
-    else:
-        assert response.status_code == 302
-        assert response.url == reverse("cases:my_work")
-
-
-# ------------------------------------------------------------------ actions (POST)
-
-
-@dataclass(frozen=True)
-class Action:
-    path: Callable[[World], str]
-    data: Callable[[World], dict]
-    done: Callable[[World], bool]  # the change was made
-
-
-def entity_data(world: World) -> dict:
-    return {
-        "name_native": "",
-        "aliases": "Alpha Robotics\nAlpha Robo",
-        "website": "",
-        "lei": VALID_LEI,
-        "sec_cik": "",
-        "uk_company_number": "",
-        "ror_id": "",
-        "openalex_id": "",
-        "wikidata_id": "",
-        "version": world.case.version,
-    }
-
-
-def finding_data(world: World) -> dict:
-    return {
-        "kind": Finding.Kind.JOINT_VENTURE,
-        "counterparty_name": "Hand Recorded Co.",
-        "counterparty_country": "CN",
-        "event_date": "2019-03",
-        "source_url": "https://news.example.org/item",
-        "excerpt": "They formed a joint venture.",
-        "confidence": Finding.Confidence.HIGH,
-    }
-
-
-def reviewed(world: World) -> bool:
-    world.lead.refresh_from_db()
-    return world.lead.review_state == Finding.ReviewState.CONFIRMED
-
-
-def case_now(world: World) -> Case:
-    return Case.objects.select_related("entity").get(pk=world.case.pk)
-
-
-ACTIONS = {
-    "case_status": Action(
-        lambda w: reverse("cases:case_status", args=[w.case.pk]),
-        lambda w: {"status": Case.Status.MONITORING, "version": w.case.version},
-        lambda w: case_now(w).status == Case.Status.MONITORING,
-    ),
-    "case_assign": Action(
-        lambda w: reverse("cases:case_assign", args=[w.case.pk]),
-        lambda w: {"assignee": w.users["analyst"].pk, "version": w.case.version},
-        lambda w: case_now(w).assignee_id == w.users["analyst"].pk,
-    ),
-    "case_entity": Action(
-        lambda w: reverse("cases:case_entity", args=[w.case.pk]),
-        entity_data,
-        lambda w: case_now(w).entity.lei == VALID_LEI,
-    ),
-    "case_finding_add": Action(
-        lambda w: reverse("cases:case_finding_add", args=[w.case.pk]),
-        finding_data,
-        lambda w: w.case.findings.filter(counterparty_name="Hand Recorded Co.").exists(),
-    ),
-    "case_check_now": Action(
-        lambda w: reverse("cases:case_check_now", args=[w.case.pk]),
-        lambda w: {},
-        lambda w: CheckRun.objects.filter(case=w.case).count() == len(get_sources()),
-    ),
-    "finding_review": Action(
-        lambda w: reverse("cases:finding_review", args=[w.lead.pk]),
-        lambda w: {"decision": Finding.ReviewState.CONFIRMED, "version": w.lead.version},
-        reviewed,
-    ),
-    "review_bulk": Action(
-        lambda w: reverse("cases:review_bulk"),
-        lambda w: {
-            "findings": [f"{w.lead.pk}:{w.lead.version}"],
-            "decision": Finding.ReviewState.CONFIRMED,
-        },
-        reviewed,
-    ),
-}
-
-# "done": 302 and the change made; "refused": 302 back with an error, nothing changed.
-ACTION_TABLE = {
-    #                   anonymous other_analyst analyst supervisor admin   no_role
-    "case_status": ("login", 404, "done", 403, "done", 404),
-    "case_assign": ("login", 404, "done", "done", "done", 404),
-    "case_entity": ("login", 404, "done", 403, "done", 404),
-    "case_finding_add": ("login", 404, "done", 403, "done", 404),
-    "case_check_now": ("login", 404, "done", 403, "done", 404),
-    "finding_review": ("login", 404, "done", 403, "done", 404),
-    "review_bulk": ("login", "refused", "done", 403, "done", 403),
-}
-
-
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("view", sorted(ACTION_TABLE))
-def test_it_guards_every_action(client, world, view, role):
-    action = ACTIONS[view]
-    expected = ACTION_TABLE[view][ROLES.index(role)]
-    path = action.path(world)
-    before = snapshot(world)
-
-    response = client_for(client, world, role).post(path, action.data(world))
-
-    if expected == "done":
-        assert response.status_code == 302, texts(response)[:2000]
-        assert action.done(world)
-        assert snapshot(world) != before
-        return
-    if expected == "login":
-        assert_login_redirect(response, path)
-    elif expected == "refused":
-        assert response.status_code == 302
-        assert response.url == reverse("cases:review_queue")
-        assert any("not yours" in str(m) for m in get_messages(response.wsgi_request))
-    else:
-        assert response.status_code == expected
-    assert not action.done(world)
-    assert snapshot(world) == before
-
-
-@pytest.mark.parametrize("role", ["anonymous", "analyst"])
-@pytest.mark.parametrize("view", sorted(ACTION_TABLE))
-def test_it_refuses_get_on_actions(client, world, view, role):
-    before = snapshot(world)
-
-    response = client_for(client, world, role).get(ACTIONS[view].path(world))
-
-    assert response.status_code == 405
-    assert snapshot(world) == before
+    path = reverse("cases:my_work")
+    assert_login_redirect(client.get(path), path)
 
 
 @pytest.mark.parametrize(
@@ -416,7 +747,7 @@ def test_it_lets_the_other_team_act_on_its_own_case(client, world):
 
 def test_it_does_not_review_a_foreign_lead_in_bulk_with_a_visible_one(client, world):
     client_for(client, world, "analyst")
-    before = snapshot(world)
+    before = snapshot()
     foreign_before = (world.foreign_lead.review_state, world.foreign_lead.version)
 
     response = client.post(
@@ -433,4 +764,4 @@ def test_it_does_not_review_a_foreign_lead_in_bulk_with_a_visible_one(client, wo
     assert response.status_code == 302
     world.foreign_lead.refresh_from_db()
     assert (world.foreign_lead.review_state, world.foreign_lead.version) == foreign_before
-    assert snapshot(world) == before
+    assert snapshot() == before

@@ -14,11 +14,6 @@ HOSTILE = '<script>alert("x")</script> & <b>bold</b> \' " {{ var }} {% now "Y" %
 
 
 @pytest.fixture
-def team():
-    return TeamFactory(name="Team A")
-
-
-@pytest.fixture
 def alice(team):
     return AnalystFactory(username="alice", teams=[team])
 

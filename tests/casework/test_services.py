@@ -46,11 +46,6 @@ def signed_in(user):
 
 
 @pytest.fixture
-def team():
-    return TeamFactory(name="Team A")
-
-
-@pytest.fixture
 def alice(team):
     return AnalystFactory(username="alice", teams=[team])
 

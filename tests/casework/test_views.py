@@ -55,26 +55,6 @@ VALID_LEI = with_lei_check_digits("5299000EXAMPLE0001")
 BAD_LEI = VALID_LEI[:-2] + ("00" if VALID_LEI[-2:] != "00" else "01")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def team(db):
-    return TeamFactory(name="Research")
-
-
-@pytest.fixture
-def analyst(team):
-    return AnalystFactory(username="alice", teams=[team])
-
-
-@pytest.fixture
-def colleague(team):
-    return AnalystFactory(username="bob", teams=[team])
-
-
 @pytest.fixture
 def alice(client, analyst):
     """A client signed in as an analyst of the team."""
