@@ -12,7 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from cases.admin import views as admin_views
 from cases.admin.entities import ENTITY_SEARCH_FIELDS, _refresh_index_dates
 from cases.admin.filters import EntityCountryFilter, HasLeadsFilter, IndexYearFilter
-from cases.admin.forms import AssignForm, TeamForm, _action_form_response
+from cases.admin.forms import AssignActionForm, TeamActionForm, _action_form_response
 from cases.casework import services
 from cases.models import Case, Finding
 
@@ -210,7 +210,7 @@ class CaseAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Move to a team…", permissions=["change"])
     def move_to_team(self, request, queryset):
-        form = TeamForm(request.POST if "apply" in request.POST else None)
+        form = TeamActionForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             team = form.cleaned_data["team"]
             count = services.cases_move_to_team(cases=queryset, team=team)
@@ -228,7 +228,7 @@ class CaseAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Assign to a user…", permissions=["change"])
     def assign(self, request, queryset):
-        form = AssignForm(request.POST if "apply" in request.POST else None)
+        form = AssignActionForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             assignee = form.cleaned_data["assignee"]
             try:

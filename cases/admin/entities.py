@@ -10,7 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from cases import derived
 from cases.admin.filters import CountryListFilter, HostCountryFilter
-from cases.admin.forms import CountryCodeMixin, EntityForm
+from cases.admin.forms import CountryCodeMixin, EntityAdminForm
 from cases.models import (
     Case,
     Entity,
@@ -58,7 +58,7 @@ class ReferralInline(CountryCodeMixin, admin.TabularInline):
 
 @admin.register(Entity)
 class EntityAdmin(CountryCodeMixin, SimpleHistoryAdmin):
-    form = EntityForm
+    form = EntityAdminForm
     list_display = [
         "name",
         "name_native",

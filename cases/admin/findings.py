@@ -5,14 +5,19 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from cases import derived
 from cases.admin.filters import CounterpartyCountryFilter
-from cases.admin.forms import CountryCodeMixin, FindingForm, RejectForm, _action_form_response
+from cases.admin.forms import (
+    CountryCodeMixin,
+    FindingAdminForm,
+    RejectActionForm,
+    _action_form_response,
+)
 from cases.casework import services as casework_services
 from cases.models import Finding
 
 
 @admin.register(Finding)
 class FindingAdmin(CountryCodeMixin, SimpleHistoryAdmin):
-    form = FindingForm
+    form = FindingAdminForm
     list_display = [
         "case_entity",
         "kind",
@@ -145,7 +150,7 @@ class FindingAdmin(CountryCodeMixin, SimpleHistoryAdmin):
         if not leads.exists():
             self.message_user(request, "None of the selected findings is a lead.", messages.INFO)
             return None
-        form = RejectForm(request.POST if applying else None)
+        form = RejectActionForm(request.POST if applying else None)
         if form.is_valid():
             count = casework_services.findings_review(
                 findings=leads,

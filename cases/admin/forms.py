@@ -30,7 +30,7 @@ class CountryCodeMixin:
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class EntityForm(forms.ModelForm):
+class EntityAdminForm(forms.ModelForm):
     """EntityAdmin's form; the admin supplies the model and fields."""
 
     def clean(self):
@@ -54,7 +54,7 @@ class EntityForm(forms.ModelForm):
         return cleaned
 
 
-class FindingForm(forms.ModelForm):
+class FindingAdminForm(forms.ModelForm):
     """FindingAdmin's form; the admin supplies the model and fields."""
 
     def clean(self):
@@ -70,7 +70,9 @@ class FindingForm(forms.ModelForm):
         return cleaned
 
 
-class AssignForm(forms.Form):
+class AssignActionForm(forms.Form):
+    """The assign action's choice of user; the service checks they may work the cases."""
+
     assignee = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="nobody (unassign)"
     )
@@ -82,11 +84,15 @@ class AssignForm(forms.Form):
         )
 
 
-class TeamForm(forms.Form):
+class TeamActionForm(forms.Form):
+    """The move-to-team action's choice of team."""
+
     team = forms.ModelChoiceField(queryset=Team.objects.all(), empty_label=None)
 
 
-class RejectForm(forms.Form):
+class RejectActionForm(forms.Form):
+    """The reject action's note, kept with each rejected lead."""
+
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         help_text="Why these leads are rejected; kept with each finding.",
