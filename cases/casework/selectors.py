@@ -93,8 +93,9 @@ def _count_of(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def case_list(cases: QuerySet[Case]) -> QuerySet[Case]:
-    """The cases with what a list row shows, in a fixed number of queries per page."""
+def cases_with_outcome(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The cases with their waiting leads counted and whether they are positive, and the
+    entity, team and assignee a list row shows, in a fixed number of queries per page."""
     return cases.select_related("entity", "team", "assignee").annotate(
         lead_count=_count_of(rules.waiting_leads()),
         is_positive=Exists(rules.positive_findings().filter(case=OuterRef("pk"))),

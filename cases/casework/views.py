@@ -52,7 +52,7 @@ def _require(allowed: bool) -> None:
 @require_GET
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    cases = casework_selectors.case_list(access.visible_cases(request.user))
+    cases = casework_selectors.cases_with_outcome(access.visible_cases(request.user))
     case_filter = CaseFilter(request.GET, queryset=cases, user=request.user)
     rows = case_filter.qs
     sort = case_filter.form.cleaned_data.get("sort") if case_filter.is_valid() else None
@@ -350,7 +350,7 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
 def my_work(request: HttpRequest) -> HttpResponse:
     mine = access.visible_cases(request.user).filter(assignee=request.user)
     cases = (
-        casework_selectors.case_list(mine)
+        casework_selectors.cases_with_outcome(mine)
         .exclude(status=Case.Status.CLOSED)
         .order_by("-priority", "index_date", "id")
     )
