@@ -9,8 +9,9 @@ from django.urls import re_path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from cases import derived
 from cases.admin import views as admin_views
-from cases.admin.entities import ENTITY_SEARCH_FIELDS, _refresh_index_dates
+from cases.admin.entities import ENTITY_SEARCH_FIELDS
 from cases.admin.filters import EntityCountryFilter, HasLeadsFilter, IndexYearFilter
 from cases.admin.forms import AssignActionForm, TeamActionForm, _action_form_response
 from cases.casework import services
@@ -206,7 +207,7 @@ class CaseAdmin(SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
         # A control case's index date comes from its matched case.
         if not change or {"kind", "matched_case"} & set(form.changed_data):
-            _refresh_index_dates([obj.entity_id])
+            derived.entity_index_dates_refresh(entity_ids=[obj.entity_id])
 
     @admin.action(description="Move to a team…", permissions=["change"])
     def move_to_team(self, request, queryset):
