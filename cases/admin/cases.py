@@ -9,7 +9,6 @@ from django.urls import re_path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from cases import derived
 from cases.admin import views as admin_views
 from cases.admin.entities import ENTITY_SEARCH_FIELDS
 from cases.admin.filters import EntityCountryFilter, HasLeadsFilter, IndexYearFilter
@@ -194,20 +193,7 @@ class CaseAdmin(SimpleHistoryAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        if change:
-            # Forms open on the research pages are now stale.
-            obj.version += 1
-            if "status" in form.changed_data:
-                services.case_status_change_record(
-                    case=obj,
-                    from_status=form.initial["status"],
-                    to_status=obj.status,
-                    actor=request.user,
-                )
-        super().save_model(request, obj, form, change)
-        # A control case's index date comes from its matched case.
-        if not change or {"kind", "matched_case"} & set(form.changed_data):
-            derived.entity_index_dates_refresh(entity_ids=[obj.entity_id])
+        services.case_save(case=obj, actor=request.user)
 
     @admin.action(description="Move to a team…", permissions=["change"])
     def move_to_team(self, request, queryset):

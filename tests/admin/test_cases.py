@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from cases import derived
 from cases.models import Case, Finding
 from tests.admin.helpers import HOSTILE, HOSTILE_ESCAPED, VALID_LEI, refresh, url
 from tests.factories import CaseFactory, EntityFactory, FindingFactory, ReferralFactory, UserFactory
@@ -93,6 +94,61 @@ def test_saving_the_case_page_keeps_its_read_only_findings(admin_client, row):
     row = refresh(row)
     assert (row.status, row.priority) == ("monitoring", Case.Priority.URGENT)
     assert row.findings.count() == len(findings)
+
+
+def case_change_data(**overrides) -> dict:
+    """The change form of a case without findings."""
+    data = {
+        "status": "open",
+        "priority": "2",
+        "assignee": "",
+        "notes": "",
+        "kind": "referred",
+        "matched_case": "",
+        "findings-TOTAL_FORMS": "0",
+        "findings-INITIAL_FORMS": "0",
+        "findings-MIN_NUM_FORMS": "0",
+        "findings-MAX_NUM_FORMS": "1000",
+    }
+    return {**data, **overrides}
+
+
+def test_a_status_changed_on_the_case_page_is_logged_and_raises_the_version(
+    admin_client, superuser
+):
+    case = CaseFactory()
+
+    response = admin_client.post(
+        url("case", "change", case.pk), case_change_data(status="concluded")
+    )
+
+    assert response.status_code == 302
+    assert refresh(case).version == 2
+    assert list(case.status_changes.values_list("from_status", "to_status", "changed_by")) == [
+        ("open", "concluded", superuser.pk)
+    ]
+    assert case.history.first().history_user == superuser
+
+
+def test_a_case_made_a_control_on_the_case_page_takes_its_matched_cases_index_date(
+    admin_client,
+):
+    referred, control = CaseFactory(), CaseFactory()
+    ReferralFactory(entity=referred.entity, date=datetime.date(2015, 1, 1), date_precision="year")
+    derived.case_index_dates_refresh(case_ids=[referred.pk])
+
+    response = admin_client.post(
+        url("case", "change", control.pk),
+        case_change_data(kind="control", matched_case=referred.pk),
+    )
+
+    assert response.status_code == 302
+    control = refresh(control)
+    assert (control.index_date, control.index_date_precision) == (
+        datetime.date(2015, 1, 1),
+        "year",
+    )
+    assert not control.status_changes.exists()
 
 
 def test_assign_action_asks_for_a_user_then_assigns(admin_client):
