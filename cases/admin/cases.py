@@ -1,18 +1,17 @@
 """The admin of cases: status, assignee and team actions, the case export."""
 
-from functools import partial
-
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.urls import re_path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from cases.admin import views as admin_views
+from cases.admin.actions import action_form_response
 from cases.admin.entities import ENTITY_SEARCH_FIELDS
 from cases.admin.filters import EntityCountryFilter, HasLeadsFilter, IndexYearFilter
-from cases.admin.forms import AssignActionForm, TeamActionForm, _action_form_response
+from cases.admin.forms import AssignActionForm, TeamActionForm
+from cases.admin.urls import case_export_urls
 from cases.casework import services
 from cases.models import Case, Finding
 
@@ -106,11 +105,7 @@ class CaseAdmin(SimpleHistoryAdmin):
     actions = ["assign", "move_to_team", *(_status_action(status) for status in Case.Status)]
 
     def get_urls(self):
-        view = self.admin_site.admin_view(partial(admin_views.case_export_view, self))
-        return [
-            re_path(r"^export/(?P<format>csv|json)/$", view, name="cases_case_export"),
-            *super().get_urls(),
-        ]
+        return [*case_export_urls(self), *super().get_urls()]
 
     def get_queryset(self, request):
         return (
@@ -203,7 +198,7 @@ class CaseAdmin(SimpleHistoryAdmin):
             count = services.cases_move_to_team(cases=queryset, team=team)
             self.message_user(request, f"Moved {count} case(s) to {team}.", messages.SUCCESS)
             return None
-        return _action_form_response(
+        return action_form_response(
             self,
             request,
             queryset,
@@ -226,7 +221,7 @@ class CaseAdmin(SimpleHistoryAdmin):
             who = assignee.get_username() if assignee else "nobody"
             self.message_user(request, f"Assigned {count} case(s) to {who}.", messages.SUCCESS)
             return None
-        return _action_form_response(
+        return action_form_response(
             self,
             request,
             queryset,

@@ -4,13 +4,9 @@ from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases import derived
+from cases.admin.actions import action_form_response
 from cases.admin.filters import CounterpartyCountryFilter
-from cases.admin.forms import (
-    CountryCodeMixin,
-    FindingAdminForm,
-    RejectActionForm,
-    _action_form_response,
-)
+from cases.admin.forms import CountryCodeMixin, FindingAdminForm, RejectActionForm
 from cases.casework import services as casework_services
 from cases.models import Finding
 
@@ -160,7 +156,7 @@ class FindingAdmin(CountryCodeMixin, SimpleHistoryAdmin):
             )
             self.message_user(request, f"Rejected {count} lead(s).", messages.SUCCESS)
             return None
-        return _action_form_response(
+        return action_form_response(
             self,
             request,
             leads,

@@ -1,10 +1,8 @@
 """Forms of the admin's edit pages and bulk actions."""
 
 from django import forms
-from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.template.response import TemplateResponse
 
 from cases import normalize
 from cases.models import Entity, Team
@@ -97,23 +95,3 @@ class RejectActionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         help_text="Why these leads are rejected; kept with each finding.",
     )
-
-
-def _action_form_response(modeladmin, request, queryset, *, form, action, title, submit):
-    """Render the intermediate page of an action that needs input before it runs.
-
-    The page posts back to the changelist with the same action and selection, plus
-    `apply`, which is how the action knows the form was submitted.
-    """
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "opts": modeladmin.model._meta,
-        "objects": queryset,
-        "form": form,
-        "action": action,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "submit": submit,
-        "media": modeladmin.media + form.media,
-    }
-    return TemplateResponse(request, "admin/cases/action_form.html", context)

@@ -1,15 +1,12 @@
 """The admin of referrals, with the referral import (upload, preview, confirm)."""
 
-from functools import partial
-
 from django.contrib import admin
-from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases import derived
-from cases.admin import views as admin_views
 from cases.admin.filters import HostCountryFilter, PostKindFilter, ReferralYearFilter
 from cases.admin.forms import CountryCodeMixin
+from cases.admin.urls import referral_import_urls
 from cases.models import Referral
 
 
@@ -62,8 +59,7 @@ class ReferralAdmin(CountryCodeMixin, SimpleHistoryAdmin):
     ]
 
     def get_urls(self):
-        view = self.admin_site.admin_view(partial(admin_views.referral_import_view, self))
-        return [path("import/", view, name="cases_referral_import"), *super().get_urls()]
+        return [*referral_import_urls(self), *super().get_urls()]
 
     def get_queryset(self, request):
         # Referral.__str__ names the entity (delete pages, history, autocomplete).
