@@ -1,4 +1,6 @@
-"""Forms of the admin's edit pages and bulk actions."""
+"""Forms of the admin's edit pages, bulk actions and referral import."""
+
+from pathlib import Path
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -7,6 +9,8 @@ from django.db import models
 from cases import normalize
 from cases.models import Entity, Team
 from cases.validators import validate_country
+
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 
 class CountryCodeField(forms.CharField):
@@ -95,3 +99,16 @@ class RejectActionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         help_text="Why these leads are rejected; kept with each finding.",
     )
+
+
+class ReferralImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV (UTF-8) or XLSX with the referral columns.")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        suffix = Path(upload.name).suffix.casefold()
+        if suffix not in {".csv", ".xlsx"}:
+            raise forms.ValidationError("Give a .csv or .xlsx file.")
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("The file is larger than 100 MB.")
+        return upload
