@@ -105,44 +105,53 @@ def cases_with_outcome(cases: QuerySet[Case]) -> QuerySet[Case]:
 @dataclass(frozen=True)
 class Outcome:
     positive: bool
-    kinds: list[tuple[str, str]]  # (kind label, first date) per positive kind
-    first_date: str
+    firsts: list[Finding]  # the first positive finding of each kind, earliest first
+    first: Finding | None  # the earliest dated one
 
 
 def case_outcome(case: Case) -> Outcome:
-    """Which outcome kinds the case is positive for, and when each was first seen."""
+    """Which outcome kinds the case is positive for, and the finding that first showed each."""
     first: dict[str, Finding] = {}
     for finding in rules.positive_findings().filter(case=case).order_by("event_date", "id"):
         first.setdefault(finding.kind, finding)
-    kinds = [(f.get_kind_display(), f.event_date_display) for f in first.values()]
-    dates = [f for f in first.values() if f.event_date]
-    earliest = min(dates, key=lambda f: f.event_date).event_date_display if dates else ""
-    return Outcome(positive=bool(first), kinds=kinds, first_date=earliest)
+    firsts = list(first.values())
+    dated = [f for f in firsts if f.event_date]
+    earliest = min(dated, key=lambda f: f.event_date) if dated else None
+    return Outcome(positive=bool(firsts), firsts=firsts, first=earliest)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str  # "" when there was no value
+    new: str
 
 
 @dataclass(frozen=True)
 class HistoryEntry:
     when: datetime
-    who: str
-    what: str
-    changes: list[str]
+    who: str  # "" when no person made the change
+    model: str  # "case", "entity" or "finding"
+    object_id: int
+    action: str  # "created", "changed" or "deleted"
+    changes: list[FieldChange]
 
 
 # Bookkeeping columns that change on every save and tell a reader nothing.
 _HISTORY_SKIP = {"version", "updated_at", "name_key"}
+_USER_FIELDS = {"assignee", "reviewed_by", "created_by", "changed_by", "coder"}
+_ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
 
 def _history_value(value, users: dict[int, str], field: str) -> str:
+    """The value as text: a user by name, a time in the local zone, "" for no value."""
     if value is None or value == "":
-        return "—"
+        return ""
     if field in _USER_FIELDS:
         return users.get(value, f"user {value}")
     if isinstance(value, datetime):
         return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
     return str(value)
-
-
-_USER_FIELDS = {"assignee", "reviewed_by", "created_by", "changed_by", "coder"}
 
 
 def _changes(record) -> list:
@@ -154,22 +163,27 @@ def _changes(record) -> list:
     return [change for change in delta.changes if change.field not in _HISTORY_SKIP]
 
 
-def case_change_history(case: Case, *, limit: int = 30) -> list[HistoryEntry]:
-    """Edits of the case, its entity and its findings, newest first.
-
-    Differences are worked out only for the entries shown (each costs a query).
-    """
+def _history_records(case: Case, limit: int) -> list[tuple[str, object]]:
+    """The newest history records of the case, its entity and its findings, newest first."""
     records = []
     sources = [
         ("case", case.history.all()),
         ("entity", case.entity.history.all()),
         ("finding", Finding.history.filter(case_id=case.pk)),
     ]
-    for what, history in sources:
+    for model, history in sources:
         for record in history.select_related("history_user").order_by("-history_date")[:limit]:
-            records.append((what, record))
+            records.append((model, record))
     records.sort(key=lambda item: item[1].history_date, reverse=True)
-    shown = [(what, record, _changes(record)) for what, record in records[:limit]]
+    return records[:limit]
+
+
+def case_change_history(case: Case, *, limit: int = 30) -> list[HistoryEntry]:
+    """Edits of the case, its entity and its findings, newest first.
+
+    Differences are worked out only for the entries shown (each costs a query).
+    """
+    shown = [(model, record, _changes(record)) for model, record in _history_records(case, limit)]
     # Users named in the changes (assignee, reviewer, ...), looked up in one query.
     user_ids = {
         value
@@ -180,18 +194,24 @@ def case_change_history(case: Case, *, limit: int = 30) -> list[HistoryEntry]:
         if value is not None
     }
     users = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
-    entries = []
-    for what, record, changes in shown:
-        who = record.history_user.get_username() if record.history_user else "system"
-        label = {"+": "created", "~": "changed", "-": "deleted"}[record.history_type]
-        name = what if what != "finding" else f"finding {record.id}"
-        lines = [
-            f"{change.field}: {_history_value(change.old, users, change.field)} → "
-            f"{_history_value(change.new, users, change.field)}"
-            for change in changes
-        ]
-        entries.append(HistoryEntry(record.history_date, who, f"{name} {label}", lines))
-    return entries
+    return [
+        HistoryEntry(
+            when=record.history_date,
+            who=record.history_user.get_username() if record.history_user else "",
+            model=model,
+            object_id=record.id,
+            action=_ACTIONS[record.history_type],
+            changes=[
+                FieldChange(
+                    change.field,
+                    _history_value(change.old, users, change.field),
+                    _history_value(change.new, users, change.field),
+                )
+                for change in changes
+            ],
+        )
+        for model, record, changes in shown
+    ]
 
 
 def case_status_changes(case: Case) -> QuerySet[CaseStatusChange]:
