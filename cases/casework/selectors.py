@@ -1,5 +1,5 @@
 """Reads of the research pages: case lists with their outcome, the case export, a case's
-referrals and change history, the review queue.
+findings, referrals and change history, the review queue and my work.
 """
 
 from collections.abc import Iterator
@@ -21,13 +21,18 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from cases import rules
+from cases import access, rules
 from cases.models import (
     Case,
     CaseStatusChange,
+    Entity,
     Finding,
     Referral,
+    SecondCoding,
 )
+
+# The case list's order unless the user sorts it: most urgent first, then earliest referred.
+CASE_LIST_ORDER = ("-priority", "index_date", "id")
 
 
 def case_export_queryset() -> QuerySet[Case]:
@@ -100,6 +105,44 @@ def cases_with_outcome(cases: QuerySet[Case]) -> QuerySet[Case]:
         lead_count=_count_of(rules.waiting_leads()),
         is_positive=Exists(rules.positive_findings().filter(case=OuterRef("pk"))),
     )
+
+
+def cases_in_list_order(cases: QuerySet[Case], *, sorted_by_user: bool) -> QuerySet[Case]:
+    """The cases in CASE_LIST_ORDER or, when the user sorted them, in their order with the
+    id breaking ties, so rows with equal sort keys do not move between pages."""
+    if not sorted_by_user:
+        return cases.order_by(*CASE_LIST_ORDER)
+    return cases.order_by(*cases.query.order_by, "id")
+
+
+@dataclass(frozen=True)
+class CaseFindings:
+    by_date: list[Finding]  # every finding, earliest first
+    leads: list[Finding]  # those waiting for review, best match first
+    reviewed: list[Finding]  # the others, earliest first
+
+
+def case_findings(case: Case) -> CaseFindings:
+    """The case's findings with their reviewer and author, read once."""
+    findings = list(
+        case.findings.select_related("reviewed_by", "created_by").order_by("event_date", "id")
+    )
+    leads = sorted(
+        (f for f in findings if f.review_state == Finding.ReviewState.LEAD),
+        key=lambda f: (-(f.match_score or 0), f.pk),
+    )
+    reviewed = [f for f in findings if f.review_state != Finding.ReviewState.LEAD]
+    return CaseFindings(by_date=findings, leads=leads, reviewed=reviewed)
+
+
+def case_second_coding(case: Case) -> SecondCoding | None:
+    return SecondCoding.objects.filter(case=case).select_related("coder").first()
+
+
+def entity_for_edit(case: Case) -> Entity:
+    """A copy of the case's entity of its own: a form writes what was typed onto its
+    instance, and a refused value must not show as the stored one."""
+    return Entity.objects.get(pk=case.entity_id)
 
 
 @dataclass(frozen=True)
@@ -218,13 +261,35 @@ def case_status_changes(case: Case) -> QuerySet[CaseStatusChange]:
     return case.status_changes.select_related("changed_by").order_by("-changed_at", "-id")
 
 
-def review_queue(findings: QuerySet[Finding]) -> QuerySet[Finding]:
-    """Leads waiting for review, best match first, then the oldest."""
-    return (
-        findings.filter(review_state=Finding.ReviewState.LEAD)
-        .select_related("case__entity", "case__team")
-        .order_by(F("match_score").desc(nulls_last=True), "created_at", "id")
+def review_queue(findings: QuerySet[Finding], *, source: str = "") -> QuerySet[Finding]:
+    """Leads waiting for review (from `source` only, if given), best match first, then the
+    oldest."""
+    leads = findings.filter(review_state=Finding.ReviewState.LEAD)
+    if source:
+        leads = leads.filter(source=source)
+    return leads.select_related("case__entity", "case__team").order_by(
+        F("match_score").desc(nulls_last=True), "created_at", "id"
     )
+
+
+@dataclass(frozen=True)
+class MyWork:
+    cases: QuerySet[Case]  # the user's cases not closed, in CASE_LIST_ORDER
+    leads: QuerySet[Finding]  # the first 100 leads waiting on them
+    lead_total: int
+    counts: dict[str, int]  # "open" (not concluded or closed) and "total"
+
+
+def my_work(user: access.User) -> MyWork:
+    """The cases assigned to the user that they may still see, and the leads on them."""
+    mine = access.visible_cases(user).filter(assignee=user)
+    cases = cases_with_outcome(mine).exclude(status=Case.Status.CLOSED).order_by(*CASE_LIST_ORDER)
+    leads = review_queue(Finding.objects.filter(case__in=mine.values("id")))
+    counts = mine.aggregate(
+        open=Count("id", filter=~Q(status__in=[Case.Status.CONCLUDED, Case.Status.CLOSED])),
+        total=Count("id"),
+    )
+    return MyWork(cases=cases, leads=leads[:100], lead_total=leads.count(), counts=counts)
 
 
 def case_referrals(case: Case) -> QuerySet[Referral]:
