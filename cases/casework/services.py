@@ -1,5 +1,6 @@
-"""Writes of the research pages: reviews, hand-entered findings, status, assignee, team and
-identifier changes, each refusing a save over someone else's newer edit (EditConflict).
+"""Writes of the research pages and the admin's case actions: reviews, hand-entered
+findings, status, assignee, team and identifier changes and whole-case saves, each able to
+refuse a save over someone else's newer edit (EditConflict).
 """
 
 from collections.abc import Iterable
