@@ -99,6 +99,43 @@ def case_index_dates_refresh(*, case_ids: Iterable[int] | None = None) -> int:
     return updated
 
 
+@transaction.atomic
+def entity_index_dates_refresh(*, entity_ids: Iterable[int | None]) -> int:
+    """Re-derive the index dates of these entities' cases after their referrals changed.
+
+    None (an entity not saved yet) is skipped. Returns the number of cases updated.
+    """
+    ids = {pk for pk in entity_ids if pk is not None}
+    case_ids = list(Case.objects.filter(entity_id__in=ids).values_list("pk", flat=True))
+    return case_index_dates_refresh(case_ids=case_ids) if case_ids else 0
+
+
+@transaction.atomic
+def referral_save(*, referral: Referral) -> Referral:
+    """Validate and save a referral, then re-derive the index dates of its entity's case
+    and, when it was moved from another entity, of that entity's case."""
+    previous_entity_id = None
+    if referral.pk is not None:
+        previous = Referral.objects.filter(pk=referral.pk).values_list("entity_id", flat=True)
+        previous_entity_id = previous.first()
+    referral.full_clean()
+    referral.save()
+    entity_index_dates_refresh(entity_ids=[referral.entity_id, previous_entity_id])
+    return referral
+
+
+@transaction.atomic
+def referrals_delete(*, referrals: QuerySet[Referral]) -> int:
+    """Delete referrals and re-derive the index dates of their entities' cases.
+
+    Returns the number of referrals deleted.
+    """
+    entity_ids = set(referrals.values_list("entity_id", flat=True))
+    _, deleted = referrals.delete()
+    entity_index_dates_refresh(entity_ids=entity_ids)
+    return deleted.get(Referral._meta.label, 0)
+
+
 def referral_blocs_refresh(*, case_ids: Iterable[int] | None = None) -> int:
     """Re-derive each referral's alliance bloc from its host country and date."""
     referrals = Referral.objects.only("id", "host_country", "date", "alliance_bloc")

@@ -1,18 +1,17 @@
 """The admin of cases: status, assignee and team actions, the case export."""
 
-from functools import partial
-
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.urls import re_path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from cases.admin import views as admin_views
-from cases.admin.entities import ENTITY_SEARCH_FIELDS, _refresh_index_dates
+from cases.admin.actions import action_form_response
+from cases.admin.entities import ENTITY_SEARCH_FIELDS
 from cases.admin.filters import EntityCountryFilter, HasLeadsFilter, IndexYearFilter
-from cases.admin.forms import AssignForm, TeamForm, _action_form_response
+from cases.admin.forms import AssignActionForm, TeamActionForm
+from cases.admin.urls import case_export_urls
 from cases.casework import services
 from cases.models import Case, Finding
 
@@ -106,11 +105,7 @@ class CaseAdmin(SimpleHistoryAdmin):
     actions = ["assign", "move_to_team", *(_status_action(status) for status in Case.Status)]
 
     def get_urls(self):
-        view = self.admin_site.admin_view(partial(admin_views.case_export_view, self))
-        return [
-            re_path(r"^export/(?P<format>csv|json)/$", view, name="cases_case_export"),
-            *super().get_urls(),
-        ]
+        return [*case_export_urls(self), *super().get_urls()]
 
     def get_queryset(self, request):
         return (
@@ -193,30 +188,17 @@ class CaseAdmin(SimpleHistoryAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        if change:
-            # Forms open on the research pages are now stale.
-            obj.version += 1
-            if "status" in form.changed_data:
-                services.case_status_change_record(
-                    case=obj,
-                    from_status=form.initial["status"],
-                    to_status=obj.status,
-                    actor=request.user,
-                )
-        super().save_model(request, obj, form, change)
-        # A control case's index date comes from its matched case.
-        if not change or {"kind", "matched_case"} & set(form.changed_data):
-            _refresh_index_dates([obj.entity_id])
+        services.case_save(case=obj, actor=request.user)
 
     @admin.action(description="Move to a team…", permissions=["change"])
     def move_to_team(self, request, queryset):
-        form = TeamForm(request.POST if "apply" in request.POST else None)
+        form = TeamActionForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             team = form.cleaned_data["team"]
             count = services.cases_move_to_team(cases=queryset, team=team)
             self.message_user(request, f"Moved {count} case(s) to {team}.", messages.SUCCESS)
             return None
-        return _action_form_response(
+        return action_form_response(
             self,
             request,
             queryset,
@@ -228,7 +210,7 @@ class CaseAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Assign to a user…", permissions=["change"])
     def assign(self, request, queryset):
-        form = AssignForm(request.POST if "apply" in request.POST else None)
+        form = AssignActionForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             assignee = form.cleaned_data["assignee"]
             try:
@@ -239,7 +221,7 @@ class CaseAdmin(SimpleHistoryAdmin):
             who = assignee.get_username() if assignee else "nobody"
             self.message_user(request, f"Assigned {count} case(s) to {who}.", messages.SUCCESS)
             return None
-        return _action_form_response(
+        return action_form_response(
             self,
             request,
             queryset,

@@ -1,7 +1,5 @@
 """The admin of entities and posts."""
 
-from collections.abc import Iterable
-
 from django.contrib import admin
 from django.db.models import Count
 from django.urls import reverse
@@ -10,7 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from cases import derived
 from cases.admin.filters import CountryListFilter, HostCountryFilter
-from cases.admin.forms import CountryCodeMixin, EntityForm
+from cases.admin.forms import CountryCodeMixin, EntityAdminForm
 from cases.models import (
     Case,
     Entity,
@@ -33,14 +31,6 @@ ENTITY_SEARCH_FIELDS = [
 ]
 
 
-def _refresh_index_dates(entity_ids: Iterable[int | None]) -> None:
-    """Re-derive the index dates of these entities' cases after their referrals changed."""
-    ids = {pk for pk in entity_ids if pk is not None}
-    case_ids = list(Case.objects.filter(entity_id__in=ids).values_list("pk", flat=True))
-    if case_ids:
-        derived.case_index_dates_refresh(case_ids=case_ids)
-
-
 class ReferralInline(CountryCodeMixin, admin.TabularInline):
     model = Referral
     fields = [
@@ -58,7 +48,7 @@ class ReferralInline(CountryCodeMixin, admin.TabularInline):
 
 @admin.register(Entity)
 class EntityAdmin(CountryCodeMixin, SimpleHistoryAdmin):
-    form = EntityForm
+    form = EntityAdminForm
     list_display = [
         "name",
         "name_native",
@@ -125,7 +115,7 @@ class EntityAdmin(CountryCodeMixin, SimpleHistoryAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # The referral inline may have added, moved or removed the earliest referral.
-        _refresh_index_dates([form.instance.pk])
+        derived.entity_index_dates_refresh(entity_ids=[form.instance.pk])
 
 
 @admin.register(Post)

@@ -4,15 +4,16 @@ from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases import derived
+from cases.admin.actions import action_form_response
 from cases.admin.filters import CounterpartyCountryFilter
-from cases.admin.forms import CountryCodeMixin, FindingForm, RejectForm, _action_form_response
+from cases.admin.forms import CountryCodeMixin, FindingAdminForm, RejectActionForm
 from cases.casework import services as casework_services
 from cases.models import Finding
 
 
 @admin.register(Finding)
 class FindingAdmin(CountryCodeMixin, SimpleHistoryAdmin):
-    form = FindingForm
+    form = FindingAdminForm
     list_display = [
         "case_entity",
         "kind",
@@ -145,7 +146,7 @@ class FindingAdmin(CountryCodeMixin, SimpleHistoryAdmin):
         if not leads.exists():
             self.message_user(request, "None of the selected findings is a lead.", messages.INFO)
             return None
-        form = RejectForm(request.POST if applying else None)
+        form = RejectActionForm(request.POST if applying else None)
         if form.is_valid():
             count = casework_services.findings_review(
                 findings=leads,
@@ -155,7 +156,7 @@ class FindingAdmin(CountryCodeMixin, SimpleHistoryAdmin):
             )
             self.message_user(request, f"Rejected {count} lead(s).", messages.SUCCESS)
             return None
-        return _action_form_response(
+        return action_form_response(
             self,
             request,
             leads,

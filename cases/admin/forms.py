@@ -1,14 +1,16 @@
-"""Forms of the admin's edit pages and bulk actions."""
+"""Forms of the admin's edit pages, bulk actions and referral import."""
+
+from pathlib import Path
 
 from django import forms
-from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.template.response import TemplateResponse
 
 from cases import normalize
 from cases.models import Entity, Team
 from cases.validators import validate_country
+
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 
 class CountryCodeField(forms.CharField):
@@ -30,7 +32,7 @@ class CountryCodeMixin:
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class EntityForm(forms.ModelForm):
+class EntityAdminForm(forms.ModelForm):
     """EntityAdmin's form; the admin supplies the model and fields."""
 
     def clean(self):
@@ -54,7 +56,7 @@ class EntityForm(forms.ModelForm):
         return cleaned
 
 
-class FindingForm(forms.ModelForm):
+class FindingAdminForm(forms.ModelForm):
     """FindingAdmin's form; the admin supplies the model and fields."""
 
     def clean(self):
@@ -70,7 +72,9 @@ class FindingForm(forms.ModelForm):
         return cleaned
 
 
-class AssignForm(forms.Form):
+class AssignActionForm(forms.Form):
+    """The assign action's choice of user; the service checks they may work the cases."""
+
     assignee = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="nobody (unassign)"
     )
@@ -82,32 +86,29 @@ class AssignForm(forms.Form):
         )
 
 
-class TeamForm(forms.Form):
+class TeamActionForm(forms.Form):
+    """The move-to-team action's choice of team."""
+
     team = forms.ModelChoiceField(queryset=Team.objects.all(), empty_label=None)
 
 
-class RejectForm(forms.Form):
+class RejectActionForm(forms.Form):
+    """The reject action's note, kept with each rejected lead."""
+
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         help_text="Why these leads are rejected; kept with each finding.",
     )
 
 
-def _action_form_response(modeladmin, request, queryset, *, form, action, title, submit):
-    """Render the intermediate page of an action that needs input before it runs.
+class ReferralImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV (UTF-8) or XLSX with the referral columns.")
 
-    The page posts back to the changelist with the same action and selection, plus
-    `apply`, which is how the action knows the form was submitted.
-    """
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "opts": modeladmin.model._meta,
-        "objects": queryset,
-        "form": form,
-        "action": action,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "submit": submit,
-        "media": modeladmin.media + form.media,
-    }
-    return TemplateResponse(request, "admin/cases/action_form.html", context)
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        suffix = Path(upload.name).suffix.casefold()
+        if suffix not in {".csv", ".xlsx"}:
+            raise forms.ValidationError("Give a .csv or .xlsx file.")
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("The file is larger than 100 MB.")
+        return upload

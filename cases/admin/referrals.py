@@ -1,15 +1,12 @@
 """The admin of referrals, with the referral import (upload, preview, confirm)."""
 
-from functools import partial
-
 from django.contrib import admin
-from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
-from cases.admin import views as admin_views
-from cases.admin.entities import _refresh_index_dates
+from cases import derived
 from cases.admin.filters import HostCountryFilter, PostKindFilter, ReferralYearFilter
 from cases.admin.forms import CountryCodeMixin
+from cases.admin.urls import referral_import_urls
 from cases.models import Referral
 
 
@@ -62,8 +59,7 @@ class ReferralAdmin(CountryCodeMixin, SimpleHistoryAdmin):
     ]
 
     def get_urls(self):
-        view = self.admin_site.admin_view(partial(admin_views.referral_import_view, self))
-        return [path("import/", view, name="cases_referral_import"), *super().get_urls()]
+        return [*referral_import_urls(self), *super().get_urls()]
 
     def get_queryset(self, request):
         # Referral.__str__ names the entity (delete pages, history, autocomplete).
@@ -78,20 +74,10 @@ class ReferralAdmin(CountryCodeMixin, SimpleHistoryAdmin):
         return obj.cooperation_labels
 
     def save_model(self, request, obj, form, change):
-        previous_entity_id = None
-        if change:
-            previous_entity_id = (
-                Referral.objects.filter(pk=obj.pk).values_list("entity_id", flat=True).first()
-            )
-        super().save_model(request, obj, form, change)
-        _refresh_index_dates([obj.entity_id, previous_entity_id])
+        derived.referral_save(referral=obj)
 
     def delete_model(self, request, obj):
-        entity_id = obj.entity_id
-        super().delete_model(request, obj)
-        _refresh_index_dates([entity_id])
+        derived.referrals_delete(referrals=Referral.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        entity_ids = set(queryset.values_list("entity_id", flat=True))
-        super().delete_queryset(request, queryset)
-        _refresh_index_dates(entity_ids)
+        derived.referrals_delete(referrals=queryset)

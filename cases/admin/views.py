@@ -8,7 +8,6 @@ The import itself is re-checked on confirmation: the database may have changed.
 import secrets
 from pathlib import Path
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -17,27 +16,15 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from cases.admin.forms import ReferralImportForm
 from cases.exports import WRITERS
 from cases.intake.files import ImportFileError, read_table
 from cases.intake.report import format_report
 from cases.intake.rows import check_rows
 from cases.intake.services import referrals_import
 
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 SESSION_KEY = "referral_import_uploads"
-
-
-class ImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV (UTF-8) or XLSX with the referral columns.")
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        suffix = Path(upload.name).suffix.casefold()
-        if suffix not in {".csv", ".xlsx"}:
-            raise forms.ValidationError("Give a .csv or .xlsx file.")
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The file is larger than 100 MB.")
-        return upload
+TEMPLATE = "admin/cases/referral_import.html"
 
 
 def _upload_path(token: str, suffix: str) -> Path:
@@ -61,32 +48,41 @@ def referral_import_view(model_admin, request):
         "opts": model_admin.model._meta,
         "title": "Import referrals",
     }
-    uploads = request.session.get(SESSION_KEY, {})
-
     if request.method == "POST" and "token" in request.POST:
-        token = request.POST["token"]
-        entry = uploads.pop(token, None)
-        request.session[SESSION_KEY] = uploads
-        if entry is None:
-            messages.error(request, "That upload has expired or was already imported.")
-            return redirect(request.path)
-        path = _upload_path(token, entry["suffix"])
-        try:
-            data = path.read_bytes()
-        except OSError:
-            messages.error(request, "The uploaded file is gone; upload it again.")
-            return redirect(request.path)
-        result, lines = _run(data, entry["name"], dry_run=False)
-        path.unlink(missing_ok=True)
-        if result is None or not result.ok:
-            context.update(form=ImportForm(), report=lines, failed=True)
-            return TemplateResponse(request, "admin/cases/referral_import.html", context)
-        messages.success(request, lines[0])
-        for line in lines[1:]:
-            messages.info(request, line)
-        return redirect("admin:cases_referral_changelist")
+        return _import_confirmed(request, context)
+    return _import_previewed(request, context)
 
-    form = ImportForm(request.POST or None, request.FILES or None)
+
+def _import_confirmed(request, context: dict):
+    """Import the file previewed under the posted token, once."""
+    uploads = request.session.get(SESSION_KEY, {})
+    token = request.POST["token"]
+    entry = uploads.pop(token, None)
+    request.session[SESSION_KEY] = uploads
+    if entry is None:
+        messages.error(request, "That upload has expired or was already imported.")
+        return redirect(request.path)
+    path = _upload_path(token, entry["suffix"])
+    try:
+        data = path.read_bytes()
+    except OSError:
+        messages.error(request, "The uploaded file is gone; upload it again.")
+        return redirect(request.path)
+    result, lines = _run(data, entry["name"], dry_run=False)
+    path.unlink(missing_ok=True)
+    if result is None or not result.ok:
+        context.update(form=ReferralImportForm(), report=lines, failed=True)
+        return TemplateResponse(request, TEMPLATE, context)
+    messages.success(request, lines[0])
+    for line in lines[1:]:
+        messages.info(request, line)
+    return redirect("admin:cases_referral_changelist")
+
+
+def _import_previewed(request, context: dict):
+    """Show the upload form or, for an uploaded file, what importing it would do; keep
+    the file for confirmation when it would change anything."""
+    form = ReferralImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         data = upload.read()
@@ -98,11 +94,12 @@ def referral_import_view(model_admin, request):
             path = _upload_path(token, suffix)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
+            uploads = request.session.get(SESSION_KEY, {})
             uploads[token] = {"name": upload.name, "suffix": suffix}
             request.session[SESSION_KEY] = uploads
             context.update(token=token, file_name=upload.name)
     context["form"] = form
-    return TemplateResponse(request, "admin/cases/referral_import.html", context)
+    return TemplateResponse(request, TEMPLATE, context)
 
 
 def case_export_view(model_admin, request, format: str):

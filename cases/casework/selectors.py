@@ -1,5 +1,5 @@
 """Reads of the research pages: case lists with their outcome, the case export, a case's
-referrals and change history, the review queue.
+findings, referrals and change history, the review queue and my work.
 """
 
 from collections.abc import Iterator
@@ -21,13 +21,18 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from cases import rules
+from cases import access, rules
 from cases.models import (
     Case,
     CaseStatusChange,
+    Entity,
     Finding,
     Referral,
+    SecondCoding,
 )
+
+# The case list's order unless the user sorts it: most urgent first, then earliest referred.
+CASE_LIST_ORDER = ("-priority", "index_date", "id")
 
 
 def case_export_queryset() -> QuerySet[Case]:
@@ -93,55 +98,103 @@ def _count_of(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def case_list(cases: QuerySet[Case]) -> QuerySet[Case]:
-    """The cases with what a list row shows, in a fixed number of queries per page."""
+def cases_with_outcome(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The cases with their waiting leads counted and whether they are positive, and the
+    entity, team and assignee a list row shows, in a fixed number of queries per page."""
     return cases.select_related("entity", "team", "assignee").annotate(
         lead_count=_count_of(rules.waiting_leads()),
         is_positive=Exists(rules.positive_findings().filter(case=OuterRef("pk"))),
     )
 
 
+def cases_in_list_order(cases: QuerySet[Case], *, sorted_by_user: bool) -> QuerySet[Case]:
+    """The cases in CASE_LIST_ORDER or, when the user sorted them, in their order with the
+    id breaking ties, so rows with equal sort keys do not move between pages."""
+    if not sorted_by_user:
+        return cases.order_by(*CASE_LIST_ORDER)
+    return cases.order_by(*cases.query.order_by, "id")
+
+
+@dataclass(frozen=True)
+class CaseFindings:
+    by_date: list[Finding]  # every finding, earliest first
+    leads: list[Finding]  # those waiting for review, best match first
+    reviewed: list[Finding]  # the others, earliest first
+
+
+def case_findings(case: Case) -> CaseFindings:
+    """The case's findings with their reviewer and author, read once."""
+    findings = list(
+        case.findings.select_related("reviewed_by", "created_by").order_by("event_date", "id")
+    )
+    leads = sorted(
+        (f for f in findings if f.review_state == Finding.ReviewState.LEAD),
+        key=lambda f: (-(f.match_score or 0), f.pk),
+    )
+    reviewed = [f for f in findings if f.review_state != Finding.ReviewState.LEAD]
+    return CaseFindings(by_date=findings, leads=leads, reviewed=reviewed)
+
+
+def case_second_coding(case: Case) -> SecondCoding | None:
+    return SecondCoding.objects.filter(case=case).select_related("coder").first()
+
+
+def entity_for_edit(case: Case) -> Entity:
+    """A copy of the case's entity of its own: a form writes what was typed onto its
+    instance, and a refused value must not show as the stored one."""
+    return Entity.objects.get(pk=case.entity_id)
+
+
 @dataclass(frozen=True)
 class Outcome:
     positive: bool
-    kinds: list[tuple[str, str]]  # (kind label, first date) per positive kind
-    first_date: str
+    firsts: list[Finding]  # the first positive finding of each kind, earliest first
+    first: Finding | None  # the earliest dated one
 
 
 def case_outcome(case: Case) -> Outcome:
-    """Which outcome kinds the case is positive for, and when each was first seen."""
+    """Which outcome kinds the case is positive for, and the finding that first showed each."""
     first: dict[str, Finding] = {}
     for finding in rules.positive_findings().filter(case=case).order_by("event_date", "id"):
         first.setdefault(finding.kind, finding)
-    kinds = [(f.get_kind_display(), f.event_date_display) for f in first.values()]
-    dates = [f for f in first.values() if f.event_date]
-    earliest = min(dates, key=lambda f: f.event_date).event_date_display if dates else ""
-    return Outcome(positive=bool(first), kinds=kinds, first_date=earliest)
+    firsts = list(first.values())
+    dated = [f for f in firsts if f.event_date]
+    earliest = min(dated, key=lambda f: f.event_date) if dated else None
+    return Outcome(positive=bool(firsts), firsts=firsts, first=earliest)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str  # "" when there was no value
+    new: str
 
 
 @dataclass(frozen=True)
 class HistoryEntry:
     when: datetime
-    who: str
-    what: str
-    changes: list[str]
+    who: str  # "" when no person made the change
+    model: str  # "case", "entity" or "finding"
+    object_id: int
+    action: str  # "created", "changed" or "deleted"
+    changes: list[FieldChange]
 
 
 # Bookkeeping columns that change on every save and tell a reader nothing.
 _HISTORY_SKIP = {"version", "updated_at", "name_key"}
+_USER_FIELDS = {"assignee", "reviewed_by", "created_by", "changed_by", "coder"}
+_ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
 
 def _history_value(value, users: dict[int, str], field: str) -> str:
+    """The value as text: a user by name, a time in the local zone, "" for no value."""
     if value is None or value == "":
-        return "—"
+        return ""
     if field in _USER_FIELDS:
         return users.get(value, f"user {value}")
     if isinstance(value, datetime):
         return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
     return str(value)
-
-
-_USER_FIELDS = {"assignee", "reviewed_by", "created_by", "changed_by", "coder"}
 
 
 def _changes(record) -> list:
@@ -153,22 +206,27 @@ def _changes(record) -> list:
     return [change for change in delta.changes if change.field not in _HISTORY_SKIP]
 
 
-def case_change_history(case: Case, *, limit: int = 30) -> list[HistoryEntry]:
-    """Edits of the case, its entity and its findings, newest first.
-
-    Differences are worked out only for the entries shown (each costs a query).
-    """
+def _history_records(case: Case, limit: int) -> list[tuple[str, object]]:
+    """The newest history records of the case, its entity and its findings, newest first."""
     records = []
     sources = [
         ("case", case.history.all()),
         ("entity", case.entity.history.all()),
         ("finding", Finding.history.filter(case_id=case.pk)),
     ]
-    for what, history in sources:
+    for model, history in sources:
         for record in history.select_related("history_user").order_by("-history_date")[:limit]:
-            records.append((what, record))
+            records.append((model, record))
     records.sort(key=lambda item: item[1].history_date, reverse=True)
-    shown = [(what, record, _changes(record)) for what, record in records[:limit]]
+    return records[:limit]
+
+
+def case_change_history(case: Case, *, limit: int = 30) -> list[HistoryEntry]:
+    """Edits of the case, its entity and its findings, newest first.
+
+    Differences are worked out only for the entries shown (each costs a query).
+    """
+    shown = [(model, record, _changes(record)) for model, record in _history_records(case, limit)]
     # Users named in the changes (assignee, reviewer, ...), looked up in one query.
     user_ids = {
         value
@@ -179,31 +237,59 @@ def case_change_history(case: Case, *, limit: int = 30) -> list[HistoryEntry]:
         if value is not None
     }
     users = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
-    entries = []
-    for what, record, changes in shown:
-        who = record.history_user.get_username() if record.history_user else "system"
-        label = {"+": "created", "~": "changed", "-": "deleted"}[record.history_type]
-        name = what if what != "finding" else f"finding {record.id}"
-        lines = [
-            f"{change.field}: {_history_value(change.old, users, change.field)} → "
-            f"{_history_value(change.new, users, change.field)}"
-            for change in changes
-        ]
-        entries.append(HistoryEntry(record.history_date, who, f"{name} {label}", lines))
-    return entries
+    return [
+        HistoryEntry(
+            when=record.history_date,
+            who=record.history_user.get_username() if record.history_user else "",
+            model=model,
+            object_id=record.id,
+            action=_ACTIONS[record.history_type],
+            changes=[
+                FieldChange(
+                    change.field,
+                    _history_value(change.old, users, change.field),
+                    _history_value(change.new, users, change.field),
+                )
+                for change in changes
+            ],
+        )
+        for model, record, changes in shown
+    ]
 
 
 def case_status_changes(case: Case) -> QuerySet[CaseStatusChange]:
     return case.status_changes.select_related("changed_by").order_by("-changed_at", "-id")
 
 
-def review_queue(findings: QuerySet[Finding]) -> QuerySet[Finding]:
-    """Leads waiting for review, best match first, then the oldest."""
-    return (
-        findings.filter(review_state=Finding.ReviewState.LEAD)
-        .select_related("case__entity", "case__team")
-        .order_by(F("match_score").desc(nulls_last=True), "created_at", "id")
+def review_queue(findings: QuerySet[Finding], *, source: str = "") -> QuerySet[Finding]:
+    """Leads waiting for review (from `source` only, if given), best match first, then the
+    oldest."""
+    leads = findings.filter(review_state=Finding.ReviewState.LEAD)
+    if source:
+        leads = leads.filter(source=source)
+    return leads.select_related("case__entity", "case__team").order_by(
+        F("match_score").desc(nulls_last=True), "created_at", "id"
     )
+
+
+@dataclass(frozen=True)
+class MyWork:
+    cases: QuerySet[Case]  # the user's cases not closed, in CASE_LIST_ORDER
+    leads: QuerySet[Finding]  # the first 100 leads waiting on them
+    lead_total: int
+    counts: dict[str, int]  # "open" (not concluded or closed) and "total"
+
+
+def my_work(user: access.User) -> MyWork:
+    """The cases assigned to the user that they may still see, and the leads on them."""
+    mine = access.visible_cases(user).filter(assignee=user)
+    cases = cases_with_outcome(mine).exclude(status=Case.Status.CLOSED).order_by(*CASE_LIST_ORDER)
+    leads = review_queue(Finding.objects.filter(case__in=mine.values("id")))
+    counts = mine.aggregate(
+        open=Count("id", filter=~Q(status__in=[Case.Status.CONCLUDED, Case.Status.CLOSED])),
+        total=Count("id"),
+    )
+    return MyWork(cases=cases, leads=leads[:100], lead_total=leads.count(), counts=counts)
 
 
 def case_referrals(case: Case) -> QuerySet[Referral]:

@@ -1,5 +1,6 @@
-"""Writes of the research pages: reviews, hand-entered findings, status, assignee, team and
-identifier changes, each refusing a save over someone else's newer edit (EditConflict).
+"""Writes of the research pages and the admin's case actions: reviews, hand-entered
+findings, status, assignee, team and identifier changes and whole-case saves, each able to
+refuse a save over someone else's newer edit (EditConflict).
 """
 
 from collections.abc import Iterable
@@ -11,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases import access, normalize
-from cases.derived import entity_save, evidence_sha256, finding_create
+from cases.derived import case_index_dates_refresh, entity_save, evidence_sha256, finding_create
 from cases.models import Case, CaseStatusChange, Entity, Finding, SecondCoding, Team
 
 
@@ -222,12 +223,40 @@ def _check_assignee(case: Case, assignee: AbstractBaseUser) -> None:
 def case_status_change_record(
     *, case: Case, from_status: str, to_status: str, actor: AbstractBaseUser | None
 ) -> CaseStatusChange | None:
-    """Log a status change made elsewhere (the admin's change form)."""
+    """Log a status change, or nothing when the status stays."""
     if from_status == to_status:
         return None
     return CaseStatusChange.objects.create(
         case=case, from_status=from_status, to_status=to_status, changed_by=actor
     )
+
+
+@transaction.atomic
+def case_save(*, case: Case, actor: AbstractBaseUser | None, version: int | None = None) -> Case:
+    """Validate and save a case edited as a whole (the admin's form), with what follows.
+
+    An edit raises the version, so forms open on the research pages are refused, and logs
+    a status change. A new case, or one whose kind or matched case changed, has its index
+    date derived again (a control case takes its matched case's). With a version, a case
+    changed since the form was rendered is refused.
+    """
+    if case.pk is None:
+        case.full_clean()
+        case._history_user = actor
+        case.save()
+        case_index_dates_refresh(case_ids=[case.pk])
+        return case
+    locked = _lock(Case, case.pk, version, f"Case {case.pk}")
+    case.full_clean()
+    case_status_change_record(
+        case=case, from_status=locked.status, to_status=case.status, actor=actor
+    )
+    case.version = locked.version + 1
+    case._history_user = actor
+    case.save()
+    if (case.kind, case.matched_case_id) != (locked.kind, locked.matched_case_id):
+        case_index_dates_refresh(case_ids=[case.pk])
+    return case
 
 
 @transaction.atomic

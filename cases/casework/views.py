@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,7 +29,7 @@ from cases.casework.forms import (
 )
 from cases.checks import selectors as checks_selectors
 from cases.checks.sources import get_sources
-from cases.models import Case, Entity, Finding, SecondCoding
+from cases.models import Case, Finding
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -52,22 +51,16 @@ def _require(allowed: bool) -> None:
 @require_GET
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    cases = casework_selectors.case_list(access.visible_cases(request.user))
+    cases = casework_selectors.cases_with_outcome(access.visible_cases(request.user))
     case_filter = CaseFilter(request.GET, queryset=cases, user=request.user)
-    rows = case_filter.qs
-    sort = case_filter.form.cleaned_data.get("sort") if case_filter.is_valid() else None
-    if not sort:
-        rows = rows.order_by("-priority", "index_date", "id")
-    else:
-        # A tie-breaker, or rows with equal sort keys move between pages.
-        rows = rows.order_by(*rows.query.order_by, "id")
+    sorted_by_user = case_filter.is_valid() and bool(case_filter.form.cleaned_data.get("sort"))
+    rows = casework_selectors.cases_in_list_order(case_filter.qs, sorted_by_user=sorted_by_user)
     if request.GET.get("format") == "csv":
         response = StreamingHttpResponse(
             exports.case_list_csv_lines(rows), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = 'attachment; filename="cases.csv"'
         return response
-    page = _page(request, rows)
     query = request.GET.copy()
     query.pop("page", None)
     csv_query = query.copy()
@@ -77,7 +70,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "cases/case_list.html",
         {
             "filter": case_filter,
-            "page": page,
+            "page": _page(request, rows),
             "query": query.urlencode(),
             "csv_query": csv_query.urlencode(),
             "page_sizes": PAGE_SIZES,
@@ -88,14 +81,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def _case_page(request: HttpRequest, case: Case, *, status: int = 200, **forms) -> HttpResponse:
     """Render the case page; bound forms with errors replace the blank ones."""
     user = request.user
-    initial = {"version": case.version}
-    findings = list(
-        case.findings.select_related("reviewed_by", "created_by").order_by("event_date", "id")
-    )
-    leads = sorted(
-        (f for f in findings if f.review_state == Finding.ReviewState.LEAD),
-        key=lambda f: (-(f.match_score or 0), f.pk),
-    )
+    findings = casework_selectors.case_findings(case)
     pending = checks_selectors.case_pending_sources(case)
     context = {
         "case": case,
@@ -103,32 +89,39 @@ def _case_page(request: HttpRequest, case: Case, *, status: int = 200, **forms) 
         "can_edit": access.can_edit(user),
         "can_assign": access.can_assign(user),
         "referrals": casework_selectors.case_referrals(case),
-        "findings": findings,
-        "leads": leads,
-        "reviewed": [f for f in findings if f.review_state != Finding.ReviewState.LEAD],
-        "timeline": timeline.build(case, findings),
+        "findings": findings.by_date,
+        "leads": findings.leads,
+        "reviewed": findings.reviewed,
+        "timeline": timeline.build(case, findings.by_date),
         "outcome": casework_selectors.case_outcome(case),
         "check_history": checks_selectors.case_check_history(case),
         "pending_sources": sorted(pending),
         "can_check": bool(set(get_sources()) - pending),
         "status_changes": casework_selectors.case_status_changes(case),
         "change_history": casework_selectors.case_change_history(case),
-        "status_form": forms.get("status_form")
-        or StatusForm(initial={**initial, "status": case.status}),
-        "assign_form": forms.get("assign_form")
-        or AssignForm(initial={**initial, "assignee": case.assignee_id}, case=case),
-        "entity_form": forms.get("entity_form")
-        or EntityForm(instance=case.entity, initial=initial),
-        "finding_form": forms.get("finding_form") or FindingForm(),
+        **_case_forms(case, forms),
         "conflict": forms.get("conflict", ""),
         "can_see_analytics": access.can_see_analytics(user),
     }
     if context["can_see_analytics"]:
-        context["second_coding"] = (
-            SecondCoding.objects.filter(case=case).select_related("coder").first()
-        )
+        context["second_coding"] = casework_selectors.case_second_coding(case)
         context["second_coder_form"] = SecondCoderForm(case=case)
     return render(request, "cases/case_detail.html", context, status=status)
+
+
+def _case_forms(case: Case, bound: dict) -> dict:
+    """The case page's forms: those given (bound, with errors), else blank ones carrying
+    the case's version."""
+    initial = {"version": case.version}
+    return {
+        "status_form": bound.get("status_form")
+        or StatusForm(initial={**initial, "status": case.status}),
+        "assign_form": bound.get("assign_form")
+        or AssignForm(initial={**initial, "assignee": case.assignee_id}, case=case),
+        "entity_form": bound.get("entity_form")
+        or EntityForm(instance=case.entity, initial=initial),
+        "finding_form": bound.get("finding_form") or FindingForm(),
+    }
 
 
 @require_GET
@@ -189,9 +182,7 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
 def case_entity(request: HttpRequest, pk: int) -> HttpResponse:
     case = access.case_or_404(request.user, pk)
     _require(access.can_edit(request.user))
-    # The form writes what was typed onto its instance: give it a copy, so a refused
-    # value is never shown as the stored one.
-    form = EntityForm(request.POST, instance=Entity.objects.get(pk=case.entity_id))
+    form = EntityForm(request.POST, instance=casework_selectors.entity_for_edit(case))
     if not form.is_valid():
         return _case_page(request, case, status=400, entity_form=form)
     try:
@@ -293,12 +284,10 @@ def finding_review(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
     _require(access.can_edit(request.user) or access.is_supervisor(request.user))
-    leads = casework_selectors.review_queue(access.visible_findings(request.user))
     source = request.GET.get("source", "")
-    if source in get_sources():
-        leads = leads.filter(source=source)
-    else:
+    if source not in get_sources():
         source = ""
+    leads = casework_selectors.review_queue(access.visible_findings(request.user), source=source)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -348,25 +337,15 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def my_work(request: HttpRequest) -> HttpResponse:
-    mine = access.visible_cases(request.user).filter(assignee=request.user)
-    cases = (
-        casework_selectors.case_list(mine)
-        .exclude(status=Case.Status.CLOSED)
-        .order_by("-priority", "index_date", "id")
-    )
-    leads = casework_selectors.review_queue(Finding.objects.filter(case__in=mine.values("id")))
-    counts = mine.aggregate(
-        open=Count("id", filter=~Q(status__in=[Case.Status.CONCLUDED, Case.Status.CLOSED])),
-        total=Count("id"),
-    )
+    work = casework_selectors.my_work(request.user)
     return render(
         request,
         "cases/my_work.html",
         {
-            "cases": cases,
-            "leads": leads[:100],
-            "lead_total": leads.count(),
-            "counts": counts,
+            "cases": work.cases,
+            "leads": work.leads,
+            "lead_total": work.lead_total,
+            "counts": work.counts,
             "can_edit": access.can_edit(request.user),
         },
     )

@@ -1,104 +1,112 @@
-"""The admin's referral import (upload, preview, confirm) and case export download."""
+"""The admin of referrals: saves, moves and deletes re-derive the index dates of the cases
+concerned; bad input is a form error."""
 
-import json
+import datetime
+import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
 
-from cases.models import Entity, Referral
-from tests.factories import CaseFactory, UserFactory
-
-HEADER = "referral_id,referral_date,post,host_country,entity_name,entity_type\n"
-GOOD = HEADER + "A1,2017-05,Embassy in Japan,Japan,Kyoto Photonics K.K.,company\n"
-BAD = HEADER + "A1,2017-02-30,Embassy in Japan,Narnia,,robot\n"
+from cases import derived
+from cases.models import Finding, Referral
+from tests.admin.helpers import referral_form_data, refresh, url
+from tests.factories import CaseFactory, FindingFactory, PostFactory, ReferralFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def upload(client, content: str, name: str = "referrals.csv"):
-    url = reverse("admin:cases_referral_import")
-    return client.post(url, {"file": SimpleUploadedFile(name, content.encode("utf-8"))})
+def test_adding_a_referral_sets_the_case_index_date_and_finding_timing(admin_client):
+    case = CaseFactory()
+    finding = FindingFactory(case=case, event_date=datetime.date(2019, 3, 1))
 
+    response = admin_client.post(
+        url("referral", "add"), referral_form_data(case.entity, PostFactory())
+    )
 
-def test_it_previews_without_writing_then_imports_on_confirmation(admin_client):
-    preview = upload(admin_client, GOOD)
-    assert preview.status_code == 200
-    assert b"would create 1 referral" in preview.content
-    assert Referral.objects.count() == 0
-    token = preview.context["token"]
-
-    done = admin_client.post(reverse("admin:cases_referral_import"), {"token": token})
-    assert done.status_code == 302
-    assert Referral.objects.get().entity.name == "Kyoto Photonics K.K."
-
-
-def test_a_token_can_be_confirmed_only_once(admin_client):
-    token = upload(admin_client, GOOD).context["token"]
-    url = reverse("admin:cases_referral_import")
-    admin_client.post(url, {"token": token})
-    again = admin_client.post(url, {"token": token}, follow=True)
-    assert b"expired or was already imported" in again.content
-    assert Referral.objects.count() == 1
-
-
-def test_a_token_from_another_session_is_refused(admin_client, client):
-    token = upload(admin_client, GOOD).context["token"]
-    other = UserFactory(username="other-admin", is_staff=True, is_superuser=True)
-    client.force_login(other)
-    client.post(reverse("admin:cases_referral_import"), {"token": token})
-    assert Referral.objects.count() == 0
-
-
-def test_it_lists_every_bad_row_and_offers_no_confirmation(admin_client):
-    response = upload(admin_client, BAD)
-    assert response.status_code == 200
-    assert "token" not in response.context
-    content = response.content.decode()
-    assert "line 2, column referral_date" in content
-    assert "unknown country" in content
-    assert "line 2, column entity_name: missing" in content
-    assert Entity.objects.count() == 0
-
-
-def test_it_refuses_other_file_types(admin_client):
-    response = upload(admin_client, GOOD, name="referrals.exe")
-    assert "Give a .csv or .xlsx file." in response.content.decode()
-
-
-def test_it_escapes_hostile_content_in_the_report(admin_client):
-    hostile = HEADER + "A1,2017,Embassy,Japan,Acme,<script>alert(1)</script>\n"
-    content = upload(admin_client, hostile).content.decode()
-    assert "<script>alert(1)</script>" not in content
-    assert "&lt;script&gt;" in content
-
-
-def test_the_import_page_requires_staff(client):
-    response = client.get(reverse("admin:cases_referral_import"))
     assert response.status_code == 302
-    assert "/login/" in response["Location"]
+    case = refresh(case)
+    assert (case.index_date, case.index_date_precision) == (datetime.date(2017, 5, 1), "month")
+    assert refresh(finding).timing == Finding.Timing.AFTER
+    referral = Referral.objects.get(external_id="R-NEW-1")
+    assert referral.cooperation_methods == ["joint_venture", "patent_licence"]
 
 
-def test_staff_without_add_permission_cannot_import(client):
-    client.force_login(UserFactory(username="viewer", is_staff=True))
-    response = upload(client, GOOD)
-    assert response.status_code == 403
-    assert Referral.objects.count() == 0
+def test_referral_form_shows_the_saved_cooperation_methods_checked(admin_client):
+    referral = ReferralFactory(cooperation_methods=["joint_rd", "investment"])
+
+    page = admin_client.get(url("referral", "change", referral.pk)).content.decode()
+
+    checked = set(
+        re.findall(
+            r'<input type="checkbox" name="cooperation_methods" value="(\w+)"'
+            r"[^>]*checked",
+            page,
+        )
+    )
+    assert checked == {"joint_rd", "investment"}
 
 
-def test_the_case_list_offers_export_downloads(admin_client):
-    CaseFactory(entity__name="=cmd|' /C calc'!A0")
-    page = admin_client.get(reverse("admin:cases_case_changelist"))
-    assert reverse("admin:cases_case_export", args=["csv"]).encode() in page.content
+def test_moving_a_referral_to_another_entity_refreshes_both_cases(admin_client):
+    old_case, new_case = CaseFactory(), CaseFactory()
+    referral = ReferralFactory(entity=old_case.entity)
+    derived.case_index_dates_refresh(case_ids=[old_case.pk])
 
-    csv_response = admin_client.get(reverse("admin:cases_case_export", args=["csv"]))
-    assert csv_response["Content-Disposition"].startswith("attachment;")
-    assert "'=cmd" in csv_response.content.decode()
+    response = admin_client.post(
+        url("referral", "change", referral.pk),
+        referral_form_data(new_case.entity, referral.post, external_id=referral.external_id),
+    )
 
-    json_response = admin_client.get(reverse("admin:cases_case_export", args=["json"]))
-    assert json.loads(json_response.content)[0]["entity_name"].startswith("=cmd")
+    assert response.status_code == 302
+    assert refresh(old_case).index_date is None
+    assert refresh(new_case).index_date == datetime.date(2017, 5, 1)
 
 
-def test_an_unknown_export_format_is_not_exported(admin_client):
-    response = admin_client.get("/admin/cases/case/export/xml/")
-    assert "Content-Disposition" not in response
+def test_deleting_a_referral_refreshes_the_case_index_date(admin_client):
+    case = CaseFactory()
+    early = ReferralFactory(
+        entity=case.entity, date=datetime.date(2015, 1, 1), date_precision="year"
+    )
+    ReferralFactory(entity=case.entity, date=datetime.date(2018, 6, 1))
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+
+    response = admin_client.post(url("referral", "delete", early.pk), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert refresh(case).index_date == datetime.date(2018, 6, 1)
+
+
+def test_bulk_deleting_referrals_refreshes_the_case_index_date(admin_client):
+    case = CaseFactory()
+    referral = ReferralFactory(entity=case.entity)
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+
+    response = admin_client.post(
+        url("referral", "changelist"),
+        {"action": "delete_selected", "_selected_action": [referral.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert refresh(case).index_date is None
+
+
+def test_an_unknown_referral_host_country_is_a_form_error(admin_client):
+    entity = CaseFactory().entity
+
+    response = admin_client.post(
+        url("referral", "add"), referral_form_data(entity, PostFactory(), host_country="XX")
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["host_country"]
+    assert not Referral.objects.exists()
+
+
+def test_an_unknown_cooperation_method_is_a_form_error(admin_client):
+    entity = CaseFactory().entity
+
+    response = admin_client.post(
+        url("referral", "add"),
+        referral_form_data(entity, PostFactory(), cooperation_methods=["bribery"]),
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["cooperation_methods"]

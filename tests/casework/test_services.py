@@ -4,6 +4,7 @@ there first; a refused edit saves nothing."""
 
 import threading
 from contextlib import contextmanager
+from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from cases import derived
 from cases.casework import services
 from cases.models import Case, CaseStatusChange, Entity, Finding
 from tests.factories import (
@@ -19,6 +21,7 @@ from tests.factories import (
     CaseFactory,
     EntityFactory,
     FindingFactory,
+    ReferralFactory,
     SupervisorFactory,
     TeamFactory,
 )
@@ -474,6 +477,107 @@ def test_names_and_aliases_are_stored_as_typed_even_with_markup(case, alice):
     stored = Entity.objects.get(pk=case.entity_id)
     assert stored.aliases == HOSTILE
     assert stored.name_native == HOSTILE
+
+
+# ------------------------------------------------------------------------ whole-case saves
+
+
+def case_rows(case):
+    """What a refused save must leave as it was: the case row, the status log, the history."""
+    return (
+        list(Case.objects.filter(entity=case.entity_id).values()),
+        list(CaseStatusChange.objects.values()),
+        Case.history.count(),
+    )
+
+
+def test_a_case_save_raises_the_version_and_logs_the_status_change(case, alice):
+    case.status, case.notes = Case.Status.MONITORING, HOSTILE
+
+    services.case_save(case=case, actor=alice)
+
+    stored = fresh(case)
+    assert (stored.status, stored.notes, stored.version) == (Case.Status.MONITORING, HOSTILE, 2)
+    assert list(case.status_changes.values_list("from_status", "to_status", "changed_by")) == [
+        (Case.Status.OPEN, Case.Status.MONITORING, alice.pk)
+    ]
+    assert case.history.first().history_user == alice
+
+
+def test_a_case_save_keeping_the_status_logs_nothing_but_raises_the_version(case, alice):
+    case.priority = Case.Priority.URGENT
+
+    services.case_save(case=case, actor=alice)
+
+    assert (fresh(case).priority, fresh(case).version) == (Case.Priority.URGENT, 2)
+    assert not CaseStatusChange.objects.exists()
+
+
+def test_a_stale_case_save_is_refused_and_changes_nothing(case, alice, bob):
+    opened = fresh(case)  # bob opens the form at version 1
+    with signed_in(alice):
+        services.case_set_status(case=case, status=Case.Status.IN_REVIEW, actor=alice, version=1)
+    before = case_rows(case)
+    opened.status, opened.notes = Case.Status.CLOSED, "Nothing found."
+
+    with signed_in(bob), pytest.raises(services.EditConflict) as exc_info:
+        services.case_save(case=opened, actor=bob, version=1)
+
+    assert "alice" in str(exc_info.value)
+    assert case_rows(case) == before
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"status": "<script>alert(1)</script>"},
+        {"status": ""},
+        {"priority": 9},
+        {"kind": Case.Kind.CONTROL},  # a control case needs the case it is matched to
+    ],
+)
+def test_an_invalid_case_save_is_refused_and_changes_nothing(case, alice, changes):
+    before = case_rows(case)
+    for name, value in changes.items():
+        setattr(case, name, value)
+
+    with pytest.raises(ValidationError):
+        services.case_save(case=case, actor=alice)
+
+    assert case_rows(case) == before
+
+
+def test_a_second_case_for_one_entity_is_refused(case, alice):
+    before = case_rows(case)
+
+    with pytest.raises(ValidationError):
+        services.case_save(case=Case(entity=case.entity), actor=alice)
+
+    assert case_rows(case) == before
+
+
+def test_a_new_case_takes_its_entitys_earliest_referral_as_its_index_date(alice):
+    entity = EntityFactory()
+    ReferralFactory(entity=entity, date=date(2016, 3, 1), date_precision="month")
+
+    case = services.case_save(case=Case(entity=entity), actor=alice)
+
+    stored = fresh(case)
+    assert (stored.index_date, stored.index_date_precision) == (date(2016, 3, 1), "month")
+    assert stored.version == 1
+    assert not CaseStatusChange.objects.exists()
+
+
+def test_a_case_made_a_control_takes_its_matched_cases_index_date(case, alice):
+    referred = CaseFactory()
+    ReferralFactory(entity=referred.entity, date=date(2015, 1, 1), date_precision="year")
+    derived.case_index_dates_refresh(case_ids=[referred.pk])
+    case.kind, case.matched_case = Case.Kind.CONTROL, referred
+
+    services.case_save(case=case, actor=alice)
+
+    stored = fresh(case)
+    assert (stored.index_date, stored.index_date_precision) == (date(2015, 1, 1), "year")
 
 
 # ------------------------------------------------------------------------ real concurrency

@@ -710,6 +710,55 @@ def test_it_shows_a_supervisor_the_case_read_only(client, team, case, lead):
     assert reverse("cases:finding_review", args=[lead.pk]) not in page
 
 
+def test_it_shows_the_outcome_kinds_each_with_its_first_date(alice, case):
+    for kind, day in [
+        (Finding.Kind.JOINT_VENTURE, datetime.date(2019, 3, 1)),
+        (Finding.Kind.RD_STAFF, datetime.date(2018, 6, 1)),
+        (Finding.Kind.JOINT_VENTURE, datetime.date(2018, 1, 1)),
+    ]:
+        FindingFactory(
+            case=case,
+            kind=kind,
+            event_date=day,
+            event_date_precision="month",
+            review_state=CONFIRMED,
+            reviewed_at=timezone.now(),
+        )
+    derived.finding_timings_refresh(case_ids=[case.pk])
+
+    page = body(alice.get(case.get_absolute_url()))
+
+    outcome = " ".join(page.split('id="outcome">')[1].split("</div>")[0].split())
+    assert outcome == (
+        "<strong>Outcome: positive</strong> — first 2018-01: "
+        "joint venture (2018-01), R&amp;D staff hired (2018-06)"
+    )
+
+
+def test_it_shows_who_changed_what_in_the_change_history(alice, analyst, colleague, case):
+    casework_services.case_assign(case=case, assignee=colleague, actor=analyst, version=1)
+    casework_services.case_set_status(
+        case=case, status=Case.Status.MONITORING, actor=colleague, version=2
+    )
+    lead = FindingFactory(case=case, source="gdelt", external_id="H-1")
+    casework_services.finding_review(
+        finding=lead, state=REJECTED, reviewer=analyst, note=HOSTILE, version=1
+    )
+
+    page = body(alice.get(case.get_absolute_url()))
+
+    history = page.split('class="history">')[1].split("</section>")[0]
+    assert " · bob · case changed<ul><li>status: open → monitoring</li></ul>" in history
+    assert " · alice · case changed<ul><li>assignee: — → bob</li></ul>" in history
+    assert " · system · case created</li>" in history
+    assert f" · alice · finding {lead.pk} changed<ul><li>" in history
+    assert "<li>review_state: lead → rejected</li>" in history
+    assert "<li>reviewed_by: — → alice</li>" in history
+    assert re.search(r"<li>reviewed_at: — → \d{4}-\d\d-\d\d \d\d:\d\d</li>", history)
+    assert f"<li>review_note: — → {HOSTILE_ESCAPED}</li>" in history
+    assert HOSTILE not in history
+
+
 # ------------------------------------------------------------------ status
 
 
