@@ -741,3 +741,13 @@ def test_coding_pairs_for_one_kind_read_that_kind_only():
     assert (jv.first, jv.second) == ("positive", "negative")
     assert (partnership.first, partnership.second) == ("negative", "positive")
     assert (anything.first, anything.second) == ("positive", "positive")
+
+
+def test_coding_pairs_by_cooperation_method_pair_a_case_in_each_method():
+    team = TeamFactory(name="Coders")
+    coder = AnalystFactory(username="second", teams=[team])
+    _code(positive_case(30, team=team, methods=("joint_venture", "investment")), coder, [JV])
+
+    pairs = analytics_selectors.coding_pairs(Case.objects.all(), by="cooperation_method")
+
+    assert sorted(p.cohort for p in pairs) == ["investment", "joint venture"]

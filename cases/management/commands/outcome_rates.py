@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.analytics import downloads, selectors
+from cases.analytics.cohorts import DIMENSIONS, OUTCOME_KINDS
 from cases.models import Case, Team
 
 
@@ -13,10 +14,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--by", required=True, choices=list(selectors.DIMENSIONS))
+        parser.add_argument("--by", required=True, choices=list(DIMENSIONS))
         parser.add_argument(
             "--outcome",
-            choices=selectors.OUTCOME_KINDS,
+            choices=OUTCOME_KINDS,
             default="any",
             help="a finding kind, or any (default)",
         )
