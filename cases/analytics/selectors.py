@@ -1,14 +1,16 @@
 """Reads of the analytics: outcome rates per cohort, time to outcome, referred against
-control cases, agreement between first and second readings.
+control cases, agreement between first and second readings, and the named cohorts and
+second readings the supervisor pages list.
 """
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field, fields
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import DateField, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Count, DateField, Max, Min, OuterRef, Q, QuerySet, Subquery
 
-from cases import rules
+from cases import access, rules
 from cases.analytics import stats
 from cases.analytics.cohorts import (
     DIMENSIONS,
@@ -18,7 +20,7 @@ from cases.analytics.cohorts import (
     group_annotation,
 )
 from cases.analytics.figures import cohort_figures
-from cases.models import Case, CheckRun
+from cases.models import Case, CheckRun, Cohort, Finding, SecondCoding
 
 # Checks that reached their source: a case is followed up to the last of them.
 SUCCESSFUL_CHECKS = (CheckRun.Status.OK, CheckRun.Status.NO_RESULTS)
@@ -302,6 +304,11 @@ def coding_pairs(
     return pairs
 
 
+def disagreements(pairs: list[CodingPair]) -> list[CodingPair]:
+    """The pairs whose two readings differ: the cases to settle."""
+    return [p for p in pairs if p.first != p.second]
+
+
 @dataclass
 class CohortAgreement:
     cohort: str
@@ -317,8 +324,56 @@ def agreement_by_cohort(pairs: list[CodingPair]) -> list[CohortAgreement]:
         CohortAgreement(
             cohort,
             stats.cohens_kappa([(p.first, p.second) for p in items]),
-            sum(1 for p in items if p.first != p.second),
+            len(disagreements(items)),
         )
         for cohort, items in grouped.items()
     ]
     return sorted(result, key=lambda a: (-a.agreement.n, a.cohort))
+
+
+# --- second readings ---
+
+
+def pending_second_codings(cases: QuerySet[Case]) -> int:
+    """How many second readings of `cases` are given out and not recorded yet."""
+    return SecondCoding.objects.filter(case__in=cases, recorded_at__isnull=True).count()
+
+
+def second_coding_queue(coder: AbstractBaseUser) -> QuerySet[SecondCoding]:
+    """The second readings given to `coder` among the cases they see, unrecorded first."""
+    return (
+        SecondCoding.objects.filter(coder=coder, case__in=access.visible_cases(coder))
+        .select_related("case__entity")
+        .order_by("recorded_at", "assigned_at")
+    )
+
+
+def second_coding_evidence(case: Case) -> QuerySet[Finding]:
+    """The case's findings as the blind page shows them: the evidence without the first
+    analyst's review decisions."""
+    return case.findings.only(
+        "kind",
+        "counterparty_name",
+        "counterparty_country",
+        "event_date",
+        "event_date_precision",
+        "source",
+        "source_url",
+        "excerpt",
+    ).order_by("event_date", "id")
+
+
+# --- named cohorts ---
+
+
+def cohort_list(
+    user: AbstractBaseUser, *, cases: QuerySet[Case], limit: int = 50
+) -> QuerySet[Cohort]:
+    """The cohorts `user` sees, newest first, each with `visible`: how many of `cases`
+    (the cases the user may see) it holds, so nobody counts another team's cases."""
+    return (
+        access.visible_cohorts(user, cases=cases)
+        .select_related("created_by")
+        .annotate(visible=Count("cases", filter=Q(cases__in=cases.values("pk"))))
+        .order_by("-created_at")[:limit]
+    )

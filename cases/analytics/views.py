@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -105,15 +105,9 @@ def _analytics_context(
             analytics_selectors.coding_pairs(cases, outcome=outcome, by=by)
         ),
         "overall_agreement": analytics_selectors.agreement_by_cohort(overall_pairs),
-        "disagreements": [p for p in overall_pairs if p.first != p.second],
-        "cohorts": access.visible_cohorts(request.user, cases=cases)
-        .select_related("created_by")
-        # Only the cases this supervisor may see are counted.
-        .annotate(visible=Count("cases", filter=Q(cases__in=cases.values("pk"))))
-        .order_by("-created_at")[:50],
-        "pending_codings": SecondCoding.objects.filter(
-            case__in=cases, recorded_at__isnull=True
-        ).count(),
+        "disagreements": analytics_selectors.disagreements(overall_pairs),
+        "cohorts": analytics_selectors.cohort_list(request.user, cases=cases),
+        "pending_codings": analytics_selectors.pending_second_codings(cases),
         "query": urlencode({"dimension": by, "outcome": outcome}),
         "control_form": ControlCaseForm(),
     }
@@ -193,11 +187,7 @@ def second_coder_assign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def coding_queue(request: HttpRequest) -> HttpResponse:
-    codings = (
-        SecondCoding.objects.filter(coder=request.user, case__in=access.visible_cases(request.user))
-        .select_related("case__entity")
-        .order_by("recorded_at", "assigned_at")
-    )
+    codings = analytics_selectors.second_coding_queue(request.user)
     return render(request, "cases/coding_queue.html", {"codings": codings})
 
 
@@ -233,16 +223,6 @@ def coding_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     else:
         return HttpResponse(status=405)
-    evidence = case.findings.only(
-        "kind",
-        "counterparty_name",
-        "counterparty_country",
-        "event_date",
-        "event_date_precision",
-        "source",
-        "source_url",
-        "excerpt",
-    ).order_by("event_date", "id")
     return render(
         request,
         "cases/coding_detail.html",
@@ -251,7 +231,7 @@ def coding_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "entity": case.entity,
             "referrals": casework_selectors.case_referrals(case),
-            "evidence": evidence,
+            "evidence": analytics_selectors.second_coding_evidence(case),
             "form": form,
         },
         status=status,
