@@ -340,7 +340,8 @@ def pending_second_codings(cases: QuerySet[Case]) -> int:
 
 
 def second_coding_queue(coder: AbstractBaseUser) -> QuerySet[SecondCoding]:
-    """The second readings given to `coder` among the cases they see, unrecorded first."""
+    """The second readings given to `coder` among the cases they see, by when they were
+    recorded, then given (SQLite puts the unrecorded first, PostgreSQL last)."""
     return (
         SecondCoding.objects.filter(coder=coder, case__in=access.visible_cases(coder))
         .select_related("case__entity")
