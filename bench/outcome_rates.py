@@ -72,6 +72,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cases import derived, rules
+from cases.analytics import cohorts
 from cases.analytics import selectors as analytics_selectors
 from cases.bulk import bulk_insert
 from cases.models import (
@@ -398,7 +399,7 @@ def as_table(by: str, rows) -> dict[str, tuple]:
     if rows and isinstance(rows[0], analytics_selectors.CohortRate):
         return {r.cohort: (r.cases, r.reviewed, r.positive, r.median_days) for r in rows}
     return {
-        analytics_selectors._cohort_label(by, group): (cases, reviewed, positive, median)
+        cohorts.cohort_label(by, group): (cases, reviewed, positive, median)
         for group, cases, reviewed, positive, median in rows
     }
 

@@ -1,52 +1,29 @@
 """Reads of the analytics: outcome rates per cohort, time to outcome, referred against
-control cases, agreement between first and second readings.
+control cases, agreement between first and second readings, and the named cohorts and
+second readings the supervisor pages list.
 """
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import (
-    BooleanField,
-    DateField,
-    ExpressionWrapper,
-    F,
-    Max,
-    Min,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Value,
-)
-from django.db.models.functions import NullIf
+from django.db.models import Count, DateField, Max, Min, OuterRef, Q, QuerySet, Subquery
 
-from cases import rules
+from cases import access, rules
 from cases.analytics import stats
-from cases.models import (
-    AllianceBloc,
-    Case,
-    CheckRun,
-    CooperationMethod,
-    Entity,
-    Finding,
+from cases.analytics.cohorts import (
+    DIMENSIONS,
+    check_outcome,
+    cohort_keys,
+    cohort_label,
+    group_annotation,
 )
+from cases.analytics.figures import cohort_figures
+from cases.models import Case, CheckRun, Cohort, Finding, SecondCoding
 
-# Cohort dimensions and where each lives. Referral-level dimensions come from the
-# case's index referral: the referral that started its clock.
-DIMENSIONS = {
-    "year": "index_date__year",
-    "host_country": "index_referral__host_country",
-    "bloc": "index_referral__alliance_bloc",
-    "post": "index_referral__post__name",
-    "technology_field": "index_referral__technology_field",
-    "entity_type": "entity__kind",
-    "cooperation_method": None,  # several per referral: one column per method
-    "team": "team__name",
-    "cohort": "cohorts__name",
-}
-
-
-OUTCOME_KINDS = ("any", *Finding.Kind.values)
+# Checks that reached their source: a case is followed up to the last of them.
+SUCCESSFUL_CHECKS = (CheckRun.Status.OK, CheckRun.Status.NO_RESULTS)
 
 
 @dataclass
@@ -79,18 +56,10 @@ def _first_positive(outcome: str) -> Subquery:
     return Subquery(first, output_field=DateField())
 
 
-def _check_outcome(outcome: str) -> None:
-    if outcome not in OUTCOME_KINDS:
-        raise ValueError(f"Unknown outcome {outcome!r}; one of {', '.join(OUTCOME_KINDS)}")
-
-
 def _outcome_cases(cases: QuerySet[Case], outcome: str) -> QuerySet[Case]:
-    """Cases annotated with their first positive date and whether they were reviewed."""
-    _check_outcome(outcome)
-    return cases.annotate(
-        first_positive=_first_positive(outcome),
-        was_reviewed=ExpressionWrapper(rules.reviewed_case_q(), output_field=BooleanField()),
-    )
+    """Cases annotated with the date of their first positive finding (or None)."""
+    check_outcome(outcome)
+    return cases.annotate(first_positive=_first_positive(outcome))
 
 
 def _rate_row(cohort: str, values: dict, median_days: float | None = None) -> CohortRate:
@@ -108,126 +77,29 @@ def _rate_row(cohort: str, values: dict, median_days: float | None = None) -> Co
     )
 
 
-def _cohort_label(by: str, value) -> str:
-    if value is None or value == "":
-        return "(none)" if by != "bloc" else "(unknown)"
-    if by == "bloc":
-        return AllianceBloc(value).label
-    if by == "entity_type":
-        return Entity.Kind(value).label
-    if by == "cooperation_method":
-        return CooperationMethod(value).label
-    return str(value)
-
-
 def outcome_rates(
     cases: QuerySet[Case], *, by: str, outcome: str = "any", kind: str = Case.Kind.REFERRED
 ) -> list[CohortRate]:
     """Per cohort of `by`: cases, reviewed, positive, rate over reviewed with its 95 %
     Wilson interval and the median days from index date to the first positive finding.
 
-    One aggregate query over the whole set (see _cohort_figures); on SQLite, which lacks
-    a median, one more query reads the days of the positive cases only.
+    One aggregate query over the whole set (figures.cohort_figures); on SQLite, which
+    lacks a median, one more query reads the days of the positive cases only.
     """
     if by not in DIMENSIONS:
         raise ValueError(f"Unknown dimension {by!r}; one of {', '.join(DIMENSIONS)}")
-    groups = _cohort_figures(cases, by=by, outcome=outcome, kind=kind)
+    groups = cohort_figures(cases, by=by, outcome=outcome, kind=kind)
     medians = (
         {}
         if connection.vendor == "postgresql"
         else _medians_in_python(_outcome_cases(cases.filter(kind=kind), outcome), by)
     )
     result = [
-        _rate_row(_cohort_label(by, value), values, medians.get(value))
+        _rate_row(cohort_label(by, value), values, medians.get(value))
         for value, values in groups.items()
         if values["cases"] and not (by == "cohort" and value is None)
     ]
     return sorted(result, key=lambda row: (-row.cases, row.cohort))
-
-
-def _group_expression(by: str):
-    """The dimension's column, with an empty text value read as no value, so a case
-    without one is in a single "(none)" cohort whether the value is NULL or ""."""
-    if by == "year":
-        return F(DIMENSIONS[by])
-    return NullIf(F(DIMENSIONS[by]), Value(""))
-
-
-def _decided_per_case(outcome: str) -> QuerySet[Finding]:
-    """One row per case with a confirmed or rejected finding, with its first positive date."""
-    return (
-        Finding.objects.filter(review_state__in=rules.DECIDED_STATES)
-        .order_by()
-        .values("case")
-        .annotate(first_positive=Min("event_date", filter=rules.positive_finding_q(outcome)))
-    )
-
-
-def _cohort_figures(cases: QuerySet[Case], *, by: str | None, outcome: str, kind: str) -> dict:
-    """{group value: {cases, reviewed, positive[, median_days]}} in one query.
-
-    The findings are read once, aggregated per case and joined to the cases; correlated
-    subqueries per case (one for every aggregate that used them) took seconds at
-    100,000 cases. Django cannot aggregate over an aggregate within a GROUP BY, so the
-    outer query is written here around the two compiled querysets.
-    """
-    _check_outcome(outcome)
-    if by is None:
-        group = Value("all")
-    elif by == "cooperation_method":
-        group = F("index_referral__cooperation_methods")
-    else:
-        group = _group_expression(by)
-    members = cases.filter(kind=kind).order_by().values("id", "index_date", "status", group=group)
-    if by == "cohort":
-        members = members.filter(group__isnull=False)  # a case in no cohort is in no row
-    if members.query.is_empty():
-        return {}
-    members_sql, members_params = members.query.sql_with_params()
-    decided = _decided_per_case(outcome)
-    if cases.query.where:
-        # A subset: aggregate the findings of its cases only (a semi-join), rather than
-        # every case's and then throw most away; for all cases the join alone is faster.
-        decided = decided.filter(case__in=members.values("id"))
-    findings_sql, findings_params = decided.query.sql_with_params()
-    postgres = connection.vendor == "postgresql"
-    median = (
-        ", percentile_cont(0.5) WITHIN GROUP (ORDER BY f.first_positive - c.index_date)"
-        if postgres
-        else ""
-    )
-    group_sql, methods_sql, methods_params = 'c."group"', "", []
-    if by == "cooperation_method" and postgres:
-        # One row per method in the stored ",a,b," list.
-        methods_sql = (
-            "CROSS JOIN LATERAL unnest(string_to_array(trim(BOTH ',' FROM c.\"group\"), ','))"
-            " AS m(method)"
-        )
-        group_sql = "m.method"
-    elif by == "cooperation_method":
-        # One row per method the index referral lists, matched as `__has` matches one.
-        methods_sql = 'JOIN ({}) m ON c."group" {}'.format(
-            " UNION ALL ".join(["SELECT %s AS method, %s AS pattern"] * len(CooperationMethod)),
-            connection.operators["contains"] % "m.pattern",
-        )
-        for method in CooperationMethod.values:
-            methods_params += [method, f"%,{connection.ops.prep_for_like_query(method)},%"]
-        group_sql = "m.method"
-    sql = f"""
-        SELECT {group_sql},
-               COUNT(*),
-               COUNT(CASE WHEN c.status = %s OR f."case" IS NOT NULL THEN 1 END),
-               COUNT(f.first_positive){median}
-        FROM ({members_sql}) c
-        LEFT JOIN ({findings_sql}) f ON f."case" = c.id
-        {methods_sql}
-        GROUP BY {group_sql}
-    """
-    params = [Case.Status.CONCLUDED, *members_params, *findings_params, *methods_params]
-    names = ["cases", "reviewed", "positive", *(["median_days"] if postgres else [])]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {value: dict(zip(names, figures, strict=True)) for value, *figures in cursor}
 
 
 def _medians_in_python(annotated: QuerySet[Case], by: str | None) -> dict:
@@ -235,29 +107,20 @@ def _medians_in_python(annotated: QuerySet[Case], by: str | None) -> dict:
     (databases without a median)."""
     days: dict = defaultdict(list)
     positives = annotated.filter(first_positive__isnull=False)
-    if by is None:
-        for first, start in positives.values_list("first_positive", "index_date"):
-            days["all"].append((first - start).days)
-    elif by == "cooperation_method":
-        rows = positives.values_list(
-            "index_referral__cooperation_methods", "first_positive", "index_date"
-        )
-        for methods, first, start in rows:
-            for method in methods or []:
-                days[method].append((first - start).days)
-    else:
-        for group, first, start in positives.annotate(group=_group_expression(by)).values_list(
-            "group", "first_positive", "index_date"
-        ):
-            days[group].append((first - start).days)
-    return {group: stats.median_or_none(values) for group, values in days.items()}
+    if by is not None:
+        positives = positives.annotate(group=group_annotation(by))
+    rows = positives.values_list("first_positive", "index_date", *(["group"] if by else []))
+    for first, start, *group in rows:
+        for key in cohort_keys(by, group[0] if group else None):
+            days[key].append((first - start).days)
+    return {key: stats.median_or_none(values) for key, values in days.items()}
 
 
 def outcome_total(
     cases: QuerySet[Case], *, outcome: str = "any", kind: str = Case.Kind.REFERRED
 ) -> CohortRate:
     """The same figures over every case of the set, as one row."""
-    values = _cohort_figures(cases, by=None, outcome=outcome, kind=kind).get(
+    values = cohort_figures(cases, by=None, outcome=outcome, kind=kind).get(
         "all", {"cases": 0, "reviewed": 0, "positive": 0}
     )
     median = values.get("median_days")
@@ -265,6 +128,9 @@ def outcome_total(
         annotated = _outcome_cases(cases.filter(kind=kind), outcome)
         median = _medians_in_python(annotated, None).get("all")
     return _rate_row("all", values, median)
+
+
+# --- time to outcome ---
 
 
 @dataclass
@@ -276,6 +142,25 @@ class CohortSurvival:
     durations: list[float]  # days to the event or to censoring, for the number at risk
 
 
+@dataclass
+class _FollowUp:
+    """One cohort's cases as Kaplan-Meier reads them: days to the event or to censoring."""
+
+    durations: list[float] = field(default_factory=list)
+    observed: list[bool] = field(default_factory=list)
+    unwatched: int = 0
+
+    def add(self, index_date, first_positive, last_check_at) -> None:
+        if first_positive is not None:
+            self.durations.append((first_positive - index_date).days)
+            self.observed.append(True)
+        elif last_check_at is not None:
+            self.durations.append(max((last_check_at.date() - index_date).days, 0))
+            self.observed.append(False)
+        else:
+            self.unwatched += 1
+
+
 def time_to_outcome(
     cases: QuerySet[Case], *, by: str | None = None, outcome: str = "any"
 ) -> list[CohortSurvival]:
@@ -284,16 +169,40 @@ def time_to_outcome(
     A case without a positive finding is censored at its last successful check; a case
     never checked successfully was never watched and is left out (counted as unwatched).
     """
-    _check_outcome(outcome)
+    check_outcome(outcome)
     members = cases.filter(kind=Case.Kind.REFERRED, index_date__isnull=False)
-    if by == "cooperation_method":
-        members = members.annotate(group=F("index_referral__cooperation_methods"))
-    elif by is not None:
-        members = members.annotate(group=_group_expression(by))
-    # Three plain scans joined here by case id: per-case correlated subqueries cost
-    # seconds at 100,000 cases (bench/outcome_rates.py).
+    if by is not None:
+        members = members.annotate(group=group_annotation(by))
+    first_positive, last_check = _first_positives_and_last_checks(cases, members, outcome)
+    follow_ups: dict = defaultdict(_FollowUp)
+    rows = members.values_list("id", "index_date", *(["group"] if by else []))
+    for pk, index_date, *group in rows.iterator(chunk_size=10000):
+        for key in cohort_keys(by, group[0] if group else None):
+            follow_ups[key].add(index_date, first_positive.get(pk), last_check.get(pk))
+    result = [
+        CohortSurvival(
+            cohort_label(by, key),
+            stats.kaplan_meier(follow_up.durations, follow_up.observed),
+            len(follow_up.durations),
+            follow_up.unwatched,
+            follow_up.durations,
+        )
+        for key, follow_up in follow_ups.items()
+        if not (by == "cohort" and key is None)
+    ]
+    return sorted(result, key=lambda s: (-s.watched, s.cohort))
+
+
+def _first_positives_and_last_checks(
+    cases: QuerySet[Case], members: QuerySet[Case], outcome: str
+) -> tuple[dict, dict]:
+    """{case id: first positive date} and {case id: last successful check}.
+
+    Two plain scans, joined to the cases by id in Python: per-case correlated subqueries
+    cost seconds at 100,000 cases (bench/outcome_rates.py).
+    """
     positives = rules.positive_findings(outcome)
-    checks = CheckRun.objects.filter(status__in=[CheckRun.Status.OK, CheckRun.Status.NO_RESULTS])
+    checks = CheckRun.objects.filter(status__in=SUCCESSFUL_CHECKS)
     if cases.query.where:
         positives = positives.filter(case__in=members.values("id"))
         checks = checks.filter(case__in=members.values("id"))
@@ -309,38 +218,10 @@ def time_to_outcome(
         .annotate(last=Max("finished_at"))
         .values_list("case", "last")
     )
-    rows = (
-        (index_date, first_positive.get(pk), last_check.get(pk), *group)
-        for pk, index_date, *group in members.values_list(
-            "id", "index_date", *(["group"] if by else [])
-        ).iterator(chunk_size=10000)
-    )
-    samples: dict = defaultdict(lambda: ([], [], [0]))
-    for index_date, first, last_check_at, *group in rows:
-        if by == "cooperation_method":
-            keys = group[0] or []
-        elif by is not None:
-            keys = group
-        else:
-            keys = ["all"]
-        for key in keys:
-            durations, observed, unwatched = samples[key]
-            if first is not None:
-                durations.append((first - index_date).days)
-                observed.append(True)
-            elif last_check_at is not None:
-                durations.append(max((last_check_at.date() - index_date).days, 0))
-                observed.append(False)
-            else:
-                unwatched[0] += 1
-    result = []
-    for key, (durations, observed, unwatched) in samples.items():
-        if by == "cohort" and key is None:
-            continue
-        label = _cohort_label(by, key) if by else "all"
-        curve = stats.kaplan_meier(durations, observed)
-        result.append(CohortSurvival(label, curve, len(durations), unwatched[0], durations))
-    return sorted(result, key=lambda s: (-s.watched, s.cohort))
+    return first_positive, last_check
+
+
+# --- referred against control ---
 
 
 @dataclass
@@ -378,6 +259,9 @@ def control_comparison(
     return result
 
 
+# --- agreement between coders ---
+
+
 @dataclass
 class CodingPair:
     case_id: int
@@ -388,7 +272,9 @@ class CodingPair:
     coder: str
 
 
-def coding_pairs(cases: QuerySet[Case], *, outcome: str = "any", by: str | None = None):
+def coding_pairs(
+    cases: QuerySet[Case], *, outcome: str = "any", by: str | None = None
+) -> list[CodingPair]:
     """(first, second) readings of every double-coded case: "positive" or "negative".
 
     The first reading is what the case's reviewed findings say (the outcome rule); the
@@ -397,30 +283,30 @@ def coding_pairs(cases: QuerySet[Case], *, outcome: str = "any", by: str | None 
     coded = _outcome_cases(
         cases.filter(second_coding__recorded_at__isnull=False), outcome
     ).select_related("entity", "second_coding__coder", "index_referral")
-    if by and by != "cooperation_method":
-        coded = coded.annotate(group=_group_expression(by))
+    if by is not None:
+        coded = coded.annotate(group=group_annotation(by))
     pairs = []
     for case in coded:
         coding = case.second_coding
         kinds = coding.positive_kinds
         second = bool(kinds) if outcome == "any" else outcome in kinds
-        groups = (
-            [getattr(case, "group", "all")]
-            if by != "cooperation_method"
-            else (case.index_referral.cooperation_methods if case.index_referral_id else [])
-        )
-        for group in groups:
+        for key in cohort_keys(by, getattr(case, "group", None)):
             pairs.append(
                 CodingPair(
                     case_id=case.pk,
                     entity_name=case.entity.name,
-                    cohort=_cohort_label(by, group) if by else "all",
+                    cohort=cohort_label(by, key),
                     first="positive" if case.first_positive else "negative",
                     second="positive" if second else "negative",
                     coder=coding.coder.get_username(),
                 )
             )
     return pairs
+
+
+def disagreements(pairs: list[CodingPair]) -> list[CodingPair]:
+    """The pairs whose two readings differ: the cases to settle."""
+    return [p for p in pairs if p.first != p.second]
 
 
 @dataclass
@@ -438,8 +324,57 @@ def agreement_by_cohort(pairs: list[CodingPair]) -> list[CohortAgreement]:
         CohortAgreement(
             cohort,
             stats.cohens_kappa([(p.first, p.second) for p in items]),
-            sum(1 for p in items if p.first != p.second),
+            len(disagreements(items)),
         )
         for cohort, items in grouped.items()
     ]
     return sorted(result, key=lambda a: (-a.agreement.n, a.cohort))
+
+
+# --- second readings ---
+
+
+def pending_second_codings(cases: QuerySet[Case]) -> int:
+    """How many second readings of `cases` are given out and not recorded yet."""
+    return SecondCoding.objects.filter(case__in=cases, recorded_at__isnull=True).count()
+
+
+def second_coding_queue(coder: AbstractBaseUser) -> QuerySet[SecondCoding]:
+    """The second readings given to `coder` among the cases they see, by when they were
+    recorded, then given (SQLite puts the unrecorded first, PostgreSQL last)."""
+    return (
+        SecondCoding.objects.filter(coder=coder, case__in=access.visible_cases(coder))
+        .select_related("case__entity")
+        .order_by("recorded_at", "assigned_at")
+    )
+
+
+def second_coding_evidence(case: Case) -> QuerySet[Finding]:
+    """The case's findings as the blind page shows them: the evidence without the first
+    analyst's review decisions."""
+    return case.findings.only(
+        "kind",
+        "counterparty_name",
+        "counterparty_country",
+        "event_date",
+        "event_date_precision",
+        "source",
+        "source_url",
+        "excerpt",
+    ).order_by("event_date", "id")
+
+
+# --- named cohorts ---
+
+
+def cohort_list(
+    user: AbstractBaseUser, *, cases: QuerySet[Case], limit: int = 50
+) -> QuerySet[Cohort]:
+    """The cohorts `user` sees, newest first, each with `visible`: how many of `cases`
+    (the cases the user may see) it holds, so nobody counts another team's cases."""
+    return (
+        access.visible_cohorts(user, cases=cases)
+        .select_related("created_by")
+        .annotate(visible=Count("cases", filter=Q(cases__in=cases.values("pk"))))
+        .order_by("-created_at")[:limit]
+    )

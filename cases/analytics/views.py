@@ -10,14 +10,14 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import access, exports
-from cases.analytics import charts, services
+from cases import access
+from cases.analytics import charts, downloads, services
 from cases.analytics import selectors as analytics_selectors
 from cases.analytics.forms import (
     AnalyticsForm,
@@ -36,12 +36,6 @@ def _require_supervisor(request: HttpRequest) -> None:
         raise PermissionDenied("Analytics are for supervisors.")
 
 
-def _csv_response(name: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(exports.csv_text(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
-
-
 @require_GET
 @login_required
 def analytics(request: HttpRequest) -> HttpResponse:
@@ -53,132 +47,70 @@ def analytics(request: HttpRequest) -> HttpResponse:
     elif request.GET:
         return render(request, "cases/analytics.html", {"form": form}, status=400)
     cases = access.visible_cases(request.user)
-    download = request.GET.get("download", "")
-    if download == "rates":
-        rows = analytics_selectors.outcome_rates(cases, by=by, outcome=outcome)
-        rows.append(analytics_selectors.outcome_total(cases, outcome=outcome))
-        return _csv_response(
-            f"outcome-rates-{by}-{outcome}",
-            analytics_selectors.RATE_FIELDS,
-            [[getattr(r, f) for f in analytics_selectors.RATE_FIELDS] for r in rows],
-        )
-    if download == "survival":
-        curves = analytics_selectors.time_to_outcome(cases, by=by, outcome=outcome)
-        return _csv_response(
-            f"time-to-outcome-{by}-{outcome}",
-            ["cohort", "days", "survival", "at_risk", "events"],
-            [
-                [c.cohort, t, s, n, e]
-                for c in curves
-                for t, s, n, e in zip(
-                    c.curve.times, c.curve.survival, c.curve.at_risk, c.curve.events, strict=True
-                )
-            ],
-        )
-    if download == "control":
-        comparison = analytics_selectors.control_comparison(cases, outcome=outcome)
-        return _csv_response(
-            f"control-comparison-{outcome}",
-            [
-                "group",
-                "referred_reviewed",
-                "referred_positive",
-                "referred_rate",
-                "control_reviewed",
-                "control_positive",
-                "control_rate",
-                "difference",
-                "difference_low",
-                "difference_high",
-            ],
-            [
-                [
-                    c.group,
-                    c.referred.reviewed,
-                    c.referred.positive,
-                    c.referred.rate,
-                    c.control.reviewed,
-                    c.control.positive,
-                    c.control.rate,
-                    c.difference.estimate if c.difference else None,
-                    c.difference.low if c.difference else None,
-                    c.difference.high if c.difference else None,
-                ]
-                for c in comparison
-            ],
-        )
-    if download == "agreement":
-        pairs = analytics_selectors.coding_pairs(cases, outcome=outcome, by=by)
-        table = analytics_selectors.agreement_by_cohort(pairs)
-        return _csv_response(
-            f"agreement-{by}-{outcome}",
-            [
-                "cohort",
-                "double_coded",
-                "observed_agreement",
-                "kappa",
-                "kappa_low",
-                "kappa_high",
-                "disagreements",
-            ],
-            [
-                [
-                    a.cohort,
-                    a.agreement.n,
-                    a.agreement.observed,
-                    a.agreement.kappa,
-                    a.agreement.low,
-                    a.agreement.high,
-                    a.disagreements,
-                ]
-                for a in table
-            ],
-        )
+    kind = request.GET.get("download", "")
+    if kind in downloads.FILE_NAMES:
+        return _download(kind, cases, by=by, outcome=outcome)
+    context = _analytics_context(request, form, cases, by=by, outcome=outcome)
+    return render(request, "cases/analytics.html", context)
 
+
+def _download(kind: str, cases: QuerySet[Case], *, by: str, outcome: str) -> HttpResponse:
+    """One table of the page as a CSV file."""
+    if kind == "rates":
+        rates = analytics_selectors.outcome_rates(cases, by=by, outcome=outcome)
+        rates.append(analytics_selectors.outcome_total(cases, outcome=outcome))
+        text = downloads.rates_csv(rates)
+    elif kind == "survival":
+        text = downloads.survival_csv(
+            analytics_selectors.time_to_outcome(cases, by=by, outcome=outcome)
+        )
+    elif kind == "control":
+        text = downloads.control_csv(analytics_selectors.control_comparison(cases, outcome=outcome))
+    else:
+        pairs = analytics_selectors.coding_pairs(cases, outcome=outcome, by=by)
+        text = downloads.agreement_csv(analytics_selectors.agreement_by_cohort(pairs))
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    name = downloads.file_name(kind, by=by, outcome=outcome)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _analytics_context(
+    request: HttpRequest, form: AnalyticsForm, cases: QuerySet[Case], *, by: str, outcome: str
+) -> dict:
     rows = analytics_selectors.outcome_rates(cases, by=by, outcome=outcome)
-    total = analytics_selectors.outcome_total(cases, outcome=outcome)
     curves = analytics_selectors.time_to_outcome(cases, by=by, outcome=outcome)
     overall_curve = analytics_selectors.time_to_outcome(cases, outcome=outcome)
-    pairs = analytics_selectors.coding_pairs(cases, outcome=outcome, by=by)
     overall_pairs = analytics_selectors.coding_pairs(cases, outcome=outcome)
     dimension_label = dict(form.fields["dimension"].choices)[by]
     outcome_label = dict(form.fields["outcome"].choices)[outcome]
-    query = urlencode({"dimension": by, "outcome": outcome})
-    return render(
-        request,
-        "cases/analytics.html",
-        {
-            "form": form,
-            "by": by,
-            "outcome": outcome,
-            "dimension_label": dimension_label,
-            "outcome_label": outcome_label,
-            "rows": rows,
-            "total": total,
-            "rates_chart": charts.rates_chart(
-                rows, title=f"Share positive ({outcome_label}) by {dimension_label}"
-            ),
-            "curves": curves,
-            "overall_curve": overall_curve[0] if overall_curve else None,
-            "survival_chart": charts.survival_chart(
-                curves, title=f"Time to first positive finding ({outcome_label})"
-            ),
-            "comparison": analytics_selectors.control_comparison(cases, outcome=outcome),
-            "agreement": analytics_selectors.agreement_by_cohort(pairs),
-            "overall_agreement": analytics_selectors.agreement_by_cohort(overall_pairs),
-            "disagreements": [p for p in overall_pairs if p.first != p.second],
-            "cohorts": access.visible_cohorts(request.user, cases=cases)
-            .select_related("created_by")
-            # Only the cases this supervisor may see are counted.
-            .annotate(visible=Count("cases", filter=Q(cases__in=cases.values("pk"))))
-            .order_by("-created_at")[:50],
-            "pending_codings": SecondCoding.objects.filter(
-                case__in=cases, recorded_at__isnull=True
-            ).count(),
-            "query": query,
-            "control_form": ControlCaseForm(),
-        },
-    )
+    return {
+        "form": form,
+        "by": by,
+        "outcome": outcome,
+        "dimension_label": dimension_label,
+        "outcome_label": outcome_label,
+        "rows": rows,
+        "total": analytics_selectors.outcome_total(cases, outcome=outcome),
+        "rates_chart": charts.rates_chart(
+            rows, title=f"Share positive ({outcome_label}) by {dimension_label}"
+        ),
+        "curves": curves,
+        "overall_curve": overall_curve[0] if overall_curve else None,
+        "survival_chart": charts.survival_chart(
+            curves, title=f"Time to first positive finding ({outcome_label})"
+        ),
+        "comparison": analytics_selectors.control_comparison(cases, outcome=outcome),
+        "agreement": analytics_selectors.agreement_by_cohort(
+            analytics_selectors.coding_pairs(cases, outcome=outcome, by=by)
+        ),
+        "overall_agreement": analytics_selectors.agreement_by_cohort(overall_pairs),
+        "disagreements": analytics_selectors.disagreements(overall_pairs),
+        "cohorts": analytics_selectors.cohort_list(request.user, cases=cases),
+        "pending_codings": analytics_selectors.pending_second_codings(cases),
+        "query": urlencode({"dimension": by, "outcome": outcome}),
+        "control_form": ControlCaseForm(),
+    }
 
 
 def _filtered_cases(request: HttpRequest, filter_query: str):
@@ -255,11 +187,7 @@ def second_coder_assign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def coding_queue(request: HttpRequest) -> HttpResponse:
-    codings = (
-        SecondCoding.objects.filter(coder=request.user, case__in=access.visible_cases(request.user))
-        .select_related("case__entity")
-        .order_by("recorded_at", "assigned_at")
-    )
+    codings = analytics_selectors.second_coding_queue(request.user)
     return render(request, "cases/coding_queue.html", {"codings": codings})
 
 
@@ -295,16 +223,6 @@ def coding_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     else:
         return HttpResponse(status=405)
-    evidence = case.findings.only(
-        "kind",
-        "counterparty_name",
-        "counterparty_country",
-        "event_date",
-        "event_date_precision",
-        "source",
-        "source_url",
-        "excerpt",
-    ).order_by("event_date", "id")
     return render(
         request,
         "cases/coding_detail.html",
@@ -313,7 +231,7 @@ def coding_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "entity": case.entity,
             "referrals": casework_selectors.case_referrals(case),
-            "evidence": evidence,
+            "evidence": analytics_selectors.second_coding_evidence(case),
             "form": form,
         },
         status=status,

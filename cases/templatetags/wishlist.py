@@ -2,6 +2,8 @@
 
 from django import template
 
+from cases.analytics import downloads
+
 register = template.Library()
 
 
@@ -14,13 +16,15 @@ def http_url(value: str) -> str:
 
 @register.filter
 def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f}"
+    """A share of 1 as a percentage with one decimal, without the sign (the column
+    heading has it); a dash when undefined."""
+    return downloads.percent(value, sign="")
 
 
 @register.filter
-def pct(value: float | None) -> str:
-    """A share as a percentage with one decimal; a dash when undefined."""
-    return "—" if value is None else f"{value * 100:.1f}"
+def score(value: float | None) -> str:
+    """A match score out of 100, rounded; a dash when there is none."""
+    return "—" if value is None else f"{value:.0f}"
 
 
 @register.filter

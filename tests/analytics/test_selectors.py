@@ -21,6 +21,7 @@ from tests.factories import (
     EntityFactory,
     PostFactory,
     ReferralFactory,
+    SupervisorFactory,
     TeamFactory,
 )
 
@@ -741,3 +742,90 @@ def test_coding_pairs_for_one_kind_read_that_kind_only():
     assert (jv.first, jv.second) == ("positive", "negative")
     assert (partnership.first, partnership.second) == ("negative", "positive")
     assert (anything.first, anything.second) == ("positive", "positive")
+
+
+def test_disagreements_are_the_pairs_whose_readings_differ():
+    team = TeamFactory(name="Coders")
+    coder = AnalystFactory(username="second", teams=[team])
+    agreed, disputed = positive_case(30, team=team), positive_case(40, team=team)
+    _code(agreed, coder, [JV])
+    _code(disputed, coder, [])
+
+    pairs = analytics_selectors.coding_pairs(Case.objects.all())
+
+    assert [p.case_id for p in analytics_selectors.disagreements(pairs)] == [disputed.pk]
+    assert analytics_selectors.disagreements([]) == []
+
+
+def test_coding_pairs_by_cooperation_method_pair_a_case_in_each_method():
+    team = TeamFactory(name="Coders")
+    coder = AnalystFactory(username="second", teams=[team])
+    _code(positive_case(30, team=team, methods=("joint_venture", "investment")), coder, [JV])
+
+    pairs = analytics_selectors.coding_pairs(Case.objects.all(), by="cooperation_method")
+
+    assert sorted(p.cohort for p in pairs) == ["investment", "joint venture"]
+
+
+# ------------------------------------------------------- second readings and cohorts
+
+
+def test_pending_second_codings_counts_the_unrecorded_readings_of_the_cases():
+    team, other = TeamFactory(name="Coders"), TeamFactory(name="Others")
+    coder = AnalystFactory(username="second", teams=[team, other])
+    _code(negative_case(team=team), coder, [])
+    for case in (negative_case(team=team), negative_case(team=other)):
+        analytics_services.second_coding_assign(case=case, coder=coder, actor=None)
+
+    assert analytics_selectors.pending_second_codings(Case.objects.all()) == 2
+    assert analytics_selectors.pending_second_codings(Case.objects.filter(team=team)) == 1
+    assert analytics_selectors.pending_second_codings(Case.objects.none()) == 0
+
+
+def test_the_second_coding_queue_lists_the_readings_given_to_the_coder_among_their_cases():
+    team, other = TeamFactory(name="Coders"), TeamFactory(name="Others")
+    coder = AnalystFactory(username="second", teams=[team])
+    someone = AnalystFactory(username="third", teams=[team, other])
+    recorded, waiting = negative_case(team=team), negative_case(team=team)
+    _code(recorded, coder, [])
+    analytics_services.second_coding_assign(case=waiting, coder=coder, actor=None)
+    analytics_services.second_coding_assign(
+        case=negative_case(team=team), coder=someone, actor=None
+    )
+    moved = negative_case(team=team)
+    analytics_services.second_coding_assign(case=moved, coder=coder, actor=None)
+    Case.objects.filter(pk=moved.pk).update(team=other)  # no longer among the coder's cases
+
+    queue = analytics_selectors.second_coding_queue(coder)
+
+    assert sorted(coding.case_id for coding in queue) == sorted([waiting.pk, recorded.pk])
+
+
+def test_the_second_coding_evidence_is_the_findings_in_date_order():
+    case = referred()
+    late = finding(case, on=D(2020, 1, 1), state=LEAD)
+    early = finding(case, on=D(2018, 1, 1), state=REJECTED)
+
+    evidence = list(analytics_selectors.second_coding_evidence(case))
+
+    assert [f.pk for f in evidence] == [early.pk, late.pk]
+
+
+def test_the_cohort_list_counts_only_the_cases_the_viewer_sees():
+    team, other = TeamFactory(name="Coders"), TeamFactory(name="Others")
+    supervisor = SupervisorFactory(username="sup", teams=[team])
+    mine = [negative_case(team=team), negative_case(team=team)]
+    theirs = negative_case(team=other)
+    analytics_services.cohort_save(
+        name="Mixed", cases=Case.objects.filter(pk__in=[mine[0].pk, theirs.pk]), actor=None
+    )
+    analytics_services.cohort_save(
+        name="Theirs", cases=Case.objects.filter(pk=theirs.pk), actor=None
+    )
+    analytics_services.cohort_save(name="Empty", cases=Case.objects.none(), actor=supervisor)
+    visible = Case.objects.filter(team=team)
+
+    listed = analytics_selectors.cohort_list(supervisor, cases=visible)
+
+    assert [(c.name, c.visible) for c in listed] == [("Empty", 0), ("Mixed", 1)]
+    assert len(analytics_selectors.cohort_list(supervisor, cases=visible, limit=1)) == 1

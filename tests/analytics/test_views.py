@@ -959,3 +959,24 @@ def test_the_analytics_page_does_not_add_queries_per_cohort(client, world):
     many = queries(client, analytics_url())
 
     assert many == few
+
+
+# ------------------------------------------------------------------ downloads
+
+
+def test_an_unknown_download_shows_the_page(client, world):
+    client_for(client, world, "supervisor")
+
+    response = client.get(analytics_url(download="everything"))
+
+    assert response.status_code == 200
+    assert "text/csv" not in response["Content-Type"]
+    assert 'id="rates-table"' in body(response)
+
+
+def test_the_rates_download_ends_with_the_total_row(client, world):
+    client_for(client, world, "supervisor")
+
+    rows = download(client, "rates", dimension="year")
+
+    assert [row[:4] for row in rows[1:]] == [["2017", "3", "2", "1"], ["all", "3", "2", "1"]]

@@ -38,7 +38,7 @@ def referred(name: str, team, *, on: D = REFERRED_ON, entity: dict | None = None
 
 def case_filter(user, query: str = "") -> CaseFilter:
     """The filter as the case list builds it."""
-    cases = casework_selectors.case_list(access.visible_cases(user))
+    cases = casework_selectors.cases_with_outcome(access.visible_cases(user))
     return CaseFilter(QueryDict(query), queryset=cases, user=user)
 
 

@@ -1,0 +1,184 @@
+"""The analytics tables as files and text: the CSV downloads of the analytics page and the
+outcome_rates command's output, each a pure function of selector results.
+
+CSV cells hold the figures unrounded (shares as fractions of 1); the text table and the
+page show them through the one set of formatters below.
+"""
+
+import json
+from collections.abc import Iterable
+
+from cases.analytics.selectors import (
+    RATE_FIELDS,
+    CohortAgreement,
+    CohortRate,
+    CohortSurvival,
+    ControlComparison,
+)
+from cases.exports import csv_text
+
+NONE = "—"
+
+# --- formatters ---
+
+
+def percent(share: float | None, *, sign: str = "%") -> str:
+    """A share of 1 as a percentage with one decimal ("12.3%"); a dash when undefined."""
+    return NONE if share is None else f"{share * 100:.1f}{sign}"
+
+
+def interval(low: float | None, high: float | None) -> str:
+    """An interval of shares as percentages ("4.1–30.2%"); a dash when undefined."""
+    if low is None or high is None:
+        return NONE
+    return f"{percent(low, sign='')}–{percent(high)}"
+
+
+def days(value: float | None) -> str:
+    """A number of days: whole when it is whole, else with one decimal (a median of two)."""
+    if value is None:
+        return NONE
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+# --- CSV downloads ---
+
+# File names of the page's downloads, by the `download` parameter.
+FILE_NAMES = {
+    "rates": "outcome-rates-{by}-{outcome}.csv",
+    "survival": "time-to-outcome-{by}-{outcome}.csv",
+    "control": "control-comparison-{outcome}.csv",
+    "agreement": "agreement-{by}-{outcome}.csv",
+}
+
+RATES_HEADER = RATE_FIELDS
+SURVIVAL_HEADER = ["cohort", "days", "survival", "at_risk", "events"]
+CONTROL_HEADER = [
+    "group",
+    "referred_reviewed",
+    "referred_positive",
+    "referred_rate",
+    "control_reviewed",
+    "control_positive",
+    "control_rate",
+    "difference",
+    "difference_low",
+    "difference_high",
+]
+AGREEMENT_HEADER = [
+    "cohort",
+    "double_coded",
+    "observed_agreement",
+    "kappa",
+    "kappa_low",
+    "kappa_high",
+    "disagreements",
+]
+
+
+def file_name(kind: str, *, by: str, outcome: str) -> str:
+    return FILE_NAMES[kind].format(by=by, outcome=outcome)
+
+
+def rates_rows(rates: Iterable[CohortRate]) -> list[list]:
+    return [[getattr(rate, name) for name in RATES_HEADER] for rate in rates]
+
+
+def rates_csv(rates: Iterable[CohortRate]) -> str:
+    return csv_text(RATES_HEADER, rates_rows(rates))
+
+
+def survival_rows(curves: Iterable[CohortSurvival]) -> list[list]:
+    """One row per cohort and event time of its Kaplan-Meier curve."""
+    return [
+        [item.cohort, time, survival, at_risk, events]
+        for item in curves
+        for time, survival, at_risk, events in zip(
+            item.curve.times,
+            item.curve.survival,
+            item.curve.at_risk,
+            item.curve.events,
+            strict=True,
+        )
+    ]
+
+
+def survival_csv(curves: Iterable[CohortSurvival]) -> str:
+    return csv_text(SURVIVAL_HEADER, survival_rows(curves))
+
+
+def control_rows(comparison: Iterable[ControlComparison]) -> list[list]:
+    rows = []
+    for item in comparison:
+        difference = item.difference
+        rows.append(
+            [
+                item.group,
+                item.referred.reviewed,
+                item.referred.positive,
+                item.referred.rate,
+                item.control.reviewed,
+                item.control.positive,
+                item.control.rate,
+                difference.estimate if difference else None,
+                difference.low if difference else None,
+                difference.high if difference else None,
+            ]
+        )
+    return rows
+
+
+def control_csv(comparison: Iterable[ControlComparison]) -> str:
+    return csv_text(CONTROL_HEADER, control_rows(comparison))
+
+
+def agreement_rows(table: Iterable[CohortAgreement]) -> list[list]:
+    return [
+        [
+            item.cohort,
+            item.agreement.n,
+            item.agreement.observed,
+            item.agreement.kappa,
+            item.agreement.low,
+            item.agreement.high,
+            item.disagreements,
+        ]
+        for item in table
+    ]
+
+
+def agreement_csv(table: Iterable[CohortAgreement]) -> str:
+    return csv_text(AGREEMENT_HEADER, agreement_rows(table))
+
+
+# --- the outcome_rates command ---
+
+
+def rates_json(rates: Iterable[CohortRate]) -> str:
+    return json.dumps([rate.as_dict() for rate in rates], ensure_ascii=False, indent=1)
+
+
+def rates_table(by: str, rates: Iterable[CohortRate], total: CohortRate) -> str:
+    """The rates as a plain-text table, one line per cohort and the total under a rule."""
+    header = [by, "cases", "reviewed", "positive", "rate", "95% interval", "median days"]
+    cells = [
+        [
+            row.cohort,
+            str(row.cases),
+            str(row.reviewed),
+            str(row.positive),
+            percent(row.rate),
+            interval(row.ci_low, row.ci_high),
+            days(row.median_days),
+        ]
+        for row in [*rates, total]
+    ]
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
+
+    def line(values: list[str]) -> str:
+        first = values[0].ljust(widths[0])
+        rest = [value.rjust(width) for value, width in zip(values[1:], widths[1:], strict=True)]
+        return "  ".join([first, *rest]).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([line(header), rule, *(line(c) for c in cells[:-1]), rule, line(cells[-1])])

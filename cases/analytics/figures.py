@@ -1,0 +1,104 @@
+"""The counts behind the outcome rates, per cohort in one SQL query: cases, reviewed and
+positive cases, and on PostgreSQL the median days to the first positive finding.
+
+The findings are read once, aggregated per case and joined to the cases; correlated
+subqueries per case (one for every aggregate that used them) took seconds at 100,000
+cases (bench/outcome_rates.py). Django cannot aggregate over an aggregate within a
+GROUP BY, so the outer query is written here around two ORM-compiled querysets.
+"""
+
+from django.db import connection
+from django.db.models import Min, QuerySet, Value
+
+from cases import rules
+from cases.analytics.cohorts import check_outcome, group_annotation
+from cases.models import Case, CooperationMethod, Finding
+
+
+def cohort_figures(cases: QuerySet[Case], *, by: str | None, outcome: str, kind: str) -> dict:
+    """{group value: {cases, reviewed, positive[, median_days]}} of the cases of `kind`,
+    grouped by `by` (everything under "all" when it is None)."""
+    check_outcome(outcome)
+    members = _members(cases, by=by, kind=kind)
+    if members.query.is_empty():
+        return {}
+    decided = _decided_per_case(outcome)
+    if cases.query.where:
+        # A subset: aggregate the findings of its cases only (a semi-join), rather than
+        # every case's and then throw most away; for all cases the join alone is faster.
+        decided = decided.filter(case__in=members.values("id"))
+    postgres = connection.vendor == "postgresql"
+    sql, params = _figures_query(members, decided, by=by, postgres=postgres)
+    names = ["cases", "reviewed", "positive", *(["median_days"] if postgres else [])]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {value: dict(zip(names, figures, strict=True)) for value, *figures in cursor}
+
+
+def _members(cases: QuerySet[Case], *, by: str | None, kind: str) -> QuerySet:
+    """One row per case of `kind`: its id, index date, status and group value."""
+    group = Value("all") if by is None else group_annotation(by)
+    members = cases.filter(kind=kind).order_by().values("id", "index_date", "status", group=group)
+    if by == "cohort":
+        members = members.filter(group__isnull=False)  # a case in no cohort is in no row
+    return members
+
+
+def _decided_per_case(outcome: str) -> QuerySet[Finding]:
+    """One row per case with a confirmed or rejected finding, with its first positive date."""
+    return (
+        Finding.objects.filter(review_state__in=rules.DECIDED_STATES)
+        .order_by()
+        .values("case")
+        .annotate(first_positive=Min("event_date", filter=rules.positive_finding_q(outcome)))
+    )
+
+
+def _figures_query(
+    members: QuerySet, decided: QuerySet[Finding], *, by: str | None, postgres: bool
+) -> tuple[str, list]:
+    members_sql, members_params = members.query.sql_with_params()
+    findings_sql, findings_params = decided.query.sql_with_params()
+    median = (
+        ", percentile_cont(0.5) WITHIN GROUP (ORDER BY f.first_positive - c.index_date)"
+        if postgres
+        else ""
+    )
+    group_sql, methods_sql, methods_params = 'c."group"', "", []
+    if by == "cooperation_method":
+        group_sql = "m.method"
+        methods_sql, methods_params = _methods_join(postgres)
+    # Reviewed is rules.reviewed_case_q read off the join: concluded, or a row in the
+    # decided findings (confirmed or rejected ones).
+    sql = f"""
+        SELECT {group_sql},
+               COUNT(*),
+               COUNT(CASE WHEN c.status = %s OR f."case" IS NOT NULL THEN 1 END),
+               COUNT(f.first_positive){median}
+        FROM ({members_sql}) c
+        LEFT JOIN ({findings_sql}) f ON f."case" = c.id
+        {methods_sql}
+        GROUP BY {group_sql}
+    """
+    params = [Case.Status.CONCLUDED, *members_params, *findings_params, *methods_params]
+    return sql, params
+
+
+def _methods_join(postgres: bool) -> tuple[str, list]:
+    """A join giving each case one row `m.method` per method its index referral lists."""
+    if postgres:
+        # The stored ",a,b," list, unnested.
+        sql = (
+            "CROSS JOIN LATERAL unnest(string_to_array(trim(BOTH ',' FROM c.\"group\"), ','))"
+            " AS m(method)"
+        )
+        return sql, []
+    # Elsewhere each method is matched as `__has` matches one.
+    sql = 'JOIN ({}) m ON c."group" {}'.format(
+        " UNION ALL ".join(["SELECT %s AS method, %s AS pattern"] * len(CooperationMethod)),
+        connection.operators["contains"] % "m.pattern",
+    )
+    params = []
+    for method in CooperationMethod.values:
+        params += [method, f"%,{connection.ops.prep_for_like_query(method)},%"]
+    return sql, params

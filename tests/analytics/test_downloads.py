@@ -1,0 +1,266 @@
+"""The analytics tables as files and text: exact rows of each CSV download from selector
+results made here by hand, cohort names that would run as spreadsheet formulas, empty
+input, and the outcome_rates command's text table and formatters. No database."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from cases.analytics import downloads, stats
+from cases.analytics.selectors import (
+    CohortAgreement,
+    CohortRate,
+    CohortSurvival,
+    ControlComparison,
+)
+
+HOSTILE_NAMES = ["=HYPERLINK(1)", "+1+2", "-1", "@SUM(A1)", "\tTab", "\rReturn"]
+
+
+def rate(cohort: str = "2017", **values) -> CohortRate:
+    figures = {
+        "cases": 5,
+        "reviewed": 4,
+        "positive": 1,
+        "rate": 0.25,
+        "ci_low": 0.05,
+        "ci_high": 0.7,
+        "median_days": 120.0,
+    }
+    return CohortRate(cohort=cohort, **{**figures, **values})
+
+
+def survival(cohort: str = "2017") -> CohortSurvival:
+    curve = stats.SurvivalCurve(
+        times=[100.0, 300.0],
+        survival=[0.75, 0.5],
+        at_risk=[4, 2],
+        events=[1, 1],
+        median=300.0,
+        n=4,
+    )
+    return CohortSurvival(cohort, curve, watched=4, unwatched=1, durations=[100, 300, 50, 400])
+
+
+def agreement(cohort: str = "2017") -> CohortAgreement:
+    return CohortAgreement(cohort, stats.Agreement(3, 2 / 3, 0.4, -0.2, 1.0), disagreements=1)
+
+
+def parsed(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+# ------------------------------------------------------------------------ formatters
+
+
+@pytest.mark.parametrize(
+    "share, text",
+    [(None, "—"), (0.0, "0.0%"), (0.25, "25.0%"), (2 / 3, "66.7%"), (1.0, "100.0%")],
+)
+def test_a_share_is_a_percentage_with_one_decimal(share, text):
+    assert downloads.percent(share) == text
+
+
+def test_a_percentage_may_leave_its_sign_to_the_column_heading():
+    assert downloads.percent(0.123, sign="") == "12.3"
+    assert downloads.percent(None, sign="") == "—"
+
+
+@pytest.mark.parametrize(
+    "low, high, text",
+    [(0.041, 0.302, "4.1–30.2%"), (0.0, 1.0, "0.0–100.0%"), (None, 0.5, "—"), (0.5, None, "—")],
+)
+def test_an_interval_is_two_percentages_and_one_sign(low, high, text):
+    assert downloads.interval(low, high) == text
+
+
+@pytest.mark.parametrize(
+    "value, text", [(None, "—"), (0, "0"), (120.0, "120"), (297.5, "297.5"), (12.25, "12.2")]
+)
+def test_days_are_whole_unless_a_median_falls_between_two(value, text):
+    assert downloads.days(value) == text
+
+
+# --------------------------------------------------------------------------- CSV rows
+
+
+def test_rates_rows_are_the_rate_fields_in_order():
+    rows = downloads.rates_rows([rate(), rate("all", cases=9, rate=None, median_days=None)])
+
+    assert rows == [
+        ["2017", 5, 4, 1, 0.25, 0.05, 0.7, 120.0],
+        ["all", 9, 4, 1, None, 0.05, 0.7, None],
+    ]
+    assert downloads.RATES_HEADER == [
+        "cohort",
+        "cases",
+        "reviewed",
+        "positive",
+        "rate",
+        "ci_low",
+        "ci_high",
+        "median_days",
+    ]
+
+
+def test_rates_csv_writes_unrounded_figures_and_empty_cells_for_none():
+    text = downloads.rates_csv([rate(rate=1 / 3, median_days=None)])
+
+    assert text == (
+        "cohort,cases,reviewed,positive,rate,ci_low,ci_high,median_days\r\n"
+        "2017,5,4,1,0.3333333333333333,0.05,0.7,\r\n"
+    )
+
+
+def test_survival_rows_are_one_per_cohort_and_event_time():
+    rows = downloads.survival_rows([survival("2017"), survival("2019")])
+
+    assert rows == [
+        ["2017", 100.0, 0.75, 4, 1],
+        ["2017", 300.0, 0.5, 2, 1],
+        ["2019", 100.0, 0.75, 4, 1],
+        ["2019", 300.0, 0.5, 2, 1],
+    ]
+
+
+def test_a_curve_without_events_has_no_survival_rows():
+    flat = CohortSurvival("2017", stats.kaplan_meier([10, 20], [False, False]), 2, 0, [10, 20])
+
+    assert downloads.survival_rows([flat]) == []
+
+
+def test_control_rows_carry_the_difference_and_its_interval():
+    difference = stats.Difference(estimate=0.25, low=-0.1, high=0.6)
+    referred, control = rate("all", reviewed=4, positive=2, rate=0.5), rate("all", rate=0.25)
+
+    rows = downloads.control_rows([ControlComparison("all", referred, control, difference)])
+
+    assert rows == [["all", 4, 2, 0.5, 4, 1, 0.25, 0.25, -0.1, 0.6]]
+
+
+def test_a_comparison_without_a_difference_has_empty_cells():
+    empty = CohortRate("", 0, 0, 0, None, None, None, None)
+
+    rows = downloads.control_rows([ControlComparison("company", rate("company"), empty, None)])
+
+    assert rows == [["company", 4, 1, 0.25, 0, 0, None, None, None, None]]
+    assert parsed(downloads.control_csv([ControlComparison("x", empty, empty, None)]))[1] == [
+        "x",
+        "0",
+        "0",
+        "",
+        "0",
+        "0",
+        "",
+        "",
+        "",
+        "",
+    ]
+
+
+def test_agreement_rows_carry_kappa_its_interval_and_the_disagreements():
+    rows = downloads.agreement_rows([agreement("2017")])
+
+    assert rows == [["2017", 3, 2 / 3, 0.4, -0.2, 1.0, 1]]
+
+
+# ------------------------------------------------------------------ hostile and empty
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_cohort_name_never_becomes_a_formula_in_any_download(name):
+    comparison = ControlComparison(name, rate(name), rate(name), None)
+    texts = [
+        downloads.rates_csv([rate(name)]),
+        downloads.survival_csv([survival(name)]),
+        downloads.control_csv([comparison]),
+        downloads.agreement_csv([agreement(name)]),
+    ]
+
+    for text in texts:
+        cells = [row[0] for row in parsed(text)[1:]]
+        assert cells and all(cell == "'" + name for cell in cells), text
+
+
+def test_a_hostile_name_that_is_not_a_formula_is_written_verbatim():
+    name = '<script>alert(1)</script>, "quoted" $5M'
+
+    rows = parsed(downloads.rates_csv([rate(name)]))
+
+    assert rows[1][0] == name
+
+
+@pytest.mark.parametrize(
+    "write, header",
+    [
+        (downloads.rates_csv, downloads.RATES_HEADER),
+        (downloads.survival_csv, downloads.SURVIVAL_HEADER),
+        (downloads.control_csv, downloads.CONTROL_HEADER),
+        (downloads.agreement_csv, downloads.AGREEMENT_HEADER),
+    ],
+)
+def test_no_rows_is_a_header_alone(write, header):
+    assert write([]) == ",".join(header) + "\r\n"
+
+
+@pytest.mark.parametrize(
+    "kind, name",
+    [
+        ("rates", "outcome-rates-post-joint_venture.csv"),
+        ("survival", "time-to-outcome-post-joint_venture.csv"),
+        ("control", "control-comparison-joint_venture.csv"),
+        ("agreement", "agreement-post-joint_venture.csv"),
+    ],
+)
+def test_each_download_is_named_for_its_table_dimension_and_outcome(kind, name):
+    assert downloads.file_name(kind, by="post", outcome="joint_venture") == name
+
+
+# ---------------------------------------------------------- the outcome_rates command
+
+
+def test_the_text_table_lines_up_and_ends_with_the_total():
+    rows = [rate("2017"), rate("(none)", cases=1, reviewed=0, positive=0, rate=None, ci_low=None)]
+    total = rate("all", cases=6, median_days=297.5)
+
+    text = downloads.rates_table("year", rows, total)
+
+    assert text.splitlines() == [
+        "year    cases  reviewed  positive   rate  95% interval  median days",
+        "------  -----  --------  --------  -----  ------------  -----------",
+        "2017        5         4         1  25.0%     5.0–70.0%          120",
+        "(none)      1         0         0      —             —          120",
+        "------  -----  --------  --------  -----  ------------  -----------",
+        "all         6         4         1  25.0%     5.0–70.0%        297.5",
+    ]
+
+
+def test_the_text_table_of_no_cohorts_still_has_the_total():
+    empty = CohortRate("all", 0, 0, 0, None, None, None, None)
+
+    lines = downloads.rates_table("team", [], empty).splitlines()
+
+    assert lines[0].split()[0] == "team"
+    assert lines[1] == lines[2]
+    assert lines[-1].split() == ["all", "0", "0", "0", "—", "—", "—"]
+
+
+def test_json_is_each_rate_as_its_fields_with_names_kept_as_typed():
+    text = downloads.rates_json([rate("北京 =1")])
+
+    assert "北京" in text
+    assert json.loads(text) == [
+        {
+            "cohort": "北京 =1",
+            "cases": 5,
+            "reviewed": 4,
+            "positive": 1,
+            "rate": 0.25,
+            "ci_low": 0.05,
+            "ci_high": 0.7,
+            "median_days": 120.0,
+        }
+    ]
+    assert downloads.rates_json([]) == "[]"

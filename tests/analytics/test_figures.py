@@ -1,0 +1,127 @@
+"""The one-query counts behind the outcome rates: cases, reviewed and positive cases per
+cohort value, over all cases or a subset, one row per cooperation method, and the median
+days where the database computes it (PostgreSQL)."""
+
+import datetime
+
+import pytest
+from django.db import connection
+
+from cases import derived
+from cases.analytics.figures import cohort_figures
+from cases.analytics.services import cohort_save
+from cases.models import Case, Finding
+from tests.factories import CaseFactory, EntityFactory, ReferralFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+REFERRED = Case.Kind.REFERRED
+JV = Finding.Kind.JOINT_VENTURE
+
+
+def referred(*, on: D, methods=("joint_venture",), status=Case.Status.MONITORING, team=None):
+    entity = EntityFactory(country="GB")
+    ReferralFactory(
+        entity=entity, host_country="GB", date=on, date_precision="day", cooperation_methods=methods
+    )
+    case = CaseFactory(entity=entity, status=status, team=team)
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+    case.refresh_from_db()
+    return case
+
+
+def finding(case: Case, *, days: int, state=Finding.ReviewState.CONFIRMED, country="CN"):
+    derived.finding_create(
+        case=case,
+        kind=JV,
+        counterparty_name="Counterparty",
+        counterparty_country=country,
+        event_date=case.index_date + datetime.timedelta(days=days),
+        event_date_precision="day",
+        review_state=state,
+    )
+
+
+def counts(figures: dict) -> dict:
+    """The figures without the database's median, which only PostgreSQL gives."""
+    return {
+        group: (values["cases"], values["reviewed"], values["positive"])
+        for group, values in figures.items()
+    }
+
+
+@pytest.fixture
+def cases():
+    """2017: a positive case (100 days), a concluded one, a rejected finding's and a
+    lead's; 2019: a positive case (300 days) of another team."""
+    team, other = TeamFactory(name="One"), TeamFactory(name="Two")
+    finding(referred(on=D(2017, 5, 1), team=team), days=100)
+    referred(on=D(2017, 6, 1), status=Case.Status.CONCLUDED, team=team)
+    finding(referred(on=D(2017, 7, 1), team=team), days=10, state=Finding.ReviewState.REJECTED)
+    finding(referred(on=D(2017, 8, 1), team=team), days=10, state=Finding.ReviewState.LEAD)
+    two_methods = referred(on=D(2019, 1, 1), methods=("joint_venture", "investment"), team=other)
+    finding(two_methods, days=300)
+    return {"team": team, "other": other, "two_methods": two_methods}
+
+
+def test_it_counts_cases_reviewed_and_positive_per_value(cases):
+    figures = cohort_figures(Case.objects.all(), by="year", outcome="any", kind=REFERRED)
+
+    assert counts(figures) == {2017: (4, 3, 1), 2019: (1, 1, 1)}
+
+
+def test_without_a_dimension_everything_is_all(cases):
+    figures = cohort_figures(Case.objects.all(), by=None, outcome="any", kind=REFERRED)
+
+    assert counts(figures) == {"all": (5, 4, 2)}
+
+
+def test_a_subset_counts_only_its_own_cases_and_findings(cases):
+    subset = Case.objects.filter(team=cases["team"])
+
+    figures = cohort_figures(subset, by=None, outcome="any", kind=REFERRED)
+
+    assert counts(figures) == {"all": (4, 3, 1)}
+
+
+def test_a_case_counts_once_in_each_method_of_its_index_referral(cases):
+    figures = cohort_figures(
+        Case.objects.all(), by="cooperation_method", outcome="any", kind=REFERRED
+    )
+
+    assert counts(figures) == {"joint_venture": (5, 4, 2), "investment": (1, 1, 1)}
+
+
+def test_a_case_in_no_named_cohort_is_in_no_row(cases):
+    cohort_save(name="Pair", cases=Case.objects.filter(team=cases["team"])[:2], actor=None)
+
+    figures = cohort_figures(Case.objects.all(), by="cohort", outcome="any", kind=REFERRED)
+
+    assert list(figures) == ["Pair"]
+    assert counts(figures)["Pair"][0] == 2
+
+
+def test_an_outcome_of_another_kind_is_not_positive(cases):
+    figures = cohort_figures(Case.objects.all(), by=None, outcome="acquisition", kind=REFERRED)
+
+    assert counts(figures) == {"all": (5, 4, 0)}
+
+
+def test_no_cases_of_the_kind_no_figures(cases):
+    assert cohort_figures(Case.objects.all(), by="year", outcome="any", kind="control") == {}
+    assert cohort_figures(Case.objects.none(), by=None, outcome="any", kind=REFERRED) == {}
+
+
+def test_an_unknown_outcome_is_refused(cases):
+    with pytest.raises(ValueError, match="espionage"):
+        cohort_figures(Case.objects.all(), by="year", outcome="espionage", kind=REFERRED)
+
+
+def test_the_median_comes_from_the_database_only_on_postgresql(cases):
+    figures = cohort_figures(Case.objects.all(), by=None, outcome="any", kind=REFERRED)
+
+    if connection.vendor == "postgresql":
+        assert figures["all"]["median_days"] == 200
+    else:
+        assert "median_days" not in figures["all"]
