@@ -13,13 +13,17 @@ from collections.abc import Iterable
 from django.db.models import Case as SqlCase
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
-from cases.models import Case, DatePrecision, Finding
+from cases.models import Case, CheckRun, DatePrecision, Finding
 
 # Mainland China, Hong Kong and Macau. Taiwan (TW) is not among them.
 CHINESE_JURISDICTIONS = frozenset({"CN", "HK", "MO"})
 
 # Review states that record a person's judgement of a finding.
 DECIDED_STATES = (Finding.ReviewState.CONFIRMED, Finding.ReviewState.REJECTED)
+
+# Checks that reached their source and read its answer: a case counts as followed up
+# (censored, in the survival analysis) until the last of them.
+SUCCESSFUL_CHECK_STATES = (CheckRun.Status.OK, CheckRun.Status.NO_RESULTS)
 
 # Finer precision first, so that of two referrals starting on the same day the one known
 # to the day sets the index date.

@@ -22,9 +22,6 @@ from cases.analytics.cohorts import (
 from cases.analytics.figures import cohort_figures
 from cases.models import Case, CheckRun, Cohort, Finding, SecondCoding
 
-# Checks that reached their source: a case is followed up to the last of them.
-SUCCESSFUL_CHECKS = (CheckRun.Status.OK, CheckRun.Status.NO_RESULTS)
-
 
 @dataclass
 class CohortRate:
@@ -202,7 +199,7 @@ def _first_positives_and_last_checks(
     cost seconds at 100,000 cases (bench/outcome_rates.py).
     """
     positives = rules.positive_findings(outcome)
-    checks = CheckRun.objects.filter(status__in=SUCCESSFUL_CHECKS)
+    checks = CheckRun.objects.filter(status__in=rules.SUCCESSFUL_CHECK_STATES)
     if cases.query.where:
         positives = positives.filter(case__in=members.values("id"))
         checks = checks.filter(case__in=members.values("id"))

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 
+from cases import rules
 from cases.checks.sources import get_sources
 from cases.models import Case, CheckRun
 
@@ -83,10 +84,11 @@ def case_check_history(case: Case, *, per_source: int = 5) -> list[SourceHistory
     by_source: dict[str, list[CheckRun]] = defaultdict(list)
     for run in CheckRun.objects.filter(case=case).order_by("source", "-queued_at", "-id"):
         by_source[run.source].append(run)
-    done = (CheckRun.Status.OK, CheckRun.Status.NO_RESULTS)
     history = []
     for source, runs in sorted(by_source.items()):
-        success = next((r.finished_at for r in runs if r.status in done), None)
+        success = next(
+            (r.finished_at for r in runs if r.status in rules.SUCCESSFUL_CHECK_STATES), None
+        )
         error = next(
             (
                 r.error
