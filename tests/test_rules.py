@@ -1,0 +1,162 @@
+"""The research rules: each one's ORM expression and its Python predicate say the same of
+the same rows, and the rules themselves (DOMAIN.md, "Outcome")."""
+
+import datetime
+import itertools
+
+import pytest
+
+from cases import derived, rules
+from cases.models import Case, DatePrecision, Finding, Referral
+from tests.factories import CaseFactory, EntityFactory, ReferralFactory
+
+D = datetime.date
+REFERRED_ON = D(2017, 5, 10)
+CONFIRMED, REJECTED, LEAD = (
+    Finding.ReviewState.CONFIRMED,
+    Finding.ReviewState.REJECTED,
+    Finding.ReviewState.LEAD,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def referred_case(status: str = Case.Status.MONITORING) -> Case:
+    entity = EntityFactory()
+    ReferralFactory(entity=entity, date=REFERRED_ON, date_precision="day")
+    case = CaseFactory(entity=entity, status=status)
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+    case.refresh_from_db()
+    return case
+
+
+def add_finding(case: Case, *, state: str, country: str, on: D | None, kind=None) -> Finding:
+    return derived.finding_create(
+        case=case,
+        kind=kind or Finding.Kind.JOINT_VENTURE,
+        counterparty_name="Example counterparty",
+        counterparty_country=country,
+        event_date=on,
+        event_date_precision="day" if on else "",
+        review_state=state,
+    )
+
+
+@pytest.mark.parametrize(
+    "country, expected", [("CN", True), ("HK", True), ("MO", True), ("cn", True), ("TW", False)]
+)
+def test_the_chinese_jurisdictions_are_the_mainland_hong_kong_and_macau(country, expected):
+    assert rules.is_chinese(country) is expected
+
+
+def test_an_empty_country_is_not_chinese():
+    assert rules.is_chinese("") is False
+    assert rules.is_chinese(None) is False
+
+
+def test_the_positive_query_and_predicate_agree_on_every_kind_of_finding():
+    case = referred_case()
+    grid = itertools.product(
+        [CONFIRMED, REJECTED, LEAD],
+        ["CN", "HK", "MO", "TW", "US", ""],
+        [D(2019, 1, 1), D(2016, 1, 1), REFERRED_ON, None],
+        [Finding.Kind.JOINT_VENTURE, Finding.Kind.ACQUISITION],
+    )
+    made = [
+        add_finding(case, state=state, country=country, on=on, kind=kind)
+        for state, country, on, kind in grid
+    ]
+    for kind in (None, "any", Finding.Kind.JOINT_VENTURE, Finding.Kind.ACQUISITION):
+        by_query = set(rules.positive_findings(kind).values_list("pk", flat=True))
+        by_predicate = {
+            f.pk
+            for f in Finding.objects.filter(pk__in=[m.pk for m in made])
+            if rules.is_positive_finding(f, kind)
+        }
+        assert by_query == by_predicate
+    # Only confirmed findings after the referral with a Chinese counterparty count: 3
+    # jurisdictions x 2 kinds.
+    assert rules.positive_findings().count() == 6
+    assert rules.positive_findings(Finding.Kind.ACQUISITION).count() == 3
+
+
+def test_a_finding_inside_the_referral_day_or_undated_is_not_positive():
+    case = referred_case()
+    same_day = add_finding(case, state=CONFIRMED, country="CN", on=REFERRED_ON)
+    undated = add_finding(case, state=CONFIRMED, country="CN", on=None)
+
+    assert not rules.positive_findings().filter(pk__in=[same_day.pk, undated.pk]).exists()
+
+
+@pytest.mark.parametrize(
+    "status, states, reviewed",
+    [
+        (Case.Status.CONCLUDED, [], True),
+        (Case.Status.MONITORING, [], False),
+        (Case.Status.MONITORING, [LEAD], False),
+        (Case.Status.MONITORING, [REJECTED], True),
+        (Case.Status.OPEN, [LEAD, CONFIRMED], True),
+    ],
+)
+def test_the_reviewed_query_and_predicate_agree(status, states, reviewed):
+    case = referred_case(status=status)
+    for state in states:
+        add_finding(case, state=state, country="CN", on=D(2019, 1, 1))
+
+    by_query = Case.objects.filter(rules.reviewed_case_q(), pk=case.pk).exists()
+    by_predicate = rules.is_reviewed_case(case, case.findings.all())
+
+    assert by_query is by_predicate is reviewed
+
+
+def test_waiting_leads_are_the_unreviewed_findings_of_the_case():
+    with_lead, without = referred_case(), referred_case()
+    add_finding(with_lead, state=LEAD, country="US", on=None)
+    add_finding(without, state=REJECTED, country="CN", on=D(2019, 1, 1))
+
+    waiting = set(Case.objects.filter(rules.has_waiting_leads()).values_list("pk", flat=True))
+
+    assert waiting == {with_lead.pk}
+    assert rules.waiting_leads(with_lead).count() == 1
+
+
+def test_precisions_rank_finest_first_in_python_and_in_the_database():
+    assert [rules.precision_rank(p) for p in ("day", "month", "year")] == [0, 1, 2]
+    entity = EntityFactory()
+    for precision in ("year", "month", "day"):
+        ReferralFactory(entity=entity, date=D(2017, 1, 1), date_precision=precision)
+
+    ordered = Referral.objects.filter(entity=entity).order_by(rules.precision_rank_expression())
+
+    assert [r.date_precision for r in ordered] == ["day", "month", "year"]
+
+
+def test_the_index_referral_is_the_earliest_then_the_most_precise():
+    entity = EntityFactory()
+    ReferralFactory(entity=entity, date=D(2017, 1, 1), date_precision=DatePrecision.YEAR)
+    ReferralFactory(entity=entity, date=D(2017, 1, 1), date_precision=DatePrecision.DAY)
+    ReferralFactory(entity=entity, date=D(2016, 12, 1), date_precision=DatePrecision.MONTH)
+    case = CaseFactory(entity=entity)
+
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+    case.refresh_from_db()
+    in_python = min(
+        Referral.objects.filter(entity=entity),
+        key=lambda r: rules.index_referral_key(r.date, r.date_precision),
+    )
+
+    assert (case.index_date, case.index_date_precision) == (D(2016, 12, 1), "month")
+    assert case.index_referral_id == in_python.pk
+
+
+def test_the_same_day_known_to_the_day_wins_over_the_year():
+    entity = EntityFactory()
+    ReferralFactory(entity=entity, date=D(2017, 1, 1), date_precision=DatePrecision.YEAR)
+    day = ReferralFactory(entity=entity, date=D(2017, 1, 1), date_precision=DatePrecision.DAY)
+    case = CaseFactory(entity=entity)
+
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+    case.refresh_from_db()
+
+    assert case.index_referral_id == day.pk
+    assert case.index_date_precision == "day"
