@@ -1,4 +1,4 @@
-"""cases.stats against textbook formulas and published worked examples. No database."""
+"""cases.analytics.stats against textbook formulas and published worked examples. No database."""
 
 import itertools
 import math
