@@ -93,5 +93,5 @@ def filter_in(queryset: models.QuerySet, field: str, values: Sequence) -> Iterat
     if connection.vendor == "postgresql":
         yield queryset.filter(**{f"{field}__any_of": values})
         return
-    for start in range(0, len(values), 5000):  # SQLite's parameter limit
-        yield queryset.filter(**{f"{field}__in": values[start : start + 5000]})
+    for chunk in chunks(values):  # SQLite's parameter limit
+        yield queryset.filter(**{f"{field}__in": chunk})
