@@ -16,6 +16,14 @@ def validate_country(value: str) -> None:
         raise ValidationError(f"{value!r} is not an ISO 3166-1 alpha-2 country code.")
 
 
+def country_code_clean(value: str) -> str:
+    """Return the ISO code of a country typed as a code or an English name, for forms."""
+    code = normalize.parse_country(value)
+    if code is None:
+        raise ValidationError("Not a country this tool knows; use the ISO code.")
+    return code
+
+
 def validate_currency(value: str) -> None:
     if not normalize.is_currency_code(value):
         raise ValidationError(f"{value!r} is not an ISO 4217 currency code.")

@@ -6,8 +6,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from cases import access
-from cases.casework.forms import _country_code
 from cases.models import Case, Entity, Finding
+from cases.validators import country_code_clean
 
 
 class AnalyticsForm(forms.Form):
@@ -96,4 +96,4 @@ class ControlCaseForm(forms.Form):
     matched_case = forms.IntegerField(min_value=1, help_text="Id of the referred case")
 
     def clean_country(self) -> str:
-        return _country_code(self.cleaned_data["country"])
+        return country_code_clean(self.cleaned_data["country"])

@@ -8,13 +8,7 @@ from django.contrib.auth import get_user_model
 from cases import normalize
 from cases.casework.services import ENTITY_EDITABLE
 from cases.models import Case, Entity, Finding
-
-
-def _country_code(value: str) -> str:
-    code = normalize.parse_country(value)
-    if code is None:
-        raise forms.ValidationError("Not a country this tool knows; use the ISO code.")
-    return code
+from cases.validators import country_code_clean
 
 
 class RejectNeedsNote:
@@ -84,7 +78,7 @@ class FindingForm(forms.Form):
     )
 
     def clean_counterparty_country(self) -> str:
-        return _country_code(self.cleaned_data["counterparty_country"])
+        return country_code_clean(self.cleaned_data["counterparty_country"])
 
     def clean_event_date(self) -> normalize.PartialDate:
         try:
