@@ -1,10 +1,14 @@
 """Fixtures of the follow-up checks' tests."""
 
+import datetime
 from contextlib import ExitStack
 
 import pytest
 
+from cases import derived
 from cases.checks import sources
+from tests.checks.fakes import FakeSource
+from tests.factories import CaseFactory, ReferralFactory
 
 
 @pytest.fixture
@@ -14,3 +18,20 @@ def use_sources():
     context manager it wraps, `cases.checks.sources.override`."""
     with ExitStack() as stack:
         yield lambda *chosen: stack.enter_context(sources.override(*chosen))
+
+
+@pytest.fixture
+def fake(use_sources, settings):
+    source = FakeSource()
+    use_sources(source)
+    settings.WISHLIST_CHECK_INTERVAL_DAYS = {"fake": 7}
+    return source
+
+
+@pytest.fixture
+def case():
+    referral = ReferralFactory(date=datetime.date(2017, 5, 1), date_precision="month")
+    case = CaseFactory(entity=referral.entity)
+    derived.case_index_dates_refresh(case_ids=[case.id])
+    case.refresh_from_db()
+    return case

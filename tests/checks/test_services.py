@@ -9,72 +9,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from cases import derived
 from cases.casework import services as casework_services
-from cases.checks import selectors
 from cases.checks import services as checks_services
 from cases.checks.http import PermanentHttpError, RateLimitedError, TransientHttpError
-from cases.checks.sources import Hit, SearchResult, Source
-from cases.models import Case, CheckRun, Finding
-from tests.factories import CaseFactory, CheckRunFactory, ReferralFactory
+from cases.models import CheckRun, Finding
+from tests.checks.fakes import hit
+from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def hit(external_id="ev-1", score=100.0, event=datetime.date(2019, 6, 1), precision="day"):
-    return Hit(
-        kind="joint_venture",
-        counterparty_name="Shenzhen Example Technology Co., Ltd.",
-        counterparty_country="CN",
-        event_date=event,
-        event_date_precision=precision,
-        url="https://example.org/news/1",
-        excerpt="Acme forms joint venture with Shenzhen Example",
-        external_id=external_id,
-        score=score,
-        explanation="the text names 'Acme'",
-        evidence_sha256="a" * 64,
-        flags=("dod_1260h: Example Listed Co",),
-    )
-
-
-class FakeSource(Source):
-    name = "fake"
-
-    def __init__(self):
-        self.hits = [hit()]
-        self.error = None
-        self.calls = 0
-        self.skip = ""
-
-    def skip_reason(self, entity):
-        return self.skip
-
-    def client(self):
-        return None
-
-    def search(self, entity, since, client):
-        self.calls += 1
-        if self.error:
-            raise self.error
-        return SearchResult(hits=list(self.hits), query=f"name={entity.name} since={since}")
-
-
-@pytest.fixture
-def fake(use_sources, settings):
-    source = FakeSource()
-    use_sources(source)
-    settings.WISHLIST_CHECK_INTERVAL_DAYS = {"fake": 7}
-    return source
-
-
-@pytest.fixture
-def case():
-    referral = ReferralFactory(date=datetime.date(2017, 5, 1), date_precision="month")
-    case = CaseFactory(entity=referral.entity)
-    derived.case_index_dates_refresh(case_ids=[case.id])
-    case.refresh_from_db()
-    return case
 
 
 def run(case, source="fake"):
@@ -182,43 +124,6 @@ def test_a_check_interrupted_mid_run_is_finished_once_on_redelivery(fake, case):
     check = checks_services.check_execute(check_run_id=check_run_id)
     assert check.status == "ok" and check.attempts == 2
     assert case.findings.count() == 1
-
-
-def test_checks_are_due_by_each_sources_interval(fake, case):
-    now = timezone.now()
-    closed = CaseFactory(status=Case.Status.CLOSED)
-    assert selectors.checks_due(now=now, sources=["fake"]) == [(case.id, "fake")]
-
-    three_days_ago = now - datetime.timedelta(days=3)
-    recent = CheckRunFactory(case=case, source="fake", queued_at=three_days_ago)
-    assert selectors.checks_due(now=now, sources=["fake"]) == []
-
-    nine_days_ago = now - datetime.timedelta(days=9)
-    CheckRun.objects.filter(id=recent.id).update(
-        queued_at=nine_days_ago, started_at=nine_days_ago, finished_at=nine_days_ago
-    )
-    assert selectors.checks_due(now=now, sources=["fake"]) == [(case.id, "fake")]
-    assert closed.id not in {
-        case_id for case_id, _ in selectors.checks_due(now=now, sources=["fake"])
-    }
-
-
-def test_a_queued_check_is_not_due_again(fake, case):
-    checks_services.checks_queue(pairs=[(case.id, "fake")])
-    assert selectors.checks_due(now=timezone.now(), sources=["fake"]) == []
-
-
-def test_a_failed_check_is_retried_after_a_pause_not_at_once(fake, case):
-    now = timezone.now()
-    failed = CheckRunFactory(case=case, source="fake", status="error")
-    CheckRun.objects.filter(id=failed.id).update(
-        queued_at=now - datetime.timedelta(hours=1),
-        started_at=now - datetime.timedelta(hours=1),
-        finished_at=now - datetime.timedelta(hours=1),
-    )
-    assert selectors.checks_due(now=now, sources=["fake"]) == []
-    later = now + datetime.timedelta(hours=7)
-    assert selectors.checks_due(now=later, sources=["fake"]) == [(case.id, "fake")]
 
 
 def test_run_checks_sync_prints_a_summary_per_source(fake, case):
