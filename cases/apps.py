@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 
 
 class CasesConfig(AppConfig):
@@ -34,3 +35,15 @@ def reference_lists_check(app_configs=None, **kwargs) -> list[checks.Error]:
                 )
             )
     return errors
+
+
+def reference_lists_require() -> None:
+    """Raise ImproperlyConfigured when a reference list is missing or malformed.
+
+    For the processes that run no system checks: gunicorn (wishlist/wsgi.py) and the
+    Celery workers (wishlist/celery.py), which would otherwise start and leave blocs or
+    DoD flags empty on first use.
+    """
+    errors = reference_lists_check()
+    if errors:
+        raise ImproperlyConfigured("; ".join(f"{e.msg} {e.hint}" for e in errors))

@@ -103,3 +103,44 @@ def test_the_app_does_not_start_without_its_lists(tmp_path):
     assert result.returncode != 0
     assert f"{tmp_path / 'missing' / 'nato_members.csv'} is missing" in result.stderr
     assert "WISHLIST_REFERENCE_DIR" in result.stderr
+
+
+def test_servers_and_workers_refuse_to_start_with_a_bad_list(reference_dir):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from cases.apps import reference_lists_require
+    from wishlist.celery import _require_reference_lists
+
+    reference_lists_require()  # the good copies pass
+    (reference_dir / reference.NATO_MEMBERS).unlink()
+    blocs.memberships.cache_clear()
+
+    with pytest.raises(ImproperlyConfigured, match="nato_members.csv is missing"):
+        reference_lists_require()
+    with pytest.raises(ImproperlyConfigured, match="nato_members.csv is missing"):
+        _require_reference_lists()
+
+
+def test_the_wsgi_application_refuses_a_missing_list(tmp_path):
+    for name in reference.LISTS:
+        shutil.copy(SHIPPED / name, tmp_path)
+    (tmp_path / reference.DOD_1260H).unlink()
+    env = {
+        **os.environ,
+        "WISHLIST_REFERENCE_DIR": str(tmp_path),
+        "WISHLIST_DATA_DIR": str(tmp_path),
+    }
+    env.pop("DATABASE_URL", None)
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import wishlist.wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "dod_1260h_chinese_military_companies.csv is missing" in result.stderr
