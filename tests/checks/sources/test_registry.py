@@ -57,3 +57,9 @@ def test_the_base_url_and_rate_come_from_the_settings(settings):
 def test_a_rate_of_zero_turns_the_limit_off(settings):
     settings.WISHLIST_SOURCE_RATES = {"stand_in": 0.0}
     assert Stand().rate_limit == 0.0
+
+
+def test_the_yield_harness_finds_every_source_by_its_old_name():
+    from cases import sources as harness_entry
+
+    assert harness_entry.get_sources() == sources.get_sources()
