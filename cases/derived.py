@@ -1,6 +1,7 @@
 """Keeping derived values right: name keys on entity saves, evidence hashes on finding saves,
-index dates, finding timings and alliance blocs. Every write that changes what these are
-derived from calls a function here, whichever page, import or check made it.
+index dates (after referral saves and deletes), finding timings, alliance blocs and DoD
+1260H flags. Every write that changes what these are derived from calls a function here,
+whichever page, import, check or admin form made it.
 """
 
 import hashlib
