@@ -2,6 +2,7 @@
 its hits as leads.
 """
 
+import logging
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -14,6 +15,8 @@ from cases import normalize
 from cases.checks.http import HttpClient, HttpError, PermanentHttpError, RateLimitedError
 from cases.checks.sources import Hit, Source, SourceSkipped, get_sources
 from cases.models import Case, CheckRun, Finding
+
+logger = logging.getLogger(__name__)
 
 
 def checks_queue(*, pairs: Iterable[tuple[int, str]]) -> list[int]:
@@ -70,6 +73,17 @@ def _skip_reason(source: Source, case: Case) -> str:
     return reason
 
 
+def _asked(client) -> str:
+    """What the source had asked before it failed, for whoever looks into it."""
+    return "\n".join(getattr(client, "asked", []))[:5000]
+
+
+def _unexpected(exc: Exception) -> str:
+    """A one-line reason for a failure nobody planned for: what failed, not a traceback."""
+    detail = " ".join(str(exc).split())[:300]
+    return f"failed: {type(exc).__name__}" + (f": {detail}" if detail else "")
+
+
 def _failure(exc: SourceSkipped | HttpError) -> tuple[str, str]:
     """The status and error a search that raised records."""
     if isinstance(exc, SourceSkipped):
@@ -103,15 +117,22 @@ def check_execute(*, check_run_id: int, client: HttpClient | None = None) -> Che
     client = client or source.client()
     try:
         result = source.search(case.entity, case.index_date, client)
+        with transaction.atomic():
+            created = leads_file(case=case, source=source.name, hits=result.hits)
+            status = CheckRun.Status.OK if result.hits else CheckRun.Status.NO_RESULTS
+            return _check_run_finish(run, status, leads_created=created, query=result.query[:5000])
     except (SourceSkipped, HttpError) as exc:
-        # What was asked before the failure, for whoever looks into it.
-        asked = "\n".join(getattr(client, "asked", []))
         status, error = _failure(exc)
-        return _check_run_finish(run, status, error=error, query=asked[:5000])
-    with transaction.atomic():
-        created = leads_file(case=case, source=source.name, hits=result.hits)
-        status = CheckRun.Status.OK if result.hits else CheckRun.Status.NO_RESULTS
-        return _check_run_finish(run, status, leads_created=created, query=result.query[:5000])
+        return _check_run_finish(run, status, error=error, query=_asked(client))
+    except Exception as exc:
+        # Anything else (a parser's KeyError, the rate limiter's Redis going away, a
+        # value the database refuses, a soft time limit) must still finish the run: a run
+        # left "running" is never due again. The leads of a failed run were rolled back
+        # with it; the traceback goes to the log, a readable reason to the run.
+        logger.exception("Check %s (%s, case %s) failed", run.pk, run.source, case.pk)
+        return _check_run_finish(
+            run, CheckRun.Status.ERROR, error=_unexpected(exc), query=_asked(client)
+        )
 
 
 def leads_file(*, case: Case, source: str, hits: Iterable[Hit]) -> int:

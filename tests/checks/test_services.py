@@ -3,13 +3,18 @@ due checks chosen by each source's interval. A fake source stands in for the rea
 whose own tests live in tests/checks/sources/."""
 
 import datetime
+from dataclasses import replace
 from io import StringIO
 
 import pytest
+import redis
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from cases.casework import services as casework_services
+from cases.checks import selectors
 from cases.checks import services as checks_services
 from cases.checks.http import PermanentHttpError, RateLimitedError, TransientHttpError
 from cases.models import CheckRun, Finding
@@ -79,6 +84,71 @@ def test_network_errors_are_recorded_not_raised(fake, case, error, status, text)
     check = run(case)
     assert check.status == status
     assert text in check.error
+    assert case.findings.count() == 0
+
+
+@pytest.mark.parametrize(
+    "error, reason",
+    [
+        (KeyError("data"), "failed: KeyError: 'data'"),
+        (redis.exceptions.ConnectionError("Error 111 connecting"), "failed: ConnectionError"),
+        (SoftTimeLimitExceeded(), "failed: SoftTimeLimitExceeded"),
+        (RuntimeError("line one\n  line two"), "failed: RuntimeError: line one line two"),
+    ],
+)
+def test_any_other_failure_finishes_the_run_with_a_readable_reason(fake, case, error, reason):
+    fake.error = error
+    before = list(Finding.objects.values_list("id", flat=True))
+
+    check = run(case)
+
+    assert check.status == CheckRun.Status.ERROR
+    assert check.error.startswith(reason)
+    assert "Traceback" not in check.error and "\n" not in check.error
+    assert check.finished_at is not None
+    stored = CheckRun.objects.get(pk=check.pk)
+    assert (stored.status, stored.error) == (check.status, check.error)
+    assert list(Finding.objects.values_list("id", flat=True)) == before
+
+
+def test_a_run_that_failed_unexpectedly_is_due_again_after_the_pause(fake, case):
+    fake.error = KeyError("data")
+    failed = run(case)
+    assert selectors.checks_due(now=timezone.now(), sources=["fake"]) == []
+
+    later = failed.finished_at + selectors.RETRY_FAILED_AFTER + datetime.timedelta(minutes=1)
+
+    assert selectors.checks_due(now=later, sources=["fake"]) == [(case.id, "fake")]
+
+
+def test_leads_the_database_refuses_are_rolled_back_with_the_run_failed(fake, case, monkeypatch):
+    fake.hits = [hit("first"), hit("second")]
+
+    def refuse(**kwargs):
+        Finding.objects.create(case=case, kind="joint_venture", source="fake", external_id="x")
+        raise ValueError("A string literal cannot contain NUL (0x00) characters.")
+
+    monkeypatch.setattr(checks_services, "leads_file", refuse)
+
+    check = run(case)
+
+    assert check.status == CheckRun.Status.ERROR
+    assert check.error == (
+        "failed: ValueError: A string literal cannot contain NUL (0x00) characters."
+    )
+    assert case.findings.count() == 0  # the half-filed lead went with the transaction
+
+
+@pytest.mark.postgres
+def test_a_nul_byte_in_a_hit_fails_the_run_on_postgresql_and_files_nothing(fake, case):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite stores NUL bytes")
+    fake.hits = [hit("clean"), replace(hit("dirty"), excerpt="Acme\x00 joint venture")]
+
+    check = run(case)
+
+    assert check.status == CheckRun.Status.ERROR
+    assert "NUL" in check.error
     assert case.findings.count() == 0
 
 
