@@ -226,3 +226,15 @@ def test_beat_relays_and_reaps_every_minute():
     schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
     assert schedule["cases.relay_checks"] == 60
     assert schedule["cases.reap_checks"] == 60
+
+
+def test_a_deadline_a_running_check_could_outlive_is_refused_at_start_up(tmp_path):
+    from tests.wishlist.test_settings import manage
+
+    env = {"CELERY_TASK_TIME_LIMIT": "360", "WISHLIST_CHECK_STALE_AFTER_MINUTES": "5"}
+    result = manage("check", env=env, tmp_path=tmp_path)
+
+    assert result.returncode != 0
+    assert "WISHLIST_CHECK_STALE_AFTER_MINUTES must exceed CELERY_TASK_TIME_LIMIT" in (
+        result.stderr
+    )
