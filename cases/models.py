@@ -633,11 +633,23 @@ class CheckRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(
-        default=0, help_text="Deliveries of the check's task; more than one after a crash."
+        default=0,
+        help_text="Deliveries of its task and sends the broker lost; over one after a crash.",
     )
     error = models.TextField(blank=True)
     leads_created = models.PositiveIntegerField(default=0)
     query = models.TextField(blank=True, help_text="The query sent to the source.")
+    # Check outbox: the row is its own outbox entry, so a run queued while the broker
+    # was down is sent by the relay, and one the broker or a worker lost is found again.
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its task was last sent; empty: waiting to be sent."
+    )
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker last took the run."
+    )
+    delivery = models.CharField(
+        max_length=64, blank=True, help_text="The task message that holds the run."
+    )
 
     class Meta:
         ordering = ["-queued_at"]
@@ -661,7 +673,15 @@ class CheckRun(models.Model):
                 name="checkrun_status_valid",
             ),
         ]
-        indexes = [models.Index(fields=["case", "source", "status", "-finished_at"])]
+        indexes = [
+            models.Index(fields=["case", "source", "status", "-finished_at"]),
+            # The relay's and the reaper's questions: runs not yet finished, by when sent.
+            models.Index(
+                fields=["status", "published_at"],
+                condition=Q(status__in=["queued", "running"]),
+                name="checkrun_pending",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.source} for case {self.case_id}: {self.status}"

@@ -1,17 +1,21 @@
 """Celery tasks: thin wrappers that take ids and call services (cases.checks.services,
-cases.derived).
+cases.checks.outbox, cases.derived).
 
 Checks are idempotent (a finished CheckRun is not run again, leads are unique per case,
 source and external id), so they are acknowledged late: a worker killed mid-check
 leaves the message to be delivered again, and the second delivery finishes the job.
+Their tasks are sent through the outbox (cases.checks.outbox): a broker that is down
+when a run is queued delays the check, it does not lose it.
 """
+
+from dataclasses import dataclass
 
 from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
 from cases import derived
-from cases.checks import selectors
+from cases.checks import outbox, selectors
 from cases.checks import services as checks_services
 from cases.checks.sources import get_sources
 
@@ -22,22 +26,78 @@ def refresh_index_dates(case_ids: list[int] | None = None) -> int:
     return derived.case_index_dates_refresh(case_ids=case_ids)
 
 
-@shared_task(name="cases.run_check", acks_late=True, reject_on_worker_lost=True)
-def run_check(check_run_id: int) -> None:
-    checks_services.check_execute(check_run_id=check_run_id)
+@shared_task(name="cases.run_check", bind=True, acks_late=True, reject_on_worker_lost=True)
+def run_check(self, check_run_id: int) -> None:
+    checks_services.check_execute(check_run_id=check_run_id, delivery=self.request.id or "")
 
 
 @shared_task(name="cases.queue_due_checks")
 def queue_due_checks() -> int:
     """Queue every check whose last completed run is older than its source's interval."""
     due = selectors.checks_due(now=timezone.now(), sources=list(get_sources()))
-    return len(checks_enqueue(due))
+    return len(checks_enqueue(due).ids)
 
 
-def checks_enqueue(pairs: list[tuple[int, str]]) -> list[int]:
-    """Record the runs and queue their tasks once the rows are committed."""
+@shared_task(name="cases.relay_checks")
+def relay_checks() -> int:
+    """Send the queued runs whose task the broker refused (or was never sent)."""
+    return checks_publish().sent
+
+
+@shared_task(name="cases.reap_checks")
+def reap_checks() -> int:
+    """Send again the runs a worker or the broker lost; give up on the hopeless ones."""
+    reaped = outbox.check_runs_reap(now=timezone.now(), queue_idle=check_queue_idle())
+    return reaped.requeued + reaped.gave_up
+
+
+def _send(check_run_id: int) -> None:
+    run_check.apply_async(args=[check_run_id])
+
+
+def checks_publish(ids: list[int] | None = None) -> outbox.Published:
+    """Send these queued runs (or, for the relay, every one waiting) to the workers."""
+    return outbox.check_runs_publish(send=_send, ids=ids, limit=5000 if ids is None else None)
+
+
+def check_queue_idle(queue: str | None = None) -> bool:
+    """Whether no check waits in the broker's queue (False when it cannot be asked)."""
+    app = run_check.app
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1)
+            declared = connection.default_channel.queue_declare(
+                queue=queue or app.conf.task_default_queue, passive=True
+            )
+    except outbox.ChannelError:
+        return True  # no such queue: nothing has waited since the broker started
+    except outbox.BROKER_ERRORS:
+        return False
+    return declared.message_count == 0
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    ids: list[int]
+    published: outbox.Published | None  # None: sent when the caller's transaction commits
+
+    @property
+    def unreachable(self) -> str:
+        """Why the broker refused the runs (they wait for the relay), or ''."""
+        return self.published.error if self.published else ""
+
+
+def checks_enqueue(pairs: list[tuple[int, str]]) -> Enqueued:
+    """Record the runs, then send their tasks once the rows are committed.
+
+    Runs the broker refuses stay queued for the relay; the caller learns it from
+    `unreachable` (unless it holds a transaction open, when the tasks go at its commit).
+    """
     with transaction.atomic():
         ids = checks_services.checks_queue(pairs=pairs)
-        for check_run_id in ids:
-            run_check.delay_on_commit(check_run_id)
-    return ids
+    if not ids:
+        return Enqueued(ids, outbox.Published(sent=0, unsent=0))
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: checks_publish(ids))
+        return Enqueued(ids, None)
+    return Enqueued(ids, checks_publish(ids))

@@ -5,6 +5,7 @@ tasks executed in-process. Every variable is listed in .env.example.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -233,6 +234,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600),
     "unacked_restore_interval": envint("CELERY_RESTORE_INTERVAL", 10),
     "unacked_restore_throttle": 1,
+    # A broker that does not answer fails a send within seconds; the run waits for the relay.
+    "socket_connect_timeout": envint("CELERY_BROKER_CONNECT_TIMEOUT", 5),
 }
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 360)
@@ -290,9 +293,27 @@ SEC_USER_AGENT = os.environ.get("SEC_USER_AGENT", "").strip()
 OPENALEX_API_KEY = envsecret("OPENALEX_API_KEY")
 COMPANIES_HOUSE_API_KEY = envsecret("COMPANIES_HOUSE_API_KEY")
 
+# Check outbox: a run is sent once its row is committed; one the broker refused is sent by
+# the relay. A run left running, or sent and never taken while no message waits, for
+# WISHLIST_CHECK_STALE_AFTER_MINUTES is sent again (its worker or the broker lost it), up to
+# WISHLIST_CHECK_MAX_ATTEMPTS times, then recorded as an error. The deadline must exceed
+# the hard time limit, by when the first worker has surely stopped.
+WISHLIST_CHECK_STALE_AFTER = timedelta(minutes=envint("WISHLIST_CHECK_STALE_AFTER_MINUTES", 120))
+WISHLIST_CHECK_MAX_ATTEMPTS = envint("WISHLIST_CHECK_MAX_ATTEMPTS", 3)
+if WISHLIST_CHECK_STALE_AFTER.total_seconds() <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "WISHLIST_CHECK_STALE_AFTER_MINUTES must exceed CELERY_TASK_TIME_LIMIT "
+        f"({CELERY_TASK_TIME_LIMIT} s), or a check still running would be sent again."
+    )
+if WISHLIST_CHECK_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("WISHLIST_CHECK_MAX_ATTEMPTS must be at least 1.")
+
 CELERY_BEAT_SCHEDULE = {
     "queue-due-checks": {
         "task": "cases.queue_due_checks",
         "schedule": float(envint("WISHLIST_DUE_CHECK_EVERY_MINUTES", 60) * 60),
     },
+    # Both cheap (an indexed query when nothing is pending): every minute.
+    "relay-checks": {"task": "cases.relay_checks", "schedule": 60.0},
+    "reap-checks": {"task": "cases.reap_checks", "schedule": 60.0},
 }

@@ -238,7 +238,15 @@ def case_check_now(request: HttpRequest, pk: int) -> HttpResponse:
     if not sources:
         messages.info(request, "Every check of this case is already queued.")
         return redirect(case.get_absolute_url() + "#checks")
-    tasks.checks_enqueue([(case.pk, name) for name in sources])
+    enqueued = tasks.checks_enqueue([(case.pk, name) for name in sources])
+    if enqueued.unreachable:
+        # The runs are recorded; the relay sends them when the broker answers again.
+        messages.warning(
+            request,
+            f"The check queue is unreachable just now: {len(sources)} check(s) are recorded "
+            "and will be sent to the workers as soon as it is back.",
+        )
+        return redirect(case.get_absolute_url() + "#checks")
     return _after_change(request, case, f"Queued {len(sources)} check(s).", "#checks")
 
 

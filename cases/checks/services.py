@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -39,19 +39,26 @@ def checks_queue(*, pairs: Iterable[tuple[int, str]]) -> list[int]:
     return [run.pk for run in runs]
 
 
-def _check_run_claim(check_run_id: int) -> bool:
-    """Mark the run as running, unless it already finished (a duplicate delivery).
+def _check_run_claim(check_run_id: int, delivery: str) -> bool:
+    """Mark the run as running, unless it finished or another message holds it.
 
-    A conditional UPDATE, so two deliveries of the same task never both run the check
-    to completion twice over: the second finds it finished and does nothing.
+    A conditional UPDATE, so two deliveries never both run the check: a queued run is
+    taken by whichever message comes first; a running one only by the same message
+    delivered again after its worker died (`delivery`, the task's id). A second message
+    for the same run (the reaper sent it again while the first was still in the broker)
+    finds it running or finished and does nothing.
     """
+    now = timezone.now()
     return bool(
         CheckRun.objects.filter(
-            id=check_run_id, status__in=[CheckRun.Status.QUEUED, CheckRun.Status.RUNNING]
+            Q(status=CheckRun.Status.QUEUED) | Q(status=CheckRun.Status.RUNNING, delivery=delivery),
+            id=check_run_id,
         ).update(
             status=CheckRun.Status.RUNNING,
             attempts=F("attempts") + 1,
-            started_at=Coalesce("started_at", Value(timezone.now())),
+            started_at=Coalesce("started_at", Value(now)),
+            claimed_at=now,
+            delivery=delivery,
         )
     )
 
@@ -95,15 +102,19 @@ def _failure(exc: SourceSkipped | HttpError) -> tuple[str, str]:
     return CheckRun.Status.ERROR, f"transient: {exc}"
 
 
-def check_execute(*, check_run_id: int, client: HttpClient | None = None) -> CheckRun:
+def check_execute(
+    *, check_run_id: int, client: HttpClient | None = None, delivery: str = ""
+) -> CheckRun:
     """Run one queued check: ask the source, file its hits as leads, record the run.
+
+    `delivery` names the task message that runs it (see _check_run_claim).
 
     Idempotent: a finished run is left alone, leads are unique per case, source and
     external id (a rejected lead is never raised again), and the run is marked
     finished in the same transaction that files its leads, so "last checked" only
     moves forward once the findings are committed.
     """
-    claimed = _check_run_claim(check_run_id)
+    claimed = _check_run_claim(check_run_id, delivery)
     run = CheckRun.objects.select_related("case__entity").get(id=check_run_id)
     if not claimed:
         return run

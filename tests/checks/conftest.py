@@ -8,6 +8,7 @@ import pytest
 from cases import derived
 from cases.checks import sources
 from tests.checks.fakes import FakeSource
+from tests.checks.redis_server import RedisServer
 from tests.factories import CaseFactory, ReferralFactory
 
 
@@ -35,3 +36,39 @@ def case():
     derived.case_index_dates_refresh(case_ids=[case.id])
     case.refresh_from_db()
     return case
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A started Redis server of this test's own (see tests.checks.redis_server)."""
+    if RedisServer.binary is None:
+        pytest.skip("needs redis-server on PATH")
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.kill()
+
+
+def _drop_broker_connections(app) -> None:
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_at():
+    """Return a function that points the Celery app at a broker URL, not in eager mode,
+    until the test ends: `broker_at(f"redis://127.0.0.1:{free_port()}/0")` for a broker
+    that is down."""
+    from wishlist.celery import app
+
+    saved = app.conf.broker_url, app.conf.task_always_eager
+
+    def point(url: str) -> None:
+        _drop_broker_connections(app)
+        app.conf.broker_url = url
+        app.conf.task_always_eager = False
+
+    yield point
+    _drop_broker_connections(app)
+    app.conf.broker_url, app.conf.task_always_eager = saved

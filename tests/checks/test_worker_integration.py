@@ -7,134 +7,22 @@ source's rate limit.
 """
 
 import datetime
-import json
-import os
-import shutil
 import signal
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
-from cases import derived
 from cases.checks import services as checks_services
 from cases.models import CheckRun, Finding
 from cases.tasks import run_check
-from tests.factories import CaseFactory, EntityFactory, ReferralFactory
+from tests.checks.workers import gleif_route, referred_case, start_worker, stop, wait_for
 from tests.stub_server import StubSource
-
-ROOT = Path(__file__).resolve().parents[2]
-CHILD = "5493001KJTIIGC8Y1R12"
 
 pytestmark = [
     pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (CI sets it)"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def gleif_route(path: str) -> tuple[int, bytes]:
-    """Answer like GLEIF for any LEI: one child in Shenzhen, no parents."""
-    path = path.split("?", 1)[0]
-    lei = path.split("/")[2] if path.startswith("/lei-records/") else ""
-    if path.endswith("/direct-children"):
-        record = {
-            "type": "lei-records",
-            "id": CHILD,
-            "attributes": {
-                "lei": CHILD,
-                "entity": {
-                    "legalName": {"name": "Shenzhen Stub Robotics Co., Ltd."},
-                    "legalAddress": {"country": "CN", "city": "Shenzhen"},
-                    "headquartersAddress": {"country": "CN", "city": "Shenzhen"},
-                },
-                "registration": {"initialRegistrationDate": "2019-02-01T00:00:00Z"},
-            },
-        }
-        return 200, json.dumps({"data": [record], "links": {}}).encode()
-    if path.endswith("/direct-child-relationships"):
-        relationship = {
-            "type": "relationship-records",
-            "id": f"{CHILD}|{lei}",
-            "attributes": {
-                "relationship": {
-                    "startNode": {"id": CHILD, "type": "LEI"},
-                    "endNode": {"id": lei, "type": "LEI"},
-                    "type": "IS_DIRECTLY_CONSOLIDATED_BY",
-                    "status": "ACTIVE",
-                    "periods": [
-                        {"startDate": "2019-03-01T08:00:00Z", "type": "RELATIONSHIP_PERIOD"}
-                    ],
-                }
-            },
-        }
-        return 200, json.dumps({"data": [relationship], "links": {}}).encode()
-    if path.endswith("-children"):
-        return 200, b'{"data": [], "links": {}}'
-    return 404, b'{"errors": [{"status": "404", "title": "Not Found"}]}'
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    return (
-        f"postgres://{db.get('USER') or ''}@{db.get('HOST') or '127.0.0.1'}:"
-        f"{db.get('PORT') or 5432}/{db['NAME']}"
-    )
-
-
-def start_worker(queue: str, stub: StubSource, *extra: str, rate: float = 50) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "WISHLIST_GLEIF_URL": stub.url,
-        "WISHLIST_GLEIF_RATE": str(rate),
-        "CELERY_VISIBILITY_TIMEOUT": "5",
-        "CELERY_RESTORE_INTERVAL": "2",
-        # Rate-limit keys of this test alone, whatever else shares the Redis.
-        "WISHLIST_REDIS_PREFIX": f"wishlist-test-{queue}",
-        "WISHLIST_HTTP_READ_TIMEOUT": "60",
-    }
-    celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
-    return subprocess.Popen(
-        [celery, "-A", "wishlist", "worker", "-Q", queue, "-l", "warning", *extra],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def stop(worker: subprocess.Popen, sig=signal.SIGTERM) -> str:
-    if worker.poll() is None:
-        os.killpg(worker.pid, sig)
-    try:
-        return worker.communicate(timeout=30)[0].decode(errors="replace")
-    except subprocess.TimeoutExpired:
-        os.killpg(worker.pid, signal.SIGKILL)
-        return worker.communicate()[0].decode(errors="replace")
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def referred_case(lei: str = "INR2EJN1ERAN0W5ZP974"):
-    entity = EntityFactory(lei=lei)
-    ReferralFactory(entity=entity, date=datetime.date(2017, 5, 1), date_precision="month")
-    case = CaseFactory(entity=entity)
-    derived.case_index_dates_refresh(case_ids=[case.id])
-    return case
 
 
 def queue(case_ids: list[int], name: str) -> list[int]:

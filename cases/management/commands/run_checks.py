@@ -49,8 +49,18 @@ class Command(BaseCommand):
             return
         in_process = sync or not settings.REDIS_URL
         if not in_process:
-            run_ids = checks_enqueue(pairs)
-            self.stdout.write(f"Queued {len(run_ids)} check(s) for the workers.")
+            enqueued = checks_enqueue(pairs)
+            if enqueued.unreachable:
+                # Not an error to retry: the runs are recorded and the relay sends them.
+                self.stderr.write(
+                    self.style.WARNING(
+                        f"The check queue is unreachable ({enqueued.unreachable}). "
+                        f"{len(enqueued.ids)} check(s) are recorded and will be sent to the "
+                        "workers when it is back (Celery beat relays them every minute)."
+                    )
+                )
+                return
+            self.stdout.write(f"Queued {len(enqueued.ids)} check(s) for the workers.")
             return
         run_ids = services.checks_queue(pairs=pairs)
         for number, check_run_id in enumerate(run_ids, start=1):
