@@ -103,6 +103,7 @@ _BINARY_KINDS = (
 _DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs"}
 _OTHER_DELIMITERS = "|:^~#/!"
 _YEAR_START = re.compile(r"^\s*\"?\d{4}\b")
+_FIRST_LINE = re.compile(r"[^\r\n]*")
 
 
 def _csv_text(data: bytes) -> str:
@@ -135,8 +136,7 @@ def _csv_delimiter(text: str) -> str:
 
     Guessing quote rules from the data (csv.Sniffer) misreads apostrophes in summaries.
     """
-    end = text.find("\n")
-    header_line = text[:end] if end >= 0 else text
+    header_line = _FIRST_LINE.match(text).group()
     used = [d for d in _DELIMITERS if d in header_line]
     if len(used) > 1:
         names = " and ".join(_DELIMITERS[d] for d in used)
@@ -192,9 +192,8 @@ def _csv_error(exc: csv.Error, text: str, delimiter: str, start: int, end: int) 
             'cell is written twice ("")'
         )
     if reason.startswith("field larger than field limit"):
-        return ImportFileError(
-            f"line {start}: a cell is longer than {csv.field_size_limit():,} characters"
-        )
+        limit = settings.WISHLIST_IMPORT_MAX_CELL_CHARS
+        return ImportFileError(f"line {start}: a cell holds more than {limit:,} characters")
     return ImportFileError(f"line {start}: the CSV is malformed: {exc}")
 
 
@@ -267,7 +266,7 @@ def _csv_cells(cells: list[str], keys: list[str], delimiter: str) -> dict[str, s
         return {ROW_PROBLEM: reason}
     if len(cells) == 1 < len(keys):
         reason = f"the row has 1 cell but the header has {len(keys)} columns"
-        others = [d for d in (*_DELIMITERS, *_OTHER_DELIMITERS) if d != delimiter and d in cells[0]]
+        others = [d for d in (*_DELIMITERS, "|") if d != delimiter and d in cells[0]]
         if others:
             reason += f"; it seems separated by {others[0]!r}, the header by {delimiter!r}"
         return {ROW_PROBLEM: reason}

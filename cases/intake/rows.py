@@ -398,6 +398,8 @@ class _InvisibleReport:
         removed: dict[str, int] = {}
         cleaned = row
         for column, value in row.items():
+            if value.isascii():  # constant time, and nearly every cell
+                continue
             clean, count = normalize.strip_invisible(value)
             if count:
                 if cleaned is row:

@@ -614,3 +614,22 @@ def test_it_refuses_an_xlsx_cell_longer_than_excel_allows(tmp_path, existing):
     report = refused(xlsx_file(tmp_path, hostile.rezip(data, {hostile.SHEET: sheet})))
 
     assert "line 4: a cell holds 33,000 characters; a cell holds at most 32,767" in report
+
+
+def test_it_refuses_a_cell_longer_than_the_csv_module_reads(tmp_path, existing):
+    lines = [SHORT_HEADER, *short_rows(2), "R-3,2017,Japan,Osaka Optics," + "x" * 200_000]
+
+    report = refused_csv(tmp_path, lines)
+
+    assert "line 4: a cell holds more than 32,767 characters" in report
+
+
+def test_it_reads_a_file_whose_lines_end_in_carriage_returns_only(tmp_path):
+    path = tmp_path / "referrals.csv"
+    lines = [SHORT_HEADER, "R-1,2017,Japan,Kyoto Robotics,met; twice", *short_rows(2, start=2)]
+    path.write_bytes("\r".join(lines).encode())
+
+    run_import(path)
+
+    assert Referral.objects.get(external_id="R-1").summary == "met; twice"
+    assert Referral.objects.count() == 3
