@@ -10,6 +10,7 @@ itself so that a row openpyxl skips cannot vanish without a word.
 
 import io
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -31,6 +32,24 @@ _DECLARATION = re.compile(rb"<\x00?!\x00?(?:D\x00?O\x00?C\x00?T|E\x00?N\x00?T\x0
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 # Bytes kept from the end of one read to find a match that straddles two.
 _TAIL = 64
+# Parts of a workbook: a few dozen in practice. zipfile reads the whole directory of the
+# archive as it opens it, so a small file listing millions of parts would take GBs.
+MAX_PARTS = 10_000
+
+
+def _part_count(data: bytes) -> int | None:
+    """Return the number of entries the ZIP's end records declare (ZIP64 included), or
+    None if there is no end record (zipfile then says it is not a ZIP)."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65535))
+    if end < 0 or end + 22 > len(data):
+        return None
+    (count,) = struct.unpack_from("<H", data, end + 10)
+    locator = end - 20
+    if locator >= 0 and data[locator : locator + 4] == b"PK\x06\x07":
+        (offset,) = struct.unpack_from("<Q", data, locator + 8)
+        if data[offset : offset + 4] == b"PK\x06\x06" and offset + 40 <= len(data):
+            (count,) = struct.unpack_from("<Q", data, offset + 32)
+    return count
 
 
 class _Part:
@@ -110,6 +129,9 @@ class _Archive(zipfile.ZipFile):
     """The workbook's ZIP, refusing parts larger than the limits before and while reading."""
 
     def __init__(self, data: bytes, *, part_limit: int, total_limit: int, text_limit: int) -> None:
+        count = _part_count(data)
+        if count is not None and count > MAX_PARTS:
+            raise WorkbookError(f"{PREFIX}: it lists {count:,} parts; a workbook has a few dozen")
         super().__init__(io.BytesIO(data))
         self.part_limit = part_limit
         self.total_limit = total_limit

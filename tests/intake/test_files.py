@@ -633,3 +633,20 @@ def test_it_reads_a_file_whose_lines_end_in_carriage_returns_only(tmp_path):
 
     assert Referral.objects.get(external_id="R-1").summary == "met; twice"
     assert Referral.objects.count() == 3
+
+
+@pytest.mark.parametrize("zip64", [False, True], ids=["zip", "zip64"])
+def test_it_refuses_a_zip_listing_more_parts_than_a_workbook_has(tmp_path, existing, zip64):
+    from cases.intake.workbook import MAX_PARTS
+
+    buffer = io.BytesIO(hostile.workbook_bytes(TEN_ROWS, header=XLSX_HEADER))
+    with zipfile.ZipFile(buffer, "a") as archive:
+        for number in range(MAX_PARTS if not zip64 else 65_536):
+            archive.writestr(f"x/{number}", b"")
+    before = snapshot()
+
+    report = refused(xlsx_file(tmp_path, buffer.getvalue()))
+
+    parts = MAX_PARTS + 9 if not zip64 else 65_536 + 9
+    assert f"it lists {parts:,} parts; a workbook has a few dozen" in report
+    assert snapshot() == before
