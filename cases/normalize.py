@@ -361,3 +361,23 @@ def post_city(name: str) -> str:
     if not sep or not place or parse_country(place):
         return ""
     return place
+
+
+# Characters that change how text is shown or compared without being seen: bidi
+# embeddings, overrides and isolates, the directional marks, zero-width spaces and
+# joiners, the word joiner, a byte order mark inside text, and the tag characters that
+# can hide a second text inside the first. Pasted into a name they make two identical-
+# looking names differ, or show a name backwards; no referral needs them. Stripping the
+# zero-width joiners alters only how some Persian and Indic words are shaped, not their
+# letters.
+_INVISIBLE_RE = re.compile(
+    "[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
+)
+
+
+def strip_invisible(text: str) -> tuple[str, int]:
+    """Return the text without invisible formatting characters, and how many were removed."""
+    if text.isascii():  # the common case, and a constant-time test
+        return text, 0
+    cleaned, removed = _INVISIBLE_RE.subn("", text)
+    return cleaned, removed

@@ -310,3 +310,38 @@ def test_split_list_trims_drops_empties_and_repeats_and_keeps_order():
 def test_post_kind_and_city_are_read_from_the_post_name(name, kind, city):
     assert normalize.post_kind(name) == kind
     assert normalize.post_city(name) == city
+
+
+# ------------------------------------------------------------------- strip_invisible
+
+INVISIBLE = [
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # bidi embeddings and overrides
+    "\u2066", "\u2067", "\u2068", "\u2069",  # bidi isolates
+    "\u200e", "\u200f", "\u061c",  # directional marks
+    "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff",  # zero width
+    "\U000e0041",  # a tag character
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("character", INVISIBLE, ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+def test_strip_invisible_removes_a_control_that_changes_how_a_name_shows(character):
+    assert normalize.strip_invisible(f"Acme{character} Robo{character}tics") == (
+        "Acme Robotics",
+        2,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Acme Robotics",
+        "Lumière Systèmes",
+        "한빛반도체",
+        "شركة الروبوتات",
+        "Ｆｕｌｌ",
+        "a\u00a0b",
+        "",
+    ],
+)
+def test_strip_invisible_leaves_visible_text_of_any_script_alone(text):
+    assert normalize.strip_invisible(text) == (text, 0)

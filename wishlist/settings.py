@@ -255,6 +255,15 @@ LOGGING = {
 # (rapidfuzz token_sort_ratio, 0-100) against another entity are reported.
 WISHLIST_DUPLICATE_THRESHOLD = envint("WISHLIST_DUPLICATE_THRESHOLD", 90)
 
+# What a referral file may hold, so that a hostile one (a zip bomb, a row count no one
+# needs) is refused with a message before it takes the server's memory. A workbook part
+# (a sheet's XML, the shared strings) is capped unpacked, declared and as read; a cell at
+# Excel's own limit of 32,767 characters.
+WISHLIST_IMPORT_MAX_PART_BYTES = envint("WISHLIST_IMPORT_MAX_PART_BYTES", 256 * 1024 * 1024)
+WISHLIST_IMPORT_MAX_UNZIPPED_BYTES = envint("WISHLIST_IMPORT_MAX_UNZIPPED_BYTES", 512 * 1024 * 1024)
+WISHLIST_IMPORT_MAX_CELL_CHARS = envint("WISHLIST_IMPORT_MAX_CELL_CHARS", 32767)
+WISHLIST_IMPORT_MAX_ROWS = envint("WISHLIST_IMPORT_MAX_ROWS", 250_000)
+
 # Follow-up checks -----------------------------------------------------------------------
 # Named in every request's User-Agent so registries can reach whoever runs the checks.
 WISHLIST_CONTACT = os.environ.get("WISHLIST_CONTACT", "").strip() or "wishlist@example.org"

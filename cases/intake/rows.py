@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 
 from cases import normalize
-from cases.intake.files import gc_paused
+from cases.intake.files import ROW_PROBLEM, gc_paused
 from cases.models import CooperationMethod, Entity, Post, Referral
 
 # Column widths, taken from the models so the check and the database agree.
@@ -147,6 +147,9 @@ class CheckedFile:
     errors: list[RowError] = field(default_factory=list)
     repeated_rows: int = 0  # identical copies of an earlier row, skipped
     rows_read: int = 0
+    # What was changed in the file's text without refusing it, one line each, to show in
+    # the import's report (ImportResult.warnings).
+    warnings: list[str] = field(default_factory=list)
 
 
 class CellError(ValueError):
@@ -283,9 +286,8 @@ def check_row(
     line: int, row: dict[str, str], today: date
 ) -> tuple[ReferralRecord | None, list[RowError]]:
     """Check one row; return its record, or None and every error found in it."""
-    if "__extra__" in row:
-        reason = f"the row has more cells than the header ({row['__extra__']})"
-        return None, [RowError(line, "", reason)]
+    if ROW_PROBLEM in row:
+        return None, [RowError(line, "", row[ROW_PROBLEM])]
     cells = {column: value.strip() for column, value in row.items()}
     errors = _too_long(line, cells)
     if errors:  # checked no further: a blank would also be reported as missing
@@ -340,8 +342,10 @@ def check_rows(
         today = date.today()
         first_seen: dict[str, ReferralRecord] = {}
         entity_kinds: dict[tuple[str, str], ReferralRecord] = {}
+        invisible = _InvisibleReport()
         for line, row in progress(rows) if progress else rows:
             checked.rows_read += 1
+            row = invisible.strip(line, row)
             record, errors = check_row(line, row, today)
             if record is None:
                 checked.errors.extend(errors)
@@ -376,4 +380,47 @@ def check_rows(
             checked.records.append(record)
         if checked.rows_read == 0:
             checked.errors.append(RowError(0, "", "the file has a header but no rows"))
+        checked.warnings.extend(invisible.lines())
     return checked
+
+
+class _InvisibleReport:
+    """Strips invisible formatting characters (`normalize.strip_invisible`) from every
+    cell of the rows, and words a warning for each row that had some, up to a limit."""
+
+    LISTED = 50
+
+    def __init__(self) -> None:
+        self.listed: list[str] = []
+        self.unlisted_rows = 0
+
+    def strip(self, line: int, row: dict[str, str]) -> dict[str, str]:
+        removed: dict[str, int] = {}
+        cleaned = row
+        for column, value in row.items():
+            if value.isascii():  # constant time, and nearly every cell
+                continue
+            clean, count = normalize.strip_invisible(value)
+            if count:
+                if cleaned is row:
+                    cleaned = dict(row)
+                cleaned[column] = clean
+                removed[column] = count
+        if removed:
+            if len(self.listed) < self.LISTED:
+                self.listed.append(_invisible_warning(line, removed))
+            else:
+                self.unlisted_rows += 1
+        return cleaned
+
+    def lines(self) -> list[str]:
+        if not self.unlisted_rows:
+            return self.listed
+        more = f"invisible control characters were also removed from {self.unlisted_rows} "
+        return [*self.listed, more + "more row(s)"]
+
+
+def _invisible_warning(line: int, removed: dict[str, int]) -> str:
+    total = sum(removed.values())
+    noun = "character" if total == 1 else "characters"
+    return f"line {line}: removed {total} invisible control {noun} from {', '.join(removed)}"

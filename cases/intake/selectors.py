@@ -4,7 +4,9 @@ are alike enough to be one (possible duplicates)."""
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 
+import icu
 import numpy
 from rapidfuzz import fuzz, process
 
@@ -34,11 +36,40 @@ class PossibleDuplicate:
         )
 
 
-def _blocks(items: list[tuple[int, str, str, str]]) -> Iterator[list[int]]:
-    """Group item indexes by country and each word of 3+ letters; a name with no such
-    word is grouped by its first three letters."""
+@cache
+def _spoof_checker() -> icu.SpoofChecker:
+    return icu.SpoofChecker()
+
+
+@cache
+def _ascii_skeletons() -> dict[int, str]:
+    """The skeletons of the ASCII characters that have one ("m" is "rn", "0" is "O"),
+    so that ASCII keys, nearly all of them, skip a call into ICU."""
+    checker = _spoof_checker()
+    table = {}
+    for code in range(128):
+        skeleton = checker.getSkeleton(0, chr(code)).casefold()
+        if skeleton != chr(code):
+            table[code] = skeleton
+    return table
+
+
+def confusable_key(key: str) -> str:
+    """Return the Unicode TR39 skeleton of a name key, case folded: names that look alike
+    (a Cyrillic "а" for a Latin "a", "0" for "o") have the same one.
+
+    Skeletons are for comparing only, never for showing: "m" becomes "rn".
+    """
+    if key.isascii():
+        return key.translate(_ascii_skeletons())
+    return _spoof_checker().getSkeleton(0, key).casefold()
+
+
+def _blocks(items: list[tuple[int, str, str, str]], folded: list[str]) -> Iterator[list[int]]:
+    """Group item indexes by country and each word of 3+ letters of their confusable
+    keys; a name with no such word is grouped by its first three letters."""
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for index, (_, _, key, country) in enumerate(items):
+    for index, ((_, _, _, country), key) in enumerate(zip(items, folded, strict=True)):
         words = {w for w in key.split(" ") if len(w) >= 3} or {"~" + key[:3]}
         for word in words:
             groups[(country, word)].append(index)
@@ -81,7 +112,9 @@ def entity_possible_duplicates(
 
     Names are compared within blocks (same country and a shared word or prefix) with
     rapidfuzz's token-sort ratio, so the work grows with block sizes, not with the square
-    of the number of entities. Aliases of the entities take part as names.
+    of the number of entities. Aliases of the entities take part as names. Names are
+    compared by their confusable keys, so a look-alike spelled in other scripts scores
+    as the name it imitates.
     """
     new_ids = set(entity_ids)
     if not new_ids:
@@ -89,11 +122,12 @@ def entity_possible_duplicates(
     if countries is None:
         countries = _countries_of(new_ids)
     items = _names_in_countries(countries)
+    folded = [confusable_key(item[2]) for item in items]
     # Keys with their words sorted make plain ratio equal to token_sort_ratio, without
     # sorting again for every pair.
-    sorted_keys = [" ".join(sorted(item[2].split(" "))) for item in items]
+    sorted_keys = [" ".join(sorted(key.split(" "))) for key in folded]
     best: dict[tuple[int, int], PossibleDuplicate] = {}
-    for members in _blocks(items):
+    for members in _blocks(items, folded):
         if not any(items[i][0] in new_ids for i in members):
             continue
         keys = [sorted_keys[i] for i in members]
@@ -148,6 +182,9 @@ def _alike(
             continue
         if left[0] not in new_ids:
             left, right = right, left
+        matched = f"name keys {left[2]!r} and {right[2]!r}"
+        if confusable_key(left[2]) == confusable_key(right[2]):
+            matched = f"look-alike characters: {matched}"
         yield PossibleDuplicate(
             entity_id=left[0],
             entity_name=left[1],
@@ -155,5 +192,5 @@ def _alike(
             other_name=right[1],
             country=left[3],
             score=float(scores[a, b]),
-            matched=f"name keys {left[2]!r} and {right[2]!r}",
+            matched=matched,
         )

@@ -1,8 +1,9 @@
 """The text report of an import (`cases.intake.report.format_report`), as the command and
 the admin show it."""
 
+from cases.intake.files import read_table
 from cases.intake.report import format_report
-from cases.intake.rows import RowError
+from cases.intake.rows import RowError, check_rows
 from cases.intake.selectors import PossibleDuplicate
 from cases.intake.services import ImportResult
 
@@ -56,3 +57,18 @@ def test_a_file_already_stored_says_there_is_nothing_to_change():
     lines = format_report(ImportResult(rows_read=2, referrals_unchanged=2))
 
     assert "Nothing to change: every referral in the file is already stored." in lines
+
+
+def test_invisible_characters_removed_from_a_file_are_listed_as_warnings(tmp_path):
+    path = tmp_path / "referrals.csv"
+    path.write_text(
+        "referral_id,referral_date,host_country,entity_name\r\n"
+        "R-1,2017,Japan,Kyoto Robotics\r\n"
+        "R-2,2017,Japan,\u202eOsaka\u200b Optics\r\n",
+        encoding="utf-8",
+    )
+    checked = check_rows(read_table(path.read_bytes(), path.name))
+
+    lines = format_report(ImportResult(rows_read=2, referrals_created=2, warnings=checked.warnings))
+
+    assert "Warning: line 3: removed 2 invisible control characters from entity_name" in lines

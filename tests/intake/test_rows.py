@@ -8,6 +8,8 @@ import pytest
 from django.core.management.base import CommandError
 
 from cases.intake import rows
+from cases.intake.files import read_table
+from cases.intake.rows import check_rows
 from cases.models import Entity, Referral
 from tests.intake.conftest import (
     refused,
@@ -491,3 +493,48 @@ def test_check_row_returns_the_clean_record_of_a_good_row():
     assert (record.entity_name, record.entity_key) == ("Acme Robotics Ltd.", "acme robotics")
     assert (record.proposed_amount, record.currency) == (Decimal("5"), "USD")
     assert record.cooperation_methods == ["joint_venture"]
+
+
+# ------------------------------------------------------- invisible control characters
+
+
+def test_invisible_controls_are_stripped_from_every_cell_and_reported_per_row(tmp_path):
+    path = write_csv(
+        tmp_path,
+        [
+            row(referral_id="I-1"),
+            row(referral_id="I-2", entity_name="Acme\u202e Robotics\u200b Ltd."),
+            row(referral_id="I-3", entity_name="Kyoto Optics", summary="Met\u2066 twice\u2069"),
+            row(referral_id="I-\u200d4", entity_name="Osaka\u200f Lasers", post="\ufeffEmbassy"),
+        ],
+    )
+
+    checked = check_rows(read_table(path.read_bytes(), path.name))
+    run_import(path)
+
+    assert checked.errors == []
+    assert checked.warnings == [
+        "line 3: removed 2 invisible control characters from entity_name",
+        "line 4: removed 2 invisible control characters from summary",
+        "line 5: removed 3 invisible control characters from referral_id, post, entity_name",
+    ]
+    assert Referral.objects.count() == 4
+    assert Referral.objects.get(external_id="I-2").entity.name == "Acme Robotics Ltd."
+    assert Referral.objects.get(external_id="I-3").summary == "Met twice"
+    four = Referral.objects.get(external_id="I-4")
+    assert (four.entity.name, four.post.name) == ("Osaka Lasers", "Embassy")
+    names = "".join(Entity.objects.values_list("name", flat=True))
+    assert not any(character in names for character in "\u202e\u200b\u200f")
+
+
+def test_rows_with_invisible_controls_past_the_first_fifty_are_counted_in_one_line(tmp_path):
+    path = write_csv(
+        tmp_path,
+        [row(referral_id=f"I-{i}", summary=f"note\u200b {i}") for i in range(60)],
+    )
+
+    warnings = check_rows(read_table(path.read_bytes(), path.name)).warnings
+
+    assert len(warnings) == 51
+    assert warnings[0] == "line 2: removed 1 invisible control character from summary"
+    assert warnings[-1] == "invisible control characters were also removed from 10 more row(s)"

@@ -3,6 +3,7 @@ duplicates after an import, never merged; stored referrals read back as their ro
 
 import pytest
 
+from cases import normalize
 from cases.intake import selectors
 from cases.intake.files import read_table
 from cases.intake.rows import check_rows
@@ -50,3 +51,53 @@ def test_a_stored_referral_reads_back_as_the_row_that_wrote_it(tmp_path):
     )
 
     assert stored == {r.external_id: r.referral_values() for r in checked.records}
+
+
+def test_a_look_alike_in_another_script_of_a_stored_name_is_a_possible_duplicate(
+    tmp_path, existing
+):
+    # "Асме" with a Cyrillic А and с: a different name key, a name that looks the same.
+    look_alike = "\u0410\u0441me Robotics Limited"
+    path = write_csv(tmp_path, [row(referral_id="R-1", host_country="GB", entity_name=look_alike)])
+
+    out = run_import(path)
+
+    assert "1 possible duplicate entit(y/ies), not merged" in out
+    assert f"{look_alike!r} looks like 'Acme Robotics Limited' (GB, score 100: look-alike" in out
+    assert Entity.objects.count() == 2
+
+
+def test_look_alikes_within_one_file_are_possible_duplicates(tmp_path):
+    path = write_csv(
+        tmp_path,
+        [
+            row(referral_id="R-1", host_country="JP", entity_name="Kyoto Optics"),
+            row(referral_id="R-2", host_country="JP", entity_name="Ky\u043eto 0ptics"),
+        ],
+    )
+
+    out = run_import(path)
+
+    assert "1 possible duplicate entit(y/ies), not merged" in out
+    assert "score 100: look-alike characters: name keys" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "look_alike"),
+    [
+        ("acme robotics", "\u0430\u0441me robotics"),  # Cyrillic а, с
+        ("paypal", "p\u0430yp\u0430l"),
+        ("kyoto optics", "ky0to 0ptics"),
+        ("lumiere", "lum\u0456ere"),  # Ukrainian і
+        ("robotics", "r\u03bfb\u03bftics"),  # Greek omicron
+    ],
+)
+def test_confusable_key_is_the_same_for_names_that_look_alike(name, look_alike):
+    key, other = normalize.name_key(name), normalize.name_key(look_alike)
+    assert key != other
+    assert selectors.confusable_key(key) == selectors.confusable_key(other)
+
+
+def test_confusable_key_tells_apart_names_that_do_not_look_alike():
+    assert selectors.confusable_key("acme robotics") != selectors.confusable_key("acne robotics")
+    assert selectors.confusable_key("한빛") != selectors.confusable_key("한별")
