@@ -9,6 +9,9 @@ class CasesConfig(AppConfig):
 
     def ready(self):
         checks.register(reference_lists_check)
+        # Sign-ins, failed sign-ins, sign-outs, lockouts and admin changes go to the audit log.
+        from cases.accounts import receivers as accounts_receivers  # noqa: F401
+        from cases.audit import receivers as audit_receivers  # noqa: F401
 
 
 def reference_lists_check(app_configs=None, **kwargs) -> list[checks.Error]:

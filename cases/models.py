@@ -685,3 +685,93 @@ class CheckRun(models.Model):
 
     def __str__(self):
         return f"{self.source} for case {self.case_id}: {self.status}"
+
+
+# Sign-in and audit -----------------------------------------------------------------------
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditEventImmutable("Audit events cannot be changed.")
+
+    def delete(self):
+        raise AuditEventImmutable("Audit events cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    """One thing a person did that must be answerable later: a sign-in or a failed one, an
+    export, a download, an import, an admin change. Rows are only ever added: save()
+    refuses to change one and delete() refuses to remove one, and on PostgreSQL a trigger
+    (migration 0006) refuses UPDATE and DELETE from anywhere, raw SQL included."""
+
+    class Action(models.TextChoices):
+        SIGN_IN = "sign_in", "signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "sign-in failed"
+        SIGN_OUT = "sign_out", "signed out"
+        LOCKED_OUT = "locked_out", "locked out"
+        OTP_VERIFIED = "otp_verified", "second factor verified"
+        OTP_FAILED = "otp_failed", "second factor failed"
+        OTP_DEVICE_ADDED = "otp_device_added", "second factor set up"
+        EXPORT = "export", "export"
+        DOWNLOAD = "download", "download"
+        IMPORT = "import", "import"
+        ADMIN_ACTION = "admin_action", "admin action"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Kept when the user is deleted: the name below still says who it was.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    actor_name = models.CharField(
+        max_length=150, blank=True, help_text="The username, kept when the user is deleted."
+    )
+    action = models.CharField(max_length=20, choices=Action.choices, db_index=True)
+    target = models.CharField(max_length=500, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    # Deleting a user still works: Django's collector nulls `actor` through the base
+    # manager, which the trigger allows and nothing else does.
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    action__in=[
+                        "sign_in",
+                        "sign_in_failed",
+                        "sign_out",
+                        "locked_out",
+                        "otp_verified",
+                        "otp_failed",
+                        "otp_device_added",
+                        "export",
+                        "download",
+                        "import",
+                        "admin_action",
+                    ]
+                ),
+                name="auditevent_action_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name or '-'} {self.action} {self.target}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditEventImmutable("An audit event cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditEventImmutable("An audit event cannot be deleted.")
+
+
+class AuditEventImmutable(Exception):
+    """An attempt to change or delete an audit event."""

@@ -3,6 +3,7 @@
 import pytest
 from django.test import override_settings
 
+from tests.clients import Client
 from tests.factories import AnalystFactory, SupervisorFactory, TeamFactory, UserFactory
 
 
@@ -12,6 +13,20 @@ def _fast_password_hashing():
     factory-made user pays for it."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _sign_in_throttle_off():
+    """Axes refuses client.login() and authenticate() without a request, which tests use
+    to check passwords; the sign-in tests (tests/accounts/) turn it back on."""
+    with override_settings(AXES_ENABLED=False):
+        yield
+
+
+@pytest.fixture
+def client():
+    """The test client; its force_login gives the second factor too (tests/clients.py)."""
+    return Client()
 
 
 # The people of the permission tables, on two teams. Each role has one person, so a

@@ -504,6 +504,14 @@ REQUESTS = {
         "login", lambda w: reverse("login"), marker=shows('name="password"'), to=my_work
     ),
     "logout": Request("logout", lambda w: reverse("logout"), "post", to=lambda w: reverse("login")),
+    # The second step of signing in. force_login gives supervisors and admins their
+    # second factor (tests/clients.py); the others have none, which is theirs to choose.
+    "otp_verify": Request(
+        "otp_verify", lambda w: reverse("otp_verify"), marker=shows("no second factor"), to=my_work
+    ),
+    "otp_setup": Request(
+        "otp_setup", lambda w: reverse("otp_setup"), marker=shows("otpauth://totp/")
+    ),
     "admin": Request(
         "admin", lambda w: "/admin/", marker=shows("Case store"), to=lambda w: ADMIN_LOGIN
     ),
@@ -542,6 +550,8 @@ TABLE = {
     "root": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
     "login": ("shown", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
     "logout": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
+    "otp_verify": ("login", "shown", "shown", "shown", "shown", "moved", "moved", "moved"),
+    "otp_setup": ("login", "shown", "shown", "shown", "shown", "hidden", "hidden", "hidden"),
     "admin": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "shown"),
 }
 

@@ -100,6 +100,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_filters",
     "simple_history",
+    # Sign-in: throttling and lockout (axes), second factor (django-otp, TOTP apps and
+    # static backup codes).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "cases",
 ]
 
@@ -110,9 +116,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Right after authentication: the idle timeout ends a session before anything reads
+    # it, and request.user learns whether its second factor is verified.
+    "cases.accounts.middleware.IdleTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "cases.accounts.middleware.OTPRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "cases.audit.middleware.AdminActionAuditMiddleware",
+    # Last, as axes asks: it turns a lockout flagged during sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "wishlist.urls"
@@ -159,9 +173,18 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Sign-in -------------------------------------------------------------------------------
+# Axes first: it refuses a locked-out sign-in before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -186,6 +209,30 @@ MEDIA_ROOT = DATA_DIR / "media"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:my_work"
 LOGOUT_REDIRECT_URL = "login"
+# Throttling: WISHLIST_SIGNIN_FAILURES wrong passwords for one account from one address
+# lock that account at that address for WISHLIST_SIGNIN_LOCKOUT_MINUTES (each further try
+# restarts the wait). The lock is on the pair, not the account alone, so a flood from one
+# address cannot lock a colleague out everywhere; an address is also locked, whatever the
+# usernames, after WISHLIST_SIGNIN_ADDRESS_FAILURES (higher, so one office behind one NAT
+# survives a few typos). See cases.accounts.throttle. Unlock with manage.py axes_reset.
+AXES_ENABLED = envbool("WISHLIST_SIGNIN_THROTTLE", True)
+AXES_FAILURE_LIMIT = envint("WISHLIST_SIGNIN_FAILURES", 5)
+WISHLIST_SIGNIN_ADDRESS_FAILURES = envint("WISHLIST_SIGNIN_ADDRESS_FAILURES", 25)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("WISHLIST_SIGNIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "cases.accounts.throttle.SignInAttemptHandler"
+AXES_LOCKOUT_TEMPLATE = "cases/locked_out.html"
+AXES_RESET_ON_SUCCESS = False
+# The address throttled and audited: REMOTE_ADDR, or behind a proxy the one it appends.
+AXES_CLIENT_IP_CALLABLE = "cases.accounts.addresses.client_ip"
+# Second factor: TOTP apps, with static backup codes. Required for staff and supervisors
+# (cases.accounts.policy), optional for analysts.
+OTP_TOTP_ISSUER = "Wishlist"
+# Sessions end after WISHLIST_IDLE_TIMEOUT seconds without a request and, however busy,
+# after WISHLIST_SESSION_MAX_AGE seconds (the cookie's age).
+WISHLIST_IDLE_TIMEOUT = envint("WISHLIST_IDLE_TIMEOUT", 30 * 60)
+SESSION_COOKIE_AGE = envint("WISHLIST_SESSION_MAX_AGE", 12 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Uploaded import files wait here between the admin's preview and its confirmation.
 IMPORT_UPLOAD_DIR = DATA_DIR / "imports"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -2,6 +2,7 @@
 
 from cases.admin import (  # noqa: F401
     analytics,
+    audit,
     cases,
     checks,
     entities,

@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from cases.admin.forms import ReferralImportForm
+from cases.audit.services import audit_record, query_detail
 from cases.exports import WRITERS
 from cases.intake.files import ImportFileError, read_table
 from cases.intake.report import format_report
@@ -109,6 +110,14 @@ def case_export_view(model_admin, request, format: str):
     content_type = "text/csv" if format == "csv" else "application/json"
     response = HttpResponse(content_type=f"{content_type}; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="wishlist-cases-{stamp}.{format}"'
-    writer(response)
+    name = f"wishlist-cases-{stamp}.{format}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    rows = writer(response)
+    audit_record(
+        actor=request.user,
+        action="export",
+        target=name,
+        detail=query_detail(request, rows=rows, format=format),
+        request=request,
+    )
     return response

@@ -5,6 +5,8 @@ Only supervisors and admins see analytics, over the cases of their teams; a seco
 coder sees only the cases given to them, without the first analyst's decisions.
 """
 
+import csv
+import io
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -26,6 +28,7 @@ from cases.analytics.forms import (
     SecondCoderForm,
     SecondReadingForm,
 )
+from cases.audit.services import audit_record, query_detail
 from cases.casework import selectors as casework_selectors
 from cases.casework.filters import CaseFilter
 from cases.models import Case, SecondCoding
@@ -49,13 +52,23 @@ def analytics(request: HttpRequest) -> HttpResponse:
     cases = access.visible_cases(request.user)
     kind = request.GET.get("download", "")
     if kind in downloads.FILE_NAMES:
-        return _download(kind, cases, by=by, outcome=outcome)
+        response, rows = _download(kind, cases, by=by, outcome=outcome)
+        audit_record(
+            actor=request.user,
+            action="download",
+            target=downloads.file_name(kind, by=by, outcome=outcome),
+            detail=query_detail(request, rows=rows),
+            request=request,
+        )
+        return response
     context = _analytics_context(request, form, cases, by=by, outcome=outcome)
     return render(request, "cases/analytics.html", context)
 
 
-def _download(kind: str, cases: QuerySet[Case], *, by: str, outcome: str) -> HttpResponse:
-    """One table of the page as a CSV file."""
+def _download(
+    kind: str, cases: QuerySet[Case], *, by: str, outcome: str
+) -> tuple[HttpResponse, int]:
+    """One table of the page as a CSV file, and its number of rows (the header apart)."""
     if kind == "rates":
         rates = analytics_selectors.outcome_rates(cases, by=by, outcome=outcome)
         rates.append(analytics_selectors.outcome_total(cases, outcome=outcome))
@@ -72,7 +85,7 @@ def _download(kind: str, cases: QuerySet[Case], *, by: str, outcome: str) -> Htt
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     name = downloads.file_name(kind, by=by, outcome=outcome)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return response, sum(1 for _ in csv.reader(io.StringIO(text))) - 1
 
 
 def _analytics_context(

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases import access, exports, tasks
 from cases.analytics.forms import SecondCoderForm
+from cases.audit.services import audit_record, query_detail
 from cases.casework import selectors as casework_selectors
 from cases.casework import services, timeline
 from cases.casework.filters import CaseFilter
@@ -60,6 +61,13 @@ def case_list(request: HttpRequest) -> HttpResponse:
             exports.case_list_csv_lines(rows), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = 'attachment; filename="cases.csv"'
+        audit_record(
+            actor=request.user,
+            action="export",
+            target="cases.csv",
+            detail=query_detail(request, rows=rows.count()),
+            request=request,
+        )
         return response
     query = request.GET.copy()
     query.pop("page", None)

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -22,6 +21,7 @@ from cases.analytics import services as analytics_services
 from cases.analytics.selectors import RATE_FIELDS
 from cases.casework import services as casework_services
 from cases.models import Case, CheckRun, Cohort, Entity, Finding, SecondCoding, Team
+from tests.clients import Client
 from tests.factories import (
     AnalystFactory,
     CaseFactory,

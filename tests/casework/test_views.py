@@ -12,7 +12,6 @@ import pytest
 import responses
 from django.contrib.messages import get_messages
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +21,7 @@ from cases.casework import services as casework_services
 from cases.checks.sources import get_sources
 from cases.exports import CASE_LIST_FIELDS
 from cases.models import Case, CaseStatusChange, CheckRun, Entity, Finding
+from tests.clients import Client
 from tests.factories import (
     AnalystFactory,
     CaseFactory,
