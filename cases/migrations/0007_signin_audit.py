@@ -47,7 +47,7 @@ def append_only_trigger_drop(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0005_analytics'),
+        ('cases', '0006_check_outbox'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
