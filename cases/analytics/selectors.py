@@ -8,7 +8,19 @@ from dataclasses import asdict, dataclass, field, fields
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Count, DateField, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case as SQLCase
+from django.db.models import (
+    Count,
+    DateField,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 
 from cases import access, rules
 from cases.analytics import stats
@@ -368,10 +380,15 @@ def cohort_list(
     user: AbstractBaseUser, *, cases: QuerySet[Case], limit: int = 50
 ) -> QuerySet[Cohort]:
     """The cohorts `user` sees, newest first, each with `visible`: how many of `cases`
-    (the cases the user may see) it holds, so nobody counts another team's cases."""
+    (the cases the user may see) it holds, so nobody counts another team's cases, and
+    `drawn_from`: the size of the set a sample was drawn from, for its maker only (someone
+    else's sample may have been drawn from cases the user cannot see)."""
     return (
         access.visible_cohorts(user, cases=cases)
         .select_related("created_by")
-        .annotate(visible=Count("cases", filter=Q(cases__in=cases.values("pk"))))
+        .annotate(
+            visible=Count("cases", filter=Q(cases__in=cases.values("pk"))),
+            drawn_from=SQLCase(When(created_by=user.pk, then=F("population")), default=None),
+        )
         .order_by("-created_at")[:limit]
     )

@@ -13,7 +13,7 @@ from cases.analytics import selectors as analytics_selectors
 from cases.analytics import services as analytics_services
 from cases.analytics import stats
 from cases.casework import services as casework_services
-from cases.models import Case, CheckRun, Entity, Finding, Referral
+from cases.models import Case, CheckRun, Cohort, Entity, Finding, Referral
 from tests.factories import (
     AnalystFactory,
     CaseFactory,
@@ -829,3 +829,27 @@ def test_the_cohort_list_counts_only_the_cases_the_viewer_sees():
 
     assert [(c.name, c.visible) for c in listed] == [("Empty", 0), ("Mixed", 1)]
     assert len(analytics_selectors.cohort_list(supervisor, cases=visible, limit=1)) == 1
+
+
+def test_the_cohort_list_gives_a_samples_population_to_its_maker_only():
+    """Someone else's sample may be drawn from every team's cases: its size says how
+    many cases there are that the viewer cannot see."""
+    team, other = TeamFactory(name="Coders"), TeamFactory(name="Others")
+    supervisor = SupervisorFactory(username="sup", teams=[team])
+    mine = negative_case(team=team)
+    for _ in range(3):
+        negative_case(team=other)
+    analytics_services.cohort_sample_draw(
+        name="Admin sample", cases=Case.objects.all(), size=1, seed=mine.pk, actor=None
+    )
+    Cohort.objects.filter(name="Admin sample").get().cases.set([mine])
+    analytics_services.cohort_sample_draw(
+        name="My sample", cases=Case.objects.filter(team=team), size=1, actor=supervisor
+    )
+
+    listed = analytics_selectors.cohort_list(supervisor, cases=Case.objects.filter(team=team))
+
+    assert {c.name: (c.visible, c.drawn_from) for c in listed} == {
+        "Admin sample": (1, None),
+        "My sample": (1, 1),
+    }
