@@ -1,7 +1,9 @@
 """Django settings, read from the environment and validated at start-up.
 
-With nothing set, the app runs in embedded mode: a SQLite file under var/ and Celery
-tasks executed in-process. Every variable is listed in .env.example.
+DEBUG is off unless DEBUG=1 is set (`make run` sets it for development); off, SECRET_KEY
+and ALLOWED_HOSTS are required. Without DATABASE_URL and REDIS_URL the app runs in
+embedded mode: a SQLite file under var/ and Celery tasks executed in-process. Every
+variable is listed in .env.example.
 """
 
 import os
@@ -62,7 +64,9 @@ def envsecret(name: str) -> str:
     return os.environ.get(name, "").strip()
 
 
-DEBUG = envbool("DEBUG", True)
+# Off unless set: a deployment that forgets it must not show tracebacks, settings and every
+# URL pattern to whoever asks for a missing page.
+DEBUG = envbool("DEBUG", False)
 DATA_DIR = Path(os.environ.get("WISHLIST_DATA_DIR", "").strip() or BASE_DIR / "var")
 
 SECRET_KEY = envsecret("SECRET_KEY")
@@ -206,6 +210,8 @@ CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = envlist("SILENCED_SYSTEM_CHECKS", [])
+# Error reports mask every credential, URLs with a password included (wishlist/debug.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "wishlist.debug.CredentialMaskingFilter"
 
 # Celery: a Redis broker when REDIS_URL is set, otherwise tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
