@@ -842,3 +842,22 @@ def test_a_cohort_name_another_team_uses_is_free(client, world):
     mine = Cohort.objects.get(name="Quantum targets", created_by=world.users["supervisor"])
     assert response.url == reverse("cases:case_list") + f"?cohort={mine.pk}"
     assert Cohort.objects.filter(name="Quantum targets").count() == 2
+
+
+# ------------------------------------------------------------------ headers on every page
+
+
+@pytest.mark.parametrize(
+    "label", sorted(label for label, request in REQUESTS.items() if request.method == "get")
+)
+def test_every_page_a_signed_in_person_reads_is_not_stored(client, world, label):
+    """Case pages, exports and downloads: no browser cache or proxy keeps them; and each
+    carries the Content-Security-Policy."""
+    request = REQUESTS[label]
+    if request.setup:
+        request.setup(world, world.users["admin"])
+
+    response = client_for(client, world, "admin").get(request.path(world))
+
+    assert "no-store" in response["Cache-Control"]
+    assert "default-src 'self'" in response["Content-Security-Policy"]

@@ -92,3 +92,22 @@ def test_the_error_page_shows_no_credential():
 )
 def test_it_masks_the_credentials_of_any_url(text, masked):
     assert CredentialMaskingFilter().cleanse_text(text) == masked
+
+
+def test_it_masks_the_database_settings_password_and_keeps_the_rest():
+    databases = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": "wishlist",
+            "USER": "wishlist",
+            "PASSWORD": "db-settings-pw",
+            "HOST": "db.internal",
+        }
+    }
+
+    cleansed = CredentialMaskingFilter().cleanse_setting("DATABASES", databases)
+
+    assert cleansed["default"]["PASSWORD"] == CredentialMaskingFilter.cleansed_substitute
+    assert {k: v for k, v in cleansed["default"].items() if k != "PASSWORD"} == {
+        k: v for k, v in databases["default"].items() if k != "PASSWORD"
+    }
