@@ -3,6 +3,7 @@ names typed by a person) escaped and never read as mathematics."""
 
 import html
 import re
+from xml.etree import ElementTree
 
 import pytest
 
@@ -48,6 +49,8 @@ def assert_no_inline_style(svg: str) -> None:
     chart's colours must come as presentation attributes, which it does not govern."""
     assert "<style" not in svg
     assert " style=" not in svg
+    root = ElementTree.fromstring(svg)  # still well-formed after the rewrite
+    assert not [element.tag for element in root.iter() if "style" in element.attrib]
     assert 'fill="#ffffff"' in svg
     assert 'stroke="#1f5fa8"' in svg
 
