@@ -23,6 +23,7 @@ from tests.factories import (
     ReferralFactory,
     SupervisorFactory,
     TeamFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -853,3 +854,22 @@ def test_the_cohort_list_gives_a_samples_population_to_its_maker_only():
         "Admin sample": (1, None),
         "My sample": (1, 1),
     }
+
+
+def test_two_peoples_cohorts_of_one_name_are_two_rows_named_with_their_makers():
+    """Cohort names are unique per person: two supervisors' "Sample" must not be merged
+    into one row, in rates, survival or agreement."""
+    team = TeamFactory(name="Alpha")
+    first, second, third = (positive_case(10 * n, team=team) for n in (1, 2, 3))
+    sam, sue = UserFactory(username="sam"), UserFactory(username="sue")
+    analytics_services.cohort_save(
+        name="Sample", cases=Case.objects.filter(pk__in=[first.pk, second.pk]), actor=sam
+    )
+    analytics_services.cohort_save(name="Sample", cases=Case.objects.filter(pk=third.pk), actor=sue)
+    analytics_services.cohort_save(name="Unique", cases=Case.objects.all(), actor=sue)
+
+    by_cohort = {row.cohort: row.cases for row in rates("cohort").values()}
+    curves = analytics_selectors.time_to_outcome(Case.objects.all(), by="cohort")
+
+    assert by_cohort == {"Sample (sam)": 2, "Sample (sue)": 1, "Unique": 3}
+    assert {c.cohort for c in curves} == {"Sample (sam)", "Sample (sue)", "Unique"}
