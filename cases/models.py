@@ -598,7 +598,9 @@ class Cohort(models.Model):
         ordering = ["name"]
         constraints = [
             # Unique per person, not across the site: a site-wide name told anyone trying
-            # a name whether another team had saved a cohort by it.
+            # a name whether another team had saved a cohort by it. Cohorts without a
+            # maker (the demo's, a deleted user's) are not held to it. The analytics tell
+            # same-named cohorts apart by their makers (analytics/selectors.py).
             models.UniqueConstraint(
                 fields=["created_by", "name"],
                 name="cohort_unique_name_per_creator",
