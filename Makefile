@@ -4,6 +4,11 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The newcomer's commands run the app in development mode (tracebacks on error pages, a
+# dev key kept in var/). Everywhere else DEBUG is off unless set: wishlist/settings.py.
+# `DEBUG=0 SECRET_KEY=... ALLOWED_HOSTS=... make run` tries the production settings.
+DEBUG ?= 1
+export DEBUG
 
 .PHONY: run test lint format install migrate demo clean
 

@@ -34,6 +34,8 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wishlist.settings")
+# A developer's tool, run like `make run`: DEBUG is otherwise off and needs a SECRET_KEY.
+os.environ.setdefault("DEBUG", "1")
 
 BENCH_DB = "wishlist_bench_checks"
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wishlist.settings")
+# A developer's tool, run like `make run`: DEBUG is otherwise off and needs a SECRET_KEY.
+os.environ.setdefault("DEBUG", "1")
 
 import django
 

@@ -2,9 +2,13 @@
 may do with them.
 
 Roles are groups made by a data migration: analysts see and edit their teams' cases;
-supervisors see their teams' cases read-only, assign work and read analytics; admins
-(staff) see everything. A case outside a person's teams does not exist for them: the
-pages answer 404, not 403, so case ids leak nothing.
+supervisors see their teams' cases read-only, assign work and read analytics. Admins are
+the people granted the permission "cases.view_all_teams" (superusers have every
+permission): they see and work every team's cases. The staff flag alone grants nothing
+here: it only lets a person into the Django admin, where model permissions decide the
+rest, so a staff account made for one admin task cannot read or change every case. A case
+outside a person's teams does not exist for them: the pages answer 404, not 403, so case
+ids leak nothing.
 """
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -16,6 +20,8 @@ from cases.models import Case, Cohort, Finding, Team
 ANALYST = "analyst"
 SUPERVISOR = "supervisor"
 ROLES = (ANALYST, SUPERVISOR)
+# Granted in the admin (Users or Groups: "Can see and work every team's cases").
+VIEW_ALL_TEAMS = "cases.view_all_teams"
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -32,7 +38,8 @@ def roles(user: User) -> frozenset[str]:
 
 
 def is_admin(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.is_staff)
+    """Sees and works every team's cases: granted the permission, or a superuser."""
+    return bool(user.is_authenticated and user.is_active and user.has_perm(VIEW_ALL_TEAMS))
 
 
 def is_analyst(user: User) -> bool:

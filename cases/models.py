@@ -43,6 +43,33 @@ def country_check(field: str, *, blank: bool = False) -> models.CheckConstraint:
     return models.CheckConstraint(condition=condition, name=f"%(app_label)s_%(class)s_{field}_iso2")
 
 
+# Entities are shared by every team (one case each), so an identifier or a name already
+# taken may belong to a case the person saving cannot see. The refusal says the same
+# whoever holds it, and never names the holder, its case or its team: Django's default
+# ("Constraint entity_unique_lei is violated", or "Entity with this ... already exists")
+# told a user which of another team's identifiers and names exist.
+def identifier_taken(label: str) -> str:
+    return (
+        f"This {label} is already recorded on another entity, which may be one you cannot "
+        "see. If it is not among your cases, ask an admin."
+    )
+
+
+ENTITY_IDENTIFIERS = (
+    ("lei", "entity_unique_lei", "LEI"),
+    ("sec_cik", "entity_unique_cik", "SEC CIK"),
+    ("uk_company_number", "entity_unique_uk_company_number", "UK company number"),
+    ("ror_id", "entity_unique_ror", "ROR id"),
+    ("openalex_id", "entity_unique_openalex", "OpenAlex id"),
+    ("wikidata_id", "entity_unique_wikidata", "Wikidata id"),
+)
+ENTITY_NAME_TAKEN = (
+    "An entity of this name (ignoring case, accents and legal forms) in this country is "
+    "already recorded, which may be one you cannot see. If it is not among your cases, "
+    "ask an admin."
+)
+
+
 class Entity(models.Model):
     class Kind(models.TextChoices):
         COMPANY = "company", "company"
@@ -93,7 +120,11 @@ class Entity(models.Model):
         verbose_name_plural = "entities"
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["name_key", "country"], name="entity_unique_name_key"),
+            models.UniqueConstraint(
+                fields=["name_key", "country"],
+                name="entity_unique_name_key",
+                violation_error_message=ENTITY_NAME_TAKEN,
+            ),
             models.CheckConstraint(condition=~Q(name_key=""), name="entity_name_key_not_empty"),
             models.CheckConstraint(condition=~Q(name=""), name="entity_name_not_empty"),
             country_check("country"),
@@ -105,23 +136,14 @@ class Entity(models.Model):
                 condition=Q(sec_cik="") | Q(sec_cik__regex=r"^[0-9]{1,10}$"),
                 name="entity_cik_format",
             ),
-            models.UniqueConstraint(fields=["lei"], condition=~Q(lei=""), name="entity_unique_lei"),
-            models.UniqueConstraint(
-                fields=["sec_cik"], condition=~Q(sec_cik=""), name="entity_unique_cik"
-            ),
-            models.UniqueConstraint(
-                fields=["uk_company_number"],
-                condition=~Q(uk_company_number=""),
-                name="entity_unique_uk_company_number",
-            ),
-            models.UniqueConstraint(
-                fields=["ror_id"], condition=~Q(ror_id=""), name="entity_unique_ror"
-            ),
-            models.UniqueConstraint(
-                fields=["openalex_id"], condition=~Q(openalex_id=""), name="entity_unique_openalex"
-            ),
-            models.UniqueConstraint(
-                fields=["wikidata_id"], condition=~Q(wikidata_id=""), name="entity_unique_wikidata"
+            *(
+                models.UniqueConstraint(
+                    fields=[field],
+                    condition=~Q(**{field: ""}),
+                    name=name,
+                    violation_error_message=identifier_taken(label),
+                )
+                for field, name, label in ENTITY_IDENTIFIERS
             ),
         ]
         indexes = [models.Index(fields=["country", "kind"])]
@@ -353,6 +375,9 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-priority", "index_date", "id"]
+        # Access: seeing and working every team's cases is granted, not implied by the
+        # staff flag (cases/access.py).
+        permissions = [("view_all_teams", "Can see and work every team's cases")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["open", "monitoring", "in_review", "concluded", "closed"]),
@@ -553,7 +578,7 @@ class Cohort(models.Model):
     the same seed from the same set gives the same cases.
     """
 
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     cases = models.ManyToManyField(Case, related_name="cohorts", blank=True)
     filter_query = models.CharField(
@@ -572,6 +597,15 @@ class Cohort(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
+            # Unique per person, not across the site: a site-wide name told anyone trying
+            # a name whether another team had saved a cohort by it. Cohorts without a
+            # maker (the demo's, a deleted user's) are not held to it. The analytics tell
+            # same-named cohorts apart by their makers (analytics/selectors.py).
+            models.UniqueConstraint(
+                fields=["created_by", "name"],
+                name="cohort_unique_name_per_creator",
+                violation_error_message="You already have a cohort of this name.",
+            ),
             models.CheckConstraint(condition=~Q(name=""), name="cohort_name_not_empty"),
             models.CheckConstraint(
                 condition=Q(seed__isnull=True, sample_size__isnull=True)

@@ -4,7 +4,13 @@ import pytest
 from django.test import override_settings
 
 from tests.clients import Client
-from tests.factories import AnalystFactory, SupervisorFactory, TeamFactory, UserFactory
+from tests.factories import (
+    AdminFactory,
+    AnalystFactory,
+    SupervisorFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -83,14 +89,23 @@ def no_role(team):
 
 @pytest.fixture
 def staff(db):
-    """root, an admin: staff, on no team, not a superuser."""
-    return UserFactory(username="root", is_staff=True)
+    """root, an admin: staff granted "cases.view_all_teams", on no team, not a superuser."""
+    return AdminFactory(username="root")
 
 
 @pytest.fixture
-def users(analyst, colleague, supervisor, other_analyst, other_supervisor, no_role, staff):
+def bare_staff(db):
+    """stan, staff and nothing else: the flag lets him into the Django admin only."""
+    return UserFactory(username="stan", is_staff=True)
+
+
+@pytest.fixture
+def users(
+    analyst, colleague, supervisor, other_analyst, other_supervisor, no_role, staff, bare_staff
+):
     """Every role of the permission tables, by name; anonymous is None."""
     return {
+        "bare_staff": bare_staff,
         "anonymous": None,
         "no_role": no_role,
         "analyst": analyst,

@@ -5,7 +5,7 @@ import datetime
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from cases import normalize
 from cases.access import ANALYST, SUPERVISOR
@@ -20,6 +20,22 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
     password = factory.django.Password("correct horse battery staple")
+
+
+class AdminFactory(UserFactory):
+    """Staff granted "cases.view_all_teams": sees and works every team's cases."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    is_staff = True
+
+    @factory.post_generation
+    def view_all_teams(self, create, extracted, **kwargs):
+        if create:
+            self.user_permissions.add(
+                Permission.objects.get(content_type__app_label="cases", codename="view_all_teams")
+            )
 
 
 class AnalystFactory(UserFactory):

@@ -1,7 +1,7 @@
 """Who may see and change what (cases/access.py): roles from groups, teams for cases."""
 
 import pytest
-from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.http import Http404
 
 from cases import access
@@ -54,8 +54,11 @@ def test_it_gives_anonymous_and_inactive_users_no_roles(analyst):
     assert access.roles(analyst) == frozenset()
 
 
-def test_it_reads_the_roles_once_per_user_object(analyst, django_assert_num_queries):
+def test_it_reads_the_roles_and_permissions_once_per_user_object(
+    analyst, django_assert_num_queries
+):
     access.roles(analyst)
+    access.is_admin(analyst)
 
     with django_assert_num_queries(0):
         assert access.is_analyst(analyst)
@@ -116,12 +119,50 @@ def test_a_user_without_a_role_and_anonymous_can_do_nothing(no_role, ability):
     assert not ability(AnonymousUser())
 
 
-def test_a_superuser_flag_without_staff_is_not_an_admin(db):
-    """The research pages go by is_staff, as the Django admin does."""
-    user = UserFactory(username="sup", is_superuser=True, is_staff=False)
+@pytest.mark.parametrize(
+    "ability",
+    [access.is_admin, access.can_edit, access.can_assign, access.can_see_analytics],
+    ids=lambda f: f.__name__,
+)
+def test_the_staff_flag_alone_grants_no_ability(bare_staff, ability):
+    """Staff opens the Django admin, where model permissions decide; it is no research
+    role and no key to every team."""
+    assert not ability(bare_staff)
 
-    assert not access.is_admin(user)
-    assert not access.can_edit(user)
+
+def test_the_staff_flag_alone_shows_no_team_case_or_finding(bare_staff, cases):
+    for case in cases.values():
+        FindingFactory(case=case)
+
+    assert list(access.visible_teams(bare_staff)) == []
+    assert ids(access.visible_cases(bare_staff)) == set()
+    assert ids(access.visible_findings(bare_staff)) == set()
+    with pytest.raises(Http404):
+        access.case_or_404(bare_staff, cases["no_team"].pk)
+
+
+def test_a_superuser_is_an_admin_without_being_granted_the_permission(superuser, cases):
+    assert access.is_admin(superuser)
+    assert access.can_edit(superuser)
+    assert access.can_see_analytics(superuser)
+    assert ids(access.visible_cases(superuser)) == {case.pk for case in cases.values()}
+
+
+def test_the_permission_given_through_a_group_makes_an_admin(cases):
+    """Granted to a group in the admin, without the staff flag: every team's cases."""
+    group = Group.objects.create(name="Case admins")
+    group.permissions.add(Permission.objects.get(codename="view_all_teams"))
+    user = UserFactory(username="gail")
+    user.groups.add(group)
+
+    assert access.is_admin(user)
+    assert ids(access.visible_cases(user)) == {case.pk for case in cases.values()}
+
+
+def test_an_inactive_superuser_is_no_admin(superuser):
+    superuser.is_active = False
+
+    assert not access.is_admin(superuser)
 
 
 # ------------------------------------------------------------------------------ teams

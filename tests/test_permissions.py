@@ -4,7 +4,9 @@ request changes nothing. A URL added without a row fails test_every_url_has_a_ro
 Roles (tests/conftest.py): anonymous; nora, a member of Team A with no role; alice, an
 analyst of Team A; bob, a second analyst of Team A and the second coder of its case;
 olga, an analyst of Team B; sam, a supervisor of Team A; sue, a supervisor of Team B;
-root, an admin (staff, on no team). A case outside the user's teams is a 404; a role that
+root, an admin (staff granted "cases.view_all_teams", on no team); stan, staff and nothing
+else, who is checked against nora's column (test_the_staff_flag_alone_opens_nothing). A
+case outside the user's teams is a 404; a role that
 may not do something is a 403; analytics are for supervisors and admins, over their
 teams' cases; a blind reading is for the coder it was given to only.
 """
@@ -20,7 +22,7 @@ import responses
 from django.contrib.messages import get_messages
 from django.urls import URLResolver, get_resolver, reverse
 
-from cases import derived
+from cases import access, derived
 from cases.analytics import services as analytics_services
 from cases.analytics.selectors import RATE_FIELDS
 from cases.checks.sources import get_sources
@@ -60,6 +62,7 @@ SEES = {
     "supervisor": ("Alpha",),
     "other_supervisor": ("Bravo",),
     "admin": ("Alpha", "Bravo"),
+    "bare_staff": (),
 }
 
 CASE_NAME = "Alpha Robotics Ltd"
@@ -304,7 +307,7 @@ def cohort_made(world: World, user, response) -> None:
     assert response.status_code == 302
     assert response.url == reverse("cases:case_list") + f"?cohort={cohort.pk}"
     visible = Case.objects.all()
-    if not user.is_staff:
+    if not access.is_admin(user):
         visible = visible.filter(team__in=user.teams.all())
     assert set(cohort.cases.values_list("pk", flat=True)) == set(
         visible.values_list("pk", flat=True)
@@ -608,8 +611,24 @@ def test_every_request_has_a_row_for_every_role():
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("label", sorted(TABLE))
 def test_it_guards_every_url(client, world, label, role):
+    assert_outcome(client, world, label, role, TABLE[label][ROLES.index(role)])
+
+
+# The staff flag alone opens the Django admin (which shows him nothing, since he holds no
+# model permission) and nothing else: in the research pages stan is nora, a user without
+# a role. Before, it gave read and write on every team's cases.
+BARE_STAFF = {
+    label: 200 if label == "admin" else row[ROLES.index("no_role")] for label, row in TABLE.items()
+}
+
+
+@pytest.mark.parametrize("label", sorted(BARE_STAFF))
+def test_the_staff_flag_alone_opens_nothing(client, world, label):
+    assert_outcome(client, world, label, "bare_staff", BARE_STAFF[label])
+
+
+def assert_outcome(client, world, label: str, role: str, expected) -> None:
     request = REQUESTS[label]
-    expected = TABLE[label][ROLES.index(role)]
     user = world.users[role]
     if request.setup and user is not None:
         request.setup(world, user)
@@ -775,3 +794,80 @@ def test_it_does_not_review_a_foreign_lead_in_bulk_with_a_visible_one(client, wo
     world.foreign_lead.refresh_from_db()
     assert (world.foreign_lead.review_state, world.foreign_lead.version) == foreign_before
     assert snapshot() == before
+
+
+# ------------------------------------------------------------------ no existence oracles
+
+
+@pytest.mark.parametrize("holder", ["foreign_case", "second_case"])
+def test_a_taken_lei_is_refused_alike_whoever_holds_it(client, world, holder):
+    """The refusal is the same for another team's entity as for one's own, and names
+    neither the holder nor the constraint."""
+    Entity.objects.filter(pk=getattr(world, holder).entity_id).update(lei=VALID_LEI)
+    before = snapshot()
+
+    response = client_for(client, world, "analyst").post(
+        reverse("cases:case_entity", args=[world.case.pk]), entity_data(world)
+    )
+
+    body = texts(response)
+    assert response.status_code == 400
+    assert "This LEI is already recorded on another entity" in body
+    assert "entity_unique_lei" not in body
+    assert "Bravo" not in body
+    assert SECOND_CASE_NAME not in body.replace(CASE_NAME, "")
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("holder", ["foreign_case", "second_case"])
+def test_a_control_named_like_a_recorded_entity_is_refused_alike_whoever_holds_it(
+    client, world, holder
+):
+    entity = getattr(world, holder).entity
+    before = snapshot()
+
+    response = client_for(client, world, "supervisor").post(
+        reverse("cases:control_create"),
+        {**control_data(world), "name": entity.name, "country": entity.country},
+    )
+
+    notices = " ".join(messages_of(response))
+    assert response.status_code == 302
+    assert "An entity of this name" in notices
+    assert "Bravo" not in notices
+    assert "entity_unique_name_key" not in notices
+    assert snapshot() == before
+
+
+def test_a_cohort_name_another_team_uses_is_free(client, world):
+    """Cohort names are unique per person: trying one says nothing of other teams'."""
+    client_for(client, world, "other_supervisor").post(
+        reverse("cases:cohort_create"), {"name": "Quantum targets", "filter_query": ""}
+    )
+
+    response = client_for(client, world, "supervisor").post(
+        reverse("cases:cohort_create"), {"name": "Quantum targets", "filter_query": ""}
+    )
+
+    mine = Cohort.objects.get(name="Quantum targets", created_by=world.users["supervisor"])
+    assert response.url == reverse("cases:case_list") + f"?cohort={mine.pk}"
+    assert Cohort.objects.filter(name="Quantum targets").count() == 2
+
+
+# ------------------------------------------------------------------ headers on every page
+
+
+@pytest.mark.parametrize(
+    "label", sorted(label for label, request in REQUESTS.items() if request.method == "get")
+)
+def test_every_page_a_signed_in_person_reads_is_not_stored(client, world, label):
+    """Case pages, exports and downloads: no browser cache or proxy keeps them; and each
+    carries the Content-Security-Policy."""
+    request = REQUESTS[label]
+    if request.setup:
+        request.setup(world, world.users["admin"])
+
+    response = client_for(client, world, "admin").get(request.path(world))
+
+    assert "no-store" in response["Cache-Control"]
+    assert "default-src 'self'" in response["Content-Security-Policy"]

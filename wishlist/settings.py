@@ -1,7 +1,9 @@
 """Django settings, read from the environment and validated at start-up.
 
-With nothing set, the app runs in embedded mode: a SQLite file under var/ and Celery
-tasks executed in-process. Every variable is listed in .env.example.
+DEBUG is off unless DEBUG=1 is set (`make run` sets it for development); off, SECRET_KEY
+and ALLOWED_HOSTS are required. Without DATABASE_URL and REDIS_URL the app runs in
+embedded mode: a SQLite file under var/ and Celery tasks executed in-process. Every
+variable is listed in .env.example.
 """
 
 import os
@@ -63,7 +65,9 @@ def envsecret(name: str) -> str:
     return os.environ.get(name, "").strip()
 
 
-DEBUG = envbool("DEBUG", True)
+# Off unless set: a deployment that forgets it must not show tracebacks, settings and every
+# URL pattern to whoever asks for a missing page.
+DEBUG = envbool("DEBUG", False)
 DATA_DIR = Path(os.environ.get("WISHLIST_DATA_DIR", "").strip() or BASE_DIR / "var")
 
 SECRET_KEY = envsecret("SECRET_KEY")
@@ -111,6 +115,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Headers: Content-Security-Policy and Permissions-Policy on every response, static
+    # files included (settings under "Headers and limits" below).
+    "csp.middleware.CSPMiddleware",
+    "wishlist.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -120,6 +128,11 @@ MIDDLEWARE = [
     # it, and request.user learns whether its second factor is verified.
     "cases.accounts.middleware.IdleTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Limits: it asks who is signed in, and runs before any view (or CSRF's check, in
+    # process_view) reads a body.
+    "wishlist.middleware.AnonymousBodyLimitMiddleware",
+    # no-store for signed-in people; after WhiteNoise, so static files stay cacheable.
+    "wishlist.middleware.NoStoreWhenSignedInMiddleware",
     "cases.accounts.middleware.OTPRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -254,6 +267,46 @@ CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = envlist("SILENCED_SYSTEM_CHECKS", [])
+# Headers and limits ---------------------------------------------------------------------
+# Content-Security-Policy (django-csp 4): the app's own scripts, styles and images only,
+# nothing inline (charts are inline SVG with presentation attributes, not styles), no
+# plugins, no framing, forms posting to the app only. The Django admin needs nothing more;
+# its change list without actions carries one inline <style> (a column width), which the
+# browser ignores.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+# Browser features every page switches off (Permissions-Policy: name=()).
+PERMISSIONS_POLICY_DISABLED = [
+    "accelerometer",
+    "autoplay",
+    "camera",
+    "display-capture",
+    "geolocation",
+    "gyroscope",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "xr-spatial-tracking",
+]
+# Largest request body accepted from someone not signed in (the sign-in form is tiny).
+ANONYMOUS_MAX_BODY_BYTES = envint("WISHLIST_ANONYMOUS_MAX_BODY_BYTES", 64 * 1024)
+
+# Error reports mask every credential, URLs with a password included (wishlist/debug.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "wishlist.debug.CredentialMaskingFilter"
 
 # Celery: a Redis broker when REDIS_URL is set, otherwise tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()

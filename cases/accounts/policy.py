@@ -7,11 +7,17 @@ from cases import access
 
 
 def otp_required(user: AbstractBaseUser) -> bool:
-    """Staff, superusers and supervisors must; an analyst must once they have set one up
-    (a second factor that could be skipped would protect nothing)."""
+    """Staff, superusers, whoever sees every team's cases and supervisors must; an analyst
+    must once they have set one up (a second factor that could be skipped would protect
+    nothing)."""
     if not user.is_authenticated:
         return False
-    if user.is_staff or user.is_superuser or access.SUPERVISOR in access.roles(user):
+    if (
+        user.is_staff
+        or user.is_superuser
+        or access.is_admin(user)
+        or access.SUPERVISOR in access.roles(user)
+    ):
         return True
     return otp_has_device(user)
 

@@ -19,7 +19,9 @@ DIMENSIONS = {
     "entity_type": "entity__kind",
     "cooperation_method": None,  # several per referral: one column per method
     "team": "team__name",
-    "cohort": "cohorts__name",
+    # By id, not name: names are unique per person only, so two people's "Sample" are two
+    # cohorts (the selectors label them by name).
+    "cohort": "cohorts__id",
 }
 
 # The methods of a case's index referral, one cohort each.
@@ -36,7 +38,7 @@ def check_outcome(outcome: str) -> None:
 def group_expression(by: str):
     """The dimension's column, with an empty text value read as no value, so a case
     without one is in a single "(none)" cohort whether the value is NULL or ""."""
-    if by == "year":
+    if by in ("year", "cohort"):  # numbers: no empty text to fold
         return F(DIMENSIONS[by])
     return NullIf(F(DIMENSIONS[by]), Value(""))
 

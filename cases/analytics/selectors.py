@@ -3,12 +3,25 @@ control cases, agreement between first and second readings, and the named cohort
 second readings the supervisor pages list.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Count, DateField, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case as SQLCase
+from django.db.models import (
+    Count,
+    DateField,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 
 from cases import access, rules
 from cases.analytics import stats
@@ -91,12 +104,32 @@ def outcome_rates(
         if connection.vendor == "postgresql"
         else _medians_in_python(_outcome_cases(cases.filter(kind=kind), outcome), by)
     )
+    label = _labeller(by, cases)
     result = [
-        _rate_row(cohort_label(by, value), values, medians.get(value))
+        _rate_row(label(value), values, medians.get(value))
         for value, values in groups.items()
         if values["cases"] and not (by == "cohort" and value is None)
     ]
     return sorted(result, key=lambda row: (-row.cases, row.cohort))
+
+
+def _labeller(by: str | None, cases: QuerySet[Case]) -> Callable[[object], str]:
+    """How the tables name the cohorts of `by` over `cases`. A named cohort is grouped by
+    its id and shown by its name, with its maker's when two cohorts of these cases share
+    the name (names are unique per person only)."""
+    if by != "cohort":
+        return lambda key: cohort_label(by, key)
+    rows = list(
+        Cohort.objects.filter(cases__in=cases.values("pk"))
+        .distinct()
+        .values_list("pk", "name", "created_by__username")
+    )
+    taken = Counter(name for _, name, _ in rows)
+    names = {
+        pk: name if taken[name] == 1 else f"{name} ({maker or 'nobody'})"
+        for pk, name, maker in rows
+    }
+    return lambda key: names[key] if key in names else cohort_label(by, None)
 
 
 def _medians_in_python(annotated: QuerySet[Case], by: str | None) -> dict:
@@ -176,9 +209,10 @@ def time_to_outcome(
     for pk, index_date, *group in rows.iterator(chunk_size=10000):
         for key in cohort_keys(by, group[0] if group else None):
             follow_ups[key].add(index_date, first_positive.get(pk), last_check.get(pk))
+    label = _labeller(by, cases)
     result = [
         CohortSurvival(
-            cohort_label(by, key),
+            label(key),
             stats.kaplan_meier(follow_up.durations, follow_up.observed),
             len(follow_up.durations),
             follow_up.unwatched,
@@ -282,6 +316,7 @@ def coding_pairs(
     ).select_related("entity", "second_coding__coder", "index_referral")
     if by is not None:
         coded = coded.annotate(group=group_annotation(by))
+    label = _labeller(by, cases)
     pairs = []
     for case in coded:
         coding = case.second_coding
@@ -292,7 +327,7 @@ def coding_pairs(
                 CodingPair(
                     case_id=case.pk,
                     entity_name=case.entity.name,
-                    cohort=cohort_label(by, key),
+                    cohort=label(key),
                     first="positive" if case.first_positive else "negative",
                     second="positive" if second else "negative",
                     coder=coding.coder.get_username(),
@@ -368,10 +403,15 @@ def cohort_list(
     user: AbstractBaseUser, *, cases: QuerySet[Case], limit: int = 50
 ) -> QuerySet[Cohort]:
     """The cohorts `user` sees, newest first, each with `visible`: how many of `cases`
-    (the cases the user may see) it holds, so nobody counts another team's cases."""
+    (the cases the user may see) it holds, so nobody counts another team's cases, and
+    `drawn_from`: the size of the set a sample was drawn from, for its maker only (someone
+    else's sample may have been drawn from cases the user cannot see)."""
     return (
         access.visible_cohorts(user, cases=cases)
         .select_related("created_by")
-        .annotate(visible=Count("cases", filter=Q(cases__in=cases.values("pk"))))
+        .annotate(
+            visible=Count("cases", filter=Q(cases__in=cases.values("pk"))),
+            drawn_from=SQLCase(When(created_by=user.pk, then=F("population")), default=None),
+        )
         .order_by("-created_at")[:limit]
     )

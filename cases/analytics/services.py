@@ -91,7 +91,7 @@ def second_coding_assign(
     """Give a case to a second analyst for a blind reading of its outcome."""
     if case.assignee_id is not None and case.assignee_id == coder.pk:
         raise ValidationError({"coder": "The second coder must not be the case's analyst."})
-    if not coder.groups.filter(name=access.ANALYST).exists() and not coder.is_staff:
+    if not access.is_analyst(coder):
         raise ValidationError({"coder": f"{coder.get_username()} is not an analyst."})
     if case.team_id is not None and not coder.teams.filter(pk=case.team_id).exists():
         raise ValidationError({"coder": f"{coder.get_username()} is not on the case's team."})

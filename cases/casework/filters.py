@@ -90,8 +90,14 @@ class CaseFilter(django_filters.FilterSet):
         if not access.is_admin(user):
             members = members.filter(teams__in=teams.values("id")).distinct()
         self.filters["assignee"].queryset = members
-        self.filters["post"].queryset = Post.objects.order_by("host_country", "name")
         visible = access.visible_cases(user)
+        # Only posts that referred one of the user's cases: a post's name and country
+        # would tell of other teams' referrals.
+        self.filters["post"].queryset = Post.objects.filter(
+            Exists(
+                Referral.objects.filter(post=OuterRef("pk"), entity__case__in=visible.values("id"))
+            )
+        ).order_by("host_country", "name")
         self.filters["cohort"].queryset = access.visible_cohorts(user, cases=visible).order_by(
             "name"
         )

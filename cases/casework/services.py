@@ -204,7 +204,7 @@ def _check_assignee(case: Case, assignee: AbstractBaseUser) -> None:
     name = assignee.get_username()
     if not assignee.is_active:
         raise ValidationError({"assignee": f"{name} is not an active user."})
-    if assignee.is_staff:
+    if access.is_admin(assignee):
         return  # admins see every case
     if case.team_id is None:
         raise ValidationError(

@@ -20,7 +20,7 @@ from django.db.models import (
 from simple_history.utils import bulk_create_with_history
 
 from cases import derived, rules
-from cases.access import ANALYST, SUPERVISOR
+from cases.access import ANALYST, SUPERVISOR, is_analyst
 from cases.analytics import services as analytics_services
 from cases.demo.builder import Builder
 from cases.demo.data import (
@@ -331,7 +331,7 @@ def _can_second_code(user: AbstractBaseUser, team: Team) -> bool:
     someone changed them since)."""
     if not user.is_active or not user.teams.filter(pk=team.pk).exists():
         return False
-    return user.is_staff or user.groups.filter(name=ANALYST).exists()
+    return is_analyst(user)
 
 
 def _disagreement(case: Case, kinds: list[str], rng: random.Random) -> tuple[list[str], str]:

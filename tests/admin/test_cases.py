@@ -9,7 +9,13 @@ from django.utils import timezone
 from cases import derived
 from cases.models import Case, Finding
 from tests.admin.helpers import HOSTILE, HOSTILE_ESCAPED, VALID_LEI, refresh, url
-from tests.factories import CaseFactory, EntityFactory, FindingFactory, ReferralFactory, UserFactory
+from tests.factories import (
+    AdminFactory,
+    CaseFactory,
+    EntityFactory,
+    FindingFactory,
+    ReferralFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +160,7 @@ def test_a_case_made_a_control_on_the_case_page_takes_its_matched_cases_index_da
 def test_assign_action_asks_for_a_user_then_assigns(admin_client):
     cases = [CaseFactory(), CaseFactory()]
     other = CaseFactory()
-    analyst = UserFactory(username="analyst", is_staff=True)
+    analyst = AdminFactory(username="analyst")
     selected = [case.pk for case in cases]
     changelist = url("case", "changelist")
 
@@ -174,7 +180,7 @@ def test_assign_action_asks_for_a_user_then_assigns(admin_client):
 
 
 def test_assign_action_can_unassign(admin_client):
-    case = CaseFactory(assignee=UserFactory(is_staff=True))
+    case = CaseFactory(assignee=AdminFactory())
 
     admin_client.post(
         url("case", "changelist"),

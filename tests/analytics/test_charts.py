@@ -3,6 +3,7 @@ names typed by a person) escaped and never read as mathematics."""
 
 import html
 import re
+from xml.etree import ElementTree
 
 import pytest
 
@@ -43,6 +44,17 @@ def svg_texts(svg: str) -> list[str]:
     return [html.unescape(text) for text in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
 
 
+def assert_no_inline_style(svg: str) -> None:
+    """The pages' Content-Security-Policy (style-src 'self') refuses inline styles: the
+    chart's colours must come as presentation attributes, which it does not govern."""
+    assert "<style" not in svg
+    assert " style=" not in svg
+    root = ElementTree.fromstring(svg)  # still well-formed after the rewrite
+    assert not [element.tag for element in root.iter() if "style" in element.attrib]
+    assert 'fill="#ffffff"' in svg
+    assert 'stroke="#1f5fa8"' in svg
+
+
 # ------------------------------------------------------------------------ rates chart
 
 
@@ -57,6 +69,7 @@ def test_the_rates_chart_is_inline_svg():
     assert "2017 (n=4)" in texts
     assert "2018 (n=3)" in texts
     assert "Share positive" in texts
+    assert_no_inline_style(svg)
 
 
 def test_the_rates_chart_escapes_a_hostile_cohort_label():
@@ -118,6 +131,7 @@ def test_the_survival_chart_is_inline_svg():
     assert "2017 (n=3)" in texts
     assert "Time to outcome" in texts
     assert "number at risk" in texts
+    assert_no_inline_style(svg)
 
 
 def test_the_survival_chart_escapes_a_hostile_cohort_label():

@@ -13,7 +13,7 @@ from cases.analytics import selectors as analytics_selectors
 from cases.analytics import services as analytics_services
 from cases.analytics import stats
 from cases.casework import services as casework_services
-from cases.models import Case, CheckRun, Entity, Finding, Referral
+from cases.models import Case, CheckRun, Cohort, Entity, Finding, Referral
 from tests.factories import (
     AnalystFactory,
     CaseFactory,
@@ -23,6 +23,7 @@ from tests.factories import (
     ReferralFactory,
     SupervisorFactory,
     TeamFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -829,3 +830,46 @@ def test_the_cohort_list_counts_only_the_cases_the_viewer_sees():
 
     assert [(c.name, c.visible) for c in listed] == [("Empty", 0), ("Mixed", 1)]
     assert len(analytics_selectors.cohort_list(supervisor, cases=visible, limit=1)) == 1
+
+
+def test_the_cohort_list_gives_a_samples_population_to_its_maker_only():
+    """Someone else's sample may be drawn from every team's cases: its size says how
+    many cases there are that the viewer cannot see."""
+    team, other = TeamFactory(name="Coders"), TeamFactory(name="Others")
+    supervisor = SupervisorFactory(username="sup", teams=[team])
+    mine = negative_case(team=team)
+    for _ in range(3):
+        negative_case(team=other)
+    analytics_services.cohort_sample_draw(
+        name="Admin sample", cases=Case.objects.all(), size=1, seed=mine.pk, actor=None
+    )
+    Cohort.objects.filter(name="Admin sample").get().cases.set([mine])
+    analytics_services.cohort_sample_draw(
+        name="My sample", cases=Case.objects.filter(team=team), size=1, actor=supervisor
+    )
+
+    listed = analytics_selectors.cohort_list(supervisor, cases=Case.objects.filter(team=team))
+
+    assert {c.name: (c.visible, c.drawn_from) for c in listed} == {
+        "Admin sample": (1, None),
+        "My sample": (1, 1),
+    }
+
+
+def test_two_peoples_cohorts_of_one_name_are_two_rows_named_with_their_makers():
+    """Cohort names are unique per person: two supervisors' "Sample" must not be merged
+    into one row, in rates, survival or agreement."""
+    team = TeamFactory(name="Alpha")
+    first, second, third = (positive_case(10 * n, team=team) for n in (1, 2, 3))
+    sam, sue = UserFactory(username="sam"), UserFactory(username="sue")
+    analytics_services.cohort_save(
+        name="Sample", cases=Case.objects.filter(pk__in=[first.pk, second.pk]), actor=sam
+    )
+    analytics_services.cohort_save(name="Sample", cases=Case.objects.filter(pk=third.pk), actor=sue)
+    analytics_services.cohort_save(name="Unique", cases=Case.objects.all(), actor=sue)
+
+    by_cohort = {row.cohort: row.cases for row in rates("cohort").values()}
+    curves = analytics_selectors.time_to_outcome(Case.objects.all(), by="cohort")
+
+    assert by_cohort == {"Sample (sam)": 2, "Sample (sue)": 1, "Unique": 3}
+    assert {c.cohort for c in curves} == {"Sample (sam)", "Sample (sue)", "Unique"}

@@ -72,20 +72,37 @@ def test_a_cohort_needs_a_name(name):
     assert not Cohort.objects.exists()
 
 
-def test_a_cohort_name_is_unique():
+def test_a_cohort_name_is_unique_per_person():
     many_cases(2)
-    analytics_services.cohort_save(name="Sample", cases=Case.objects.all(), actor=None)
+    sam = UserFactory(username="sam")
+    analytics_services.cohort_save(name="Sample", cases=Case.objects.all(), actor=sam)
 
     with pytest.raises(ValidationError) as error:
-        analytics_services.cohort_save(name="Sample", cases=Case.objects.none(), actor=None)
+        analytics_services.cohort_save(name="Sample", cases=Case.objects.none(), actor=sam)
     with pytest.raises(ValidationError):
         analytics_services.cohort_sample_draw(
-            name=" Sample ", cases=Case.objects.all(), size=1, actor=None
+            name=" Sample ", cases=Case.objects.all(), size=1, actor=sam
         )
 
-    assert "name" in error.value.message_dict
+    assert error.value.messages == ["You already have a cohort of this name."]
     assert Cohort.objects.count() == 1
     assert Cohort.objects.get().cases.count() == 2
+
+
+def test_another_persons_cohort_name_is_free_and_not_revealed():
+    """A site-wide unique name told anyone whether another team had used it."""
+    many_cases(2)
+    theirs = analytics_services.cohort_save(
+        name="Quantum targets", cases=Case.objects.all(), actor=UserFactory(username="sue")
+    )
+
+    mine = analytics_services.cohort_save(
+        name="Quantum targets", cases=Case.objects.none(), actor=UserFactory(username="sam")
+    )
+
+    assert mine.pk != theirs.pk
+    assert Cohort.objects.filter(name="Quantum targets").count() == 2
+    assert theirs.cases.count() == 2
 
 
 def test_a_hostile_name_and_description_are_stored_verbatim():

@@ -549,7 +549,7 @@ def test_a_cohort_name_already_taken_is_refused(client, world, sample):
     assert Cohort.objects.filter(name="Taken").count() == 1
     assert Cohort.objects.count() == 2  # "Mixed" and the first "Taken"
     assert cohort_ids("Taken") == before
-    assert any("already exists" in m for m in messages_of(response))
+    assert any("You already have a cohort of this name." in m for m in messages_of(response))
 
 
 def test_a_seed_without_a_size_is_refused(client, world):

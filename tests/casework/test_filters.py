@@ -394,3 +394,25 @@ def test_an_unknown_sort_is_refused(team, analyst):
 
     assert not found.is_valid()
     assert "sort" in found.errors
+
+
+def test_it_offers_only_the_posts_that_referred_the_users_cases(team, other_team, analyst):
+    paris = PostFactory(name="Embassy in Paris", city="Paris", host_country="FR")
+    rome = PostFactory(name="Embassy in Rome", city="Rome", host_country="IT")
+    PostFactory(name="Embassy in Oslo", city="Oslo", host_country="NO")  # referred nothing
+    referred("Alpha Robotics Ltd", team, post=paris, host_country="FR")
+    referred("Alpha Robotics Two Ltd", team, post=paris, host_country="FR")
+    referred("Bravo Quantum Ltd", other_team, post=rome, host_country="IT")
+
+    assert choices(case_filter(analyst), "post") == ["---------", str(paris)]
+
+
+def test_a_post_of_another_teams_cases_is_refused(team, other_team, analyst):
+    rome = PostFactory(name="Embassy in Rome", city="Rome", host_country="IT")
+    referred("Alpha Robotics Ltd", team)
+    referred("Bravo Quantum Ltd", other_team, post=rome, host_country="IT")
+
+    found = case_filter(analyst, f"post={rome.pk}")
+
+    assert not found.is_valid()
+    assert "post" in found.errors

@@ -13,7 +13,7 @@ from cases.casework.forms import (
     ReviewForm,
     StatusForm,
 )
-from cases.models import Case, Finding
+from cases.models import ENTITY_IDENTIFIERS, Case, Finding, identifier_taken
 from cases.normalize import PartialDate
 from tests.factories import CaseFactory, EntityFactory, UserFactory
 
@@ -241,6 +241,31 @@ def test_it_refuses_an_identifier_another_entity_has(field, value):
 
     assert not form.is_valid()
     assert form.non_field_errors()
+
+
+IDENTIFIER_VALUES = {
+    "lei": VALID_LEI,
+    "sec_cik": "320193",
+    "uk_company_number": "01234567",
+    "ror_id": "02mhbdp94",
+    "openalex_id": "I136199984",
+    "wikidata_id": "Q2283",
+}
+
+
+@pytest.mark.parametrize(("field", "constraint", "label"), ENTITY_IDENTIFIERS)
+def test_a_taken_identifier_is_refused_without_naming_its_holder(field, constraint, label):
+    """Entities are shared by every team: the refusal names neither the constraint nor
+    the entity holding the value, which may be another team's case."""
+    value = IDENTIFIER_VALUES[field]
+    EntityFactory(name="Secret Holder Ltd", **{field: value})
+
+    form = EntityForm(entity_data(**{field: value}), instance=EntityFactory())
+
+    assert not form.is_valid()
+    assert form.non_field_errors() == [identifier_taken(label)]
+    assert "Secret Holder" not in str(form.errors)
+    assert constraint not in str(form.errors)
 
 
 def test_it_accepts_the_entitys_own_identifier_again():

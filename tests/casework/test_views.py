@@ -1361,5 +1361,5 @@ def test_it_hides_the_admin_link_from_analysts(alice):
     assert reverse("admin:index") not in body(alice.get(reverse("cases:my_work")))
 
     admin = Client()
-    admin.force_login(UserFactory(username="root", is_staff=True))
+    admin.force_login(UserFactory(username="root", is_staff=True))  # staff: the admin opens
     assert reverse("admin:index") in body(admin.get(reverse("cases:my_work")))

@@ -17,7 +17,16 @@ def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Comple
     base = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
+        # DJANGO_SETTINGS_MODULE too: the suite's own (tests/settings.py) forces DEBUG on.
+        if key
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "SECRET_KEY",
+            "DEBUG",
+            "ALLOWED_HOSTS",
+            "DJANGO_SETTINGS_MODULE",
+        }
     }
     base["WISHLIST_DATA_DIR"] = str(tmp_path)
     return subprocess.run(
@@ -54,7 +63,7 @@ def test_it_reads_the_secret_key_from_a_file(tmp_path):
 
 
 def test_it_names_a_bad_database_url(tmp_path):
-    result = manage("check", env={"DATABASE_URL": "mysql://x@y/z"}, tmp_path=tmp_path)
+    result = manage("check", env={"DEBUG": "1", "DATABASE_URL": "mysql://x@y/z"}, tmp_path=tmp_path)
     assert result.returncode != 0
     assert "DATABASE_URL must start with" in result.stderr
 
@@ -66,7 +75,9 @@ def test_it_names_a_bad_boolean(tmp_path):
 
 
 def test_it_names_a_bad_redis_url(tmp_path):
-    result = manage("check", env={"REDIS_URL": "amqp://guest@localhost//"}, tmp_path=tmp_path)
+    result = manage(
+        "check", env={"DEBUG": "1", "REDIS_URL": "amqp://guest@localhost//"}, tmp_path=tmp_path
+    )
     assert result.returncode != 0
     assert "REDIS_URL must start with" in result.stderr
 
@@ -78,7 +89,45 @@ def test_it_requires_allowed_hosts_in_production(tmp_path):
     assert "ALLOWED_HOSTS must be set" in result.stderr
 
 
-def test_embedded_default_runs_on_sqlite_with_nothing_set(tmp_path):
-    result = manage("migrate", "--noinput", env={}, tmp_path=tmp_path)
+def test_embedded_default_runs_on_sqlite_with_only_debug_set(tmp_path):
+    """What `make run` does: DEBUG=1 and nothing else."""
+    result = manage("migrate", "--noinput", env={"DEBUG": "1"}, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "db.sqlite3").exists()
+
+
+def test_debug_is_off_unless_set(tmp_path):
+    """With nothing set the app refuses to start rather than run with DEBUG on."""
+    result = manage("check", env={}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+# A request for a missing page, as the production recipe serves it (gunicorn, DEBUG unset).
+MISSING_PAGE = """
+from django.test import Client
+response = Client().get("/no-such-page/", secure=True, HTTP_HOST="wishlist.example.org")
+from django.conf import settings
+print(settings.DEBUG, response.status_code, "URLconf" in response.content.decode())
+"""
+
+
+def test_a_missing_page_lists_no_url_pattern_when_debug_is_unset(tmp_path):
+    env = {key: value for key, value in PRODUCTION.items() if key != "DEBUG"}
+    result = manage("shell", "-v", "0", "-c", MISSING_PAGE, env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "404", "False"]
+
+
+def test_make_run_sets_debug_for_the_newcomer():
+    result = subprocess.run(
+        ["make", "-s", "--no-print-directory", "-f", "-", "-f", "Makefile", "show-debug"],
+        cwd=ROOT,
+        input="show-debug:\n\t@echo DEBUG=$$DEBUG\n",
+        env={k: v for k, v in os.environ.items() if k not in {"DEBUG", "MAKEFLAGS"}},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "DEBUG=1"

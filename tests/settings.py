@@ -1,0 +1,15 @@
+"""Settings of the test suite: the project's own, loaded as on a developer's machine.
+
+DEBUG is off unless set (wishlist/settings.py), and off requires a SECRET_KEY and
+ALLOWED_HOSTS and redirects every request to HTTPS. The suite loads the settings as
+`make run` does, with DEBUG=1 in the environment (which the servers and workers that tests
+start inherit); pytest-django still runs each test with settings.DEBUG False, as Django's
+own test runner does. The production defaults are tested in subprocesses that set the
+environment they need (tests/wishlist/test_settings.py).
+"""
+
+import os
+
+os.environ["DEBUG"] = "1"
+
+from wishlist.settings import *  # noqa: E402, F403
