@@ -41,7 +41,8 @@ class CredentialMaskingFilter(SafeExceptionReporterFilter):
 
     def cleanse_text(self, text: str) -> str:
         """Mask the credentials of every URL in `text`."""
-        text = URL_USERINFO.sub(rf"\g<scheme>{self.cleansed_substitute}@", text)
+        # str(): a lazy string (axes' username in the request) passes isinstance(str).
+        text = URL_USERINFO.sub(rf"\g<scheme>{self.cleansed_substitute}@", str(text))
         return URL_SECRET_PARAMETER.sub(rf"\g<name>{self.cleansed_substitute}", text)
 
     def cleanse_setting(self, key, value):

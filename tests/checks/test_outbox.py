@@ -231,7 +231,7 @@ def test_beat_relays_and_reaps_every_minute():
 def test_a_deadline_a_running_check_could_outlive_is_refused_at_start_up(tmp_path):
     from tests.wishlist.test_settings import manage
 
-    env = {"CELERY_TASK_TIME_LIMIT": "360", "WISHLIST_CHECK_STALE_AFTER_MINUTES": "5"}
+    env = {"DEBUG": "1", "CELERY_TASK_TIME_LIMIT": "360", "WISHLIST_CHECK_STALE_AFTER_MINUTES": "5"}
     result = manage("check", env=env, tmp_path=tmp_path)
 
     assert result.returncode != 0
