@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Subquery
 from django.utils import timezone
 
 from cases import blocs, normalize, rules
 from cases.bulk import bulk_insert, chunks, filter_in
-from cases.derived import case_index_dates_refresh, earliest_referral
+from cases.derived import case_index_dates_refresh
 from cases.intake.files import gc_paused, read_table
 from cases.intake.rows import CheckedFile, ReferralRecord, RowError, check_rows
 from cases.intake.selectors import (
@@ -61,8 +60,8 @@ ENTITY_COLUMNS = [
 
 
 CASE_COLUMNS = [
-    "entity_id", "status", "index_date", "index_date_precision", "priority", "notes",
-    "created_at", "updated_at",
+    "entity_id", "status", "index_date", "index_date_precision", "index_referral_id",
+    "priority", "notes", "created_at", "updated_at",
 ]  # fmt: skip
 
 
@@ -194,9 +193,9 @@ def _records_write(
     entities created."""
     posts, new_post_ids = _posts_get_or_create(records, result)
     entities, new_entity_ids, changed_entity_ids = _entities_get_or_create(records, result)
-    refresh_ids = _cases_ensure(entities, new_entity_ids, records, result)
     result.referrals_created = _referrals_create(records, posts, entities)
-    _index_referrals_set(new_entity_ids)
+    referral_ids = _referral_ids([r.external_id for r in records])
+    refresh_ids = _cases_ensure(entities, new_entity_ids, records, referral_ids, result)
     result.cases_touched = result.cases_created + len(refresh_ids)
     if refresh_ids:
         case_index_dates_refresh(case_ids=refresh_ids)
@@ -205,9 +204,9 @@ def _records_write(
     history.write(Post, new_post_ids, "+")
     history.write(Entity, new_entity_ids, "+")
     history.write(Entity, changed_entity_ids, "~")
-    history.write(Case, _case_ids(new_entity_ids).values(), "+")
+    history.write(Case, new_entity_ids, "+", column="entity_id")
     history.write(Case, refresh_ids, "~")
-    history.write(Referral, _referral_ids([r.external_id for r in records]), "+")
+    history.write(Referral, referral_ids.values(), "+")
     result.duplicates = entity_possible_duplicates(
         entity_ids=new_entity_ids,
         threshold=settings.WISHLIST_DUPLICATE_THRESHOLD,
@@ -396,15 +395,18 @@ def _cases_ensure(
     entities: dict[tuple[str, str], int],
     new_entity_ids: list[int],
     records: list[ReferralRecord],
+    referral_ids: dict[str, int],
     result: ImportResult,
 ) -> list[int]:
-    """Create the cases of new entities with their index dates taken from the file.
+    """Create the cases of new entities with their index dates and index referrals taken
+    from the file (inserted after the referrals, so no case is updated afterwards).
 
     Return the ids of the cases of existing entities, whose index dates must be
     recomputed from every stored referral.
     """
     new_ids = set(new_entity_ids)
     earliest: dict[int, tuple] = {}
+    index_referral: dict[int, int] = {}
     for r in records:
         entity_id = entities[(r.entity_key, r.host_country)]
         if entity_id in new_ids:
@@ -412,8 +414,11 @@ def _cases_ensure(
                 *rules.index_referral_key(r.date.value, r.date.precision),
                 r.date.precision,
             )
+            # Strictly earlier: on a tie the first in the file, the lowest id, as
+            # rules.index_referral_order breaks it.
             if entity_id not in earliest or candidate < earliest[entity_id]:
                 earliest[entity_id] = candidate
+                index_referral[entity_id] = referral_ids[r.external_id]
     now = timezone.now()
     new_cases = [
         (
@@ -421,6 +426,7 @@ def _cases_ensure(
             Case.Status.OPEN,
             earliest[entity_id][0] if entity_id in earliest else None,
             earliest[entity_id][2] if entity_id in earliest else "",
+            index_referral.get(entity_id),
             Case.Priority.NORMAL,
             "",
             now,
@@ -441,13 +447,6 @@ def _cases_ensure(
     return list(refresh.values())
 
 
-def _index_referrals_set(entity_ids: list[int]) -> None:
-    """Point the new cases at their earliest referral (their index date came from the file)."""
-    earliest = Subquery(earliest_referral().values("id")[:1])
-    for cases in filter_in(Case.objects.all(), "entity_id", entity_ids):
-        cases.update(index_referral=earliest)
-
-
 def _case_ids(entity_ids: list[int]) -> dict[int, int]:
     """entity id: case id, for these entities."""
     found = {}
@@ -456,10 +455,11 @@ def _case_ids(entity_ids: list[int]) -> dict[int, int]:
     return found
 
 
-def _referral_ids(external_ids: list[str]) -> list[int]:
-    found = []
+def _referral_ids(external_ids: list[str]) -> dict[str, int]:
+    """external id: id, of these referrals."""
+    found = {}
     for queryset in filter_in(Referral.objects.all(), "external_id", external_ids):
-        found.extend(queryset.values_list("id", flat=True))
+        found.update(queryset.values_list("external_id", "id"))
     return found
 
 
@@ -475,7 +475,15 @@ class _HistoryWriter:
         self.stamp = stamp
         self.when = connection.ops.adapt_datetimefield_value(timezone.now())
 
-    def write(self, model: type[models.Model], ids: Iterable[int], history_type: str) -> None:
+    def write(
+        self,
+        model: type[models.Model],
+        ids: Iterable[int],
+        history_type: str,
+        *,
+        column: str = "id",
+    ) -> None:
+        """Copy the rows of `model` whose `column` is one of `ids` into its history."""
         ids = list(ids)
         if not ids:
             return
@@ -491,7 +499,8 @@ class _HistoryWriter:
         sql = (
             f"INSERT INTO {quote(historical._meta.db_table)} ({names}, history_date, "
             "history_change_reason, history_type, history_user_id) "
-            f"SELECT {names}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} WHERE id "
+            f"SELECT {names}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
+            f"WHERE {quote(column)} "
         )
         stamp = [self.when, self.stamp.reason, history_type, self.stamp.user_id]
         with connection.cursor() as cursor:
