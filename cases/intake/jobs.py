@@ -301,7 +301,12 @@ def busy_message() -> str:
     running = ImportRecord.objects.filter(state=State.RUNNING).select_related("user").first()
     if running is None:
         return "Another import is running; try again when it finishes."
-    who = running.user.get_username() if running.user else "the import_referrals command"
+    if running.user is not None:
+        who = running.user.get_username()
+    elif running.origin == ImportRecord.Origin.COMMAND:
+        who = "the import_referrals command"
+    else:
+        who = "a user since deleted"
     when = timezone.localtime(running.started_at).strftime("%Y-%m-%d %H:%M:%S %Z")
     return (
         f"Another import is running (#{running.pk}, {running.file_name}, started by {who} "

@@ -108,6 +108,7 @@ def another_import_running(file_name: str = "big.csv", user=None):
         sha256="0" * 64,
         size=1,
         user=user,
+        origin="admin" if user else "command",
         state="running",
         started_at=timezone.now(),
     )

@@ -35,9 +35,14 @@ def _uploads(settings, tmp_path):
 
 
 def stored(tmp_path, rows=GOOD_ROWS, *, dry_run=False, user=None) -> ImportRecord:
+    """A file stored and queued, as the command (no user) or an admin upload records it."""
     data = write_csv(tmp_path, rows).read_bytes()
     return jobs.import_record_create(
-        data=data, file_name="referrals.csv", user=user, dry_run=dry_run
+        data=data,
+        file_name="referrals.csv",
+        user=user,
+        dry_run=dry_run,
+        origin=ImportRecord.Origin.ADMIN if user else ImportRecord.Origin.COMMAND,
     )
 
 
