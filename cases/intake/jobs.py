@@ -324,8 +324,9 @@ def _ttl_words() -> str:
 
 def uploads_expire(*, now: datetime | None = None) -> int:
     """Delete uploads older than WISHLIST_UPLOAD_TTL that wait for a confirmation no one
-    gave, and mark their previews expired; return how many. Stray files in the upload
-    folder older than that (no record names them) are deleted too."""
+    gave, and mark their previews expired; return how many. Imports still queued after
+    that are marked failed, and stray files in the upload folder older than that (no
+    record names them) are deleted too."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.WISHLIST_UPLOAD_TTL)
     waiting = ImportRecord.objects.filter(
@@ -339,6 +340,9 @@ def uploads_expire(*, now: datetime | None = None) -> int:
         ImportRecord.objects.filter(stored_file=record.stored_file).update(stored_file="")
         ImportRecord.objects.filter(pk=record.pk).update(state=State.EXPIRED)
         expired += 1
+    # A job that never started (its message lost with the broker) ends here too.
+    for record in ImportRecord.objects.filter(state=State.QUEUED, created_at__lt=cutoff):
+        _finish(record, State.FAILED, "The import never started; nothing was written.")
     _strays_delete(cutoff)
     return expired
 

@@ -265,6 +265,20 @@ def test_unconfirmed_uploads_expire_after_the_ttl(tmp_path, settings):
         jobs.import_confirm(preview_id=old.pk, user=None)
 
 
+def test_an_import_that_never_started_is_failed_and_its_upload_deleted(tmp_path, settings):
+    settings.WISHLIST_UPLOAD_TTL = 3600
+    record = stored(tmp_path, dry_run=True)
+    path = jobs.upload_path(record.stored_file)
+    ImportRecord.objects.filter(pk=record.pk).update(created_at=timezone.now() - timedelta(hours=2))
+
+    jobs.uploads_expire()
+
+    record.refresh_from_db()
+    assert (record.state, record.stored_file) == ("failed", "")
+    assert record.report == "The import never started; nothing was written."
+    assert not path.exists()
+
+
 def test_the_beat_schedule_expires_uploads(settings):
     schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "cases.expire_uploads" in schedule
