@@ -4,10 +4,18 @@ name the import, imports are serialised, failures and expired uploads leave no f
 
 import hashlib
 import os
+import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
+import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -326,3 +334,46 @@ def test_two_imports_at_the_same_moment_one_is_refused_clearly(tmp_path, setting
         "A-1",
         "A-2",
     ]
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (CI sets it)")
+@pytest.mark.django_db(transaction=True)
+def test_a_celery_worker_runs_a_queued_import_with_its_history(tmp_path, settings):
+    """End to end through a real worker on the real Redis and PostgreSQL: the upload
+    stored, the task queued, the record followed to its end."""
+    data_dir = tmp_path / "data"
+    settings.IMPORT_UPLOAD_DIR = data_dir / "imports"
+    user = UserFactory(username="root")
+    record = stored(tmp_path, user=user)
+    upload = jobs.upload_path(record.stored_file)
+    assert upload.exists()
+    queue = f"ci-import-{uuid.uuid4().hex[:10]}"
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db.get('USER') or ''}@{db.get('HOST') or '127.0.0.1'}:"
+        f"{db.get('PORT') or 5432}/{db['NAME']}",
+        "WISHLIST_DATA_DIR": str(data_dir),
+    }
+    celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
+    worker = subprocess.Popen(
+        [celery, "-A", "wishlist", "worker", "-Q", queue, "-l", "warning", "--pool=solo"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        tasks.run_import.apply_async(args=[record.pk], queue=queue)
+        deadline = timezone.now() + timedelta(seconds=90)
+        while not ImportRecord.objects.get(pk=record.pk).finished and timezone.now() < deadline:
+            time.sleep(0.2)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        logs = worker.communicate(timeout=30)[0].decode(errors="replace")
+
+    record.refresh_from_db()
+    assert (record.state, record.referrals_created) == ("done", 5), (record.report, logs)
+    assert Referral.history.filter(history_change_reason=record.history_reason).count() == 5
+    assert not upload.exists()
