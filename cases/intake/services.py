@@ -135,8 +135,8 @@ def referrals_import(
     content, nothing is written. Existing posts and entities (by name key and country)
     are reused, identical referrals are left alone, and index dates are recomputed for
     every case touched. Every row created or changed gets its history row, with the
-    stamp's reason and user. With dry_run the same work is done and then rolled back, so
-    the counts reported are exact.
+    stamp's reason and user. With dry_run the same work is done (but the history) and
+    then rolled back, so the counts reported are exact.
     """
     result = ImportResult(
         rows_read=checked.rows_read, repeated_rows=checked.repeated_rows, dry_run=dry_run
@@ -148,7 +148,8 @@ def referrals_import(
         new_records = _records_not_stored(checked.records, result)
         if result.errors:
             return result
-        _records_write(new_records, result, stamp)
+        # A dry run is rolled back: its history rows would be too.
+        _records_write(new_records, result, None if dry_run else stamp)
         if dry_run:
             transaction.set_rollback(True)
     return result
@@ -186,7 +187,7 @@ def _records_not_stored(
 
 
 def _records_write(
-    records: list[ReferralRecord], result: ImportResult, stamp: HistoryStamp
+    records: list[ReferralRecord], result: ImportResult, stamp: HistoryStamp | None
 ) -> None:
     """Write new records with their posts, entities and cases; refresh the index dates of
     the cases touched, write the history rows and report possible duplicates of the
@@ -199,14 +200,15 @@ def _records_write(
     result.cases_touched = result.cases_created + len(refresh_ids)
     if refresh_ids:
         case_index_dates_refresh(case_ids=refresh_ids)
-    # Written last, so each history row holds the row as the import left it.
-    history = _HistoryWriter(stamp)
-    history.write(Post, new_post_ids, "+")
-    history.write(Entity, new_entity_ids, "+")
-    history.write(Entity, changed_entity_ids, "~")
-    history.write(Case, new_entity_ids, "+", column="entity_id")
-    history.write(Case, refresh_ids, "~")
-    history.write(Referral, referral_ids.values(), "+")
+    if stamp is not None:
+        # Written last, so each history row holds the row as the import left it.
+        history = _HistoryWriter(stamp)
+        history.write(Post, new_post_ids, "+")
+        history.write(Entity, new_entity_ids, "+")
+        history.write(Entity, changed_entity_ids, "~")
+        history.write(Case, new_entity_ids, "+", column="entity_id")
+        history.write(Case, refresh_ids, "~")
+        history.write(Referral, referral_ids.values(), "+")
     result.duplicates = entity_possible_duplicates(
         entity_ids=new_entity_ids,
         threshold=settings.WISHLIST_DUPLICATE_THRESHOLD,
