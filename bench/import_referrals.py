@@ -135,8 +135,10 @@ def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     data = generate(rows)
     print(f"database: {connection.vendor}; rows: {rows}; file: {len(data) / 1e6:.1f} MB")
-    connection.settings_dict["TEST"]["NAME"] = "wishlist_bench"
     old_name = connection.settings_dict["NAME"]
+    # Named after the configured database, so benchmarks of different checkouts sharing
+    # one server do not drop each other's database.
+    connection.settings_dict["TEST"]["NAME"] = f"{Path(str(old_name)).name}_bench"
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         with tempfile.TemporaryDirectory() as folder:

@@ -736,7 +736,7 @@ class AuditEvent(models.Model):
     """One thing a person did that must be answerable later: a sign-in or a failed one, an
     export, a download, an import, an admin change. Rows are only ever added: save()
     refuses to change one and delete() refuses to remove one, and on PostgreSQL a trigger
-    (migration 0006) refuses UPDATE and DELETE from anywhere, raw SQL included."""
+    (migration 0007) refuses UPDATE and DELETE from anywhere, raw SQL included."""
 
     class Action(models.TextChoices):
         SIGN_IN = "sign_in", "signed in"
@@ -809,3 +809,95 @@ class AuditEvent(models.Model):
 
 class AuditEventImmutable(Exception):
     """An attempt to change or delete an audit event."""
+
+
+# Import records ---------------------------------------------------------------------------
+
+
+class ImportRecord(models.Model):
+    """One referral import, previewed or written, from the admin or the command: who, what
+    file, how far it got and what it did. History rows of what it created name it."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        REFUSED = "refused", "refused"
+        FAILED = "failed", "failed"
+        EXPIRED = "expired", "expired"
+
+    class Origin(models.TextChoices):
+        ADMIN = "admin", "admin upload"
+        COMMAND = "command", "import_referrals command"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="import_records",
+    )
+    origin = models.CharField(max_length=8, choices=Origin, default=Origin.ADMIN)
+    dry_run = models.BooleanField(default=False, help_text="A preview: nothing was written.")
+    preview = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="confirmations",
+        help_text="The preview this import confirmed.",
+    )
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size = models.PositiveBigIntegerField(help_text="Bytes.")
+    stored_file = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="The upload waiting in IMPORT_UPLOAD_DIR; empty once deleted.",
+    )
+    state = models.CharField(max_length=8, choices=State, default=State.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_total = models.PositiveIntegerField(null=True, blank=True, help_text="Estimated.")
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    referrals_created = models.PositiveIntegerField(default=0)
+    entities_created = models.PositiveIntegerField(default=0)
+    cases_created = models.PositiveIntegerField(default=0)
+    posts_created = models.PositiveIntegerField(default=0)
+    rows_skipped = models.PositiveIntegerField(
+        default=0, help_text="Repeated rows and referrals already stored unchanged."
+    )
+    errors = models.PositiveIntegerField(default=0)
+    changed_anything = models.BooleanField(default=False)
+    report = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Imports are serialised: on SQLite this is the lock itself, on PostgreSQL
+            # it backs the advisory lock (cases.intake.jobs).
+            models.UniqueConstraint(
+                fields=["state"], condition=Q(state="running"), name="import_one_running"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    state__in=["queued", "running", "done", "refused", "failed", "expired"]
+                ),
+                name="import_state_valid",
+            ),
+        ]
+
+    def __str__(self):
+        kind = "preview" if self.dry_run else "import"
+        return f"{kind} #{self.pk} of {self.file_name} ({self.state})"
+
+    @property
+    def history_reason(self) -> str:
+        """The change reason of the history rows this import writes (at most 100 chars)."""
+        return f"import #{self.pk}: {self.file_name}"[:100]
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in {self.State.QUEUED, self.State.RUNNING}

@@ -101,3 +101,61 @@ def checks_enqueue(pairs: list[tuple[int, str]]) -> Enqueued:
         transaction.on_commit(lambda: checks_publish(ids))
         return Enqueued(ids, None)
     return Enqueued(ids, checks_publish(ids))
+
+
+# Referral imports ---------------------------------------------------------------------------
+# An import claims its record once (queued -> running), so a second delivery does nothing.
+# Its limits are those of a 100,000-row file with room to spare, under the broker's
+# visibility timeout. (The block imports what it needs inside its functions, to stay one
+# block apart from the checks' tasks.)
+
+
+@shared_task(name="cases.run_import", acks_late=True, soft_time_limit=1800, time_limit=1900)
+def run_import(import_record_id: int) -> None:
+    from cases.intake import jobs
+
+    jobs.import_run(record_id=import_record_id)
+
+
+@shared_task(name="cases.expire_uploads")
+def expire_uploads() -> int:
+    """Delete uploads never confirmed within WISHLIST_UPLOAD_TTL; mark their records."""
+    from cases.intake import jobs
+
+    return jobs.uploads_expire()
+
+
+def import_enqueue(import_record_id: int) -> None:
+    """Run the import once the record is committed: on a worker, or in embedded mode in a
+    thread of this process (the web request returns at once either way)."""
+    from django.conf import settings
+
+    if settings.CELERY_TASK_ALWAYS_EAGER and settings.WISHLIST_IMPORT_IN_THREAD:
+        transaction.on_commit(lambda: _import_thread_start(import_record_id))
+    else:
+        transaction.on_commit(lambda: _import_send(import_record_id))
+
+
+def _import_send(import_record_id: int) -> None:
+    """Send the import's task; a broker that refuses it fails the record with the reason
+    (the page following the job says so) rather than the request."""
+    from cases.intake import jobs
+
+    try:
+        run_import.apply_async(args=[import_record_id])
+    except outbox.BROKER_ERRORS as exc:
+        jobs.import_unqueued(record_id=import_record_id, reason=outbox.broker_failure(exc))
+
+
+def _import_thread_start(import_record_id: int) -> None:
+    import threading
+
+    from django.db import connection
+
+    def target():
+        try:
+            run_import(import_record_id)
+        finally:
+            connection.close()  # the thread's own connection
+
+    threading.Thread(target=target, name=f"import-{import_record_id}", daemon=True).start()

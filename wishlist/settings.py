@@ -425,4 +425,15 @@ CELERY_BEAT_SCHEDULE = {
     # Both cheap (an indexed query when nothing is pending): every minute.
     "relay-checks": {"task": "cases.relay_checks", "schedule": 60.0},
     "reap-checks": {"task": "cases.reap_checks", "schedule": 60.0},
+    "expire-uploads": {"task": "cases.expire_uploads", "schedule": 3600.0},
 }
+
+# Referral imports (cases.intake.jobs) ----------------------------------------------------
+# Uploads previewed but never confirmed are deleted after this many seconds.
+WISHLIST_UPLOAD_TTL = envint("WISHLIST_UPLOAD_TTL", 86400)
+# On SQLite an import still running after this many seconds is taken as abandoned (its
+# process died); PostgreSQL knows, from its advisory lock.
+WISHLIST_IMPORT_STALE_AFTER = envint("WISHLIST_IMPORT_STALE_AFTER", 7200)
+# Embedded mode (no REDIS_URL): run an admin import in a thread of the web process, so
+# the upload returns at once; off, it runs in the request once it commits.
+WISHLIST_IMPORT_IN_THREAD = envbool("WISHLIST_IMPORT_IN_THREAD", True)

@@ -1,13 +1,16 @@
-"""The admin of referrals, with the referral import (upload, preview, confirm)."""
+"""The admin of referrals, with the referral import (upload, preview, confirm) and the
+record of every import."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases import derived
 from cases.admin.filters import HostCountryFilter, PostKindFilter, ReferralYearFilter
 from cases.admin.forms import CountryCodeMixin
 from cases.admin.urls import referral_import_urls
-from cases.models import Referral
+from cases.models import Entity, ImportRecord, Referral
 
 
 @admin.register(Referral)
@@ -81,3 +84,75 @@ class ReferralAdmin(CountryCodeMixin, SimpleHistoryAdmin):
 
     def delete_queryset(self, request, queryset):
         derived.referrals_delete(referrals=queryset)
+
+
+@admin.register(ImportRecord)
+class ImportRecordAdmin(admin.ModelAdmin):
+    """Read-only: the record of an import is written by the import alone."""
+
+    list_display = [
+        "id",
+        "created_at",
+        "user",
+        "origin",
+        "file_name",
+        "dry_run",
+        "state",
+        "rows_read",
+        "referrals_created",
+        "entities_created",
+        "cases_created",
+        "rows_skipped",
+        "errors",
+    ]
+    list_display_links = ["id", "file_name"]
+    list_filter = ["state", "dry_run", "origin"]
+    list_select_related = ["user"]
+    search_fields = ["file_name", "sha256", "user__username"]
+    date_hierarchy = "created_at"
+    fields = [
+        ("user", "origin", "dry_run", "preview"),
+        ("file_name", "size", "sha256"),
+        ("state", "created_at", "started_at", "finished_at"),
+        ("rows_total", "rows_done", "rows_read", "rows_skipped", "errors"),
+        ("referrals_created", "entities_created", "cases_created", "posts_created"),
+        "report",
+        "created_objects",
+    ]
+    readonly_fields = [
+        name for line in fields for name in (line if isinstance(line, tuple) else (line,))
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="what it created (from the history)")
+    def created_objects(self, obj):
+        if obj.dry_run or not obj.pk:
+            return "nothing: a preview writes nothing"
+        parts = []
+        for model, label, name in (
+            (Referral, "referrals", "external_id"),
+            (Entity, "entities", "name"),
+        ):
+            rows = model.history.filter(history_change_reason=obj.history_reason, history_type="+")
+            total = rows.count()
+            shown = rows.order_by("id")[:LISTED]
+            url = f"admin:cases_{model._meta.model_name}_change"
+            links = format_html_join(
+                ", ",
+                '<a href="{}">{}</a>',
+                ((reverse(url, args=[h.id]), getattr(h, name)) for h in shown),
+            )
+            more = f" and {total - LISTED} more" if total > LISTED else ""
+            parts.append(format_html("<p>{} {}: {}{}</p>", total, label, links, more))
+        return format_html_join("", "{}", ((p,) for p in parts))
+
+
+LISTED = 50  # created rows linked on an import's page

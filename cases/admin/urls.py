@@ -10,8 +10,17 @@ from cases.admin import views
 
 
 def referral_import_urls(model_admin: admin.ModelAdmin) -> list[URLPattern]:
-    view = model_admin.admin_site.admin_view(partial(views.referral_import_view, model_admin))
-    return [path("import/", view, name="cases_referral_import")]
+    def view(function):
+        return model_admin.admin_site.admin_view(partial(function, model_admin))
+
+    return [
+        path("import/", view(views.referral_import_view), name="cases_referral_import"),
+        path(
+            "import/<int:record_id>/",
+            view(views.referral_import_status_view),
+            name="cases_referral_import_status",
+        ),
+    ]
 
 
 def case_export_urls(model_admin: admin.ModelAdmin) -> list[URLPattern]:

@@ -1,106 +1,97 @@
 """Admin pages for the referral import (upload, preview, confirm) and the case export.
 
-The uploaded file waits in IMPORT_UPLOAD_DIR between the preview and the confirmation,
-named by a random token kept in the session, so one user cannot confirm another's file.
-The import itself is re-checked on confirmation: the database may have changed.
+An upload is stored in IMPORT_UPLOAD_DIR and previewed by a job (a dry run); its page
+follows the job's ImportRecord until it is done. Confirming queues the real import as a
+second job, re-checked: the database may have changed since the preview. Only the user
+who uploaded a file sees its page and can confirm it.
 """
 
-import secrets
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from cases import tasks
 from cases.admin.forms import ReferralImportForm
 from cases.audit.services import audit_record, query_detail
 from cases.exports import WRITERS
-from cases.intake.files import ImportFileError, read_table
-from cases.intake.report import format_report
-from cases.intake.rows import check_rows
-from cases.intake.services import referrals_import
+from cases.intake import jobs
+from cases.models import ImportRecord
 
-SESSION_KEY = "referral_import_uploads"
 TEMPLATE = "admin/cases/referral_import.html"
+STATUS_TEMPLATE = "admin/cases/referral_import_status.html"
 
 
-def _upload_path(token: str, suffix: str) -> Path:
-    return Path(settings.IMPORT_UPLOAD_DIR) / f"{token}{suffix}"
-
-
-def _run(data: bytes, name: str, *, dry_run: bool):
-    try:
-        checked = check_rows(read_table(data, name))
-    except ImportFileError as exc:
-        return None, [f"{name}: {exc}; nothing was written."]
-    result = referrals_import(checked=checked, dry_run=dry_run)
-    return result, format_report(result)
+def _context(model_admin, request, title: str) -> dict:
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+    }
 
 
 def referral_import_view(model_admin, request):
+    """The upload form; an upload is stored, its preview queued, and its page shown."""
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.model._meta,
-        "title": "Import referrals",
-    }
-    if request.method == "POST" and "token" in request.POST:
-        return _import_confirmed(request, context)
-    return _import_previewed(request, context)
-
-
-def _import_confirmed(request, context: dict):
-    """Import the file previewed under the posted token, once."""
-    uploads = request.session.get(SESSION_KEY, {})
-    token = request.POST["token"]
-    entry = uploads.pop(token, None)
-    request.session[SESSION_KEY] = uploads
-    if entry is None:
-        messages.error(request, "That upload has expired or was already imported.")
-        return redirect(request.path)
-    path = _upload_path(token, entry["suffix"])
-    try:
-        data = path.read_bytes()
-    except OSError:
-        messages.error(request, "The uploaded file is gone; upload it again.")
-        return redirect(request.path)
-    result, lines = _run(data, entry["name"], dry_run=False)
-    path.unlink(missing_ok=True)
-    if result is None or not result.ok:
-        context.update(form=ReferralImportForm(), report=lines, failed=True)
-        return TemplateResponse(request, TEMPLATE, context)
-    messages.success(request, lines[0])
-    for line in lines[1:]:
-        messages.info(request, line)
-    return redirect("admin:cases_referral_changelist")
-
-
-def _import_previewed(request, context: dict):
-    """Show the upload form or, for an uploaded file, what importing it would do; keep
-    the file for confirmation when it would change anything."""
     form = ReferralImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        data = upload.read()
-        result, lines = _run(data, upload.name, dry_run=True)
-        context.update(report=lines, failed=result is None or not result.ok)
-        if result is not None and result.ok and result.changed_anything:
-            token = secrets.token_urlsafe(24)
-            suffix = Path(upload.name).suffix.casefold()
-            path = _upload_path(token, suffix)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-            uploads = request.session.get(SESSION_KEY, {})
-            uploads[token] = {"name": upload.name, "suffix": suffix}
-            request.session[SESSION_KEY] = uploads
-            context.update(token=token, file_name=upload.name)
+        with transaction.atomic():
+            record = jobs.import_record_create(
+                data=upload.read(), file_name=upload.name, user=request.user, dry_run=True
+            )
+            tasks.import_enqueue(record.pk)
+        return redirect("admin:cases_referral_import_status", record_id=record.pk)
+    context = _context(model_admin, request, "Import referrals")
     context["form"] = form
     return TemplateResponse(request, TEMPLATE, context)
+
+
+def referral_import_status_view(model_admin, request, record_id: int):
+    """Follow an import: progress until it ends, then its report and, for a preview that
+    would change anything, the confirmation; a POST confirms."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    record = ImportRecord.objects.filter(pk=record_id, user=request.user).first()
+    if record is None:
+        raise Http404("No such import of yours.")
+    if request.method == "POST":
+        try:
+            with transaction.atomic():
+                confirmed = jobs.import_confirm(preview_id=record.pk, user=request.user)
+                tasks.import_enqueue(confirmed.pk)
+        except jobs.ImportNotConfirmable as exc:
+            messages.error(request, str(exc))
+            return redirect("admin:cases_referral_import_status", record_id=record.pk)
+        return redirect("admin:cases_referral_import_status", record_id=confirmed.pk)
+    context = _context(model_admin, request, f"Import of {record.file_name}")
+    context.update(
+        record=record,
+        report=record.report.splitlines(),
+        confirmable=_confirmable(record),
+        expired=record.state == ImportRecord.State.EXPIRED,
+    )
+    return TemplateResponse(request, STATUS_TEMPLATE, context)
+
+
+def _confirmable(record: ImportRecord) -> bool:
+    return (
+        record.dry_run
+        and record.state == ImportRecord.State.DONE
+        and record.changed_anything
+        and bool(record.stored_file)
+        and not record.confirmations.filter(
+            state__in=[
+                ImportRecord.State.QUEUED,
+                ImportRecord.State.RUNNING,
+                ImportRecord.State.DONE,
+            ]
+        ).exists()
+    )
 
 
 def case_export_view(model_admin, request, format: str):

@@ -1,20 +1,19 @@
 """Writing a checked referral file: posts, entities, cases and referrals in bulk, all or none,
-with the possible-duplicate report.
+with the possible-duplicate report and a history row for every row written.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Subquery
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from cases import blocs, normalize, rules
-from cases.bulk import bulk_insert, filter_in
-from cases.derived import case_index_dates_refresh, earliest_referral
-from cases.intake.files import gc_paused
-from cases.intake.rows import CheckedFile, ReferralRecord, RowError
+from cases.bulk import bulk_insert, chunks, filter_in
+from cases.derived import case_index_dates_refresh
+from cases.intake.files import gc_paused, read_table
+from cases.intake.rows import CheckedFile, ReferralRecord, RowError, check_rows
 from cases.intake.selectors import (
     PossibleDuplicate,
     entity_possible_duplicates,
@@ -61,8 +60,8 @@ ENTITY_COLUMNS = [
 
 
 CASE_COLUMNS = [
-    "entity_id", "status", "index_date", "index_date_precision", "priority", "notes",
-    "created_at", "updated_at",
+    "entity_id", "status", "index_date", "index_date_precision", "index_referral_id",
+    "priority", "notes", "created_at", "updated_at",
 ]  # fmt: skip
 
 
@@ -85,17 +84,66 @@ def _entities_in_countries(countries: set[str]):
     )
 
 
-def referrals_import(*, checked: CheckedFile, dry_run: bool = False) -> ImportResult:
+@dataclass(frozen=True)
+class HistoryStamp:
+    """What the history rows of an import say: why (naming the import) and who."""
+
+    reason: str = "import"
+    user_id: int | None = None
+
+
+def referrals_import_file(
+    *,
+    data: bytes,
+    file_name: str,
+    dry_run: bool = False,
+    stamp: HistoryStamp = HistoryStamp(),
+    on_progress: Callable[[int], None] | None = None,
+    progress_every: int = 5000,
+    wrap_rows: Callable[[Iterable], Iterable] | None = None,
+) -> ImportResult:
+    """Read, check and import a referral file (see referrals_import).
+
+    on_progress(rows checked) is called every progress_every rows and once at the end of
+    the check; wrap_rows wraps the rows too (the command's progress bar). A file that
+    cannot be read at all raises ImportFileError.
+    """
+    rows = read_table(data, file_name)
+    if on_progress is not None:
+        rows = _rows_reporting(rows, on_progress, progress_every)
+    checked = check_rows(rows, progress=wrap_rows)
+    if on_progress is not None:
+        on_progress(checked.rows_read)
+    return referrals_import(checked=checked, dry_run=dry_run, stamp=stamp)
+
+
+def _rows_reporting(
+    rows: Iterable, on_progress: Callable[[int], None], every: int
+) -> Iterator[tuple[int, dict[str, str]]]:
+    for done, item in enumerate(rows, start=1):
+        yield item
+        if done % every == 0:
+            on_progress(done)
+
+
+def referrals_import(
+    *, checked: CheckedFile, dry_run: bool = False, stamp: HistoryStamp = HistoryStamp()
+) -> ImportResult:
     """Write checked referral records: posts, entities, cases and referrals, in bulk.
 
     All or nothing: if the file had errors, or a referral id already exists with other
     content, nothing is written. Existing posts and entities (by name key and country)
     are reused, identical referrals are left alone, and index dates are recomputed for
-    every case touched. With dry_run the same work is done and then rolled back, so the
-    counts reported are exact.
+    every case touched. Every row created or changed gets its history row, with the
+    stamp's reason and user. With dry_run the same work is done (but the history) and
+    then rolled back, so the counts reported are exact.
     """
     result = ImportResult(
-        rows_read=checked.rows_read, repeated_rows=checked.repeated_rows, dry_run=dry_run
+        rows_read=checked.rows_read,
+        repeated_rows=checked.repeated_rows,
+        dry_run=dry_run,
+        # What reading changed without refusing (invisible characters removed).
+        warnings=list(checked.warnings),
     )
     if checked.errors:
         result.errors = list(checked.errors)
@@ -104,7 +152,8 @@ def referrals_import(*, checked: CheckedFile, dry_run: bool = False) -> ImportRe
         new_records = _records_not_stored(checked.records, result)
         if result.errors:
             return result
-        _records_write(new_records, result)
+        # A dry run is rolled back: its history rows would be too.
+        _records_write(new_records, result, None if dry_run else stamp)
         if dry_run:
             transaction.set_rollback(True)
     return result
@@ -141,17 +190,29 @@ def _records_not_stored(
     return new_records
 
 
-def _records_write(records: list[ReferralRecord], result: ImportResult) -> None:
+def _records_write(
+    records: list[ReferralRecord], result: ImportResult, stamp: HistoryStamp | None
+) -> None:
     """Write new records with their posts, entities and cases; refresh the index dates of
-    the cases touched and report possible duplicates of the entities created."""
-    posts = _posts_get_or_create(records, result)
-    entities, new_entity_ids = _entities_get_or_create(records, result)
-    refresh_ids = _cases_ensure(entities, new_entity_ids, records, result)
+    the cases touched, write the history rows and report possible duplicates of the
+    entities created."""
+    posts, new_post_ids = _posts_get_or_create(records, result)
+    entities, new_entity_ids, changed_entity_ids = _entities_get_or_create(records, result)
     result.referrals_created = _referrals_create(records, posts, entities)
-    _index_referrals_set(new_entity_ids)
+    referral_ids = _referral_ids([r.external_id for r in records])
+    refresh_ids = _cases_ensure(entities, new_entity_ids, records, referral_ids, result)
     result.cases_touched = result.cases_created + len(refresh_ids)
     if refresh_ids:
         case_index_dates_refresh(case_ids=refresh_ids)
+    if stamp is not None:
+        # Written last, so each history row holds the row as the import left it.
+        history = _HistoryWriter(stamp)
+        history.write(Post, new_post_ids, "+")
+        history.write(Entity, new_entity_ids, "+")
+        history.write(Entity, changed_entity_ids, "~")
+        history.write(Case, new_entity_ids, "+", column="entity_id")
+        history.write(Case, refresh_ids, "~")
+        history.write(Referral, referral_ids.values(), "+")
     result.duplicates = entity_possible_duplicates(
         entity_ids=new_entity_ids,
         threshold=settings.WISHLIST_DUPLICATE_THRESHOLD,
@@ -202,7 +263,9 @@ def _post_ids(names: Iterable[str]) -> dict[tuple[str, str], int]:
 
 def _posts_get_or_create(
     records: list[ReferralRecord], result: ImportResult
-) -> dict[tuple[str, str], int]:
+) -> tuple[dict[tuple[str, str], int], list[int]]:
+    """Return (name, host country): id of the posts of these records, and the ids of
+    those created."""
     wanted = {(r.post_name, r.host_country) for r in records if r.post_name}
     found = _post_ids(name for name, _ in wanted)
     missing = [
@@ -214,11 +277,16 @@ def _posts_get_or_create(
         )
         for name, country in sorted(wanted - found.keys())
     ]
+    created: list[int] = []
     if missing:
         Post.objects.bulk_create(missing, batch_size=2000)
         result.posts_created = len(missing)
-        found.update(_post_ids(post.name for post in missing))
-    return found
+        new = {(post.name, post.host_country) for post in missing}
+        for key, pk in _post_ids(post.name for post in missing).items():
+            if key in new:
+                created.append(pk)
+            found[key] = pk
+    return found, created
 
 
 @dataclass
@@ -250,20 +318,21 @@ def _file_entities(records: list[ReferralRecord]) -> dict[tuple[str, str], _File
 
 def _entities_get_or_create(
     records: list[ReferralRecord], result: ImportResult
-) -> tuple[dict[tuple[str, str], int], list[int]]:
-    """Return (name key, country): id of the entities of these records, and the ids of
-    those created."""
+) -> tuple[dict[tuple[str, str], int], list[int], list[int]]:
+    """Return (name key, country): id of the entities of these records, the ids of those
+    created and the ids of stored ones given new aliases."""
     in_file = _file_entities(records)
-    found = _entities_stored_match(in_file, result)
+    found, changed = _entities_stored_match(in_file, result)
     created = _entities_create(in_file, sorted(in_file.keys() - found.keys()), result)
     found.update(created)
-    return found, list(created.values())
+    return found, list(created.values()), changed
 
 
 def _entities_stored_match(
     in_file: dict[tuple[str, str], _FileEntity], result: ImportResult
-) -> dict[tuple[str, str], int]:
-    """Return (name key, country): id of the stored entities of the file.
+) -> tuple[dict[tuple[str, str], int], list[int]]:
+    """Return (name key, country): id of the stored entities of the file, and the ids of
+    those given new aliases.
 
     Their stored kind is kept (a different kind in the file is a warning) and the file's
     new spellings of their names are added to their aliases.
@@ -289,7 +358,7 @@ def _entities_stored_match(
             )
             result.aliases_added += len(new_spellings)
     Entity.objects.bulk_update(alias_updates, ["aliases"], batch_size=1000)
-    return found
+    return found, [entity.id for entity in alias_updates]
 
 
 def _entities_create(
@@ -332,15 +401,18 @@ def _cases_ensure(
     entities: dict[tuple[str, str], int],
     new_entity_ids: list[int],
     records: list[ReferralRecord],
+    referral_ids: dict[str, int],
     result: ImportResult,
 ) -> list[int]:
-    """Create the cases of new entities with their index dates taken from the file.
+    """Create the cases of new entities with their index dates and index referrals taken
+    from the file (inserted after the referrals, so no case is updated afterwards).
 
     Return the ids of the cases of existing entities, whose index dates must be
     recomputed from every stored referral.
     """
     new_ids = set(new_entity_ids)
     earliest: dict[int, tuple] = {}
+    index_referral: dict[int, int] = {}
     for r in records:
         entity_id = entities[(r.entity_key, r.host_country)]
         if entity_id in new_ids:
@@ -348,8 +420,11 @@ def _cases_ensure(
                 *rules.index_referral_key(r.date.value, r.date.precision),
                 r.date.precision,
             )
+            # Strictly earlier: on a tie the first in the file, the lowest id, as
+            # rules.index_referral_order breaks it.
             if entity_id not in earliest or candidate < earliest[entity_id]:
                 earliest[entity_id] = candidate
+                index_referral[entity_id] = referral_ids[r.external_id]
     now = timezone.now()
     new_cases = [
         (
@@ -357,6 +432,7 @@ def _cases_ensure(
             Case.Status.OPEN,
             earliest[entity_id][0] if entity_id in earliest else None,
             earliest[entity_id][2] if entity_id in earliest else "",
+            index_referral.get(entity_id),
             Case.Priority.NORMAL,
             "",
             now,
@@ -377,16 +453,66 @@ def _cases_ensure(
     return list(refresh.values())
 
 
-def _index_referrals_set(entity_ids: list[int]) -> None:
-    """Point the new cases at their earliest referral (their index date came from the file)."""
-    earliest = Subquery(earliest_referral().values("id")[:1])
-    for cases in filter_in(Case.objects.all(), "entity_id", entity_ids):
-        cases.update(index_referral=earliest)
-
-
 def _case_ids(entity_ids: list[int]) -> dict[int, int]:
     """entity id: case id, for these entities."""
     found = {}
     for queryset in filter_in(Case.objects.all(), "entity_id", entity_ids):
         found.update(queryset.values_list("entity_id", "id"))
     return found
+
+
+def _referral_ids(external_ids: list[str]) -> dict[str, int]:
+    """external id: id, of these referrals."""
+    found = {}
+    for queryset in filter_in(Referral.objects.all(), "external_id", external_ids):
+        found.update(queryset.values_list("external_id", "id"))
+    return found
+
+
+class _HistoryWriter:
+    """Write django-simple-history rows for rows the import wrote in bulk.
+
+    bulk_insert and bulk_update send no signals, so simple_history records nothing by
+    itself; building historical instances in Python (bulk_history_create) would cost as
+    much as the import. INSERT ... SELECT copies the rows as stored inside the database.
+    """
+
+    def __init__(self, stamp: HistoryStamp):
+        self.stamp = stamp
+        self.when = connection.ops.adapt_datetimefield_value(timezone.now())
+
+    def write(
+        self,
+        model: type[models.Model],
+        ids: Iterable[int],
+        history_type: str,
+        *,
+        column: str = "id",
+    ) -> None:
+        """Copy the rows of `model` whose `column` is one of `ids` into its history."""
+        ids = list(ids)
+        if not ids:
+            return
+        historical = model.history.model
+        extra = {"history_id", "history_date", "history_change_reason", "history_type"}
+        columns = [
+            f.column
+            for f in historical._meta.concrete_fields
+            if f.name not in extra and f.name != "history_user"
+        ]
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(c) for c in columns)
+        sql = (
+            f"INSERT INTO {quote(historical._meta.db_table)} ({names}, history_date, "
+            "history_change_reason, history_type, history_user_id) "
+            f"SELECT {names}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
+            f"WHERE {quote(column)} "
+        )
+        stamp = [self.when, self.stamp.reason, history_type, self.stamp.user_id]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(sql + "= ANY(%s)", [*stamp, ids])
+                return
+            for chunk in chunks(ids):
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(sql + f"IN ({marks})", [*stamp, *chunk])

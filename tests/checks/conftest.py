@@ -46,29 +46,3 @@ def own_redis(tmp_path):
     server = RedisServer(tmp_path).start()
     yield server
     server.kill()
-
-
-def _drop_broker_connections(app) -> None:
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker_at():
-    """Return a function that points the Celery app at a broker URL, not in eager mode,
-    until the test ends: `broker_at(f"redis://127.0.0.1:{free_port()}/0")` for a broker
-    that is down."""
-    from wishlist.celery import app
-
-    saved = app.conf.broker_url, app.conf.task_always_eager
-
-    def point(url: str) -> None:
-        _drop_broker_connections(app)
-        app.conf.broker_url = url
-        app.conf.task_always_eager = False
-
-    yield point
-    _drop_broker_connections(app)
-    app.conf.broker_url, app.conf.task_always_eager = saved

@@ -4,6 +4,8 @@ run to success or refusal, and a stored entity for refused files to leave alone.
 import csv
 import datetime
 import io
+import threading
+from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
@@ -11,6 +13,8 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection, connections
+from django.utils import timezone
 from openpyxl import Workbook
 
 from cases import derived
@@ -83,11 +87,52 @@ def refused(path: Path, *args: str) -> str:
 
 
 def snapshot() -> dict[str, int]:
-    """Row counts of every model of the app, history tables included."""
+    """Row counts of every model of the app, history tables included, but the import
+    records and the audit log: every import, refused ones too, adds one of each."""
     return {
         model._meta.label: model.objects.count()
         for model in apps.get_app_config("cases").get_models()
+        if model._meta.label not in {"cases.ImportRecord", "cases.AuditEvent"}
     }
+
+
+@contextmanager
+def another_import_running(file_name: str = "big.csv", user=None):
+    """Make another import hold the import lock, as it would mid-import: its record
+    running and, on PostgreSQL, the advisory lock held by another connection (a thread)."""
+    from cases.intake.jobs import LOCK_KEY
+    from cases.models import ImportRecord
+
+    record = ImportRecord.objects.create(
+        file_name=file_name,
+        sha256="0" * 64,
+        size=1,
+        user=user,
+        origin="admin" if user else "command",
+        state="running",
+        started_at=timezone.now(),
+    )
+    if connection.vendor != "postgresql":
+        yield record
+        return
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+            locked.set()
+            release.wait(timeout=60)
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+        connections["default"].close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    locked.wait(timeout=60)
+    try:
+        yield record
+    finally:
+        release.set()
+        thread.join(timeout=60)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Import referrals from a CSV or XLSX file: all rows or none."""
+"""Import referrals from a CSV or XLSX file: all rows or none, recorded as an ImportRecord."""
 
 import sys
 from pathlib import Path
@@ -6,10 +6,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from cases.intake.files import ImportFileError, read_table
-from cases.intake.report import format_report
-from cases.intake.rows import check_rows
-from cases.intake.services import referrals_import
+from cases.intake import jobs
+from cases.models import ImportRecord
 
 
 class Command(BaseCommand):
@@ -31,20 +29,33 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror}") from None
         show_progress = options["verbosity"] > 0 and sys.stderr.isatty()
-        try:
-            checked = check_rows(
-                read_table(data, file.name),
-                progress=lambda rows: tqdm(
-                    rows, desc="checking rows", unit=" rows", disable=not show_progress
-                ),
-            )
-        except ImportFileError as exc:
-            raise CommandError(f"{file.name}: {exc}; nothing was written") from None
-        result = referrals_import(checked=checked, dry_run=dry_run)
-        lines = format_report(result)
-        if not result.ok:
+        record = jobs.import_record_create(
+            data=data,
+            file_name=file.name,
+            dry_run=dry_run,
+            origin=ImportRecord.Origin.COMMAND,
+            store=False,
+        )
+        record = jobs.import_run(
+            record_id=record.pk,
+            data=data,
+            wrap_rows=lambda rows: tqdm(
+                rows, desc="checking rows", unit=" rows", disable=not show_progress
+            ),
+        )
+        lines = record.report.splitlines()
+        if record.errors:
             for line in lines:
                 self.stderr.write(line)
-            raise CommandError(f"{file.name}: {len(result.errors)} bad row(s); nothing was written")
+            raise CommandError(
+                f"{file.name}: {record.errors} bad row(s); nothing was written "
+                f"(import #{record.pk})"
+            )
+        if record.state != ImportRecord.State.DONE:
+            # The file unreadable, another import running, or a failure: one line.
+            raise CommandError(
+                f"{record.report.removeprefix(f'{file.name}: ')} ({file.name}, import #{record.pk})"
+            )
         for line in lines:
             self.stdout.write(line)
+        self.stdout.write(f"Recorded as import #{record.pk}.")

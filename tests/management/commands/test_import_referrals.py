@@ -28,3 +28,23 @@ def test_it_refuses_a_missing_file(tmp_path):
     report = refused(tmp_path / "nowhere.csv")
 
     assert "cannot read" in report
+
+
+def test_the_command_records_its_import_and_says_when_another_is_running(tmp_path):
+    from cases.models import ImportRecord
+    from tests.intake.conftest import GOOD_ROWS, another_import_running, run_import
+
+    path = write_csv(tmp_path, GOOD_ROWS)
+    with another_import_running("big.csv") as other:
+        report = refused(path)
+        ImportRecord.objects.filter(pk=other.pk).update(state="done")
+
+    assert f"Another import is running (#{other.pk}, big.csv, started by " in report
+    assert Referral.objects.count() == 0
+
+    out = run_import(path)
+
+    record = ImportRecord.objects.latest("id")
+    assert (record.origin, record.state) == ("command", "done")
+    assert f"Recorded as import #{record.pk}." in out
+    assert Referral.objects.count() == 5
