@@ -34,7 +34,15 @@ def evidence_sha256(content: bytes | str) -> str:
 
 @transaction.atomic
 def entity_save(*, entity: Entity) -> Entity:
-    """Save an entity with its name key recomputed and make sure it has a case."""
+    """Save an entity with its name key recomputed and make sure it has a case.
+
+    Invisible formatting characters (bidi overrides, zero-width ones) are dropped from its
+    names, whichever form typed them: shown as they are, they make a name read otherwise
+    than it sorts and matches. Imports report what they removed (cases.intake.rows).
+    """
+    entity.name = normalize.strip_invisible(entity.name)[0]
+    entity.name_native = normalize.strip_invisible(entity.name_native)[0]
+    entity.aliases = normalize.strip_invisible(entity.aliases)[0]
     entity.name_key = normalize.name_key(entity.name)
     entity.full_clean()
     entity.save()

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 
-from cases import derived
-from cases.models import Case, Finding, Referral
+from cases import derived, normalize
+from cases.models import Case, Entity, Finding, Referral
 from tests.factories import CaseFactory, FindingFactory, PostFactory, ReferralFactory
 
 pytestmark = pytest.mark.django_db
@@ -164,3 +164,26 @@ def test_deleting_every_referral_of_a_case_clears_its_index_date():
 
     assert deleted == 2
     assert index_of(case) == (None, "")
+
+
+# ------------------------------------------------------------- entity_save
+
+
+def test_a_saved_entity_loses_the_invisible_characters_of_its_names():
+    entity = Entity(
+        name="Acme\u202e Photonics\u200b",
+        name_native="\u2066阿克米\u2069",
+        aliases="Acme\u200d Labs",
+        country="DE",
+    )
+
+    derived.entity_save(entity=entity)
+
+    stored = Entity.objects.get(pk=entity.pk)
+    assert (stored.name, stored.name_native, stored.aliases) == (
+        "Acme Photonics",
+        "阿克米",
+        "Acme Labs",
+    )
+    assert stored.name_key == normalize.name_key("Acme Photonics")
+    assert Case.objects.filter(entity=stored).exists()
