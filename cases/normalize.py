@@ -12,82 +12,153 @@ from datetime import date
 from functools import cache
 
 import pycountry
+from rigour.names import extract_org_types, remove_org_types
 
-# Legal-form words folded out of a name key, so "Acme Robotics Ltd." and
-# "ACME ROBOTICS LIMITED" are one entity. Only trailing words are dropped: a legal form in
-# the middle of a name ("Limited Edition Labs") is part of the name.
+# Legal forms ------------------------------------------------------------------------------
+# Legal forms come from rigour's organisation-type database (OpenSanctions; built from
+# ISO 20275, OCCRP's list and Wikipedia), which knows the spelled-out and abbreviated
+# forms in many languages and scripts ("Aktiengesellschaft" and "AG", "ООО" and
+# "Общество с ограниченной ответственностью", "Sp. z o.o."). The words below are the
+# forms it does not treat as legal forms but referral files end names with.
 LEGAL_FORMS = frozenset(
     [
-        "ltd",
-        "limited",
-        "llc",
-        "lp",
-        "llp",
-        "plc",
-        "inc",
-        "incorporated",
-        "corp",
-        "corporation",
-        "co",
-        "company",
-        "gmbh",
-        "mbh",
-        "ag",
-        "kg",
-        "kgaa",
-        "se",
-        "sa",
-        "sas",
-        "sarl",
-        "srl",
-        "spa",
-        "bv",
-        "nv",
-        "oy",
-        "oyj",
-        "ab",
-        "asa",
-        "as",
-        "aps",
-        "pte",
-        "pty",
-        "kk",
-        "kabushiki",
-        "kaisha",
-        "sdn",
-        "bhd",
-        "pvt",
+        "ltd", "limited", "llc", "lp", "llp", "plc", "inc", "incorporated", "corp",
+        "corporation", "co", "company", "gmbh", "mbh", "ag", "kg", "kgaa", "se", "sa", "sas",
+        "sarl", "srl", "spa", "bv", "nv", "oy", "oyj", "ab", "asa", "as", "aps", "pte", "pty",
+        "kk", "kabushiki", "kaisha", "gaisha", "sdn", "bhd", "pvt", "sl", "slu", "jsc", "pjsc",
+        "ojsc", "cjsc", "ooo", "oao", "zao", "pao", "ao", "tov",
     ]
-)
-# Multi-word forms that read as one once punctuation is gone ("Co. Ltd" -> "co ltd").
-_PUNCT_RE = re.compile(r"[^\w\s]", re.UNICODE)
+)  # fmt: skip
+# Forms written before the name: Russian and Ukrainian ones ("ООО Ромашка", "PJSC
+# Gazprom"). Other forms are dropped only at the end of a name, so "Limited Edition Labs"
+# keeps its first word.
+_LEADING_FORMS = frozenset(
+    ["ooo", "ao", "oao", "zao", "pao", "jsc", "pjsc", "ojsc", "cjsc", "tov", "llc", "株式会社",
+     "주식회사", "有限会社"]
+)  # fmt: skip
+# Legal forms of names in Chinese, Japanese and Korean, written without spaces, so no
+# word boundary finds them: longest first, so 股份有限公司 goes before 有限公司.
+_CJK_FORMS = (
+    "股份有限公司", "有限责任公司", "有限責任公司", "有限公司", "株式会社", "有限会社",
+    "合同会社", "주식회사", "유한회사", "公司",
+)  # fmt: skip
+# Bracketed abbreviations (after NFKC, which turns ㈜ into "(주)" and ㈱ into "(株)").
+_CJK_BRACKETED = (("(주)", "주식회사"), ("(株)", "株式会社"), ("(有)", "有限会社"))
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_MARK = "\ue000"  # a private-use character standing for a legal form while a key is built
+_PUNCT_RE = re.compile(r"[^\w\s\ue000]", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
 _INITIALS_RE = re.compile(r"\b\w(?:\.\w)+\b\.?")
 NAME_KEY_LENGTH = 300
+# Kana voicing marks decompose into combining marks too, but without them a Japanese name
+# is another name; only marks on Latin, Greek, Cyrillic and Armenian letters are accents.
+_ACCENTED_SCRIPTS_END = 0x0530
+
+
+def _casefold(text: str) -> str:
+    text, _ = strip_invisible(text)
+    if text.isascii():
+        return text.casefold()
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
+    kept = []
+    base = 0
+    for ch in unicodedata.normalize("NFKD", text):
+        if unicodedata.combining(ch):
+            if base < _ACCENTED_SCRIPTS_END:
+                continue
+        else:
+            base = ord(ch)
+        kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def fold(text: str) -> str:
+    """Fold case, accents, compatibility forms (full-width letters, ligatures) and
+    invisible characters, keeping every script's letters: "Fénent" is "fenent", "ＡＢＣ"
+    is "abc", "华为" stays "华为"."""
+    return _strip_accents(_casefold(text))
+
+
+def is_legal_form(word: str) -> bool:
+    """Whether a word (or a few) is a legal form by itself: "Ltd.", "AG", "ООО", "S.p.A."."""
+    text = fold(word).strip()
+    if not text:
+        return False
+    if text.strip(".") in LEGAL_FORMS or text.replace(".", "") in LEGAL_FORMS:
+        return True
+    return not remove_org_types(text).strip(" .,")
+
+
+def _cut_cjk_forms(token: str) -> str:
+    """Drop a CJK legal form that ends or starts a token, keeping at least one character."""
+    changed = True
+    while changed:
+        changed = False
+        for form in _CJK_FORMS:
+            if token.endswith(form) and len(token) > len(form):
+                token, changed = token[: -len(form)], True
+            elif token.startswith(form) and len(token) > len(form):
+                token, changed = token[len(form) :], True
+    return token
 
 
 def name_key(name: str) -> str:
     """Return the matching key of an organisation or person name.
 
-    Case, accents, punctuation and trailing legal-form words are folded; the key is never
-    empty for a non-empty name (a name made only of legal forms keeps them).
+    Case, accents, punctuation and legal forms at the end of a name (or, for the forms
+    written first, at its start) are folded; legal forms inside a name are kept in one
+    spelling, so "Aktiengesellschaft" and "AG" agree wherever they stand. Letters keep
+    their script. The key is never empty for a non-empty name (a name made only of legal
+    forms keeps them).
     """
-    text = name
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.casefold().replace("&", " and ")
+    text = _casefold(name)
+    for written, form in _CJK_BRACKETED:
+        text = text.replace(written, f" {form} ")
     if "." in text:
         # Dotted initials are one word: "S.A." is "sa", "N.V." is "nv", "U.S.A." is "usa".
         text = _INITIALS_RE.sub(lambda m: m.group(0).replace(".", ""), text)
-    stripped = _PUNCT_RE.sub(" ", text).split()
-    while len(stripped) > 1 and stripped[-1] in LEGAL_FORMS:
-        stripped.pop()
-    if stripped and stripped[0] == "the" and len(stripped) > 1:
-        stripped = stripped[1:]
+    # rigour finds the legal forms on the case-folded text, with its accents, dots and
+    # ampersands ("società per azioni", "gmbh & co. kg"); each is marked, then written in
+    # its short form.
+    forms = extract_org_types(text)
+    if forms:
+        marked = remove_org_types(text, replacement=f" {_MARK} ")
+        if marked.count(_MARK) == len(forms):
+            text = marked
+        else:  # the two passes disagree: keep the name as written
+            forms = []
+    text = _strip_accents(text).replace("&", " and ")
+    pending = iter(forms)
+    # Parts of the name: (its words, the short form when it is a legal form, else "").
+    parts: list[tuple[list[str], str]] = []
+    for word in _PUNCT_RE.sub(" ", text).split():
+        if word == _MARK:
+            written, short = next(pending)
+            parts.append((_PUNCT_RE.sub(" ", _strip_accents(written)).split(), short))
+        elif word in LEGAL_FORMS or word in _CJK_FORMS:
+            parts.append(([word], word))
+        else:
+            parts.append(([word], ""))
+    parts = [(words, short) for words, short in parts if words]
+    while len(parts) > 1 and parts[-1][1]:
+        parts.pop()
+    while len(parts) > 1 and parts[0][1] in _LEADING_FORMS:
+        parts.pop(0)
+    if len(parts) > 1 and parts[0][0] == ["the"]:
+        parts.pop(0)
+    words = [word for words, _ in parts for word in words]
+    if words and _CJK_RE.search(words[-1]):
+        words[-1] = _cut_cjk_forms(words[-1])
+    if words and _CJK_RE.search(words[0]):
+        words[0] = _cut_cjk_forms(words[0])
     # Folding can lengthen a name (some ligatures expand to many letters); the key is cut
     # to the column's width, which still tells names apart in practice.
-    return " ".join(stripped)[:NAME_KEY_LENGTH].rstrip()
+    return " ".join(words)[:NAME_KEY_LENGTH].rstrip()
 
 
 # English names that pycountry does not know as such. Taiwan is listed as
