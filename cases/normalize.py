@@ -12,7 +12,9 @@ from datetime import date
 from functools import cache
 
 import pycountry
+from rapidfuzz import fuzz
 from rigour.names import extract_org_types, remove_org_types
+from rigour.text.translit import ascii_text
 
 # Legal forms ------------------------------------------------------------------------------
 # Legal forms come from rigour's organisation-type database (OpenSanctions; built from
@@ -92,6 +94,15 @@ def is_legal_form(word: str) -> bool:
     if text.strip(".") in LEGAL_FORMS or text.replace(".", "") in LEGAL_FORMS:
         return True
     return not remove_org_types(text).strip(" .,")
+
+
+def has_cjk(text: str) -> bool:
+    """Whether the text has Chinese, Japanese or Korean characters."""
+    return bool(_CJK_RE.search(text))
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(_CJK_RE.match(ch))
 
 
 def _cut_cjk_forms(token: str) -> str:
@@ -452,3 +463,148 @@ def strip_invisible(text: str) -> tuple[str, int]:
         return text, 0
     cleaned, removed = _INVISIBLE_RE.subn("", text)
     return cleaned, removed
+
+
+# Comparing names ---------------------------------------------------------------------------
+# Words that join a name's parts, left out when comparing the words of two names
+# ("University of Cambridge" has the words of "Cambridge University").
+_JOINING_WORDS = frozenset(
+    ["of", "the", "and", "for", "de", "des", "du", "la", "le", "les", "di", "del", "della",
+     "der", "die", "das", "fur", "und", "et", "y", "e", "da", "do", "dos"]
+)  # fmt: skip
+# Words that name an institution's kind. A name that has one is not a short form of a
+# longer one with more words: "X University of Technology" is not "University of X".
+_INSTITUTION_WORDS = frozenset(
+    ["university", "universitat", "universite", "universidad", "universita", "universiteit",
+     "universitet", "college", "institute", "institut", "instituto", "istituto", "academy",
+     "akademie", "academie", "academia", "school", "hospital", "polytechnic", "politecnico",
+     "laboratory", "laboratories"]
+)  # fmt: skip
+# Words a company's full name adds to its short one ("X Nanopore Technologies" is "X
+# Nanopore"), so that a name with only these words more is a short form of it.
+_DESCRIPTOR_WORDS = frozenset(
+    ["technologies", "technology", "tech", "group", "holdings", "holding", "international",
+     "industries", "industrial", "industry", "systems", "solutions", "enterprises",
+     "enterprise", "global", "company", "corporation", "corp", "co", "limited", "ltd",
+     "incorporated", "inc"]
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class KeyComparison:
+    score: float  # 0-100
+    how: str  # why the score is what it is, for explanations
+
+
+def _content_words(key: str) -> list[str]:
+    return [word for word in key.split() if word not in _JOINING_WORDS]
+
+
+def _is_acronym(short: str, words: list[str]) -> bool:
+    return len(short) >= 2 and len(words) >= 2 and short == "".join(w[0] for w in words)
+
+
+def _abbreviates(word: str, other: str) -> bool:
+    """Whether one word is the other's start ("tech", "technologies"; "univ")."""
+    return len(word) >= 3 and len(other) >= 3 and (other.startswith(word) or word.startswith(other))
+
+
+def _near_word(word: str, others: set[str]) -> bool:
+    """Whether a word is a spelling variant or an abbreviation of one of the others."""
+    return any(_abbreviates(word, other) or fuzz.ratio(word, other) >= 75 for other in others)
+
+
+def _compare_same_script(a: str, b: str) -> KeyComparison:
+    if a == b:
+        return KeyComparison(100.0, "same name key")
+    words_a, words_b = _content_words(a), _content_words(b)
+    set_a, set_b = set(words_a), set(words_b)
+    if not set_a or not set_b:
+        return KeyComparison(round(fuzz.ratio(a, b), 1), "compared letter by letter")
+    if set_a == set_b:
+        return KeyComparison(97.0, "the same words in another order")
+    institution = bool((set_a | set_b) & _INSTITUTION_WORDS)
+    if (set_a < set_b or set_b < set_a) and not institution:
+        extra = (set_a | set_b) - (set_a & set_b)
+        if extra <= _DESCRIPTOR_WORDS:
+            shown = " ".join(sorted(extra))
+            return KeyComparison(92.0, f"a short form: one leaves out {shown!r}")
+    only_a, only_b = set_a - set_b, set_b - set_a
+    if (
+        only_a
+        and only_b
+        and all(
+            any(_abbreviates(w, o) for o in others)
+            for words, others in ((only_a, only_b), (only_b, only_a))
+            for w in words
+        )
+    ):
+        return KeyComparison(90.0, "the same words, some abbreviated")
+    for short, long_words in ((a, words_b), (b, words_a)):
+        if " " not in short and _is_acronym(short, long_words):
+            return KeyComparison(88.0, "an acronym of the other")
+    score = fuzz.token_sort_ratio(" ".join(words_a), " ".join(words_b))
+    # Names that differ by a whole word, not a spelling of it, are other names, however
+    # many words they share: "China Aerospace Science and Industry" is not "... and
+    # Technology". Words a full company name adds are not such a difference.
+    differing = {w for w in only_a if not _near_word(w, only_b)} | {
+        w for w in only_b if not _near_word(w, only_a)
+    }
+    if institution:
+        differing |= (only_a | only_b) & _DESCRIPTOR_WORDS
+    else:
+        differing -= _DESCRIPTOR_WORDS
+    if differing and score > 80:
+        shown = " ".join(sorted(differing))
+        return KeyComparison(80.0, f"other words: {shown!r} ({score:.0f}/100 before)")
+    return KeyComparison(round(score, 1), f"{score:.0f}/100 on the words in order")
+
+
+def compare_keys(a: str, b: str) -> KeyComparison:
+    """Compare two name keys: word order and a company's short form count as the same
+    name, a spelling variant nearly so, a different word not; names in two scripts are
+    compared transliterated ("Газпром" and "Gazprom", "华为" and "Huawei")."""
+    best = _compare_same_script(a, b)
+    if best.score >= 100 or (a.isascii() and b.isascii()):
+        return best
+    latin_a, latin_b = ascii_text(a).casefold(), ascii_text(b).casefold()
+    if (latin_a, latin_b) == (a, b):
+        return best
+    if _CJK_RE.search(a + b):
+        # Pinyin and romanised Japanese or Korean split syllables ("hua wei"); names in
+        # Latin letters join them ("Huawei").
+        latin_a, latin_b = latin_a.replace(" ", ""), latin_b.replace(" ", "")
+    translit = _compare_same_script(latin_a, latin_b)
+    score = min(translit.score, 95.0)
+    if score > best.score:
+        return KeyComparison(score, f"transliterated {latin_a!r} and {latin_b!r}: {translit.how}")
+    return best
+
+
+# Searching ---------------------------------------------------------------------------------
+# Accented letters of the Latin script by the letter they fold to, both cases, so a search
+# can find "Fénent" from "Fenent" and the other way round with one regular expression that
+# PostgreSQL and SQLite both run (neither needs an unaccent extension).
+_SEARCH_RANGES = (range(0x41, 0x5B), range(0x61, 0x7B), range(0xC0, 0x250), range(0x1E00, 0x1F00))
+
+
+@cache
+def _letter_variants() -> dict[str, str]:
+    table: dict[str, set[str]] = {}
+    for block in _SEARCH_RANGES:
+        for code in block:
+            ch = chr(code)
+            base = fold(ch)
+            if len(base) == 1 and base.isascii() and base.isalpha():
+                forms = {ch, ch.casefold(), ch.upper()}
+                table.setdefault(base, set()).update(f for f in forms if len(f) == 1)
+    return {base: "[" + "".join(sorted(chars)) + "]" for base, chars in table.items()}
+
+
+def search_pattern(query: str) -> str:
+    """Return a regular expression that finds the query's words in order in a name, case
+    and accents ignored, any punctuation or spaces between them; "" for a query with no
+    letters or digits. Its syntax is common to PostgreSQL and Python (SQLite)."""
+    variants = _letter_variants()
+    words = re.findall(r"\w+", fold(query))
+    return r"\W+".join("".join(variants.get(ch) or re.escape(ch) for ch in word) for word in words)
