@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
+import icu
 import pycountry
 from rapidfuzz import fuzz
 from rigour.names import extract_org_types, remove_org_types
@@ -48,6 +49,7 @@ _CJK_FORMS = (
 _CJK_BRACKETED = (("(주)", "주식회사"), ("(株)", "株式会社"), ("(有)", "有限会社"))
 _CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _MARK = "\ue000"  # a private-use character standing for a legal form while a key is built
+_SLASHED_AS_RE = re.compile(r"(?<!\w)a/s(?!\w)")
 _PUNCT_RE = re.compile(r"[^\w\s\ue000]", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
 _INITIALS_RE = re.compile(r"\b\w(?:\.\w)+\b\.?")
@@ -128,6 +130,8 @@ def name_key(name: str) -> str:
     forms keeps them).
     """
     text = _casefold(name)
+    if "/" in text:  # Danish and Norwegian "A/S" is "AS"
+        text = _SLASHED_AS_RE.sub("as", text)
     for written, form in _CJK_BRACKETED:
         text = text.replace(written, f" {form} ")
     if "." in text:
@@ -465,6 +469,36 @@ def strip_invisible(text: str) -> tuple[str, int]:
     return cleaned, removed
 
 
+# Look-alike characters --------------------------------------------------------------------
+@cache
+def _spoof_checker() -> icu.SpoofChecker:
+    return icu.SpoofChecker()
+
+
+@cache
+def _ascii_skeletons() -> dict[int, str]:
+    """The skeletons of the ASCII characters that have one ("m" is "rn", "0" is "O"),
+    so that ASCII keys, nearly all of them, skip a call into ICU."""
+    checker = _spoof_checker()
+    table = {}
+    for code in range(128):
+        skeleton = checker.getSkeleton(0, chr(code)).casefold()
+        if skeleton != chr(code):
+            table[code] = skeleton
+    return table
+
+
+def confusable_key(key: str) -> str:
+    """Return the Unicode TR39 skeleton of a name key, case folded: names that look alike
+    (a Cyrillic "а" for a Latin "a", "0" for "o") have the same one.
+
+    Skeletons are for comparing only, never for showing: "m" becomes "rn".
+    """
+    if key.isascii():
+        return key.translate(_ascii_skeletons())
+    return _spoof_checker().getSkeleton(0, key).casefold()
+
+
 # Comparing names ---------------------------------------------------------------------------
 # Words that join a name's parts, left out when comparing the words of two names
 # ("University of Cambridge" has the words of "Cambridge University").
@@ -496,8 +530,16 @@ class KeyComparison:
     how: str  # why the score is what it is, for explanations
 
 
+# Abbreviations that are not the start of their word.
+_ABBREVIATIONS = {
+    "intl": "international", "labs": "laboratories", "lab": "laboratory",
+    "mfg": "manufacturing", "natl": "national", "assn": "association", "dept": "department",
+    "tech": "technology", "technologies": "technology", "univ": "university",
+}  # fmt: skip
+
+
 def _content_words(key: str) -> list[str]:
-    return [word for word in key.split() if word not in _JOINING_WORDS]
+    return [_ABBREVIATIONS.get(word, word) for word in key.split() if word not in _JOINING_WORDS]
 
 
 def _is_acronym(short: str, words: list[str]) -> bool:
@@ -505,8 +547,11 @@ def _is_acronym(short: str, words: list[str]) -> bool:
 
 
 def _abbreviates(word: str, other: str) -> bool:
-    """Whether one word is the other's start ("tech", "technologies"; "univ")."""
-    return len(word) >= 3 and len(other) >= 3 and (other.startswith(word) or word.startswith(other))
+    """Whether one word is a short abbreviation of the other: its start ("tech" of
+    "technologies", "univ" of "university"), much shorter, so that a longer word that
+    begins with another ("gazprombank", "kvantum") is not one."""
+    short, long = sorted((word, other), key=len)
+    return 3 <= len(short) <= 5 and len(long) >= len(short) + 3 and long.startswith(short)
 
 
 def _near_word(word: str, others: set[str]) -> bool:
@@ -522,7 +567,11 @@ def _compare_same_script(a: str, b: str) -> KeyComparison:
     if not set_a or not set_b:
         return KeyComparison(round(fuzz.ratio(a, b), 1), "compared letter by letter")
     if set_a == set_b:
+        if words_a == words_b:
+            return KeyComparison(97.0, "the same words, some abbreviated")
         return KeyComparison(97.0, "the same words in another order")
+    if a.replace(" ", "") == b.replace(" ", ""):
+        return KeyComparison(95.0, "the same letters, spaced differently")
     institution = bool((set_a | set_b) & _INSTITUTION_WORDS)
     if (set_a < set_b or set_b < set_a) and not institution:
         extra = (set_a | set_b) - (set_a & set_b)
@@ -544,6 +593,10 @@ def _compare_same_script(a: str, b: str) -> KeyComparison:
         if " " not in short and _is_acronym(short, long_words):
             return KeyComparison(88.0, "an acronym of the other")
     score = fuzz.token_sort_ratio(" ".join(words_a), " ".join(words_b))
+    if score > 80 and _CJK_RE.search(a) and _CJK_RE.search(b):
+        # A Chinese character is a word: one other character is another name
+        # (中国航天科技集团 and 中国航天科工集团 are two groups), not a misspelling.
+        return KeyComparison(80.0, f"other characters ({score:.0f}/100 before)")
     # Names that differ by a whole word, not a spelling of it, are other names, however
     # many words they share: "China Aerospace Science and Industry" is not "... and
     # Technology". Words a full company name adds are not such a difference.
@@ -572,8 +625,11 @@ def compare_keys(a: str, b: str) -> KeyComparison:
         return best
     if _CJK_RE.search(a + b):
         # Pinyin and romanised Japanese or Korean split syllables ("hua wei"); names in
-        # Latin letters join them ("Huawei").
+        # Latin letters join them ("Huawei"). One letter of pinyin more or less is
+        # another character (中兴 "zhongxing", 中信 "zhongxin"), so only equal ones count.
         latin_a, latin_b = latin_a.replace(" ", ""), latin_b.replace(" ", "")
+        if latin_a != latin_b:
+            return best
     translit = _compare_same_script(latin_a, latin_b)
     score = min(translit.score, 95.0)
     if score > best.score:

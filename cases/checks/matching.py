@@ -49,7 +49,10 @@ def match_name(names: list[str], candidate: str) -> NameMatch:
             continue
         if key == candidate_key:
             return NameMatch(100.0, f"{candidate!r} is {name!r} (same name key {key!r})")
-        found = normalize.compare_keys(key, candidate_key)
+        if normalize.confusable_key(key) == normalize.confusable_key(candidate_key):
+            found = normalize.KeyComparison(95.0, "look-alike characters")
+        else:
+            found = normalize.compare_keys(key, candidate_key)
         if found.score > best.score:
             best = NameMatch(
                 found.score,

@@ -4,9 +4,7 @@ are alike enough to be one (possible duplicates)."""
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 
-import icu
 import numpy
 from rapidfuzz import fuzz, process
 
@@ -36,33 +34,8 @@ class PossibleDuplicate:
         )
 
 
-@cache
-def _spoof_checker() -> icu.SpoofChecker:
-    return icu.SpoofChecker()
-
-
-@cache
-def _ascii_skeletons() -> dict[int, str]:
-    """The skeletons of the ASCII characters that have one ("m" is "rn", "0" is "O"),
-    so that ASCII keys, nearly all of them, skip a call into ICU."""
-    checker = _spoof_checker()
-    table = {}
-    for code in range(128):
-        skeleton = checker.getSkeleton(0, chr(code)).casefold()
-        if skeleton != chr(code):
-            table[code] = skeleton
-    return table
-
-
-def confusable_key(key: str) -> str:
-    """Return the Unicode TR39 skeleton of a name key, case folded: names that look alike
-    (a Cyrillic "а" for a Latin "a", "0" for "o") have the same one.
-
-    Skeletons are for comparing only, never for showing: "m" becomes "rn".
-    """
-    if key.isascii():
-        return key.translate(_ascii_skeletons())
-    return _spoof_checker().getSkeleton(0, key).casefold()
+# The duplicate report's look-alike key; kept under this name for its callers.
+confusable_key = normalize.confusable_key
 
 
 def _blocks(items: list[tuple[int, str, str, str]], folded: list[str]) -> Iterator[list[int]]:

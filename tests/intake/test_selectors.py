@@ -141,7 +141,7 @@ def test_a_reordered_name_or_a_short_form_is_a_possible_duplicate(tmp_path):
 
     assert "2 possible duplicate entit(y/ies), not merged" in out
     assert "the same words in another order" in out
-    assert "a short form: one leaves out 'technologies'" in out
+    assert "a short form: one leaves out 'technology'" in out
     assert Entity.objects.count() == 4
 
 
