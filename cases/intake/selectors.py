@@ -124,6 +124,11 @@ def _names_in_countries(countries: Iterable[str]) -> list[tuple[int, str, str, s
     )
     for entity_id, name, key, aliases, country in rows.iterator(chunk_size=5000):
         items.append((entity_id, name, key, country))
+        # A key stored before the folding changed, kept because the new one was taken
+        # (migration 0010_name_keys): the name also takes part under its key of today.
+        fresh = normalize.name_key(name)
+        if fresh and fresh != key:
+            items.append((entity_id, name, fresh, country))
         if not aliases:
             continue
         for alias in normalize.split_list(aliases, "\n"):
@@ -138,6 +143,8 @@ def duplicate_score(key: str, other: str) -> normalize.KeyComparison:
     confusable keys agree) score 100; otherwise the better of comparing the keys and
     their confusable keys (`normalize.compare_keys`: word order and a company's short form
     are the same name, a different word is not)."""
+    if key == other:  # an alias, or a key kept from before, of another entity
+        return normalize.KeyComparison(100.0, "the same name key")
     skeleton, other_skeleton = confusable_key(key), confusable_key(other)
     if skeleton == other_skeleton:
         return normalize.KeyComparison(100.0, "look-alike characters")
@@ -174,7 +181,7 @@ def _alike(
     )
     for a, b in zip(*numpy.triu(scores, 1).nonzero(), strict=True):
         left, right = items[members[a]], items[members[b]]
-        if left[0] == right[0] or left[2] == right[2]:
+        if left[0] == right[0]:
             continue
         if left[0] not in new_ids:
             left, right = right, left

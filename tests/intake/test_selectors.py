@@ -8,6 +8,7 @@ from cases.intake import selectors
 from cases.intake.files import read_table
 from cases.intake.rows import check_rows
 from cases.models import Entity
+from tests.factories import EntityFactory
 from tests.intake.conftest import GOOD_ROWS, row, run_import, write_csv
 
 pytestmark = pytest.mark.django_db
@@ -176,3 +177,29 @@ def test_names_that_differ_by_a_word_are_not_possible_duplicates(tmp_path):
 )
 def test_duplicate_score(key, other, least, below):
     assert least <= selectors.duplicate_score(key, other).score < below
+
+
+def test_an_entity_whose_stored_key_predates_the_folding_is_a_possible_duplicate(tmp_path):
+    # As migration 0010 leaves a collision: the JSC keeps its old key.
+    kept = EntityFactory(name="Vextanbio Materials JSC", name_key="vextanbio materials jsc")
+    Entity.objects.filter(pk=kept.pk).update(country="RU", name_key="vextanbio materials jsc")
+    path = write_csv(
+        tmp_path, [row(referral_id="R-1", host_country="RU", entity_name="Vextanbio Materials")]
+    )
+
+    out = run_import(path)
+
+    assert "1 possible duplicate entit(y/ies), not merged" in out
+    assert "the same name key" in out
+    assert Entity.objects.count() == 2
+
+
+def test_an_alias_of_one_entity_that_is_the_name_of_another_is_a_possible_duplicate(tmp_path):
+    EntityFactory(name="Kestrel Optics", country="GB", aliases="Zephyr Photonics Ltd")
+    path = write_csv(
+        tmp_path, [row(referral_id="R-1", host_country="GB", entity_name="Zephyr Photonics")]
+    )
+
+    out = run_import(path)
+
+    assert "'Zephyr Photonics' looks like 'Zephyr Photonics Ltd' (GB, score 100" in out
