@@ -9,7 +9,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 import icu
 import pycountry
@@ -54,9 +54,14 @@ _PUNCT_RE = re.compile(r"[^\w\s\ue000]", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
 _INITIALS_RE = re.compile(r"\b\w(?:\.\w)+\b\.?")
 NAME_KEY_LENGTH = 300
-# Kana voicing marks decompose into combining marks too, but without them a Japanese name
-# is another name; only marks on Latin, Greek, Cyrillic and Armenian letters are accents.
-_ACCENTED_SCRIPTS_END = 0x0530
+# The combining marks that are accents: the diacritics of Latin, Greek and Cyrillic
+# letters (é, ö, й), and the vowel points of Arabic and Hebrew. Kana voicing marks
+# decompose into combining marks too, but without them a Japanese name is another name
+# (ガ is not カ), and an Indic vowel sign is a letter, so neither is removed.
+_ACCENT_RE = re.compile(
+    "[\u0300-\u036f\u0591-\u05c7\u064b-\u065f\u0670\u1ab0-\u1aff\u1dc0-\u1dff"
+    "\u20d0-\u20ff\ufe20-\ufe2f]"
+)
 
 
 def _casefold(text: str) -> str:
@@ -69,16 +74,7 @@ def _casefold(text: str) -> str:
 def _strip_accents(text: str) -> str:
     if text.isascii():
         return text
-    kept = []
-    base = 0
-    for ch in unicodedata.normalize("NFKD", text):
-        if unicodedata.combining(ch):
-            if base < _ACCENTED_SCRIPTS_END:
-                continue
-        else:
-            base = ord(ch)
-        kept.append(ch)
-    return unicodedata.normalize("NFC", "".join(kept))
+    return unicodedata.normalize("NFC", _ACCENT_RE.sub("", unicodedata.normalize("NFKD", text)))
 
 
 def fold(text: str) -> str:
@@ -120,6 +116,7 @@ def _cut_cjk_forms(token: str) -> str:
     return token
 
 
+@lru_cache(maxsize=65536)  # an import keys each row's name more than once
 def name_key(name: str) -> str:
     """Return the matching key of an organisation or person name.
 
