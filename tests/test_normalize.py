@@ -404,3 +404,10 @@ def test_strip_invisible_removes_a_control_that_changes_how_a_name_shows(charact
 )
 def test_strip_invisible_leaves_visible_text_of_any_script_alone(text):
     assert normalize.strip_invisible(text) == (text, 0)
+
+
+def test_fold_strips_accents_and_vowel_points_but_keeps_letters_that_combine():
+    assert normalize.fold("Йошкар-Ола") == "иошкар-ола"
+    assert normalize.fold("مُحَمَّد") == "محمد"
+    assert normalize.fold("हिन्दी") == "हिन्दी"  # Indic vowel signs are letters
+    assert normalize.fold("ガ") == "ガ"  # a kana voicing mark is not an accent
