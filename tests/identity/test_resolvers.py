@@ -155,3 +155,8 @@ def test_wikidata_skips_missing_items():
 def test_bodies_that_are_not_what_the_registry_documents_are_refused(parse, body):
     with pytest.raises(PermanentHttpError):
         parse(body)
+
+
+def test_wikidata_searches_the_name_then_its_key_without_the_legal_form():
+    assert wikidata.search_terms("Dendreon Corporation") == ["Dendreon Corporation", "dendreon"]
+    assert wikidata.search_terms("dendreon") == ["dendreon"]

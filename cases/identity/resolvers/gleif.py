@@ -2,7 +2,8 @@
 
 /lei-records with filter[entity.legalName] (the name as registered, in its local script)
 and the legal address's country; when that finds nothing, filter[fulltext], which also
-searches other and transliterated names ("Bayerische Motoren Werke" for BMW). Records are
+searches other and transliterated names ("Bayerische Motoren Werke" for BMW), in the
+country and then in any country. Records are
 read by the checks' own parser (cases.checks.sources.gleif.parsing).
 """
 
@@ -48,8 +49,13 @@ class GleifResolver(Resolver):
         country = {"filter[entity.legalAddress.country]": entity.country, "page[size]": 10}
         data, _ = reader.get("/lei-records", {"filter[entity.legalName]": entity.name, **country})
         found = candidates_from(data, names, entity.country)
-        if not best_first(found):
-            data, _ = reader.get("/lei-records", {"filter[fulltext]": entity.name, **country})
+        # Then any name in the country; then anywhere, since a group's LEI is often its
+        # holding's in another country (Lumileds, referred in the US, is a Dutch B.V.):
+        # the country penalty then ranks it below a record in the country.
+        for params in ({**country}, {"page[size]": 10}):
+            if best_first(found):
+                break
+            data, _ = reader.get("/lei-records", {"filter[fulltext]": entity.name, **params})
             found += candidates_from(data, names, entity.country)
         return best_first(found), reader.asked
 

@@ -89,7 +89,8 @@ def parse_profile(body: object) -> tuple[str, tuple[str, ...], str]:
 
 
 def shortlist(rows: list[tuple[str, str]], names: list[str]) -> list[tuple[str, str]]:
-    """The SHORTLIST rows whose titles' name keys are closest to any of our names."""
+    """The SHORTLIST rows whose titles' name keys are closest to any of our names
+    (token-set ratio, at least WISHLIST_RESOLVE_MIN_SCORE)."""
     keys = [normalize.name_key(title) for _, title in rows]
     best: dict[int, float] = {}
     for name in names:
@@ -98,7 +99,9 @@ def shortlist(rows: list[tuple[str, str]], names: list[str]) -> list[tuple[str, 
             continue
         for _, score, index in process.extract(key, keys, scorer=fuzz.token_set_ratio, limit=5):
             best[index] = max(score, best.get(index, 0))
-    ranked = sorted(best, key=lambda index: -best[index])
+    # A title far from every name is not worth a request for its submissions file.
+    floor = settings.WISHLIST_RESOLVE_MIN_SCORE
+    ranked = sorted((index for index in best if best[index] >= floor), key=lambda i: -best[i])
     return [rows[index] for index in ranked[:SHORTLIST]]
 
 

@@ -8,6 +8,7 @@ identifier, and P17 (country) as an item. The API answers its errors with HTTP 2
 an `error` member: those are errors here too.
 """
 
+from cases import normalize
 from cases.checks import matching
 from cases.checks.http import HttpClient
 from cases.checks.sources.common import JsonReader
@@ -47,6 +48,14 @@ COUNTRY_ITEMS = {
     "Q843": "PK", "Q902": "BD", "Q189": "IS", "Q229": "CY", "Q233": "MT", "Q232": "KZ",
     "Q184": "BY", "Q1033": "NG", "Q114": "KE",
 }  # fmt: skip
+
+
+def search_terms(name: str) -> list[str]:
+    """The name, then its name key (legal form and punctuation dropped): the search
+    matches a label's or alias's prefix, so "Dendreon Corporation" misses an item
+    labelled "Dendreon" and "dendreon" finds it (the search ignores case)."""
+    key = normalize.name_key(name)
+    return [name, key] if key and key != name.casefold() else [name]
 
 
 def _error(body: object) -> None:
@@ -147,18 +156,22 @@ class WikidataResolver(Resolver):
     def propose(self, entity: Entity, client: HttpClient) -> tuple[list[Candidate], list[str]]:
         reader = JsonReader(client, self.base_url, public_url=self.default_url)
         common = {"format": "json"}
-        data, _ = reader.get(
-            "",
-            {
-                "action": "wbsearchentities",
-                "search": entity.name,
-                "language": "en",
-                "type": "item",
-                "limit": SEARCH_LIMIT,
-                **common,
-            },
-        )
-        qids = parse_search(data)
+        qids: list[str] = []
+        for term in search_terms(entity.name):
+            data, _ = reader.get(
+                "",
+                {
+                    "action": "wbsearchentities",
+                    "search": term,
+                    "language": "en",
+                    "type": "item",
+                    "limit": SEARCH_LIMIT,
+                    **common,
+                },
+            )
+            qids = parse_search(data)
+            if qids:
+                break
         if not qids:
             return [], reader.asked
         data, _ = reader.get(
