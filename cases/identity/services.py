@@ -155,7 +155,8 @@ def candidates_confirm_agreeing(*, entity_id: int) -> list[IdentifierCandidate]:
 
     Only candidates scoring at least WISHLIST_MATCH_THRESHOLD on the name count: two
     registries agreeing on a record found by a poor name match are agreeing on someone
-    else. A candidate whose registry's field is already filled is left for a person.
+    else. A candidate whose registry's field is already filled, or whose identifier
+    another entity has, is left for a person.
     """
     confirmed = []
     entity = Entity.objects.get(pk=entity_id)
@@ -169,7 +170,12 @@ def candidates_confirm_agreeing(*, entity_id: int) -> list[IdentifierCandidate]:
             each.refresh_from_db()
             if each.state != State.SUGGESTED:
                 continue
-            confirmed.append(candidate_confirm(candidate=each, user=None, automatic=True))
+            try:
+                confirmed.append(candidate_confirm(candidate=each, user=None, automatic=True))
+            except ValidationError:
+                # Another entity holds the identifier (a duplicate to merge, or a wrong
+                # claim): a person decides, from the candidate left suggested.
+                continue
     return confirmed
 
 

@@ -239,3 +239,24 @@ def test_rejecting_a_confirmed_candidate_clears_the_identifier(bmw):
     services.candidate_reject(candidate=found, user=AnalystFactory(), version=found.version)
     bmw.refresh_from_db()
     assert bmw.lei == ""
+
+
+def test_agreement_on_an_identifier_another_entity_has_is_left_for_a_person(bmw):
+    EntityFactory(name="BMW Duplicate", lei=bodies.LEI_BMW)
+    gleif = candidate(bmw)
+    wikidata = candidate(bmw, registry="wikidata", identifier="Q26678", names=("BMW",))
+    wikidata.evidence = {"names": ["BMW"], "claims": {"gleif": bodies.LEI_BMW}}
+    wikidata.save()
+    confirmed = services.candidates_confirm_agreeing(entity_id=bmw.pk)
+    assert [c.registry for c in confirmed] == ["wikidata"]
+    gleif.refresh_from_db()
+    bmw.refresh_from_db()
+    assert (gleif.state, bmw.lei, bmw.wikidata_id) == ("suggested", "", "Q26678")
+
+
+def test_the_task_proposes_for_each_entity_it_is_given(mocked, bmw):
+    from cases.tasks import resolve_identifiers
+
+    gleif_answers(mocked, BMW_RECORD)
+    assert resolve_identifiers([bmw.pk], ["gleif"]) == 1
+    assert resolve_identifiers([bmw.pk], ["gleif"]) == 0  # a second delivery adds nothing
