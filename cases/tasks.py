@@ -175,3 +175,16 @@ def resolve_identifiers(entity_ids: list[int], registries: list[str] | None = No
         len(identity_services.identifiers_propose(entity_id=pk, registries=registries).proposed)
         for pk in entity_ids
     )
+
+
+RESOLVE_BATCH = 50  # entities per task: a task's work stays well inside its time limit
+
+
+def identifiers_enqueue(entity_ids: list[int], registries: list[str] | None = None) -> int:
+    """Queue resolution of these entities for the workers, sent once the current
+    transaction commits; return the number of tasks. Follow the progress with
+    cases.identity.selectors.resolution_progress."""
+    batches = [entity_ids[i : i + RESOLVE_BATCH] for i in range(0, len(entity_ids), RESOLVE_BATCH)]
+    for batch in batches:
+        resolve_identifiers.delay_on_commit(batch, registries)
+    return len(batches)

@@ -1,6 +1,7 @@
 """Reads of identity resolution: open candidates per entity, best first; the queue of
 entities with open candidates a user may judge; the latest attempt per registry."""
 
+from datetime import datetime
 from functools import reduce
 from operator import or_
 
@@ -77,3 +78,18 @@ def latest_attempts(*, entity: Entity) -> list[ResolutionAttempt]:
     for attempt in entity.resolution_attempts.order_by("-at", "-id"):
         latest.setdefault(attempt.registry, attempt)
     return list(latest.values())
+
+
+def resolution_progress(*, entity_ids: list[int], since: datetime) -> tuple[int, int]:
+    """(entities with an attempt since `since`, entities): a queued resolution's progress.
+
+    An entity counts once its first registry has answered; a page polling this shows a
+    job started at `since` over these entities moving to done.
+    """
+    done = (
+        ResolutionAttempt.objects.filter(entity_id__in=entity_ids, at__gte=since)
+        .values("entity_id")
+        .distinct()
+        .count()
+    )
+    return done, len(set(entity_ids))

@@ -63,3 +63,15 @@ def test_the_queue_holds_the_users_teams_entities_best_first():
         "High",
         "Low",
     ]
+
+
+def test_resolution_progress_counts_entities_with_an_attempt_since_the_start():
+    from django.utils import timezone
+
+    from cases.models import ResolutionAttempt
+
+    first, second = EntityFactory(), EntityFactory()
+    started = timezone.now()
+    ResolutionAttempt.objects.create(entity=first, registry="gleif", status="ok")
+    ResolutionAttempt.objects.create(entity=first, registry="wikidata", status="error")
+    assert selectors.resolution_progress(entity_ids=[first.pk, second.pk], since=started) == (1, 2)

@@ -10,9 +10,7 @@ from django.db import transaction
 from cases.identity import selectors, services
 from cases.identity.resolvers import get_resolvers
 from cases.models import Case
-from cases.tasks import resolve_identifiers
-
-BATCH = 50  # entities per queued task
+from cases.tasks import identifiers_enqueue
 
 
 class Command(BaseCommand):
@@ -51,9 +49,7 @@ class Command(BaseCommand):
                     self.stderr.write(f"{number}/{len(entity_ids)} done")
         else:
             with transaction.atomic():
-                for start in range(0, len(entity_ids), BATCH):
-                    batch = entity_ids[start : start + BATCH]
-                    resolve_identifiers.delay_on_commit(batch, registries)
+                identifiers_enqueue(entity_ids, registries)
             self.stderr.write(
                 f"Queued {len(entity_ids)} entities for the workers; the candidates stored "
                 "so far are below."

@@ -73,3 +73,18 @@ def test_an_unknown_case_or_registry_is_refused():
         run("--case", "999", "--sync")
     with pytest.raises(CommandError):
         run("--registry", "nowhere", "--sync")
+
+
+def test_with_a_broker_it_queues_one_task_per_batch_sent_after_commit(
+    bmw_case, settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    for _ in range(50):  # 51 entities: two batches
+        CaseFactory()
+    err = StringIO()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        out = StringIO()
+        call_command("resolve_identifiers", "--format", "json", stdout=out, stderr=err)
+    assert len(callbacks) == 2  # sent only once the transaction commits
+    assert "Queued 51 entities" in err.getvalue()
+    assert json.loads(out.getvalue()) == []  # nothing proposed yet: the workers will
