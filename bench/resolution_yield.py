@@ -159,6 +159,9 @@ def run(args, corpus: dict, work: Path) -> int:
                 f"{field:<18}{count['entities']:>9}{count['right']:>13}{share:>8.2f}"
                 f"{count['auto']:>16}{count['proposed_without_truth']:>20}"
             )
+    stored = Counter(IdentifierCandidate.objects.values_list("registry", flat=True))
+    wrong = sum(stored.values()) - sum(count["right"] for count in counts.values())
+    print(f"\ncandidates stored: {dict(stored)}; not the true identifier: {wrong}")
     print("\nattempts by registry and status:")
     for registry in FIELDS.values():
         statuses = Counter(

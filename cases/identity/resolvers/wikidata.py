@@ -24,6 +24,7 @@ from cases.identity.resolvers import (
 from cases.models import Entity
 
 SEARCH_LIMIT = 7
+LANGUAGES = "en|mul|zh"
 CLAIMS = {
     "P1278": "gleif",
     "P5531": "sec_edgar",
@@ -180,6 +181,9 @@ class WikidataResolver(Resolver):
                 "action": "wbgetentities",
                 "ids": "|".join(qids),
                 "props": "labels|aliases|claims",
+                # A well-known item has labels in a hundred languages; English, the
+                # language-neutral "mul" and Chinese are the names this work needs.
+                "languages": LANGUAGES,
                 **common,
             },
         )
