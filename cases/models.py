@@ -5,6 +5,9 @@ Derived values (name keys, index dates, a finding's timing) are computed by
 cases.derived, never typed by hand; the database enforces what it can.
 """
 
+from functools import reduce
+from operator import or_
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -918,6 +921,16 @@ REGISTRY_FIELDS = {
 }
 
 
+CANDIDATE_FORMATS = {
+    "gleif": r"^[A-Z0-9]{18}[0-9]{2}$",
+    "sec_edgar": r"^[0-9]{1,10}$",
+    "companies_house": r"^([0-9]{8}|[A-Z]{2}[0-9]{6})$",
+    "ror": r"^0[a-hj-km-np-tv-z0-9]{6}[0-9]{2}$",
+    "openalex": r"^[IAF][0-9]{4,12}$",
+    "wikidata": r"^Q[1-9][0-9]*$",
+}
+
+
 class Registry(models.TextChoices):
     GLEIF = "gleif", "GLEIF (LEI)"
     SEC_EDGAR = "sec_edgar", "SEC EDGAR (CIK)"
@@ -981,7 +994,18 @@ class IdentifierCandidate(models.Model):
                 condition=Q(state__in=["suggested", "confirmed", "rejected", "unsure"]),
                 name="candidate_state_valid",
             ),
-            models.CheckConstraint(condition=~Q(identifier=""), name="candidate_identifier"),
+            # The format each registry's identifier has (as cases.normalize checks it, the
+            # LEI's check digits aside): a registry's typo never reaches an entity.
+            models.CheckConstraint(
+                condition=reduce(
+                    or_,
+                    (
+                        Q(registry=registry, identifier__regex=pattern)
+                        for registry, pattern in CANDIDATE_FORMATS.items()
+                    ),
+                ),
+                name="candidate_identifier_format",
+            ),
             models.CheckConstraint(
                 condition=Q(score__gte=0) & Q(score__lte=100), name="candidate_score_range"
             ),

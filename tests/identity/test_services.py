@@ -260,3 +260,21 @@ def test_the_task_proposes_for_each_entity_it_is_given(mocked, bmw):
     gleif_answers(mocked, BMW_RECORD)
     assert resolve_identifiers([bmw.pk], ["gleif"]) == 1
     assert resolve_identifiers([bmw.pk], ["gleif"]) == 0  # a second delivery adds nothing
+
+
+@pytest.mark.parametrize(
+    ("registry", "identifier"),
+    [
+        ("gleif", "not-an-lei"),
+        ("sec_edgar", "CIK123"),
+        ("wikidata", "Q0"),
+        ("ror", "00JMFR291"),
+    ],
+)
+def test_the_database_refuses_a_candidate_with_a_malformed_identifier(bmw, registry, identifier):
+    from django.db import IntegrityError, transaction
+
+    before = snapshot()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        candidate(bmw, registry=registry, identifier=identifier)
+    assert snapshot() == before
