@@ -1,0 +1,3 @@
+"""Who each entity is: registry identifiers proposed by resolvers (resolvers/), judged by
+a person or confirmed automatically when two registries agree (services), and the
+candidates and queue to judge (selectors)."""
