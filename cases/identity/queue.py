@@ -93,7 +93,9 @@ def identity_queue(*, user: AbstractBaseUser, registry: str = "") -> QuerySet[En
         .prefetch_related(
             Prefetch(
                 "identifier_candidates",
-                queryset=_open(registry).order_by("state", "-score", "registry", "id"),
+                queryset=_open(registry)
+                .select_related("judged_by")
+                .order_by("state", "-score", "registry", "id"),
                 to_attr="open_candidates",
             )
         )
