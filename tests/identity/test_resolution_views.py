@@ -577,3 +577,49 @@ def test_a_job_counts_the_cases_not_their_repeats(analyst, bmw):
 
     assert (job.case_count, job.entity_ids) == (1, [bmw.pk])
     assert Case.objects.count() == 1
+
+
+def test_confirming_an_identifier_another_entity_holds_is_refused(client, analyst, bmw, foreign):
+    Entity.objects.filter(pk=foreign.pk).update(lei=bodies.LEI_BMW)
+    cand = candidate(bmw)
+    client.force_login(analyst)
+    before = snapshot()
+
+    response = judge(client, cand, "confirmed")
+
+    assert snapshot() == before
+    [message] = notices(response)
+    assert "This LEI is already recorded on another entity" in message
+    assert "Bravo" not in message
+
+
+def count_queries(client, path: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(path).status_code == 200
+    return len(context.captured_queries)
+
+
+def test_the_queue_and_the_panel_do_not_grow_queries_with_rows(client, analyst, team, bmw):
+    def add(n: int) -> None:
+        entity = EntityFactory(name=f"Firm {n} AG", country="DE")
+        CaseFactory(entity=entity, team=team)
+        lei = f"{n:018d}00"
+        for registry, identifier in (("gleif", lei), ("wikidata", f"Q{n + 1}")):
+            cand = candidate(entity, registry=registry, identifier=identifier)
+            services.candidate_mark_unsure(candidate=cand, user=analyst)
+        candidate(bmw, registry="ror", identifier=f"0{n:02d}dxps05")
+        ResolutionAttempt.objects.create(entity=bmw, registry="ror", status="ok")
+
+    client.force_login(analyst)
+    queue_path = reverse("cases:identity_queue")
+    case_path = bmw.case.get_absolute_url()
+    add(0)
+    client.get(queue_path)  # warm the session and content types outside the measure
+    few = (count_queries(client, queue_path), count_queries(client, case_path))
+    for n in range(1, 6):
+        add(n)
+
+    assert (count_queries(client, queue_path), count_queries(client, case_path)) == few
