@@ -623,3 +623,36 @@ def test_the_queue_and_the_panel_do_not_grow_queries_with_rows(client, analyst, 
         add(n)
 
     assert (count_queries(client, queue_path), count_queries(client, case_path)) == few
+
+
+def test_the_task_runs_a_step_and_counts_an_entity_that_fails(analyst, bmw):
+    from cases import tasks
+
+    job = jobs.resolution_job_create(user=analyst, entity_ids=[bmw.pk, "not an id"])
+
+    with override():
+        tasks.run_resolution_job.apply(args=[job.pk])
+
+    job.refresh_from_db()
+    assert (job.state, job.done_count, job.failed_count) == ("done", 2, 1)
+    assert job.error.startswith("entity not an id: ValueError")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_embedded_mode_a_job_runs_in_a_thread(client, analyst, bmw, settings):
+    import threading
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.WISHLIST_RESOLVE_IN_THREAD = True
+    client.force_login(analyst)
+
+    with override():
+        response = client.post(reverse("cases:resolution_job_start"), {"filter_query": ""})
+        job = ResolutionJob.objects.get()
+        for thread in threading.enumerate():  # none left if it has finished already
+            if thread.name == f"resolution-job-{job.pk}":
+                thread.join(timeout=60)
+
+    assert response.url == reverse("cases:resolution_job", args=[job.pk])
+    job.refresh_from_db()
+    assert (job.state, job.done_count, job.case_count) == ("done", 1, 1)
