@@ -48,13 +48,15 @@ class Panel:
 def entity_panel(*, entity: Entity) -> Panel:
     """What the case page's resolution panel shows of the entity."""
     candidates = list(selectors.entity_candidates(entity=entity))
-    by_registry = {
-        candidate.registry: candidate
+    # A confirmed candidate vouches for the field only while it holds that identifier (an
+    # edit by hand may have replaced it since).
+    by_value = {
+        (candidate.registry, candidate.identifier): candidate
         for candidate in candidates
         if candidate.state == IdentifierCandidate.State.CONFIRMED
     }
     confirmed = [
-        Confirmed(registry, REGISTRY_LABELS[registry], value, by_registry.get(registry))
+        Confirmed(registry, REGISTRY_LABELS[registry], value, by_value.get((registry, value)))
         for registry, name in REGISTRY_FIELDS.items()
         if (value := getattr(entity, name))
     ]

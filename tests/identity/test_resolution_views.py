@@ -123,6 +123,16 @@ def test_the_panel_marks_identifiers_confirmed_automatically(client, analyst, bm
     assert f'id="candidate-{auto.pk}"' not in body
 
 
+def test_the_panel_does_not_vouch_for_an_identifier_replaced_by_hand(client, analyst, bmw):
+    services.candidate_confirm(candidate=candidate(bmw), user=analyst)
+    Entity.objects.filter(pk=bmw.pk).update(lei=bodies.LEI_OTHER)
+    client.force_login(analyst)
+
+    body = page(client, bmw)
+
+    assert f"<code>{bodies.LEI_OTHER}</code> — entered by hand" in body
+
+
 def test_confirming_fills_the_identifier_and_records_the_aliases(client, analyst, bmw):
     cand = candidate(bmw)
     client.force_login(analyst)
