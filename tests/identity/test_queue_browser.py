@@ -8,14 +8,14 @@ from playwright.sync_api import expect
 
 from cases.models import Entity, IdentifierCandidate
 from tests.factories import AnalystFactory, CaseFactory, EntityFactory, TeamFactory
-from tests.test_browser import PASSWORD, _sign_in, browser, chromium  # noqa: F401
+from tests.test_browser import PASSWORD, _sign_in, artifacts, browser, chromium  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LEI_BMW = "YEH5ZCD6E441RHVHD759"
 
 
-def test_an_analyst_judges_the_queue_from_the_keyboard(browser, live_server):  # noqa: F811
+def test_an_analyst_judges_the_queue_from_the_keyboard(browser, live_server, artifacts):  # noqa: F811
     page, traffic = browser
     team = TeamFactory(name="Motors team")
     analyst = AnalystFactory(username="ana", password=PASSWORD, teams=[team])
@@ -29,6 +29,9 @@ def test_an_analyst_judges_the_queue_from_the_keyboard(browser, live_server):  #
     )
 
     _sign_in(page, live_server.url, analyst.username, "/identities/")
+    screenshot = artifacts / "identity-queue.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 0
     current = page.locator("tr.candidate-row.current")
     expect(current).to_have_id(f"candidate-{first.pk}")
     page.keyboard.press("j")
@@ -49,4 +52,7 @@ def test_an_analyst_judges_the_queue_from_the_keyboard(browser, live_server):  #
     assert (second.state, second.judged_by_id) == ("rejected", analyst.pk)
     latest = second.history.order_by("-history_id").first()
     assert latest.history_change_reason == "another company"
+    page.goto(f"{live_server.url}{bmw.case.get_absolute_url()}#identity")
+    expect(page.locator("#identity .confirmed-identifiers")).to_contain_text(LEI_BMW)
+    page.screenshot(path=str(artifacts / "identity-panel.png"), full_page=True)
     assert traffic.errors == []
