@@ -666,3 +666,24 @@ def test_in_embedded_mode_a_job_runs_in_a_thread(client, analyst, bmw, settings)
     assert response.url == reverse("cases:resolution_job", args=[job.pk])
     job.refresh_from_db()
     assert (job.state, job.done_count, job.case_count) == ("done", 1, 1)
+
+
+def test_each_step_queues_the_next_and_a_refused_one_fails_the_job_where_it_stopped(
+    analyst, team, broker_at
+):
+    from cases import tasks
+
+    cases = [
+        CaseFactory(entity=EntityFactory(name=f"Step {n} AG", country="DE"), team=team)
+        for n in range(jobs.STEP + 2)
+    ]
+    job = jobs.resolution_job_create(user=analyst, entity_ids=[c.entity_id for c in cases])
+    broker_at(f"redis://127.0.0.1:{free_port()}/0")  # the next step cannot be queued
+
+    with override():
+        tasks.run_resolution_job.apply(args=[job.pk])
+
+    job.refresh_from_db()
+    assert (job.state, job.done_count, job.case_count) == ("failed", jobs.STEP, jobs.STEP + 2)
+    assert "task queue could not be reached" in job.error
+    assert "done so far keep their candidates" in job.error
