@@ -39,14 +39,18 @@ def _require(allowed: bool) -> None:
         raise PermissionDenied("Your role does not allow this change.")
 
 
-def _back(request: HttpRequest, fallback: str) -> HttpResponse:
-    """Redirect to the page the form came from, if it is on this site."""
+def _back(request: HttpRequest, fallback: str, *, refused: bool = False) -> HttpResponse:
+    """Redirect to the page the form came from, if it is on this site. A refusal drops
+    the #anchor, so the page opens at its top, where the message says why."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if not (
+        target
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
-        return redirect(target)
-    return redirect(fallback)
+        target = fallback
+    return redirect(target.split("#", 1)[0] if refused else target)
 
 
 @require_POST
@@ -60,7 +64,7 @@ def candidate_judge(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         for name, errors in form.errors.items():
             messages.error(request, f"Candidate {pk}: {name}: {' '.join(errors)} Nothing saved.")
-        return _back(request, fallback)
+        return _back(request, fallback, refused=True)
     data = form.cleaned_data
     try:
         judged = judging.candidate_judge(
@@ -72,10 +76,10 @@ def candidate_judge(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except EditConflict as exc:
         messages.error(request, str(exc))
-        return _back(request, fallback)
+        return _back(request, fallback, refused=True)
     except ValidationError as exc:
         messages.error(request, f"Not saved: {' '.join(exc.messages)}")
-        return _back(request, fallback)
+        return _back(request, fallback, refused=True)
     messages.success(
         request,
         f"{VERBS[data['decision']]}: {judged.get_registry_display()} {judged.identifier} "

@@ -197,6 +197,8 @@ def test_a_stale_judgement_is_refused_with_who_judged_it_and_when(client, analys
     response = judge(client, cand, "confirmed", version=read_at, follow=True)
 
     body = response.content.decode()
+    # Back at the top of the case page, not its #identity panel, where the message is.
+    assert response.redirect_chain == [(bmw.case.get_absolute_url(), 302)]
     assert snapshot() == before
     assert "was marked rejected by bob at" in body
     assert "after you opened it, so your judgement was not saved" in body
