@@ -42,7 +42,7 @@ class Panel:
     judged: list[IdentifierCandidate]  # rejected or unsure, newest judgement first
     attempts: list[ResolutionAttempt]
     runs_in_request: bool  # embedded mode: "Find identifiers" waits for the registries
-    registries: list[str] = field(default_factory=lambda: list(REGISTRY_FIELDS))
+    registries: list[str] = field(default_factory=lambda: list(REGISTRY_LABELS.values()))
 
 
 def entity_panel(*, entity: Entity) -> Panel:
