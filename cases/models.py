@@ -1060,3 +1060,63 @@ class ResolutionAttempt(models.Model):
 
     def __str__(self):
         return f"{self.registry} for {self.entity_id} at {self.at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+# ------------------------------------------------------------------------ resolution jobs
+# "Find identifiers" for a filtered case list (or one case), run as a background job whose
+# progress a page follows (cases.identity.jobs).
+
+
+class ResolutionJob(models.Model):
+    """Identifier resolution of a set of cases: who asked, for which filter, how far."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resolution_jobs",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    filter_query = models.CharField(
+        max_length=2000, blank=True, help_text="The case-list filter the job was started from."
+    )
+    # The entities counted when the job started: the filter read later may match others.
+    entity_ids = models.JSONField(default=list, blank=True)
+    case_count = models.PositiveIntegerField()
+    done_count = models.PositiveIntegerField(default=0)
+    proposed_count = models.PositiveIntegerField(default=0, help_text="Candidates new.")
+    failed_count = models.PositiveIntegerField(
+        default=0, help_text="Entities whose resolution stopped on an unexpected error."
+    )
+    state = models.CharField(max_length=8, choices=State, default=State.QUEUED)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["queued", "running", "done", "failed"]),
+                name="resolution_job_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(done_count__lte=models.F("case_count")),
+                name="resolution_job_done_within_count",
+            ),
+        ]
+
+    def __str__(self):
+        return f"resolution job #{self.pk}: {self.done_count} of {self.case_count} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in {self.State.DONE, self.State.FAILED}

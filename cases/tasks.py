@@ -188,3 +188,76 @@ def identifiers_enqueue(entity_ids: list[int], registries: list[str] | None = No
     for batch in batches:
         resolve_identifiers.delay_on_commit(batch, registries)
     return len(batches)
+
+
+# ------------------------------------------------------------------------ resolution jobs
+# "Find identifiers" over a case list (cases.identity.jobs): one task per step of a few
+# entities, each queueing the next, so no task outlives the time limits; a step resumes
+# where the job's done count says, so a second delivery repeats at most one entity.
+
+
+@shared_task(
+    name="cases.run_resolution_job",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=1800,
+    time_limit=1900,
+)
+def run_resolution_job(job_id: int) -> None:
+    from cases.identity import jobs
+
+    try:
+        more = jobs.resolution_job_step(job_id=job_id)
+    except Exception as exc:
+        # Nothing would queue the next step: end the job with the reason, not "running".
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        jobs.resolution_job_fail(job_id=job_id, reason=f"The job stopped ({reason}).")
+        raise
+    if more:
+        _resolution_job_send(job_id)
+
+
+def resolution_job_enqueue(job_id: int) -> None:
+    """Run the job once its record is committed: on the workers; in embedded mode in a
+    thread of this process (WISHLIST_RESOLVE_IN_THREAD), or else here."""
+    from django.conf import settings
+
+    from cases.identity import jobs
+
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        transaction.on_commit(lambda: _resolution_job_send(job_id))
+    elif settings.WISHLIST_RESOLVE_IN_THREAD:
+        transaction.on_commit(lambda: _resolution_job_thread_start(job_id))
+    else:
+        transaction.on_commit(lambda: jobs.resolution_job_run(job_id=job_id))
+
+
+def _resolution_job_send(job_id: int) -> None:
+    """Queue the job's next step; a broker that refuses it fails the job with the reason
+    (its page says so) rather than the request or the worker."""
+    from cases.identity import jobs
+
+    try:
+        run_resolution_job.apply_async(args=[job_id])
+    except outbox.BROKER_ERRORS as exc:
+        reason = (
+            f"The task queue could not be reached ({outbox.broker_failure(exc)}); the cases "
+            "done so far keep their candidates. Start the job again once the queue is back."
+        )
+        jobs.resolution_job_fail(job_id=job_id, reason=reason)
+
+
+def _resolution_job_thread_start(job_id: int) -> None:
+    import threading
+
+    from django.db import connection
+
+    from cases.identity import jobs
+
+    def target():
+        try:
+            jobs.resolution_job_run(job_id=job_id)
+        finally:
+            connection.close()  # the thread's own connection
+
+    threading.Thread(target=target, name=f"resolution-job-{job_id}", daemon=True).start()

@@ -4,6 +4,7 @@ from django.urls import path
 
 from cases.analytics import views as analytics_views
 from cases.casework import views
+from cases.identity import resolution_views
 
 app_name = "cases"
 
@@ -29,4 +30,14 @@ urlpatterns = [
     ),
     path("coding/", analytics_views.coding_queue, name="coding_queue"),
     path("coding/<int:pk>/", analytics_views.coding_detail, name="coding_detail"),
+    # Identity resolution: judging candidates, the queue, "find identifiers" jobs.
+    path("cases/<int:pk>/resolve/", resolution_views.case_resolve, name="case_resolve"),
+    path(
+        "identities/candidates/<int:pk>/",
+        resolution_views.candidate_judge,
+        name="candidate_judge",
+    ),
+    path("identities/", resolution_views.identity_queue, name="identity_queue"),
+    path("identities/jobs/", resolution_views.resolution_job_start, name="resolution_job_start"),
+    path("identities/jobs/<int:pk>/", resolution_views.resolution_job, name="resolution_job"),
 ]

@@ -34,6 +34,9 @@ from cases.models import (
     Cohort,
     Entity,
     Finding,
+    IdentifierCandidate,
+    ResolutionAttempt,
+    ResolutionJob,
     SecondCoding,
     Team,
 )
@@ -167,6 +170,9 @@ def snapshot() -> dict:
         "codings": sorted(
             SecondCoding.objects.values_list("id", "case", "coder", "assigned_by", "recorded_at")
         ),
+        "candidates": sorted(IdentifierCandidate.objects.values_list("id", "state", "version")),
+        "attempts": ResolutionAttempt.objects.count(),
+        "resolution_jobs": ResolutionJob.objects.count(),
     }
 
 
@@ -342,6 +348,61 @@ def my_work(world: World) -> str:
     return reverse("cases:my_work")
 
 
+# Identity resolution: a GLEIF candidate for Team A's case, and a job alice started.
+def candidate_of(world: World) -> IdentifierCandidate:
+    candidate, _ = IdentifierCandidate.objects.get_or_create(
+        entity=world.case.entity,
+        registry="gleif",
+        identifier=VALID_LEI,
+        defaults={"registry_name": "Alpha Robotics Limited", "score": 97.0, "explanation": "t"},
+    )
+    return candidate
+
+
+def job_of(world: World) -> ResolutionJob:
+    job = ResolutionJob.objects.filter(user=world.users["analyst"]).first()
+    return job or ResolutionJob.objects.create(
+        user=world.users["analyst"], entity_ids=[world.case.entity_id], case_count=1
+    )
+
+
+def with_candidate(world: World, user) -> None:
+    candidate_of(world)
+
+
+def every_identifier_known(world: World, user) -> None:
+    # Every registry then skips the entity: the request asks nothing of the network.
+    Entity.objects.filter(pk=world.case.entity_id).update(
+        lei=VALID_LEI,
+        sec_cik="320193",
+        uk_company_number="01234567",
+        ror_id="05dxps055",
+        openalex_id="I1",
+        wikidata_id="Q1",
+    )
+
+
+def resolution_started(world: World, user, response) -> None:
+    job = ResolutionJob.objects.get(user=user)
+    assert response.status_code == 302
+    assert response.url == world.case.get_absolute_url() + "#identity"
+    assert job.entity_ids == [world.case.entity_id]
+
+
+def candidate_confirmed(world: World) -> bool:
+    candidate = IdentifierCandidate.objects.get(entity=world.case.entity)
+    return candidate.state == "confirmed" and case_now(world).entity.lei == VALID_LEI
+
+
+def job_started(world: World, user, response) -> None:
+    job = ResolutionJob.objects.get(user=user)
+    visible = access.visible_cases(user)
+    assert response.status_code == 302
+    assert response.url == reverse("cases:resolution_job", args=[job.pk])
+    assert sorted(job.entity_ids) == sorted(visible.values_list("entity_id", flat=True))
+    assert job.case_count == visible.count()
+
+
 ADMIN_LOGIN = "/admin/login/?next=/admin/"
 
 REQUESTS = {
@@ -501,6 +562,51 @@ REQUESTS = {
         lambda w: {"positive_kinds": [JV]},
         done=second_reading_recorded,
     ),
+    # ---------------------------------------------------------------- identity resolution
+    "case_detail.candidates": Request(
+        "cases:case_detail",
+        case_url("case_detail"),
+        marker=shows('id="identity"', "Alpha Robotics Limited", VALID_LEI),
+        setup=with_candidate,
+    ),
+    "case_detail.judge": Request(
+        "cases:case_detail",
+        case_url("case_detail"),
+        marker=lambda w: (reverse("cases:candidate_judge", args=[candidate_of(w).pk]),),
+        setup=with_candidate,
+    ),
+    "identity_queue": Request(
+        "cases:identity_queue",
+        lambda w: reverse("cases:identity_queue"),
+        marker=shows(CASE_NAME, "Alpha Robotics Limited"),
+        setup=with_candidate,
+    ),
+    "candidate_judge": Request(
+        "cases:candidate_judge",
+        lambda w: reverse("cases:candidate_judge", args=[candidate_of(w).pk]),
+        "post",
+        lambda w: {"decision": "confirmed", "version": candidate_of(w).version},
+        done=made(candidate_confirmed),
+    ),
+    "case_resolve": Request(
+        "cases:case_resolve",
+        case_url("case_resolve"),
+        "post",
+        done=resolution_started,
+        setup=every_identifier_known,
+    ),
+    "resolution_job_start": Request(
+        "cases:resolution_job_start",
+        lambda w: reverse("cases:resolution_job_start"),
+        "post",
+        lambda w: {"filter_query": ""},
+        done=job_started,
+    ),
+    "resolution_job": Request(
+        "cases:resolution_job",
+        lambda w: reverse("cases:resolution_job", args=[job_of(w).pk]),
+        marker=shows('id="job-progress"'),
+    ),
     # ---------------------------------------------------------------- the project
     "root": Request("/", lambda w: "/", to=my_work),
     "login": Request(
@@ -550,6 +656,13 @@ TABLE = {
     "coding_queue": ("login", "hidden", "hidden", "shown", "hidden", "hidden", "hidden", "hidden"),
     "coding_detail": ("login", 404, 404, "shown", 404, 404, 404, 404),
     "coding_detail.post": ("login", 404, 404, "done", 404, 404, 404, 404),
+    "case_detail.candidates": ("login", 404, "shown", "shown", 404, "shown", 404, "shown"),
+    "case_detail.judge": ("login", 404, "shown", "shown", 404, "hidden", 404, "shown"),
+    "identity_queue": ("login", 403, "shown", "shown", "hidden", "shown", "hidden", "shown"),
+    "candidate_judge": ("login", 404, "done", "done", 404, 403, 404, "done"),
+    "case_resolve": ("login", 404, "done", "done", 404, 403, 404, "done"),
+    "resolution_job_start": ("login", 403, "done", "done", "done", 403, 403, "done"),
+    "resolution_job": ("login", 404, "shown", 404, 404, 404, 404, "shown"),
     "root": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
     "login": ("shown", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
     "logout": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
@@ -576,6 +689,11 @@ REFUSED_METHODS = {
     "control_create": ("get",),
     "second_coder_assign": ("get",),
     "coding_queue": ("post",),
+    "identity_queue": ("post",),
+    "candidate_judge": ("get",),
+    "case_resolve": ("get",),
+    "resolution_job_start": ("get",),
+    "resolution_job": ("post",),
     "logout": ("get",),
 }
 

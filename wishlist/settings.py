@@ -447,3 +447,8 @@ WISHLIST_IMPORT_STALE_AFTER = envint("WISHLIST_IMPORT_STALE_AFTER", 7200)
 # Embedded mode (no REDIS_URL): run an admin import in a thread of the web process, so
 # the upload returns at once; off, it runs in the request once it commits.
 WISHLIST_IMPORT_IN_THREAD = envbool("WISHLIST_IMPORT_IN_THREAD", True)
+
+# Identifier resolution jobs (cases.identity.jobs) -----------------------------------------
+# Embedded mode (no REDIS_URL): run a "find identifiers" job over a case list in a thread
+# of the web process, so the page returns at once; off, it runs in the request.
+WISHLIST_RESOLVE_IN_THREAD = envbool("WISHLIST_RESOLVE_IN_THREAD", True)

@@ -3,6 +3,7 @@
 from cases.admin import (  # noqa: F401
     analytics,
     audit,
+    candidates,
     cases,
     checks,
     entities,

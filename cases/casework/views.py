@@ -30,6 +30,7 @@ from cases.casework.forms import (
 )
 from cases.checks import selectors as checks_selectors
 from cases.checks.sources import get_sources
+from cases.identity import queue as identity_queue
 from cases.models import Case, Finding
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -110,6 +111,7 @@ def _case_page(request: HttpRequest, case: Case, *, status: int = 200, **forms) 
         **_case_forms(case, forms),
         "conflict": forms.get("conflict", ""),
         "can_see_analytics": access.can_see_analytics(user),
+        "identity": identity_queue.entity_panel(entity=case.entity),
     }
     if context["can_see_analytics"]:
         context["second_coding"] = casework_selectors.case_second_coding(case)

@@ -675,8 +675,9 @@ def test_it_puts_a_csrf_token_in_every_form(alice, full_case, lead):
     page = body(alice.get(full_case.get_absolute_url()))
 
     forms = re.findall(r'<form [^>]*method="post".*?</form>', page, flags=re.DOTALL)
-    # sign out, status, assign, check now, two per lead, add finding, identifiers
-    assert len(forms) == 1 + 3 + 2 * 2 + 2
+    # sign out, status, assign, check now, two per lead, add finding, identifiers, find
+    # identifiers (the panel's judging forms come with candidates, none here)
+    assert len(forms) == 1 + 3 + 2 * 2 + 2 + 1
     assert all("csrfmiddlewaretoken" in form for form in forms)
 
 
