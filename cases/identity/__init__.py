@@ -1,0 +1,1 @@
+"""Who each entity is: registry identifiers, judgements, merges."""
