@@ -4,6 +4,7 @@ from django.urls import path
 
 from cases.analytics import views as analytics_views
 from cases.casework import views
+from cases.identity import views as identity_views
 
 app_name = "cases"
 
@@ -29,4 +30,10 @@ urlpatterns = [
     ),
     path("coding/", analytics_views.coding_queue, name="coding_queue"),
     path("coding/<int:pk>/", analytics_views.coding_detail, name="coding_detail"),
+    # Possible duplicates, merges and their undo.
+    path("duplicates/", identity_views.duplicate_list, name="duplicate_list"),
+    path("duplicates/merge/", identity_views.merge_confirm, name="merge_confirm"),
+    path("duplicates/distinct/", identity_views.duplicate_distinct, name="duplicate_distinct"),
+    path("merges/", identity_views.merge_list, name="merge_list"),
+    path("merges/<int:pk>/undo/", identity_views.merge_undo, name="merge_undo"),
 ]

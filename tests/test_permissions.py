@@ -27,12 +27,15 @@ from cases.analytics import services as analytics_services
 from cases.analytics.selectors import RATE_FIELDS
 from cases.checks.sources import get_sources
 from cases.exports import CASE_LIST_FIELDS
+from cases.identity import merging
 from cases.models import (
     Case,
     CaseStatusChange,
     CheckRun,
     Cohort,
+    DistinctPair,
     Entity,
+    EntityMerge,
     Finding,
     SecondCoding,
     Team,
@@ -167,6 +170,8 @@ def snapshot() -> dict:
         "codings": sorted(
             SecondCoding.objects.values_list("id", "case", "coder", "assigned_by", "recorded_at")
         ),
+        "distinct_pairs": sorted(DistinctPair.objects.values_list("low", "high")),
+        "merges": sorted(EntityMerge.objects.values_list("id", "undone_at")),
     }
 
 
@@ -342,6 +347,45 @@ def my_work(world: World) -> str:
     return reverse("cases:my_work")
 
 
+# ---------------------------------------------------------------- duplicates and merges
+ALIKE_NAME = "Alpha Robotic Ltd"  # a possible duplicate of CASE_NAME
+
+
+def alike_entity(world: World, user) -> None:
+    CaseFactory(entity=EntityFactory(name=ALIKE_NAME), team=world.team)
+
+
+def pair_query(world: World) -> str:
+    first, second = world.case.entity_id, world.second_case.entity_id
+    return reverse("cases:merge_confirm") + f"?first={first}&second={second}&keep={first}"
+
+
+def merge_data(world: World) -> dict:
+    return {
+        "survivor": world.case.entity_id,
+        "merged": world.second_case.entity_id,
+        "survivor_stamp": merging.merge_stamp(Entity.objects.get(pk=world.case.entity_id)),
+        "merged_stamp": merging.merge_stamp(Entity.objects.get(pk=world.second_case.entity_id)),
+    }
+
+
+def second_merged(world: World, user) -> None:
+    merging.entity_merge(
+        survivor_id=world.case.entity_id,
+        merged_id=world.second_case.entity_id,
+        actor=world.users["admin"],
+    )
+
+
+def last_merge_undo(world: World) -> str:
+    pk = EntityMerge.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return reverse("cases:merge_undo", args=[pk or 1])
+
+
+def second_exists(world: World) -> bool:
+    return Entity.objects.filter(pk=world.second_case.entity_id).exists()
+
+
 ADMIN_LOGIN = "/admin/login/?next=/admin/"
 
 REQUESTS = {
@@ -501,6 +545,43 @@ REQUESTS = {
         lambda w: {"positive_kinds": [JV]},
         done=second_reading_recorded,
     ),
+    # ---------------------------------------------------------------- duplicates
+    "duplicate_list": Request(
+        "cases:duplicate_list",
+        lambda w: reverse("cases:duplicate_list"),
+        marker=shows(ALIKE_NAME),
+        setup=alike_entity,
+    ),
+    "merge_confirm": Request(
+        "cases:merge_confirm", pair_query, marker=shows(SECOND_CASE_NAME, "What moves to")
+    ),
+    "merge_confirm.post": Request(
+        "cases:merge_confirm",
+        lambda w: reverse("cases:merge_confirm"),
+        "post",
+        merge_data,
+        done=made(lambda w: not second_exists(w)),
+    ),
+    "duplicate_distinct": Request(
+        "cases:duplicate_distinct",
+        lambda w: reverse("cases:duplicate_distinct"),
+        "post",
+        lambda w: {"first": w.case.entity_id, "second": w.second_case.entity_id},
+        done=made(lambda w: DistinctPair.objects.exists()),
+    ),
+    "merge_list": Request(
+        "cases:merge_list",
+        lambda w: reverse("cases:merge_list"),
+        marker=shows(SECOND_CASE_NAME),
+        setup=second_merged,
+    ),
+    "merge_undo": Request(
+        "cases:merge_undo",
+        last_merge_undo,
+        "post",
+        setup=second_merged,
+        done=made(second_exists),
+    ),
     # ---------------------------------------------------------------- the project
     "root": Request("/", lambda w: "/", to=my_work),
     "login": Request(
@@ -550,6 +631,12 @@ TABLE = {
     "coding_queue": ("login", "hidden", "hidden", "shown", "hidden", "hidden", "hidden", "hidden"),
     "coding_detail": ("login", 404, 404, "shown", 404, 404, 404, 404),
     "coding_detail.post": ("login", 404, 404, "done", 404, 404, 404, 404),
+    "duplicate_list": ("login", 403, "shown", "shown", "hidden", 403, 403, "shown"),
+    "merge_confirm": ("login", 404, "shown", "shown", 404, 403, 404, "shown"),
+    "merge_confirm.post": ("login", 404, "done", "done", 404, 403, 404, "done"),
+    "duplicate_distinct": ("login", 404, "done", "done", 404, 403, 404, "done"),
+    "merge_list": ("login", 403, "shown", "shown", "hidden", 403, 403, "shown"),
+    "merge_undo": ("login", 404, "done", "done", 404, 403, 404, "done"),
     "root": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
     "login": ("shown", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
     "logout": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
@@ -576,6 +663,10 @@ REFUSED_METHODS = {
     "control_create": ("get",),
     "second_coder_assign": ("get",),
     "coding_queue": ("post",),
+    "duplicate_list": ("post",),
+    "duplicate_distinct": ("get",),
+    "merge_list": ("post",),
+    "merge_undo": ("get",),
     "logout": ("get",),
 }
 

@@ -171,6 +171,18 @@ class MergePlan:
     def survivor_case(self) -> Case:
         return self.survivor.case
 
+    @property
+    def sides(self) -> list[dict]:
+        """The survivor then the merged entity, with their cases and identifiers."""
+        return [
+            {
+                "entity": entity,
+                "case": entity.case,
+                "identifiers": [getattr(entity, name) for name, _, _ in ENTITY_IDENTIFIERS],
+            }
+            for entity in (self.survivor, self.merged)
+        ]
+
 
 def _survivor_finding(kept: Finding, other: Finding) -> bool:
     """True when `kept` (the survivor's) stays rather than `other` (the merged case's)
@@ -315,18 +327,20 @@ def _locked_pair(survivor_id: int, merged_id: int) -> tuple[Entity, Entity]:
     return entities[survivor_id], entities[merged_id]
 
 
-def _refuse_if_merged(entity_id: int) -> None:
-    record = (
-        EntityMerge.objects.filter(merged_entity_id=entity_id, undone_at__isnull=True)
-        .select_related("merged_by", "survivor")
-        .first()
+def merge_refusal_if_merged(entity_id: int, *, survivor_id: int | None = None) -> str:
+    """Why `entity_id` cannot be merged because it was merged already ("" if it was not);
+    with `survivor_id`, only a merge into that survivor counts."""
+    records = EntityMerge.objects.filter(merged_entity_id=entity_id, undone_at__isnull=True)
+    if survivor_id is not None:
+        records = records.filter(survivor_id=survivor_id)
+    record = records.select_related("merged_by", "survivor").first()
+    if record is None:
+        return ""
+    who = record.merged_by.get_username() if record.merged_by else "someone"
+    return (
+        f"{record.merged_name} was already merged into {record.survivor.name} by {who} "
+        f"on {record.merged_at:%Y-%m-%d %H:%M}; nothing was merged."
     )
-    if record is not None:
-        who = record.merged_by.get_username() if record.merged_by else "someone"
-        raise MergeRefused(
-            f"{record.merged_name} was already merged into {record.survivor.name} by {who} "
-            f"on {record.merged_at:%Y-%m-%d %H:%M}; nothing was merged."
-        )
 
 
 @transaction.atomic
@@ -346,8 +360,9 @@ def entity_merge(
     """
     if survivor_id == merged_id:
         raise MergeRefused("An entity cannot be merged with itself.")
-    _refuse_if_merged(merged_id)
-    _refuse_if_merged(survivor_id)
+    for entity_id in (merged_id, survivor_id):
+        if refusal := merge_refusal_if_merged(entity_id):
+            raise MergeRefused(refusal)
     survivor, merged = _locked_pair(survivor_id, merged_id)
     for entity, stamp in ((survivor, survivor_stamp), (merged, merged_stamp)):
         if stamp is not None and merge_stamp(entity) != stamp:
