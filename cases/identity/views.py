@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,8 +19,9 @@ from cases.models import Entity
 class MergeForm(forms.Form):
     survivor = forms.IntegerField(min_value=1)
     merged = forms.IntegerField(min_value=1)
-    survivor_stamp = forms.CharField(max_length=200, required=False)
-    merged_stamp = forms.CharField(max_length=200, required=False)
+    # As the confirmation page showed the two (merging.merge_stamp): a stale page is refused.
+    survivor_stamp = forms.CharField(max_length=200)
+    merged_stamp = forms.CharField(max_length=200)
 
 
 class PairForm(forms.Form):
@@ -83,7 +84,7 @@ def merge_confirm(request: HttpRequest) -> HttpResponse:
         return _confirm_page(request, survivor, merged)
     form = MergeForm(request.POST)
     if not form.is_valid():
-        raise Http404("Choose a pair on the possible-duplicates page.")
+        return HttpResponseBadRequest("Merge from the confirmation page.")
     data = form.cleaned_data
     survivor = _entity_or_404(request, data["survivor"])
     _require_analyst(request)

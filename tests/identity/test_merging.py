@@ -253,3 +253,47 @@ def test_the_test_sees_every_table():
     labels = set(every_table())
     assert {"cases.Entity", "cases.Case", "cases.Cohort_cases", "auth.User"} <= labels
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+def test_what_the_survivor_has_already_stays_and_the_undo_is_exact(
+    pair, analyst, colleague, supervisor, team
+):
+    """Both cases with a second reading, the shared lead unreviewed on both: the
+    survivor's are kept, the merged case's are in the record, and come back."""
+    a, b = pair
+    Finding.objects.filter(case__entity=b).update(review_state=Finding.ReviewState.LEAD)
+    analytics_services.second_coding_assign(case=a.case, coder=colleague, actor=supervisor)
+    kept = Finding.objects.get(case__entity=a, source="gleif", external_id="L-1").pk
+    before = every_table()
+
+    record = merge(a, b, analyst)
+
+    case = Case.objects.get(entity=a)
+    assert case.findings.get(source="gleif", external_id="L-1").pk == kept
+    assert case.second_coding.pk == a.case.second_coding.pk
+    assert record.summary["second_coding"] == "kept in the record"
+    merging.merge_undo(merge=record, actor=analyst)
+    assert every_table() == before
+
+
+def test_a_chain_of_merges_is_undone_newest_first(pair, analyst):
+    a, b = pair
+    c = EntityFactory(name="Vextanbio Materials OOO", country="RU")
+    CaseFactory(entity=c)
+    before = every_table()
+    first = merge(a, b, analyst)
+    second = merge(a, c, analyst)
+
+    refused(lambda: merging.merge_undo(merge=first, actor=analyst), "changed after the merge")
+    merging.merge_undo(merge=second, actor=analyst)
+    merging.merge_undo(merge=first, actor=analyst)
+
+    assert every_table() == before
+
+
+def test_an_entity_that_survived_a_merge_cannot_be_merged_away(pair, analyst):
+    a, b = pair
+    c = EntityFactory(name="Vextanbio Materials OOO", country="RU")
+    CaseFactory(entity=c)
+    merge(a, b, analyst)
+    refused(lambda: merge(c, a, analyst), "survivor of 1 earlier merge")
