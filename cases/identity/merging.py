@@ -322,6 +322,11 @@ def _locked_pair(survivor_id: int, merged_id: int) -> tuple[Entity, Entity]:
         e.pk: e for e in Entity.objects.select_for_update().filter(pk__in=[survivor_id, merged_id])
     }
     list(Case.objects.select_for_update().filter(entity_id__in=entities).order_by("pk"))
+    for entity_id in (merged_id, survivor_id):
+        # Checked again once locked: a merge of the same pair that committed while this
+        # one waited for the lock has removed one of them.
+        if refusal := merge_refusal_if_merged(entity_id):
+            raise MergeRefused(refusal)
     if survivor_id not in entities or merged_id not in entities:
         raise MergeRefused("One of the two entities no longer exists; nothing was merged.")
     return entities[survivor_id], entities[merged_id]
@@ -360,9 +365,6 @@ def entity_merge(
     """
     if survivor_id == merged_id:
         raise MergeRefused("An entity cannot be merged with itself.")
-    for entity_id in (merged_id, survivor_id):
-        if refusal := merge_refusal_if_merged(entity_id):
-            raise MergeRefused(refusal)
     survivor, merged = _locked_pair(survivor_id, merged_id)
     for entity, stamp in ((survivor, survivor_stamp), (merged, merged_stamp)):
         if stamp is not None and merge_stamp(entity) != stamp:
