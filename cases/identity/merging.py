@@ -319,7 +319,10 @@ def _touched_rows(survivor: Entity, merged: Entity) -> list[models.Model]:
 def _locked_pair(survivor_id: int, merged_id: int) -> tuple[Entity, Entity]:
     # Locked in id order, so two merges of the same pair wait rather than deadlock.
     entities = {
-        e.pk: e for e in Entity.objects.select_for_update().filter(pk__in=[survivor_id, merged_id])
+        e.pk: e
+        for e in Entity.objects.select_for_update()
+        .filter(pk__in=[survivor_id, merged_id])
+        .order_by("pk")
     }
     list(Case.objects.select_for_update().filter(entity_id__in=entities).order_by("pk"))
     for entity_id in (merged_id, survivor_id):
