@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q, RestrictedError
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -433,6 +433,20 @@ def entity_merge(
     return record
 
 
+def _rows_move(rel: models.ForeignObjectRel, target: models.Model, to: models.Model) -> None:
+    """Point the rows of a relation not handled by name at the survivor, one by one: a row
+    the survivor has its own of (a unique constraint) stays, and goes with the merged
+    entity if it cascades (it is in the record either way)."""
+    manager = rel.related_model._base_manager
+    name = rel.field.name
+    for pk in list(manager.filter(**{name: target}).values_list("pk", flat=True)):
+        try:
+            with transaction.atomic():
+                manager.filter(pk=pk).update(**{name: to})
+        except IntegrityError:
+            pass
+
+
 def _deleted(obj: models.Model, *, actor, reason: str) -> None:
     """Delete through the instance, so simple_history's "-" row names who and why."""
     obj._history_user = actor if actor is not None and actor.is_authenticated else None
@@ -454,21 +468,22 @@ def _moves_apply(plan: MergePlan, *, record: EntityMerge, now, actor, reason: st
     Case.objects.filter(matched_case=b_case).update(matched_case=a_case)
     shared = a_case.cohorts.values("pk")
     CohortMembership.objects.filter(case=b_case).exclude(cohort__in=shared).update(case=a_case)
-    try:
-        with transaction.atomic():
-            for target, to, model in ((merged, survivor, Entity), (b_case, a_case, Case)):
-                for rel in _other_relations(model):
-                    manager = rel.related_model._base_manager
-                    manager.filter(**{rel.field.name: target}).update(**{rel.field.name: to})
-    except IntegrityError as exc:
-        raise MergeRefused(
-            f"Rows of the merged entity cannot move to the survivor ({exc}); nothing was merged."
-        ) from None
+    for target, to, model in ((merged, survivor, Entity), (b_case, a_case, Case)):
+        for rel in _other_relations(model):
+            _rows_move(rel, target, to)
     # What is left of the merged case (a second reading the survivor has its own of,
     # cohort memberships both had, judgements on the merged entity) goes with it; it is
     # all in the record.
-    _deleted(Case.objects.get(pk=b_case.pk), actor=actor, reason=reason)
-    _deleted(Entity.objects.get(pk=merged.pk), actor=actor, reason=reason)
+    try:
+        _deleted(Case.objects.get(pk=b_case.pk), actor=actor, reason=reason)
+        _deleted(Entity.objects.get(pk=merged.pk), actor=actor, reason=reason)
+    except (ProtectedError, RestrictedError) as exc:
+        held = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
+        kinds = sorted({str(obj._meta.verbose_name_plural) for obj in held})
+        raise MergeRefused(
+            f"{merged.name} still has {', '.join(kinds)} that cannot move to the survivor; "
+            "nothing was merged."
+        ) from None
     entity_values = {**plan.identifiers, "updated_at": now}
     if plan.aliases:
         entity_values["aliases"] = "\n".join([*survivor.alias_list, *plan.aliases])

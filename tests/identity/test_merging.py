@@ -297,3 +297,16 @@ def test_an_entity_that_survived_a_merge_cannot_be_merged_away(pair, analyst):
     CaseFactory(entity=c)
     merge(a, b, analyst)
     refused(lambda: merge(c, a, analyst), "survivor of 1 earlier merge")
+
+
+def test_rows_of_a_relation_not_handled_by_name_move_unless_the_survivor_has_their_own(pair):
+    """Any later model pointing at an entity or a case moves with the merge, row by row;
+    Finding.case stands in for one here (its evidence is unique per case)."""
+    a, b = pair
+    relation = Case._meta.get_field("findings")
+
+    merging._rows_move(relation, b.case, a.case)
+
+    left = Finding.objects.filter(case__entity=b)
+    assert list(left.values_list("source", "external_id")) == [("gleif", "L-1")]
+    assert Finding.objects.filter(case__entity=a, external_id="L-2").exists()
