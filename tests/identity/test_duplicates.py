@@ -224,3 +224,15 @@ def test_the_admin_undoes_a_merge(admin_client, alike, analyst):
         admin_client.get(reverse("admin:cases_entitymerge_change", args=[record.pk])).status_code
         == 200
     )
+
+
+def test_the_survivors_case_page_names_what_was_merged_into_it(client, alike, analyst):
+    client.force_login(analyst)
+    first, second, _ = alike
+    post_merge(client, first, second)
+
+    page = client.get(Case.objects.get(entity=first).get_absolute_url()).content.decode()
+
+    assert "Merged into this entity:" in page
+    assert "Acme Robotic Ltd" in page
+    assert reverse("cases:merge_list") in page
