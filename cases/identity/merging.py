@@ -11,6 +11,7 @@ import datetime
 import decimal
 import uuid
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser
@@ -102,15 +103,23 @@ def _current_rows(rows: list[dict]) -> dict[tuple[str, object], dict]:
 # ------------------------------------------------------------------------- history
 
 
+@cache
+def _tracked(label: str) -> bool:
+    """Whether simple_history keeps the history of this model (asked once per model: the
+    `history` descriptor builds a manager on every access)."""
+    return hasattr(apps.get_model(label), "history")
+
+
 def _history_write(
     objs: list[models.Model], history_type: str, *, actor, reason: str, when
 ) -> None:
     """Write simple_history rows for rows written in bulk (no signal tells it)."""
     by_model: dict[type, list] = {}
     for obj in objs:
-        if hasattr(type(obj), "history"):
-            by_model.setdefault(type(obj), []).append(obj)
+        by_model.setdefault(type(obj), []).append(obj)
     for model, rows in by_model.items():
+        if not _tracked(model._meta.label):
+            continue
         historical = model.history.model
         historical.objects.bulk_create(
             historical(
@@ -394,8 +403,8 @@ def entity_merge(
     _moves_apply(plan, record=record, now=now, actor=actor, reason=reason)
     after = _current_rows(before_rows)
     _history_of_changes(
-        {_key(r): r for r in before_rows if hasattr(apps.get_model(r["model"]), "history")},
-        {k: r for k, r in after.items() if hasattr(apps.get_model(r["model"]), "history")},
+        {_key(r): r for r in before_rows if _tracked(r["model"])},
+        {k: r for k, r in after.items() if _tracked(r["model"])},
         actor=actor,
         reason=reason,
         when=now,
@@ -507,18 +516,33 @@ _RESTORE_ORDER = [Entity._meta.label, Case._meta.label]
 
 
 def _restore(rows: list[dict], current: dict[tuple, dict]) -> None:
-    def order(row):
-        rank = _RESTORE_ORDER.index(row["model"]) if row["model"] in _RESTORE_ORDER else 2
-        return (rank, _key(row) not in current)  # within a model: updates, then inserts
-
-    for row in sorted(rows, key=order):
-        obj = _instance(row)
-        if _key(row) in current:
-            values = {k: getattr(obj, k) for k in row["fields"] if k != obj._meta.pk.attname}
-            type(obj)._base_manager.filter(pk=obj.pk).update(**values)
-        else:
+    """Write the rows back: per model (entities, then cases, then the rest), the rows
+    still there are updated where they differ, then the missing ones inserted."""
+    by_model: dict[str, list[dict]] = {}
+    for row in rows:
+        by_model.setdefault(row["model"], []).append(row)
+    labels = sorted(
+        by_model,
+        key=lambda label: _RESTORE_ORDER.index(label) if label in _RESTORE_ORDER else 2,
+    )
+    for label in labels:
+        model = apps.get_model(label)
+        changed, fields, missing = [], set(), []
+        for row in by_model[label]:
+            now = current.get(_key(row))
+            if now is None:
+                missing.append(row)
+            elif now != row:
+                changed.append(_instance(row))
+                fields.update(k for k, v in row["fields"].items() if now["fields"][k] != v)
+        if changed:
+            pk_name = model._meta.pk.attname
+            names = [f.name for f in model._meta.concrete_fields if f.attname in fields - {pk_name}]
+            # bulk_update writes the values as given: auto_now fields keep theirs.
+            model._base_manager.bulk_update(changed, names, batch_size=500)
+        for row in missing:
             # Raw: auto_now fields keep the values they had.
-            obj.save_base(raw=True, force_insert=True)
+            _instance(row).save_base(raw=True, force_insert=True)
 
 
 @transaction.atomic
@@ -570,9 +594,9 @@ def merge_undo(
     case_ids = [r["pk"] for r in rows if r["model"] == Case._meta.label]
     derived.case_index_dates_refresh(case_ids=case_ids)
     now = timezone.now()
-    tracked = [r for r in rows if hasattr(apps.get_model(r["model"]), "history")]
+    tracked = [r for r in rows if _tracked(r["model"])]
     _history_of_changes(
-        {k: r for k, r in current.items() if hasattr(apps.get_model(k[0]), "history")},
+        {k: r for k, r in current.items() if _tracked(k[0])},
         _current_rows(tracked),
         actor=actor,
         reason=f"undo of merge #{record.pk}",
