@@ -400,6 +400,7 @@ def entity_merge(
         snapshot={"rows": before_rows},
     )
     reason = f"merge #{record.pk}: {merged.name} into {survivor.name}"
+    judgements = _judgements_carry(plan)
     _moves_apply(plan, record=record, now=now, actor=actor, reason=reason)
     after = _current_rows(before_rows)
     _history_of_changes(
@@ -423,6 +424,8 @@ def entity_merge(
         "second_coding": plan.second_coding,
         "identifiers": plan.identifiers,
         "aliases": plan.aliases,
+        # Made by the merge, so removed by its undo.
+        "distinct_pairs_created": judgements,
         "merged_case": plan.merged_case.pk,
         "survivor_case": survivor_case.pk,
         # What the undo checks: the survivor as the merge left it.
@@ -461,6 +464,26 @@ def _deleted(obj: models.Model, *, actor, reason: str) -> None:
     obj._history_user = actor if actor is not None and actor.is_authenticated else None
     obj._change_reason = reason
     obj.delete()
+
+
+def _judgements_carry(plan: MergePlan) -> list[int]:
+    """Give the survivor the merged entity's "not the same" judgements (what was judged
+    different from it is different from the survivor); return the ids of the new ones."""
+    survivor_id, merged_id = plan.survivor.pk, plan.merged.pk
+    created = []
+    pairs = DistinctPair.objects.filter(Q(low_id=merged_id) | Q(high_id=merged_id))
+    for pair in pairs.order_by("pk"):
+        other = pair.high_id if pair.low_id == merged_id else pair.low_id
+        if other == survivor_id:
+            continue
+        carried, made = DistinctPair.objects.get_or_create(
+            low_id=min(other, survivor_id),
+            high_id=max(other, survivor_id),
+            defaults={"judged_by_id": pair.judged_by_id, "judged_at": pair.judged_at},
+        )
+        if made:
+            created.append(carried.pk)
+    return created
 
 
 def _moves_apply(plan: MergePlan, *, record: EntityMerge, now, actor, reason: str) -> None:
@@ -582,6 +605,7 @@ def merge_undo(
             raise MergeRefused(
                 f"Finding {pk}, moved by the merge, was reviewed since; nothing was undone."
             )
+    DistinctPair.objects.filter(pk__in=record.summary.get("distinct_pairs_created", [])).delete()
     current = _current_rows(rows)
     try:
         with transaction.atomic():

@@ -142,6 +142,8 @@ def test_merge_moves_everything_to_the_survivor(pair, analyst):
     assert case.second_coding.coder.username == "bob"
     assert sorted(case.cohorts.values_list("name", flat=True)) == ["Both", "Only b"]
     assert Case.objects.get(entity__name="Control Sensors").matched_case == case
+    other = Entity.objects.get(name="Vextan Other")
+    assert DistinctPair.objects.filter(low_id=min(a.pk, other.pk), high_id=max(a.pk, other.pk))
     assert "Merged case's notes." in case.notes and "Survivor's notes." in case.notes
     assert record.summary["findings_dropped"] and record.merged_by == analyst
     event = AuditEvent.objects.get(action=AuditEvent.Action.MERGE)
