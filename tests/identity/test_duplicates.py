@@ -208,24 +208,6 @@ def test_undo_from_the_merges_list_then_again(client, alike, analyst):
     assert any("already undone by alice" in n for n in notices)
 
 
-def test_the_admin_undoes_a_merge(admin_client, alike, analyst):
-    first, second, _ = alike
-    before = every_table()
-    record = merging.entity_merge(survivor_id=first.pk, merged_id=second.pk, actor=analyst)
-
-    response = admin_client.post(
-        reverse("admin:cases_entitymerge_changelist"),
-        {"action": "undo", "_selected_action": [record.pk]},
-    )
-
-    assert response.status_code == 302
-    assert every_table() == before
-    assert (
-        admin_client.get(reverse("admin:cases_entitymerge_change", args=[record.pk])).status_code
-        == 200
-    )
-
-
 def test_the_survivors_case_page_names_what_was_merged_into_it(client, alike, analyst):
     client.force_login(analyst)
     first, second, _ = alike
