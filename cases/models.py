@@ -5,6 +5,9 @@ Derived values (name keys, index dates, a finding's timing) are computed by
 cases.derived, never typed by hand; the database enforces what it can.
 """
 
+from functools import reduce
+from operator import or_
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -905,6 +908,162 @@ class ImportRecord(models.Model):
     @property
     def finished(self) -> bool:
         return self.state not in {self.State.QUEUED, self.State.RUNNING}
+
+
+# ------------------------------------------------------------------------ identity
+# Registry identifiers proposed for an entity (cases.identity) and a person's judgement.
+
+# Registry name: the Entity field its identifier fills. Written once here because the
+# constraints, the services and the resolvers all need it.
+REGISTRY_FIELDS = {
+    "gleif": "lei",
+    "sec_edgar": "sec_cik",
+    "companies_house": "uk_company_number",
+    "ror": "ror_id",
+    "openalex": "openalex_id",
+    "wikidata": "wikidata_id",
+}
+
+
+CANDIDATE_FORMATS = {
+    "gleif": r"^[A-Z0-9]{18}[0-9]{2}$",
+    "sec_edgar": r"^[0-9]{1,10}$",
+    "companies_house": r"^([0-9]{8}|[A-Z]{2}[0-9]{6})$",
+    "ror": r"^0[a-hj-km-np-tv-z0-9]{6}[0-9]{2}$",
+    "openalex": r"^[IAF][0-9]{4,12}$",
+    "wikidata": r"^Q[1-9][0-9]*$",
+}
+
+
+class Registry(models.TextChoices):
+    GLEIF = "gleif", "GLEIF (LEI)"
+    SEC_EDGAR = "sec_edgar", "SEC EDGAR (CIK)"
+    COMPANIES_HOUSE = "companies_house", "Companies House (UK company number)"
+    ROR = "ror", "ROR"
+    OPENALEX = "openalex", "OpenAlex (institution)"
+    WIKIDATA = "wikidata", "Wikidata (QID)"
+
+
+class IdentifierCandidate(models.Model):
+    """One registry record proposed as the entity, with what it was proposed on."""
+
+    class State(models.TextChoices):
+        SUGGESTED = "suggested", "suggested"
+        CONFIRMED = "confirmed", "confirmed"
+        REJECTED = "rejected", "rejected"
+        UNSURE = "unsure", "unsure"
+
+    entity = models.ForeignKey(
+        Entity, on_delete=models.CASCADE, related_name="identifier_candidates"
+    )
+    registry = models.CharField(max_length=20, choices=Registry)
+    identifier = models.CharField(max_length=20)
+    registry_name = models.CharField("name on the registry", max_length=500, blank=True)
+    score = models.FloatField(help_text="0-100: how well the record matches the entity")
+    explanation = models.TextField(help_text="Which name matched and how; country; legal form.")
+    evidence = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What it was proposed on: the URLs asked, the record's names and country, "
+        "the other registries' identifiers it carries.",
+    )
+    state = models.CharField(max_length=10, choices=State, default=State.SUGGESTED)
+    automatic = models.BooleanField(
+        default=False, help_text="Confirmed because two registries agree by identifier."
+    )
+    judged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    judged_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["entity", "-score", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity", "registry", "identifier"], name="candidate_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(registry__in=list(REGISTRY_FIELDS)), name="candidate_registry_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["suggested", "confirmed", "rejected", "unsure"]),
+                name="candidate_state_valid",
+            ),
+            # The format each registry's identifier has (as cases.normalize checks it, the
+            # LEI's check digits aside): a registry's typo never reaches an entity.
+            models.CheckConstraint(
+                condition=reduce(
+                    or_,
+                    (
+                        Q(registry=registry, identifier__regex=pattern)
+                        for registry, pattern in CANDIDATE_FORMATS.items()
+                    ),
+                ),
+                name="candidate_identifier_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=100), name="candidate_score_range"
+            ),
+            # One confirmed record per registry and entity: the entity has one LEI.
+            models.UniqueConstraint(
+                fields=["entity", "registry"],
+                condition=Q(state="confirmed"),
+                name="candidate_one_confirmed",
+            ),
+            models.CheckConstraint(
+                condition=Q(automatic=False) | Q(state="confirmed"),
+                name="candidate_automatic_is_confirmed",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "registry"])]
+
+    def __str__(self):
+        return f"{self.registry} {self.identifier} for {self.entity_id} ({self.state})"
+
+    @property
+    def field(self) -> str:
+        return REGISTRY_FIELDS[self.registry]
+
+
+class ResolutionAttempt(models.Model):
+    """One registry asked about one entity: what came of it, even when nothing did."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "ok"
+        ERROR = "error", "error"
+        RATE_LIMITED = "rate_limited", "rate limited"
+        SKIPPED = "skipped", "skipped"
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="resolution_attempts")
+    registry = models.CharField(max_length=20, choices=Registry)
+    at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=12, choices=Status)
+    error = models.TextField(blank=True, help_text="Why it failed or was skipped.")
+    requests = models.PositiveIntegerField(default=0)
+    proposed = models.PositiveIntegerField(default=0, help_text="Candidates new this time.")
+    asked = models.TextField(blank=True, help_text="The URLs asked, one a line.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["ok", "error", "rate_limited", "skipped"]),
+                name="attempt_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["entity", "registry", "-at"])]
+
+    def __str__(self):
+        return f"{self.registry} for {self.entity_id} at {self.at:%Y-%m-%d %H:%M} ({self.status})"
 
 
 # Merges ----------------------------------------------------------------------------------

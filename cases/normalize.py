@@ -9,85 +9,168 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
+import icu
 import pycountry
+from rapidfuzz import fuzz
+from rigour.names import extract_org_types, remove_org_types
+from rigour.text.translit import ascii_text
 
-# Legal-form words folded out of a name key, so "Acme Robotics Ltd." and
-# "ACME ROBOTICS LIMITED" are one entity. Only trailing words are dropped: a legal form in
-# the middle of a name ("Limited Edition Labs") is part of the name.
+# Legal forms ------------------------------------------------------------------------------
+# Legal forms come from rigour's organisation-type database (OpenSanctions; built from
+# ISO 20275, OCCRP's list and Wikipedia), which knows the spelled-out and abbreviated
+# forms in many languages and scripts ("Aktiengesellschaft" and "AG", "ООО" and
+# "Общество с ограниченной ответственностью", "Sp. z o.o."). The words below are the
+# forms it does not treat as legal forms but referral files end names with.
 LEGAL_FORMS = frozenset(
     [
-        "ltd",
-        "limited",
-        "llc",
-        "lp",
-        "llp",
-        "plc",
-        "inc",
-        "incorporated",
-        "corp",
-        "corporation",
-        "co",
-        "company",
-        "gmbh",
-        "mbh",
-        "ag",
-        "kg",
-        "kgaa",
-        "se",
-        "sa",
-        "sas",
-        "sarl",
-        "srl",
-        "spa",
-        "bv",
-        "nv",
-        "oy",
-        "oyj",
-        "ab",
-        "asa",
-        "as",
-        "aps",
-        "pte",
-        "pty",
-        "kk",
-        "kabushiki",
-        "kaisha",
-        "sdn",
-        "bhd",
-        "pvt",
+        "ltd", "limited", "llc", "lp", "llp", "plc", "inc", "incorporated", "corp",
+        "corporation", "co", "company", "gmbh", "mbh", "ag", "kg", "kgaa", "se", "sa", "sas",
+        "sarl", "srl", "spa", "bv", "nv", "oy", "oyj", "ab", "asa", "as", "aps", "pte", "pty",
+        "kk", "kabushiki", "kaisha", "gaisha", "sdn", "bhd", "pvt", "sl", "slu", "jsc", "pjsc",
+        "ojsc", "cjsc", "ooo", "oao", "zao", "pao", "ao", "tov",
     ]
-)
-# Multi-word forms that read as one once punctuation is gone ("Co. Ltd" -> "co ltd").
-_PUNCT_RE = re.compile(r"[^\w\s]", re.UNICODE)
+)  # fmt: skip
+# Forms written before the name: Russian and Ukrainian ones ("ООО Ромашка", "PJSC
+# Gazprom"). Other forms are dropped only at the end of a name, so "Limited Edition Labs"
+# keeps its first word.
+_LEADING_FORMS = frozenset(
+    ["ooo", "ao", "oao", "zao", "pao", "jsc", "pjsc", "ojsc", "cjsc", "tov", "llc", "株式会社",
+     "주식회사", "有限会社"]
+)  # fmt: skip
+# Legal forms of names in Chinese, Japanese and Korean, written without spaces, so no
+# word boundary finds them: longest first, so 股份有限公司 goes before 有限公司.
+_CJK_FORMS = (
+    "股份有限公司", "有限责任公司", "有限責任公司", "有限公司", "株式会社", "有限会社",
+    "合同会社", "주식회사", "유한회사", "公司",
+)  # fmt: skip
+# Bracketed abbreviations (after NFKC, which turns ㈜ into "(주)" and ㈱ into "(株)").
+_CJK_BRACKETED = (("(주)", "주식회사"), ("(株)", "株式会社"), ("(有)", "有限会社"))
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_MARK = "\ue000"  # a private-use character standing for a legal form while a key is built
+_SLASHED_AS_RE = re.compile(r"(?<!\w)a/s(?!\w)")
+_PUNCT_RE = re.compile(r"[^\w\s\ue000]", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
 _INITIALS_RE = re.compile(r"\b\w(?:\.\w)+\b\.?")
 NAME_KEY_LENGTH = 300
+# The combining marks that are accents: the diacritics of Latin, Greek and Cyrillic
+# letters (é, ö, й), and the vowel points of Arabic and Hebrew. Kana voicing marks
+# decompose into combining marks too, but without them a Japanese name is another name
+# (ガ is not カ), and an Indic vowel sign is a letter, so neither is removed.
+_ACCENT_RE = re.compile(
+    "[\u0300-\u036f\u0591-\u05c7\u064b-\u065f\u0670\u1ab0-\u1aff\u1dc0-\u1dff"
+    "\u20d0-\u20ff\ufe20-\ufe2f]"
+)
 
 
+def _casefold(text: str) -> str:
+    text, _ = strip_invisible(text)
+    if text.isascii():
+        return text.casefold()
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", _ACCENT_RE.sub("", unicodedata.normalize("NFKD", text)))
+
+
+def fold(text: str) -> str:
+    """Fold case, accents, compatibility forms (full-width letters, ligatures) and
+    invisible characters, keeping every script's letters: "Fénent" is "fenent", "ＡＢＣ"
+    is "abc", "华为" stays "华为"."""
+    return _strip_accents(_casefold(text))
+
+
+def is_legal_form(word: str) -> bool:
+    """Whether a word (or a few) is a legal form by itself: "Ltd.", "AG", "ООО", "S.p.A."."""
+    text = fold(word).strip()
+    if not text:
+        return False
+    if text.strip(".") in LEGAL_FORMS or text.replace(".", "") in LEGAL_FORMS:
+        return True
+    return not remove_org_types(text).strip(" .,")
+
+
+def has_cjk(text: str) -> bool:
+    """Whether the text has Chinese, Japanese or Korean characters."""
+    return bool(_CJK_RE.search(text))
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(_CJK_RE.match(ch))
+
+
+def _cut_cjk_forms(token: str) -> str:
+    """Drop a CJK legal form that ends or starts a token, keeping at least one character."""
+    changed = True
+    while changed:
+        changed = False
+        for form in _CJK_FORMS:
+            if token.endswith(form) and len(token) > len(form):
+                token, changed = token[: -len(form)], True
+            elif token.startswith(form) and len(token) > len(form):
+                token, changed = token[len(form) :], True
+    return token
+
+
+@lru_cache(maxsize=65536)  # an import keys each row's name more than once
 def name_key(name: str) -> str:
     """Return the matching key of an organisation or person name.
 
-    Case, accents, punctuation and trailing legal-form words are folded; the key is never
-    empty for a non-empty name (a name made only of legal forms keeps them).
+    Case, accents, punctuation and legal forms at the end of a name (or, for the forms
+    written first, at its start) are folded; legal forms inside a name are kept in one
+    spelling, so "Aktiengesellschaft" and "AG" agree wherever they stand. Letters keep
+    their script. The key is never empty for a non-empty name (a name made only of legal
+    forms keeps them).
     """
-    text = name
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.casefold().replace("&", " and ")
+    text = _casefold(name)
+    if "/" in text:  # Danish and Norwegian "A/S" is "AS"
+        text = _SLASHED_AS_RE.sub("as", text)
+    for written, form in _CJK_BRACKETED:
+        text = text.replace(written, f" {form} ")
     if "." in text:
         # Dotted initials are one word: "S.A." is "sa", "N.V." is "nv", "U.S.A." is "usa".
         text = _INITIALS_RE.sub(lambda m: m.group(0).replace(".", ""), text)
-    stripped = _PUNCT_RE.sub(" ", text).split()
-    while len(stripped) > 1 and stripped[-1] in LEGAL_FORMS:
-        stripped.pop()
-    if stripped and stripped[0] == "the" and len(stripped) > 1:
-        stripped = stripped[1:]
+    # rigour finds the legal forms on the case-folded text, with its accents, dots and
+    # ampersands ("società per azioni", "gmbh & co. kg"); each is marked, then written in
+    # its short form.
+    forms = extract_org_types(text)
+    if forms:
+        marked = remove_org_types(text, replacement=f" {_MARK} ")
+        if marked.count(_MARK) == len(forms):
+            text = marked
+        else:  # the two passes disagree: keep the name as written
+            forms = []
+    text = _strip_accents(text).replace("&", " and ")
+    pending = iter(forms)
+    # Parts of the name: (its words, the short form when it is a legal form, else "").
+    parts: list[tuple[list[str], str]] = []
+    for word in _PUNCT_RE.sub(" ", text).split():
+        if word == _MARK:
+            written, short = next(pending)
+            parts.append((_PUNCT_RE.sub(" ", _strip_accents(written)).split(), short))
+        elif word in LEGAL_FORMS or word in _CJK_FORMS:
+            parts.append(([word], word))
+        else:
+            parts.append(([word], ""))
+    parts = [(words, short) for words, short in parts if words]
+    while len(parts) > 1 and parts[-1][1]:
+        parts.pop()
+    while len(parts) > 1 and parts[0][1] in _LEADING_FORMS:
+        parts.pop(0)
+    if len(parts) > 1 and parts[0][0] == ["the"]:
+        parts.pop(0)
+    words = [word for words, _ in parts for word in words]
+    if words and _CJK_RE.search(words[-1]):
+        words[-1] = _cut_cjk_forms(words[-1])
+    if words and _CJK_RE.search(words[0]):
+        words[0] = _cut_cjk_forms(words[0])
     # Folding can lengthen a name (some ligatures expand to many letters); the key is cut
     # to the column's width, which still tells names apart in practice.
-    return " ".join(stripped)[:NAME_KEY_LENGTH].rstrip()
+    return " ".join(words)[:NAME_KEY_LENGTH].rstrip()
 
 
 # English names that pycountry does not know as such. Taiwan is listed as
@@ -381,3 +464,200 @@ def strip_invisible(text: str) -> tuple[str, int]:
         return text, 0
     cleaned, removed = _INVISIBLE_RE.subn("", text)
     return cleaned, removed
+
+
+# Look-alike characters --------------------------------------------------------------------
+@cache
+def _spoof_checker() -> icu.SpoofChecker:
+    return icu.SpoofChecker()
+
+
+@cache
+def _ascii_skeletons() -> dict[int, str]:
+    """The skeletons of the ASCII characters that have one ("m" is "rn", "0" is "O"),
+    so that ASCII keys, nearly all of them, skip a call into ICU."""
+    checker = _spoof_checker()
+    table = {}
+    for code in range(128):
+        skeleton = checker.getSkeleton(0, chr(code)).casefold()
+        if skeleton != chr(code):
+            table[code] = skeleton
+    return table
+
+
+def confusable_key(key: str) -> str:
+    """Return the Unicode TR39 skeleton of a name key, case folded: names that look alike
+    (a Cyrillic "а" for a Latin "a", "0" for "o") have the same one.
+
+    Skeletons are for comparing only, never for showing: "m" becomes "rn".
+    """
+    if key.isascii():
+        return key.translate(_ascii_skeletons())
+    return _spoof_checker().getSkeleton(0, key).casefold()
+
+
+# Comparing names ---------------------------------------------------------------------------
+# Words that join a name's parts, left out when comparing the words of two names
+# ("University of Cambridge" has the words of "Cambridge University").
+_JOINING_WORDS = frozenset(
+    ["of", "the", "and", "for", "de", "des", "du", "la", "le", "les", "di", "del", "della",
+     "der", "die", "das", "fur", "und", "et", "y", "e", "da", "do", "dos"]
+)  # fmt: skip
+# Words that name an institution's kind. A name that has one is not a short form of a
+# longer one with more words: "X University of Technology" is not "University of X".
+_INSTITUTION_WORDS = frozenset(
+    ["university", "universitat", "universite", "universidad", "universita", "universiteit",
+     "universitet", "college", "institute", "institut", "instituto", "istituto", "academy",
+     "akademie", "academie", "academia", "school", "hospital", "polytechnic", "politecnico",
+     "laboratory", "laboratories"]
+)  # fmt: skip
+# Words a company's full name adds to its short one ("X Nanopore Technologies" is "X
+# Nanopore"), so that a name with only these words more is a short form of it.
+_DESCRIPTOR_WORDS = frozenset(
+    ["technologies", "technology", "tech", "group", "holdings", "holding", "international",
+     "industries", "industrial", "industry", "systems", "solutions", "enterprises",
+     "enterprise", "global", "company", "corporation", "corp", "co", "limited", "ltd",
+     "incorporated", "inc"]
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class KeyComparison:
+    score: float  # 0-100
+    how: str  # why the score is what it is, for explanations
+
+
+# Abbreviations that are not the start of their word.
+_ABBREVIATIONS = {
+    "intl": "international", "labs": "laboratories", "lab": "laboratory",
+    "mfg": "manufacturing", "natl": "national", "assn": "association", "dept": "department",
+    "tech": "technology", "technologies": "technology", "univ": "university",
+}  # fmt: skip
+
+
+def _content_words(key: str) -> list[str]:
+    return [_ABBREVIATIONS.get(word, word) for word in key.split() if word not in _JOINING_WORDS]
+
+
+def _is_acronym(short: str, words: list[str]) -> bool:
+    return len(short) >= 2 and len(words) >= 2 and short == "".join(w[0] for w in words)
+
+
+def _abbreviates(word: str, other: str) -> bool:
+    """Whether one word is a short abbreviation of the other: its start ("tech" of
+    "technologies", "univ" of "university"), much shorter, so that a longer word that
+    begins with another ("gazprombank", "kvantum") is not one."""
+    short, long = sorted((word, other), key=len)
+    return 3 <= len(short) <= 5 and len(long) >= len(short) + 3 and long.startswith(short)
+
+
+def _near_word(word: str, others: set[str]) -> bool:
+    """Whether a word is a spelling variant or an abbreviation of one of the others."""
+    return any(_abbreviates(word, other) or fuzz.ratio(word, other) >= 75 for other in others)
+
+
+def _compare_same_script(a: str, b: str) -> KeyComparison:
+    if a == b:
+        return KeyComparison(100.0, "same name key")
+    words_a, words_b = _content_words(a), _content_words(b)
+    set_a, set_b = set(words_a), set(words_b)
+    if not set_a or not set_b:
+        return KeyComparison(round(fuzz.ratio(a, b), 1), "compared letter by letter")
+    if set_a == set_b:
+        if words_a == words_b:
+            return KeyComparison(97.0, "the same words, some abbreviated")
+        return KeyComparison(97.0, "the same words in another order")
+    if a.replace(" ", "") == b.replace(" ", ""):
+        return KeyComparison(95.0, "the same letters, spaced differently")
+    institution = bool((set_a | set_b) & _INSTITUTION_WORDS)
+    if (set_a < set_b or set_b < set_a) and not institution:
+        extra = (set_a | set_b) - (set_a & set_b)
+        if extra <= _DESCRIPTOR_WORDS:
+            shown = " ".join(sorted(extra))
+            return KeyComparison(92.0, f"a short form: one leaves out {shown!r}")
+    only_a, only_b = set_a - set_b, set_b - set_a
+    if (
+        only_a
+        and only_b
+        and all(
+            any(_abbreviates(w, o) for o in others)
+            for words, others in ((only_a, only_b), (only_b, only_a))
+            for w in words
+        )
+    ):
+        return KeyComparison(90.0, "the same words, some abbreviated")
+    for short, long_words in ((a, words_b), (b, words_a)):
+        if " " not in short and _is_acronym(short, long_words):
+            return KeyComparison(88.0, "an acronym of the other")
+    score = fuzz.token_sort_ratio(" ".join(words_a), " ".join(words_b))
+    if score > 80 and _CJK_RE.search(a) and _CJK_RE.search(b):
+        # A Chinese character is a word: one other character is another name
+        # (中国航天科技集团 and 中国航天科工集团 are two groups), not a misspelling.
+        return KeyComparison(80.0, f"other characters ({score:.0f}/100 before)")
+    # Names that differ by a whole word, not a spelling of it, are other names, however
+    # many words they share: "China Aerospace Science and Industry" is not "... and
+    # Technology". Words a full company name adds are not such a difference.
+    differing = {w for w in only_a if not _near_word(w, only_b)} | {
+        w for w in only_b if not _near_word(w, only_a)
+    }
+    if institution:
+        differing |= (only_a | only_b) & _DESCRIPTOR_WORDS
+    else:
+        differing -= _DESCRIPTOR_WORDS
+    if differing and score > 80:
+        shown = " ".join(sorted(differing))
+        return KeyComparison(80.0, f"other words: {shown!r} ({score:.0f}/100 before)")
+    return KeyComparison(round(score, 1), f"{score:.0f}/100 on the words in order")
+
+
+def compare_keys(a: str, b: str) -> KeyComparison:
+    """Compare two name keys: word order and a company's short form count as the same
+    name, a spelling variant nearly so, a different word not; names in two scripts are
+    compared transliterated ("Газпром" and "Gazprom", "华为" and "Huawei")."""
+    best = _compare_same_script(a, b)
+    if best.score >= 100 or (a.isascii() and b.isascii()):
+        return best
+    latin_a, latin_b = ascii_text(a).casefold(), ascii_text(b).casefold()
+    if (latin_a, latin_b) == (a, b):
+        return best
+    if _CJK_RE.search(a + b):
+        # Pinyin and romanised Japanese or Korean split syllables ("hua wei"); names in
+        # Latin letters join them ("Huawei"). One letter of pinyin more or less is
+        # another character (中兴 "zhongxing", 中信 "zhongxin"), so only equal ones count.
+        latin_a, latin_b = latin_a.replace(" ", ""), latin_b.replace(" ", "")
+        if latin_a != latin_b:
+            return best
+    translit = _compare_same_script(latin_a, latin_b)
+    score = min(translit.score, 95.0)
+    if score > best.score:
+        return KeyComparison(score, f"transliterated {latin_a!r} and {latin_b!r}: {translit.how}")
+    return best
+
+
+# Searching ---------------------------------------------------------------------------------
+# Accented letters of the Latin script by the letter they fold to, both cases, so a search
+# can find "Fénent" from "Fenent" and the other way round with one regular expression that
+# PostgreSQL and SQLite both run (neither needs an unaccent extension).
+_SEARCH_RANGES = (range(0x41, 0x5B), range(0x61, 0x7B), range(0xC0, 0x250), range(0x1E00, 0x1F00))
+
+
+@cache
+def _letter_variants() -> dict[str, str]:
+    table: dict[str, set[str]] = {}
+    for block in _SEARCH_RANGES:
+        for code in block:
+            ch = chr(code)
+            base = fold(ch)
+            if len(base) == 1 and base.isascii() and base.isalpha():
+                forms = {ch, ch.casefold(), ch.upper()}
+                table.setdefault(base, set()).update(f for f in forms if len(f) == 1)
+    return {base: "[" + "".join(sorted(chars)) + "]" for base, chars in table.items()}
+
+
+def search_pattern(query: str) -> str:
+    """Return a regular expression that finds the query's words in order in a name, case
+    and accents ignored, any punctuation or spaces between them; "" for a query with no
+    letters or digits. Its syntax is common to PostgreSQL and Python (SQLite)."""
+    variants = _letter_variants()
+    words = re.findall(r"\w+", fold(query))
+    return r"\W+".join("".join(variants.get(ch) or re.escape(ch) for ch in word) for word in words)

@@ -18,6 +18,7 @@ from cases import derived
 from cases.checks import outbox, selectors
 from cases.checks import services as checks_services
 from cases.checks.sources import get_sources
+from cases.identity import services as identity_services
 
 
 @shared_task(name="cases.refresh_index_dates")
@@ -159,3 +160,31 @@ def _import_thread_start(import_record_id: int) -> None:
             connection.close()  # the thread's own connection
 
     threading.Thread(target=target, name=f"import-{import_record_id}", daemon=True).start()
+
+
+# ------------------------------------------------------------------------ identity
+# Proposing registry identifiers (cases.identity.services). Idempotent: a candidate is
+# stored once per entity, registry and identifier, so a second delivery adds only an
+# attempt row.
+
+
+@shared_task(name="cases.resolve_identifiers", acks_late=True, reject_on_worker_lost=True)
+def resolve_identifiers(entity_ids: list[int], registries: list[str] | None = None) -> int:
+    """Propose identifiers for these entities; return how many candidates are new."""
+    return sum(
+        len(identity_services.identifiers_propose(entity_id=pk, registries=registries).proposed)
+        for pk in entity_ids
+    )
+
+
+RESOLVE_BATCH = 50  # entities per task: a task's work stays well inside its time limit
+
+
+def identifiers_enqueue(entity_ids: list[int], registries: list[str] | None = None) -> int:
+    """Queue resolution of these entities for the workers, sent once the current
+    transaction commits; return the number of tasks. Follow the progress with
+    cases.identity.selectors.resolution_progress."""
+    batches = [entity_ids[i : i + RESOLVE_BATCH] for i in range(0, len(entity_ids), RESOLVE_BATCH)]
+    for batch in batches:
+        resolve_identifiers.delay_on_commit(batch, registries)
+    return len(batches)

@@ -49,15 +49,74 @@ def test_name_key_keeps_the_in_the_middle_of_a_name():
 
 @pytest.mark.parametrize(
     ("name", "key"),
-    [("Ltd", "ltd"), ("Limited", "limited"), ("The", "the"), ("The Ltd.", "the"), ("Co Ltd", "co")],
+    [
+        ("Ltd", "ltd"),
+        ("Limited", "limited"),
+        ("The", "the"),
+        ("The Ltd.", "the"),
+        ("Co Ltd", "co ltd"),
+    ],  # fmt: skip
 )
 def test_name_key_is_never_empty_for_a_name_with_letters(name, key):
     assert name_key(name) == key
 
 
 def test_name_key_keeps_non_latin_scripts():
-    assert name_key("华为技术有限公司") == "华为技术有限公司"
+    assert name_key("华为技术") == "华为技术"
     assert name_key("Москва Роботикс") == "москва роботикс"
+    # A kana voicing mark decomposes into a combining mark, but is not an accent.
+    assert name_key("ガイア") == "ガイア"
+
+
+@pytest.mark.parametrize(
+    ("names", "key"),
+    [
+        (["Siemens AG", "Siemens Aktiengesellschaft", "SIEMENS A.G."], "siemens"),
+        (["Acme GmbH", "Acme Gesellschaft mit beschränkter Haftung", "Acme GmbH & Co. KG"], "acme"),
+        (["Vextanbio Materials JSC", "Vextanbio Materials LLC", "Vextanbio Materials PJSC",
+          "OOO Vextanbio Materials", "AO Vextanbio Materials", "Vextanbio Materials OAO",
+          "ZAO Vextanbio Materials"], "vextanbio materials"),
+        (["ООО «Ромашка»", "Общество с ограниченной ответственностью «Ромашка»",
+          "АО Ромашка", "ПАО «Ромашка»"], "ромашка"),
+        (["Acme SA", "Acme SAS", "Acme SARL", "Acme Société Anonyme"], "acme"),
+        (["Acme S.p.A.", "Acme S.r.l.", "Acme Società per Azioni"], "acme"),
+        (["Acme S.A.", "Acme S.L."], "acme"),
+        (["Acme B.V.", "Acme N.V.", "Acme Naamloze Vennootschap"], "acme"),
+        (["Acme AB", "Acme Aktiebolag"], "acme"),
+        (["Toyota K.K.", "Toyota Kabushiki Kaisha"], "toyota"),
+        (["Acme Sp. z o.o.", "Acme Spółka z ograniczoną odpowiedzialnością"], "acme"),
+        (["Acme Oy", "Acme Oyj", "Acme Osakeyhtiö"], "acme"),
+        (["华为技术有限公司", "华为技术股份有限公司", "华为技术"], "华为技术"),
+        (["トヨタ株式会社", "株式会社トヨタ", "㈱トヨタ"], "トヨタ"),
+        (["삼성전자 주식회사", "(주)삼성전자", "㈜삼성전자"], "삼성전자"),
+        (["Fénent", "Fenent", "FÉNENT", "Ｆｅｎｅｎｔ"], "fenent"),
+    ],
+)  # fmt: skip
+def test_name_key_folds_legal_forms_of_many_languages_and_scripts(names, key):
+    assert {name: name_key(name) for name in names} == dict.fromkeys(names, key)
+
+
+def test_name_key_keeps_a_legal_form_word_inside_a_name_as_written():
+    assert name_key("Sociedad Limitada Labs S.L.") == "sociedad limitada labs"
+    assert name_key("Made As One Ltd") == "made as one"
+    # "S.A." inside "U.S.A." is no legal form.
+    assert name_key("U.S.A. Robotics Inc.") == "usa robotics"
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("Ltd.", True), ("AG", True), ("ООО", True), ("S.p.A.", True), ("Aktiengesellschaft", True),
+     ("Robotics", False), ("Acme", False), ("", False)],
+)  # fmt: skip
+def test_is_legal_form(word, expected):
+    assert normalize.is_legal_form(word) is expected
+
+
+def test_fold_folds_case_accents_and_width_and_keeps_scripts():
+    assert normalize.fold("Fénent Straße") == "fenent strasse"
+    assert normalize.fold("Ｆｅｎｅｎｔ") == "fenent"
+    assert normalize.fold("华为") == "华为"
+    assert normalize.fold("Fe\u200bnent") == "fenent"
 
 
 def test_name_key_of_punctuation_only_is_empty_so_the_importer_can_refuse_it():
@@ -345,3 +404,10 @@ def test_strip_invisible_removes_a_control_that_changes_how_a_name_shows(charact
 )
 def test_strip_invisible_leaves_visible_text_of_any_script_alone(text):
     assert normalize.strip_invisible(text) == (text, 0)
+
+
+def test_fold_strips_accents_and_vowel_points_but_keeps_letters_that_combine():
+    assert normalize.fold("Йошкар-Ола") == "иошкар-ола"
+    assert normalize.fold("مُحَمَّد") == "محمد"
+    assert normalize.fold("हिन्दी") == "हिन्दी"  # Indic vowel signs are letters
+    assert normalize.fold("ガ") == "ガ"  # a kana voicing mark is not an accent

@@ -393,6 +393,16 @@ WISHLIST_SOURCE_RATES = {
     name: envfloat(f"WISHLIST_{name.upper()}_RATE", None) for name in WISHLIST_CHECK_INTERVAL_DAYS
 }
 WISHLIST_SEC_EDGAR_DATA_URL = os.environ.get("WISHLIST_SEC_EDGAR_DATA_URL", "").strip()
+# Identifier resolvers (cases.identity.resolvers) ask GLEIF, SEC EDGAR, Companies House
+# and OpenAlex at the sources' URLs above, and two registries no check searches at these.
+WISHLIST_RESOLVER_URLS = {
+    name: os.environ.get(f"WISHLIST_{name.upper()}_URL", "").strip() for name in ("ror", "wikidata")
+}
+WISHLIST_RESOLVER_RATES = {
+    name: envfloat(f"WISHLIST_{name.upper()}_RATE", None) for name in ("ror", "wikidata")
+}
+# Candidates scoring below this are not proposed (a person judges the rest).
+WISHLIST_RESOLVE_MIN_SCORE = envint("WISHLIST_RESOLVE_MIN_SCORE", 60)
 # Reference lists (DoD 1260H, NATO, MNNA): the editions shipped in cases/reference/, or a
 # folder with newer ones. A missing or malformed list fails the start-up check.
 WISHLIST_REFERENCE_DIR = Path(

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from cases import access, rules
+from cases import access, normalize, rules
 from cases.models import (
     AllianceBloc,
     Case,
@@ -112,14 +112,29 @@ class CaseFilter(django_filters.FilterSet):
         self.filters["technology_field"].extra["choices"] = [(f, f) for f in fields]
 
     def search(self, queryset: QuerySet[Case], name, value: str) -> QuerySet[Case]:
+        """Find the query in names, native names and aliases, case and accents ignored
+        ("Fenent" finds "Fénent" and the other way round), and in name keys, so a query
+        with a legal form finds the name with another ("Siemens Aktiengesellschaft"
+        finds "Siemens AG")."""
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(entity__name__icontains=value)
-            | Q(entity__name_native__icontains=value)
-            | Q(entity__aliases__icontains=value)
+        pattern = normalize.search_pattern(value)
+        if not pattern:  # punctuation only: as typed
+            return queryset.filter(
+                Q(entity__name__icontains=value)
+                | Q(entity__name_native__icontains=value)
+                | Q(entity__aliases__icontains=value)
+            )
+        found = (
+            Q(entity__name__iregex=pattern)
+            | Q(entity__name_native__iregex=pattern)
+            | Q(entity__aliases__iregex=pattern)
         )
+        key = normalize.name_key(value)
+        if key:
+            found |= Q(entity__name_key__contains=key)
+        return queryset.filter(found)
 
     def filter_host_country(self, queryset, name, value):
         return queryset.filter(_referrals_where(host_country=value.strip().upper()))

@@ -6,7 +6,6 @@ read once per process.
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
@@ -36,8 +35,9 @@ def entity_names(entity) -> list[str]:
 def match_name(names: list[str], candidate: str) -> NameMatch:
     """Score a structured name (a registry record's legal name) against our names.
 
-    Keys fold case, punctuation and legal forms; rapidfuzz's token-sort ratio scores
-    word-order changes fully and spelling changes partly.
+    Keys fold case, accents, punctuation and legal forms of many languages ("AG" and
+    "Aktiengesellschaft" agree); word order and a company's short form score as the same
+    name, spelling changes partly, a different word not (`normalize.compare_keys`).
     """
     candidate_key = normalize.name_key(candidate) if candidate else ""
     best = NameMatch(0.0, f"no name matched {candidate!r}")
@@ -49,45 +49,105 @@ def match_name(names: list[str], candidate: str) -> NameMatch:
             continue
         if key == candidate_key:
             return NameMatch(100.0, f"{candidate!r} is {name!r} (same name key {key!r})")
-        score = fuzz.token_sort_ratio(key, candidate_key)
-        if score > best.score:
+        if normalize.confusable_key(key) == normalize.confusable_key(candidate_key):
+            found = normalize.KeyComparison(95.0, "look-alike characters")
+        else:
+            found = normalize.compare_keys(key, candidate_key)
+        if found.score > best.score:
             best = NameMatch(
-                round(score, 1),
-                f"{candidate!r} resembles {name!r} ({score:.0f}/100 on name keys "
-                f"{candidate_key!r} and {key!r})",
+                found.score,
+                f"{candidate!r} resembles {name!r} ({found.score:.0f}/100 on name keys "
+                f"{candidate_key!r} and {key!r}: {found.how})",
             )
     return best
 
 
 def _fold_text(text: str) -> str:
     """Fold text the way name keys are folded: case, accents and punctuation."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+    return " ".join(re.sub(r"[^\w]+", " ", normalize.fold(text)).split())
+
+
+# Words written after a Chinese company's name ("华为技术有限公司", "中兴通讯股份"), so a
+# short name followed by one is the name, not part of a longer word.
+_CJK_NAME_ENDINGS = (
+    "公司", "集团", "科技", "技术", "股份", "有限", "控股", "大学", "研究", "实业", "电子",
+    "通讯", "通信", "株式会社", "주식회사",
+)  # fmt: skip
+_INSTITUTION_ORDER_RE = re.compile(
+    r"^(?P<place>.+) (?P<kind>university|institute|college|academy)$"
+    r"|^(?P<kind2>university|institute|college|academy) of (?P<place2>.+)$"
+)
+
+
+def _text_forms(key: str) -> list[str]:
+    """The key and, for "X University", "University of X" (and the other way round)."""
+    forms = [key]
+    found = _INSTITUTION_ORDER_RE.match(key)
+    if found and found["place"]:
+        forms.append(f"{found['kind']} of {found['place']}")
+    elif found:
+        forms.append(f"{found['place2']} {found['kind2']}")
+    return forms
+
+
+def _cjk_mention(name: str, key: str, text: str) -> NameMatch | None:
+    """Find a Chinese (or Japanese, Korean) name in text written without spaces.
+
+    The full native name, or a key of three characters or more, counts wherever it
+    stands. A two-character key counts as a word of its own, or followed by a word that
+    ends company names ("华为" in "华为公司"), not inside any longer word.
+    """
+    compact = text.replace(" ", "")
+    full = _fold_text(name).replace(" ", "")
+    if len(full) >= 3 and full in compact:
+        return NameMatch(100.0, f"the text contains {name!r}")
+    short = key.replace(" ", "")
+    if len(short) >= 3 and short in compact:
+        return NameMatch(100.0, f"the text contains {name!r} (as {key!r})")
+    if len(short) < 2:
+        return None
+    for found in re.finditer(re.escape(short), text):
+        before = text[found.start() - 1] if found.start() else " "
+        after = text[found.end() :]
+        alone_before = not normalize.is_cjk(before)
+        if alone_before and (not after or not normalize.is_cjk(after[0])):
+            return NameMatch(100.0, f"the text names {name!r} (as {key!r}, a word of its own)")
+        if alone_before and after.startswith(_CJK_NAME_ENDINGS):
+            return NameMatch(100.0, f"the text names {name!r} (as {key!r} before a company word)")
+    if short in compact:
+        return NameMatch(
+            80.0, f"{key!r} appears in the text only inside longer words, which may be others"
+        )
+    return None
 
 
 def match_in_text(names: list[str], text: str) -> NameMatch:
     """Score how clearly free text (a headline, an excerpt) mentions one of our names.
 
-    A whole-word occurrence of a name key scores 100; otherwise the score is the best
-    rapidfuzz ratio between the key and any run of as many words of the text, so a
-    name inside a longer word ("Acme" in "Acmeville") does not count as a mention.
+    A whole-word occurrence of a name key (or of "University of X" for "X University")
+    scores 100; Chinese names are found without spaces (`_cjk_mention`); otherwise the
+    score is the best rapidfuzz ratio between the key and any run of as many words of the
+    text, so a name inside a longer word ("Acme" in "Acmeville") does not count.
     """
     folded = _fold_text(text)
     best = NameMatch(0.0, "none of the entity's names appears in the text")
     if not folded:
         return best
+    words = folded.split()
     for name in names:
         key = normalize.name_key(name)
+        if normalize.has_cjk(key):
+            found = _cjk_mention(name, key, folded)
+            if found and found.score >= 100:
+                return found
+            if found and found.score > best.score:
+                best = found
+            continue
         if len(key) < 3:
             continue
-        if re.search(rf"(?<!\w){re.escape(key)}(?!\w)", folded):
-            return NameMatch(100.0, f"the text names {name!r} (as {key!r})")
-        # Chinese is written without spaces: a name in it is any occurrence.
-        if _CJK_RE.search(key) and key.replace(" ", "") in folded.replace(" ", ""):
-            return NameMatch(100.0, f"the text contains {name!r}")
-        words = folded.split()
+        for form in _text_forms(key):
+            if re.search(rf"(?<!\w){re.escape(form)}(?!\w)", folded):
+                return NameMatch(100.0, f"the text names {name!r} (as {form!r})")
         size = len(key.split())
         runs = [" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))]
         found = process.extractOne(key, runs, scorer=fuzz.ratio)
@@ -173,6 +233,12 @@ def kind_from_text(text: str) -> str:
     return ""
 
 
+def _long_enough(key: str) -> bool:
+    """Three letters tell a name apart; two Chinese characters do (many companies'
+    Chinese names are two: 华为, 中兴)."""
+    return len(key) >= 3 or (len(key) == 2 and normalize.has_cjk(key))
+
+
 @cache
 def dod_1260h_names() -> tuple[tuple[str, str], ...]:
     """Return (name key, listed name) for every name and alias on the DoD 1260H list.
@@ -197,7 +263,7 @@ def dod_1260h_names() -> tuple[tuple[str, str], ...]:
         ):
             for part in normalize.split_list(value or "", ";"):
                 key = normalize.name_key(part.rstrip("*"))
-                if len(key) >= 3:
+                if _long_enough(key):
                     keys.setdefault(key, listed)
     return tuple(keys.items())
 
@@ -205,7 +271,7 @@ def dod_1260h_names() -> tuple[tuple[str, str], ...]:
 def dod_1260h_flag(name: str, threshold: float = 92) -> str:
     """Return "dod_1260h: <listed name>" when the name matches the list, else ""."""
     key = normalize.name_key(name) if name else ""
-    if len(key) < 3:
+    if not _long_enough(key):
         return ""
     for listed_key, listed in dod_1260h_names():
         if key == listed_key or fuzz.token_sort_ratio(key, listed_key) >= threshold:

@@ -4,9 +4,7 @@ are alike enough to be one (possible duplicates)."""
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 
-import icu
 import numpy
 from rapidfuzz import fuzz, process
 
@@ -36,33 +34,8 @@ class PossibleDuplicate:
         )
 
 
-@cache
-def _spoof_checker() -> icu.SpoofChecker:
-    return icu.SpoofChecker()
-
-
-@cache
-def _ascii_skeletons() -> dict[int, str]:
-    """The skeletons of the ASCII characters that have one ("m" is "rn", "0" is "O"),
-    so that ASCII keys, nearly all of them, skip a call into ICU."""
-    checker = _spoof_checker()
-    table = {}
-    for code in range(128):
-        skeleton = checker.getSkeleton(0, chr(code)).casefold()
-        if skeleton != chr(code):
-            table[code] = skeleton
-    return table
-
-
-def confusable_key(key: str) -> str:
-    """Return the Unicode TR39 skeleton of a name key, case folded: names that look alike
-    (a Cyrillic "а" for a Latin "a", "0" for "o") have the same one.
-
-    Skeletons are for comparing only, never for showing: "m" becomes "rn".
-    """
-    if key.isascii():
-        return key.translate(_ascii_skeletons())
-    return _spoof_checker().getSkeleton(0, key).casefold()
+# The duplicate report's look-alike key; kept under this name for its callers.
+confusable_key = normalize.confusable_key
 
 
 def _blocks(items: list[tuple[int, str, str, str]], folded: list[str]) -> Iterator[list[int]]:
@@ -110,9 +83,9 @@ def entity_possible_duplicates(
     """Return pairs of differently keyed entities whose names are alike, one of which is
     in `entity_ids` (typically the entities an import just created).
 
-    Names are compared within blocks (same country and a shared word or prefix) with
-    rapidfuzz's token-sort ratio, so the work grows with block sizes, not with the square
-    of the number of entities. Aliases of the entities take part as names. Names are
+    Names are compared within blocks (same country and a shared word or prefix) by
+    `duplicate_score`, so the work grows with block sizes, not with the square of the
+    number of entities. Aliases of the entities take part as names. Names are also
     compared by their confusable keys, so a look-alike spelled in other scripts scores
     as the name it imitates.
     """
@@ -123,14 +96,11 @@ def entity_possible_duplicates(
         countries = _countries_of(new_ids)
     items = _names_in_countries(countries)
     folded = [confusable_key(item[2]) for item in items]
-    # Keys with their words sorted make plain ratio equal to token_sort_ratio, without
-    # sorting again for every pair.
-    sorted_keys = [" ".join(sorted(key.split(" "))) for key in folded]
     best: dict[tuple[int, int], PossibleDuplicate] = {}
     for members in _blocks(items, folded):
         if not any(items[i][0] in new_ids for i in members):
             continue
-        keys = [sorted_keys[i] for i in members]
+        keys = [folded[i] for i in members]
         for duplicate in _alike(items, members, keys, new_ids, threshold):
             pair = tuple(sorted((duplicate.entity_id, duplicate.other_id)))
             if pair not in best or best[pair].score < duplicate.score:
@@ -166,6 +136,11 @@ def _names_in_countries(countries: Iterable[str]) -> list[tuple[int, str, str, s
     )
     for entity_id, name, key, aliases, country in rows.iterator(chunk_size=5000):
         items.append((entity_id, name, key, country))
+        # A key stored before the folding changed, kept because the new one was taken
+        # (migration 0010_name_keys): the name also takes part under its key of today.
+        fresh = normalize.name_key(name)
+        if fresh and fresh != key:
+            items.append((entity_id, name, fresh, country))
         if not aliases:
             continue
         for alias in normalize.split_list(aliases, "\n"):
@@ -173,6 +148,29 @@ def _names_in_countries(countries: Iterable[str]) -> list[tuple[int, str, str, s
             if alias_key and alias_key != key:
                 items.append((entity_id, alias, alias_key, country))
     return items
+
+
+def duplicate_score(key: str, other: str) -> normalize.KeyComparison:
+    """Compare two name keys for the duplicate report: names that look alike (their
+    confusable keys agree) score 100; otherwise the better of comparing the keys and
+    their confusable keys (`normalize.compare_keys`: word order and a company's short form
+    are the same name, a different word is not)."""
+    if key == other:  # an alias, or a key kept from before, of another entity
+        return normalize.KeyComparison(100.0, "the same name key")
+    skeleton, other_skeleton = confusable_key(key), confusable_key(other)
+    if skeleton == other_skeleton:
+        return normalize.KeyComparison(100.0, "look-alike characters")
+    found = normalize.compare_keys(key, other)
+    if (skeleton, other_skeleton) != (key, other):
+        by_look = normalize.compare_keys(skeleton, other_skeleton)
+        if by_look.score > found.score:
+            found = normalize.KeyComparison(by_look.score, f"look-alike characters, {by_look.how}")
+    return found
+
+
+# Pairs are first found with rapidfuzz's token-set ratio, which scores a reordered name
+# or a short form 100 and is cheap over a whole block; only those are compared in full.
+_PREFILTER = 75
 
 
 def _alike(
@@ -186,23 +184,33 @@ def _alike(
     least `threshold`, each led by a name of an entity in `new_ids`."""
     # One thread: blocks are small, and starting threads costs more than it saves.
     scores = process.cdist(
-        keys, keys, scorer=fuzz.ratio, score_cutoff=threshold, workers=1, dtype=numpy.uint8
+        keys,
+        keys,
+        scorer=fuzz.token_set_ratio,
+        score_cutoff=min(threshold, _PREFILTER),
+        workers=1,
+        dtype=numpy.uint8,
     )
     for a, b in zip(*numpy.triu(scores, 1).nonzero(), strict=True):
         left, right = items[members[a]], items[members[b]]
-        if left[0] == right[0] or left[2] == right[2]:
+        if left[0] == right[0]:
             continue
         if left[0] not in new_ids:
             left, right = right, left
+        found = duplicate_score(left[2], right[2])
+        if found.score < threshold:
+            continue
         matched = f"name keys {left[2]!r} and {right[2]!r}"
-        if confusable_key(left[2]) == confusable_key(right[2]):
-            matched = f"look-alike characters: {matched}"
+        if found.how.startswith("look-alike characters"):
+            matched = f"{found.how}: {matched}"
+        else:
+            matched = f"{matched}: {found.how}"
         yield PossibleDuplicate(
             entity_id=left[0],
             entity_name=left[1],
             other_id=right[0],
             other_name=right[1],
             country=left[3],
-            score=float(scores[a, b]),
+            score=found.score,
             matched=matched,
         )

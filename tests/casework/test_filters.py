@@ -70,6 +70,26 @@ def test_it_searches_names_native_names_and_aliases_ignoring_case(team, analyst)
     assert names(analyst, "q=%20%20optics%20") == ["Bravo Optics Ltd"]
 
 
+def test_a_search_ignores_accents_both_ways_and_legal_forms(team, analyst):
+    referred("Fénent Materials GmbH", team, entity={"aliases": "Zürich Präzision"})
+    referred("Fenent Optics SA", team)
+    referred("Siemens AG", team, entity={"country": "DE"})
+    referred("Bravo Optics Ltd", team)
+
+    assert names(analyst, "q=fenent") == ["Fenent Optics SA", "Fénent Materials GmbH"]
+    assert names(analyst, "q=FÉNENT%20materials") == ["Fénent Materials GmbH"]
+    assert names(analyst, "q=zurich-prazision") == ["Fénent Materials GmbH"]
+    assert names(analyst, "q=Siemens%20Aktiengesellschaft") == ["Siemens AG"]
+    assert names(analyst, "q=f%C3%A9nent%20optics") == ["Fenent Optics SA"]
+
+
+def test_a_search_of_punctuation_only_is_matched_as_typed(team, analyst):
+    referred("AT&T Labs Ltd", team)
+    referred("Bravo Optics Ltd", team)
+
+    assert names(analyst, "q=%26") == ["AT&T Labs Ltd"]
+
+
 def test_a_blank_search_keeps_every_case(team, analyst):
     referred("Alpha Robotics Ltd", team)
     referred("Bravo Optics Ltd", team)

@@ -147,3 +147,59 @@ def test_a_chinese_name_inside_chinese_text_is_a_mention():
 def test_accents_are_folded_in_text_as_in_name_keys():
     text = "Mueller and Müller Präzision sign MOU with Shanghai partner"
     assert matching.match_in_text(["Müller Präzision GmbH"], text).score == 100
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        ("Siemens AG", "Siemens Aktiengesellschaft"),
+        ("Romashka OOO", "Romashka LLC"),
+        ("Cambridge University", "University of Cambridge"),
+        ("Oxford Nanopore", "Oxford Nanopore Technologies"),
+        ("Газпром", "Gazprom PJSC"),
+        ("华为", "Huawei"),
+    ],
+)
+def test_legal_forms_word_order_short_forms_and_scripts_match(ours, theirs):
+    result = matching.match_name([ours], theirs)
+    assert result.score >= 85, result.explanation
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        ("University of Cambridge", "Cambridge University of Technology"),
+        ("China Aerospace Science and Technology Corporation",
+         "China Aerospace Science and Industry Corporation"),
+        ("Beijing University", "Beijing Normal University"),
+        ("Acme Robotics", "Acme Pharmaceuticals"),
+    ],
+)  # fmt: skip
+def test_names_that_share_words_but_differ_by_one_do_not_match(ours, theirs):
+    result = matching.match_name([ours], theirs)
+    assert result.score < 85, result.explanation
+
+
+def test_a_two_character_chinese_name_is_a_mention_as_a_word_or_before_a_company_word():
+    assert matching.match_in_text(["华为"], "华为公司与某大学签署合作协议").score == 100
+    assert matching.match_in_text(["华为"], "据报道 华为 收购了一家公司").score == 100
+    names = ["Huawei", "华为技术有限公司"]
+    assert matching.match_in_text(names, "华为技术有限公司发布").score == 100
+
+
+def test_a_two_character_chinese_name_inside_a_longer_word_is_not_a_mention():
+    # 中华为... ("China is ...") holds 华为 without naming the company.
+    result = matching.match_in_text(["华为"], "中华为世界第二大经济体")
+    assert result.score < 85
+    assert "inside longer words" in result.explanation
+
+
+def test_a_university_named_in_the_other_order_in_text_is_a_mention():
+    text = "The University of Cambridge signs a partnership with a Shenzhen firm"
+    assert matching.match_in_text(["Cambridge University"], text).score == 100
+
+
+def test_two_character_chinese_names_on_the_dod_list_are_kept(dod_dir):
+    (dod_dir / DOD).write_text(DOD_HEADER + "Zhongxing,中兴,,\n", encoding="utf-8")
+    matching.dod_1260h_names.cache_clear()
+    assert matching.dod_1260h_flag("中兴") == matching.DOD_1260H_FLAG + "中兴"

@@ -62,7 +62,7 @@ def pair(team, other_team, analyst, colleague, supervisor):
     """Two entities that are one, each with a full case; and a control matched to one."""
     a = EntityFactory(name="Vextanbio Materials LLC", country="RU", aliases="Vextanbio")
     b = EntityFactory(
-        name="Vextanbio Materials JSC",
+        name="Vextanbio Materials Group JSC",
         country="RU",
         lei=VALID_LEI,
         name_native="Вэкстанбио",
@@ -129,7 +129,7 @@ def test_merge_moves_everything_to_the_survivor(pair, analyst):
     assert not Case.objects.filter(pk=b_case_id).exists()
     assert a.lei == VALID_LEI
     assert a.name_native == "Вэкстанбио"
-    assert a.alias_list == ["Vextanbio", "Vextanbio Materials JSC", "VBM"]
+    assert a.alias_list == ["Vextanbio", "Vextanbio Materials Group JSC", "VBM"]
     assert Referral.objects.filter(entity=a).count() == 2
     # The earliest referral, the merged one's, now dates the survivor's case.
     assert case.index_date == datetime.date(2016, 2, 1)
@@ -280,7 +280,7 @@ def test_what_the_survivor_has_already_stays_and_the_undo_is_exact(
 
 def test_a_chain_of_merges_is_undone_newest_first(pair, analyst):
     a, b = pair
-    c = EntityFactory(name="Vextanbio Materials OOO", country="RU")
+    c = EntityFactory(name="Vextanbio Mats OOO", country="RU")
     CaseFactory(entity=c)
     before = every_table()
     first = merge(a, b, analyst)
@@ -295,7 +295,7 @@ def test_a_chain_of_merges_is_undone_newest_first(pair, analyst):
 
 def test_an_entity_that_survived_a_merge_cannot_be_merged_away(pair, analyst):
     a, b = pair
-    c = EntityFactory(name="Vextanbio Materials OOO", country="RU")
+    c = EntityFactory(name="Vextanbio Mats OOO", country="RU")
     CaseFactory(entity=c)
     merge(a, b, analyst)
     refused(lambda: merge(c, a, analyst), "survivor of 1 earlier merge")

@@ -8,6 +8,7 @@ from cases.intake import selectors
 from cases.intake.files import read_table
 from cases.intake.rows import check_rows
 from cases.models import Entity
+from tests.factories import EntityFactory
 from tests.intake.conftest import GOOD_ROWS, row, run_import, write_csv
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +102,104 @@ def test_confusable_key_is_the_same_for_names_that_look_alike(name, look_alike):
 def test_confusable_key_tells_apart_names_that_do_not_look_alike():
     assert selectors.confusable_key("acme robotics") != selectors.confusable_key("acne robotics")
     assert selectors.confusable_key("한빛") != selectors.confusable_key("한별")
+
+
+def test_equivalent_legal_forms_of_one_name_in_one_country_are_one_entity(tmp_path):
+    path = write_csv(
+        tmp_path,
+        [
+            row(referral_id="R-1", host_country="RU", entity_name="Vextanbio Materials JSC"),
+            row(referral_id="R-2", host_country="RU", entity_name="Vextanbio Materials LLC"),
+            row(referral_id="R-3", host_country="RU", entity_name="OOO Vextanbio Materials"),
+            row(referral_id="R-4", host_country="DE", entity_name="Fénent Optik AG"),
+            row(
+                referral_id="R-5", host_country="DE", entity_name="Fenent Optik Aktiengesellschaft"
+            ),
+        ],
+    )
+
+    run_import(path)
+
+    entities = Entity.objects.order_by("country")
+    assert [(e.country, e.name_key, e.referrals.count()) for e in entities] == [
+        ("DE", "fenent optik", 2),
+        ("RU", "vextanbio materials", 3),
+    ]
+
+
+def test_a_reordered_name_or_a_short_form_is_a_possible_duplicate(tmp_path):
+    path = write_csv(
+        tmp_path,
+        [
+            row(referral_id="R-1", host_country="GB", entity_name="Cambridge University"),
+            row(referral_id="R-2", host_country="GB", entity_name="University of Cambridge"),
+            row(referral_id="R-3", host_country="GB", entity_name="Oxford Nanopore"),
+            row(referral_id="R-4", host_country="GB", entity_name="Oxford Nanopore Technologies"),
+        ],
+    )
+
+    out = run_import(path)
+
+    assert "2 possible duplicate entit(y/ies), not merged" in out
+    assert "the same words in another order" in out
+    assert "a short form: one leaves out 'technology'" in out
+    assert Entity.objects.count() == 4
+
+
+def test_names_that_differ_by_a_word_are_not_possible_duplicates(tmp_path):
+    path = write_csv(
+        tmp_path,
+        [
+            row(referral_id="R-1", host_country="CN", entity_name="Beijing University"),
+            row(referral_id="R-2", host_country="CN", entity_name="Beijing Normal University"),
+            row(referral_id="R-3", host_country="GB", entity_name="University of Cambridge"),
+            row(
+                referral_id="R-4",
+                host_country="GB",
+                entity_name="Cambridge University of Technology",
+            ),
+        ],
+    )
+
+    out = run_import(path)
+
+    assert "possible duplicate" not in out
+
+
+@pytest.mark.parametrize(
+    ("key", "other", "least", "below"),
+    [
+        ("acme robotics", "\u0430\u0441me robotics", 100, 101),
+        ("cambridge university", "university of cambridge", 90, 100),
+        ("acme robotics", "acme robotic", 90, 100),
+        ("china aerospace science and technology", "china aerospace science and industry", 0, 90),
+    ],
+)
+def test_duplicate_score(key, other, least, below):
+    assert least <= selectors.duplicate_score(key, other).score < below
+
+
+def test_an_entity_whose_stored_key_predates_the_folding_is_a_possible_duplicate(tmp_path):
+    # As migration 0010 leaves a collision: the JSC keeps its old key.
+    kept = EntityFactory(name="Vextanbio Materials JSC", name_key="vextanbio materials jsc")
+    Entity.objects.filter(pk=kept.pk).update(country="RU", name_key="vextanbio materials jsc")
+    path = write_csv(
+        tmp_path, [row(referral_id="R-1", host_country="RU", entity_name="Vextanbio Materials")]
+    )
+
+    out = run_import(path)
+
+    assert "1 possible duplicate entit(y/ies), not merged" in out
+    assert "the same name key" in out
+    assert Entity.objects.count() == 2
+
+
+def test_an_alias_of_one_entity_that_is_the_name_of_another_is_a_possible_duplicate(tmp_path):
+    EntityFactory(name="Kestrel Optics", country="GB", aliases="Zephyr Photonics Ltd")
+    path = write_csv(
+        tmp_path, [row(referral_id="R-1", host_country="GB", entity_name="Zephyr Photonics")]
+    )
+
+    out = run_import(path)
+
+    assert "'Zephyr Photonics' looks like 'Zephyr Photonics Ltd' (GB, score 100" in out

@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0009_import_records'),
+        ('cases', '0011_identity'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
