@@ -18,7 +18,9 @@ from cases.models import (
     Entity,
     EntityMerge,
     Finding,
+    IdentifierCandidate,
     Referral,
+    ResolutionAttempt,
 )
 from tests.factories import (
     CaseFactory,
@@ -109,8 +111,27 @@ def pair(team, other_team, analyst, colleague, supervisor):
     other = EntityFactory(name="Vextan Other", country="RU")
     CaseFactory(entity=other)
     DistinctPair.objects.create(low_id=min(b.pk, other.pk), high_id=max(b.pk, other.pk))
+    # Registry candidates: one proposed for both (unique per entity), one for b only.
+    for entity in (a, b):
+        candidate(entity, "gleif", VALID_LEI)
+    candidate(b, "wikidata", "Q42", state=IdentifierCandidate.State.REJECTED, judged_by=analyst)
+    ResolutionAttempt.objects.create(entity=b, registry="gleif", status="ok", requests=1)
     derived.case_index_dates_refresh()
     return Entity.objects.get(pk=a.pk), Entity.objects.get(pk=b.pk)
+
+
+def candidate(entity, registry, identifier, **fields):
+    if fields.get("judged_by"):
+        fields["judged_at"] = datetime.datetime(2021, 5, 6, 7, 8, 9, 654321, tzinfo=datetime.UTC)
+    return IdentifierCandidate.objects.create(
+        entity=entity,
+        registry=registry,
+        identifier=identifier,
+        score=88.5,
+        explanation="legal name matched",
+        evidence={"names": ["Vextanbio"]},
+        **fields,
+    )
 
 
 def merge(survivor, merged, user, **kwargs):
@@ -152,6 +173,12 @@ def test_merge_moves_everything_to_the_survivor(pair, analyst):
     assert deleted.history_user == analyst
     assert deleted.history_change_reason.startswith(f"merge #{record.pk}")
     assert Entity.history.filter(id=a.pk, history_type="~").latest("history_date").lei == VALID_LEI
+    # Candidates and attempts move; one the survivor has its own of stays in the record.
+    assert sorted(a.identifier_candidates.values_list("registry", "state")) == [
+        ("gleif", "suggested"),
+        ("wikidata", "rejected"),
+    ]
+    assert a.resolution_attempts.count() == 1
 
 
 def test_undo_restores_every_table_exactly(pair, analyst, colleague):
