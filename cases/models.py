@@ -753,6 +753,8 @@ class AuditEvent(models.Model):
         DOWNLOAD = "download", "download"
         IMPORT = "import", "import"
         ADMIN_ACTION = "admin_action", "admin action"
+        MERGE = "merge", "entities merged"
+        MERGE_UNDO = "merge_undo", "merge undone"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     # Kept when the user is deleted: the name below still says who it was.
@@ -792,6 +794,8 @@ class AuditEvent(models.Model):
                         "download",
                         "import",
                         "admin_action",
+                        "merge",
+                        "merge_undo",
                     ]
                 ),
                 name="auditevent_action_valid",
@@ -1120,3 +1124,75 @@ class ResolutionJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in {self.State.DONE, self.State.FAILED}
+
+
+# Merges ----------------------------------------------------------------------------------
+
+
+class EntityMerge(models.Model):
+    """One entity merged into another (the survivor), with every row the merge changed or
+    removed as it was before, so that undoing it restores them with their primary keys."""
+
+    survivor = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="merges")
+    merged_entity_id = models.PositiveBigIntegerField(
+        help_text="The merged entity's id, free while merged and taken again by an undo."
+    )
+    merged_name = models.CharField(max_length=300)
+    merged_country = models.CharField(max_length=2)
+    summary = models.JSONField(default=dict, help_text="What moved, in counts and names.")
+    snapshot = models.JSONField(
+        default=dict, help_text="The rows as they were before the merge (serialized)."
+    )
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    merged_at = models.DateTimeField(default=timezone.now)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        constraints = [
+            # An entity id is merged away at most once at a time.
+            models.UniqueConstraint(
+                fields=["merged_entity_id"],
+                condition=Q(undone_at__isnull=True),
+                name="entitymerge_one_active_per_entity",
+            ),
+            models.CheckConstraint(
+                condition=Q(undone_at__isnull=True) | Q(undone_at__gte=models.F("merged_at")),
+                name="entitymerge_undone_after_merge",
+            ),
+        ]
+
+    def __str__(self):
+        return f"merge #{self.pk}: {self.merged_name} into {self.survivor_id}"
+
+    @property
+    def is_undone(self) -> bool:
+        return self.undone_at is not None
+
+
+class DistinctPair(models.Model):
+    """Two entities a person judged not the same, so the pair is not reported again."""
+
+    low = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
+    high = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
+    judged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    judged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-judged_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["low", "high"], name="distinctpair_unique"),
+            models.CheckConstraint(
+                condition=Q(low__lt=models.F("high")), name="distinctpair_ordered"
+            ),
+        ]
+
+    def __str__(self):
+        return f"entities {self.low_id} and {self.high_id} are not the same"

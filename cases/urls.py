@@ -5,6 +5,7 @@ from django.urls import path
 from cases.analytics import views as analytics_views
 from cases.casework import views
 from cases.identity import resolution_views
+from cases.identity import views as identity_views
 
 app_name = "cases"
 
@@ -40,4 +41,10 @@ urlpatterns = [
     path("identities/", resolution_views.identity_queue, name="identity_queue"),
     path("identities/jobs/", resolution_views.resolution_job_start, name="resolution_job_start"),
     path("identities/jobs/<int:pk>/", resolution_views.resolution_job, name="resolution_job"),
+    # Possible duplicates, merges and their undo.
+    path("duplicates/", identity_views.duplicate_list, name="duplicate_list"),
+    path("duplicates/merge/", identity_views.merge_confirm, name="merge_confirm"),
+    path("duplicates/distinct/", identity_views.duplicate_distinct, name="duplicate_distinct"),
+    path("merges/", identity_views.merge_list, name="merge_list"),
+    path("merges/<int:pk>/undo/", identity_views.merge_undo, name="merge_undo"),
 ]

@@ -27,12 +27,15 @@ from cases.analytics import services as analytics_services
 from cases.analytics.selectors import RATE_FIELDS
 from cases.checks.sources import get_sources
 from cases.exports import CASE_LIST_FIELDS
+from cases.identity import merging
 from cases.models import (
     Case,
     CaseStatusChange,
     CheckRun,
     Cohort,
+    DistinctPair,
     Entity,
+    EntityMerge,
     Finding,
     IdentifierCandidate,
     ResolutionAttempt,
@@ -173,6 +176,8 @@ def snapshot() -> dict:
         "candidates": sorted(IdentifierCandidate.objects.values_list("id", "state", "version")),
         "attempts": ResolutionAttempt.objects.count(),
         "resolution_jobs": ResolutionJob.objects.count(),
+        "distinct_pairs": sorted(DistinctPair.objects.values_list("low", "high")),
+        "merges": sorted(EntityMerge.objects.values_list("id", "undone_at")),
     }
 
 
@@ -403,6 +408,45 @@ def job_started(world: World, user, response) -> None:
     assert job.case_count == visible.count()
 
 
+# ---------------------------------------------------------------- duplicates and merges
+ALIKE_NAME = "Alpha Robotic Ltd"  # a possible duplicate of CASE_NAME
+
+
+def alike_entity(world: World, user) -> None:
+    CaseFactory(entity=EntityFactory(name=ALIKE_NAME), team=world.team)
+
+
+def pair_query(world: World) -> str:
+    first, second = world.case.entity_id, world.second_case.entity_id
+    return reverse("cases:merge_confirm") + f"?first={first}&second={second}&keep={first}"
+
+
+def merge_data(world: World) -> dict:
+    return {
+        "survivor": world.case.entity_id,
+        "merged": world.second_case.entity_id,
+        "survivor_stamp": merging.merge_stamp(Entity.objects.get(pk=world.case.entity_id)),
+        "merged_stamp": merging.merge_stamp(Entity.objects.get(pk=world.second_case.entity_id)),
+    }
+
+
+def second_merged(world: World, user) -> None:
+    merging.entity_merge(
+        survivor_id=world.case.entity_id,
+        merged_id=world.second_case.entity_id,
+        actor=world.users["admin"],
+    )
+
+
+def last_merge_undo(world: World) -> str:
+    pk = EntityMerge.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return reverse("cases:merge_undo", args=[pk or 1])
+
+
+def second_exists(world: World) -> bool:
+    return Entity.objects.filter(pk=world.second_case.entity_id).exists()
+
+
 ADMIN_LOGIN = "/admin/login/?next=/admin/"
 
 REQUESTS = {
@@ -607,6 +651,43 @@ REQUESTS = {
         lambda w: reverse("cases:resolution_job", args=[job_of(w).pk]),
         marker=shows('id="job-progress"'),
     ),
+    # ---------------------------------------------------------------- duplicates
+    "duplicate_list": Request(
+        "cases:duplicate_list",
+        lambda w: reverse("cases:duplicate_list"),
+        marker=shows(ALIKE_NAME),
+        setup=alike_entity,
+    ),
+    "merge_confirm": Request(
+        "cases:merge_confirm", pair_query, marker=shows(SECOND_CASE_NAME, "What moves to")
+    ),
+    "merge_confirm.post": Request(
+        "cases:merge_confirm",
+        lambda w: reverse("cases:merge_confirm"),
+        "post",
+        merge_data,
+        done=made(lambda w: not second_exists(w)),
+    ),
+    "duplicate_distinct": Request(
+        "cases:duplicate_distinct",
+        lambda w: reverse("cases:duplicate_distinct"),
+        "post",
+        lambda w: {"first": w.case.entity_id, "second": w.second_case.entity_id},
+        done=made(lambda w: DistinctPair.objects.exists()),
+    ),
+    "merge_list": Request(
+        "cases:merge_list",
+        lambda w: reverse("cases:merge_list"),
+        marker=shows(SECOND_CASE_NAME),
+        setup=second_merged,
+    ),
+    "merge_undo": Request(
+        "cases:merge_undo",
+        last_merge_undo,
+        "post",
+        setup=second_merged,
+        done=made(second_exists),
+    ),
     # ---------------------------------------------------------------- the project
     "root": Request("/", lambda w: "/", to=my_work),
     "login": Request(
@@ -663,6 +744,12 @@ TABLE = {
     "case_resolve": ("login", 404, "done", "done", 404, 403, 404, "done"),
     "resolution_job_start": ("login", 403, "done", "done", "done", 403, 403, "done"),
     "resolution_job": ("login", 404, "shown", 404, 404, 404, 404, "shown"),
+    "duplicate_list": ("login", 403, "shown", "shown", "hidden", 403, 403, "shown"),
+    "merge_confirm": ("login", 404, "shown", "shown", 404, 403, 404, "shown"),
+    "merge_confirm.post": ("login", 404, "done", "done", 404, 403, 404, "done"),
+    "duplicate_distinct": ("login", 404, "done", "done", 404, 403, 404, "done"),
+    "merge_list": ("login", 403, "shown", "shown", "hidden", 403, 403, "shown"),
+    "merge_undo": ("login", 404, "done", "done", 404, 403, 404, "done"),
     "root": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
     "login": ("shown", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
     "logout": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
@@ -694,6 +781,10 @@ REFUSED_METHODS = {
     "case_resolve": ("get",),
     "resolution_job_start": ("get",),
     "resolution_job": ("post",),
+    "duplicate_list": ("post",),
+    "duplicate_distinct": ("get",),
+    "merge_list": ("post",),
+    "merge_undo": ("get",),
     "logout": ("get",),
 }
 

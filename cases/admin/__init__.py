@@ -8,6 +8,7 @@ from cases.admin import (  # noqa: F401
     checks,
     entities,
     findings,
+    identity,
     referrals,
     site,
     teams,

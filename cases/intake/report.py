@@ -26,7 +26,7 @@ def format_report(result: ImportResult) -> list[str]:
     if result.duplicates:
         lines.append(
             f"{len(result.duplicates)} possible duplicate entit(y/ies), not merged; "
-            "check them in the admin:"
+            "merge them or mark them not the same on the possible-duplicates page:"
         )
         lines.extend(f"  {duplicate}" for duplicate in result.duplicates)
     if result.dry_run:

@@ -10,7 +10,7 @@ from rapidfuzz import fuzz, process
 
 from cases import normalize
 from cases.bulk import filter_in
-from cases.models import Entity, Referral
+from cases.models import DistinctPair, Entity, Referral
 
 # A blocking token shared by more names than this says little about identity
 # ("technology", "university"), so its block is not compared pair by pair.
@@ -105,7 +105,19 @@ def entity_possible_duplicates(
             pair = tuple(sorted((duplicate.entity_id, duplicate.other_id)))
             if pair not in best or best[pair].score < duplicate.score:
                 best[pair] = duplicate
+    for pair in _judged_distinct(best):
+        del best[pair]
     return sorted(best.values(), key=lambda d: (-d.score, d.entity_name))
+
+
+def _judged_distinct(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The pairs (lower id first) a person has judged not the same: never reported again."""
+    pairs = set(pairs)
+    ids = sorted({pk for pair in pairs for pk in pair})
+    judged = set()
+    for queryset in filter_in(DistinctPair.objects.all(), "low_id", ids):
+        judged.update(queryset.values_list("low_id", "high_id"))
+    return judged & pairs
 
 
 def _countries_of(entity_ids: set[int]) -> set[str]:

@@ -41,7 +41,8 @@ def test_a_written_file_reports_its_counts_warnings_and_possible_duplicates():
         "0 referral(s) already stored unchanged; 1 repeated row(s) skipped.",
         "1 new spelling(s) of stored entities kept as aliases.",
         "Warning: line 3: kept the stored kind",
-        "1 possible duplicate entit(y/ies), not merged; check them in the admin:",
+        "1 possible duplicate entit(y/ies), not merged; merge them or mark them not the same "
+        "on the possible-duplicates page:",
         "  'Acme Robotic Ltd' looks like 'Acme Robotics' (GB, score 93: keys)",
     ]
 
