@@ -35,6 +35,20 @@ def client():
     return Client()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_configured_from_the_real_settings():
+    """Load the Celery app's configuration before any test overrides a setting.
+
+    Celery reads Django's settings once, at its first look at `app.conf`, and keeps them:
+    if that first look fell inside a test that set CELERY_TASK_ALWAYS_EAGER = False, every
+    later test would send its tasks to a broker (which one test then found closed).
+    """
+    from wishlist.celery import app
+
+    app.conf.task_always_eager  # noqa: B018 (the read loads the configuration)
+    yield
+
+
 # The people of the permission tables, on two teams. Each role has one person, so a
 # username in a page or a history entry says who acted.
 
