@@ -5,22 +5,12 @@ done on the research pages, where the stale-edit check and the entity's validati
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from cases.admin.readonly import ReadOnlyAdminMixin
 from cases.models import IdentifierCandidate, ResolutionAttempt, ResolutionJob
 
 
-class ReadOnly:
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(IdentifierCandidate)
-class IdentifierCandidateAdmin(ReadOnly, SimpleHistoryAdmin):
+class IdentifierCandidateAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "entity",
         "registry",
@@ -39,7 +29,7 @@ class IdentifierCandidateAdmin(ReadOnly, SimpleHistoryAdmin):
 
 
 @admin.register(ResolutionAttempt)
-class ResolutionAttemptAdmin(ReadOnly, admin.ModelAdmin):
+class ResolutionAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "entity", "registry", "status", "requests", "proposed"]
     list_select_related = ["entity"]
     list_filter = ["registry", "status"]
@@ -48,7 +38,7 @@ class ResolutionAttemptAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(ResolutionJob)
-class ResolutionJobAdmin(ReadOnly, admin.ModelAdmin):
+class ResolutionJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "user",

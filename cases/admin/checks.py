@@ -2,11 +2,12 @@
 
 from django.contrib import admin
 
+from cases.admin.readonly import ReadOnlyAdminMixin
 from cases.models import CheckRun
 
 
 @admin.register(CheckRun)
-class CheckRunAdmin(admin.ModelAdmin):
+class CheckRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A log written by the automated checks: people read it, they do not edit it."""
 
     list_display = [
@@ -31,12 +32,3 @@ class CheckRunAdmin(admin.ModelAdmin):
     @admin.display(description="entity", ordering="case__entity__name")
     def case_entity(self, obj):
         return obj.case.entity.name
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

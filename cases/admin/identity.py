@@ -2,12 +2,13 @@
 
 from django.contrib import admin, messages
 
+from cases.admin.readonly import ReadOnlyAdminMixin
 from cases.identity import merging
 from cases.models import DistinctPair, EntityMerge
 
 
 @admin.register(EntityMerge)
-class EntityMergeAdmin(admin.ModelAdmin):
+class EntityMergeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("pk", "merged_name", "merged_country", "survivor", "merged_by", "merged_at",
                     "undone_by", "undone_at")  # fmt: skip
     list_filter = (("undone_at", admin.EmptyFieldListFilter), "merged_country")
@@ -19,15 +20,6 @@ class EntityMergeAdmin(admin.ModelAdmin):
                        "summary", "snapshot", "merged_by", "merged_at", "undone_by",
                        "undone_at")  # fmt: skip
     actions = ["undo"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_undo_permission(self, request):
         return request.user.has_perm("cases.change_entitymerge")

@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from cases import derived
 from cases.admin.filters import HostCountryFilter, PostKindFilter, ReferralYearFilter
 from cases.admin.forms import CountryCodeMixin
+from cases.admin.readonly import ReadOnlyAdminMixin
 from cases.admin.urls import referral_import_urls
 from cases.models import Entity, ImportRecord, Referral
 
@@ -87,7 +88,7 @@ class ReferralAdmin(CountryCodeMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ImportRecord)
-class ImportRecordAdmin(admin.ModelAdmin):
+class ImportRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the record of an import is written by the import alone."""
 
     list_display = [
@@ -122,15 +123,6 @@ class ImportRecordAdmin(admin.ModelAdmin):
     readonly_fields = [
         name for line in fields for name in (line if isinstance(line, tuple) else (line,))
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="what it created (from the history)")
     def created_objects(self, obj):
