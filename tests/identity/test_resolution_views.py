@@ -415,7 +415,7 @@ def test_the_queue_offers_the_keyboard_without_inline_script(client, analyst, qu
 
     body = client.get(reverse("cases:identity_queue")).content.decode()
 
-    assert '<script src="/static/cases/identities.js" defer></script>' in body
+    assert '<script src="/static/cases/queue_keys.js" defer></script>' in body
     assert "<script>" not in body and "style=" not in body and "<style" not in body
     assert 'title="confirm (c)"' in body and 'title="unsure (u)"' in body
 
@@ -427,7 +427,7 @@ def test_a_supervisor_reads_the_queue_without_forms(client, supervisor, queued):
 
     assert "You see the queue read-only" in body
     assert reverse("cases:candidate_judge", args=[queued["bmw"].pk]) not in body
-    assert "identities.js" not in body
+    assert "queue_keys.js" not in body
 
 
 def test_the_other_team_sees_only_its_own_candidates(client, other_analyst, queued):

@@ -148,10 +148,10 @@ def test_the_admins_export_is_not_stored(admin_client):
 def test_static_files_keep_their_cache_lifetime(client, analyst):
     """Static files are served by WhiteNoise before the no-store middleware sees them (the
     suite has no collected files: WhiteNoise serves them from the apps, as runserver does)."""
-    assert finders.find("cases/review.js")
+    assert finders.find("cases/queue_keys.js")
     client.force_login(analyst)
 
-    response = client.get("/static/cases/review.js")
+    response = client.get("/static/cases/queue_keys.js")
 
     assert response.status_code == 200
     assert not no_store(response)

@@ -1,0 +1,51 @@
+"""The review queue from the keyboard, in Debian's headless Chromium (as
+tests/test_browser.py): the best lead is selected on load, `j`/`k` move, `x` picks a lead
+for the bulk action, `c` confirms the current one; the shared queue script runs under the
+strict Content-Security-Policy without a complaint."""
+
+import pytest
+from playwright.sync_api import expect
+
+from cases.models import Finding
+from tests.factories import AnalystFactory, CaseFactory, FindingFactory, TeamFactory
+from tests.test_browser import PASSWORD, _sign_in, artifacts, browser, chromium  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_analyst_works_the_review_queue_from_the_keyboard(browser, live_server, artifacts):  # noqa: F811
+    page, traffic = browser
+    team = TeamFactory(name="Optics team")
+    analyst = AnalystFactory(username="ana", password=PASSWORD, teams=[team])
+    case = CaseFactory(team=team)
+    best, other = (
+        FindingFactory(
+            case=case,
+            source="gdelt",
+            review_state=Finding.ReviewState.LEAD,
+            match_score=score,
+            external_id=f"lead-{score}",
+        )
+        for score in (99, 90)
+    )
+
+    _sign_in(page, live_server.url, analyst.username, "/review/")
+    current = page.locator("tr.lead-row.current")
+    expect(current).to_have_id(f"lead-{best.pk}")
+    page.keyboard.press("j")
+    expect(current).to_have_id(f"lead-{other.pk}")
+    page.keyboard.press("x")
+    expect(page.locator(f"#lead-{other.pk} input[type=checkbox]")).to_be_checked()
+    page.keyboard.press("x")
+    expect(page.locator(f"#lead-{other.pk} input[type=checkbox]")).not_to_be_checked()
+    page.keyboard.press("k")
+    expect(current).to_have_id(f"lead-{best.pk}")
+    page.keyboard.press("c")
+    expect(page.locator("tr.lead-row")).to_have_count(1)
+
+    best.refresh_from_db()
+    other.refresh_from_db()
+    assert (best.review_state, best.reviewed_by_id) == ("confirmed", analyst.pk)
+    assert other.review_state == "lead"
+    page.screenshot(path=str(artifacts / "review-queue.png"), full_page=True)
+    assert traffic.errors == []
