@@ -1,5 +1,6 @@
 """Shared fixtures. Tests run on whatever DATABASE_URL names (SQLite when unset)."""
 
+import kombu.pools
 import pytest
 from django.test import override_settings
 
@@ -33,20 +34,6 @@ def _sign_in_throttle_off():
 def client():
     """The test client; its force_login gives the second factor too (tests/clients.py)."""
     return Client()
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _celery_configured_from_the_real_settings():
-    """Load the Celery app's configuration before any test overrides a setting.
-
-    Celery reads Django's settings once, at its first look at `app.conf`, and keeps them:
-    if that first look fell inside a test that set CELERY_TASK_ALWAYS_EAGER = False, every
-    later test would send its tasks to a broker (which one test then found closed).
-    """
-    from wishlist.celery import app
-
-    app.conf.task_always_eager  # noqa: B018 (the read loads the configuration)
-    yield
 
 
 # The people of the permission tables, on two teams. Each role has one person, so a
@@ -156,8 +143,14 @@ def _closed_network_breakers():
 
 
 def _drop_broker_connections(app) -> None:
-    if app._pool is not None:
-        app._pool.force_close_all()
+    """Forget every broker connection and producer, so the next send connects afresh.
+
+    The app's pool is kombu's global pool for its broker URL: closing it alone left the
+    closed pool registered, and a later send to the same URL (an eager task acquires a
+    producer too) failed with "Acquire on closed pool". kombu's reset closes and forgets
+    them all.
+    """
+    kombu.pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
