@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 
@@ -71,37 +71,6 @@ def entity_panel(*, entity: Entity) -> Panel:
         judged=judged,
         attempts=sorted(selectors.latest_attempts(entity=entity), key=lambda a: a.registry),
         runs_in_request=settings.CELERY_TASK_ALWAYS_EAGER,
-    )
-
-
-def _open(registry: str = "") -> QuerySet[IdentifierCandidate]:
-    candidates = selectors.open_candidates()
-    return candidates.filter(registry=registry) if registry else candidates
-
-
-def identity_queue(*, user: AbstractBaseUser, registry: str = "") -> QuerySet[Entity]:
-    """Entities of the user's visible cases with open candidates (of `registry`, when
-    given), best candidate first; each with `best_score`, `open_count` and its open
-    candidates, best first, as `open_candidates`."""
-    is_open = Q(identifier_candidates__in=_open(registry))
-    return (
-        Entity.objects.filter(case__in=access.visible_cases(user).values("id"))
-        .annotate(
-            best_score=Max("identifier_candidates__score", filter=is_open),
-            open_count=Count("identifier_candidates", filter=is_open, distinct=True),
-        )
-        .filter(open_count__gt=0)
-        .select_related("case", "case__team")
-        .prefetch_related(
-            Prefetch(
-                "identifier_candidates",
-                queryset=_open(registry)
-                .select_related("judged_by")
-                .order_by("state", "-score", "registry", "id"),
-                to_attr="open_candidates",
-            )
-        )
-        .order_by("-best_score", "name", "id")
     )
 
 

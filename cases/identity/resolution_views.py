@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases import access, tasks
 from cases.casework.services import EditConflict
-from cases.identity import jobs, judging, queue
+from cases.identity import jobs, judging, queue, selectors
 from cases.identity.resolution_forms import JudgeForm, ResolutionJobForm
 from cases.models import REGISTRY_FIELDS, IdentifierCandidate
 
@@ -135,7 +135,7 @@ def identity_queue(request: HttpRequest) -> HttpResponse:
     registry = request.GET.get("registry", "")
     if registry not in REGISTRY_FIELDS:
         registry = ""
-    entities = queue.identity_queue(user=request.user, registry=registry)
+    entities = selectors.identity_queue(user=request.user, registry=registry)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

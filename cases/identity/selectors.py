@@ -6,7 +6,7 @@ from functools import reduce
 from operator import or_
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from cases import access
 from cases.models import REGISTRY_FIELDS, Entity, IdentifierCandidate, ResolutionAttempt
@@ -48,18 +48,31 @@ def entity_candidates(*, entity: Entity) -> QuerySet[IdentifierCandidate]:
     )
 
 
-def identity_queue(*, user: AbstractBaseUser) -> QuerySet[Entity]:
-    """Entities of the user's visible cases with open candidates, best candidate first;
-    each annotated with `best_score` and `open_count`."""
-    is_open = Q(identifier_candidates__in=open_candidates())
+def identity_queue(*, user: AbstractBaseUser, registry: str = "") -> QuerySet[Entity]:
+    """Entities of the user's visible cases with open candidates (of `registry`, when
+    given), best candidate first; each with `best_score`, `open_count` and its open
+    candidates, best first, as `open_candidates`."""
+    candidates = open_candidates()
+    if registry:
+        candidates = candidates.filter(registry=registry)
+    is_open = Q(identifier_candidates__in=candidates)
     return (
-        Entity.objects.filter(case__in=access.visible_cases(user))
+        Entity.objects.filter(case__in=access.visible_cases(user).values("id"))
         .annotate(
             best_score=Max("identifier_candidates__score", filter=is_open),
             open_count=Count("identifier_candidates", filter=is_open, distinct=True),
         )
         .filter(open_count__gt=0)
-        .select_related("case")
+        .select_related("case", "case__team")
+        .prefetch_related(
+            Prefetch(
+                "identifier_candidates",
+                queryset=candidates.select_related("judged_by").order_by(
+                    "state", "-score", "registry", "id"
+                ),
+                to_attr="open_candidates",
+            )
+        )
         .order_by("-best_score", "name", "id")
     )
 

@@ -223,13 +223,20 @@ def _set_identifier(
     entity_save(entity=entity)  # full_clean: the field's validators and uniqueness
 
 
-def _record(locked: IdentifierCandidate, state: str, user, automatic: bool = False) -> None:
+def _record(
+    locked: IdentifierCandidate, state: str, user, automatic: bool = False, reason: str = ""
+) -> None:
+    """Save the judgement; the person's reason, if any, goes on its history row (the
+    admin's history of the candidate shows it)."""
     locked.state = state
     locked.automatic = automatic
     locked.judged_by = user
     locked.judged_at = timezone.now()
     locked.version += 1
     locked._history_user = user
+    reason = " ".join(reason.split())[:100]
+    if reason:
+        locked._change_reason = reason
     locked.save()
 
 
@@ -240,6 +247,7 @@ def candidate_confirm(
     user: AbstractBaseUser | None,
     version: int | None = None,
     automatic: bool = False,
+    reason: str = "",
 ) -> IdentifierCandidate:
     """Confirm the candidate: fill the entity's identifier and add the registry's names
     as aliases (the entity's history row names the registry they came from).
@@ -270,13 +278,17 @@ def candidate_confirm(
         f"{locked.registry} {locked.identifier} confirmed {how}{source}",
         user,
     )
-    _record(locked, State.CONFIRMED, user, automatic=automatic)
+    _record(locked, State.CONFIRMED, user, automatic=automatic, reason=reason)
     return locked
 
 
 @transaction.atomic
 def candidate_reject(
-    *, candidate: IdentifierCandidate, user: AbstractBaseUser | None, version: int | None = None
+    *,
+    candidate: IdentifierCandidate,
+    user: AbstractBaseUser | None,
+    version: int | None = None,
+    reason: str = "",
 ) -> IdentifierCandidate:
     """Reject the candidate for good; if it was confirmed, the entity's field is cleared."""
     locked = _lock(candidate.pk, version)
@@ -285,13 +297,17 @@ def candidate_reject(
         if getattr(entity, locked.field) == locked.identifier:
             reason = f"{locked.registry} {locked.identifier} rejected after confirmation"
             _set_identifier(entity, locked, "", reason, user)
-    _record(locked, State.REJECTED, user)
+    _record(locked, State.REJECTED, user, reason=reason)
     return locked
 
 
 @transaction.atomic
 def candidate_mark_unsure(
-    *, candidate: IdentifierCandidate, user: AbstractBaseUser | None, version: int | None = None
+    *,
+    candidate: IdentifierCandidate,
+    user: AbstractBaseUser | None,
+    version: int | None = None,
+    reason: str = "",
 ) -> IdentifierCandidate:
     """Mark an open candidate unsure: it stays in the queue, after the suggested ones."""
     locked = _lock(candidate.pk, version)
@@ -299,5 +315,5 @@ def candidate_mark_unsure(
         raise ValidationError(
             {"state": f"Candidate {locked.pk} is {locked.state}; only an open one can be unsure."}
         )
-    _record(locked, State.UNSURE, user)
+    _record(locked, State.UNSURE, user, reason=reason)
     return locked
