@@ -295,8 +295,8 @@ def candidate_reject(
     if locked.state == State.CONFIRMED:
         entity = Entity.objects.select_for_update().get(pk=locked.entity_id)
         if getattr(entity, locked.field) == locked.identifier:
-            reason = f"{locked.registry} {locked.identifier} rejected after confirmation"
-            _set_identifier(entity, locked, "", reason, user)
+            cleared = f"{locked.registry} {locked.identifier} rejected after confirmation"
+            _set_identifier(entity, locked, "", cleared, user)
     _record(locked, State.REJECTED, user, reason=reason)
     return locked
 

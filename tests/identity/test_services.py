@@ -241,6 +241,19 @@ def test_rejecting_a_confirmed_candidate_clears_the_identifier(bmw):
     assert bmw.lei == ""
 
 
+def test_a_reason_given_for_rejecting_a_confirmed_candidate_is_the_persons(bmw):
+    found = services.candidate_confirm(candidate=candidate(bmw), user=None)
+    services.candidate_reject(
+        candidate=found, user=AnalystFactory(), version=found.version, reason="another BMW"
+    )
+
+    latest = found.history.order_by("-history_id").first()
+    assert (latest.state, latest.history_change_reason) == ("rejected", "another BMW")
+    assert bmw.history.order_by("-history_id").first().history_change_reason == (
+        f"gleif {bodies.LEI_BMW} rejected after confirmation"
+    )
+
+
 def test_agreement_on_an_identifier_another_entity_has_is_left_for_a_person(bmw):
     EntityFactory(name="BMW Duplicate", lei=bodies.LEI_BMW)
     gleif = candidate(bmw)
