@@ -8,10 +8,12 @@ Their tasks are sent through the outbox (cases.checks.outbox): a broker that is 
 when a run is queued delays the check, it does not lose it.
 """
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from celery import shared_task
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cases import derived
@@ -142,24 +144,15 @@ def _import_send(import_record_id: int) -> None:
     (the page following the job says so) rather than the request."""
     from cases.intake import jobs
 
-    try:
-        run_import.apply_async(args=[import_record_id])
-    except outbox.BROKER_ERRORS as exc:
-        jobs.import_unqueued(record_id=import_record_id, reason=outbox.broker_failure(exc))
+    _send_or_report(
+        run_import,
+        import_record_id,
+        refused=lambda why: jobs.import_unqueued(record_id=import_record_id, reason=why),
+    )
 
 
 def _import_thread_start(import_record_id: int) -> None:
-    import threading
-
-    from django.db import connection
-
-    def target():
-        try:
-            run_import(import_record_id)
-        finally:
-            connection.close()  # the thread's own connection
-
-    threading.Thread(target=target, name=f"import-{import_record_id}", daemon=True).start()
+    _in_thread(f"import-{import_record_id}", lambda: run_import(import_record_id))
 
 
 # ------------------------------------------------------------------------ identity
@@ -237,27 +230,42 @@ def _resolution_job_send(job_id: int) -> None:
     (its page says so) rather than the request or the worker."""
     from cases.identity import jobs
 
-    try:
-        run_resolution_job.apply_async(args=[job_id])
-    except outbox.BROKER_ERRORS as exc:
+    def refused(why: str) -> None:
         reason = (
-            f"The task queue could not be reached ({outbox.broker_failure(exc)}); the cases "
-            "done so far keep their candidates. Start the job again once the queue is back."
+            f"The task queue could not be reached ({why}); the cases done so far keep "
+            "their candidates. Start the job again once the queue is back."
         )
         jobs.resolution_job_fail(job_id=job_id, reason=reason)
 
+    _send_or_report(run_resolution_job, job_id, refused=refused)
+
 
 def _resolution_job_thread_start(job_id: int) -> None:
-    import threading
-
-    from django.db import connection
-
     from cases.identity import jobs
+
+    _in_thread(f"resolution-job-{job_id}", lambda: jobs.resolution_job_run(job_id=job_id))
+
+
+# ------------------------------------------------------------------------ jobs' plumbing
+
+
+def _send_or_report(task, *args, refused: Callable[[str], None]) -> None:
+    """Send a job's task; if the broker refuses it, tell `refused` why (one line) instead
+    of raising: the job's record says so, and its page shows it."""
+    try:
+        task.apply_async(args=list(args))
+    except outbox.BROKER_ERRORS as exc:
+        refused(outbox.broker_failure(exc))
+
+
+def _in_thread(name: str, work: Callable[[], object]) -> None:
+    """Run a job in a daemon thread of this process (embedded mode: the web request
+    returns at once), closing the thread's own database connection when it ends."""
 
     def target():
         try:
-            jobs.resolution_job_run(job_id=job_id)
+            work()
         finally:
-            connection.close()  # the thread's own connection
+            connection.close()
 
-    threading.Thread(target=target, name=f"resolution-job-{job_id}", daemon=True).start()
+    threading.Thread(target=target, name=name, daemon=True).start()
