@@ -1,5 +1,6 @@
 """The idle session timeout, and the second factor required before any page."""
 
+import functools
 import time
 from urllib.parse import urlencode
 
@@ -71,5 +72,10 @@ class OTPRequiredMiddleware:
     @staticmethod
     def _exempt(path: str) -> bool:
         """The second-factor pages themselves, signing out, and static files."""
-        open_paths = [reverse(n) for n in ("otp_verify", "otp_setup", "logout", "login")]
-        return path in open_paths or path.startswith(f"/{settings.STATIC_URL.lstrip('/')}")
+        return path in _open_paths() or path.startswith(f"/{settings.STATIC_URL.lstrip('/')}")
+
+
+@functools.cache
+def _open_paths() -> frozenset[str]:
+    # Reversed once, on the first request (the URLconf is not loaded at import).
+    return frozenset(reverse(n) for n in ("otp_verify", "otp_setup", "logout", "login"))

@@ -43,13 +43,14 @@ def match_name(names: list[str], candidate: str) -> NameMatch:
     best = NameMatch(0.0, f"no name matched {candidate!r}")
     if not candidate_key:
         return best
+    candidate_look = normalize.confusable_key(candidate_key)
     for name in names:
         key = normalize.name_key(name)
         if not key:
             continue
         if key == candidate_key:
             return NameMatch(100.0, f"{candidate!r} is {name!r} (same name key {key!r})")
-        if normalize.confusable_key(key) == normalize.confusable_key(candidate_key):
+        if normalize.confusable_key(key) == candidate_look:
             found = normalize.KeyComparison(95.0, "look-alike characters")
         else:
             found = normalize.compare_keys(key, candidate_key)
