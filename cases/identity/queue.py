@@ -39,7 +39,7 @@ class Confirmed:
 class Panel:
     open: list[IdentifierCandidate]
     confirmed: list[Confirmed]
-    judged: list[IdentifierCandidate]  # rejected or unsure, newest judgement first
+    judged: list[IdentifierCandidate]  # rejected, newest judgement first
     attempts: list[ResolutionAttempt]
     runs_in_request: bool  # embedded mode: "Find identifiers" waits for the registries
     registries: list[str] = field(default_factory=lambda: list(REGISTRY_LABELS.values()))

@@ -118,7 +118,8 @@ def identifiers_propose(*, entity_id: int, registries: Iterable[str] | None = No
     """
     resolution = Resolution(entity_id=entity_id)
     for registry in registries or list(get_resolvers()):
-        entity = Entity.objects.get(pk=entity_id)  # fresh: an earlier registry may confirm
+        # Fresh each time: a person may fill a field while earlier registries are asked.
+        entity = Entity.objects.get(pk=entity_id)
         attempt, candidates = _ask(entity, registry)
         resolution.proposed += _store(entity_id, attempt, candidates)
         resolution.attempts.append(attempt)
