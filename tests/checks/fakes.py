@@ -38,7 +38,7 @@ class FakeSource(Source):
     def client(self):
         return None
 
-    def search(self, entity, since, client):
+    def search(self, entity, since, client, *, until=None):
         self.calls += 1
         if self.error:
             raise self.error

@@ -41,6 +41,10 @@ class Hit:
 class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     query: str = ""  # what was asked, recorded on the CheckRun
+    # The period the source actually searched, when it differs from the one it was asked
+    # for (an archive that starts later, a page limit that stopped short); None: all of it.
+    searched_from: date | None = None
+    searched_to: date | None = None
 
 
 class SourceSkipped(Exception):
@@ -55,6 +59,11 @@ class Source:
     rate_per_second: float | None = None
     # Settings that must be non-empty for the source to run (API keys, contact).
     required_settings: tuple[str, ...] = ()
+    # The Finding.Kind values this source can find: a silent run is evidence of absence
+    # for these kinds only, over the period it searched.
+    detects: tuple[str, ...] = ()
+    # The first day the source holds anything (GDELT: 2017-01-01); None: no known limit.
+    archive_start: date | None = None
 
     @property
     def base_url(self) -> str:
@@ -85,7 +94,20 @@ class Source:
     def client(self) -> HttpClient:
         return HttpClient(source=self.name, rate_per_second=self.rate_limit)
 
-    def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
+    def windows(self, first: date, last: date) -> list[tuple[date, date]]:
+        """Cut [first, last] into the spans one search() call covers, oldest first.
+
+        The checks search the spans in turn and record each one read, so a run cut short
+        (a 429, a crash) keeps what it read and the next run resumes after it. A source
+        that reads an entity's current record (a registry) needs one span; one that lists
+        dated items (news, filings, works, trials) cuts by its API's limits.
+        """
+        return [(first, last)]
+
+    def search(
+        self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None
+    ) -> SearchResult:
+        """Return the evidence dated from `since` to `until` (today when None)."""
         raise NotImplementedError
 
 

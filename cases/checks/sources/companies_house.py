@@ -264,7 +264,9 @@ class CompaniesHouseSource(Source):
             reason = "only for UK companies"
         return reason
 
-    def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
+    def search(
+        self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None
+    ) -> SearchResult:
         token = base64.b64encode(f"{settings.COMPANIES_HOUSE_API_KEY}:".encode()).decode("ascii")
         reader = JsonReader(client, self.base_url, headers={"Authorization": f"Basic {token}"})
         found = self._company(reader, entity)

@@ -208,7 +208,9 @@ class GdeltSource(Source):
             return "no Latin-script name of three or more characters to search GDELT with"
         return ""
 
-    def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
+    def search(
+        self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None
+    ) -> SearchResult:
         names = matching.entity_names(entity)
         query = build_query(names)
         if not query:

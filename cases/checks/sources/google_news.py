@@ -142,7 +142,9 @@ class GoogleNewsSource(Source):
             return "no name of three or more characters to search Google News with"
         return ""
 
-    def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
+    def search(
+        self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None
+    ) -> SearchResult:
         names = matching.entity_names(entity)
         query = build_query(names, since)
         if not query:

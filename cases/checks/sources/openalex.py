@@ -240,7 +240,9 @@ class OpenAlexSource(Source):
             return f"only for universities and research institutes (this is a {entity.kind})"
         return ""
 
-    def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
+    def search(
+        self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None
+    ) -> SearchResult:
         # The key goes in as a hidden parameter, so it never reaches the recorded query.
         reader = JsonReader(
             client, self.base_url, hidden_params={"api_key": settings.OPENALEX_API_KEY}

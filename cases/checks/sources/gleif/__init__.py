@@ -142,7 +142,9 @@ class GleifSource(Source):
             reason = "GLEIF has LEIs for legal entities, not individuals"
         return reason
 
-    def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
+    def search(
+        self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None
+    ) -> SearchResult:
         reader = JsonReader(client, self.base_url, public_url=self.default_url, headers=JSON_API)
         if entity.lei:
             lei, match = entity.lei, LEI_GIVEN

@@ -101,7 +101,9 @@ class SecEdgarSource(Source):
         override = override or settings.WISHLIST_SOURCE_URLS.get(self.name, "").rstrip("/")
         return override or self.default_data_url
 
-    def search(self, entity: Entity, since: date, client: HttpClient) -> SearchResult:
+    def search(
+        self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None
+    ) -> SearchResult:
         names = matching.entity_names(entity)
         reader = JsonReader(client, self.base_url, headers={"User-Agent": settings.SEC_USER_AGENT})
         cik = entity.sec_cik.zfill(10) if entity.sec_cik else ""
