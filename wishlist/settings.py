@@ -381,6 +381,10 @@ WISHLIST_CHECK_INTERVAL_DAYS = {
     "google_news": envint("WISHLIST_GOOGLE_NEWS_INTERVAL_DAYS", 7),
     "openalex": envint("WISHLIST_OPENALEX_INTERVAL_DAYS", 30),
     "companies_house": envint("WISHLIST_COMPANIES_HOUSE_INTERVAL_DAYS", 30),
+    "wikidata": envint("WISHLIST_WIKIDATA_INTERVAL_DAYS", 30),
+    "clinicaltrials": envint("WISHLIST_CLINICALTRIALS_INTERVAL_DAYS", 30),
+    "uspto": envint("WISHLIST_USPTO_INTERVAL_DAYS", 30),
+    "epo_ops": envint("WISHLIST_EPO_OPS_INTERVAL_DAYS", 30),
 }
 # Per source (the names above): a base URL for a proxy, a mirror or a test server
 # (WISHLIST_<SOURCE>_URL), and requests a second across all workers (WISHLIST_<SOURCE>_RATE);
@@ -411,6 +415,11 @@ WISHLIST_REFERENCE_DIR = Path(
 SEC_USER_AGENT = os.environ.get("SEC_USER_AGENT", "").strip()
 OPENALEX_API_KEY = envsecret("OPENALEX_API_KEY")
 COMPANIES_HOUSE_API_KEY = envsecret("COMPANIES_HOUSE_API_KEY")
+# USPTO Open Data Portal (patent assignments): a key from data.uspto.gov, sent as X-API-KEY.
+USPTO_API_KEY = envsecret("USPTO_API_KEY")
+# EPO Open Patent Services: OAuth client credentials from developers.epo.org.
+EPO_OPS_CLIENT_ID = envsecret("EPO_OPS_CLIENT_ID")
+EPO_OPS_CLIENT_SECRET = envsecret("EPO_OPS_CLIENT_SECRET")
 
 # Check outbox: a run is sent once its row is committed; one the broker refused is sent by
 # the relay. A run left running, or sent and never taken while no message waits, for
