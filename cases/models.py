@@ -676,6 +676,18 @@ class CheckRun(models.Model):
     error = models.TextField(blank=True)
     leads_created = models.PositiveIntegerField(default=0)
     query = models.TextField(blank=True, help_text="The query sent to the source.")
+    # Coverage: the period this run actually searched (advanced span by span, so a run cut
+    # short still says what it read) and the finding kinds its source can detect. A
+    # silent run is evidence of absence for those kinds over that period, nothing more.
+    searched_from = models.DateField(
+        null=True, blank=True, help_text="First day searched; empty: nothing was searched."
+    )
+    searched_to = models.DateField(null=True, blank=True, help_text="Last day searched.")
+    detects = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Finding kinds the source can detect, separated by commas.",
+    )
     # Check outbox: the row is its own outbox entry, so a run queued while the broker
     # was down is sent by the relay, and one the broker or a worker lost is found again.
     published_at = models.DateTimeField(
@@ -708,6 +720,11 @@ class CheckRun(models.Model):
                     ]
                 ),
                 name="checkrun_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(searched_from__isnull=True, searched_to__isnull=True)
+                | Q(searched_to__gte=models.F("searched_from")),
+                name="checkrun_searched_period_ordered",
             ),
         ]
         indexes = [

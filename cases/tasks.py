@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from celery import shared_task
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -36,8 +37,13 @@ def run_check(self, check_run_id: int) -> None:
 
 @shared_task(name="cases.queue_due_checks")
 def queue_due_checks() -> int:
-    """Queue every check whose last completed run is older than its source's interval."""
-    due = selectors.checks_due(now=timezone.now(), sources=list(get_sources()))
+    """Queue the checks whose last completed run is older than their source's interval, as
+    many per source as its rate limit serves before the next pass, oldest coverage first."""
+    due = selectors.checks_due(
+        now=timezone.now(),
+        sources=list(get_sources()),
+        within_seconds=settings.WISHLIST_DUE_CHECK_EVERY_MINUTES * 60,
+    )
     return len(checks_enqueue(due).ids)
 
 

@@ -436,10 +436,13 @@ if WISHLIST_CHECK_STALE_AFTER.total_seconds() <= CELERY_TASK_TIME_LIMIT:
 if WISHLIST_CHECK_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("WISHLIST_CHECK_MAX_ATTEMPTS must be at least 1.")
 
+# How often the scheduler queues due checks; each pass queues per source only what its
+# rate limit can serve before the next one.
+WISHLIST_DUE_CHECK_EVERY_MINUTES = envint("WISHLIST_DUE_CHECK_EVERY_MINUTES", 60)
 CELERY_BEAT_SCHEDULE = {
     "queue-due-checks": {
         "task": "cases.queue_due_checks",
-        "schedule": float(envint("WISHLIST_DUE_CHECK_EVERY_MINUTES", 60) * 60),
+        "schedule": float(WISHLIST_DUE_CHECK_EVERY_MINUTES * 60),
     },
     # Both cheap (an indexed query when nothing is pending): every minute.
     "relay-checks": {"task": "cases.relay_checks", "schedule": 60.0},

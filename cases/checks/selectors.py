@@ -5,9 +5,9 @@ history per source.
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
 
 from cases import rules
 from cases.checks.sources import get_sources
@@ -17,14 +17,39 @@ from cases.models import Case, CheckRun
 RETRY_FAILED_AFTER = timedelta(hours=6)
 
 
+def coverage_end(*, case_id: int, source: str, start: date) -> date | None:
+    """The last day this source has searched for this case without a gap from `start`,
+    over all its runs (finished or cut short); None when `start` itself is not covered."""
+    reach = start - timedelta(days=1)
+    spans = (
+        CheckRun.objects.filter(case_id=case_id, source=source, searched_from__isnull=False)
+        .order_by("searched_from")
+        .values_list("searched_from", "searched_to")
+    )
+    for first, last in spans:
+        if first > reach + timedelta(days=1):
+            break
+        reach = max(reach, last)
+    return reach if reach >= start else None
+
+
 def checks_due(
-    *, now: datetime, sources: Iterable[str], case_ids: Iterable[int] | None = None
+    *,
+    now: datetime,
+    sources: Iterable[str],
+    case_ids: Iterable[int] | None = None,
+    within_seconds: float | None = None,
 ) -> list[tuple[int, str]]:
     """Return the (case id, source) pairs whose last completed check is older than the
     source's interval; one query per source.
 
     Closed cases are left out. A check that is queued or running is not due again, and
     one that failed is retried after RETRY_FAILED_AFTER rather than on every pass.
+
+    Cases never searched come first, then those whose search reaches least far. With
+    `within_seconds` (the scheduler's period) each source gets only as many as its rate
+    limit can serve before the next pass (`Source.capacity`), so a slow source's backlog
+    is worked oldest first instead of piling up in the broker.
     """
     due = []
     for name in sources:
@@ -51,7 +76,12 @@ def checks_due(
         )
         if case_ids is not None:
             cases = cases.filter(id__in=list(case_ids))
-        due.extend((case_id, name) for case_id in cases.values_list("id", flat=True))
+        cases = cases.annotate(
+            reached=Max("check_runs__searched_to", filter=Q(check_runs__source=name))
+        ).order_by(F("reached").asc(nulls_first=True), "id")
+        ids = cases.values_list("id", flat=True)
+        limit = source.capacity(within_seconds) if within_seconds else None
+        due.extend((case_id, name) for case_id in (ids[:limit] if limit else ids))
     return due
 
 

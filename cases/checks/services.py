@@ -4,6 +4,7 @@ its hits as leads.
 
 import logging
 from collections.abc import Iterable
+from datetime import date
 
 from django.conf import settings
 from django.db import transaction
@@ -12,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cases import normalize
+from cases.checks import selectors
 from cases.checks.http import HttpClient, HttpError, PermanentHttpError, RateLimitedError
 from cases.checks.sources import Hit, Source, SourceSkipped, get_sources
 from cases.models import Case, CheckRun, Finding
@@ -102,17 +104,40 @@ def _failure(exc: SourceSkipped | HttpError) -> tuple[str, str]:
     return CheckRun.Status.ERROR, f"transient: {exc}"
 
 
+def check_period(*, source: Source, case: Case, today: date) -> tuple[date, date] | None:
+    """The period a check of this case by this source searches, or None when there is none.
+
+    A first check searches from the referral (or the source's archive start) to today. A
+    later check of a source that lists dated items starts a little before the last day
+    already searched without a gap (`selectors.coverage_end`); one that reads a record
+    reads the whole period again.
+    """
+    start = case.index_date
+    if source.archive_start and source.archive_start > start:
+        start = source.archive_start
+    if start > today:
+        return None
+    first = start
+    if source.incremental:
+        covered = selectors.coverage_end(case_id=case.pk, source=source.name, start=start)
+        if covered is not None:
+            first = min(max(start, covered - source.recheck_overlap), today)
+    return first, today
+
+
 def check_execute(
     *, check_run_id: int, client: HttpClient | None = None, delivery: str = ""
 ) -> CheckRun:
-    """Run one queued check: ask the source, file its hits as leads, record the run.
+    """Run one queued check: ask the source span by span, file its hits as leads, record
+    the period searched.
 
     `delivery` names the task message that runs it (see _check_run_claim).
 
-    Idempotent: a finished run is left alone, leads are unique per case, source and
-    external id (a rejected lead is never raised again), and the run is marked
-    finished in the same transaction that files its leads, so "last checked" only
-    moves forward once the findings are committed.
+    Each span's leads and the run's new `searched_to` commit together, so a run cut short
+    (a 429, a worker lost) keeps what it read and the next run resumes after it. Idempotent:
+    a finished run is left alone, and leads are unique per case, source and external id (a
+    rejected lead is never raised again). The status is set last, so "last checked" only
+    moves once every span is in.
     """
     claimed = _check_run_claim(check_run_id, delivery)
     run = CheckRun.objects.select_related("case__entity").get(id=check_run_id)
@@ -122,28 +147,54 @@ def check_execute(
     source = get_sources().get(run.source)
     if source is None:
         return _check_run_finish(run, CheckRun.Status.ERROR, error=f"unknown source {run.source!r}")
+    run.detects = ",".join(source.detects)[:300]
     reason = _skip_reason(source, case)
+    period = None if reason else check_period(source=source, case=case, today=timezone.now().date())
+    if not reason and period is None:
+        reason = "the referral date is after today, or before nothing this source holds"
     if reason:
-        return _check_run_finish(run, CheckRun.Status.SKIPPED, error=reason)
+        return _check_run_finish(run, CheckRun.Status.SKIPPED, error=reason, detects=run.detects)
     client = client or source.client()
+    asked: list[str] = []
+    found = False
     try:
-        result = source.search(case.entity, case.index_date, client)
-        with transaction.atomic():
-            created = leads_file(case=case, source=source.name, hits=result.hits)
-            status = CheckRun.Status.OK if result.hits else CheckRun.Status.NO_RESULTS
-            return _check_run_finish(run, status, leads_created=created, query=result.query[:5000])
+        for first, last in source.windows(*period):
+            result = source.search(case.entity, first, client, until=last)
+            found = found or bool(result.hits)
+            asked.append(result.query)
+            reached = min(result.searched_to or last, last)
+            _span_record(run, source, result, first=result.searched_from or first, to=reached)
+            if reached < last:
+                # The source stopped short of the span's end (a page limit): coverage must
+                # stay without gaps, so the rest waits for the next run.
+                asked.append(f"(searched to {reached}; the rest of the period on the next run)")
+                break
+        status = CheckRun.Status.OK if found else CheckRun.Status.NO_RESULTS
+        return _check_run_finish(run, status, query=_joined(asked))
     except (SourceSkipped, HttpError) as exc:
         status, error = _failure(exc)
-        return _check_run_finish(run, status, error=error, query=_asked(client))
+        return _check_run_finish(run, status, error=error, query=_joined([*asked, _asked(client)]))
     except Exception as exc:
         # Anything else (a parser's KeyError, the rate limiter's Redis going away, a
         # value the database refuses, a soft time limit) must still finish the run: a run
-        # left "running" is never due again. The leads of a failed run were rolled back
-        # with it; the traceback goes to the log, a readable reason to the run.
+        # left "running" is never due again. The leads of spans already read stay, with
+        # the period they cover; the traceback goes to the log, a readable reason to the run.
         logger.exception("Check %s (%s, case %s) failed", run.pk, run.source, case.pk)
-        return _check_run_finish(
-            run, CheckRun.Status.ERROR, error=_unexpected(exc), query=_asked(client)
-        )
+        query = _joined([*asked, _asked(client)])
+        return _check_run_finish(run, CheckRun.Status.ERROR, error=_unexpected(exc), query=query)
+
+
+def _joined(parts: list[str]) -> str:
+    return "\n".join(part for part in parts if part)[:5000]
+
+
+@transaction.atomic
+def _span_record(run: CheckRun, source: Source, result, *, first: date, to: date) -> None:
+    """File one span's leads and move the run's searched period to its end, together."""
+    run.leads_created += leads_file(case=run.case, source=source.name, hits=result.hits)
+    run.searched_from = min(run.searched_from or first, first)
+    run.searched_to = max(run.searched_to or to, to)
+    run.save(update_fields=["leads_created", "searched_from", "searched_to", "detects"])
 
 
 def leads_file(*, case: Case, source: str, hits: Iterable[Hit]) -> int:

@@ -64,6 +64,15 @@ class Source:
     detects: tuple[str, ...] = ()
     # The first day the source holds anything (GDELT: 2017-01-01); None: no known limit.
     archive_start: date | None = None
+    # True for a source that lists dated items (news, filings, works, trials): a re-check
+    # asks only from a little before the last day already searched (`recheck_overlap`,
+    # for items the source indexes late). False for one that reads an entity's current
+    # record (a registry), whose dated relationships may be reported years late: every
+    # check reads the whole period.
+    incremental = False
+    recheck_overlap = timedelta(days=14)
+    # Requests a typical check of one entity sends: what the scheduler budgets per run.
+    requests_per_check = 3
 
     @property
     def base_url(self) -> str:
@@ -93,6 +102,12 @@ class Source:
 
     def client(self) -> HttpClient:
         return HttpClient(source=self.name, rate_per_second=self.rate_limit)
+
+    def capacity(self, seconds: float) -> int | None:
+        """How many checks this source's rate limit allows in `seconds`; None: no limit."""
+        if not self.rate_limit:
+            return None
+        return max(1, int(self.rate_limit * seconds / max(1, self.requests_per_check)))
 
     def windows(self, first: date, last: date) -> list[tuple[date, date]]:
         """Cut [first, last] into the spans one search() call covers, oldest first.

@@ -5,7 +5,7 @@ page, request parameters written out for the CheckRun's query, and a counterpart
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from cases.checks import matching
@@ -31,6 +31,33 @@ def parse_day(value: object, layout: str = ISO_DAY) -> date | None:
         return datetime.strptime(value.strip()[:width], layout).date()
     except ValueError:
         return None
+
+
+def spans(first: date, last: date, *, months: int) -> list[tuple[date, date]]:
+    """Cut [first, last] into consecutive spans that end on calendar boundaries every
+    `months` months (12: calendar years), oldest first; [] when first is after last.
+
+    Boundaries fixed to the calendar, not to `first`, keep a case's spans the same from
+    one check to the next, so a resumed search asks the same windows it stopped in.
+    """
+    result = []
+    start = first
+    while start <= last:
+        index = (start.year * 12 + start.month - 1) // months * months + months
+        following = date(index // 12, index % 12 + 1, 1)
+        end = min(last, following - timedelta(days=1))
+        result.append((start, end))
+        start = end + timedelta(days=1)
+    return result
+
+
+def halves(first: date, last: date) -> list[tuple[date, date]]:
+    """Split a span in two (a one-day span stays whole), for a search whose answer was
+    cut at the API's page size: each half then holds fewer items than the cap."""
+    if first >= last:
+        return [(first, last)]
+    middle = first + (last - first) // 2
+    return [(first, middle), (middle + timedelta(days=1), last)]
 
 
 def describe(params: dict) -> str:

@@ -8,11 +8,14 @@ AND an OR-group of cooperation terms; GDELT wants every OR-group in parentheses,
 no nesting and refuses very short keywords, so names under three characters are not
 searched (the source is skipped for an entity that has no other name).
 
-GDELT's archive starts in January 2017 and one request may span at most three months, so
-[since, today] is cut into consecutive windows of at most three months, and only the most
-recent MAX_WINDOWS of them (twelve: three years) are asked; older news is google_news's.
-GDELT asks for one request every five seconds (rate_per_second=0.2), so a full search of
-one entity takes about a minute.
+GDELT's archive starts in January 2017, so a first check searches from the referral (or
+then) to today, in two-year windows fixed to the calendar (the check service records each
+window read, so a 429 keeps the windows already read and the next run resumes); later
+checks ask only from a week before the last day searched. GDELT answers at most 250
+articles a request, oldest first with sort=dateasc: a full answer is asked again in two
+halves until each holds fewer, so a busy firm's early coverage is never crowded out.
+GDELT asks for one request every five seconds (rate_per_second=0.2): a first check of a
+2016 referral is about six requests, half a minute; a weekly re-check is one.
 
 An article is a hit when its headline names the entity (matching.match_in_text), points
 to a party in mainland China, Hong Kong or Macau (matching.chinese_country on the
@@ -38,22 +41,35 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
-from cases import normalize
 from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError, RateLimitedError
 from cases.checks.sources import Hit, SearchResult, Source, SourceSkipped
-from cases.checks.sources.common import parse_day
-from cases.checks.sources.news import headline_hit, or_group, query_names
+from cases.checks.sources.common import halves, parse_day, spans
+from cases.checks.sources.news import NEWS_KINDS, headline_hit, or_group, query_names
 from cases.models import Entity
 
 ARCHIVE_START = date(2017, 1, 1)  # the DOC 2.0 API searches back to January 2017
-MAX_WINDOWS = 12  # three-month windows asked per check: the most recent three years
+SPAN_MONTHS = 24  # a first check asks two-year windows, halved while an answer is full
 MAX_RECORDS = 250  # the API's maximum for artlist
+# Words a deal report's text carries in some form. GDELT has no stemming, so the forms
+# headlines use are listed; the headline is judged afterwards (news.read_headline).
 COOPERATION_TERMS = (
     "partnership",
     '"joint venture"',
     "investment",
+    "invest",
     "acquisition",
+    "acquire",
+    "acquires",
+    "takeover",
+    "stake",
+    "buy",
+    "buys",
+    "deal",
+    "sale",
+    "merger",
+    "licence",
+    "license",
     "agreement",
     "MOU",
 )
@@ -71,35 +87,13 @@ def build_query(names: list[str]) -> str:
     return f"{quoted} (China OR Chinese) {or_group(list(COOPERATION_TERMS))}"
 
 
-def _months_back(day: date, months: int) -> date:
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    last = normalize.period_end(date(year, month + 1, 1), normalize.DatePrecision.MONTH)
-    return date(year, month + 1, min(day.day, last.day))
-
-
-def windows(since: date, today: date, limit: int = MAX_WINDOWS) -> list[tuple[date, date]]:
-    """Return (first day, last day) windows of at most three months covering [since, today].
-
-    Windows are cut back from today, oldest first in the result; at most `limit` of
-    them (the most recent), and none before GDELT's archive starts.
-    """
-    start = max(since, ARCHIVE_START)
-    spans = []
-    last = today
-    while last >= start and len(spans) < limit:
-        first = max(start, _months_back(last, 3) + timedelta(days=1))
-        spans.append((first, last))
-        last = first - timedelta(days=1)
-    return spans[::-1]
-
-
 def window_params(query: str, first: date, last: date) -> dict[str, str]:
     return {
         "query": query,
         "mode": "artlist",
         "format": "json",
         "maxrecords": str(MAX_RECORDS),
+        "sort": "dateasc",
         "startdatetime": first.strftime("%Y%m%d") + "000000",
         "enddatetime": last.strftime("%Y%m%d") + "235959",
     }
@@ -199,6 +193,11 @@ class GdeltSource(Source):
     name = "gdelt"
     default_url = "https://api.gdeltproject.org/api/v2"
     rate_per_second = 0.2  # GDELT: "Please limit requests to one every 5 seconds"
+    archive_start = ARCHIVE_START
+    incremental = True
+    recheck_overlap = timedelta(days=7)
+    requests_per_check = 6  # a first check: five two-year windows and a split
+    detects = NEWS_KINDS
 
     def skip_reason(self, entity: Entity) -> str:
         reason = super().skip_reason(entity)
@@ -208,6 +207,9 @@ class GdeltSource(Source):
             return "no Latin-script name of three or more characters to search GDELT with"
         return ""
 
+    def windows(self, first: date, last: date) -> list[tuple[date, date]]:
+        return spans(max(first, ARCHIVE_START), last, months=SPAN_MONTHS)
+
     def search(
         self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None
     ) -> SearchResult:
@@ -215,27 +217,31 @@ class GdeltSource(Source):
         query = build_query(names)
         if not query:
             raise SourceSkipped(self.skip_reason(entity))
-        spans = windows(since, timezone.now().date())
-        asked = [
-            f"GDELT artlist for {query}, in {len(spans)} windows of at most three months "
-            f"(the most recent {MAX_WINDOWS} at most, none before {ARCHIVE_START}):"
-        ]
+        until = until or timezone.now().date()
         url = f"{self.base_url}/doc/doc"
+        asked = [f"GDELT artlist for {query}, {since} to {until}:"]
         hits: dict[str, Hit] = {}
-        for first, last in spans:
+        todo = [(max(since, ARCHIVE_START), until)]
+        while todo:
+            first, last = todo.pop(0)
             params = window_params(query, first, last)
             asked.append(requests.Request("GET", url, params=params).prepare().url)
-            response = client.get(url, params=params)
-            body = response.content
+            body = client.get(url, params=params).content
+            articles = parse_response(body)
+            if len(articles) >= MAX_RECORDS and first < last:
+                # A full answer may hide older articles: ask each half instead.
+                todo[:0] = halves(first, last)
+                continue
             found = article_hits(
-                parse_response(body),
+                articles,
                 names,
-                since=since,
+                since=first,
                 evidence_sha256=hashlib.sha256(body).hexdigest(),
                 min_score=settings.WISHLIST_MATCH_THRESHOLD,
             )
             for hit in found:
-                hits.setdefault(hit.external_id, hit)
+                if hit.event_date is None or hit.event_date <= last:
+                    hits.setdefault(hit.external_id, hit)
         return SearchResult(hits=list(hits.values()), query="\n".join(asked))
 
 

@@ -3,9 +3,12 @@
 Endpoint (no key): GET https://news.google.com/rss/search?q=...&hl=en-US&gl=US&ceid=US:en
 (base URL https://news.google.com/rss, overridable with WISHLIST_GOOGLE_NEWS_URL), parsed
 with feedparser. The query is the entity's names as quoted phrases (up to three, any
-script), the word China, an OR-group of cooperation terms and `after:<since>`. Google
-News answers with at most about 100 items and no paging; one request per check, at most
-one a second across all workers (rate_per_second=1).
+script), China or Chinese, an OR-group of deal terms, `after:` and `before:`. Google News
+answers with at most about 100 items, newest first, and no paging, so the period is
+searched a calendar year at a time (the check service records each year read), and a year
+whose answer is full is asked again in halves until each holds fewer: a much-covered
+firm's 2016 news is not crowded out by its 2025 news. Later checks ask from a week before
+the last day searched. At most one request a second across all workers.
 
 An item is a hit by the same headline rules as GDELT (news.read_headline): the headline,
 without the " - Publisher" suffix Google appends, names the entity, points to a party in
@@ -21,30 +24,53 @@ three fields are the day.
 import hashlib
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import feedparser
 import requests
 from django.conf import settings
+from django.utils import timezone
 
 from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.sources import Hit, SearchResult, Source, SourceSkipped
-from cases.checks.sources.news import headline_hit, or_group, query_names
+from cases.checks.sources.common import halves, spans
+from cases.checks.sources.news import NEWS_KINDS, headline_hit, or_group, query_names
 from cases.models import Entity
 
-COOPERATION_TERMS = ("partnership", '"joint venture"', "investment", "acquisition")
+COOPERATION_TERMS = (
+    "partnership",
+    '"joint venture"',
+    "investment",
+    "invest",
+    "acquisition",
+    "acquire",
+    "takeover",
+    "stake",
+    "buy",
+    "buys",
+    "deal",
+    "sale",
+    "merger",
+    "license",
+)
 EXTERNAL_ID_LENGTH = 300  # Finding.external_id
+MAX_ITEMS = 100  # Google News answers at most about a hundred items, newest first
+SPAN_MONTHS = 12
 
 
-def build_query(names: list[str], since: date) -> str:
-    """Return the Google News query for these names, or "" when none can be searched."""
+def build_query(names: list[str], since: date, until: date | None = None) -> str:
+    """Return the Google News query for these names over [since, until], or "" when none
+    can be searched. `before:` excludes its own day, so it names the day after `until`."""
     phrases = query_names(names, latin_only=False)
     if not phrases:
         return ""
     quoted = or_group([f'"{phrase}"' for phrase in phrases])
     terms = or_group(list(COOPERATION_TERMS))
-    return f"{quoted} China {terms} after:{since.isoformat()}"
+    query = f"{quoted} (China OR Chinese) {terms} after:{since.isoformat()}"
+    if until is not None:
+        query += f" before:{(until + timedelta(days=1)).isoformat()}"
+    return query
 
 
 @dataclass(frozen=True)
@@ -132,7 +158,11 @@ def item_hits(
 class GoogleNewsSource(Source):
     name = "google_news"
     default_url = "https://news.google.com/rss"
-    rate_per_second = 1.0  # one search per check; a polite pace for an unauthenticated feed
+    rate_per_second = 1.0  # a polite pace for an unauthenticated feed
+    incremental = True
+    recheck_overlap = timedelta(days=7)
+    requests_per_check = 11  # a first check of a 2016 referral: one search per year
+    detects = NEWS_KINDS
 
     def skip_reason(self, entity: Entity) -> str:
         reason = super().skip_reason(entity)
@@ -142,26 +172,45 @@ class GoogleNewsSource(Source):
             return "no name of three or more characters to search Google News with"
         return ""
 
+    def windows(self, first: date, last: date) -> list[tuple[date, date]]:
+        return spans(first, last, months=SPAN_MONTHS)
+
     def search(
         self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None
     ) -> SearchResult:
         names = matching.entity_names(entity)
-        query = build_query(names, since)
-        if not query:
+        if not build_query(names, since):
             raise SourceSkipped(self.skip_reason(entity))
+        until = until or timezone.now().date()
         url = f"{self.base_url}/search"
-        params = {"q": query, "hl": "en-US", "gl": "US", "ceid": "US:en"}
-        response = client.get(url, params=params)
-        body = response.content
-        hits = item_hits(
-            parse_feed(body),
-            names,
-            since=since,
-            evidence_sha256=hashlib.sha256(body).hexdigest(),
-            min_score=settings.WISHLIST_MATCH_THRESHOLD,
-        )
-        asked = requests.Request("GET", url, params=params).prepare().url
-        return SearchResult(hits=hits, query=asked)
+        asked = []
+        hits: dict[str, Hit] = {}
+        todo = [(since, until)]
+        while todo:
+            first, last = todo.pop(0)
+            params = {
+                "q": build_query(names, first, last),
+                "hl": "en-US",
+                "gl": "US",
+                "ceid": "US:en",
+            }
+            asked.append(requests.Request("GET", url, params=params).prepare().url)
+            body = client.get(url, params=params).content
+            items = parse_feed(body)
+            if len(items) >= MAX_ITEMS and first < last:
+                # A full answer holds only the newest items: ask each half instead.
+                todo[:0] = halves(first, last)
+                continue
+            found = item_hits(
+                [item for item in items if item.published is None or item.published <= last],
+                names,
+                since=first,
+                evidence_sha256=hashlib.sha256(body).hexdigest(),
+                min_score=settings.WISHLIST_MATCH_THRESHOLD,
+            )
+            for hit in found:
+                hits.setdefault(hit.external_id, hit)
+        return SearchResult(hits=list(hits.values()), query="\n".join(asked))
 
 
 SOURCE = GoogleNewsSource()

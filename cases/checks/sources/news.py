@@ -21,6 +21,16 @@ from cases.checks.sources import Hit
 from cases.checks.sources.common import dod_flags
 
 MAX_QUERY_NAMES = 3
+# The kinds a deal headline can report (matching.kind_from_text): what a silent news
+# search is evidence against.
+NEWS_KINDS = (
+    "acquisition",
+    "equity_investment",
+    "joint_venture",
+    "partnership",
+    "ip_licence",
+    "subsidiary",
+)
 UNNAMED = {
     "CN": "unnamed Chinese party",
     "HK": "unnamed party in Hong Kong",

@@ -257,10 +257,11 @@ def test_non_latin_headlines():
 
 
 def test_the_query_quotes_names_and_groups_or_terms_in_parentheses():
-    assert gdelt.build_query(["Acme Robotics Ltd."]) == (
-        '"Acme Robotics" (China OR Chinese) '
-        '(partnership OR "joint venture" OR investment OR acquisition OR agreement OR MOU)'
-    )
+    query = gdelt.build_query(["Acme Robotics Ltd."])
+    assert query.startswith('"Acme Robotics" (China OR Chinese) (partnership OR "joint venture" ')
+    # Deal words in the forms headlines use: GDELT has no stemming.
+    for term in ("takeover", "stake", "buys", "deal", "acquires"):
+        assert f" {term} " in query.replace(")", " ")
     names = ["Acme Robotics Ltd", "艾克米机器人", "Acme Robo", "AT&T Inc", "Fourth Name"]
     assert gdelt.build_query(names).startswith('("Acme Robotics" OR "Acme Robo" OR "AT&T") ')
 
@@ -271,29 +272,15 @@ def test_names_too_short_or_not_latin_are_not_searched():
     assert gdelt.SOURCE.skip_reason(Entity(name="Acme Robotics Ltd", country="GB")) == ""
 
 
-def test_windows_are_consecutive_and_at_most_three_months():
-    spans = gdelt.windows(date(2024, 1, 15), date(2024, 12, 31))
-    assert spans[0][0] == date(2024, 1, 15) and spans[-1][1] == date(2024, 12, 31)
+def test_windows_cover_the_whole_period_from_the_archive_start_in_calendar_spans():
+    spans = gdelt.SOURCE.windows(date(2015, 6, 1), date(2026, 8, 10))
+    assert spans[0] == (gdelt.ARCHIVE_START, date(2017, 12, 31))
+    assert spans[-1] == (date(2026, 1, 1), date(2026, 8, 10))
     for (_, last), (first, _) in zip(spans, spans[1:], strict=False):
         assert first == last + timedelta(days=1)
-    for first, last in spans:
-        assert gdelt._months_back(last, 3) < first <= last
-    assert spans[-1] == (date(2024, 10, 1), date(2024, 12, 31))
-
-
-def test_windows_clamp_month_ends():
-    assert gdelt.windows(date(2025, 1, 1), date(2025, 5, 31))[-1] == (
-        date(2025, 3, 1),
-        date(2025, 5, 31),
-    )
-
-
-def test_windows_are_bounded_to_the_most_recent_twelve_and_the_archive():
-    spans = gdelt.windows(date(2015, 6, 1), date(2026, 8, 10))
-    assert len(spans) == gdelt.MAX_WINDOWS == 12
-    assert spans[-1][1] == date(2026, 8, 10)
-    assert gdelt.windows(date(2015, 6, 1), date(2017, 2, 1))[0][0] == gdelt.ARCHIVE_START
-    assert gdelt.windows(date(2026, 9, 1), date(2026, 8, 10)) == []
+    # The same boundaries on every check, so a resumed search asks the same windows.
+    assert gdelt.SOURCE.windows(date(2019, 3, 5), date(2026, 8, 10))[1][0] == date(2020, 1, 1)
+    assert gdelt.SOURCE.windows(date(2026, 9, 1), date(2026, 8, 10)) == []
 
 
 # ------------------------------------------------------------------ search()
@@ -308,28 +295,46 @@ def seendate(day: date) -> str:
 
 
 @responses.activate
-def test_search_asks_each_window_and_returns_the_hits():
-    since = timezone.now().date() - timedelta(days=200)  # three windows
+def test_search_asks_its_span_oldest_first_and_returns_the_hits():
+    since = date(2020, 1, 1)
     day = since + timedelta(days=5)
     responses.get(
         ENDPOINT, body=artlist(article("Huawei invests in Acme Robotics", seendate=seendate(day)))
     )
-    responses.get(ENDPOINT, body=b"{}")
-    responses.get(ENDPOINT, body=b"{}")
     entity = Entity(name="Acme Robotics Ltd", country="GB")
-    result = gdelt.SOURCE.search(entity, since, make_client())
-    assert len(responses.calls) == 3
-    params = parse_qs(urlsplit(responses.calls[0].request.url).query)
+    result = gdelt.SOURCE.search(entity, since, make_client(), until=date(2021, 12, 31))
+    [call] = responses.calls
+    params = parse_qs(urlsplit(call.request.url).query)
     assert params["mode"] == ["artlist"] and params["format"] == ["json"]
-    assert params["maxrecords"] == ["250"]
+    assert params["maxrecords"] == ["250"] and params["sort"] == ["dateasc"]
     assert params["query"] == [gdelt.build_query(["Acme Robotics Ltd"])]
-    assert params["startdatetime"] == [since.strftime("%Y%m%d") + "000000"]
-    last = parse_qs(urlsplit(responses.calls[-1].request.url).query)
-    assert last["enddatetime"] == [timezone.now().date().strftime("%Y%m%d") + "235959"]
+    assert params["startdatetime"] == ["20200101000000"]
+    assert params["enddatetime"] == ["20211231235959"]
     [hit] = result.hits
     assert hit.counterparty_name == "Huawei" and hit.event_date == day
-    assert "3 windows" in result.query
-    assert result.query.count(ENDPOINT + "?") == 3
+
+
+@responses.activate
+def test_a_full_answer_is_asked_again_in_halves_so_nothing_is_crowded_out():
+    since, until = date(2020, 1, 1), date(2021, 12, 31)
+    routine = [
+        article(f"Acme Robotics item {n}", url=f"https://n.test/{n}", seendate=seendate(since))
+        for n in range(gdelt.MAX_RECORDS)
+    ]
+    responses.get(ENDPOINT, body=artlist(*routine))  # the whole span: full
+    early = since + timedelta(days=3)
+    responses.get(
+        ENDPOINT, body=artlist(article("Huawei invests in Acme Robotics", seendate=seendate(early)))
+    )
+    responses.get(ENDPOINT, body=b"{}")
+    result = gdelt.SOURCE.search(
+        Entity(name="Acme Robotics Ltd", country="GB"), since, make_client(), until=until
+    )
+    starts = [
+        parse_qs(urlsplit(call.request.url).query)["startdatetime"][0] for call in responses.calls
+    ]
+    assert starts == ["20200101000000", "20200101000000", "20210101000000"]
+    assert [hit.event_date for hit in result.hits] == [early]
 
 
 @responses.activate
@@ -405,9 +410,16 @@ def test_a_check_files_a_lead_once(db, only_gdelt):
     assert lead.source_url == "https://news.example.com/acme-shenzhen-jv"
     assert lead.evidence_sha256 == hashlib.sha256(body).hexdigest()
 
+    assert (run.searched_from, run.searched_to) == (referred, timezone.now().date())
+
+    # A re-check asks only from a week before the last day searched: the article, older
+    # than that, is neither asked for again nor filed twice.
     [again] = checks_services.checks_queue(pairs=[(case.id, "gdelt")])
     rerun = checks_services.check_execute(check_run_id=again, client=make_client())
-    assert (rerun.status, rerun.leads_created) == (CheckRun.Status.OK, 0)
+    assert (rerun.status, rerun.leads_created) == (CheckRun.Status.NO_RESULTS, 0)
+    assert rerun.searched_from == run.searched_to - timedelta(days=7)
+    asked = parse_qs(urlsplit(responses.calls[-1].request.url).query)
+    assert asked["startdatetime"] == [rerun.searched_from.strftime("%Y%m%d") + "000000"]
     assert Finding.objects.filter(case=case, source="gdelt").count() == 1
 
 

@@ -2,12 +2,13 @@
 with HTTP mocked, and one check filed through the services."""
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
 import pytest
 import responses
+from django.utils import timezone
 
 from cases import derived
 from cases.checks import services as checks_services
@@ -217,10 +218,14 @@ def test_non_latin_headlines():
 
 
 def test_the_query_names_china_the_terms_and_the_since_date():
-    assert google_news.build_query(["Acme Robotics Ltd.", "艾克米机器人"], SINCE) == (
-        '("Acme Robotics" OR "艾克米机器人") China '
-        '(partnership OR "joint venture" OR investment OR acquisition) after:2019-05-01'
-    )
+    query = google_news.build_query(["Acme Robotics Ltd.", "艾克米机器人"], SINCE)
+    assert query.startswith('("Acme Robotics" OR "艾克米机器人") (China OR Chinese) (partnership ')
+    assert query.endswith(" after:2019-05-01")
+    for term in ("takeover", "stake", "buys", "deal"):
+        assert f" {term} " in query.replace(")", " ")
+    # `before:` excludes its own day, so a span to 31 December asks before 1 January.
+    bounded = google_news.build_query(["Acme Robotics"], SINCE, date(2019, 12, 31))
+    assert bounded.endswith(" after:2019-05-01 before:2020-01-01")
     assert google_news.build_query(["3M"], SINCE) == ""
     assert google_news.SOURCE.skip_reason(Entity(name="3M", country="US")) != ""
     assert google_news.SOURCE.skip_reason(Entity(name="Acme Robotics", country="GB")) == ""
@@ -233,19 +238,46 @@ def test_the_source_needs_no_key():
 
 
 @responses.activate
-def test_search_asks_once_and_returns_the_hits():
+def test_search_asks_once_for_its_span_and_returns_the_hits():
     body = feed(item("Huawei invests in Acme Robotics"))
     responses.get(ENDPOINT, body=body, content_type="application/xml")
+    until = date(2021, 12, 31)
     result = google_news.SOURCE.search(
-        Entity(name="Acme Robotics Ltd", country="GB"), SINCE, make_client()
+        Entity(name="Acme Robotics Ltd", country="GB"), SINCE, make_client(), until=until
     )
     [call] = responses.calls
     params = parse_qs(urlsplit(call.request.url).query)
-    assert params["q"] == [google_news.build_query(["Acme Robotics Ltd"], SINCE)]
+    assert params["q"] == [google_news.build_query(["Acme Robotics Ltd"], SINCE, until)]
     assert (params["hl"], params["gl"], params["ceid"]) == (["en-US"], ["US"], ["US:en"])
     [hit] = result.hits
     assert hit.counterparty_name == "Huawei" and hit.event_date == date(2021, 3, 2)
     assert result.query == call.request.url
+
+
+def test_windows_are_calendar_years():
+    assert google_news.SOURCE.windows(date(2016, 3, 1), date(2018, 6, 30)) == [
+        (date(2016, 3, 1), date(2016, 12, 31)),
+        (date(2017, 1, 1), date(2017, 12, 31)),
+        (date(2018, 1, 1), date(2018, 6, 30)),
+    ]
+
+
+@responses.activate
+def test_a_full_answer_is_asked_again_in_halves():
+    full = feed(*(item(f"Acme Robotics note {n}", guid=f"g{n}") for n in range(100)))
+    responses.get(ENDPOINT, body=full)
+    responses.get(ENDPOINT, body=feed(item("Huawei invests in Acme Robotics")))
+    responses.get(ENDPOINT, body=feed())
+    result = google_news.SOURCE.search(
+        Entity(name="Acme Robotics", country="GB"),
+        date(2021, 1, 1),
+        make_client(),
+        until=date(2021, 12, 31),
+    )
+    asked = [parse_qs(urlsplit(call.request.url).query)["q"][0] for call in responses.calls]
+    assert asked[1].endswith("after:2021-01-01 before:2021-07-03")
+    assert asked[2].endswith("after:2021-07-03 before:2022-01-01")
+    assert [hit.counterparty_name for hit in result.hits] == ["Huawei"]
 
 
 @responses.activate
@@ -293,7 +325,10 @@ def test_a_check_files_a_lead_once(db, use_sources):
     [run_id] = checks_services.checks_queue(pairs=[(case.id, "google_news")])
     run = checks_services.check_execute(check_run_id=run_id, client=make_client())
     assert (run.status, run.leads_created) == (CheckRun.Status.OK, 1)
-    assert "after%3A2019-05-01" in run.query
+    # One search a calendar year, from the referral to today.
+    assert "after%3A2019-05-01+before%3A2020-01-01" in run.query
+    assert len(responses.calls) == timezone.now().year - 2019 + 1
+    assert (run.searched_from, run.searched_to) == (date(2019, 5, 1), timezone.now().date())
     lead = Finding.objects.get(case=case, source="google_news")
     assert lead.kind == Finding.Kind.JOINT_VENTURE
     assert (lead.counterparty_name, lead.counterparty_country) == (
@@ -306,5 +341,6 @@ def test_a_check_files_a_lead_once(db, use_sources):
 
     [again] = checks_services.checks_queue(pairs=[(case.id, "google_news")])
     rerun = checks_services.check_execute(check_run_id=again, client=make_client())
-    assert (rerun.status, rerun.leads_created) == (CheckRun.Status.OK, 0)
+    assert (rerun.status, rerun.leads_created) == (CheckRun.Status.NO_RESULTS, 0)
+    assert rerun.searched_from == run.searched_to - timedelta(days=7)
     assert Finding.objects.filter(case=case, source="google_news").count() == 1

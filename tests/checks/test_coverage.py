@@ -1,0 +1,211 @@
+"""Coverage: every check searches the whole period since the referral in its source's
+spans, records the period it actually searched, keeps what it read when it is cut short,
+and a later check resumes where the last one stopped. A fake source that lists dated
+items stands in for the news, filings and works sources."""
+
+import datetime
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cases import derived
+
+from cases.checks import selectors
+from cases.checks import services as checks_services
+from cases.checks.http import RateLimitedError
+from cases.checks.sources import SearchResult
+from cases.checks.sources.common import spans
+from cases.models import CheckRun, Finding
+from tests.checks.fakes import FakeSource, hit
+from tests.factories import CaseFactory, ReferralFactory
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+class DatedSource(FakeSource):
+    """Lists dated items: yearly spans; `items` are (external id, day); `fail_on` is the
+    span start that raises; `short` the day a span's search stops short at."""
+
+    name = "dated"
+    incremental = True
+    recheck_overlap = datetime.timedelta(days=7)
+    detects = ("acquisition", "joint_venture")
+
+    def __init__(self):
+        super().__init__()
+        self.items: list[tuple[str, datetime.date]] = []
+        self.asked: list[tuple[datetime.date, datetime.date]] = []
+        self.fail_on: datetime.date | None = None
+        self.short: datetime.date | None = None
+
+    def windows(self, first, last):
+        return spans(first, last, months=12)
+
+    def search(self, entity, since, client, *, until=None):
+        self.asked.append((since, until))
+        if since == self.fail_on:
+            raise RateLimitedError("429 from the test", status=429)
+        reached = until
+        if self.short and since <= self.short < until:
+            reached = self.short
+        found = [hit(key, event=day) for key, day in self.items if since <= day <= reached]
+        return SearchResult(hits=found, query=f"{since}..{until}", searched_to=reached)
+
+
+@pytest.fixture
+def dated(use_sources, settings):
+    source = DatedSource()
+    use_sources(source)
+    settings.WISHLIST_CHECK_INTERVAL_DAYS = {"dated": 7}
+    return source
+
+
+@pytest.fixture
+def case2016():
+    referral = ReferralFactory(date=D(2016, 3, 1), date_precision="month")
+    case = CaseFactory(entity=referral.entity)
+    derived.case_index_dates_refresh(case_ids=[case.id])
+    case.refresh_from_db()
+    return case
+
+
+def run(case, source="dated"):
+    [check_run_id] = checks_services.checks_queue(pairs=[(case.id, source)])
+    return checks_services.check_execute(check_run_id=check_run_id)
+
+
+def test_a_first_check_searches_every_year_from_the_referral_to_today(dated, case2016):
+    dated.items = [("deal-2017", D(2017, 6, 1)), ("jv-2023", D(2023, 2, 1))]
+    check = run(case2016)
+    today = timezone.now().date()
+    assert dated.asked[0] == (D(2016, 3, 1), D(2016, 12, 31))
+    assert dated.asked[-1] == (D(today.year, 1, 1), today)
+    assert len(dated.asked) == today.year - 2016 + 1
+    assert (check.status, check.leads_created) == (CheckRun.Status.OK, 2)
+    assert (check.searched_from, check.searched_to) == (D(2016, 3, 1), today)
+    assert check.detects == "acquisition,joint_venture"
+
+
+def test_a_later_check_asks_only_what_is_new_since_the_last_day_searched(dated, case2016):
+    run(case2016)
+    dated.asked.clear()
+    again = run(case2016)
+    today = timezone.now().date()
+    assert dated.asked == [(today - datetime.timedelta(days=7), today)]
+    assert (again.searched_from, again.searched_to) == (today - datetime.timedelta(days=7), today)
+
+
+def test_a_check_cut_short_keeps_the_years_it_read_and_the_next_resumes(dated, case2016):
+    dated.items = [("deal-2017", D(2017, 6, 1)), ("jv-2020", D(2020, 2, 1))]
+    dated.fail_on = D(2019, 1, 1)
+    check = run(case2016)
+    assert check.status == CheckRun.Status.RATE_LIMITED
+    # 2016-2018 were read: their lead stays, and the run says how far it got.
+    assert (check.searched_from, check.searched_to) == (D(2016, 3, 1), D(2018, 12, 31))
+    assert check.leads_created == 1
+    assert list(Finding.objects.values_list("external_id", flat=True)) == ["deal-2017"]
+
+    dated.fail_on = None
+    dated.asked.clear()
+    resumed = run(case2016)
+    assert dated.asked[0] == (D(2018, 12, 24), D(2018, 12, 31))  # from a week before
+    assert dated.asked[1] == (D(2019, 1, 1), D(2019, 12, 31))
+    assert resumed.status == CheckRun.Status.OK and resumed.leads_created == 1
+    assert (
+        selectors.coverage_end(case_id=case2016.id, source="dated", start=D(2016, 3, 1))
+        == timezone.now().date()
+    )
+
+
+def test_a_span_the_source_could_not_finish_stops_the_run_there(dated, case2016):
+    dated.short = D(2017, 4, 30)
+    check = run(case2016)
+    assert check.status == CheckRun.Status.NO_RESULTS
+    assert check.searched_to == D(2017, 4, 30)
+    assert dated.asked[-1] == (D(2017, 1, 1), D(2017, 12, 31))  # nothing after it
+    assert "the rest of the period on the next run" in check.query
+    dated.short = None
+    dated.asked.clear()
+    run(case2016)
+    assert dated.asked[0][0] == D(2017, 4, 23)
+
+
+def test_a_source_whose_archive_starts_later_searches_from_its_start(dated, case2016):
+    dated.archive_start = D(2017, 1, 1)
+    check = run(case2016)
+    assert check.searched_from == D(2017, 1, 1)
+    assert dated.asked[0] == (D(2017, 1, 1), D(2017, 12, 31))
+
+
+def test_a_registry_source_reads_the_whole_period_every_time(fake, case):
+    first = run(case, "fake")
+    second = run(case, "fake")
+    assert first.searched_from == second.searched_from == case.index_date
+    assert second.searched_to == timezone.now().date()
+    assert fake.calls == 2
+
+
+def test_a_skipped_check_records_no_period(fake, case):
+    fake.skip = "not configured: set FAKE_KEY"
+    check = run(case, "fake")
+    assert check.status == CheckRun.Status.SKIPPED
+    assert (check.searched_from, check.searched_to) == (None, None)
+
+
+def test_a_referral_in_the_future_has_nothing_to_search(dated):
+    future = timezone.now().date() + datetime.timedelta(days=60)
+    referral = ReferralFactory(date=future, date_precision="day")
+    case = CaseFactory(entity=referral.entity)
+    derived.case_index_dates_refresh(case_ids=[case.id])
+    check = run(case)
+    assert check.status == CheckRun.Status.SKIPPED and dated.asked == []
+
+
+def test_coverage_counts_only_days_searched_without_a_gap(case2016):
+    start = D(2016, 3, 1)
+    for first, last in [(D(2016, 3, 1), D(2018, 12, 31)), (D(2020, 1, 1), D(2021, 1, 1))]:
+        CheckRun.objects.create(
+            case=case2016, source="dated", status="ok", searched_from=first, searched_to=last
+        )
+    assert selectors.coverage_end(case_id=case2016.id, source="dated", start=start) == D(
+        2018, 12, 31
+    )
+    assert selectors.coverage_end(case_id=case2016.id, source="dated", start=D(2015, 1, 1)) is None
+
+
+def test_the_database_refuses_a_period_that_ends_before_it_starts(case2016):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CheckRun.objects.create(
+            case=case2016, source="dated", searched_from=D(2020, 1, 2), searched_to=D(2020, 1, 1)
+        )
+
+
+def test_due_checks_come_oldest_coverage_first_and_within_the_source_capacity(dated, settings):
+    cases = []
+    for _ in range(4):
+        referral = ReferralFactory(date=D(2018, 1, 1), date_precision="day")
+        cases.append(CaseFactory(entity=referral.entity))
+    derived.case_index_dates_refresh(case_ids=[c.id for c in cases])
+    long_ago = timezone.now() - datetime.timedelta(days=30)
+    for case, reached in [(cases[0], D(2025, 1, 1)), (cases[1], D(2020, 1, 1))]:
+        CheckRun.objects.create(
+            case=case,
+            source="dated",
+            status="ok",
+            started_at=long_ago,
+            finished_at=long_ago,
+            searched_from=D(2018, 1, 1),
+            searched_to=reached,
+        )
+    now = timezone.now()
+    due = selectors.checks_due(now=now, sources=["dated"])
+    # Never searched first (by id), then the one whose search reaches least far.
+    assert [case_id for case_id, _ in due] == [cases[2].id, cases[3].id, cases[1].id, cases[0].id]
+    dated.rate_per_second = 0.01  # 36 requests an hour
+    dated.requests_per_check = 12  # so three checks an hour
+    settings.WISHLIST_SOURCE_RATES = {}
+    limited = selectors.checks_due(now=now, sources=["dated"], within_seconds=3600)
+    assert [case_id for case_id, _ in limited] == [cases[2].id, cases[3].id, cases[1].id]
