@@ -10,7 +10,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases import derived
-
 from cases.checks import selectors
 from cases.checks import services as checks_services
 from cases.checks.http import RateLimitedError
