@@ -7,6 +7,8 @@ from collections import Counter
 from datetime import date, timedelta
 
 from cases import derived, normalize, rules
+from cases.checks.sources import get_sources
+from cases.checks.sources.gdelt import ARCHIVE_START as GDELT_ARCHIVE_START
 from cases.demo.data import (
     CN_CITIES,
     CONFIDENCE_LEAD,
@@ -167,10 +169,14 @@ class Evidence(Draws):
 
         With every_source (controls) each source ran successfully, so the case is watched.
         """
+        self.fit_to_coverage(plan)
         per_source = Counter(f.source for f in plan.findings if f.source != Finding.MANUAL)
         query = f'"{plan.entity.name.removesuffix(DEMO_SUFFIX)}" country:{plan.entity.country}'
         for source, created in per_source.items():
-            run = self.run(plan, source, CheckRun.Status.OK, "", query)
+            dated = [f.event_date for f in plan.findings if f.source == source and f.event_date]
+            run = self.run(
+                plan, source, CheckRun.Status.OK, "", query, after=max(dated, default=None)
+            )
             run.leads_created = created
             for finding in plan.findings:
                 if finding.source == source:
@@ -188,8 +194,59 @@ class Evidence(Draws):
                 start = finding.retrieved_at.date() if finding.retrieved_at else date(2023, 1, 1)
                 finding.reviewed_at = self.moment(start, start + timedelta(days=120))
 
-    def run(self, plan: EntityPlan, source: str, status: str, error: str, query: str) -> CheckRun:
-        started = self.moment(date(2023, 1, 1), date(2024, 6, 30))
+    def fit_to_coverage(self, plan: EntityPlan) -> None:
+        """Keep each automated finding within what its source searches, as the real checks
+        do: from the referral (GDELT from January 2017) to the run. No source files a lead
+        dated before the referral (what happened before one is entered by hand), so such
+        a draw is dated after it; GDELT's pre-2017 news is Google News'."""
+        # Its own generator, so the shared one (and every later draw) stays as it was.
+        main, self.rng = self.rng, random.Random(f"coverage {plan.entity.name}")
+        try:
+            self._fit(plan)
+        finally:
+            self.rng = main
+
+    def _fit(self, plan: EntityPlan) -> None:
+        start = plan.index.date
+        for finding in plan.findings:
+            day, precision = finding.event_date, finding.event_date_precision
+            moved = False
+            if (
+                finding.source != Finding.MANUAL
+                and day
+                and normalize.period_end(day, precision) < start
+            ):
+                finding.event_date, finding.event_date_precision = self.after(plan.index)
+                day, moved = finding.event_date, True
+            if finding.source == "gdelt" and (day is None or day < GDELT_ARCHIVE_START):
+                finding.source = "google_news"
+                finding.external_id = finding.external_id.replace("-gdelt-", "-google_news-")
+                moved = True
+            if moved:  # the excerpt and its hash tell the same story as the fields
+                name = finding.counterparty_name
+                finding.excerpt = self.excerpt(finding.kind, finding.source, plan, name, day)
+                finding.evidence_sha256 = derived.evidence_sha256(
+                    f"{finding.source_url}\n{finding.excerpt}"
+                )
+
+    def run(
+        self,
+        plan: EntityPlan,
+        source: str,
+        status: str,
+        error: str,
+        query: str,
+        *,
+        after: date | None = None,
+    ) -> CheckRun:
+        """A run of the source; one that filed findings ran after the latest of them."""
+        earliest = max(date(2023, 1, 1), (after or date.min) + timedelta(days=1))
+        started = self.moment(earliest, max(earliest, date(2024, 6, 30)))
+        searched = status in rules.SUCCESSFUL_CHECK_STATES
+        registered = get_sources().get(source)
+        first = plan.index.date
+        if source == "gdelt":
+            first = max(first, GDELT_ARCHIVE_START)
         run = CheckRun(
             case=plan.case,
             source=source,
@@ -200,6 +257,9 @@ class Evidence(Draws):
             status=status,
             error=error,
             query=query,
+            searched_from=first if searched else None,
+            searched_to=started.date() if searched else None,
+            detects=",".join(registered.detects if registered else ()),
         )
         plan.runs.append(run)
         return run

@@ -14,6 +14,8 @@ from cases import access, rules
 from cases.analytics import selectors as analytics_selectors
 from cases.analytics import services as analytics_services
 from cases.casework import services as casework_services
+from cases.checks.sources import get_sources
+from cases.checks.sources.gdelt import ARCHIVE_START
 from cases.demo import data as demo_data
 from cases.demo import services as demo_services
 from cases.models import (
@@ -105,6 +107,27 @@ class TestSeededData:
         assert 90 <= Post.objects.filter(is_demo=True).count() <= 110
         referred = Entity.objects.filter(is_demo=True, case__kind=Case.Kind.REFERRED)
         assert 500 <= referred.count() <= 600
+
+    def test_its_leads_lie_within_what_their_sources_searched(self):
+        gdelt = Finding.objects.filter(case__entity__is_demo=True, source="gdelt")
+        assert gdelt.exists()
+        assert not gdelt.filter(event_date__lt=ARCHIVE_START).exists()
+        assert not gdelt.filter(event_date__isnull=True).exists()
+        automated = Finding.objects.filter(case__entity__is_demo=True).exclude(source="manual")
+        assert not automated.filter(timing=Finding.Timing.BEFORE).exists()
+        runs = CheckRun.objects.filter(case__entity__is_demo=True, status__in=["ok", "no_results"])
+        assert not runs.filter(searched_from__isnull=True).exists()
+        for finding in automated.exclude(event_date__isnull=True).select_related("case"):
+            covered = runs.filter(
+                case=finding.case,
+                source=finding.source,
+                searched_from__lte=finding.event_date,
+                searched_to__gte=finding.event_date,
+            )
+            assert covered.exists(), (finding.source, finding.event_date)
+        for run in runs.filter(source="gdelt")[:20]:
+            assert run.searched_from >= ARCHIVE_START
+            assert run.detects == ",".join(get_sources()["gdelt"].detects)
 
     def test_it_reports_its_control_cases_cohorts_and_second_codings(self, seeded):
         assert seeded["control cases"] == 120
