@@ -16,6 +16,8 @@ class CheckRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "source",
         "status",
         "leads_created",
+        "searched_from",
+        "searched_to",
         "attempts",
         "started_at",
         "finished_at",

@@ -20,13 +20,15 @@ RETRY_FAILED_AFTER = timedelta(hours=6)
 def coverage_end(*, case_id: int, source: str, start: date) -> date | None:
     """The last day this source has searched for this case without a gap from `start`,
     over all its runs (finished or cut short); None when `start` itself is not covered."""
+    spans = CheckRun.objects.filter(
+        case_id=case_id, source=source, searched_from__isnull=False
+    ).values_list("searched_from", "searched_to")
+    return _reach(spans, start)
+
+
+def _reach(spans: Iterable[tuple[date, date]], start: date) -> date | None:
     reach = start - timedelta(days=1)
-    spans = (
-        CheckRun.objects.filter(case_id=case_id, source=source, searched_from__isnull=False)
-        .order_by("searched_from")
-        .values_list("searched_from", "searched_to")
-    )
-    for first, last in spans:
+    for first, last in sorted(spans):
         if first > reach + timedelta(days=1):
             break
         reach = max(reach, last)
@@ -107,6 +109,9 @@ class SourceHistory:
     runs: list[CheckRun]
     last_success: datetime | None
     last_error: str
+    # The period searched without a gap from the first day any run searched; None: never.
+    searched_from: date | None = None
+    searched_to: date | None = None
 
 
 def case_check_history(case: Case, *, per_source: int = 5) -> list[SourceHistory]:
@@ -127,7 +132,11 @@ def case_check_history(case: Case, *, per_source: int = 5) -> list[SourceHistory
             ),
             "",
         )
-        history.append(SourceHistory(source, runs[:per_source], success, error))
+        starts = [r.searched_from for r in runs if r.searched_from]
+        first = min(starts) if starts else None
+        spans = [(r.searched_from, r.searched_to) for r in runs if r.searched_from]
+        reach = _reach(spans, first) if first else None
+        history.append(SourceHistory(source, runs[:per_source], success, error, first, reach))
     return history
 
 

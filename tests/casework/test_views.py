@@ -568,7 +568,12 @@ def full_case(case, colleague):
         source_url="https://news.example.org/later",
     )
     derived.finding_timings_refresh(case_ids=[case.pk])
-    CheckRunFactory(case=case, source="gleif")
+    CheckRunFactory(
+        case=case,
+        source="gleif",
+        searched_from=datetime.date(2017, 5, 1),
+        searched_to=datetime.date(2024, 2, 1),
+    )
     CheckRunFactory(
         case=case,
         source="gdelt",
@@ -619,6 +624,9 @@ def test_it_shows_the_case(alice, full_case):
     assert "gleif" in checks
     assert "2024-01-01 12:00" in checks
     assert "transient: gdelt timed out" in checks
+    # What each source has searched: the period, or nothing for a run that failed.
+    assert "2017-05-01 to 2024-02-01" in checks
+    assert "nothing yet" in checks
     # The status log.
     assert "bob: open → monitoring" in page
 
