@@ -62,10 +62,13 @@ def _breaker_record(source: str, *, network_failure: bool) -> None:
 class HttpError(Exception):
     """A request that did not give a usable response."""
 
-    def __init__(self, message: str, *, url: str = "", status: int | None = None):
+    def __init__(self, message: str, *, url: str = "", status: int | None = None, body: str = ""):
         super().__init__(message)
         self.url = url
         self.status = status
+        # The start of an error response's body: some APIs say there why they refused
+        # (a 404 for "no matching records" as against a path that does not exist).
+        self.body = body
 
 
 class PermanentHttpError(HttpError):
@@ -179,6 +182,7 @@ class HttpClient:
                         f"HTTP {response.status_code} from {response.url}",
                         url=response.url,
                         status=response.status_code,
+                        body=response.content[:500].decode("utf-8", "replace"),
                     )
                 last_problem = f"HTTP {response.status_code}"
             if attempt + 1 == self.max_attempts:

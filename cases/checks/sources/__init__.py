@@ -120,6 +120,7 @@ def _registry() -> dict[str, Source]:
         google_news,
         openalex,
         sec_edgar,
+        uspto,
     )
 
     return {
@@ -132,6 +133,7 @@ def _registry() -> dict[str, Source]:
             openalex,
             companies_house,
             clinicaltrials,
+            uspto,
         )
     }
 
