@@ -115,6 +115,7 @@ def _registry() -> dict[str, Source]:
     from cases.checks.sources import (
         clinicaltrials,
         companies_house,
+        epo_ops,
         gdelt,
         gleif,
         google_news,
@@ -134,6 +135,7 @@ def _registry() -> dict[str, Source]:
             companies_house,
             clinicaltrials,
             uspto,
+            epo_ops,
         )
     }
 

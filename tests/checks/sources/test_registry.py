@@ -23,6 +23,7 @@ def test_the_registry_has_the_sources_in_the_order_checks_run_them():
         "companies_house",
         "clinicaltrials",
         "uspto",
+        "epo_ops",
     ]
 
 
