@@ -247,8 +247,20 @@ def parse_token(data: object) -> tuple[str, float]:
 
 
 def refusal(exc: PermanentHttpError) -> PermanentHttpError:
-    """The error to record for a refused request, with the start of what OPS said."""
-    detail = " ".join(re.sub(r"<[^>]+>", " ", exc.body).split())[:200]
+    """The error to record for a refused request, with the start of what OPS said.
+
+    OPS faults are XML (their text is kept, the tags dropped); a proxy's may be JSON.
+    """
+    try:
+        data = json.loads(exc.body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        parts = [data.get(key) for key in ("error_description", "detail", "message", "error")]
+        detail = "; ".join(part for part in parts if isinstance(part, str) and part)
+    else:
+        detail = re.sub(r"<\?xml[^>]*>|<[^>]+>", " ", exc.body)
+    detail = " ".join(detail.split())[:200]
     return _problem(f"{exc}" + (f": {detail}" if detail else ""))
 
 

@@ -340,6 +340,18 @@ def test_a_search_that_finds_nothing_is_an_empty_result(mocked, client, credenti
     assert epo_ops.SOURCE.search(biontech(), SINCE, client, until=UNTIL).hits == []
 
 
+def test_an_xml_fault_is_read_as_its_text(mocked, client, credentials):
+    token_reply(mocked)
+    fault = (
+        '<?xml version="1.0" encoding="UTF-8"?><fault xmlns="http://ops.epo.org">'
+        "<code>CLIENT.InvalidQuery</code><message>The query is invalid</message></fault>"
+    )
+    mocked.get(SEARCH, body=fault, status=400)
+
+    with pytest.raises(PermanentHttpError, match="HTTP 400 .*: CLIENT.InvalidQuery The query is"):
+        epo_ops.SOURCE.search(biontech(), SINCE, client, until=UNTIL)
+
+
 def test_a_refused_token_is_a_readable_permanent_error(mocked, client, credentials):
     mocked.post(TOKEN_URL, json={"error": "invalid_client"}, status=401)
 
