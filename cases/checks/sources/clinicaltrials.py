@@ -127,8 +127,8 @@ def parse_study(record: object) -> Study:
     if not NCT_RE.match(nct):
         raise _problem(f"a study without a valid NCT id ({nct or 'none'})")
     status = _module(protocol, "statusModule")
-    start, precision = start_date(status.get("startDateStruct"))
-    struct = status.get("startDateStruct")
+    struct = _module(status, "startDateStruct")
+    start, precision = start_date(struct)
     sponsors = _module(protocol, "sponsorCollaboratorsModule")
     lead = sponsors.get("leadSponsor")
     parties = []
@@ -154,7 +154,7 @@ def parse_study(record: object) -> Study:
         status=_text(status.get("overallStatus")).upper(),
         start=start,
         start_precision=precision,
-        start_type=_text(struct.get("type")).upper() if isinstance(struct, dict) else "",
+        start_type=_text(struct.get("type")).upper(),
         parties=tuple(parties),
         sites=sites,
         sha256=hashlib.sha256(
