@@ -62,10 +62,13 @@ def _breaker_record(source: str, *, network_failure: bool) -> None:
 class HttpError(Exception):
     """A request that did not give a usable response."""
 
-    def __init__(self, message: str, *, url: str = "", status: int | None = None):
+    def __init__(self, message: str, *, url: str = "", status: int | None = None, body: str = ""):
         super().__init__(message)
         self.url = url
         self.status = status
+        # The start of an error response's body: some APIs say there why they refused
+        # (a 404 for "no matching records" as against a path that does not exist).
+        self.body = body
 
 
 class PermanentHttpError(HttpError):
@@ -155,8 +158,26 @@ class HttpClient:
         self, url: str, *, params: dict | None = None, headers: dict | None = None
     ) -> requests.Response:
         """GET with retries; return a 2xx response or raise an HttpError."""
+        return self._send("GET", url, params=params, headers=headers)
+
+    def post_form(self, url: str, *, form: dict, headers: dict | None = None) -> requests.Response:
+        """POST a form with the same retries and errors, for an OAuth token request.
+
+        The form is never recorded: it may hold credentials.
+        """
+        return self._send("POST", url, form=form, headers=headers)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict | None = None,
+        headers: dict | None = None,
+        form: dict | None = None,
+    ) -> requests.Response:
         _breaker_check(self.source, url)
-        self.asked.append(_loggable(url, params))
+        self.asked.append(("" if method == "GET" else f"{method} ") + _loggable(url, params))
         last_problem = ""
         network_only = True  # every attempt failed before any HTTP answer
         for attempt in range(self.max_attempts):
@@ -164,8 +185,8 @@ class HttpClient:
                 self.limiter.acquire(self.source, self.rate_per_second)
             response = None
             try:
-                response = self.session.get(
-                    url, params=params, headers=headers, timeout=self.timeout
+                response = self.session.request(
+                    method, url, params=params, data=form, headers=headers, timeout=self.timeout
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last_problem = f"{type(exc).__name__}: {exc}"
@@ -179,6 +200,7 @@ class HttpClient:
                         f"HTTP {response.status_code} from {response.url}",
                         url=response.url,
                         status=response.status_code,
+                        body=response.content[:500].decode("utf-8", "replace"),
                     )
                 last_problem = f"HTTP {response.status_code}"
             if attempt + 1 == self.max_attempts:

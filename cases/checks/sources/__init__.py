@@ -127,11 +127,31 @@ class Source:
 
 
 def _registry() -> dict[str, Source]:
-    from cases.checks.sources import companies_house, gdelt, gleif, google_news, openalex, sec_edgar
+    from cases.checks.sources import (
+        clinicaltrials,
+        companies_house,
+        epo_ops,
+        gdelt,
+        gleif,
+        google_news,
+        openalex,
+        sec_edgar,
+        uspto,
+    )
 
     return {
         module.SOURCE.name: module.SOURCE
-        for module in (gleif, sec_edgar, gdelt, google_news, openalex, companies_house)
+        for module in (
+            gleif,
+            sec_edgar,
+            gdelt,
+            google_news,
+            openalex,
+            companies_house,
+            clinicaltrials,
+            uspto,
+            epo_ops,
+        )
     }
 
 
