@@ -112,12 +112,18 @@ class Source:
 
 
 def _registry() -> dict[str, Source]:
-    from cases.checks.sources import companies_house, gdelt, gleif, google_news, openalex, sec_edgar
+    from cases.checks.sources import (
+        companies_house,
+        gdelt,
+        gleif,
+        google_news,
+        openalex,
+        sec_edgar,
+        wikidata,
+    )
 
-    return {
-        module.SOURCE.name: module.SOURCE
-        for module in (gleif, sec_edgar, gdelt, google_news, openalex, companies_house)
-    }
+    modules = (gleif, sec_edgar, gdelt, google_news, openalex, companies_house, wikidata)
+    return {module.SOURCE.name: module.SOURCE for module in modules}
 
 
 def get_sources() -> dict[str, Source]:
