@@ -13,7 +13,7 @@ class Stand(Source):
     rate_per_second = 2
 
 
-def test_the_registry_has_the_six_sources_in_the_order_checks_run_them():
+def test_the_registry_has_the_sources_in_the_order_checks_run_them():
     assert list(get_sources()) == [
         "gleif",
         "sec_edgar",
@@ -21,6 +21,7 @@ def test_the_registry_has_the_six_sources_in_the_order_checks_run_them():
         "google_news",
         "openalex",
         "companies_house",
+        "wikidata",
     ]
 
 
