@@ -152,7 +152,8 @@ def parse_items(body: object) -> dict[str, dict]:
     """Return the items of a wbgetentities response by QID, missing ones left out (pure).
 
     An id that redirects to another item (two merged items) comes back as the target,
-    with `redirects.from` naming the id asked: the item is found under both.
+    under the id asked or with `redirects.from` naming it: the item is found under the
+    id asked and under its own.
     """
     api_error(body)
     if not isinstance(body.get("entities"), dict):
@@ -161,7 +162,7 @@ def parse_items(body: object) -> dict[str, dict]:
     for key, item in body["entities"].items():
         if not isinstance(item, dict) or "missing" in item:
             continue
-        items[_text(item.get("id")) or key] = item
+        items[key] = items[_text(item.get("id")) or key] = item
         redirect = item.get("redirects")
         if isinstance(redirect, dict) and _text(redirect.get("from")):
             items[_text(redirect["from"])] = item
@@ -389,7 +390,9 @@ def relation_hits(
         other = counterparts.get(relation.counterpart)
         if other is None:
             continue
-        chinese = [code for code in item_countries(other) if code in rules.CHINESE_JURISDICTIONS]
+        # An owner may be the state itself (owned by Q148, the People's Republic).
+        countries = [COUNTRY_ITEMS.get(relation.counterpart, ""), *item_countries(other)]
+        chinese = [code for code in countries if code in rules.CHINESE_JURISDICTIONS]
         if not chinese:
             continue
         says, kind = RELATIONS[relation.prop]

@@ -258,6 +258,7 @@ def test_items_are_read_by_id_without_missing_ones_and_under_a_redirected_id():
 
     assert set(found) == {"Q1000", "Q2000", "Q7"}
     assert found["Q7"] is found["Q2000"]
+    assert wd.parse_items({"entities": {"Q8": CHEMCHINA}})["Q8"] is CHEMCHINA
 
 
 @pytest.mark.parametrize(
@@ -423,6 +424,14 @@ def test_owners_in_taiwan_singapore_or_no_known_country_give_nothing():
         )
         == []
     )
+
+
+def test_an_owner_that_is_the_chinese_state_itself_is_in_china():
+    prc = item("Q148", "People's Republic of China")  # a country item has no P17 of its own
+    [hit] = hits_for(statement("P127", "Q148", start="2019-05-01"), counterparts=(prc,))
+    assert (hit.counterparty_name, hit.counterparty_country) == ("People's Republic of China", "CN")
+    taiwan = item("Q865", "Taiwan")
+    assert hits_for(statement("P127", "Q865", start="2019-05-01"), counterparts=(taiwan,)) == []
 
 
 def test_a_relation_with_no_start_is_a_lead_with_no_date():
