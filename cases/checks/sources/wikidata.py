@@ -35,6 +35,9 @@ ITEM_URL = "https://www.wikidata.org/wiki/{qid}"
 # The search ranks exact and prefix matches of a label or alias first; twenty items are
 # ample for one name and keep the claims of the batch read after it to a modest body.
 SEARCH_LIMIT = 20
+# Searches per entity without an id: its name and name key, then one more of its names;
+# most entities are not on Wikidata, and each term is a request.
+MAX_TERMS = 3
 BATCH = 50  # wbgetentities takes at most 50 ids a request
 MAX_COUNTERPARTS = 500  # ten batches: beyond any real company's statements
 # English, the language-neutral "mul" and Chinese are the names this work reads.
@@ -136,6 +139,14 @@ def search_terms(name: str) -> list[str]:
     labelled "Dendreon" and "dendreon" finds it (the search ignores case)."""
     key = normalize.name_key(name)
     return [name, key] if key and key != name.casefold() else [name]
+
+
+def entity_terms(names: list[str]) -> list[str]:
+    """What to search for an entity known by these names (its name first), at most
+    MAX_TERMS: each name and its name key, the native name and aliases after the name,
+    for an item labelled with a short form or in another script."""
+    terms = [term for name in names for term in search_terms(name)]
+    return list(dict.fromkeys(terms))[:MAX_TERMS]
 
 
 def parse_search(body: object) -> list[str]:
@@ -490,8 +501,9 @@ class WikidataSource(Source):
             if item is None:
                 raise _problem(f"the entity's item {entity.wikidata_id} is missing")
             return _text(item.get("id")) or entity.wikidata_id, item, GIVEN
-        qids: list[str] = []
-        for term in search_terms(entity.name):
+        names = matching.entity_names(entity)
+        read: set[str] = set()
+        for term in entity_terms(names):
             data, _ = reader.get(
                 "",
                 {
@@ -503,17 +515,15 @@ class WikidataSource(Source):
                     **COMMON,
                 },
             )
-            qids = parse_search(data)[:BATCH]
-            if qids:
-                break
-        if not qids:
-            return None
-        items = self._get(reader, qids, props)
-        best = best_item(items, matching.entity_names(entity), entity.country)
-        if best is None or best[2].score < settings.WISHLIST_MATCH_THRESHOLD:
-            return None
-        qid, item, found = best
-        return qid, item, NameMatch(found.score, f"found by name: {found.explanation}")
+            qids = [qid for qid in parse_search(data)[:BATCH] if qid not in read]
+            if not qids:
+                continue
+            read.update(qids)
+            best = best_item(self._get(reader, qids, props), names, entity.country)
+            if best is not None and best[2].score >= settings.WISHLIST_MATCH_THRESHOLD:
+                qid, item, found = best
+                return qid, item, NameMatch(found.score, f"found by {term!r}: {found.explanation}")
+        return None
 
     def _counterparts(self, reader: JsonReader, qids: list[str]) -> dict[str, dict]:
         """The counterparts' items, in batches of BATCH ids, at most MAX_COUNTERPARTS."""

@@ -504,9 +504,34 @@ def test_an_entity_without_an_id_is_searched_by_name_then_by_its_name_key(mocked
 
     [hit] = result.hits
     assert hit.external_id == "wikidata:Q1000:P749:Q2000"
-    assert hit.score == 100 and "found by name" in hit.explanation
+    assert hit.score == 100 and "found by 'kraussmaffei group'" in hit.explanation
     search = mocked.calls[1].request.params
     assert (search["language"], search["type"], int(search["limit"])) == ("en", "item", 20)
+
+
+def test_the_terms_are_the_name_its_key_then_other_names_at_most_three():
+    assert wd.entity_terms(["Dendreon Corporation", "Dendreon", "Provenge maker"]) == [
+        "Dendreon Corporation",
+        "dendreon",
+        "Dendreon",
+    ]
+    assert wd.entity_terms(["LEDVANCE", "朗德万斯"]) == ["LEDVANCE", "朗德万斯"]  # case is ignored
+
+
+def test_a_term_whose_items_do_not_match_gives_way_to_the_next(mocked, client):
+    searched = asks(action="wbsearchentities", search="Example Lighting Ltd")
+    mocked.get(API, match=searched, json=search_body("Q9"))
+    get_entities(mocked, "Q9", entities(item("Q9", "Example Lighting Ltd", country("Q30"))))
+    searched = asks(action="wbsearchentities", search="example lighting")
+    mocked.get(API, match=searched, json=search_body("Q9"))  # read already: not asked again
+    mocked.get(API, match=asks(search="朗德万斯"), json=search_body("Q1000"))
+    get_entities(mocked, "Q1000", entities(item("Q1000", "朗德万斯", country("Q183"))))
+
+    entity = german("Example Lighting Ltd", name_native="朗德万斯")
+    result = wd.SOURCE.search(entity, SINCE, client)
+
+    assert result.query.startswith("item Q1000 (朗德万斯)")
+    assert len(mocked.calls) == 5
 
 
 def test_no_item_matching_well_enough_files_nothing_and_asks_no_more(mocked, client):
