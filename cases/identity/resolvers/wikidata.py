@@ -6,14 +6,14 @@ other registries' identifiers (P1278 LEI, P5531 SEC CIK, P2622 Companies House i
 P6782 ROR, P10283 OpenAlex), which let a Wikidata item and a GLEIF record agree by
 identifier, and P17 (country) as an item. The API answers its errors with HTTP 200 and
 an `error` member: those are errors here too. The parsers of items are the Wikidata
-check's (cases.checks.sources.wikidata), so both read statements alike.
+check's (cases.checks.sources.wikidata.items), so both read statements alike.
 """
 
 from cases.checks import matching
 from cases.checks.http import HttpClient
 from cases.checks.sources.common import JsonReader
-from cases.checks.sources.wikidata import (
-    LANGUAGES,
+from cases.checks.sources.wikidata import LANGUAGES
+from cases.checks.sources.wikidata.items import (
     api_url,
     claim_values,
     item_countries,

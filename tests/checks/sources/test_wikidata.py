@@ -21,6 +21,7 @@ from cases.checks import services as checks_services
 from cases.checks.http import HttpClient, PermanentHttpError, RateLimitedError, TransientHttpError
 from cases.checks.ratelimit import LocalRateLimiter
 from cases.checks.sources import wikidata as wd
+from cases.checks.sources.wikidata import items as wikibase
 from cases.models import CheckRun, Entity, Finding
 from tests.checks.sources.conftest import REGISTRIES
 from tests.factories import CaseFactory, EntityFactory, ReferralFactory
@@ -30,6 +31,7 @@ SINCE = datetime.date(2016, 6, 1)
 TODAY = datetime.date(2026, 1, 15)
 GIVEN = wd.GIVEN
 GREGORIAN = "http://www.wikidata.org/entity/Q1985727"
+PROPS = tuple(wd.RELATIONS)
 
 
 # ------------------------------------------------------------ bodies of the real shape
@@ -177,7 +179,7 @@ CHEMCHINA = item("Q2000", "ChemChina", country("Q148"), aliases=("China National
     ],
 )
 def test_a_time_is_read_to_its_precision_and_anything_else_gives_no_date(value, expected):
-    assert wd.parse_time(value) == expected
+    assert wikibase.parse_time(value) == expected
 
 
 def test_relations_are_read_with_start_end_and_share():
@@ -191,7 +193,7 @@ def test_relations_are_read_with_start_end_and_share():
         country("Q183"),
     )
 
-    relations = wd.parse_relations(entity)
+    relations = wikibase.parse_relations(entity, PROPS)
 
     assert [(r.prop, r.counterpart) for r in relations] == [
         ("P749", "Q10"),
@@ -221,44 +223,49 @@ def test_statements_that_name_no_item_or_are_deprecated_are_skipped():
         {"mainsnak": snak("P355", {"value": "Q13", "type": "string"}), "rank": "normal"}
     )
 
-    assert [(r.prop, r.counterpart) for r in wd.parse_relations(entity)] == [("P355", "Q12")]
+    assert [(r.prop, r.counterpart) for r in wikibase.parse_relations(entity, PROPS)] == [
+        ("P355", "Q12")
+    ]
 
 
 def test_claims_of_the_wrong_shape_give_no_relations():
-    assert wd.parse_relations({"id": "Q1", "claims": ["P127"]}) == []
-    assert wd.parse_relations({"id": "Q1", "claims": {"P127": {"mainsnak": {}}}}) == []
-    assert wd.parse_relations({"id": "Q1"}) == []
+    assert wikibase.parse_relations({"id": "Q1", "claims": ["P127"]}, PROPS) == []
+    assert wikibase.parse_relations({"id": "Q1", "claims": {"P127": {"mainsnak": {}}}}, PROPS) == []
+    assert wikibase.parse_relations({"id": "Q1"}, PROPS) == []
 
 
 def test_a_share_in_percent_is_read_as_a_proportion():
-    assert wd._share({"amount": "+25", "unit": wd.PERCENT}) == 0.25
-    assert wd._share({"amount": "+0.3", "unit": "1"}) == 0.3
-    assert wd._share({"amount": "+130", "unit": "1"}) is None
-    assert wd._share({"amount": "lots"}) is None
+    assert wikibase.parse_share({"amount": "+25", "unit": wikibase.PERCENT}) == 0.25
+    assert wikibase.parse_share({"amount": "+0.3", "unit": "1"}) == 0.3
+    assert wikibase.parse_share({"amount": "+130", "unit": "1"}) is None
+    assert wikibase.parse_share({"amount": "lots"}) is None
 
 
 def test_the_preferred_country_wins_and_taiwan_is_not_china():
     moved = item("Q1", "x", country("Q145"), country("Q148", rank="preferred"))
-    assert wd.item_countries(moved) == ["CN"]
-    assert wd.item_countries(item("Q2", "x", country("Q865"))) == ["TW"]
-    assert wd.item_countries(item("Q3", "x", country("Q8646"), country("Q14773"))) == ["HK", "MO"]
-    assert wd.item_countries(item("Q4", "x", country("Q99999999"))) == []
+    assert wikibase.item_countries(moved) == ["CN"]
+    assert wikibase.item_countries(item("Q2", "x", country("Q865"))) == ["TW"]
+    assert wikibase.item_countries(item("Q3", "x", country("Q8646"), country("Q14773"))) == [
+        "HK",
+        "MO",
+    ]
+    assert wikibase.item_countries(item("Q4", "x", country("Q99999999"))) == []
 
 
 def test_the_label_is_english_else_any_language():
-    assert wd.item_label(item("Q1", "木林森", language="zh")) == "木林森"
-    assert wd.item_label(item("Q1", "")) == ""
-    assert wd.item_names(KRAUSS) == ("KraussMaffei", "KraussMaffei Group GmbH")
+    assert wikibase.item_label(item("Q1", "木林森", language="zh")) == "木林森"
+    assert wikibase.item_label(item("Q1", "")) == ""
+    assert wikibase.item_names(KRAUSS) == ("KraussMaffei", "KraussMaffei Group GmbH")
 
 
 def test_items_are_read_by_id_without_missing_ones_and_under_a_redirected_id():
     merged = {**CHEMCHINA, "redirects": {"from": "Q7", "to": "Q2000"}}
 
-    found = wd.parse_items(entities(KRAUSS, merged, missing=["Q5"]))
+    found = wikibase.parse_items(entities(KRAUSS, merged, missing=["Q5"]))
 
     assert set(found) == {"Q1000", "Q2000", "Q7"}
     assert found["Q7"] is found["Q2000"]
-    assert wd.parse_items({"entities": {"Q8": CHEMCHINA}})["Q8"] is CHEMCHINA
+    assert wikibase.parse_items({"entities": {"Q8": CHEMCHINA}})["Q8"] is CHEMCHINA
 
 
 @pytest.mark.parametrize(
@@ -273,28 +280,28 @@ def test_items_are_read_by_id_without_missing_ones_and_under_a_redirected_id():
 )
 def test_bodies_that_are_not_entities_are_refused(body):
     with pytest.raises(PermanentHttpError):
-        wd.parse_items(body)
+        wikibase.parse_items(body)
 
 
 def test_an_api_error_answered_with_200_is_an_error_and_maxlag_is_transient():
     with pytest.raises(PermanentHttpError, match="Unrecognized value"):
-        wd.parse_search({"error": {"code": "badvalue", "info": "Unrecognized value"}})
+        wikibase.parse_search({"error": {"code": "badvalue", "info": "Unrecognized value"}})
     with pytest.raises(TransientHttpError, match="lagged") as lagged:
-        wd.parse_search({"error": {"code": "maxlag", "info": "Waiting: 7 seconds lagged"}})
+        wikibase.parse_search({"error": {"code": "maxlag", "info": "Waiting: 7 seconds lagged"}})
     assert not isinstance(lagged.value, PermanentHttpError)
     with pytest.raises(RateLimitedError):
-        wd.parse_items({"error": {"code": "ratelimited", "info": "slow down"}})
+        wikibase.parse_items({"error": {"code": "ratelimited", "info": "slow down"}})
     with pytest.raises(PermanentHttpError, match="no search list"):
-        wd.parse_search({"success": 1})
+        wikibase.parse_search({"success": 1})
 
 
 def test_the_search_is_read_in_its_order():
-    assert wd.parse_search(search_body("Q3", "Q1")) == ["Q3", "Q1"]
+    assert wikibase.parse_search(search_body("Q3", "Q1")) == ["Q3", "Q1"]
 
 
 def test_the_api_is_found_under_a_base_url_or_named_by_it():
-    assert wd.api_url("https://www.wikidata.org/w") == API
-    assert wd.api_url(API) == API
+    assert wikibase.api_url("https://www.wikidata.org/w") == API
+    assert wikibase.api_url(API) == API
 
 
 def test_the_best_item_matches_a_name_in_our_country():
@@ -309,8 +316,8 @@ def test_the_best_item_matches_a_name_in_our_country():
     assert wd.best_item({"Q9": namesake, "Q8": stateless}, ["KraussMaffei"], "DE") is None
 
 
-def relations_of(*statements: dict) -> list[wd.Relation]:
-    return wd.parse_relations(item("Q1", "Example", *statements))
+def relations_of(*statements: dict) -> list[wikibase.Relation]:
+    return wikibase.parse_relations(item("Q1", "Example", *statements), PROPS)
 
 
 def kept(*statements: dict, since=SINCE, until=TODAY) -> tuple[list[str], list[str]]:
@@ -357,7 +364,7 @@ def test_a_relation_with_no_start_is_kept_undated():
 
 def hits_for(*statements: dict, counterparts: tuple[dict, ...] = ()) -> list:
     entity = item("Q1", "Example", country("Q183"), *statements)
-    relations = wd.parse_relations(entity)
+    relations = wikibase.parse_relations(entity, PROPS)
     others = {each["id"]: each for each in counterparts}
     return wd.relation_hits("Q1", entity, relations, others, match=GIVEN)
 
