@@ -137,22 +137,24 @@ def _registry() -> dict[str, Source]:
         openalex,
         sec_edgar,
         uspto,
+        wikidata,
     )
 
-    return {
-        module.SOURCE.name: module.SOURCE
-        for module in (
-            gleif,
-            sec_edgar,
-            gdelt,
-            google_news,
-            openalex,
-            companies_house,
-            clinicaltrials,
-            uspto,
-            epo_ops,
-        )
-    }
+    # Registries first (cheap, and they say who owns whom), then filings, news, works,
+    # trials and patents.
+    modules = (
+        gleif,
+        wikidata,
+        sec_edgar,
+        companies_house,
+        gdelt,
+        google_news,
+        openalex,
+        clinicaltrials,
+        uspto,
+        epo_ops,
+    )
+    return {module.SOURCE.name: module.SOURCE for module in modules}
 
 
 def get_sources() -> dict[str, Source]:

@@ -16,11 +16,12 @@ class Stand(Source):
 def test_the_registry_has_the_sources_in_the_order_checks_run_them():
     assert list(get_sources()) == [
         "gleif",
+        "wikidata",
         "sec_edgar",
+        "companies_house",
         "gdelt",
         "google_news",
         "openalex",
-        "companies_house",
         "clinicaltrials",
         "uspto",
         "epo_ops",
