@@ -43,6 +43,12 @@ MATCH = NameMatch(100.0, "by the entity's OpenAlex id")
 KEY = "test-openalex-key"
 
 
+@pytest.fixture(autouse=True)
+def forget_institutions():
+    """Each test looks its institution up afresh."""
+    SOURCE._resolved.clear()
+
+
 def client() -> HttpClient:
     return HttpClient(
         source="openalex", rate_per_second=None, limiter=LocalRateLimiter(), sleep=lambda s: None
@@ -825,6 +831,22 @@ def test_search_by_name_between_near_matches_is_skipped_with_the_candidates(conf
 
 
 # ------------------------------------------------------------------- through services
+
+
+@responses.activate
+def test_a_saved_entitys_institution_is_looked_up_once_for_all_spans(db, configured):
+    entity = EntityFactory(name="University of Exampleshire", country="GB", kind="university")
+    search = responses.get(f"{API}/institutions", json={"meta": {}, "results": [OURS]})
+    listed = responses.get(f"{API}/works", json=works_page(work("W1", [OURS, TSINGHUA])))
+
+    spans = SOURCE.windows(datetime.date(2018, 1, 1), datetime.date(2019, 12, 31))
+    results = [SOURCE.search(entity, first, client(), until=last) for first, last in spans]
+
+    assert search.call_count == 1
+    assert listed.call_count == 2
+    assert "looked up earlier today" in results[1].query
+    # The work is dated 2019-06-15: only the 2019 span files it.
+    assert [len(r.hits) for r in results] == [0, 1]
 
 
 @pytest.fixture

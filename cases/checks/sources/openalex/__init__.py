@@ -82,6 +82,7 @@ PER_PAGE = 200  # the API's largest page
 # one year); a span with more is cut at the last day read in full, and said so.
 MAX_PAGES = 25
 BATCH_SIZE = 100  # values OpenAlex takes in one OR filter
+RESOLVED_KEPT = 10_000  # institutions remembered per process (see _institution)
 WORK_FIELDS = (
     "id",
     "doi",
@@ -114,6 +115,9 @@ class OpenAlexSource(Source):
     rate_per_second = 0.1
     required_settings = ("OPENALEX_API_KEY",)
     detects = (Finding.Kind.CO_PUBLICATION,)
+
+    def __init__(self) -> None:
+        self._resolved: dict[tuple, tuple[Institution, matching.NameMatch]] = {}
 
     def skip_reason(self, entity: Entity) -> str:
         reason = super().skip_reason(entity)
@@ -258,6 +262,35 @@ class OpenAlexSource(Source):
         return read
 
     def _institution(
+        self, reader: JsonReader, entity: Entity
+    ) -> tuple[Institution, matching.NameMatch]:
+        """Our institution, looked up once a day per saved entity and process.
+
+        The checks search one span at a time (a year each on a first check), and a
+        by-name lookup costs ten list calls of the key's budget: it is not repeated for
+        each span. The key holds every field the lookup reads, so an edited entity is
+        looked up again.
+        """
+        key = (
+            entity.pk,
+            entity.openalex_id,
+            entity.ror_id,
+            entity.name,
+            entity.country,
+            timezone.now().date(),
+        )
+        if entity.pk is not None and key in self._resolved:
+            institution, match = self._resolved[key]
+            reader.asked.append(f"institution {institution.id}, looked up earlier today")
+            return institution, match
+        found = self._look_up(reader, entity)
+        if entity.pk is not None:
+            if len(self._resolved) >= RESOLVED_KEPT:
+                self._resolved.clear()
+            self._resolved[key] = found
+        return found
+
+    def _look_up(
         self, reader: JsonReader, entity: Entity
     ) -> tuple[Institution, matching.NameMatch]:
         """Our institution: by the entity's OpenAlex or ROR id, else by name in its country."""
