@@ -834,6 +834,25 @@ def test_search_by_name_between_near_matches_is_skipped_with_the_candidates(conf
 
 
 @responses.activate
+def test_search_by_name_with_two_near_matches_names_them_in_the_skip_reason(configured):
+    responses.get(
+        f"{API}/institutions",
+        json={
+            "meta": {},
+            "results": [
+                institution("I1", "Universite du Exampleshire", "GB"),
+                institution("I2", "University of Exampleshyre", "GB"),
+            ],
+        },
+    )
+
+    with pytest.raises(SourceSkipped, match="more than one OpenAlex institution") as raised:
+        SOURCE.search(university(), SINCE, client())
+    assert "University of Exampleshyre (I2, 96)" in str(raised.value)
+    assert len(responses.calls) == 1  # no works read for a guess
+
+
+@responses.activate
 def test_a_saved_entitys_institution_is_looked_up_once_for_all_spans(db, configured):
     entity = EntityFactory(name="University of Exampleshire", country="GB", kind="university")
     search = responses.get(f"{API}/institutions", json={"meta": {}, "results": [OURS]})
