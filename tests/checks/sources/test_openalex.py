@@ -449,7 +449,7 @@ def test_a_cursor_given_twice_ends_the_list_with_a_note(configured):
 
     assert len(responses.calls) == 3  # the institution, the first page, the repeat
     assert len(result.hits) == 1
-    assert "a cursor it had given before" in result.query
+    assert "(2 pages) (stopped: OpenAlex gave a cursor it had given before)" in result.query
     assert result.searched_to == datetime.date(2019, 6, 14)
 
 

@@ -223,7 +223,7 @@ class OpenAlexSource(Source):
             "per_page": PER_PAGE,
         }
         cursor, seen, last_day, outside = "*", set(), None, 0
-        complete = False
+        complete, more = False, " (stopped at the page limit)"
         while read.pages < MAX_PAGES:
             data, raw = _get(reader, "/works", {**params, "cursor": cursor}, note=False)
             read.pages += 1
@@ -244,10 +244,10 @@ class OpenAlexSource(Source):
                 complete = True
                 break
             if page.next_cursor in seen:
-                read.notes.append("(OpenAlex gave a cursor it had given before: stopped there)")
+                more = " (stopped: OpenAlex gave a cursor it had given before)"
                 break
             cursor = page.next_cursor
-        more = "" if complete else " (stopped at the page limit)"
+        more = "" if complete else more
         reader.asked.append(
             f"GET {self.base_url}/works {describe(params)} ({read.pages} pages){more}"
         )
