@@ -35,9 +35,11 @@ def test_a_confirmed_lei_makes_the_gleif_check_search_by_lei_not_by_name(mocked)
         "gleif",
         bodies.LEI_BMW,
     )
-    by_lei = f"{gleif.GleifSource.default_url}/lei-records/{bodies.LEI_BMW}/"
-    mocked.get(re.compile(re.escape(by_lei) + r".*-children.*"), json={"data": [], "links": {}})
-    mocked.get(re.compile(re.escape(by_lei) + r".*-parent.*"), status=404, json={"errors": []})
+    by_lei = f"{gleif.GleifSource.default_url}/lei-records/{bodies.LEI_BMW}"
+    # The record first: without relationship links it leaves every relation to be asked.
+    mocked.get(by_lei, json={"data": bodies.lei_record(bodies.LEI_BMW, "BMW AG", "DE")})
+    mocked.get(re.compile(re.escape(by_lei) + r"/.*-children.*"), json={"data": [], "links": {}})
+    mocked.get(re.compile(re.escape(by_lei) + r"/.*-parent.*"), status=404, json={"errors": []})
 
     result = gleif.SOURCE.search(entity, SINCE, client("gleif"))
 

@@ -13,7 +13,7 @@ from cases.checks import matching
 from cases.checks import services as checks_services
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.ratelimit import LocalRateLimiter
-from cases.checks.sources import gleif
+from cases.checks.sources import SourceSkipped, gleif
 from cases.checks.sources.gleif import parsing
 from cases.models import CheckRun, Entity, Finding
 from tests.factories import CaseFactory, EntityFactory, ReferralFactory
@@ -46,6 +46,35 @@ def record(lei: str, name: str, country: str, **extra) -> dict:
             "registration": {"initialRegistrationDate": extra.pop("registered", None)},
         },
     }
+
+
+def linked(resource: dict, *relations: str) -> dict:
+    """The record with the `relationships` links GLEIF gives it: for each of `relations`
+    that exists a link to it, for a parent that does not a reporting exception."""
+    lei, base = resource["id"], f"{BASE}/lei-records/{resource['id']}"
+    links = {}
+    for parent in ("direct-parent", "ultimate-parent"):
+        if parent in relations:
+            links[parent] = {
+                "links": {
+                    "relationship-record": f"{base}/{parent}-relationship",
+                    "lei-record": f"{base}/{parent}",
+                }
+            }
+        else:
+            links[parent] = {
+                "links": {"reporting-exception": f"{base}/{parent}-reporting-exception"}
+            }
+    for lineage in ("direct", "ultimate"):
+        if f"{lineage}-children" in relations:
+            links[f"{lineage}-children"] = {
+                "links": {
+                    "relationship-records": f"{base}/{lineage}-child-relationships",
+                    "related": f"{base}/{lineage}-children",
+                }
+            }
+    assert lei
+    return {**resource, "relationships": links}
 
 
 def relationship(start: str, end: str, kind: str, *periods: dict) -> dict:
@@ -103,20 +132,18 @@ def microsoft(**fields) -> Entity:
     return Entity(name="Microsoft Corporation", country="US", **fields)
 
 
-def register_microsoft(mock, recorded, base=BASE):
-    """The recorded Microsoft hierarchy: 12 direct and 14 ultimate children, no parent."""
-    for name, path in [
-        (f"direct-children_{MICROSOFT}.json", "direct-children"),
-        (f"direct-child-relationships_{MICROSOFT}.json", "direct-child-relationships"),
-        (f"ultimate-children_{MICROSOFT}.json", "ultimate-children"),
-    ]:
-        mock.get(f"{base}/lei-records/{MICROSOFT}/{path}", body=recorded(f"gleif/{name}"))
-    for path in ("direct-parent", "ultimate-parent"):
-        mock.get(
-            f"{base}/lei-records/{MICROSOFT}/{path}",
-            status=404,
-            json={"errors": [{"status": "404", "title": "Not Found"}]},
-        )
+def register_microsoft(mock, recorded, base=BASE, *, record=True):
+    """The recorded Microsoft hierarchy: its record (reporting exceptions for both
+    parents), 12 direct and 14 ultimate children."""
+    files = [
+        (f"direct-children_{MICROSOFT}.json", "/direct-children"),
+        (f"direct-child-relationships_{MICROSOFT}.json", "/direct-child-relationships"),
+        (f"ultimate-children_{MICROSOFT}.json", "/ultimate-children"),
+    ]
+    if record:
+        files.append((f"single_lei_record_{MICROSOFT}.json", ""))
+    for name, path in files:
+        mock.get(f"{base}/lei-records/{MICROSOFT}{path}", body=recorded(f"gleif/{name}"))
 
 
 # --------------------------------------------------------------- recorded responses
@@ -423,11 +450,14 @@ def test_search_with_a_given_lei_finds_the_chinese_subsidiary(mocked, recorded, 
     assert hit.score == 100
     sent = [call.request for call in mocked.calls]
     assert all(r.headers["Accept"] == "application/vnd.api+json" for r in sent)
-    assert "page%5Bsize%5D=100" in sent[0].url
-    # No ultimate-child-relationships request: the only Chinese child was already dated.
-    assert len(sent) == 5
+    assert sent[0].url == f"{BASE}/lei-records/{MICROSOFT}"
+    assert "page%5Bsize%5D=200" in sent[1].url
+    # The record reports exceptions for both parents: no parent is asked for. No
+    # ultimate-child-relationships either: the only Chinese child was already dated.
+    assert len(sent) == 4
+    assert not any("-parent" in r.url for r in sent)
     assert result.query.startswith(f"LEI {MICROSOFT}: LEI given on the entity")
-    assert f"{BASE}/lei-records/{MICROSOFT}/direct-parent" in result.query
+    assert "reporting exceptions instead of: direct-parent, ultimate-parent" in result.query
 
 
 def test_search_finds_the_lei_by_name_and_country(mocked, recorded, client):
@@ -444,7 +474,7 @@ def test_search_finds_the_lei_by_name_and_country(mocked, recorded, client):
             )
         ],
     )
-    register_microsoft(mocked, recorded)
+    register_microsoft(mocked, recorded, record=False)  # the search gave the record
 
     result = gleif.SOURCE.search(microsoft(), SINCE, client)
 
@@ -452,6 +482,7 @@ def test_search_finds_the_lei_by_name_and_country(mocked, recorded, client):
     assert hit.score == 100
     assert hit.explanation.startswith("found by name in US: 'MICROSOFT CORPORATION' is")
     assert result.query.startswith(f"LEI {MICROSOFT}: found by name in US")
+    assert len(mocked.calls) == 4
 
 
 def test_search_falls_back_on_fuzzy_completion_and_checks_the_country(mocked, recorded, client):
@@ -476,18 +507,15 @@ def test_search_falls_back_on_fuzzy_completion_and_checks_the_country(mocked, re
     facebook = "549300BACZP326UOBH06"
     mocked.get(
         f"{BASE}/lei-records",
-        json={"data": [record(facebook, "FACEBOOK OPERATIONS, LLC", "US")]},
+        json={"data": [linked(record(facebook, "FACEBOOK OPERATIONS, LLC", "US"))]},
         match=[matchers.query_param_matcher({"filter[lei]": facebook}, strict_match=False)],
     )
-    mocked.get(f"{BASE}/lei-records/{facebook}/direct-children", json=EMPTY_LIST)
-    mocked.get(f"{BASE}/lei-records/{facebook}/ultimate-children", json=EMPTY_LIST)
-    mocked.get(f"{BASE}/lei-records/{facebook}/direct-parent", status=404)
-    mocked.get(f"{BASE}/lei-records/{facebook}/ultimate-parent", status=404)
 
     result = gleif.SOURCE.search(Entity(name="Facebook Operations", country="US"), SINCE, client)
 
     assert result.hits == []
     assert result.query.startswith(f"LEI {facebook}: found by name in US")
+    assert len(mocked.calls) == 3  # its record links no relation: nothing more to ask
 
 
 def test_search_without_a_matching_lei_reports_nothing_found(mocked, client):
@@ -539,81 +567,200 @@ def test_a_fuzzy_candidate_in_another_country_is_not_the_entity(mocked, client):
     assert result.hits == []
 
 
-def test_search_reports_a_chinese_parent_once_with_its_relationship(mocked, client):
-    ours, parent = "5493000OURENTITY0001", "5493000EXAMPLECN0001"
-    body = {"data": record(parent, "示例控股集团有限公司", "CN", registered="2016-03-01T02:00:00Z")}
-    mocked.get(f"{BASE}/lei-records/{ours}/direct-children", json=EMPTY_LIST)
-    mocked.get(f"{BASE}/lei-records/{ours}/ultimate-children", json=EMPTY_LIST)
-    mocked.get(f"{BASE}/lei-records/{ours}/direct-parent", json=body)
-    mocked.get(
-        f"{BASE}/lei-records/{ours}/direct-parent-relationship",
-        json={
-            "data": relationship(
-                ours, parent, "IS_DIRECTLY_CONSOLIDATED_BY", period("2018-06-14T16:00:00Z")
-            )
-        },
-    )
-    mocked.get(f"{BASE}/lei-records/{ours}/ultimate-parent", json=body)
+OURS = "5493000OURENTITY0001"
+PARENT = "5493000EXAMPLECN0001"
 
-    result = gleif.SOURCE.search(Entity(name="Our Robotics", country="DE", lei=ours), SINCE, client)
+
+def register_ours(mock, *relations: str, base: str = BASE) -> None:
+    resource = linked(record(OURS, "Our Robotics GmbH", "DE"), *relations)
+    mock.get(f"{base}/lei-records/{OURS}", json={"data": resource})
+
+
+def test_search_reports_a_chinese_parent_once_with_its_relationship(mocked, client):
+    register_ours(mocked, "direct-parent", "ultimate-parent")
+    for lineage, kind in (
+        ("direct", "IS_DIRECTLY_CONSOLIDATED_BY"),
+        ("ultimate", "IS_ULTIMATELY_CONSOLIDATED_BY"),
+    ):
+        mocked.get(
+            f"{BASE}/lei-records/{OURS}/{lineage}-parent-relationship",
+            json={"data": relationship(OURS, PARENT, kind, period("2018-06-14T16:00:00Z"))},
+        )
+    parents = mocked.get(
+        f"{BASE}/lei-records",
+        json={"data": [record(PARENT, "示例控股集团有限公司", "CN")]},
+        match=[matchers.query_param_matcher({"filter[lei]": PARENT, "page[size]": "1"})],
+    )
+
+    result = gleif.SOURCE.search(Entity(name="Our Robotics", country="DE", lei=OURS), SINCE, client)
 
     [hit] = result.hits
     assert hit.kind == Finding.Kind.ACQUISITION
     assert (hit.counterparty_name, hit.counterparty_country) == ("示例控股集团有限公司", "CN")
     assert hit.event_date == datetime.date(2018, 6, 15)
-    assert hit.external_id == f"gleif:IS_DIRECTLY_CONSOLIDATED_BY:{ours}:{parent}"
-    assert not any("ultimate-parent-relationship" in c.request.url for c in mocked.calls)
+    assert hit.external_id == f"gleif:IS_DIRECTLY_CONSOLIDATED_BY:{OURS}:{PARENT}"
+    # The direct parent is also the ultimate one: its record is read once, by filter[lei].
+    assert parents.call_count == 1
+    assert len(mocked.calls) == 4
 
 
-def test_a_missing_parent_relationship_leaves_the_hit_undated(mocked, client):
-    ours, parent = "5493000OURENTITY0001", "5493000EXAMPLECN0001"
-    mocked.get(f"{BASE}/lei-records/{ours}/direct-children", json=EMPTY_LIST)
-    mocked.get(f"{BASE}/lei-records/{ours}/ultimate-children", json=EMPTY_LIST)
-    mocked.get(f"{BASE}/lei-records/{ours}/direct-parent", status=404)
+def test_two_parents_come_in_one_request(mocked, client):
+    other = "5493000EXAMPLEHK0003"
+    register_ours(mocked, "direct-parent", "ultimate-parent")
     mocked.get(
-        f"{BASE}/lei-records/{ours}/ultimate-parent",
-        json={"data": record(parent, "Example Holdings", "KY", hq="CN")},
-    )
-    mocked.get(f"{BASE}/lei-records/{ours}/ultimate-parent-relationship", status=404)
-
-    [hit] = gleif.SOURCE.search(
-        Entity(name="Our Robotics", country="DE", lei=ours), SINCE, client
-    ).hits
-
-    assert hit.event_date is None
-    assert hit.external_id == f"gleif:IS_ULTIMATELY_CONSOLIDATED_BY:{ours}:{parent}"
-
-
-def test_search_follows_next_links_on_the_overriding_base_url(mocked, client, settings):
-    settings.WISHLIST_SOURCE_URLS = {"gleif": "http://mirror.test/gleif/"}
-    base, ours, child = "http://mirror.test/gleif", "5493000OURENTITY0001", "5493000EXAMPLEHK0002"
-    path = f"/lei-records/{ours}/direct-children"
-    mocked.get(
-        f"{base}{path}",
-        json={"data": [], "links": {"next": f"{BASE}{path}?page%5Bnumber%5D=2&page%5Bsize%5D=100"}},
-        match=[matchers.query_param_matcher({"page[size]": "100"})],
+        f"{BASE}/lei-records/{OURS}/direct-parent-relationship",
+        json={
+            "data": relationship(
+                OURS, PARENT, "IS_DIRECTLY_CONSOLIDATED_BY", period("2018-06-14T16:00:00Z")
+            )
+        },
     )
     mocked.get(
-        f"{base}{path}",
+        f"{BASE}/lei-records/{OURS}/ultimate-parent-relationship",
+        json={
+            "data": relationship(
+                OURS, other, "IS_ULTIMATELY_CONSOLIDATED_BY", period("2019-01-01T00:00:00Z")
+            )
+        },
+    )
+    mocked.get(
+        f"{BASE}/lei-records",
+        json={
+            "data": [
+                record(PARENT, "示例控股集团有限公司", "CN"),
+                record(other, "Example Harbour Holdings Limited", "HK"),
+            ]
+        },
+        match=[
+            matchers.query_param_matcher({"filter[lei]": f"{PARENT},{other}"}, strict_match=False)
+        ],
+    )
+
+    result = gleif.SOURCE.search(Entity(name="Our Robotics", country="DE", lei=OURS), SINCE, client)
+
+    assert [(h.counterparty_country, h.event_date) for h in result.hits] == [
+        ("CN", datetime.date(2018, 6, 15)),
+        ("HK", datetime.date(2019, 1, 1)),
+    ]
+    assert len(mocked.calls) == 4
+
+
+def test_a_record_with_reporting_exceptions_and_no_children_costs_one_request(mocked, client):
+    register_ours(mocked)
+
+    result = gleif.SOURCE.search(Entity(name="Our Robotics", country="DE", lei=OURS), SINCE, client)
+
+    assert result.hits == []
+    assert len(mocked.calls) == 1
+    assert "reporting exceptions instead of: direct-parent, ultimate-parent" in result.query
+
+
+def test_a_relationship_starting_after_until_is_left_out_unread(mocked, client):
+    register_ours(mocked, "direct-parent")
+    mocked.get(
+        f"{BASE}/lei-records/{OURS}/direct-parent-relationship",
+        json={
+            "data": relationship(
+                OURS, PARENT, "IS_DIRECTLY_CONSOLIDATED_BY", period("2023-03-01T00:00:00Z")
+            )
+        },
+    )
+
+    result = gleif.SOURCE.search(
+        Entity(name="Our Robotics", country="DE", lei=OURS),
+        SINCE,
+        client,
+        until=datetime.date(2022, 12, 31),
+    )
+
+    assert result.hits == []
+    assert len(mocked.calls) == 2  # the parent's record is not read
+    assert "1 relationship(s) starting after 2022-12-31 left out" in result.query
+
+
+def test_a_relationship_dated_in_the_future_is_left_out(mocked, client):
+    register_ours(mocked, "direct-children")
+    child = "5493000EXAMPLEHK0002"
+    mocked.get(
+        f"{BASE}/lei-records/{OURS}/direct-children",
         json={"data": [record(child, "Example Kowloon Ltd", "HK")]},
-        match=[matchers.query_param_matcher({"page[number]": "2", "page[size]": "100"})],
     )
+    later = (datetime.date.today() + datetime.timedelta(days=400)).isoformat()
     mocked.get(
-        f"{base}/lei-records/{ours}/direct-child-relationships",
+        f"{BASE}/lei-records/{OURS}/direct-child-relationships",
         json={
             "data": [
                 relationship(
-                    child, ours, "IS_DIRECTLY_CONSOLIDATED_BY", period("2019-09-09T00:00:00Z")
+                    child, OURS, "IS_DIRECTLY_CONSOLIDATED_BY", period(f"{later}T00:00:00Z")
                 )
             ]
         },
     )
-    mocked.get(f"{base}/lei-records/{ours}/ultimate-children", json=EMPTY_LIST)
-    mocked.get(f"{base}/lei-records/{ours}/direct-parent", status=404)
-    mocked.get(f"{base}/lei-records/{ours}/ultimate-parent", status=404)
+
+    result = gleif.SOURCE.search(Entity(name="Our Robotics", country="DE", lei=OURS), SINCE, client)
+
+    assert result.hits == []
+    assert "starting after" in result.query
+
+
+def test_a_missing_parent_relationship_leaves_the_hit_undated(mocked, client):
+    register_ours(mocked, "ultimate-parent")
+    mocked.get(f"{BASE}/lei-records/{OURS}/ultimate-parent-relationship", status=404)
+    mocked.get(
+        f"{BASE}/lei-records/{OURS}/ultimate-parent",
+        json={"data": record(PARENT, "Example Holdings", "KY", hq="CN")},
+    )
 
     [hit] = gleif.SOURCE.search(
-        Entity(name="Our Robotics", country="DE", lei=ours), SINCE, client
+        Entity(name="Our Robotics", country="DE", lei=OURS), SINCE, client
+    ).hits
+
+    assert hit.event_date is None
+    assert hit.external_id == f"gleif:IS_ULTIMATELY_CONSOLIDATED_BY:{OURS}:{PARENT}"
+
+
+def test_a_record_without_links_has_every_relation_asked_for(mocked, client):
+    mocked.get(f"{BASE}/lei-records/{OURS}", json={"data": record(OURS, "Our Robotics", "DE")})
+    for path in ("direct-children", "ultimate-children"):
+        mocked.get(f"{BASE}/lei-records/{OURS}/{path}", json=EMPTY_LIST)
+    for path in ("direct-parent", "ultimate-parent"):
+        mocked.get(f"{BASE}/lei-records/{OURS}/{path}-relationship", status=404)
+        mocked.get(f"{BASE}/lei-records/{OURS}/{path}", status=404)
+
+    result = gleif.SOURCE.search(Entity(name="Our Robotics", country="DE", lei=OURS), SINCE, client)
+
+    assert result.hits == []
+    assert len(mocked.calls) == 7
+
+
+def test_search_follows_next_links_on_the_overriding_base_url(mocked, client, settings):
+    settings.WISHLIST_SOURCE_URLS = {"gleif": "http://mirror.test/gleif/"}
+    base, child = "http://mirror.test/gleif", "5493000EXAMPLEHK0002"
+    register_ours(mocked, "direct-children", base=base)
+    path = f"/lei-records/{OURS}/direct-children"
+    mocked.get(
+        f"{base}{path}",
+        json={"data": [], "links": {"next": f"{BASE}{path}?page%5Bnumber%5D=2&page%5Bsize%5D=200"}},
+        match=[matchers.query_param_matcher({"page[size]": "200"})],
+    )
+    mocked.get(
+        f"{base}{path}",
+        json={"data": [record(child, "Example Kowloon Ltd", "HK")]},
+        match=[matchers.query_param_matcher({"page[number]": "2", "page[size]": "200"})],
+    )
+    mocked.get(
+        f"{base}/lei-records/{OURS}/direct-child-relationships",
+        json={
+            "data": [
+                relationship(
+                    child, OURS, "IS_DIRECTLY_CONSOLIDATED_BY", period("2019-09-09T00:00:00Z")
+                )
+            ]
+        },
+    )
+
+    [hit] = gleif.SOURCE.search(
+        Entity(name="Our Robotics", country="DE", lei=OURS), SINCE, client
     ).hits
 
     assert (hit.counterparty_country, hit.event_date) == ("HK", datetime.date(2019, 9, 9))
@@ -621,39 +768,112 @@ def test_search_follows_next_links_on_the_overriding_base_url(mocked, client, se
 
 
 def test_search_stops_after_ten_pages(mocked, client):
-    ours = "5493000OURENTITY0001"
-    path = f"/lei-records/{ours}/direct-children"
+    register_ours(mocked, "direct-children")
+    path = f"/lei-records/{OURS}/direct-children"
+    # A next link that never ends: the list stops at the page limit and says so.
     mocked.get(
         f"{BASE}{path}", json={"data": [], "links": {"next": f"{BASE}{path}?page%5Bnumber%5D=2"}}
     )
-    mocked.get(f"{BASE}/lei-records/{ours}/ultimate-children", json=EMPTY_LIST)
-    mocked.get(f"{BASE}/lei-records/{ours}/direct-parent", status=404)
-    mocked.get(f"{BASE}/lei-records/{ours}/ultimate-parent", status=404)
 
-    result = gleif.SOURCE.search(Entity(name="Our Robotics", country="DE", lei=ours), SINCE, client)
+    result = gleif.SOURCE.search(Entity(name="Our Robotics", country="DE", lei=OURS), SINCE, client)
 
     assert len([c for c in mocked.calls if c.request.url.startswith(f"{BASE}{path}")]) == 10
     assert f"stopped after 10 pages of {path}" in result.query
 
 
+def test_search_batch_reads_the_records_of_several_entities_in_one_request(mocked, client):
+    other = "5493000OTHERENTITY02"
+    listed = mocked.get(
+        f"{BASE}/lei-records",
+        json={
+            "data": [
+                linked(record(OURS, "Our Robotics GmbH", "DE")),
+                linked(record(other, "Other Robotics GmbH", "DE"), "direct-parent"),
+            ]
+        },
+        match=[
+            matchers.query_param_matcher(
+                {"filter[lei]": f"{OURS},{other},{'Z' * 20}"}, strict_match=False
+            )
+        ],
+    )
+    mocked.get(
+        f"{BASE}/lei-records/{other}/direct-parent-relationship",
+        json={
+            "data": relationship(
+                other, PARENT, "IS_DIRECTLY_CONSOLIDATED_BY", period("2018-06-14T16:00:00Z")
+            )
+        },
+    )
+    mocked.get(
+        f"{BASE}/lei-records",
+        json={"data": [record(PARENT, "示例控股集团有限公司", "CN")]},
+        match=[matchers.query_param_matcher({"filter[lei]": PARENT}, strict_match=False)],
+    )
+    entities = [
+        Entity(name="Our Robotics", country="DE", lei=OURS),
+        Entity(name="Other Robotics", country="DE", lei=other),
+        Entity(name="Gone Robotics", country="DE", lei="Z" * 20),
+    ]
+
+    ours, theirs, gone = gleif.SOURCE.search_batch(entities, SINCE, client)
+
+    assert listed.call_count == 1
+    assert ours.hits == []
+    assert [h.counterparty_country for h in theirs.hits] == ["CN"]
+    assert isinstance(gone, SourceSkipped)
+    assert len(mocked.calls) == 3
+
+
 def test_an_unknown_lei_is_a_permanent_error(mocked, client):
-    mocked.get(f"{BASE}/lei-records/{'Z' * 20}/direct-children", status=404)
+    mocked.get(f"{BASE}/lei-records/{'Z' * 20}", status=404)
     with pytest.raises(PermanentHttpError) as raised:
         gleif.SOURCE.search(Entity(name="X", country="DE", lei="Z" * 20), SINCE, client)
     assert raised.value.status == 404
     assert len(mocked.calls) == 1  # not retried
 
 
-def test_a_body_that_is_not_json_is_a_permanent_error(mocked, client):
-    mocked.get(f"{BASE}/lei-records/{MICROSOFT}/direct-children", body="<html>maintenance</html>")
+@pytest.mark.parametrize("body", ["", "<html>maintenance</html>", '{"data": {"type": "lei-rec'])
+def test_an_empty_html_or_truncated_body_is_a_permanent_error(mocked, client, body):
+    mocked.get(f"{BASE}/lei-records/{MICROSOFT}", body=body)
     with pytest.raises(PermanentHttpError, match="not JSON"):
         gleif.SOURCE.search(microsoft(lei=MICROSOFT), SINCE, client)
 
 
 def test_a_json_body_of_the_wrong_shape_is_a_permanent_error(mocked, client):
-    mocked.get(f"{BASE}/lei-records/{MICROSOFT}/direct-children", json={"results": []})
+    mocked.get(f"{BASE}/lei-records/{MICROSOFT}", json={"results": []})
     with pytest.raises(PermanentHttpError, match="JSON:API"):
         gleif.SOURCE.search(microsoft(lei=MICROSOFT), SINCE, client)
+
+
+def test_an_error_document_with_a_200_is_a_permanent_error_with_its_detail(mocked, client):
+    mocked.get(
+        f"{BASE}/lei-records/{MICROSOFT}",
+        json={"errors": [{"status": "400", "title": "Bad Request", "detail": "page[size] bad"}]},
+    )
+    with pytest.raises(PermanentHttpError, match="page\\[size\\] bad"):
+        gleif.SOURCE.search(microsoft(lei=MICROSOFT), SINCE, client)
+
+
+def test_it_detects_acquisitions_and_subsidiaries_over_one_window():
+    assert gleif.SOURCE.detects == (Finding.Kind.ACQUISITION, Finding.Kind.SUBSIDIARY)
+    first, last = datetime.date(2016, 1, 1), datetime.date(2026, 1, 1)
+    assert gleif.SOURCE.windows(first, last) == [(first, last)]
+
+
+def test_the_recorded_records_say_which_relations_exist(recorded):
+    data, _ = load(recorded, "multi_lei_records.json")
+    records = {r.lei: r for r in parsing.parse_lei_records(data)}
+
+    with_parents = records["549300YX4S1LLSMK2627"]
+    assert with_parents.reported == {"direct-parent", "ultimate-parent"}
+    assert with_parents.exceptions == frozenset()
+    alone = records["335800CCCPHKUOXPC332"]
+    assert alone.reported == frozenset()
+    assert alone.exceptions == {"direct-parent", "ultimate-parent"}
+    microsoft_record = records[MICROSOFT]
+    assert microsoft_record.reports("direct-children")
+    assert not microsoft_record.reports("direct-parent")
 
 
 def test_it_skips_individuals_only():

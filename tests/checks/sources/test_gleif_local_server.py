@@ -21,6 +21,7 @@ CHINESE_SUBSIDIARY = "836800FXO82WAQQSJI94"
 @pytest.mark.django_db
 def test_the_recorded_microsoft_group_yields_its_chinese_subsidiary(recorded, settings):
     files = {
+        f"/lei-records/{MICROSOFT}": f"single_lei_record_{MICROSOFT}.json",
         f"/lei-records/{MICROSOFT}/direct-children": f"direct-children_{MICROSOFT}.json",
         f"/lei-records/{MICROSOFT}/direct-child-relationships": (
             f"direct-child-relationships_{MICROSOFT}.json"
@@ -71,3 +72,5 @@ def test_the_recorded_microsoft_group_yields_its_chinese_subsidiary(recorded, se
             .values_list("leads_created", flat=True)
         ) == [1, 0]
         assert all(path.startswith("/lei-records/") for path in stub.paths())
+        # Its record reports exceptions for both parents: none is asked for.
+        assert not any("-parent" in path for path in stub.paths())

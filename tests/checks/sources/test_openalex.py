@@ -26,14 +26,27 @@ from cases.checks.sources.openalex import (
     parse_work,
     parse_works,
 )
+from cases.checks.sources.openalex.parsing import (
+    batches,
+    lineage_filter,
+    members_on_work,
+    parse_works_page,
+)
 from cases.models import CheckRun, Entity, Finding
 from tests.factories import CaseFactory, EntityFactory, ReferralFactory
 
 API = "https://api.openalex.org"
 SINCE = datetime.date(2017, 5, 1)
+UNTIL = datetime.date(2021, 12, 31)
 SHA = "0" * 64
 MATCH = NameMatch(100.0, "by the entity's OpenAlex id")
 KEY = "test-openalex-key"
+
+
+@pytest.fixture(autouse=True)
+def forget_institutions():
+    """Each test looks its institution up afresh."""
+    SOURCE._resolved.clear()
 
 
 def client() -> HttpClient:
@@ -337,7 +350,9 @@ def university(**fields) -> Entity:
 def test_it_is_a_named_source():
     assert SOURCE.name == "openalex"
     assert SOURCE.name in get_sources()
-    assert SOURCE.rate_per_second == 5
+    # A free key's 10,000 list calls a day, one every ten seconds.
+    assert SOURCE.rate_per_second == 0.1
+    assert SOURCE.detects == (Finding.Kind.CO_PUBLICATION,)
 
 
 def test_it_is_skipped_without_a_key(settings):
@@ -375,16 +390,18 @@ def test_search_by_openalex_id_reads_co_publications(configured):
         match=[matchers.query_param_matcher({"cursor": "page2"}, strict_match=False)],
     )
 
-    result = SOURCE.search(university(openalex_id="I4210001"), SINCE, client())
+    result = SOURCE.search(university(openalex_id="I4210001"), SINCE, client(), until=UNTIL)
 
     assert first.call_count == second.call_count == 1
     asked = first.calls[0].request.params
     assert asked["api_key"] == KEY
     assert asked["filter"] == (
-        "institutions.id:I4210001,institutions.country_code:cn|hk|mo,"
-        "from_publication_date:2017-05-01"
+        "authorships.institutions.lineage:I4210001,institutions.country_code:cn|hk|mo,"
+        "from_publication_date:2017-05-01,to_publication_date:2021-12-31"
     )
-    assert asked["per_page"] == "100"
+    assert asked["sort"] == "publication_date:asc"
+    assert asked["per_page"] == "200"
+    assert result.searched_to is None  # all of the span was read
     assert [h.external_id for h in result.hits] == [
         "openalex:W1:I99065089",
         "openalex:W9:I889458895",
@@ -399,16 +416,41 @@ def test_search_by_openalex_id_reads_co_publications(configured):
 
 
 @responses.activate
-def test_paging_stops_at_the_page_limit(configured, monkeypatch):
+def test_paging_stops_at_the_page_limit_and_says_how_far_it_read(configured, monkeypatch):
     monkeypatch.setattr("cases.checks.sources.openalex.MAX_PAGES", 2)
     responses.get(f"{API}/institutions/I4210001", json=OURS)
-    responses.get(f"{API}/works", json=works_page(work("W1", [OURS, TSINGHUA]), next_cursor="more"))
+    pages = (("W1", "*", "c2", "2018-03-01"), ("W2", "c2", "c3", "2018-07-09"))
+    for id_, cursor, following, day in pages:
+        responses.get(
+            f"{API}/works",
+            json=works_page(
+                work(id_, [OURS, TSINGHUA], publication_date=day),
+                next_cursor=following,
+            ),
+            match=[matchers.query_param_matcher({"cursor": cursor}, strict_match=False)],
+        )
 
-    result = SOURCE.search(university(openalex_id="I4210001"), SINCE, client())
+    result = SOURCE.search(university(openalex_id="I4210001"), SINCE, client(), until=UNTIL)
 
     assert len(responses.calls) == 3
-    assert len(result.hits) == 1  # the same work on both pages is one hit
+    assert len(result.hits) == 2
     assert "(2 pages) (stopped at the page limit)" in result.query
+    # Sorted by date: everything before the last day read is complete.
+    assert result.searched_to == datetime.date(2018, 7, 8)
+    assert "read in full up to 2018-07-08" in result.query
+
+
+@responses.activate
+def test_a_cursor_given_twice_ends_the_list_with_a_note(configured):
+    responses.get(f"{API}/institutions/I4210001", json=OURS)
+    responses.get(f"{API}/works", json=works_page(work("W1", [OURS, TSINGHUA]), next_cursor="same"))
+
+    result = SOURCE.search(university(openalex_id="I4210001"), SINCE, client(), until=UNTIL)
+
+    assert len(responses.calls) == 3  # the institution, the first page, the repeat
+    assert len(result.hits) == 1
+    assert "(2 pages) (stopped: OpenAlex gave a cursor it had given before)" in result.query
+    assert result.searched_to == datetime.date(2019, 6, 14)
 
 
 @responses.activate
@@ -490,7 +532,340 @@ def test_a_malformed_body_is_a_permanent_error(configured, body):
         SOURCE.search(university(openalex_id="I4210001"), SINCE, client())
 
 
+# ------------------------------------------------ lineage, batches, names, windows
+
+
+def child(id_: str, name: str, country: str, *parents: str) -> dict:
+    """An institution on a work's authorship, with the lineage OpenAlex gives it."""
+    record = institution(id_, name, country)
+    record["lineage"] = [f"https://openalex.org/{i}" for i in (id_, *parents)]
+    return record
+
+
+OUR_MEDICAL_SCHOOL = child("I4210009", "Exampleshire Medical School", "GB", "I4210001")
+
+
+def test_a_work_credited_to_a_child_institution_is_ours():
+    page = works_page(work("W10", [OUR_MEDICAL_SCHOOL], [TSINGHUA]))
+
+    hits, _ = parse_works(
+        page, institution_id="I4210001", match=MATCH, since=SINCE, evidence_sha256=SHA
+    )
+
+    assert [h.external_id for h in hits] == ["openalex:W10:I99065089"]
+
+
+def test_a_work_of_no_member_gives_nothing():
+    # A server that ignored the filter: the work names neither us nor a child of ours.
+    page = works_page(work("W11", [MIT], [TSINGHUA]))
+
+    hits, _ = parse_works(
+        page, institution_id="I4210001", match=MATCH, since=SINCE, evidence_sha256=SHA
+    )
+
+    assert hits == []
+
+
+def test_a_chinese_campus_of_ours_is_a_party_in_china_and_said_to_be_ours():
+    campus = child("I4210010", "University of Exampleshire Ningbo", "CN", "I4210001")
+
+    [hit] = parse_work(
+        work("W12", [OURS], [campus]),
+        institution_id="I4210001",
+        match=MATCH,
+        since=SINCE,
+        evidence_sha256=SHA,
+    )
+
+    assert hit.counterparty_country == "CN"
+    assert "places University of Exampleshire Ningbo under I4210001" in hit.explanation
+
+
+def test_a_batch_gives_each_work_to_the_institutions_it_carries():
+    other = institution("I4220002", "Other University", "DE")
+    matches = {
+        "I4210001": NameMatch(100.0, "ours"),
+        "I4220002": NameMatch(100.0, "theirs"),
+        "I4230003": NameMatch(100.0, "no works"),
+    }
+    page = works_page(
+        work("W20", [OUR_MEDICAL_SCHOOL], [TSINGHUA]),
+        work("W21", [other], [HKU], [TSINGHUA]),
+        work("W22", [OURS], [other], [HKU]),
+        next_cursor="next",
+    )
+
+    read = parse_works_page(page, members=matches, since=SINCE, until=UNTIL, evidence_sha256=SHA)
+
+    def ids(member):
+        return [h.external_id for h in read.hits[member]]
+
+    assert ids("I4210001") == ["openalex:W20:I99065089", "openalex:W22:I889458895"]
+    assert ids("I4220002") == [
+        "openalex:W21:I889458895",
+        "openalex:W21:I99065089",
+        "openalex:W22:I889458895",
+    ]
+    assert ids("I4230003") == []
+    assert read.next_cursor == "next"
+    assert read.works == 3
+    assert {h.explanation for h in read.hits["I4220002"]} == {"theirs"}
+
+
+def test_members_on_work_reads_lineage_and_ids():
+    credited = work("W23", [OUR_MEDICAL_SCHOOL], [MIT])
+
+    assert members_on_work(credited, {"I4210001", "I63966007", "I1"}) == {
+        "I4210001",
+        "I63966007",
+    }
+
+
+def test_the_lineage_filter_joins_up_to_100_institutions():
+    text = lineage_filter(["I1", "I2"], SINCE, UNTIL)
+
+    assert text == (
+        "authorships.institutions.lineage:I1|I2,institutions.country_code:cn|hk|mo,"
+        "from_publication_date:2017-05-01,to_publication_date:2021-12-31"
+    )
+    with pytest.raises(ValueError):
+        lineage_filter([f"I{n}" for n in range(101)], SINCE, UNTIL)
+
+
+def test_batches_are_at_most_100_without_repeats():
+    ids = [f"I{n}" for n in range(250)] + ["I0"]
+
+    groups = batches(ids)
+
+    assert [len(group) for group in groups] == [100, 100, 50]
+    assert groups[0][0] == "I0" and groups[2][-1] == "I249"
+
+
+def test_works_outside_the_span_are_counted_and_left_out():
+    page = works_page(
+        work("W30", [OURS, TSINGHUA], publication_date="2017-04-30"),
+        work("W31", [OURS, TSINGHUA], publication_date="2020-02-02"),
+        work("W32", [OURS, TSINGHUA], publication_date="2022-01-01"),
+    )
+
+    read = parse_works_page(
+        page, members={"I4210001": MATCH}, since=SINCE, until=UNTIL, evidence_sha256=SHA
+    )
+
+    assert [h.external_id for h in read.hits["I4210001"]] == ["openalex:W31:I99065089"]
+    assert read.outside == 2
+    assert read.last_date == datetime.date(2022, 1, 1)
+
+
+def test_an_error_in_a_200_body_is_a_permanent_error_with_its_message():
+    body = {"error": "Invalid query parameters error.", "message": "foo is not a valid field"}
+
+    with pytest.raises(PermanentHttpError, match="foo is not a valid field"):
+        parse_works(body, institution_id="I1", match=MATCH, since=SINCE, evidence_sha256=SHA)
+
+
+MICHIGAN = institution("I27837315", "University of Michigan", "US")
+MICHIGAN_STATE = institution("I87216513", "Michigan State University", "US")
+WESTERN_MICHIGAN = institution("I28407311", "Western Michigan University", "US")
+DEARBORN = institution("I4210119909", "University of Michigan–Dearborn", "US")
+
+
+def test_a_university_is_matched_to_itself_not_to_a_similarly_named_one():
+    candidates = parse_institutions(
+        {"results": [MICHIGAN_STATE, WESTERN_MICHIGAN, DEARBORN, MICHIGAN]}
+    )
+
+    found = best_institution(["University of Michigan"], candidates, threshold=85)
+
+    assert found[0].id == "I27837315"
+    assert found[1].score == 100
+
+
+def test_similarly_named_universities_alone_are_no_match():
+    candidates = parse_institutions({"results": [MICHIGAN_STATE, WESTERN_MICHIGAN, DEARBORN]})
+
+    assert best_institution(["University of Michigan"], candidates, threshold=85) is None
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        ("University of Miami", "Miami University"),
+        ("Washington University", "University of Washington"),
+    ],
+)
+def test_the_other_word_order_is_not_taken_for_the_same_university(ours, theirs):
+    candidates = [Institution(id="I1", display_name=theirs, country_code="US")]
+
+    assert best_institution([ours], candidates, threshold=85) is None
+
+
+def test_two_near_matches_and_no_exact_one_are_left_unresolved():
+    candidates = [
+        Institution(id="I1", display_name="Universite du Exampleshire"),
+        Institution(id="I2", display_name="University of Exampleshyre"),
+    ]
+
+    assert best_institution(["University of Exampleshire"], candidates, threshold=85) is None
+
+
+def test_windows_are_calendar_years():
+    spans = SOURCE.windows(datetime.date(2016, 4, 1), datetime.date(2018, 3, 5))
+
+    assert spans == [
+        (datetime.date(2016, 4, 1), datetime.date(2016, 12, 31)),
+        (datetime.date(2017, 1, 1), datetime.date(2017, 12, 31)),
+        (datetime.date(2018, 1, 1), datetime.date(2018, 3, 5)),
+    ]
+
+
+@responses.activate
+def test_search_batch_asks_once_for_several_institutions(configured):
+    other = institution("I4220002", "Other University", "DE")
+    responses.get(f"{API}/institutions/I4210001", json=OURS)
+    responses.get(f"{API}/institutions/I4220002", json=other)
+    listed = responses.get(
+        f"{API}/works",
+        json=works_page(work("W40", [OURS], [TSINGHUA]), work("W41", [other], [HKU])),
+    )
+    entities = [
+        university(openalex_id="I4210001"),
+        university(name="Other University", country="DE", openalex_id="I4220002"),
+        university(name="Unknown College"),
+    ]
+    responses.get(f"{API}/institutions", json={"meta": {}, "results": []})
+
+    ours, theirs, unknown = SOURCE.search_batch(entities, SINCE, client(), until=UNTIL)
+
+    assert listed.call_count == 1
+    assert (
+        listed.calls[0]
+        .request.params["filter"]
+        .startswith("authorships.institutions.lineage:I4210001|I4220002,")
+    )
+    assert [h.external_id for h in ours.hits] == ["openalex:W40:I99065089"]
+    assert [h.external_id for h in theirs.hits] == ["openalex:W41:I889458895"]
+    assert isinstance(unknown, SourceSkipped)
+    assert "lineage:I4210001|I4220002" in ours.query
+
+
+@responses.activate
+def test_a_span_in_the_future_asks_nothing(configured):
+    responses.get(f"{API}/institutions/I4210001", json=OURS)
+    later = datetime.date.today() + datetime.timedelta(days=30)
+
+    result = SOURCE.search(
+        university(openalex_id="I4210001"), later, client(), until=later + datetime.timedelta(1)
+    )
+
+    assert len(responses.calls) == 1
+    assert result.hits == []
+    assert "in the future" in result.query
+
+
+@responses.activate
+def test_until_after_today_is_cut_at_today(configured):
+    responses.get(f"{API}/institutions/I4210001", json=OURS)
+    listed = responses.get(f"{API}/works", json=works_page())
+    today = datetime.date.today()
+
+    result = SOURCE.search(
+        university(openalex_id="I4210001"), SINCE, client(), until=today + datetime.timedelta(9)
+    )
+
+    assert f"to_publication_date:{today.isoformat()}" in listed.calls[0].request.params["filter"]
+    assert result.searched_to == today
+
+
+@responses.activate
+def test_a_403_says_what_openalex_means_and_hides_the_key(configured):
+    responses.get(f"{API}/institutions/I4210001", json=OURS)
+    responses.get(
+        f"{API}/works",
+        status=403,
+        json={"error": "Invalid query parameters error.", "message": "bad filter"},
+    )
+
+    with pytest.raises(PermanentHttpError, match="invalid query parameters") as raised:
+        SOURCE.search(university(openalex_id="I4210001"), SINCE, client(), until=UNTIL)
+    assert raised.value.status == 403
+    assert KEY not in str(raised.value)
+    assert KEY not in raised.value.url
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    "body", [b"", b"<!DOCTYPE html><html>Cloudflare</html>", b'{"meta": {"count": 3}, "resu']
+)
+def test_an_empty_html_or_truncated_page_is_a_permanent_error(configured, body):
+    responses.get(f"{API}/institutions/I4210001", json=OURS)
+    responses.get(f"{API}/works", body=body)
+
+    with pytest.raises(PermanentHttpError, match="not JSON") as raised:
+        SOURCE.search(university(openalex_id="I4210001"), SINCE, client(), until=UNTIL)
+    assert KEY not in str(raised.value)
+
+
+@responses.activate
+def test_search_by_name_picks_the_university_not_a_similarly_named_one(configured):
+    responses.get(
+        f"{API}/institutions",
+        json={"meta": {}, "results": [MICHIGAN_STATE, MICHIGAN, WESTERN_MICHIGAN]},
+    )
+    listed = responses.get(f"{API}/works", json=works_page())
+
+    SOURCE.search(university(name="University of Michigan", country="US"), SINCE, client())
+
+    assert "lineage:I27837315," in listed.calls[0].request.params["filter"]
+
+
+@responses.activate
+def test_search_by_name_between_near_matches_is_skipped_with_the_candidates(configured):
+    responses.get(
+        f"{API}/institutions", json={"meta": {}, "results": [MICHIGAN_STATE, WESTERN_MICHIGAN]}
+    )
+
+    with pytest.raises(SourceSkipped, match="no OpenAlex institution in US matches"):
+        SOURCE.search(university(name="University of Michigan", country="US"), SINCE, client())
+    assert len(responses.calls) == 1
+
+
 # ------------------------------------------------------------------- through services
+
+
+@responses.activate
+def test_search_by_name_with_two_near_matches_names_them_in_the_skip_reason(configured):
+    responses.get(
+        f"{API}/institutions",
+        json={
+            "meta": {},
+            "results": [
+                institution("I1", "Universite du Exampleshire", "GB"),
+                institution("I2", "University of Exampleshyre", "GB"),
+            ],
+        },
+    )
+
+    with pytest.raises(SourceSkipped, match="more than one OpenAlex institution") as raised:
+        SOURCE.search(university(), SINCE, client())
+    assert "University of Exampleshyre (I2, 96)" in str(raised.value)
+    assert len(responses.calls) == 1  # no works read for a guess
+
+
+@responses.activate
+def test_a_saved_entitys_institution_is_looked_up_once_for_all_spans(db, configured):
+    entity = EntityFactory(name="University of Exampleshire", country="GB", kind="university")
+    search = responses.get(f"{API}/institutions", json={"meta": {}, "results": [OURS]})
+    listed = responses.get(f"{API}/works", json=works_page(work("W1", [OURS, TSINGHUA])))
+
+    spans = SOURCE.windows(datetime.date(2018, 1, 1), datetime.date(2019, 12, 31))
+    results = [SOURCE.search(entity, first, client(), until=last) for first, last in spans]
+
+    assert search.call_count == 1
+    assert listed.call_count == 2
+    assert "looked up earlier today" in results[1].query
+    # The work is dated 2019-06-15: only the 2019 span files it.
+    assert [len(r.hits) for r in results] == [0, 1]
 
 
 @pytest.fixture

@@ -27,6 +27,16 @@ class LeiRecord:
     legal_country: str
     headquarters_country: str
     city: str
+    # The relations the record says exist ("direct-parent", "ultimate-parent",
+    # "direct-children", "ultimate-children"), from its `relationships` links; None when
+    # the document carries no links at all, so nothing can be ruled out.
+    reported: frozenset[str] | None = None
+    # The parents it reports an exception for instead ("direct-parent", ...).
+    exceptions: frozenset[str] = frozenset()
+
+    def reports(self, relation: str) -> bool:
+        """Whether the record says this relation exists (or says nothing either way)."""
+        return self.reported is None or relation in self.reported
 
     @property
     def chinese_country(self) -> str:
@@ -81,6 +91,12 @@ def _problem(message: str) -> PermanentHttpError:
 
 
 def _data(body: object) -> object:
+    if isinstance(body, dict) and "data" not in body and isinstance(body.get("errors"), list):
+        details = "; ".join(
+            str(_mapping(error).get("detail") or _mapping(error).get("title") or "")
+            for error in body["errors"]
+        )
+        raise _problem(f"the API answered errors instead of data: {details[:300]}")
     if not isinstance(body, dict) or "data" not in body:
         raise _problem("the response is not a JSON:API document with a 'data' member")
     return body["data"]
@@ -139,6 +155,31 @@ def reported_day(value: object) -> date | None:
     return instant.date()
 
 
+PARENT_RELATIONS = ("direct-parent", "ultimate-parent")
+CHILD_RELATIONS = ("direct-children", "ultimate-children")
+
+
+def _reported(item: dict) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """The relations a record's `relationships` links say exist, and the parents it
+    reports an exception for.
+
+    GLEIF links a reported parent with `relationship-record` and `lei-record`, and a
+    parent not reported with `reporting-exception` alone; children appear only when
+    there are some (`related`, `relationship-records`).
+    """
+    links = item.get("relationships")
+    if not isinstance(links, dict):
+        return None, frozenset()
+    reported, exceptions = set(), set()
+    for relation in PARENT_RELATIONS + CHILD_RELATIONS:
+        kinds = _mapping(_mapping(links.get(relation)).get("links"))
+        if kinds.keys() & {"relationship-record", "lei-record", "related", "relationship-records"}:
+            reported.add(relation)
+        elif "reporting-exception" in kinds:
+            exceptions.add(relation)
+    return frozenset(reported), frozenset(exceptions)
+
+
 def parse_lei_records(body: object) -> list[LeiRecord]:
     """Return the LEI records of a /lei-records document (one record or a list)."""
     records = []
@@ -155,6 +196,7 @@ def parse_lei_records(body: object) -> list[LeiRecord]:
             for key in ("otherNames", "transliteratedOtherNames")
             for name in entity.get(key) or []
         ]
+        reported, exceptions = _reported(item)
         records.append(
             LeiRecord(
                 lei=lei,
@@ -163,6 +205,8 @@ def parse_lei_records(body: object) -> list[LeiRecord]:
                 legal_country=_text(legal.get("country")).upper(),
                 headquarters_country=_text(headquarters.get("country")).upper(),
                 city=_text(legal.get("city")) or _text(headquarters.get("city")),
+                reported=reported,
+                exceptions=exceptions,
             )
         )
     return records
