@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -101,6 +101,17 @@ def _retry_after(response: requests.Response) -> float | None:
 
 
 _SECRET_PARAM = re.compile(r"key|token|secret|password", re.IGNORECASE)
+
+
+def _masked(url: str) -> str:
+    """A URL as sent, credential-like query parameters masked: error messages carry it to
+    the CheckRun, the log and the case page, none of which may show an API key."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    shown = [(name, "***" if _SECRET_PARAM.search(name) else value) for name, value in pairs]
+    return urlunsplit(parts._replace(query=urlencode(shown)))
 
 
 def _loggable(url: str, params: dict | None) -> str:
@@ -197,8 +208,8 @@ class HttpClient:
                     return response
                 if response.status_code not in RETRYABLE_STATUS:
                     raise PermanentHttpError(
-                        f"HTTP {response.status_code} from {response.url}",
-                        url=response.url,
+                        f"HTTP {response.status_code} from {_masked(response.url)}",
+                        url=_masked(response.url),
                         status=response.status_code,
                         body=response.content[:500].decode("utf-8", "replace"),
                     )
@@ -221,6 +232,7 @@ class HttpClient:
             return json.loads(response.content), response.content
         except ValueError:
             start = response.content[:120].decode("utf-8", "replace").strip()
+            shown = _masked(response.url)
             raise PermanentHttpError(
-                f"not JSON from {response.url}: {start!r}", url=response.url, status=200
+                f"not JSON from {shown}: {start!r}", url=shown, status=200
             ) from None

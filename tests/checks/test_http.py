@@ -107,6 +107,17 @@ def test_other_client_errors_are_permanent(client, status):
 
 
 @responses.activate
+def test_errors_never_carry_a_key_sent_in_the_query(client):
+    responses.get(URL, status=403)
+    responses.get(URL, body=b"<html>", status=200)
+    for call in (client.get, client.get_json):
+        with pytest.raises(PermanentHttpError) as caught:
+            call(URL, params={"api_key": "s3cr3t-value", "q": "acme"})
+        assert "s3cr3t-value" not in str(caught.value) + caught.value.url
+        assert "api_key=%2A%2A%2A" in caught.value.url and "q=acme" in caught.value.url
+
+
+@responses.activate
 def test_malformed_json_is_permanent(client):
     responses.get(URL, body=b'{"data": [1, 2', content_type="application/json")
     with pytest.raises(PermanentHttpError, match="not JSON"):
