@@ -115,6 +115,11 @@ class OpenAlexSource(Source):
     rate_per_second = 0.1
     required_settings = ("OPENALEX_API_KEY",)
     detects = (Finding.Kind.CO_PUBLICATION,)
+    # Works are listed by publication date, so a re-check asks only the latest span; but
+    # OpenAlex indexes many works weeks after they appear, hence the long overlap.
+    incremental = True
+    recheck_overlap = timedelta(days=60)
+    requests_per_check = 12  # a first check of a 2016 referral: one call a year
 
     def __init__(self) -> None:
         self._resolved: dict[tuple, tuple[Institution, matching.NameMatch]] = {}
