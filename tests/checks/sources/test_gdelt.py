@@ -434,3 +434,45 @@ def test_a_throttled_check_is_recorded_as_rate_limited(db, only_gdelt, recorded)
     run = checks_services.check_execute(check_run_id=run_id, client=make_client())
     assert run.status == CheckRun.Status.RATE_LIMITED
     assert "5 seconds" in run.error
+
+
+@pytest.mark.parametrize(
+    ("bad", "status", "error"),
+    [
+        (b"", CheckRun.Status.ERROR, "refused the query"),
+        (b"<html><body>Service Unavailable</body></html>", CheckRun.Status.ERROR, "refused"),
+        (b"The specified phrase is too short.", CheckRun.Status.ERROR, "too short"),
+        (
+            b'{"articles": [{"url": "https://n.test/1", "title": "Acme',
+            CheckRun.Status.ERROR,
+            "malformed",
+        ),
+        (
+            b"Please limit requests to one every 5 seconds",
+            CheckRun.Status.RATE_LIMITED,
+            "slow down",
+        ),
+    ],
+)
+@responses.activate
+def test_a_bad_answer_mid_check_keeps_the_windows_read_and_files_nothing_wrong(
+    db, only_gdelt, bad, status, error
+):
+    entity = EntityFactory(name="Acme Robotics Ltd")
+    ReferralFactory(entity=entity, date=date(2017, 3, 1), date_precision="day")
+    case = CaseFactory(entity=entity)
+    derived.case_index_dates_refresh(case_ids=[case.id])
+    good = artlist(
+        article("Huawei invests in Acme Robotics", seendate=seendate(date(2017, 6, 1))),
+        # A day GDELT cannot have seen yet: never filed.
+        article("Acme Robotics forms joint venture with Huawei", seendate="20990101T000000Z"),
+    )
+    responses.get(ENDPOINT, body=good)  # 2017-2017: the first window
+    responses.get(ENDPOINT, body=bad)  # 2018-2019
+    [run_id] = checks_services.checks_queue(pairs=[(case.id, "gdelt")])
+    run = checks_services.check_execute(check_run_id=run_id, client=make_client())
+    assert run.status == status and error in run.error
+    assert (run.searched_from, run.searched_to) == (date(2017, 3, 1), date(2017, 12, 31))
+    assert run.leads_created == 1
+    [lead] = Finding.objects.filter(case=case)
+    assert lead.event_date == date(2017, 6, 1)
