@@ -18,11 +18,14 @@ from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.ratelimit import LocalRateLimiter
 from cases.checks.sources import get_sources
 from cases.checks.sources.sec_edgar import SOURCE, search_phrases
+from cases.checks.sources.sec_edgar.documents import TextParty
 from cases.checks.sources.sec_edgar.filings import (
+    FORMS,
     Filing,
     Party,
     filing_hit,
     filing_kind,
+    filing_subject,
     filings_of_interest,
     parse_filing_columns,
     parse_search,
@@ -37,6 +40,26 @@ DATA = "https://data.sec.gov/submissions"
 SINCE = datetime.date(2017, 5, 1)
 SHA = "0" * 64
 NAMES = ["Acme Robotics Ltd"]
+
+
+def judge(
+    filing: Filing,
+    *,
+    names: list[str] = NAMES,
+    phrase: str = "acme robotics",
+    since: datetime.date = SINCE,
+    until: datetime.date | None = None,
+    entity_ciks: frozenset[str] = frozenset(),
+    text_party: TextParty | None = None,
+    sha: str = SHA,
+):
+    """The hit a filing makes, or None: how it names the entity, then its counterparty."""
+    subject = filing_subject(
+        filing, names=names, phrase=phrase, since=since, until=until, entity_ciks=entity_ciks
+    )
+    if subject is None:
+        return None
+    return filing_hit(subject, evidence_sha256=sha, entity_ciks=entity_ciks, text_party=text_party)
 
 
 def client() -> HttpClient:
@@ -149,12 +172,12 @@ def test_the_recorded_search_has_no_chinese_counterparty(recorded):
     filings, _ = parse_search(json.loads(body))
 
     hits = [
-        filing_hit(
+        judge(
             filing,
             names=["Gates Foundation Trust"],
             phrase="gates foundation trust",
             since=datetime.date(2023, 9, 1),
-            evidence_sha256=hashlib.sha256(body).hexdigest(),
+            sha=hashlib.sha256(body).hexdigest(),
         )
         for filing in filings
     ]
@@ -217,9 +240,7 @@ def test_it_keeps_the_recorded_filings_of_interest(recorded):
 def test_a_chinese_filer_naming_the_entity_in_its_text_is_a_hit():
     filings, total = parse_search(efts_body(SHENZHEN_8K))
 
-    hit = filing_hit(
-        filings[0], names=NAMES, phrase="acme robotics", since=SINCE, evidence_sha256=SHA
-    )
+    hit = judge(filings[0])
 
     assert total == 1
     assert hit is not None
@@ -243,9 +264,7 @@ def test_a_chinese_filer_naming_the_entity_in_its_text_is_a_hit():
 def test_a_hong_kong_investors_schedule_13d_is_an_equity_hit():
     filings, _ = parse_search(efts_body(HK_13D))
 
-    hit = filing_hit(
-        filings[0], names=NAMES, phrase="acme robotics", since=SINCE, evidence_sha256=SHA
-    )
+    hit = judge(filings[0])
 
     assert hit.kind == Finding.Kind.EQUITY_INVESTMENT
     assert hit.counterparty_name == "Kowloon Capital Holdings Ltd"
@@ -289,9 +308,7 @@ def test_a_party_with_a_chinese_name_and_no_location_is_chinese():
     )
     filings, _ = parse_search(efts_body(hit_body))
 
-    hit = filing_hit(
-        filings[0], names=NAMES, phrase="acme robotics", since=SINCE, evidence_sha256=SHA
-    )
+    hit = judge(filings[0])
 
     assert hit.counterparty_name == "深圳市示例科技有限公司"
     assert hit.counterparty_country == "CN"
@@ -307,12 +324,7 @@ def test_locations_that_cannot_be_tied_to_a_party_are_not_used():
     filings, _ = parse_search(efts_body(hit_body))
 
     assert [p.country for p in filings[0].parties] == ["", ""]
-    assert (
-        filing_hit(
-            filings[0], names=NAMES, phrase="acme robotics", since=SINCE, evidence_sha256=SHA
-        )
-        is None
-    )
+    assert judge(filings[0]) is None
 
 
 def test_the_entitys_own_filing_without_a_chinese_party_is_not_a_hit():
@@ -325,17 +337,7 @@ def test_the_entitys_own_filing_without_a_chinese_party_is_not_a_hit():
     )
     filings, _ = parse_search(efts_body(own))
 
-    assert (
-        filing_hit(
-            filings[0],
-            names=NAMES,
-            phrase="",
-            since=SINCE,
-            evidence_sha256=SHA,
-            entity_ciks=frozenset({"0001500001"}),
-        )
-        is None
-    )
+    assert judge(filings[0], phrase="", entity_ciks=frozenset({"0001500001"})) is None
 
 
 def test_filings_before_the_referral_or_undated_are_not_hits():
@@ -354,10 +356,7 @@ def test_filings_before_the_referral_or_undated_are_not_hits():
     filings, _ = parse_search(efts_body(early, undated))
 
     assert filings[1].filed is None
-    assert [
-        filing_hit(f, names=NAMES, phrase="acme robotics", since=SINCE, evidence_sha256=SHA)
-        for f in filings
-    ] == [None, None]
+    assert [judge(f) for f in filings] == [None, None]
 
 
 def test_a_hit_with_missing_fields_still_parses():
@@ -453,9 +452,7 @@ def test_a_counterparty_on_the_dod_list_is_flagged():
     )
     filings, _ = parse_search(efts_body(body))
 
-    hit = filing_hit(
-        filings[0], names=NAMES, phrase="acme robotics", since=SINCE, evidence_sha256=SHA
-    )
+    hit = judge(filings[0])
 
     assert hit.flags == ("dod_1260h: Huawei Technologies Co., Ltd.",)
 
@@ -500,15 +497,26 @@ def test_search_asks_for_the_name_with_china_and_finds_hits(configured):
                     "dateRange": "custom",
                     "startdt": "2017-05-01",
                     "enddt": datetime.date.today().isoformat(),
-                    "forms": "8-K,6-K,10-K,20-F,SC 13D,SC 13G,SCHEDULE 13D,SCHEDULE 13G",
+                    "forms": ",".join(FORMS),
                 }
             ),
+        ],
+    )
+    located = responses.get(
+        EFTS,
+        json=efts_body(),
+        match=[
+            matchers.query_param_matcher(
+                {"q": '"acme robotics"', "locationCodes": "F4,K3,N5", "locationType": "located"},
+                strict_match=False,
+            )
         ],
     )
 
     result = SOURCE.search(Entity(name="Acme Robotics Ltd", country="GB"), SINCE, client())
 
     assert call.call_count == 1
+    assert located.call_count == 1
     assert [hit.external_id for hit in result.hits] == ["sec_edgar:0001213900-19-003812"]
     assert (
         result.hits[0].evidence_sha256 == hashlib.sha256(call.calls[0].response.content).hexdigest()
@@ -539,10 +547,11 @@ def test_search_reads_further_pages(configured):
         json=efts_body(SHENZHEN_8K, total=2),
         match=[matchers.query_param_matcher({"q": '"acme robotics" China'}, strict_match=False)],
     )
+    responses.get(EFTS, json=efts_body())  # the search of filers located in China
 
     result = SOURCE.search(Entity(name="Acme Robotics Ltd", country="GB"), SINCE, client())
 
-    assert len(responses.calls) == 2
+    assert len(responses.calls) == 3
     by_id = {hit.external_id: hit for hit in result.hits}
     assert by_id["sec_edgar:0000950170-21-000222"].counterparty_country == "MO"
     assert by_id["sec_edgar:0000950170-21-000222"].kind == Finding.Kind.PARTNERSHIP
@@ -577,6 +586,7 @@ def test_search_with_a_cik_reads_the_submissions_and_searches_by_cik(configured)
             matchers.query_param_matcher({"q": "China", "ciks": "0001500001"}, strict_match=False)
         ],
     )
+    responses.get(EFTS, json=efts_body())  # the search of filers located in China
     entity = Entity(name="Acme Robotics", country="US", sec_cik="1500001")
 
     result = SOURCE.search(entity, SINCE, client())
@@ -608,7 +618,9 @@ def test_the_base_url_can_be_overridden_for_both_endpoints(configured):
     )
 
     assert result.hits == []
-    assert len(responses.calls) == 3  # submissions, the name search, the CIK search
+    # The submissions, the name with "China", the name among filers located in China, "China"
+    # in the CIK's filings.
+    assert len(responses.calls) == 4
     assert SOURCE.data_url == "http://edgar.test/mirror"
 
 
