@@ -2,6 +2,7 @@
 hand-made bodies, the search end to end with HTTP mocked, and leads filed through the
 check service."""
 
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -18,19 +19,30 @@ from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.ratelimit import LocalRateLimiter
 from cases.checks.sources import get_sources
 from cases.checks.sources.sec_edgar import SOURCE, search_phrases
-from cases.checks.sources.sec_edgar.documents import TextParty
+from cases.checks.sources.sec_edgar.documents import (
+    TextParty,
+    chinese_parties,
+    document_text,
+    named_again,
+)
 from cases.checks.sources.sec_edgar.filings import (
+    DID_NOT_COMPLETE,
     FORMS,
+    MENTION_SCORE,
+    UNDONE_SCORE,
     Filing,
     Party,
     filing_hit,
     filing_kind,
     filing_subject,
     filings_of_interest,
+    is_deal_form,
     parse_filing_columns,
     parse_search,
     parse_submissions,
+    party_country,
     split_display_name,
+    wants_document,
 )
 from cases.models import CheckRun, Entity, Finding
 from tests.factories import CaseFactory, EntityFactory, ReferralFactory
@@ -711,3 +723,239 @@ def test_a_check_without_a_user_agent_is_skipped(db, settings, only_this_source)
 
     assert run.status == CheckRun.Status.SKIPPED
     assert run.error == "not configured: set SEC_USER_AGENT"
+
+
+# ------------------------------------------------------- locations, forms and mentions
+
+
+@pytest.mark.parametrize(
+    ("location", "state", "incorporated", "name", "country"),
+    [
+        ("Haidian District, Beijing", "", "", "Example Holdings", "CN"),
+        ("Beijing, F4", "F4", "E9", "Example Holdings", "CN"),
+        ("Central, K3", "", "", "Example Holdings", "HK"),
+        ("Singapore, U0", "U0", "K3", "Example Holdings", "HK"),  # incorporated in Hong Kong
+        ("San Francisco, CA", "CA", "DE", "China Basin Capital Partners, L.P.", ""),
+        ("Taipei, F5", "F5", "F5", "China Steel Corp", ""),
+        ("Taipei, Taiwan", "", "", "Example Holdings", ""),
+        ("", "", "DE", "China Example Fund", ""),  # EDGAR gives a place: the name is not read
+        ("", "", "", "China Example Fund", "CN"),  # no place at all: the name decides
+    ],
+)
+def test_a_partys_country_comes_from_its_location_before_its_name(
+    location, state, incorporated, name, country
+):
+    assert (
+        party_country(location=location, state=state, incorporated=incorporated, name=name)
+        == country
+    )
+
+
+def test_a_filer_in_a_beijing_district_without_a_state_code_is_chinese():
+    body = efts_hit(
+        "0001-22-000001",
+        form="SC 13D",
+        display_names=[
+            "Acme Robotics Ltd  (CIK 0001500001)",
+            "Zhongguancun Example Capital Co., Ltd.  (CIK 0001900010)",
+        ],
+        biz_locations=["Boston, MA", "Haidian District, Beijing"],
+    )
+    body["_source"]["biz_states"] = ["MA", ""]
+    filings, _ = parse_search(efts_body(body))
+
+    hit = judge(filings[0])
+
+    assert [party.country for party in filings[0].parties] == ["", "CN"]
+    assert hit.counterparty_name == "Zhongguancun Example Capital Co., Ltd."
+    assert hit.counterparty_country == "CN"
+
+
+def test_a_us_holder_with_china_in_its_name_is_not_a_chinese_party():
+    body = efts_hit(
+        "0001800777-23-000002",
+        form="SC 13G",
+        display_names=[
+            "China Basin Capital Partners, L.P.  (CIK 0001800777)",
+            "Acme Robotics Ltd  (ACME)  (CIK 0001500001)",
+        ],
+        biz_locations=["San Francisco, CA", "Boston, MA"],
+        inc_states=["DE", "DE"],
+    )
+    filings, _ = parse_search(efts_body(body))
+    subject = filing_subject(filings[0], names=NAMES, phrase="acme robotics", since=SINCE)
+
+    assert judge(filings[0]) is None
+    # A deal form with no Chinese party: its document is read, and the text cannot make
+    # the San Francisco fund Chinese either (see the documents tests).
+    assert wants_document(subject, frozenset())
+
+
+@pytest.mark.parametrize("form", ["SC TO-T", "SC TO-C", "SC 14D9/A", "SC 13E3", "DEFM14A",
+                                  "PREM14A", "425", "S-4/A", "F-4"])  # fmt: skip
+def test_tender_offer_and_merger_forms_are_acquisitions_and_asked_for(form):
+    filing = Filing(accession="x", form=form, filed=SINCE)
+
+    assert filing_kind(filing) == Finding.Kind.ACQUISITION
+    assert is_deal_form(filing)
+    assert form.removesuffix("/A") in FORMS
+
+
+@pytest.mark.parametrize(
+    ("form", "items", "deal"),
+    [
+        ("8-K", ("1.01", "9.01"), True),
+        ("8-K", ("3.02",), True),
+        ("8-K", ("2.02", "9.01"), False),
+        ("6-K", (), True),
+        ("SC 13G/A", (), True),
+        ("10-K", (), False),
+        ("20-F", (), False),
+    ],
+)
+def test_deal_forms_are_told_from_reports(form, items, deal):
+    assert is_deal_form(Filing(accession="x", form=form, filed=SINCE, items=items)) is deal
+
+
+def test_a_chinese_filers_annual_report_naming_the_entity_is_only_a_mention():
+    annual = efts_hit(
+        "0001213900-20-000900",
+        form="10-K",
+        display_names=["Shenzhen Example Technology Co., Ltd.  (CIK 0001700001)"],
+        biz_locations=["Shenzhen, F4"],
+    )
+    filings, _ = parse_search(efts_body(annual, SHENZHEN_8K))
+
+    mention, deal = (judge(filing) for filing in filings)
+
+    assert mention.counterparty_country == "CN"
+    assert mention.score == MENTION_SCORE < django_settings.WISHLIST_MATCH_THRESHOLD
+    assert "only a mention" in mention.explanation
+    assert deal.score == 100  # the same filer's 8-K item 1.01 is a deal form
+
+
+def test_filings_after_the_span_are_not_hits():
+    filings, _ = parse_search(efts_body(SHENZHEN_8K))  # filed 2019-03-04
+
+    assert judge(filings[0], until=datetime.date(2019, 3, 3)) is None
+    assert judge(filings[0], until=datetime.date(2019, 3, 4)) is not None
+
+
+def test_a_deal_the_document_names_takes_its_counterparty_and_sentence():
+    body = efts_hit(
+        "0001193125-17-005921",
+        display_names=["VALEANT PHARMACEUTICALS INTERNATIONAL, INC.  (VRX)  (CIK 0000885590)"],
+        biz_locations=["Laval, A8"],
+        items=["1.01", "9.01"],
+        file_date="2019-01-09",
+    )
+    filings, _ = parse_search(efts_body(body))
+    sentence = "Valeant agreed to sell Acme Robotics to Example Group Co., Ltd., a PRC company."
+    party = TextParty(name="Example Group Co., Ltd.", country="CN", sentence=sentence)
+
+    assert judge(filings[0]) is None
+    hit = judge(filings[0], text_party=party)
+
+    assert hit.counterparty_name == "Example Group Co., Ltd."
+    assert hit.kind == Finding.Kind.ACQUISITION  # "to sell" says more than item 1.01
+    assert sentence in hit.excerpt
+    assert hit.score == 100
+    assert "the document names 'Example Group Co., Ltd.'" in hit.explanation
+
+
+def test_an_undone_deal_is_flagged_and_scored_below_the_threshold():
+    filings, _ = parse_search(efts_body(HK_13D))
+    party = TextParty(name="Example Group Co., Ltd.", country="CN", sentence="...", undone=True)
+    subject = filing_subject(filings[0], names=NAMES, phrase="", since=SINCE)
+    # Take the parties away so the text's party is the counterparty.
+    subject = dataclasses.replace(
+        subject, filing=dataclasses.replace(subject.filing, parties=subject.filing.parties[:1])
+    )
+
+    hit = filing_hit(subject, evidence_sha256=SHA, text_party=party)
+
+    assert DID_NOT_COMPLETE in hit.flags
+    assert hit.score == UNDONE_SCORE < django_settings.WISHLIST_MATCH_THRESHOLD
+
+
+# ------------------------------------------------------------------- document text
+
+
+def test_document_text_drops_markup_scripts_and_entities():
+    raw = (
+        b"<html><head><style>p {color: red}</style><script>var x = 1;</script></head>"
+        b"<body><p>Acme&nbsp;Robotics &amp; Sanpower</p>\n<p>Item&#160;1.01</p></body></html>"
+    )
+
+    assert document_text(raw) == "Acme Robotics & Sanpower Item 1.01"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Valeant entered into a Stock Purchase Agreement to sell Dendreon Pharmaceuticals "
+            "LLC to Sanpower Group Co., Ltd., a company organised in the People's Republic of "
+            "China, for $819.9 million in cash.",
+            [("Sanpower Group Co., Ltd.", "CN")],
+        ),
+        (
+            "Acme Robotics and Shanghai Fosun Pharmaceutical (Group) Co., Ltd. announced a "
+            "collaboration; Fosun Pharma will make an equity investment.",
+            [("Shanghai Fosun Pharmaceutical (Group) Co., Ltd.", "CN")],
+        ),
+        (
+            "Acme Robotics agreed to sell its unit to China's Weichai Power Co., Ltd. and to "
+            "Taiwan Semiconductor Manufacturing Company Limited.",
+            [("Weichai Power Co., Ltd.", "CN")],
+        ),
+        (
+            "Acme Robotics signed with Kowloon Example Holdings Limited of Hong Kong.",
+            [("Kowloon Example Holdings Limited", "HK")],
+        ),
+        (
+            "Acme Robotics signed with Formosa Example Corp., a company incorporated in the "
+            "Republic of China.",
+            [],
+        ),
+        (
+            "China Basin Capital Partners, L.P., a Delaware limited partnership based in San "
+            "Francisco, California, reports beneficial ownership of 5.3% of Acme Robotics.",
+            [],
+        ),
+        (
+            "In 2016 and 2018 Beijing Example Tech Co., Ltd. of China acquired Acme Robotics.",
+            [],  # history: the filing is from 2022
+        ),
+        ("Our revenue from customers in China may fall; the PRC may impose tariffs.", []),
+    ],
+)
+def test_the_document_names_the_companies_it_places_in_china(text, expected):
+    found = chinese_parties(text, names=NAMES, filed_year=2022)
+
+    assert [(party.name, party.country) for party in found] == expected
+
+
+def test_a_party_of_the_filing_keeps_its_edgar_country_in_the_text():
+    text = "Shanghai Example Fund LP, of New York, bought shares of Acme Robotics."
+
+    assert chinese_parties(text, names=NAMES, others={"shanghai example fund": ""}) == []
+
+
+def test_a_terminated_deal_is_marked_undone():
+    text = "Acme Robotics terminated the merger agreement with Hangzhou Example Holdings Co., Ltd."
+
+    [party] = chinese_parties(text, names=NAMES)
+
+    assert party.undone
+
+
+def test_a_short_name_is_recognised_from_another_filing():
+    known = [TextParty(name="Shanghai Fosun Pharmaceutical (Group) Co., Ltd.", country="CN",
+                       sentence="")]  # fmt: skip
+    text = "Acme Robotics and Fosun Pharma establish a joint venture to make vaccines."
+
+    [party] = named_again(text, known=known, names=NAMES)
+
+    assert (party.name, party.country) == ("Fosun Pharma", "CN")
+    assert named_again("Acme Robotics and Pfizer Inc. agree.", known=known, names=NAMES) == []
