@@ -6,6 +6,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -959,3 +960,226 @@ def test_a_short_name_is_recognised_from_another_filing():
 
     assert (party.name, party.country) == ("Fosun Pharma", "CN")
     assert named_again("Acme Robotics and Pfizer Inc. agree.", known=known, names=NAMES) == []
+
+
+# ------------------------------------------------------- the search: spans, documents
+
+
+ARCHIVES = "https://www.sec.gov/Archives/edgar/data"
+# Another company's 8-K (a Canadian seller) reporting the sale of the entity to a Chinese
+# buyer named only in its text.
+SELLER_8K = efts_hit(
+    "0001193125-19-005921",
+    display_names=["VALEANT PHARMACEUTICALS INTERNATIONAL, INC.  (VRX)  (CIK 0000885590)"],
+    biz_locations=["Laval, A8"],
+    items=["1.01", "9.01"],
+    file_date="2019-01-09",
+    document="d322178d8k.htm",
+)
+SELLER_DOCUMENT = (
+    b"<html><body><p>Item 1.01 Entry into a Material Definitive Agreement.</p><p>Valeant "
+    b"entered into a Stock Purchase Agreement to sell Acme Robotics Ltd to Sanpower Group "
+    b"Co., Ltd., a company organised in the People&#8217;s Republic of China, for $819.9 "
+    b"million in cash.</p></body></html>"
+)
+
+
+def test_it_says_what_it_detects_and_where_its_archive_starts():
+    assert {Finding.Kind.ACQUISITION, Finding.Kind.EQUITY_INVESTMENT} <= set(SOURCE.detects)
+    assert set(SOURCE.detects) <= set(Finding.Kind.values)
+    assert SOURCE.archive_start == datetime.date(2001, 1, 1)
+
+
+def test_windows_are_calendar_years_from_the_archive_start():
+    assert SOURCE.windows(datetime.date(2000, 6, 1), datetime.date(2002, 3, 4)) == [
+        (datetime.date(2001, 1, 1), datetime.date(2001, 12, 31)),
+        (datetime.date(2002, 1, 1), datetime.date(2002, 3, 4)),
+    ]
+    assert SOURCE.windows(datetime.date(2019, 5, 2), datetime.date(2019, 5, 2)) == [
+        (datetime.date(2019, 5, 2), datetime.date(2019, 5, 2))
+    ]
+
+
+@responses.activate
+def test_search_asks_only_for_its_span(configured):
+    responses.get(EFTS, json=efts_body(SHENZHEN_8K))  # filed 2019-03-04
+
+    result = SOURCE.search(
+        Entity(name="Acme Robotics Ltd", country="GB"),
+        datetime.date(2018, 1, 1),
+        client(),
+        until=datetime.date(2018, 12, 31),
+    )
+
+    assert {c.request.params["enddt"] for c in responses.calls} == {"2018-12-31"}
+    assert {c.request.params["startdt"] for c in responses.calls} == {"2018-01-01"}
+    assert result.hits == []  # the filing is outside the span, whatever the server says
+    assert result.searched_to == datetime.date(2018, 12, 31)
+
+
+@responses.activate
+def test_search_reads_a_deal_filings_document_for_the_chinese_party(configured):
+    responses.get(EFTS, json=efts_body(SELLER_8K))
+    document = responses.get(
+        f"{ARCHIVES}/885590/000119312519005921/d322178d8k.htm", body=SELLER_DOCUMENT
+    )
+
+    result = SOURCE.search(Entity(name="Acme Robotics Ltd", country="GB"), SINCE, client())
+
+    # The name with "China" and among Chinese filers both find it; it is read once.
+    assert document.call_count == 1
+    [hit] = result.hits
+    assert hit.counterparty_name == "Sanpower Group Co., Ltd."
+    assert hit.counterparty_country == "CN"
+    assert hit.kind == Finding.Kind.ACQUISITION
+    assert hit.evidence_sha256 == hashlib.sha256(SELLER_DOCUMENT).hexdigest()
+    assert hit.url == f"{ARCHIVES}/885590/000119312519005921/d322178d8k.htm"
+    assert f"GET {ARCHIVES}/885590/000119312519005921/d322178d8k.htm" in result.query
+
+
+@responses.activate
+def test_a_missing_document_is_noted_and_files_nothing(configured):
+    responses.get(EFTS, json=efts_body(SELLER_8K))
+    responses.get(f"{ARCHIVES}/885590/000119312519005921/d322178d8k.htm", status=404)
+
+    result = SOURCE.search(Entity(name="Acme Robotics Ltd", country="GB"), SINCE, client())
+
+    assert result.hits == []
+    assert "(no such document)" in result.query
+
+
+@responses.activate
+def test_an_empty_document_is_a_permanent_error(configured):
+    responses.get(EFTS, json=efts_body(SELLER_8K))
+    responses.get(f"{ARCHIVES}/885590/000119312519005921/d322178d8k.htm", body=b"  ")
+
+    with pytest.raises(PermanentHttpError, match="empty document"):
+        SOURCE.search(Entity(name="Acme Robotics Ltd", country="GB"), SINCE, client())
+
+
+@responses.activate
+def test_documents_are_read_at_most_a_few_per_search(configured, monkeypatch):
+    monkeypatch.setattr("cases.checks.sources.sec_edgar.MAX_DOCUMENTS", 2)
+    filings = [
+        efts_hit(
+            f"0001193125-19-00{number:04d}",
+            display_names=["Example Seller Inc.  (CIK 0000885590)"],
+            biz_locations=["Laval, A8"],
+            items=["1.01"],
+            file_date=f"2019-0{number}-01",
+        )
+        for number in range(1, 5)
+    ]
+    responses.get(EFTS, json=efts_body(*filings))
+    responses.get(re.compile(rf"{ARCHIVES}/.*"), body=b"<p>Nothing Chinese here.</p>")
+
+    result = SOURCE.search(Entity(name="Acme Robotics Ltd", country="GB"), SINCE, client())
+
+    documents_asked = [c for c in responses.calls if "/Archives/" in c.request.url]
+    # The newest two: April and March.
+    assert [c.request.url.rsplit("/", 2)[-2][-4:] for c in documents_asked] == ["0004", "0003"]
+    assert "(2 older deal filings' documents not read)" in result.query
+
+
+@responses.activate
+def test_a_query_with_more_hits_than_pages_is_asked_again_by_year(configured, monkeypatch):
+    monkeypatch.setattr("cases.checks.sources.sec_edgar.MAX_PAGES", 1)
+    responses.get(EFTS, json=efts_body(SHENZHEN_8K, total=250))
+
+    result = SOURCE.search(
+        Entity(name="Acme Robotics Ltd", country="GB"),
+        datetime.date(2018, 6, 1),
+        client(),
+        until=datetime.date(2019, 12, 31),
+    )
+
+    spans = [(c.request.params["startdt"], c.request.params["enddt"]) for c in responses.calls]
+    assert spans.count(("2018-06-01", "2018-12-31")) == 2  # each of the two queries
+    assert spans.count(("2019-01-01", "2019-12-31")) == 2
+    assert "asked again year by year" in result.query
+    assert [hit.external_id for hit in result.hits] == ["sec_edgar:0001213900-19-003812"]
+
+
+# ------------------------------------------------------------------------ bad input
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b'{"hits": {"total": {"value": 3}, "hits": [{"_id": "0001-19',  # cut off mid-page
+        b"<!DOCTYPE html><html><body>Service Unavailable</body></html>",
+    ],
+)
+def test_an_empty_truncated_or_html_body_is_a_permanent_error(configured, body):
+    responses.get(EFTS, body=body, status=200)
+
+    with pytest.raises(PermanentHttpError, match="not JSON"):
+        SOURCE.search(Entity(name="Acme Robotics", country="GB"), SINCE, client())
+
+
+@responses.activate
+def test_a_200_with_an_error_text_is_a_permanent_error(configured):
+    responses.get(EFTS, json={"error": "Invalid date range"}, status=200)
+
+    with pytest.raises(PermanentHttpError, match="Invalid date range"):
+        SOURCE.search(Entity(name="Acme Robotics", country="GB"), SINCE, client())
+
+
+@responses.activate
+def test_a_total_that_keeps_growing_ends_the_list_with_a_note(configured):
+    pages = [
+        efts_body(
+            efts_hit(
+                f"0001-19-{page:06d}",
+                display_names=["Beijing Example Co Ltd  (CIK 0001900004)"],
+                biz_locations=["Beijing, F4"],
+                items=["1.01"],
+            ),
+            total=page + 2,
+        )
+        for page in range(10)
+    ]
+    served = iter(pages)
+    responses.add_callback(
+        responses.GET, EFTS, callback=lambda request: (200, {}, json.dumps(next(served)))
+    )
+
+    result = SOURCE.search(Entity(name="Acme Robotics", country="GB"), SINCE, client())
+
+    # Each of the two queries keeps its first page and drops the page whose total moved.
+    assert "stopped: the total changed from 2 to 3" in result.query
+    assert "stopped: the total changed from 4 to 5" in result.query
+    assert sorted(hit.external_id for hit in result.hits) == [
+        "sec_edgar:0001-19-000000",
+        "sec_edgar:0001-19-000002",
+    ]
+
+
+@responses.activate
+def test_an_offset_that_repeats_a_page_ends_the_list_with_a_note(configured):
+    responses.get(EFTS, json=efts_body(SHENZHEN_8K, total=5))
+
+    result = SOURCE.search(Entity(name="Acme Robotics Ltd", country="GB"), SINCE, client())
+
+    assert "stopped: a page repeated filings already read" in result.query
+    assert len(result.hits) == 1
+
+
+@responses.activate
+def test_filings_dated_in_the_future_are_left_out_and_noted(configured):
+    future = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+    later = efts_hit(
+        "0001213900-99-000001",
+        file_date=future,
+        display_names=["Shenzhen Example Technology Co., Ltd.  (CIK 0001700001)"],
+        biz_locations=["Shenzhen, F4"],
+        items=["1.01"],
+    )
+    responses.get(EFTS, json=efts_body(later, SHENZHEN_8K))
+
+    result = SOURCE.search(Entity(name="Acme Robotics Ltd", country="GB"), SINCE, client())
+
+    assert [hit.external_id for hit in result.hits] == ["sec_edgar:0001213900-19-003812"]
+    assert "1 filings dated after today left out" in result.query

@@ -252,7 +252,7 @@ class _Search:
         url = f"{self.source.base_url}/search-index"
         found: list[tuple[Filing, str]] = []
         seen: set[str] = set()
-        read, first_total, offset, note = 0, None, 0, ""
+        read, first_total, offset, note, cut_short = 0, None, 0, "", False
         for _ in range(MAX_PAGES):
             asked = {**params, "from": offset} if offset else params
             data, raw = self.reader.get(url, asked, note=False)
@@ -274,14 +274,14 @@ class _Search:
             if not hits_on_page or read >= total:
                 break
         else:
-            note = f"; stopped after {MAX_PAGES} pages"
+            cut_short = read < first_total
+            note = f"; stopped after {MAX_PAGES} pages" if cut_short else ""
         future = [f for f, _ in found if f.filed and f.filed > date.today()]
         if future:
             note += f"; {len(future)} filings dated after today left out"
         self.reader.asked.append(
             f"GET {url} {describe(params)} ({read} of {first_total} hits read{note})"
         )
-        cut_short = bool(note) and read < (first_total or 0)
         return found, first_total or 0, cut_short
 
     def _read_documents(
