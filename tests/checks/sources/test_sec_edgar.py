@@ -27,15 +27,10 @@ from cases.checks.sources.sec_edgar.documents import (
     named_again,
 )
 from cases.checks.sources.sec_edgar.filings import (
-    DID_NOT_COMPLETE,
     FORMS,
-    MENTION_SCORE,
-    UNDONE_SCORE,
     Filing,
     Party,
-    filing_hit,
     filing_kind,
-    filing_subject,
     filings_of_interest,
     is_deal_form,
     parse_filing_columns,
@@ -43,6 +38,13 @@ from cases.checks.sources.sec_edgar.filings import (
     parse_submissions,
     party_country,
     split_display_name,
+)
+from cases.checks.sources.sec_edgar.judging import (
+    DID_NOT_COMPLETE,
+    MENTION_SCORE,
+    UNDONE_SCORE,
+    filing_hit,
+    filing_subject,
     wants_document,
 )
 from cases.models import CheckRun, Entity, Finding

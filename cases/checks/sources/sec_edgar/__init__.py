@@ -62,13 +62,15 @@ from cases.checks.sources.sec_edgar import documents
 from cases.checks.sources.sec_edgar.filings import (
     FORMS,
     Filing,
-    Subject,
-    filing_hit,
-    filing_subject,
     filings_of_interest,
     parse_filing_columns,
     parse_search,
     parse_submissions,
+)
+from cases.checks.sources.sec_edgar.judging import (
+    Subject,
+    filing_hit,
+    filing_subject,
     wants_document,
 )
 from cases.models import Entity, Finding
@@ -76,7 +78,6 @@ from cases.models import Entity, Finding
 CHINA_TERM = "China"
 # EDGAR's codes for mainland China, Hong Kong and Macau, for `locationCodes`.
 CHINA_LOCATION_CODES = "F4,K3,N5"
-PAGE_SIZE = 100  # EDGAR's page size
 MAX_PAGES = 5  # per query and period: 500 filings is already more than an analyst would read
 MAX_PHRASES = 3  # names searched as phrases (the name, then aliases)
 MAX_OLDER_SUBMISSION_FILES = 3
@@ -154,6 +155,8 @@ class SecEdgarSource(Source):
     ) -> SearchResult:
         until = min(until or date.today(), date.today())
         start = max(since, ARCHIVE_START)
+        if start > until:
+            return SearchResult(query=f"nothing to search: {start} is after {until}")
         search = _Search(self, entity, client, start, until)
         hits = search.run()
         return SearchResult(
