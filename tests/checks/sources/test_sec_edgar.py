@@ -1078,9 +1078,9 @@ def test_documents_are_read_at_most_a_few_per_search(configured, monkeypatch):
     result = SOURCE.search(Entity(name="Acme Robotics Ltd", country="GB"), SINCE, client())
 
     documents_asked = [c for c in responses.calls if "/Archives/" in c.request.url]
-    # The newest two: April and March.
-    assert [c.request.url.rsplit("/", 2)[-2][-4:] for c in documents_asked] == ["0004", "0003"]
-    assert "(2 older deal filings' documents not read)" in result.query
+    # The earliest two, nearest the referral: January and February.
+    assert [c.request.url.rsplit("/", 2)[-2][-4:] for c in documents_asked] == ["0001", "0002"]
+    assert "(2 later deal filings' documents not read)" in result.query
 
 
 @responses.activate

@@ -82,6 +82,9 @@ MAX_PAGES = 5  # per query and period: 500 filings is already more than an analy
 MAX_PHRASES = 3  # names searched as phrases (the name, then aliases)
 MAX_OLDER_SUBMISSION_FILES = 3
 MAX_DOCUMENTS = 8  # filing documents read per search, for a counterparty named in the text
+# A merger proxy or S-4 runs to megabytes; the deal and its parties are told at the start
+# (an 8-K's item, the summary term sheet), so only the first part is read.
+MAX_DOCUMENT_BYTES = 2_000_000
 ARCHIVE_START = date(2001, 1, 1)  # full-text search holds filings from 2001 on
 
 
@@ -185,7 +188,7 @@ class _Search:
     def run(self) -> list[Hit]:
         own = self._own_filings() if self.cik else {}
         best: dict[str, Hit] = {}
-        pending: list[tuple[Subject, str]] = []
+        pending: list[Subject] = []
         for phrase, params in self._queries():
             for filing, sha in self._full_text(params):
                 subject = filing_subject(
@@ -202,7 +205,7 @@ class _Search:
                     continue
                 hit = filing_hit(subject, evidence_sha256=sha, entity_ciks=self.entity_ciks)
                 if hit is None and wants_document(subject, self.entity_ciks):
-                    pending.append((subject, sha))
+                    pending.append(subject)
                 _keep(best, hit)
         for hit in self._read_documents(pending, best):
             _keep(best, hit)
@@ -287,43 +290,37 @@ class _Search:
         )
         return found, first_total or 0, cut_short
 
-    def _read_documents(
-        self, pending: list[tuple[Subject, str]], best: dict[str, Hit]
-    ) -> list[Hit]:
-        """Hits from the documents of deal forms that name no Chinese party: the newest
-        first, at most MAX_DOCUMENTS; a company read in one filing is recognised by its
-        distinctive word in the others ("Fosun Pharma")."""
-        unique: dict[str, tuple[Subject, str]] = {}
-        for subject, sha in pending:
+    def _read_documents(self, pending: list[Subject], best: dict[str, Hit]) -> list[Hit]:
+        """Hits from the documents of deal forms that name no Chinese party, the earliest
+        first (the nearest the referral), at most MAX_DOCUMENTS; a company read in one
+        filing is recognised by its distinctive word in the others ("Fosun Pharma")."""
+        unique: dict[str, Subject] = {}
+        for subject in pending:
             if f"sec_edgar:{subject.filing.accession}" not in best:
-                unique.setdefault(subject.filing.accession, (subject, sha))
-        ordered = sorted(unique.values(), key=lambda item: item[0].filing.filed, reverse=True)
-        texts: list[tuple[Subject, str, str]] = []
-        for subject, _ in ordered[:MAX_DOCUMENTS]:
-            got = self._document(subject.filing)
-            if got is not None:
-                texts.append((subject, *got))
+                unique.setdefault(subject.filing.accession, subject)
+        ordered = sorted(unique.values(), key=lambda subject: subject.filing.filed)
         if len(ordered) > MAX_DOCUMENTS:
             self.reader.asked.append(
-                f"({len(ordered) - MAX_DOCUMENTS} older deal filings' documents not read)"
+                f"({len(ordered) - MAX_DOCUMENTS} later deal filings' documents not read)"
             )
         read: list[tuple[Subject, str, str, list[documents.TextParty]]] = []
-        for subject, text, sha in texts:
-            others = {
-                normalize.name_key(party.name): party.country for party in subject.filing.parties
-            }
+        for subject in ordered[:MAX_DOCUMENTS]:
+            got = self._document(subject.filing)
+            if got is None:
+                continue
+            text, sha = got
+            filing = subject.filing
             parties = documents.chinese_parties(
                 text,
                 names=self.names,
-                others=others,
-                filed_year=subject.filing.filed.year if subject.filing.filed else None,
+                others={normalize.name_key(party.name): party.country for party in filing.parties},
+                filed_year=filing.filed.year if filing.filed else None,
             )
             read.append((subject, text, sha, parties))
         known = [party for *_, parties in read for party in parties]
         hits = []
         for subject, text, sha, parties in read:
-            if not parties and known:
-                parties = documents.named_again(text, known=known, names=self.names)
+            parties = parties or documents.named_again(text, known=known, names=self.names)
             if parties:
                 hits.append(
                     filing_hit(
@@ -355,7 +352,10 @@ class _Search:
         raw = response.content
         if not raw.strip():
             raise PermanentHttpError(f"EDGAR: empty document at {url}", url=url, status=200)
-        return documents.document_text(raw), hashlib.sha256(raw).hexdigest()
+        if len(raw) > MAX_DOCUMENT_BYTES:
+            self.reader.asked.append(f"(read the first {MAX_DOCUMENT_BYTES} bytes of {len(raw)})")
+        text = documents.document_text(raw[:MAX_DOCUMENT_BYTES])
+        return text, hashlib.sha256(raw).hexdigest()
 
     def _own_filings(self) -> dict[str, Filing]:
         """The entity's filings of interest from `since`: recent ones, then older pages
