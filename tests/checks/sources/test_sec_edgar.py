@@ -6,7 +6,10 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,6 +51,7 @@ from cases.checks.sources.sec_edgar.judging import (
     wants_document,
 )
 from cases.models import CheckRun, Entity, Finding
+from tests.checks.sources.conftest import REGISTRIES
 from tests.factories import CaseFactory, EntityFactory, ReferralFactory
 
 EFTS = "https://efts.sec.gov/LATEST/search-index"
@@ -1185,3 +1189,87 @@ def test_filings_dated_in_the_future_are_left_out_and_noted(configured):
 
     assert [hit.external_id for hit in result.hits] == ["sec_edgar:0001213900-19-003812"]
     assert "1 filings dated after today left out" in result.query
+
+
+# ------------------------------------------------- against the yield harness's replay server
+
+YIELD = REGISTRIES.parents[1] / "yield"  # ../shared/yield beside ../shared/fixtures
+
+
+@pytest.fixture(scope="module")
+def replay_url():
+    """The yield harness's replay server on a free loopback port, serving its dev corpus
+    (EDGAR's full-text search, submissions and Archives as the real ones answer)."""
+    corpus = YIELD / "dev" / "corpus.json"
+    if not corpus.exists():
+        message = f"{corpus} is missing (../shared not beside this clone)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    server = subprocess.Popen(
+        [sys.executable, str(YIELD / "replay.py"), str(corpus), "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    ready = server.stdout.readline().split()  # "READY <port> ...", once it serves
+    try:
+        assert ready[:1] == ["READY"], ready
+        yield f"http://127.0.0.1:{ready[1]}"
+    finally:
+        server.terminate()
+        server.wait()
+
+
+@pytest.fixture
+def replayed(configured, replay_url):
+    configured.WISHLIST_SOURCE_URLS = {"sec_edgar": f"{replay_url}/sec_edgar/LATEST"}
+    configured.WISHLIST_SEC_EDGAR_DATA_URL = f"{replay_url}/sec_edgar"
+    return configured
+
+
+def test_a_sellers_8k_names_the_chinese_buyer_in_its_text(replayed):
+    entity = Entity(name="Dendreon Corporation", country="US")
+
+    result = SOURCE.search(entity, datetime.date(2016, 5, 1), client())
+
+    [hit] = result.hits
+    assert (hit.counterparty_name, hit.counterparty_country) == ("Sanpower Group Co., Ltd.", "CN")
+    assert hit.kind == Finding.Kind.ACQUISITION
+    assert hit.event_date == datetime.date(2017, 1, 9)
+    assert "People's Republic of China" in hit.excerpt
+
+
+def test_searching_year_by_year_finds_the_same(replayed):
+    entity = Entity(name="Dendreon Corporation", country="US")
+    spans = SOURCE.windows(datetime.date(2016, 5, 1), datetime.date.today())
+
+    hits = [
+        hit
+        for first, last in spans
+        for hit in SOURCE.search(entity, first, client(), until=last).hits
+    ]
+
+    assert [hit.counterparty_name for hit in hits] == ["Sanpower Group Co., Ltd."]
+
+
+def test_the_entitys_own_deal_reports_name_their_chinese_partner(replayed):
+    entity = Entity(name="BioNTech SE", country="DE")
+
+    result = SOURCE.search(entity, datetime.date(2019, 5, 1), client())
+
+    by_day = {hit.event_date: hit for hit in result.hits}
+    assert sorted(by_day) == [datetime.date(2020, 3, 16), datetime.date(2021, 5, 10)]
+    assert "Fosun" in by_day[datetime.date(2020, 3, 16)].counterparty_name
+    assert "Fosun" in by_day[datetime.date(2021, 5, 10)].counterparty_name
+    assert {hit.counterparty_country for hit in result.hits} == {"CN"}
+    # Its annual reports' China risk factors are no deal.
+    assert all(hit.score >= 85 for hit in result.hits)
+
+
+@pytest.mark.parametrize("cik", ["", "1820144"])
+def test_a_us_holder_named_china_and_a_recounted_divestment_are_not_leads(replayed, cik):
+    entity = Entity(name="Grindr LLC", country="US", sec_cik=cik)
+
+    result = SOURCE.search(entity, datetime.date(2015, 6, 1), client())
+
+    assert [hit for hit in result.hits if hit.score >= 85] == []
