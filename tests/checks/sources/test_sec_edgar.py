@@ -996,10 +996,14 @@ def test_it_says_what_it_detects_and_where_its_archive_starts():
     assert SOURCE.archive_start == datetime.date(2001, 1, 1)
 
 
-def test_windows_are_calendar_years_from_the_archive_start():
-    assert SOURCE.windows(datetime.date(2000, 6, 1), datetime.date(2002, 3, 4)) == [
-        (datetime.date(2001, 1, 1), datetime.date(2001, 12, 31)),
-        (datetime.date(2002, 1, 1), datetime.date(2002, 3, 4)),
+def test_windows_are_five_years_from_the_archive_start():
+    assert SOURCE.windows(datetime.date(2000, 6, 1), datetime.date(2007, 3, 4)) == [
+        (datetime.date(2001, 1, 1), datetime.date(2005, 12, 31)),
+        (datetime.date(2006, 1, 1), datetime.date(2007, 3, 4)),
+    ]
+    assert SOURCE.windows(datetime.date(2016, 2, 29), datetime.date(2022, 1, 1)) == [
+        (datetime.date(2016, 2, 29), datetime.date(2021, 2, 27)),
+        (datetime.date(2021, 2, 28), datetime.date(2022, 1, 1)),
     ]
     assert SOURCE.windows(datetime.date(2019, 5, 2), datetime.date(2019, 5, 2)) == [
         (datetime.date(2019, 5, 2), datetime.date(2019, 5, 2))
@@ -1239,17 +1243,30 @@ def test_a_sellers_8k_names_the_chinese_buyer_in_its_text(replayed):
     assert "People's Republic of China" in hit.excerpt
 
 
-def test_searching_year_by_year_finds_the_same(replayed):
-    entity = Entity(name="Dendreon Corporation", country="US")
-    spans = SOURCE.windows(datetime.date(2016, 5, 1), datetime.date.today())
+@pytest.mark.parametrize(
+    ("name", "since", "found"),
+    [
+        ("Dendreon Corporation", datetime.date(2016, 5, 1), ["Sanpower Group Co., Ltd."]),
+        ("BioNTech SE", datetime.date(2019, 5, 1), ["Shanghai Fosun Pharmaceutical", "Fosun"]),
+    ],
+)
+def test_searching_span_by_span_finds_the_same(replayed, name, since, found):
+    entity = Entity(name=name, country="US")
+    spans = SOURCE.windows(since, datetime.date.today())
 
     hits = [
         hit
         for first, last in spans
         for hit in SOURCE.search(entity, first, client(), until=last).hits
+        if hit.score >= 85
     ]
 
-    assert [hit.counterparty_name for hit in hits] == ["Sanpower Group Co., Ltd."]
+    assert len(spans) > 1
+    assert len(hits) == len(found)
+    assert all(
+        expected in hit.counterparty_name
+        for expected, hit in zip(found, sorted(hits, key=lambda hit: hit.event_date), strict=True)
+    )
 
 
 def test_the_entitys_own_deal_reports_name_their_chinese_partner(replayed):

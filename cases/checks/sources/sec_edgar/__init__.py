@@ -86,6 +86,7 @@ MAX_DOCUMENTS = 8  # filing documents read per search, for a counterparty named 
 # (an 8-K's item, the summary term sheet), so only the first part is read.
 MAX_DOCUMENT_BYTES = 2_000_000
 ARCHIVE_START = date(2001, 1, 1)  # full-text search holds filings from 2001 on
+WINDOW_YEARS = 5
 
 
 def search_phrases(names: list[str]) -> list[str]:
@@ -97,6 +98,13 @@ def search_phrases(names: list[str]) -> list[str]:
         if len(key) >= 4 and key.isascii() and '"' not in key:
             phrases.setdefault(key, None)
     return list(phrases)[:MAX_PHRASES]
+
+
+def _years_later(day: date, count: int) -> date:
+    try:
+        return day.replace(year=day.year + count)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + count, day=28)
 
 
 def years(first: date, last: date) -> list[tuple[date, date]]:
@@ -149,9 +157,19 @@ class SecEdgarSource(Source):
         return self._data_override or self.archives_host
 
     def windows(self, first: date, last: date) -> list[tuple[date, date]]:
-        """One span a calendar year: a busy name's many filings of one year then do not
-        crowd out another year's, and a check cut short keeps the years it read."""
-        return years(max(first, ARCHIVE_START), last)
+        """Spans of WINDOW_YEARS years from `first`: a check cut short keeps the spans it
+        read, and each span has its own budget of documents. Full-text search takes any
+        period, and a query with more hits than its pages is asked again year by year
+        within its span, so spans need not be shorter; longer ones keep a deal's filings
+        together (a partner named in full in one filing is known by its short name in the
+        next)."""
+        first = max(first, ARCHIVE_START)
+        spans = []
+        while first <= last:
+            end = min(_years_later(first, WINDOW_YEARS) - timedelta(days=1), last)
+            spans.append((first, end))
+            first = end + timedelta(days=1)
+        return spans
 
     def search(
         self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None

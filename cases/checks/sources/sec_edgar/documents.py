@@ -169,9 +169,9 @@ def _country_by_context(run: str, before: str, after: str) -> str | None:
         found = pattern.match(after)
         if found:
             return place_country(found["place"])
-    if _INTRODUCED_RE.search(before):
-        introduced = _INTRODUCED_RE.search(before).group(0)
-        return place_country(introduced.replace("-based", "")) or None
+    introduced = _INTRODUCED_RE.search(before)
+    if introduced:
+        return place_country(introduced.group(0).replace("-based", ""))
     return None
 
 
