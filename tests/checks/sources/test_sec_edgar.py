@@ -1068,6 +1068,21 @@ def test_an_empty_document_is_a_permanent_error(configured):
 
 
 @responses.activate
+def test_only_the_start_of_a_long_document_is_read(configured, monkeypatch):
+    monkeypatch.setattr("cases.checks.sources.sec_edgar.MAX_DOCUMENT_BYTES", 40)
+    responses.get(EFTS, json=efts_body(SELLER_8K))
+    responses.get(
+        f"{ARCHIVES}/885590/000119312519005921/d322178d8k.htm",
+        body=b"<p>Item 1.01 Nothing said yet.</p>" + b" " * 100 + SELLER_DOCUMENT,
+    )
+
+    result = SOURCE.search(Entity(name="Acme Robotics Ltd", country="GB"), SINCE, client())
+
+    assert result.hits == []  # Sanpower is named after the part read
+    assert "(read the first 40 bytes of" in result.query
+
+
+@responses.activate
 def test_documents_are_read_at_most_a_few_per_search(configured, monkeypatch):
     monkeypatch.setattr("cases.checks.sources.sec_edgar.MAX_DOCUMENTS", 2)
     filings = [

@@ -16,7 +16,9 @@ search is also asked for "China" in every filing that CIK is a party to (which i
 Schedules 13D/G filed about it by others). A deal form that names the entity but none of
 whose parties is Chinese has its matched document read (www.sec.gov/Archives/edgar/data/
 CIK/ACCESSION/FILE, at most MAX_DOCUMENTS a span) for a company the text places in China
-(`documents`).
+(`documents`). The check service searches the period in spans of five years (`windows`);
+within a span, a query with more hits than MAX_PAGES pages hold is asked again year by
+year, so older filings are not crowded out.
 
 A hit is one filing (one accession number) that
 - names the entity: one of its parties (display names, or the entity's CIK) matches the
