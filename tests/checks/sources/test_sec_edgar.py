@@ -935,6 +935,16 @@ def test_document_text_drops_markup_scripts_and_entities():
             [],  # history: the filing is from 2022
         ),
         ("Our revenue from customers in China may fall; the PRC may impose tariffs.", []),
+        (
+            "Hong Kong Exchanges and Clearing Limited and The Stock Exchange of Hong Kong "
+            "Limited take no responsibility for the contents of this announcement of Acme "
+            "Robotics; the China Securities Regulatory Commission approved it.",
+            [],  # an exchange's disclaimer and a regulator are no counterparties
+        ),
+        (
+            "Acme Robotics (Shanghai) Trading Co., Ltd., our subsidiary, signed the agreement.",
+            [],  # the entity's own company in China
+        ),
     ],
 )
 def test_the_document_names_the_companies_it_places_in_china(text, expected):

@@ -53,6 +53,14 @@ _NOT_NAMES = frozenset([
 # A run made only of these names a place, not a company.
 _GENERIC = frozenset(["people's", "republic", "prc", "china", "chinese", "greater",
                       "mainland", "hong", "kong", "macau", "of", "the", "group", "company"])
+# Exchanges, regulators, courts and ministries: named in filings' boilerplate (a Hong
+# Kong-listed company's 6-K disclaims for "The Stock Exchange of Hong Kong Limited"), they
+# are no counterparty.
+_NOT_PARTIES_RE = re.compile(
+    r"\b(?:exchanges?|clearing|commission|ministry|administration|bureau|court|government|"
+    r"council|regulatory|people's bank|central bank|registrar)\b",
+    re.IGNORECASE,
+)
 # fmt: on
 _ORGANISED_RE = re.compile(
     r"^[\s,(]*(?:an?\s+|the\s+)?(?:[\w.\-]+\s+){0,5}?"
@@ -189,17 +197,14 @@ def chinese_parties(
     a sentence naming a year before `filed_year` is history and yields no one.
     """
     others = others or {}
-    entity_keys = {normalize.name_key(name) for name in names} - {""}
     found: dict[str, TextParty] = {}
     for sentence in _SENTENCE_RE.split(text):
         history = _recounts_earlier_year(sentence, filed_year)
         for run, start, end in _runs(sentence):
-            if not _is_company(run):
+            if not _is_company(run) or _NOT_PARTIES_RE.search(run):
                 continue
             key = normalize.name_key(run)
-            if not key or key in entity_keys or key in found:
-                continue
-            if matching.match_name(names, run).score >= 90:
+            if not key or key in found or _is_the_entitys(key, names):
                 continue
             if key in others:
                 country = others[key]
@@ -215,6 +220,18 @@ def chinese_parties(
                     undone=bool(_UNDONE_RE.search(sentence)),
                 )
     return list(found.values())
+
+
+def _is_the_entitys(key: str, names: list[str]) -> bool:
+    """Whether a company is the entity or one of its own: its name key holds every word
+    of one of the entity's ("BioNTech (Shanghai) Pharmaceuticals Co., Ltd." for BioNTech
+    SE), or matches it closely."""
+    words = set(key.split())
+    for name in names:
+        name_words = set(normalize.name_key(name).split())
+        if name_words and name_words <= words:
+            return True
+    return matching.match_name(names, key).score >= 90
 
 
 def _recounts_earlier_year(sentence: str, filed_year: int | None) -> bool:
@@ -242,7 +259,7 @@ def named_again(text: str, *, known: list[TextParty], names: list[str]) -> list[
         for run, _, _ in _runs(sentence):
             word = _distinctive_word(run)
             party = by_word.get(word)
-            if party is None or run in found or matching.match_name(names, run).score >= 90:
+            if party is None or run in found or _is_the_entitys(normalize.name_key(run), names):
                 continue
             found[run] = TextParty(
                 name=run,
