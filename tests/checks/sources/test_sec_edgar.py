@@ -26,6 +26,7 @@ from cases.checks.sources.sec_edgar import SOURCE, search_phrases
 from cases.checks.sources.sec_edgar.documents import (
     TextParty,
     chinese_parties,
+    deal_sentence,
     document_text,
     named_again,
 )
@@ -136,6 +137,18 @@ SHENZHEN_8K = efts_hit(
     inc_states=["E9"],
     description="Current report",
 )
+# The document of a Chinese filer's deal form naming the entity in a deal.
+DEAL_DOCUMENT = (
+    b"<html><body><p>Shenzhen Example Technology Co., Ltd. signed a cooperation agreement "
+    b"with Acme Robotics Ltd on robot arms.</p></body></html>"
+)
+
+
+def serve_documents(body: bytes = DEAL_DOCUMENT) -> None:
+    """Answer every EDGAR Archives document with `body`."""
+    responses.get(re.compile(r"https://www\.sec\.gov/Archives/.*"), body=body)
+
+
 # A Hong Kong investor's Schedule 13D about the entity, a US filer.
 HK_13D = efts_hit(
     "0000950170-20-000111",
@@ -505,6 +518,7 @@ def test_it_runs_with_a_contact_user_agent(configured):
 
 @responses.activate
 def test_search_asks_for_the_name_with_china_and_finds_hits(configured):
+    serve_documents()
     call = responses.get(
         EFTS,
         json=efts_body(SHENZHEN_8K),
@@ -536,6 +550,7 @@ def test_search_asks_for_the_name_with_china_and_finds_hits(configured):
 
     assert call.call_count == 1
     assert located.call_count == 1
+    assert "cooperation agreement with Acme Robotics" in result.hits[0].excerpt
     assert [hit.external_id for hit in result.hits] == ["sec_edgar:0001213900-19-003812"]
     assert (
         result.hits[0].evidence_sha256 == hashlib.sha256(call.calls[0].response.content).hexdigest()
@@ -546,6 +561,7 @@ def test_search_asks_for_the_name_with_china_and_finds_hits(configured):
 
 @responses.activate
 def test_search_reads_further_pages(configured):
+    serve_documents()
     second = efts_hit(
         "0000950170-21-000222",
         form="6-K",
@@ -570,7 +586,7 @@ def test_search_reads_further_pages(configured):
 
     result = SOURCE.search(Entity(name="Acme Robotics Ltd", country="GB"), SINCE, client())
 
-    assert len(responses.calls) == 3
+    assert len([c for c in responses.calls if "search-index" in c.request.url]) == 3
     by_id = {hit.external_id: hit for hit in result.hits}
     assert by_id["sec_edgar:0000950170-21-000222"].counterparty_country == "MO"
     assert by_id["sec_edgar:0000950170-21-000222"].kind == Finding.Kind.PARTNERSHIP
@@ -688,6 +704,7 @@ def only_this_source(use_sources):
 
 @responses.activate
 def test_a_check_files_a_lead_once(db, configured, only_this_source):
+    serve_documents()
     entity = EntityFactory(name="Acme Robotics Ltd", country="GB")
     case = CaseFactory(entity=entity)
     ReferralFactory(entity=entity, date=datetime.date(2017, 5, 1), date_precision="month")
@@ -1058,6 +1075,33 @@ def test_search_reads_a_deal_filings_document_for_the_chinese_party(configured):
 
 
 @responses.activate
+def test_a_chinese_filers_deal_form_naming_the_entity_outside_a_deal_is_a_mention(configured):
+    responses.get(EFTS, json=efts_body(SHENZHEN_8K))
+    serve_documents(
+        b"<p>Item 1.01. Shenzhen Example Technology Co., Ltd. signed a loan agreement with a "
+        b"bank.</p><p>Our new director, Ms. Li, worked at Acme Robotics Ltd for ten years.</p>"
+    )
+
+    result = SOURCE.search(Entity(name="Acme Robotics Ltd", country="GB"), SINCE, client())
+
+    [hit] = result.hits
+    assert hit.score == MENTION_SCORE
+    assert "names the entity in no sentence about a deal" in hit.explanation
+
+
+def test_the_deal_sentence_is_the_one_naming_the_entity_in_a_deal():
+    text = (
+        "Acme Robotics Ltd is a leading maker of arms. Shenzhen Example Technology Co., Ltd. "
+        "acquired a 20% stake in Acme Robotics Ltd. Ms. Li worked at Example Partners."
+    )
+
+    assert deal_sentence(text, NAMES) == (
+        "Shenzhen Example Technology Co., Ltd. acquired a 20% stake in Acme Robotics Ltd."
+    )
+    assert deal_sentence("Ms. Li holds an MBA from Acme Robotics Ltd.", NAMES) == ""
+
+
+@responses.activate
 def test_a_missing_document_is_noted_and_files_nothing(configured):
     responses.get(EFTS, json=efts_body(SELLER_8K))
     responses.get(f"{ARCHIVES}/885590/000119312519005921/d322178d8k.htm", status=404)
@@ -1113,11 +1157,12 @@ def test_documents_are_read_at_most_a_few_per_search(configured, monkeypatch):
     documents_asked = [c for c in responses.calls if "/Archives/" in c.request.url]
     # The earliest two, nearest the referral: January and February.
     assert [c.request.url.rsplit("/", 2)[-2][-4:] for c in documents_asked] == ["0001", "0002"]
-    assert "(2 later deal filings' documents not read)" in result.query
+    assert "(document of 0001193125-19-000003 not read: 2 already read)" in result.query
 
 
 @responses.activate
 def test_a_query_with_more_hits_than_pages_is_asked_again_by_year(configured, monkeypatch):
+    serve_documents()
     monkeypatch.setattr("cases.checks.sources.sec_edgar.MAX_PAGES", 1)
     responses.get(EFTS, json=efts_body(SHENZHEN_8K, total=250))
 
@@ -1128,7 +1173,11 @@ def test_a_query_with_more_hits_than_pages_is_asked_again_by_year(configured, mo
         until=datetime.date(2019, 12, 31),
     )
 
-    spans = [(c.request.params["startdt"], c.request.params["enddt"]) for c in responses.calls]
+    spans = [
+        (c.request.params["startdt"], c.request.params["enddt"])
+        for c in responses.calls
+        if "search-index" in c.request.url
+    ]
     assert spans.count(("2018-06-01", "2018-12-31")) == 2  # each of the two queries
     assert spans.count(("2019-01-01", "2019-12-31")) == 2
     assert "asked again year by year" in result.query
@@ -1164,6 +1213,7 @@ def test_a_200_with_an_error_text_is_a_permanent_error(configured):
 
 @responses.activate
 def test_a_total_that_keeps_growing_ends_the_list_with_a_note(configured):
+    serve_documents()
     pages = [
         efts_body(
             efts_hit(
@@ -1194,6 +1244,7 @@ def test_a_total_that_keeps_growing_ends_the_list_with_a_note(configured):
 
 @responses.activate
 def test_an_offset_that_repeats_a_page_ends_the_list_with_a_note(configured):
+    serve_documents()
     responses.get(EFTS, json=efts_body(SHENZHEN_8K, total=5))
 
     result = SOURCE.search(Entity(name="Acme Robotics Ltd", country="GB"), SINCE, client())
@@ -1204,6 +1255,7 @@ def test_an_offset_that_repeats_a_page_ends_the_list_with_a_note(configured):
 
 @responses.activate
 def test_filings_dated_in_the_future_are_left_out_and_noted(configured):
+    serve_documents()
     future = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
     later = efts_hit(
         "0001213900-99-000001",

@@ -40,9 +40,12 @@ form that names the entity only in its text lists it among competitors, customer
 suppliers far more often than it reports a deal with it, so such a hit scores
 MENTION_SCORE, below the lead threshold: it is kept in the result, not filed. Deal forms
 (Schedules 13D/G, tender-offer and merger forms, 8-K items 1.01/2.01/3.02, 6-K) keep the
-name's score. A deal the document says was terminated, blocked or unwound is flagged
-"did_not_complete" and scored down the same way; a sentence recounting an earlier year
-("in 2016 ... acquired") is history, not the filing's event, and names no counterparty.
+name's score, except that a Chinese party's deal form naming the entity only in its text
+has its document read (within the same MAX_DOCUMENTS): with no sentence naming the entity
+in a deal (a director's biography, a list of customers) it is a mention too. A deal the
+document says was terminated, blocked or unwound is flagged "did_not_complete" and
+scored down the same way; a sentence recounting an earlier year ("in 2016 ... acquired")
+is history, not the filing's event, and names no counterparty.
 The entity's own filings from the submissions file add what they can (items, the primary
 document) but are never hits by themselves.
 
@@ -65,6 +68,7 @@ from cases.checks.sources.sec_edgar.filings import (
     FORMS,
     Filing,
     filings_of_interest,
+    is_deal_form,
     parse_filing_columns,
     parse_search,
     parse_submissions,
@@ -73,6 +77,8 @@ from cases.checks.sources.sec_edgar.judging import (
     Subject,
     filing_hit,
     filing_subject,
+    is_text_mention,
+    read_mention,
     wants_document,
 )
 from cases.models import Entity, Finding
@@ -83,7 +89,7 @@ CHINA_LOCATION_CODES = "F4,K3,N5"
 MAX_PAGES = 5  # per query and period: 500 filings is already more than an analyst would read
 MAX_PHRASES = 3  # names searched as phrases (the name, then aliases)
 MAX_OLDER_SUBMISSION_FILES = 3
-MAX_DOCUMENTS = 8  # filing documents read per search, for a counterparty named in the text
+MAX_DOCUMENTS = 8  # filing documents read per search (a counterparty or a deal in the text)
 # A merger proxy or S-4 runs to megabytes; the deal and its parties are told at the start
 # (an 8-K's item, the summary term sheet), so only the first part is read.
 MAX_DOCUMENT_BYTES = 2_000_000
@@ -204,11 +210,13 @@ class _Search:
         self.cik = entity.sec_cik.zfill(10) if entity.sec_cik else ""
         self.entity_ciks = frozenset({self.cik}) if self.cik else frozenset()
         self.since, self.until = since, until
+        self.documents_left = MAX_DOCUMENTS
 
     def run(self) -> list[Hit]:
         own = self._own_filings() if self.cik else {}
         best: dict[str, Hit] = {}
         pending: list[Subject] = []
+        mentions: dict[str, tuple[Subject, Hit]] = {}
         for phrase, params in self._queries():
             for filing, sha in self._full_text(params):
                 subject = filing_subject(
@@ -226,9 +234,13 @@ class _Search:
                 hit = filing_hit(subject, evidence_sha256=sha, entity_ciks=self.entity_ciks)
                 if hit is None and wants_document(subject, self.entity_ciks):
                     pending.append(subject)
+                elif hit and is_text_mention(subject) and is_deal_form(subject.filing):
+                    mentions.setdefault(hit.external_id, (subject, hit))
                 _keep(best, hit)
         for hit in self._read_documents(pending, best):
             _keep(best, hit)
+        for hit in self._read_mentions(mentions):
+            best[hit.external_id] = hit
         if self.cik:
             self.reader.asked.append(
                 f"{len(own)} of the entity's own filings of interest from {self.since}"
@@ -319,12 +331,8 @@ class _Search:
             if f"sec_edgar:{subject.filing.accession}" not in best:
                 unique.setdefault(subject.filing.accession, subject)
         ordered = sorted(unique.values(), key=lambda subject: subject.filing.filed)
-        if len(ordered) > MAX_DOCUMENTS:
-            self.reader.asked.append(
-                f"({len(ordered) - MAX_DOCUMENTS} later deal filings' documents not read)"
-            )
         read: list[tuple[Subject, str, str, list[documents.TextParty]]] = []
-        for subject in ordered[:MAX_DOCUMENTS]:
+        for subject in ordered:
             got = self._document(subject.filing)
             if got is None:
                 continue
@@ -352,12 +360,29 @@ class _Search:
                 )
         return [hit for hit in hits if hit is not None]
 
+    def _read_mentions(self, mentions: dict[str, tuple[Subject, Hit]]) -> list[Hit]:
+        """The hits of deal forms by a Chinese party that name the entity only in their
+        text, judged on their documents while the budget lasts, the earliest first; the
+        others keep their score, noted."""
+        judged = []
+        for subject, hit in sorted(mentions.values(), key=lambda pair: pair[0].filing.filed):
+            got = self._document(subject.filing)
+            if got is not None:
+                judged.append(read_mention(hit, documents.deal_sentence(got[0], self.names)))
+        return judged
+
     def _document(self, filing: Filing) -> tuple[str, str] | None:
         """(text, SHA-256 of the body) of the filing's matched document, or None when
-        EDGAR has no such file (the documents cost one request each)."""
+        EDGAR has no such file or MAX_DOCUMENTS were read (one request each)."""
         cik = next((party.cik for party in filing.parties if party.cik), "")
         if not cik or not filing.document:
             return None
+        if self.documents_left == 0:
+            self.reader.asked.append(
+                f"(document of {filing.accession} not read: {MAX_DOCUMENTS} already read)"
+            )
+            return None
+        self.documents_left -= 1
         folder = filing.accession.replace("-", "")
         url = f"{self.source.archives_url}/Archives/edgar/data/{int(cik)}/{folder}"
         url = f"{url}/{filing.document}"

@@ -281,3 +281,19 @@ _SALE_RE = re.compile(
 def sentence_kind(sentence: str) -> str:
     """The Finding.Kind value a sentence of a filing points to, or ""."""
     return matching.kind_from_text(sentence) or ("acquisition" if _SALE_RE.search(sentence) else "")
+
+
+def deal_sentence(text: str, names: list[str]) -> str:
+    """Return the first sentence that names the entity and a kind of deal, or "".
+
+    A Chinese filer's 6-K or 8-K that names the entity may be a deal with it or a director's
+    biography ("an MBA from the University of Michigan"); only the sentence tells.
+    """
+    first_words = {key.split()[0] for key in map(normalize.name_key, names) if key}
+    for sentence in _SENTENCE_RE.split(text):
+        lowered = sentence.casefold()
+        if not any(word in lowered for word in first_words) or not sentence_kind(sentence):
+            continue
+        if matching.match_in_text(names, sentence).score >= 100:
+            return sentence[:500]
+    return ""

@@ -198,3 +198,27 @@ def filing_hit(
         evidence_sha256=evidence_sha256,
         flags=flags,
     )
+
+
+def is_text_mention(subject: Subject) -> bool:
+    """Whether the filing names the entity only in its text (no party is the entity)."""
+    return subject.entity_index is None and not subject.own
+
+
+def read_mention(hit: Hit, sentence: str) -> Hit:
+    """The hit of a deal form naming the entity only in its text, once its document is
+    read: the sentence naming the entity in a deal gives the kind and joins the excerpt;
+    with no such sentence the filing only mentions the entity and scores MENTION_SCORE."""
+    if sentence:
+        return replace(
+            hit,
+            kind=documents.sentence_kind(sentence) or hit.kind,
+            excerpt=f"{hit.excerpt}: {sentence}"[:1000],
+            explanation=f"{hit.explanation}; the document names the entity in a deal",
+        )
+    return replace(
+        hit,
+        score=min(hit.score, MENTION_SCORE),
+        explanation=f"{hit.explanation}; only a mention: the document names the entity in "
+        "no sentence about a deal",
+    )
