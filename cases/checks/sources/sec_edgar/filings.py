@@ -1,32 +1,41 @@
 """EDGAR filings as a check reads them: the parties and metadata of full-text search hits
 and of a submissions file (pure functions of a response body, tested on recorded real
-responses), which filings are of interest, and the judgement of one filing as a hit.
+responses), where EDGAR places each party, and what a filing's form says: whether it is
+of interest, a deal form, and the kind of event.
 """
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
-from cases import normalize, rules
 from cases.checks import matching
 from cases.checks.http import PermanentHttpError
-from cases.checks.sources import Hit
-from cases.checks.sources.common import dod_flags, parse_day
+from cases.checks.sources.common import parse_day
+from cases.checks.sources.sec_edgar import documents
 from cases.models import Finding
 
 ARCHIVES_URL = "https://www.sec.gov/Archives/edgar/data"
-FORMS = ("8-K", "6-K", "10-K", "20-F", "SC 13D", "SC 13G", "SCHEDULE 13D", "SCHEDULE 13G")
 # Since December 2024 beneficial-ownership reports are filed as "SCHEDULE 13D/G"; older
-# ones as "SC 13D/G". Amendments carry a "/A".
+# ones as "SC 13D/G". Amendments carry a "/A"; full-text search matches them through
+# their root form, so asking for "S-4" also finds "S-4/A".
 OWNERSHIP_FORMS = ("SC 13D", "SC 13G", "SCHEDULE 13D", "SCHEDULE 13G")
+# Third-party and going-private tender offers, the target's response, merger proxies and
+# the registration of shares issued in a merger: each is about one company buying another.
+ACQUISITION_FORMS = (
+    "SC TO-T", "SC TO-C", "SC 14D9", "SC 13E3", "DEFM14A", "PREM14A", "425", "S-4", "F-4",
+)  # fmt: skip
+ANNUAL_FORMS = ("10-K", "20-F")
+FORMS = ("8-K", "6-K", *ANNUAL_FORMS, *OWNERSHIP_FORMS, *ACQUISITION_FORMS)
 # 8-K items that name a kind of event; the most specific wins when several are reported.
 ITEM_KINDS = (
     ("2.01", Finding.Kind.ACQUISITION),
     ("3.02", Finding.Kind.EQUITY_INVESTMENT),
     ("1.01", Finding.Kind.PARTNERSHIP),
 )
-# EDGAR's own state-and-country codes (not ISO) for the places that count as China.
+# EDGAR's own state-and-country codes (not ISO) for the places that count as China;
+# Taiwan is F5.
 EDGAR_CHINA_CODES = {"F4": "CN", "K3": "HK", "N5": "MO"}
+_EDGAR_CODE_RE = re.compile(r"^[A-Z0-9]{2}$")
 
 _CIK_RE = re.compile(r"\s*\(CIK\s*(\d{1,10})\)\s*$", re.IGNORECASE)
 _TICKERS_RE = re.compile(r"\s*\(([A-Z0-9.\-]{1,10}(?:,\s*[A-Z0-9.\-]{1,10})*)\)\s*$")
@@ -75,10 +84,34 @@ def _items(value) -> tuple[str, ...]:
     return tuple(part.strip() for part in parts if part and part.strip())
 
 
-def _china_code(location: str) -> str:
-    """CN/HK/MO for an EDGAR location ("Beijing, F4") or state code ("K3"), else ""."""
-    code = location.rpartition(",")[2].strip().upper()
-    return EDGAR_CHINA_CODES.get(code, "")
+def _location_code(location: str) -> tuple[str, str]:
+    """Split an EDGAR business location into (place, code): "Beijing, F4" is ("Beijing",
+    "F4"); "Haidian District, Beijing", written without a code, is (the text, "")."""
+    place, _, last = location.rpartition(",")
+    code = last.strip().upper()
+    if _EDGAR_CODE_RE.match(code):
+        return place.strip(), code
+    return location.strip(), ""
+
+
+def party_country(*, location: str, state: str, incorporated: str, name: str) -> str:
+    """CN, HK or MO when EDGAR places a party in China, else "".
+
+    The business state code (F4, K3, N5) or the code at the end of the location decides
+    first, then the state of incorporation; a location written in words ("Haidian
+    District, Beijing", with no code) is read as a place. Only a party for which EDGAR
+    gives no location at all is judged by its name, so "China Basin Capital Partners,
+    L.P." of San Francisco, CA is not Chinese.
+    """
+    place, code = _location_code(location)
+    code = state.strip().upper() or code
+    incorporated = incorporated.strip().upper()
+    for given in (code, incorporated):
+        if given in EDGAR_CHINA_CODES:
+            return EDGAR_CHINA_CODES[given]
+    if code or incorporated or place:
+        return documents.place_country(place) if place else ""
+    return matching.chinese_country(name)
 
 
 def split_display_name(display_name: str) -> tuple[str, str]:
@@ -96,23 +129,25 @@ def split_display_name(display_name: str) -> tuple[str, str]:
 def _parties(source: dict) -> tuple[Party, ...]:
     names = _text_list(source.get("display_names"))
     ciks = _text_list(source.get("ciks"))
-    locations = _text_list(source.get("biz_locations"))
-    incorporated = _text_list(source.get("inc_states"))
-    # The per-party lists are parallel only when they are as long as the names; a
-    # location that cannot be tied to one party is not used.
-    if len(locations) != len(names):
-        locations = [""] * len(names)
-    if len(incorporated) != len(names):
-        incorporated = [""] * len(names)
+
+    def parallel(key: str) -> list[str]:
+        # The per-party lists are parallel only when they are as long as the names; a
+        # location that cannot be tied to one party is not used.
+        values = _text_list(source.get(key))
+        return values if len(values) == len(names) else [""] * len(names)
+
+    locations, states = parallel("biz_locations"), parallel("biz_states")
+    incorporated = parallel("inc_states")
     parties = []
     for index, display_name in enumerate(names):
         name, cik = split_display_name(display_name)
         if not cik and len(ciks) == len(names) and ciks[index].isdigit():
             cik = ciks[index].zfill(10)
-        country = (
-            _china_code(locations[index])
-            or _china_code(incorporated[index])
-            or matching.chinese_country(name)
+        country = party_country(
+            location=locations[index],
+            state=states[index],
+            incorporated=incorporated[index],
+            name=name,
         )
         parties.append(Party(name=name, cik=cik, location=locations[index], country=country))
     return tuple(parties)
@@ -208,7 +243,7 @@ def parse_submissions(data: object) -> tuple[list[Filing], list[dict]]:
 
 def is_of_interest(filing: Filing) -> bool:
     """A form this source watches; an 8-K only with an item that names a deal."""
-    form = filing.form.upper().removesuffix("/A")
+    form = root_form(filing.form)
     if form not in FORMS:
         return False
     if form == "8-K":
@@ -225,132 +260,34 @@ def filings_of_interest(filings: list[Filing], since: date) -> dict[str, Filing]
     }
 
 
-def filing_kind(filing: Filing) -> str:
-    """The Finding.Kind value the form, items or description point to ("other" if none)."""
-    form = filing.form.upper().removesuffix("/A")
-    for item, kind in ITEM_KINDS:
-        if item in filing.items:
-            return kind
-    if form in OWNERSHIP_FORMS:
+def root_form(form: str) -> str:
+    return form.upper().removesuffix("/A")
+
+
+def is_deal_form(filing: Filing) -> bool:
+    """A form filed about a deal: a Schedule 13D/G, a tender offer or merger form, a 6-K,
+    or an 8-K reporting an agreement (1.01), a completed acquisition (2.01) or an
+    unregistered sale of equity (3.02). Annual reports and other 8-Ks are not."""
+    form = root_form(filing.form)
+    if form == "8-K":
+        return any(item in filing.items for item, _ in ITEM_KINDS)
+    return form == "6-K" or form in OWNERSHIP_FORMS or form in ACQUISITION_FORMS
+
+
+def filing_kind(filing: Filing, sentence: str = "") -> str:
+    """The Finding.Kind value the form, items or description point to ("other" if none).
+
+    `sentence` is the document's sentence naming the counterparty, when it was read; it
+    says more than an 8-K's item 1.01 ("an agreement") or a 6-K.
+    """
+    form = root_form(filing.form)
+    if form in ACQUISITION_FORMS or "2.01" in filing.items:
+        return Finding.Kind.ACQUISITION
+    if "3.02" in filing.items or form in OWNERSHIP_FORMS:
         return Finding.Kind.EQUITY_INVESTMENT
+    if sentence and documents.sentence_kind(sentence):
+        return documents.sentence_kind(sentence)
+    if "1.01" in filing.items:
+        return Finding.Kind.PARTNERSHIP
     text = " ".join([filing.description, *(party.name for party in filing.parties)])
     return matching.kind_from_text(text) or Finding.Kind.OTHER
-
-
-def _excerpt(filing: Filing) -> str:
-    parts = [f"{filing.form or 'Filing'} filed {filing.filed.isoformat() if filing.filed else '?'}"]
-    if filing.items:
-        parts.append(f"items {', '.join(filing.items)}")
-    parties = "; ".join(
-        f"{party.name} ({party.location})" if party.location else party.name
-        for party in filing.parties
-    )
-    if parties:
-        parts.append(f"by or about {parties}")
-    if filing.description:
-        parts.append(filing.description)
-    return ", ".join(parts)[:1000]
-
-
-def _with_own_filing(filing: Filing, own: Filing) -> Filing:
-    """The filing with what the entity's own copy adds: items, primary document."""
-    return replace(
-        filing,
-        items=filing.items or own.items,
-        document=own.document or filing.document,
-        description=filing.description or own.description,
-    )
-
-
-def _entity_party(
-    filing: Filing, names: list[str], entity_ciks: frozenset[str], threshold: float
-) -> tuple[int | None, matching.NameMatch]:
-    """The index of the party that is the entity (by CIK, else best name match at or
-    above the threshold) and how it matched; None when no party is."""
-    entity_index, match = None, matching.NameMatch(0.0, "")
-    for index, party in enumerate(filing.parties):
-        if party.cik and party.cik in entity_ciks:
-            return index, matching.NameMatch(
-                100.0, f"{party.name!r} is the entity's SEC CIK {int(party.cik)}"
-            )
-        candidate = matching.match_name(names, party.name)
-        if candidate.score >= threshold and candidate.score > match.score:
-            entity_index, match = index, candidate
-    return entity_index, match
-
-
-def _named_in_text(names: list[str], phrase: str, own: Filing | None) -> matching.NameMatch | None:
-    """How a filing none of whose parties is the entity names it, or None if it does not:
-    it is the entity's own filing, or full-text search found the entity's phrase."""
-    if own is not None:
-        return matching.NameMatch(100.0, "the entity's own filing (its EDGAR submissions)")
-    if not phrase:
-        return None
-    found = matching.match_in_text(names, phrase)
-    return matching.NameMatch(
-        found.score,
-        f"EDGAR full-text search found the phrase {phrase!r} in the filing's text: "
-        f"{found.explanation}",
-    )
-
-
-def _chinese_counterparty(
-    filing: Filing, entity_index: int | None, entity_ciks: frozenset[str]
-) -> Party | None:
-    """The first party in China that is not the entity."""
-    return next(
-        (
-            party
-            for index, party in enumerate(filing.parties)
-            if index != entity_index
-            and party.country in rules.CHINESE_JURISDICTIONS
-            and party.cik not in entity_ciks
-        ),
-        None,
-    )
-
-
-def filing_hit(
-    filing: Filing,
-    *,
-    names: list[str],
-    phrase: str,
-    since: date,
-    evidence_sha256: str,
-    entity_ciks: frozenset[str] = frozenset(),
-    own_filings: dict[str, Filing] | None = None,
-    threshold: float = 85,
-) -> Hit | None:
-    """Judge one filing; return a Hit, or None when it is not evidence for the entity.
-
-    `phrase` is what full-text search was asked to find in the text ("" for a search by
-    CIK); `own_filings` are the entity's filings from its submissions file, which say
-    the entity is a party and give items and the primary document.
-    """
-    if filing.filed is None or filing.filed < since:
-        return None
-    own = (own_filings or {}).get(filing.accession)
-    if own is not None:
-        filing = _with_own_filing(filing, own)
-    entity_index, match = _entity_party(filing, names, entity_ciks, threshold)
-    if entity_index is None:
-        match = _named_in_text(names, phrase, own)
-        if match is None:
-            return None
-    counterparty = _chinese_counterparty(filing, entity_index, entity_ciks)
-    if counterparty is None:
-        return None
-    return Hit(
-        kind=filing_kind(filing),
-        counterparty_name=counterparty.name,
-        counterparty_country=counterparty.country,
-        event_date=filing.filed,
-        event_date_precision=normalize.DatePrecision.DAY,
-        url=filing.url,
-        excerpt=_excerpt(filing),
-        external_id=f"sec_edgar:{filing.accession}",
-        score=match.score,
-        explanation=match.explanation,
-        evidence_sha256=evidence_sha256,
-        flags=dod_flags(counterparty.name),
-    )
