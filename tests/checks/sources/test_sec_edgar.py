@@ -731,7 +731,10 @@ def test_a_check_files_a_lead_once(db, configured, only_this_source):
     [second] = checks_services.checks_queue(pairs=[(case.id, "sec_edgar")])
     again = checks_services.check_execute(check_run_id=second, client=client())
 
-    assert again.status == CheckRun.Status.OK
+    # A re-check asks only from two weeks before the last day searched: the 2019 filing
+    # is not asked for again, and nothing is filed twice.
+    assert again.status == CheckRun.Status.NO_RESULTS
+    assert again.searched_from == run.searched_to - datetime.timedelta(days=14)
     assert again.leads_created == 0
     assert Finding.objects.filter(case=case).count() == 1
 

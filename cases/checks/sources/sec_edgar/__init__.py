@@ -150,6 +150,10 @@ class SecEdgarSource(Source):
         Finding.Kind.IP_LICENCE,
     )
     archive_start = ARCHIVE_START
+    # Filings are listed by filing date and indexed within a day or so: a re-check asks
+    # only from two weeks before the last day searched.
+    incremental = True
+    requests_per_check = 8
 
     @property
     def _data_override(self) -> str:
