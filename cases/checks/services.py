@@ -4,6 +4,7 @@ its hits as leads.
 
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 
 from django.conf import settings
@@ -155,10 +156,15 @@ def check_execute(
     if reason:
         return _check_run_finish(run, CheckRun.Status.SKIPPED, error=reason, detects=run.detects)
     client = client or source.client()
+    spans = source.windows(*period)
+    if source.batch_size > 1 and len(spans) == 1:
+        companions = _companions(run, source, delivery=delivery or f"batch-{run.pk}")
+        if companions:
+            return _batch_execute([(run, period), *companions], source, client)
     asked: list[str] = []
     found = False
     try:
-        for first, last in source.windows(*period):
+        for first, last in spans:
             result = source.search(case.entity, first, client, until=last)
             found = found or bool(result.hits)
             asked.append(result.query)
@@ -182,6 +188,79 @@ def check_execute(
         logger.exception("Check %s (%s, case %s) failed", run.pk, run.source, case.pk)
         query = _joined([*asked, _asked(client)])
         return _check_run_finish(run, CheckRun.Status.ERROR, error=_unexpected(exc), query=query)
+
+
+def _companions(
+    run: CheckRun, source: Source, *, delivery: str
+) -> list[tuple[CheckRun, tuple[date, date]]]:
+    """Other queued one-span checks of the same source this delivery takes to run in one
+    batch with `run`: each claimed by the same conditional UPDATE as a delivered one, so
+    its own message, arriving later, finds it finished and does nothing."""
+    today = timezone.now().date()
+    picked = []
+    queued = (
+        CheckRun.objects.filter(source=source.name, status=CheckRun.Status.QUEUED)
+        .exclude(pk=run.pk)
+        .select_related("case__entity")
+        .order_by("queued_at", "id")[: source.batch_size * 3]
+    )
+    for other in queued:
+        if len(picked) == source.batch_size - 1:
+            break
+        if _skip_reason(source, other.case):
+            continue
+        period = check_period(source=source, case=other.case, today=today)
+        if period is None or len(source.windows(*period)) != 1:
+            continue  # a first check: its own spans, on its own
+        if _check_run_claim(other.pk, delivery):
+            other.refresh_from_db(fields=["status", "attempts", "started_at", "delivery"])
+            other.detects = ",".join(source.detects)[:300]
+            picked.append((other, period))
+    return picked
+
+
+def _batch_execute(
+    pairs: list[tuple[CheckRun, tuple[date, date]]], source: Source, client: HttpClient
+) -> CheckRun:
+    """Run one-span checks together: one search_batch over the union of their periods,
+    each run filing only what falls in its own period. Return the first run."""
+    first = min(period[0] for _, period in pairs)
+    last = max(period[1] for _, period in pairs)
+    try:
+        results = source.search_batch(
+            [run.case.entity for run, _ in pairs], first, client, until=last
+        )
+    except (SourceSkipped, HttpError) as exc:
+        status, error = _failure(exc)
+        query = _asked(client)
+        for run, _ in pairs:
+            _check_run_finish(run, status, error=error, query=query, detects=run.detects)
+        return pairs[0][0]
+    except Exception as exc:
+        logger.exception("Batch of %s checks (%s) failed", len(pairs), source.name)
+        for run, _ in pairs:
+            _check_run_finish(
+                run, CheckRun.Status.ERROR, error=_unexpected(exc), detects=run.detects
+            )
+        return pairs[0][0]
+    for (run, (own_first, own_last)), result in zip(pairs, results, strict=True):
+        if isinstance(result, SourceSkipped):
+            _check_run_finish(run, CheckRun.Status.SKIPPED, error=str(result), detects=run.detects)
+            continue
+        # What the run would have filed alone: nothing after its period, and for a source
+        # of dated items nothing before it (a registry's record has no such bound).
+        lowest = own_first if source.incremental else date.min
+        own = [
+            hit
+            for hit in result.hits
+            if hit.event_date is None or lowest <= hit.event_date <= own_last
+        ]
+        reached = min(result.searched_to or own_last, own_last)
+        mine = replace(result, hits=own)
+        _span_record(run, source, mine, first=own_first, to=reached)
+        status = CheckRun.Status.OK if own else CheckRun.Status.NO_RESULTS
+        _check_run_finish(run, status, query=_joined([result.query]))
+    return pairs[0][0]
 
 
 def _joined(parts: list[str]) -> str:

@@ -208,3 +208,109 @@ def test_due_checks_come_oldest_coverage_first_and_within_the_source_capacity(da
     settings.WISHLIST_SOURCE_RATES = {}
     limited = selectors.checks_due(now=now, sources=["dated"], within_seconds=3600)
     assert [case_id for case_id, _ in limited] == [cases[2].id, cases[3].id, cases[1].id]
+
+
+# ------------------------------------------------------------------ batches
+
+
+class BatchSource(DatedSource):
+    """Answers several entities in one call; records who was asked together."""
+
+    name = "batched"
+    batch_size = 3
+
+    def __init__(self):
+        super().__init__()
+        self.batches: list[list[str]] = []
+        self.skipped_names: set[str] = set()
+
+    def search_batch(self, entities, since, client, *, until=None):
+        from cases.checks.sources import SourceSkipped
+
+        self.batches.append([entity.name for entity in entities])
+        results = []
+        for entity in entities:
+            if entity.name in self.skipped_names:
+                results.append(SourceSkipped("no name to search with"))
+                continue
+            found = [
+                hit(f"{entity.name}:{key}", event=day)
+                for key, day in self.items
+                if since <= day <= until
+            ]
+            results.append(SearchResult(hits=found, query=f"{since}..{until} together"))
+        return results
+
+
+@pytest.fixture
+def batched(use_sources, settings):
+    source = BatchSource()
+    use_sources(source)
+    settings.WISHLIST_CHECK_INTERVAL_DAYS = {"batched": 7}
+    return source
+
+
+def make_cases(count):
+    cases = []
+    for _ in range(count):
+        referral = ReferralFactory(date=D(2020, 1, 1), date_precision="day")
+        cases.append(CaseFactory(entity=referral.entity))
+    derived.case_index_dates_refresh(case_ids=[c.id for c in cases])
+    return [type(c).objects.get(pk=c.pk) for c in cases]
+
+
+def test_re_checks_of_one_span_run_together_and_their_own_messages_do_nothing(batched):
+    cases = make_cases(4)
+    for case in cases:  # first checks: every year since 2020, each on its own
+        run(case, "batched")
+    assert batched.batches == []
+    today = timezone.now().date()
+    batched.items = [("new", today - datetime.timedelta(days=2))]
+    ids = checks_services.checks_queue(pairs=[(case.id, "batched") for case in cases])
+    first = checks_services.check_execute(check_run_id=ids[0], delivery="message-1")
+    # One call for three of them (the batch size); the fourth waits for its own message.
+    assert len(batched.batches) == 1 and len(batched.batches[0]) == 3
+    runs = {r.pk: r for r in CheckRun.objects.filter(pk__in=ids)}
+    assert [runs[i].status for i in ids] == ["ok", "ok", "ok", "queued"]
+    for check_id in ids[:3]:
+        assert runs[check_id].leads_created == 1
+        assert runs[check_id].searched_to == today
+        assert runs[check_id].delivery == "message-1"
+    assert first.pk == ids[0]
+    # The companions' own messages arrive later and find them finished.
+    again = checks_services.check_execute(check_run_id=ids[1], delivery="message-2")
+    assert again.status == CheckRun.Status.OK and len(batched.batches) == 1
+    assert Finding.objects.filter(source="batched", external_id__endswith=":new").count() == 3
+
+
+def test_a_first_check_is_never_batched_and_a_skipped_member_is_recorded(batched):
+    veteran, newcomer, nameless = make_cases(3)
+    run(veteran, "batched")
+    run(nameless, "batched")
+    batched.skipped_names = {nameless.entity.name}
+    ids = checks_services.checks_queue(
+        pairs=[(veteran.id, "batched"), (newcomer.id, "batched"), (nameless.id, "batched")]
+    )
+    checks_services.check_execute(check_run_id=ids[0])
+    # The newcomer's first check has several spans: it is left for its own message.
+    assert batched.batches == [[veteran.entity.name, nameless.entity.name]]
+    statuses = dict(CheckRun.objects.filter(pk__in=ids).values_list("pk", "status"))
+    assert statuses[ids[1]] == "queued"
+    skipped = CheckRun.objects.get(pk=ids[2])
+    assert (skipped.status, skipped.error) == ("skipped", "no name to search with")
+
+
+def test_a_batch_the_source_refuses_is_recorded_on_every_run(batched, monkeypatch):
+    cases = make_cases(2)
+    for case in cases:
+        run(case, "batched")
+
+    def refuse(*args, **kwargs):
+        raise RateLimitedError("429 from the test", status=429)
+
+    monkeypatch.setattr(batched, "search_batch", refuse)
+    ids = checks_services.checks_queue(pairs=[(case.id, "batched") for case in cases])
+    checks_services.check_execute(check_run_id=ids[0])
+    runs = CheckRun.objects.filter(pk__in=ids)
+    assert set(runs.values_list("status", flat=True)) == {"rate_limited"}
+    assert set(runs.values_list("searched_to", flat=True)) == {None}

@@ -73,6 +73,9 @@ class Source:
     recheck_overlap = timedelta(days=14)
     # Requests a typical check of one entity sends: what the scheduler budgets per run.
     requests_per_check = 3
+    # Up to this many one-span checks (re-checks) run together through search_batch,
+    # for an API that answers several entities in one request.
+    batch_size = 1
 
     @property
     def base_url(self) -> str:
@@ -124,6 +127,20 @@ class Source:
     ) -> SearchResult:
         """Return the evidence dated from `since` to `until` (today when None)."""
         raise NotImplementedError
+
+    def search_batch(
+        self, entities: list[Entity], since: date, client: HttpClient, *, until: date | None = None
+    ) -> list["SearchResult | SourceSkipped"]:
+        """Search several entities over one span: each one's result, or the SourceSkipped
+        that says why it was not searched, in the order given. A source whose API can
+        answer several in one request (batch_size > 1) overrides this."""
+        results: list[SearchResult | SourceSkipped] = []
+        for entity in entities:
+            try:
+                results.append(self.search(entity, since, client, until=until))
+            except SourceSkipped as skipped:
+                results.append(skipped)
+        return results
 
 
 def _registry() -> dict[str, Source]:

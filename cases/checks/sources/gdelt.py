@@ -78,9 +78,12 @@ COOPERATION_TERMS = (
 # ------------------------------------------------------------------ the query
 
 
-def build_query(names: list[str]) -> str:
-    """Return the GDELT query for these entity names, or "" when none can be searched."""
-    phrases = query_names(names, latin_only=True)
+def build_query(names: list[str], *, per_name: bool = False) -> str:
+    """Return the GDELT query for these entity names, or "" when none can be searched.
+
+    `per_name`: the names are several entities' (already cut to a few each), all kept."""
+    limit = len(names) if per_name else None
+    phrases = query_names(names, latin_only=True, limit=limit)
     if not phrases:
         return ""
     quoted = or_group([f'"{phrase}"' for phrase in phrases])
@@ -197,6 +200,8 @@ class GdeltSource(Source):
     incremental = True
     recheck_overlap = timedelta(days=7)
     requests_per_check = 6  # a first check: five two-year windows and a split
+    # Re-checks (one span each) of this many entities share one query.
+    batch_size = 5
     detects = NEWS_KINDS
 
     def skip_reason(self, entity: Entity) -> str:
@@ -213,14 +218,61 @@ class GdeltSource(Source):
     def search(
         self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None
     ) -> SearchResult:
-        names = matching.entity_names(entity)
-        query = build_query(names)
-        if not query:
-            raise SourceSkipped(self.skip_reason(entity))
+        [result] = self.search_batch([entity], since, client, until=until)
+        if isinstance(result, SourceSkipped):
+            raise result
+        return result
+
+    def search_batch(
+        self,
+        entities: list[Entity],
+        since: date,
+        client: HttpClient,
+        *,
+        until: date | None = None,
+    ) -> list[SearchResult | SourceSkipped]:
+        """Search several entities with one query: their names OR'd together, each
+        article then judged against each entity's own names, so it is attributed to the
+        entity it names (or to several, when it names several). Results, or the
+        SourceSkipped of an entity with no name to search, come in the order given."""
+        names = [matching.entity_names(entity) for entity in entities]
+        searchable = [n for n in names if build_query(n)]
+        if not searchable:
+            return [SourceSkipped(self.skip_reason(entity)) for entity in entities]
+        phrases = [p for group in searchable for p in query_names(group, latin_only=True)]
+        query = build_query(phrases, per_name=True)
         until = until or timezone.now().date()
+        pages, asked = self._read(query, since, until, client)
+        others = f" (asked together with {len(searchable) - 1} other entities)"
+        note = others if len(searchable) > 1 else ""
+        results: list[SearchResult | SourceSkipped] = []
+        for entity, own in zip(entities, names, strict=True):
+            if not build_query(own):
+                results.append(SourceSkipped(self.skip_reason(entity)))
+                continue
+            hits: dict[str, Hit] = {}
+            for articles, sha, first, last in pages:
+                found = article_hits(
+                    articles,
+                    own,
+                    since=first,
+                    evidence_sha256=sha,
+                    min_score=settings.WISHLIST_MATCH_THRESHOLD,
+                )
+                for hit in found:
+                    if hit.event_date is None or hit.event_date <= last:
+                        hits.setdefault(hit.external_id, hit)
+            results.append(SearchResult(hits=list(hits.values()), query=asked + note))
+        return results
+
+    def _read(
+        self, query: str, since: date, until: date, client: HttpClient
+    ) -> tuple[list[tuple[list[Article], str, date, date]], str]:
+        """Every answer for the query over [since, until], a full one asked again in
+        halves: (articles, body SHA-256, first day, last day) per answer, and the URLs."""
         url = f"{self.base_url}/doc/doc"
         asked = [f"GDELT artlist for {query}, {since} to {until}:"]
-        hits: dict[str, Hit] = {}
+        pages = []
         todo = [(max(since, ARCHIVE_START), until)]
         while todo:
             first, last = todo.pop(0)
@@ -232,17 +284,8 @@ class GdeltSource(Source):
                 # A full answer may hide older articles: ask each half instead.
                 todo[:0] = halves(first, last)
                 continue
-            found = article_hits(
-                articles,
-                names,
-                since=first,
-                evidence_sha256=hashlib.sha256(body).hexdigest(),
-                min_score=settings.WISHLIST_MATCH_THRESHOLD,
-            )
-            for hit in found:
-                if hit.event_date is None or hit.event_date <= last:
-                    hits.setdefault(hit.external_id, hit)
-        return SearchResult(hits=list(hits.values()), query="\n".join(asked))
+            pages.append((articles, hashlib.sha256(body).hexdigest(), first, last))
+        return pages, "\n".join(asked)
 
 
 SOURCE = GdeltSource()

@@ -50,8 +50,8 @@ def search_name(name: str) -> str:
     return " ".join(words).strip(" ,.;:-")
 
 
-def query_names(names: list[str], *, latin_only: bool) -> list[str]:
-    """Return up to MAX_QUERY_NAMES search phrases long enough for a news search."""
+def query_names(names: list[str], *, latin_only: bool, limit: int | None = None) -> list[str]:
+    """Return up to `limit` (MAX_QUERY_NAMES) search phrases long enough for a news search."""
     phrases: dict[str, None] = {}
     for name in names:
         phrase = search_name(name)
@@ -59,7 +59,7 @@ def query_names(names: list[str], *, latin_only: bool) -> list[str]:
             continue
         if len(normalize.name_key(phrase).replace(" ", "")) >= 3:
             phrases.setdefault(phrase, None)
-    return list(phrases)[:MAX_QUERY_NAMES]
+    return list(phrases)[: limit or MAX_QUERY_NAMES]
 
 
 def _is_latin(text: str) -> bool:
