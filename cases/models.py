@@ -683,6 +683,10 @@ class CheckRun(models.Model):
         null=True, blank=True, help_text="First day searched; empty: nothing was searched."
     )
     searched_to = models.DateField(null=True, blank=True, help_text="Last day searched.")
+    cut_short = models.BooleanField(
+        default=False,
+        help_text="The run stopped before the end of its period; the next resumes after it.",
+    )
     detects = models.CharField(
         max_length=300,
         blank=True,
@@ -723,7 +727,11 @@ class CheckRun(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(searched_from__isnull=True, searched_to__isnull=True)
-                | Q(searched_to__gte=models.F("searched_from")),
+                | Q(
+                    searched_from__isnull=False,
+                    searched_to__isnull=False,
+                    searched_to__gte=models.F("searched_from"),
+                ),
                 name="checkrun_searched_period_ordered",
             ),
         ]

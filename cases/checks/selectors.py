@@ -20,10 +20,23 @@ RETRY_FAILED_AFTER = timedelta(hours=6)
 def coverage_end(*, case_id: int, source: str, start: date) -> date | None:
     """The last day this source has searched for this case without a gap from `start`,
     over all its runs (finished or cut short); None when `start` itself is not covered."""
-    spans = CheckRun.objects.filter(
-        case_id=case_id, source=source, searched_from__isnull=False
-    ).values_list("searched_from", "searched_to")
-    return _reach(spans, start)
+    return coverage(case_id=case_id, source=source, start=start)[0]
+
+
+def coverage(*, case_id: int, source: str, start: date) -> tuple[date | None, bool]:
+    """(coverage_end, whether the run that reached it was cut short): after a run cut
+    short the next one resumes the day after, after a complete one it may overlap."""
+    rows = list(
+        CheckRun.objects.filter(case_id=case_id, source=source, searched_from__isnull=False)
+        .order_by("id")
+        .values_list("searched_from", "searched_to", "cut_short")
+    )
+    reach = _reach([(first, last) for first, last, _ in rows], start)
+    if reach is None:
+        return None, False
+    # The latest run to reach that day says whether it stopped there.
+    cut = next((short for _, last, short in reversed(rows) if last == reach), False)
+    return reach, cut
 
 
 def _reach(spans: Iterable[tuple[date, date]], start: date) -> date | None:
@@ -46,7 +59,8 @@ def checks_due(
     source's interval; one query per source.
 
     Closed cases are left out. A check that is queued or running is not due again, and
-    one that failed is retried after RETRY_FAILED_AFTER rather than on every pass.
+    one that failed is retried after RETRY_FAILED_AFTER rather than on every pass; one
+    whose last run was cut short is due at once, to search the rest.
 
     Cases never searched come first, then those whose search reaches least far. With
     `within_seconds` (the scheduler's period) each source gets only as many as its rate
@@ -70,9 +84,28 @@ def checks_due(
                     runs.filter(status__in=[CheckRun.Status.QUEUED, CheckRun.Status.RUNNING])
                 ),
             )
+            .annotate(
+                # The last completed run stopped before the end of its period (a page
+                # limit): the rest is due now, not an interval later.
+                resume=Exists(
+                    runs.filter(status__in=rules.SUCCESSFUL_CHECK_STATES, cut_short=True).exclude(
+                        Exists(
+                            CheckRun.objects.filter(
+                                case=OuterRef("case"),
+                                source=name,
+                                status__in=done,
+                                finished_at__gt=OuterRef("finished_at"),
+                            )
+                        )
+                    )
+                )
+            )
             .filter(
-                Q(last_done__isnull=True) | Q(last_done__lt=now - source.interval),
-                Q(last_tried__isnull=True) | Q(last_tried__lt=now - RETRY_FAILED_AFTER),
+                Q(resume=True)
+                | (
+                    (Q(last_done__isnull=True) | Q(last_done__lt=now - source.interval))
+                    & (Q(last_tried__isnull=True) | Q(last_tried__lt=now - RETRY_FAILED_AFTER))
+                ),
                 pending=False,
             )
         )

@@ -5,7 +5,7 @@ its hits as leads.
 import logging
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -109,21 +109,34 @@ def check_period(*, source: Source, case: Case, today: date) -> tuple[date, date
     """The period a check of this case by this source searches, or None when there is none.
 
     A first check searches from the referral (or the source's archive start) to today. A
-    later check of a source that lists dated items starts a little before the last day
-    already searched without a gap (`selectors.coverage_end`); one that reads a record
-    reads the whole period again.
+    check after one cut short resumes the day after the last day read. After a complete
+    check, a source that lists dated items starts a little before the last day searched
+    (items indexed late); one that reads a record reads the whole period again.
     """
     start = case.index_date
     if source.archive_start and source.archive_start > start:
         start = source.archive_start
     if start > today:
         return None
-    first = start
+    covered, cut_short = selectors.coverage(case_id=case.pk, source=source.name, start=start)
+    if covered is None:
+        return start, today
+    if cut_short:
+        return min(covered + timedelta(days=1), today), today
     if source.incremental:
-        covered = selectors.coverage_end(case_id=case.pk, source=source.name, start=start)
-        if covered is not None:
-            first = min(max(start, covered - source.recheck_overlap), today)
-    return first, today
+        return min(max(start, covered - source.recheck_overlap), today), today
+    return start, today
+
+
+class _Attempt:
+    """What a check has asked so far, for the run's query when it fails."""
+
+    def __init__(self, client: HttpClient | None):
+        self.client = client
+        self.asked: list[str] = []
+
+    def query(self) -> str:
+        return _joined([*self.asked, _asked(self.client)])
 
 
 def check_execute(
@@ -135,59 +148,79 @@ def check_execute(
     `delivery` names the task message that runs it (see _check_run_claim).
 
     Each span's leads and the run's new `searched_to` commit together, so a run cut short
-    (a 429, a worker lost) keeps what it read and the next run resumes after it. Idempotent:
-    a finished run is left alone, and leads are unique per case, source and external id (a
-    rejected lead is never raised again). The status is set last, so "last checked" only
-    moves once every span is in.
+    (a 429, a worker lost, a page limit) keeps what it read and the next run resumes after
+    it. Idempotent: a finished run is left alone, and leads are unique per case, source and
+    external id (a rejected lead is never raised again). The status is set last, so "last
+    checked" only moves once every span is in.
     """
     claimed = _check_run_claim(check_run_id, delivery)
     run = CheckRun.objects.select_related("case__entity").get(id=check_run_id)
     if not claimed:
         return run
-    case = run.case
     source = get_sources().get(run.source)
     if source is None:
         return _check_run_finish(run, CheckRun.Status.ERROR, error=f"unknown source {run.source!r}")
     run.detects = ",".join(source.detects)[:300]
-    reason = _skip_reason(source, case)
-    period = None if reason else check_period(source=source, case=case, today=timezone.now().date())
-    if not reason and period is None:
-        reason = "the referral date is after today, or before nothing this source holds"
-    if reason:
-        return _check_run_finish(run, CheckRun.Status.SKIPPED, error=reason, detects=run.detects)
-    client = client or source.client()
-    spans = source.windows(*period)
-    if source.batch_size > 1 and len(spans) == 1:
-        companions = _companions(run, source, delivery=delivery or f"batch-{run.pk}")
-        if companions:
-            return _batch_execute([(run, period), *companions], source, client)
-    asked: list[str] = []
-    found = False
+    attempt = _Attempt(client)
     try:
-        for first, last in spans:
-            result = source.search(case.entity, first, client, until=last)
-            found = found or bool(result.hits)
-            asked.append(result.query)
-            reached = min(result.searched_to or last, last)
-            _span_record(run, source, result, first=result.searched_from or first, to=reached)
-            if reached < last:
-                # The source stopped short of the span's end (a page limit): coverage must
-                # stay without gaps, so the rest waits for the next run.
-                asked.append(f"(searched to {reached}; the rest of the period on the next run)")
-                break
-        status = CheckRun.Status.OK if found else CheckRun.Status.NO_RESULTS
-        return _check_run_finish(run, status, query=_joined(asked))
+        return _check_run(run, source, attempt, delivery=delivery)
     except (SourceSkipped, HttpError) as exc:
         status, error = _failure(exc)
-        return _check_run_finish(run, status, error=error, query=_joined([*asked, _asked(client)]))
+        return _check_run_finish(
+            run, status, error=error, query=attempt.query(), **_unfinished(run)
+        )
     except Exception as exc:
         # Anything else (a parser's KeyError, the rate limiter's Redis going away, a
         # value the database refuses, a soft time limit) must still finish the run: a run
         # left "running" is never due again. The leads of spans already read stay, with
         # the period they cover; the traceback goes to the log, a readable reason to the run.
-        logger.exception("Check %s (%s, case %s) failed", run.pk, run.source, case.pk)
-        query = _joined([*asked, _asked(client)])
-        return _check_run_finish(run, CheckRun.Status.ERROR, error=_unexpected(exc), query=query)
+        logger.exception("Check %s (%s, case %s) failed", run.pk, run.source, run.case_id)
+        return _check_run_finish(
+            run,
+            CheckRun.Status.ERROR,
+            error=_unexpected(exc),
+            query=attempt.query(),
+            **_unfinished(run),
+        )
+
+
+def _unfinished(run: CheckRun) -> dict:
+    """The fields a failed run records: its kinds, and whether it read part of its period
+    (then the next run resumes after it)."""
+    return {"detects": run.detects, "cut_short": run.searched_to is not None}
+
+
+def _check_run(run: CheckRun, source: Source, attempt: _Attempt, *, delivery: str) -> CheckRun:
+    case = run.case
+    reason = _skip_reason(source, case)
+    period = None if reason else check_period(source=source, case=case, today=timezone.now().date())
+    if not reason and period is None:
+        reason = "nothing to search: the referral (or the source's archive) starts after today"
+    if reason:
+        return _check_run_finish(run, CheckRun.Status.SKIPPED, error=reason, detects=run.detects)
+    attempt.client = client = attempt.client or source.client()
+    spans = source.windows(*period)
+    if source.batch_size > 1 and len(spans) == 1:
+        companions = _companions(run, source, delivery=delivery or f"batch-{run.pk}")
+        if companions:
+            return _batch_execute([(run, period), *companions], source, client)
+    found = False
+    for first, last in spans:
+        result = source.search(case.entity, first, client, until=last)
+        found = found or bool(result.hits)
+        attempt.asked.append(result.query)
+        reached = min(result.searched_to or last, last)
+        _span_record(run, source, result, first=result.searched_from or first, to=reached)
+        if reached < last:
+            # The source stopped short of the span's end (a page limit): coverage must
+            # stay without gaps, so the rest waits for the next run, which is due at once.
+            attempt.asked.append(f"(searched to {reached}; the rest on the next run)")
+            run.cut_short = True
+            break
+    status = CheckRun.Status.OK if found else CheckRun.Status.NO_RESULTS
+    return _check_run_finish(
+        run, status, query=_joined(attempt.asked), cut_short=run.cut_short, detects=run.detects
+    )
 
 
 def _companions(
@@ -259,7 +292,13 @@ def _batch_execute(
         mine = replace(result, hits=own)
         _span_record(run, source, mine, first=own_first, to=reached)
         status = CheckRun.Status.OK if own else CheckRun.Status.NO_RESULTS
-        _check_run_finish(run, status, query=_joined([result.query]))
+        _check_run_finish(
+            run,
+            status,
+            query=_joined([result.query]),
+            detects=run.detects,
+            cut_short=reached < own_last,
+        )
     return pairs[0][0]
 
 

@@ -110,8 +110,8 @@ def test_a_check_cut_short_keeps_the_years_it_read_and_the_next_resumes(dated, c
     dated.fail_on = None
     dated.asked.clear()
     resumed = run(case2016)
-    assert dated.asked[0] == (D(2018, 12, 24), D(2018, 12, 31))  # from a week before
-    assert dated.asked[1] == (D(2019, 1, 1), D(2019, 12, 31))
+    # The day after the last day read: what was read needs no second look.
+    assert dated.asked[0] == (D(2019, 1, 1), D(2019, 12, 31))
     assert resumed.status == CheckRun.Status.OK and resumed.leads_created == 1
     assert (
         selectors.coverage_end(case_id=case2016.id, source="dated", start=D(2016, 3, 1))
@@ -125,11 +125,29 @@ def test_a_span_the_source_could_not_finish_stops_the_run_there(dated, case2016)
     assert check.status == CheckRun.Status.NO_RESULTS
     assert check.searched_to == D(2017, 4, 30)
     assert dated.asked[-1] == (D(2017, 1, 1), D(2017, 12, 31))  # nothing after it
-    assert "the rest of the period on the next run" in check.query
+    assert "the rest on the next run" in check.query
     dated.short = None
     dated.asked.clear()
     run(case2016)
-    assert dated.asked[0][0] == D(2017, 4, 23)
+    assert dated.asked[0][0] == D(2017, 5, 1)
+
+
+def test_a_record_source_cut_short_moves_on_and_its_rest_is_due_at_once(dated, case2016):
+    dated.incremental = False
+    dated.short = D(2017, 4, 30)
+    first = run(case2016)
+    assert first.cut_short and first.searched_to == D(2017, 4, 30)
+    due = selectors.checks_due(now=timezone.now(), sources=["dated"])
+    assert due == [(case2016.id, "dated")]  # not an interval later
+    dated.short = None
+    dated.asked.clear()
+    rest = run(case2016)
+    assert dated.asked[0][0] == D(2017, 5, 1) and not rest.cut_short
+    # Complete now: a record source reads the whole period again, an interval later.
+    assert selectors.checks_due(now=timezone.now(), sources=["dated"]) == []
+    dated.asked.clear()
+    run(case2016)
+    assert dated.asked[0][0] == D(2016, 3, 1)
 
 
 def test_a_source_whose_archive_starts_later_searches_from_its_start(dated, case2016):
@@ -314,3 +332,22 @@ def test_a_batch_the_source_refuses_is_recorded_on_every_run(batched, monkeypatc
     runs = CheckRun.objects.filter(pk__in=ids)
     assert set(runs.values_list("status", flat=True)) == {"rate_limited"}
     assert set(runs.values_list("searched_to", flat=True)) == {None}
+
+
+def test_a_failure_before_the_first_request_still_finishes_the_run(dated, case2016, monkeypatch):
+    def broken(entity):
+        raise KeyError("aliases")
+
+    monkeypatch.setattr(dated, "skip_reason", broken)
+    check = run(case2016)
+    assert check.status == CheckRun.Status.ERROR and "KeyError" in check.error
+    assert check.detects == "acquisition,joint_venture"
+    assert CheckRun.objects.get(pk=check.pk).status == CheckRun.Status.ERROR
+
+
+def test_a_failed_run_keeps_its_kinds_and_says_it_stopped_short(dated, case2016):
+    dated.fail_on = D(2017, 1, 1)
+    check = CheckRun.objects.get(pk=run(case2016).pk)
+    assert check.status == CheckRun.Status.RATE_LIMITED
+    assert check.detects == "acquisition,joint_venture"
+    assert check.cut_short and check.searched_to == D(2016, 12, 31)
