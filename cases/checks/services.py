@@ -210,7 +210,9 @@ def _check_run(run: CheckRun, source: Source, attempt: _Attempt, *, delivery: st
         found = found or bool(result.hits)
         attempt.asked.append(result.query)
         reached = min(result.searched_to or last, last)
-        _span_record(run, source, result, first=result.searched_from or first, to=reached)
+        begun = result.searched_from or first
+        if reached >= begun:
+            _span_record(run, source, result, first=begun, to=reached)
         if reached < last:
             # The source stopped short of the span's end (a page limit): coverage must
             # stay without gaps, so the rest waits for the next run, which is due at once.
@@ -289,8 +291,8 @@ def _batch_execute(
             if hit.event_date is None or lowest <= hit.event_date <= own_last
         ]
         reached = min(result.searched_to or own_last, own_last)
-        mine = replace(result, hits=own)
-        _span_record(run, source, mine, first=own_first, to=reached)
+        if reached >= own_first:
+            _span_record(run, source, replace(result, hits=own), first=own_first, to=reached)
         status = CheckRun.Status.OK if own else CheckRun.Status.NO_RESULTS
         _check_run_finish(
             run,
@@ -302,8 +304,15 @@ def _batch_execute(
     return pairs[0][0]
 
 
-def _joined(parts: list[str]) -> str:
-    return "\n".join(part for part in parts if part)[:5000]
+def _joined(parts: list[str], limit: int = 5000) -> str:
+    """The run's query: what was asked, in order. Past the limit the middle goes, since
+    the first requests say what was searched and the last lines why the run stopped."""
+    text = "\n".join(part for part in parts if part)
+    if len(text) <= limit:
+        return text
+    gap = "\n(…)\n"
+    head = (limit - len(gap)) // 2
+    return text[:head] + gap + text[-(limit - len(gap) - head) :]
 
 
 @transaction.atomic

@@ -51,6 +51,10 @@ from cases.models import Entity
 ARCHIVE_START = date(2017, 1, 1)  # the DOC 2.0 API searches back to January 2017
 SPAN_MONTHS = 24  # a first check asks two-year windows, halved while an answer is full
 MAX_RECORDS = 250  # the API's maximum for artlist
+# Requests one span may take while halving full answers; past it the span is cut short
+# and the next run resumes (one request every five seconds: a span never holds a worker
+# for more than a minute and a half).
+MAX_REQUESTS_PER_SPAN = 16
 # Words a deal report's text carries in some form. GDELT has no stemming, so the forms
 # headlines use are listed; the headline is judged afterwards (news.read_headline).
 COOPERATION_TERMS = (
@@ -242,7 +246,7 @@ class GdeltSource(Source):
         phrases = [p for group in searchable for p in query_names(group, latin_only=True)]
         query = build_query(phrases, per_name=True)
         until = until or timezone.now().date()
-        pages, asked = self._read(query, since, until, client)
+        pages, asked, reached = self._read(query, since, until, client)
         others = f" (asked together with {len(searchable) - 1} other entities)"
         note = others if len(searchable) > 1 else ""
         results: list[SearchResult | SourceSkipped] = []
@@ -262,30 +266,44 @@ class GdeltSource(Source):
                 for hit in found:
                     if hit.event_date is None or hit.event_date <= last:
                         hits.setdefault(hit.external_id, hit)
-            results.append(SearchResult(hits=list(hits.values()), query=asked + note))
+            results.append(
+                SearchResult(hits=list(hits.values()), query=asked + note, searched_to=reached)
+            )
         return results
 
     def _read(
         self, query: str, since: date, until: date, client: HttpClient
-    ) -> tuple[list[tuple[list[Article], str, date, date]], str]:
+    ) -> tuple[list[tuple[list[Article], str, date, date]], str, date]:
         """Every answer for the query over [since, until], a full one asked again in
-        halves: (articles, body SHA-256, first day, last day) per answer, and the URLs."""
+        halves, oldest first: (articles, body SHA-256, first day, last day) per answer,
+        the URLs asked, and the last day read without a gap (before `until` when the
+        request cap stopped the halving: the next run resumes there)."""
         url = f"{self.base_url}/doc/doc"
         asked = [f"GDELT artlist for {query}, {since} to {until}:"]
         pages = []
-        todo = [(max(since, ARCHIVE_START), until)]
+        start = max(since, ARCHIVE_START)
+        todo = [(start, until)]
+        reached = start - timedelta(days=1)
+        sent = 0
         while todo:
+            if sent == MAX_REQUESTS_PER_SPAN:
+                asked.append(f"(stopped after {sent} requests; searched to {reached})")
+                break
             first, last = todo.pop(0)
             params = window_params(query, first, last)
             asked.append(requests.Request("GET", url, params=params).prepare().url)
             body = client.get(url, params=params).content
+            sent += 1
             articles = parse_response(body)
-            if len(articles) >= MAX_RECORDS and first < last:
-                # A full answer may hide older articles: ask each half instead.
-                todo[:0] = halves(first, last)
-                continue
+            if len(articles) >= MAX_RECORDS:
+                if first < last:
+                    # A full answer may hide older articles: ask each half instead.
+                    todo[:0] = halves(first, last)
+                    continue
+                asked.append(f"(a full answer for the single day {first}: more may exist)")
             pages.append((articles, hashlib.sha256(body).hexdigest(), first, last))
-        return pages, "\n".join(asked)
+            reached = last
+        return pages, "\n".join(asked), reached
 
 
 SOURCE = GdeltSource()

@@ -57,6 +57,9 @@ COOPERATION_TERMS = (
 EXTERNAL_ID_LENGTH = 300  # Finding.external_id
 MAX_ITEMS = 100  # Google News answers at most about a hundred items, newest first
 SPAN_MONTHS = 12
+# Searches one span may take while halving full answers; past it the span is cut short
+# and the next run resumes where it stopped.
+MAX_REQUESTS_PER_SPAN = 16
 
 
 def build_query(names: list[str], since: date, until: date | None = None) -> str:
@@ -186,14 +189,14 @@ class GoogleNewsSource(Source):
         asked = []
         hits: dict[str, Hit] = {}
         todo = [(since, until)]
+        reached = since - timedelta(days=1)
         while todo:
+            if len(asked) == MAX_REQUESTS_PER_SPAN:
+                asked.append(f"(stopped after {len(asked)} requests; searched to {reached})")
+                break
             first, last = todo.pop(0)
-            params = {
-                "q": build_query(names, first, last),
-                "hl": "en-US",
-                "gl": "US",
-                "ceid": "US:en",
-            }
+            query = build_query(names, first, last)
+            params = {"q": query, "hl": "en-US", "gl": "US", "ceid": "US:en"}
             asked.append(requests.Request("GET", url, params=params).prepare().url)
             body = client.get(url, params=params).content
             items = parse_feed(body)
@@ -210,7 +213,8 @@ class GoogleNewsSource(Source):
             )
             for hit in found:
                 hits.setdefault(hit.external_id, hit)
-        return SearchResult(hits=list(hits.values()), query="\n".join(asked))
+            reached = last
+        return SearchResult(hits=list(hits.values()), query="\n".join(asked), searched_to=reached)
 
 
 SOURCE = GoogleNewsSource()

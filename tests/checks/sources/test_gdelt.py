@@ -476,3 +476,28 @@ def test_a_bad_answer_mid_check_keeps_the_windows_read_and_files_nothing_wrong(
     assert run.leads_created == 1
     [lead] = Finding.objects.filter(case=case)
     assert lead.event_date == date(2017, 6, 1)
+
+
+@responses.activate
+def test_an_answer_always_full_is_halved_a_bounded_number_of_times_then_resumed(db, only_gdelt):
+    entity = EntityFactory(name="Acme Robotics Ltd")
+    ReferralFactory(entity=entity, date=date(2020, 1, 1), date_precision="day")
+    case = CaseFactory(entity=entity)
+    derived.case_index_dates_refresh(case_ids=[case.id])
+    full = artlist(
+        *(
+            article(
+                f"Acme Robotics note {n}", url=f"https://n.test/{n}", seendate="20200101T000000Z"
+            )
+            for n in range(gdelt.MAX_RECORDS)
+        )
+    )
+    responses.get(ENDPOINT, body=full)
+    [run_id] = checks_services.checks_queue(pairs=[(case.id, "gdelt")])
+    run = checks_services.check_execute(check_run_id=run_id, client=make_client())
+    assert len(responses.calls) == gdelt.MAX_REQUESTS_PER_SPAN
+    # Halving reached single days: the days read count, the rest is the next run's.
+    assert run.cut_short and run.searched_from == date(2020, 1, 1)
+    assert date(2020, 1, 1) <= run.searched_to < date(2021, 12, 31)
+    assert "stopped after 16 requests" in run.query
+    assert "a full answer for the single day" in run.query
