@@ -371,6 +371,8 @@ WISHLIST_HTTP_CONNECT_TIMEOUT = float(envint("WISHLIST_HTTP_CONNECT_TIMEOUT", 5)
 WISHLIST_HTTP_READ_TIMEOUT = float(envint("WISHLIST_HTTP_READ_TIMEOUT", 30))
 WISHLIST_HTTP_MAX_ATTEMPTS = envint("WISHLIST_HTTP_MAX_ATTEMPTS", 4)
 WISHLIST_HTTP_BACKOFF = float(envint("WISHLIST_HTTP_BACKOFF_MS", 500)) / 1000
+# The largest response body a check reads (bytes); a longer one is refused.
+WISHLIST_HTTP_MAX_BYTES = envint("WISHLIST_HTTP_MAX_BYTES", 50 * 1024 * 1024)
 # Hits whose subject matches the entity below this score (0-100) are not recorded.
 WISHLIST_MATCH_THRESHOLD = envint("WISHLIST_MATCH_THRESHOLD", 85)
 # How often each source re-checks a case: news weekly, registries monthly.

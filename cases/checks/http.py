@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
+from requests.exceptions import ChunkedEncodingError
 
 from cases.checks.ratelimit import RateLimiter, get_limiter
 
@@ -114,6 +115,40 @@ def _masked(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(shown)))
 
 
+def _read_whole(response: requests.Response, limit: int) -> requests.Response:
+    """Read a streamed body up to `limit` bytes, refusing a longer one; return the
+    response with its content in place, as a non-streamed one would have it."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise PermanentHttpError(
+            f"{_masked(response.url)} sent {int(declared):,} bytes, more than the "
+            f"{limit:,} a check reads",
+            url=_masked(response.url),
+            status=response.status_code,
+        )
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                response.close()
+                raise PermanentHttpError(
+                    f"{_masked(response.url)} sent more than the {limit:,} bytes a check reads",
+                    url=_masked(response.url),
+                    status=response.status_code,
+                )
+            chunks.append(chunk)
+    except (requests.ConnectionError, requests.Timeout, ChunkedEncodingError) as exc:
+        raise TransientHttpError(
+            f"the body from {_masked(response.url)} broke off: {type(exc).__name__}",
+            url=_masked(response.url),
+        ) from None
+    # requests keeps a read body in _content; setting it is how its own .content works.
+    response._content = b"".join(chunks)
+    return response
+
+
 def _loggable(url: str, params: dict | None) -> str:
     """The URL with its query, parameters that look like credentials masked."""
     if not params:
@@ -139,8 +174,12 @@ class HttpClient:
         max_attempts: int | None = None,
         backoff: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        max_bytes: int | None = None,
     ):
         self.source = source
+        # A body past this is refused, read no further: a hostile or broken server must
+        # not fill a worker's memory (EDGAR's largest exhibits are tens of megabytes).
+        self.max_bytes = max_bytes or settings.WISHLIST_HTTP_MAX_BYTES
         self.rate_per_second = rate_per_second
         self.limiter = limiter if limiter is not None else get_limiter()
         self.session = session or requests.Session()
@@ -197,7 +236,13 @@ class HttpClient:
             response = None
             try:
                 response = self.session.request(
-                    method, url, params=params, data=form, headers=headers, timeout=self.timeout
+                    method,
+                    url,
+                    params=params,
+                    data=form,
+                    headers=headers,
+                    timeout=self.timeout,
+                    stream=True,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last_problem = f"{type(exc).__name__}: {exc}"
@@ -205,14 +250,17 @@ class HttpClient:
                 network_only = False
                 if response.status_code < 400:
                     _breaker_record(self.source, network_failure=False)
-                    return response
+                    return _read_whole(response, self.max_bytes)
                 if response.status_code not in RETRYABLE_STATUS:
+                    start = next(response.iter_content(500), b"")
+                    response.close()
                     raise PermanentHttpError(
                         f"HTTP {response.status_code} from {_masked(response.url)}",
                         url=_masked(response.url),
                         status=response.status_code,
-                        body=response.content[:500].decode("utf-8", "replace"),
+                        body=start[:500].decode("utf-8", "replace"),
                     )
+                response.close()
                 last_problem = f"HTTP {response.status_code}"
             if attempt + 1 == self.max_attempts:
                 break

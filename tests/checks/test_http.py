@@ -118,6 +118,16 @@ def test_errors_never_carry_a_key_sent_in_the_query(client):
 
 
 @responses.activate
+def test_a_body_past_the_limit_is_refused_unread():
+    small = HttpClient(source="t", limiter=CountingLimiter(), sleep=lambda s: None, max_bytes=1000)
+    responses.get(URL, body=b"x" * 1001)
+    with pytest.raises(PermanentHttpError, match="more than the 1,000 bytes"):
+        small.get(URL)
+    responses.replace(responses.GET, URL, body=b"x" * 1000)
+    assert len(small.get(URL).content) == 1000
+
+
+@responses.activate
 def test_malformed_json_is_permanent(client):
     responses.get(URL, body=b'{"data": [1, 2', content_type="application/json")
     with pytest.raises(PermanentHttpError, match="not JSON"):
