@@ -2,12 +2,16 @@
 event is it, and is the counterparty on the DoD 1260H list?
 
 Pure functions over strings; the DoD list is one of the reference lists (cases.reference),
-read once per process.
+read once per process, and the gazetteer of large Chinese groups (data/chinese_parties.csv)
+ships with the code, since it is kept with it and not per deployment.
 """
 
+import csv
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
@@ -91,6 +95,145 @@ def _text_forms(key: str) -> list[str]:
     return forms
 
 
+# Words a company name may begin or end with that headlines leave out: "Group Lotus" is
+# written "Lotus". The short form is less sure than the name (SHORT_FORM_SCORE).
+_GROUP_WORDS = frozenset({"group", "holding", "holdings", "the"})
+SHORT_FORM_SCORE = 90.0
+
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+def _short_form(key: str) -> str:
+    words = key.split()
+    while len(words) > 1 and words[0] in _GROUP_WORDS:
+        words.pop(0)
+    while len(words) > 1 and words[-1] in _GROUP_WORDS:
+        words.pop()
+    short = " ".join(words)
+    return short if short != key and len(short) >= 3 else ""
+
+
+# English words that are also company names (weather, adjectives, body parts, plants and
+# animals, abstract nouns): where a name is one of these, only a use as a name counts.
+# fmt: off
+COMMON_WORDS = _word_set("""
+sun rain cloud clouds storm snow frost thunder lightning wind breeze mist fog hail sunshine
+rainbow tempest cyclone tornado blizzard weather climate dawn dusk
+bright brilliant smart swift quick rapid bold clear pure prime true vital agile nimble noble
+grand great golden silver blue green red black white new next open simple fresh happy lucky
+wise keen sharp brave strong active young modern global united royal
+hand hands heart eye eyes arm head brain spine bone nerve skin lung liver blood palm foot
+face ear nose tooth mind soul
+lotus apple orange pear oak pine rose lily tulip tiger lion eagle falcon fox wolf bee ant
+panda dragon phoenix
+imagination vision insight harmony unity genius spark pulse echo nova zen matrix fusion
+quantum horizon summit pioneer frontier element signal beacon bridge anchor compass atlas
+zenith apex vertex catalyst momentum velocity infinity evolution origin genesis legacy
+liberty freedom trust hope faith grace joy spirit energy power light shadow crystal diamond
+pearl amber jade ruby coral ocean river lake island valley mountain forest meadow stone rock
+sand glass iron steel gold carbon oxygen
+""")
+# fmt: on
+# Words after a name that make it a company's name ("Lotus Cars", "Apple Inc", "Frost Group").
+_COMPANY_NOUNS = _word_set(
+    """
+group holding holdings cars motors motor technologies technology tech labs lab systems
+pharma pharmaceuticals therapeutics biotech bio energy capital partners ventures industries
+international corporation corp company co inc ltd plc gmbh ag sa se llc brands foods
+electronics semiconductor semiconductors robotics software networks engineering
+"""
+)  # fmt: skip
+# Words after a common-word name that do not make it part of another name.
+_NAME_BREAKS = _word_set("""
+a an the and or to for in on at by from of as with says said shares stock stake deal deals
+takeover buys buy sells sell agrees agreed signs signed forms forms joint acquisition
+acquires acquired partners partnership partner owner owners unit investors investor
+""")  # fmt: skip
+
+
+def _without_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", kept)
+
+
+def _is_title_case(text: str) -> bool:
+    words = [word for word in re.findall(r"[^\W\d_][\w'’-]*", text) if len(word) > 3]
+    return bool(words) and sum(word[:1].isupper() for word in words) >= 0.8 * len(words)
+
+
+def _name_use(form: str, text: str) -> NameMatch:
+    """Judge whether a name that is also a common word is used as a name in the text.
+
+    Capitalised mid-sentence, or followed by a possessive, a legal form or a company word
+    ("Lotus Cars"), it is the name; lower case it is the word ("lotus flower"); followed
+    by another capitalised word it begins someone else's name ("Lotus Bakeries"); at the
+    start of a sentence or in a Title Case headline it may be either, and scores lower.
+    """
+    plain = _without_accents(text)
+    words = [re.escape(word) for word in form.split()]
+    pattern = re.compile(r"(?<!\w)" + r"[\W_]+".join(words) + r"(?!\w)", re.IGNORECASE)
+    title_case = _is_title_case(plain)
+    best = NameMatch(0.0, f"{form!r} appears only as a common word")
+    for found in pattern.finditer(plain):
+        if not found.group(0)[:1].isupper():
+            continue
+        after = plain[found.end() :]
+        following = re.match(r"['’]s\b|\s+([\w&.-]+)", after)
+        next_word = (following.group(1) or "") if following else ""
+        if following and not next_word:
+            return NameMatch(100.0, f"the text names {form!r} (possessive)")
+        lowered = next_word.casefold().strip(".")
+        if lowered in _COMPANY_NOUNS or normalize.is_legal_form(lowered):
+            return NameMatch(100.0, f"the text names {form!r} (before {next_word!r})")
+        if next_word[:1].isupper() and lowered not in _NAME_BREAKS and not title_case:
+            candidate = NameMatch(
+                50.0, f"{form!r} begins another name in the text ({form} {next_word})"
+            )
+        elif (
+            found.start() > 0
+            and not title_case
+            and plain[found.start() - 2 : found.start()] not in (". ", ": ")
+        ):
+            return NameMatch(100.0, f"the text names {form!r} (capitalised mid-sentence)")
+        else:
+            candidate = NameMatch(
+                75.0, f"{form!r} may be the common word here (sentence start or Title Case)"
+            )
+        if candidate.score > best.score:
+            best = candidate
+    return best
+
+
+def _is_common_word(form: str) -> bool:
+    return all(word in COMMON_WORDS for word in form.split())
+
+
+def _whole_word(form: str, folded: str) -> bool:
+    """A whole-word occurrence, and for an institution not the start of a longer one:
+    "Cambridge University" is not "Cambridge University of Technology"."""
+    for found in re.finditer(rf"(?<!\w){re.escape(form)}(?!\w)", folded):
+        rest = folded[found.end() :]
+        if form.split()[-1] in {"university", "institute", "college", "academy"} and re.match(
+            r" (?:of|for) ", rest
+        ):
+            continue
+        return True
+    return False
+
+
+def _form_match(name: str, form: str, text: str, folded: str, top: float) -> NameMatch | None:
+    if not _whole_word(form, folded):
+        return None
+    if _is_common_word(form):
+        use = _name_use(form, text)
+        score = min(top, use.score)
+        return NameMatch(score, f"{name!r} as {form!r}: {use.explanation}")
+    return NameMatch(top, f"the text names {name!r} (as {form!r})")
+
+
 def _cjk_mention(name: str, key: str, text: str) -> NameMatch | None:
     """Find a Chinese (or Japanese, Korean) name in text written without spaces.
 
@@ -125,10 +268,13 @@ def _cjk_mention(name: str, key: str, text: str) -> NameMatch | None:
 def match_in_text(names: list[str], text: str) -> NameMatch:
     """Score how clearly free text (a headline, an excerpt) mentions one of our names.
 
-    A whole-word occurrence of a name key (or of "University of X" for "X University")
-    scores 100; Chinese names are found without spaces (`_cjk_mention`); otherwise the
-    score is the best rapidfuzz ratio between the key and any run of as many words of the
-    text, so a name inside a longer word ("Acme" in "Acmeville") does not count.
+    A whole-word occurrence of a name key (or of "University of X" for "X University",
+    but not "X University of Technology") scores 100, a short form without "Group" or
+    "Holdings" SHORT_FORM_SCORE; a name that is also a common word ("Lotus", "Frost")
+    scores so only where the text uses it as a name (`_name_use`), less where that is
+    unsure. Chinese names are found without spaces (`_cjk_mention`); otherwise the score
+    is the best rapidfuzz ratio between the key and any run of as many words of the text,
+    so a name inside a longer word ("Acme" in "Acmeville") does not count.
     """
     folded = _fold_text(text)
     best = NameMatch(0.0, "none of the entity's names appears in the text")
@@ -146,9 +292,18 @@ def match_in_text(names: list[str], text: str) -> NameMatch:
             continue
         if len(key) < 3:
             continue
-        for form in _text_forms(key):
-            if re.search(rf"(?<!\w){re.escape(form)}(?!\w)", folded):
-                return NameMatch(100.0, f"the text names {name!r} (as {form!r})")
+        forms = [(form, 100.0) for form in _text_forms(key)]
+        short = _short_form(key)
+        if short:
+            forms.append((short, SHORT_FORM_SCORE))
+        for form, top in forms:
+            found = _form_match(name, form, text, folded, top)
+            if found and found.score >= 100:
+                return found
+            if found and found.score > best.score:
+                best = found
+        if best.score >= SHORT_FORM_SCORE or _is_common_word(key):
+            continue
         size = len(key.split())
         runs = [" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))]
         found = process.extractOne(key, runs, scorer=fuzz.ratio)
@@ -160,12 +315,108 @@ def match_in_text(names: list[str], text: str) -> NameMatch:
     return best
 
 
-# A gazetteer of places and name patterns that mark a party as Chinese when a source
-# gives no structured country. Hong Kong and Macau are told apart from the mainland.
+# ------------------------------------------------------------------ Chinese parties
+
+GAZETTEER_PATH = Path(__file__).parent / "data" / "chinese_parties.csv"
+GAZETTEER_COLUMNS = ("name", "aliases", "country", "source")
+
+
+@dataclass(frozen=True)
+class ChineseParty:
+    """A row of the gazetteer: a large Chinese group and where that fact comes from."""
+
+    name: str
+    aliases: tuple[str, ...]
+    country: str  # CN, HK or MO
+    source: str
+
+
+@dataclass(frozen=True)
+class GazetteerMention:
+    start: int
+    end: int
+    text: str  # as the text writes it
+    party: ChineseParty
+
+
+@cache
+def chinese_parties(path: Path = GAZETTEER_PATH) -> tuple[ChineseParty, ...]:
+    """Read the gazetteer; raise ValueError naming the line of a row that is not sound.
+
+    A row without a name, a country outside CN/HK/MO or no source is refused, since a
+    party read as Chinese on no stated ground would put leads on nothing.
+    """
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [
+            column for column in GAZETTEER_COLUMNS if column not in (reader.fieldnames or ())
+        ]
+        if missing:
+            raise ValueError(f"{path}: no column {', '.join(missing)}")
+        parties = []
+        for line, row in enumerate(reader, start=2):
+            name, country = (row["name"] or "").strip(), (row["country"] or "").strip()
+            if not name or country not in ("CN", "HK", "MO") or not (row["source"] or "").strip():
+                raise ValueError(f"{path}: line {line} needs a name, CN/HK/MO and a source")
+            aliases = tuple(normalize.split_list(row["aliases"] or "", ";"))
+            parties.append(ChineseParty(name, aliases, country, row["source"].strip()))
+    return tuple(parties)
+
+
+def _alias_pattern(alias: str) -> str:
+    escaped = re.escape(alias)
+    if normalize.has_cjk(alias):
+        return escaped
+    return rf"(?<![\w.]){escaped}(?![\w])"
+
+
+@cache
+def _gazetteer_res() -> tuple[re.Pattern, re.Pattern, dict[str, ChineseParty]]:
+    """One pattern for names matched whatever their case (one word of five letters or
+    more: "Chemchina"), one for those matched as written (acronyms, several words: "ZTE",
+    "China Life" but not "China life"); longest first, so "Fosun Pharma" wins over
+    "Fosun". Chinese aliases of two characters are left out: inside other words they are
+    other words."""
+    by_alias: dict[str, ChineseParty] = {}
+    loose, strict = [], []
+    for party in chinese_parties():
+        for alias in (party.name, *party.aliases):
+            if normalize.has_cjk(alias) and len(alias) < 3:
+                continue
+            by_alias.setdefault(alias.casefold(), party)
+            one_word = " " not in alias and not alias.isupper() and len(alias) >= 5
+            (loose if one_word and not normalize.has_cjk(alias) else strict).append(alias)
+
+    def compiled(aliases: list[str], flags: int) -> re.Pattern:
+        ordered = sorted(set(aliases), key=len, reverse=True)
+        return re.compile("|".join(_alias_pattern(alias) for alias in ordered), flags)
+
+    return compiled(loose, re.IGNORECASE), compiled(strict, 0), by_alias
+
+
+def gazetteer_mentions(text: str) -> list[GazetteerMention]:
+    """Return the gazetteer's parties the text names, in the order it names them."""
+    loose, strict, by_alias = _gazetteer_res()
+    found: list[GazetteerMention] = []
+    for pattern in (strict, loose):
+        for match in pattern.finditer(text or ""):
+            if any(m.start < match.end() and match.start() < m.end for m in found):
+                continue
+            party = by_alias[match.group(0).casefold()]
+            found.append(GazetteerMention(match.start(), match.end(), match.group(0), party))
+    return sorted(found, key=lambda mention: mention.start)
+
+
+# Places and name patterns that mark a party as Chinese when a source gives no structured
+# country. Hong Kong and Macau are told apart from the mainland.
 _HK = ("hong kong", "hongkong", "kowloon", "hksar")
 _MO = ("macau", "macao", "macanese")
-# ISO 3166 calls Taiwan "Taiwan, Province of China"; it is not the mainland.
-_NOT_CHINA = ("taiwan",)
+# Taiwan: ISO 3166 calls it "Taiwan, Province of China", and its state the Republic of
+# China (ROC); none of it is the mainland.
+_NOT_CHINA_RE = re.compile(
+    r"taiwan|(?<!people's )(?<!people’s )(?<!peoples )republic of china|(?<![\w-])roc(?![\w-])",
+    re.IGNORECASE,
+)
 # fmt: off
 _CN_PLACES = [
     "china", "chinese", "prc", "beijing", "shanghai", "tianjin", "chongqing", "shenzhen",
@@ -184,42 +435,92 @@ _CN_PLACES = [
 _CN_RE = re.compile(
     r"(?<![a-z])(?:" + "|".join(re.escape(place) for place in _CN_PLACES) + r")(?![a-z])"
 )
+# A China marker inside one capitalised word: "ChemChina", "PetroChina", "ChinaAMC",
+# "Sinochem", "Sinopec" (not "Sino-German", an adjective, nor "Indochina").
+COMPOUND_CHINA_RE = re.compile(
+    r"(?<![\w-])(?:[A-Z][a-z]+China|China[A-Z][A-Za-z]*|Sino[a-z]{3,})(?![\w-])"
+)
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
-# Kana mark Japanese, whose kanji would otherwise read as Chinese.
-_KANA_RE = re.compile(r"[\u3040-\u30ff]")
+# Japanese, whose kanji would otherwise read as Chinese: kana, Japanese legal forms and
+# place names, and the shinjitai forms that neither simplified nor traditional Chinese use.
+_JAPANESE_RE = re.compile(
+    "[\u3040-\u30ff]|株式会社|有限会社|合同会社|会社|日本|東京|大阪|京都|横浜|名古屋|神戸|札幌"
+    "|[広円駅済県関発経気売読薬鉄転伝験営児沢浜栄総歳様拡楽実権対帯団図価応変処険検続戦労働"
+    "弾徳悪圧囲桜穏仮絵覚観帰拠挙駆恵掲渓継軽撃剣圏顕厳鉱]"
+)
+
+
+def is_japanese(text: str) -> bool:
+    return bool(_JAPANESE_RE.search(text or ""))
 
 
 def chinese_country(text: str) -> str:
-    """Return CN, HK or MO when the name or text places a party in China, else ""."""
+    """Return CN, HK or MO when the name or text places a party in China, else "".
+
+    The gazetteer of large Chinese groups decides first (Beijing Enterprises is a Hong
+    Kong company); then Taiwan and the Republic of China rule the mainland out; then
+    Hong Kong, Macau, mainland places and China markers inside compound names, and
+    Chinese characters that are not Japanese.
+    """
     if not text:
         return ""
-    lowered = text.casefold()
-    if any(place in lowered for place in _NOT_CHINA):
+    mentions = gazetteer_mentions(text)
+    if mentions:
+        return mentions[0].party.country
+    if _NOT_CHINA_RE.search(text):
         return ""
+    lowered = text.casefold()
     if any(place in lowered for place in _HK):
         return "HK"
     if any(place in lowered for place in _MO):
         return "MO"
-    if _CN_RE.search(lowered) or (_CJK_RE.search(text) and not _KANA_RE.search(text)):
+    if _CN_RE.search(lowered) or COMPOUND_CHINA_RE.search(text):
+        return "CN"
+    if _CJK_RE.search(text) and not is_japanese(text):
         return "CN"
     return ""
 
 
-# Terms that name the kind of event, most specific first.
+# ------------------------------------------------------------------ kinds of event
+
+# Terms that name the kind of event, most specific first: a joint venture, then what
+# says control changes hands ("takeover", "full control", "remaining stake"), then a
+# stake, then the plain purchase verbs (a "buys 60 percent stake" is a stake), licences,
+# offices, and last the words for any cooperation ("deal", "pact", "teams up").
 _KIND_TERMS = [
-    ("joint_venture", [r"joint[- ]venture", r"\bjv\b", "合资"]),
-    ("acquisition", [r"\bacquir(?:e|es|ed|ing)\b", r"\bacquisition", "takeover", "buy-?out",
-                     "收购"]),
-    ("equity_investment", [r"\bstake\b", r"\bequity\b", r"\binvest(?:s|ed|ment|ing|or)?\b",
-                           "funding round", "投资"]),
-    ("ip_licence", [r"\blicen[cs]e", r"\bpatent", "technology transfer", r"\broyalt"]),
+    ("joint_venture", [r"joint[- ]ventures?", r"\bjvs?\b", r"gemeinschaftsunternehmen",
+                       "合资"]),
+    ("acquisition", [r"\bacquir(?:e|es|ed|ing|er)\b", r"\bacquisitions?\b", r"take-?overs?",
+                     r"\btak(?:e|es|ing|en) over\b", r"\btook over\b", r"buy-?outs?",
+                     r"take-private", r"\b(?:full|majority|outright) control\b",
+                     r"\btak(?:e|es|ing) control\b", r"\btook control\b", r"remaining stake",
+                     r"tender offer", r"\bmerg(?:e|es|ed|er|ers|ing)\b",
+                     r"(?:fully|wholly) owned by",
+                     r"\bowned by\b", r"übernahme", r"übernimmt", r"acquisizione", r"acquisisce",
+                     r"rachète", r"rachat", "收购", "并购"]),
+    ("equity_investment", [r"\bstakes?\b", r"\bequity\b",
+                           r"\binvest(?:s|ed|ment|ments|ing|or|ors)?\b",
+                           "funding round", r"\bshareholder\b", r"\bbuys? into\b",
+                           r"\bbought into\b", r"beteiligung", r"steigt .*\bein\b",
+                           "投资", "入股"]),
+    ("acquisition", [r"\bbuy(?:s|ing)?\b", r"\bbought\b", r"\bpurchas(?:e|es|ed|ing)\b",
+                     r"\bsnap(?:s|ped)? up\b", r"\bsale (?:of .+ )?to\b",
+                     r"\b(?:sell|sells|selling|sold|offload|offloads|offloaded) .*\bto\b",
+                     r"\bto be sold\b", r"\b(?:takeover |buyout )?(?:bid|bids|offer) for\b",
+                     r"\bbidder\b", r"\bkauf(?:t|en)?\b", r"\bcompra\b", r"\bcede\b"]),
+    ("ip_licence", [r"\blicen[cs]", r"\bpatent", "technology transfer", r"\broyalt",
+                    r"\blizenz"]),
     ("subsidiary", [r"\bsubsidiar", r"\bbranch office",
-                    "office in (?:china|beijing|shanghai|shenzhen)"]),
+                    r"\b(?:office|offices|plant|factory|unit|centre|center) in (?:china|beijing|"
+                    r"shanghai|shenzhen|guangzhou|suzhou|hangzhou|tianjin|chengdu|wuhan)"]),
     ("co_publication", ["co-?authored", "co-?publication", "joint (?:paper|publication)"]),
     ("rd_staff", [r"\bhired\b", r"\brecruit"]),
     ("partnership", ["partnership", r"\bpartner(?:s|ed|ing)?\b", r"\bmou\b",
                      "memorandum of understanding", "cooperation agreement", "collaborat",
-                     "strategic agreement", "合作"]),
+                     "strategic agreement", r"\bteam(?:s|ed)? up\b", r"\balliance\b",
+                     r"\bpact\b", r"\bdeals?\b", r"\bagreements?\b",
+                     r"\bagree(?:s|d)? to (?:supply|develop|produce|make|co-develop)\b",
+                     r"\bsupply (?:deal|agreement|contract)\b", r"kooperation", "合作"]),
 ]  # fmt: skip
 _KIND_RES = [
     (kind, re.compile("|".join(patterns), re.IGNORECASE)) for kind, patterns in _KIND_TERMS

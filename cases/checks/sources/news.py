@@ -62,16 +62,31 @@ def or_group(terms: list[str]) -> str:
     return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
 
 
+# A deal the headline says did not happen, or a Chinese party leaving, is kept as a hit
+# (the analyst sees the story) but flagged and scored this much lower, so that at the
+# default threshold (WISHLIST_MATCH_THRESHOLD, 85) it does not become a lead.
+NOT_AN_EVENT_PENALTY = 30.0
+DID_NOT_COMPLETE = "did_not_complete: "
+UNWOUND = "unwound: "
+ENDED = "ended: "  # a cooperation that ends existed: flagged, not lowered
+
+
 @dataclass(frozen=True)
 class HeadlineReading:
     match: matching.NameMatch
     kind: str  # a Finding.Kind value, or "" when no cooperation term is there
     counterparty_name: str
     counterparty_country: str  # CN, HK, MO or ""
+    flag: str = ""  # DID_NOT_COMPLETE, UNWOUND or ENDED and why, or ""
 
     @property
     def is_evidence(self) -> bool:
         return bool(self.kind) and self.counterparty_country in rules.CHINESE_JURISDICTIONS
+
+    @property
+    def score(self) -> float:
+        lowered = self.flag.startswith((DID_NOT_COMPLETE, UNWOUND))
+        return max(0.0, self.match.score - NOT_AN_EVENT_PENALTY) if lowered else self.match.score
 
 
 # Words that end a run of capitalised words in a Title Case headline: verbs, deal terms
@@ -96,23 +111,107 @@ _BREAK_WORDS = frozenset([
     "partnering", "partnership", "partnerships", "mou", "memorandum", "understanding",
     "cooperation", "cooperate", "collaboration", "collaborate", "collaborates", "collaborating",
     "agreement", "agreements", "deal", "deals", "pact", "strategic", "unit", "subsidiary",
-    "office", "offices", "factory", "plant",
+    "office", "offices", "factory", "plant", "becomes", "become", "makes", "make", "strikes",
+    "strike", "snap", "snaps", "hopes", "bets", "sees", "warns", "rejects", "blocks", "drops",
+    "scraps", "asks", "kauft", "compra", "steigt", "offloads", "is", "are", "was", "now", "owned",
+    "control", "bid", "offer", "tender", "merger", "merge", "merges", "supply", "build", "builds",
+    "gets", "passes", "closes", "ends", "curbs", "vetoes", "abandons", "withdraws", "sinks",
+    "says", "u.s.", "us", "uk", "eu",
 ])
 # A run made only of these says "some Chinese party" without naming one.
 _GENERIC_WORDS = frozenset([
     "china", "chinese", "prc", "mainland", "hong", "kong", "macau", "macao", "firm", "firms",
     "company", "companies", "group", "investor", "investors", "partner", "partners", "giant",
     "giants", "maker", "makers", "buyer", "buyers", "backer", "backers", "state-owned",
+    "state", "government", "beijing", "shanghai", "shenzhen", "republic", "people's",
+])
+# Nouns that make "Chinese ..." a party and not a market: "Chinese buyer", "Hong Kong
+# investor", "China-backed fund"; "Chinese growth" or "China demand" name no one.
+_PARTY_NOUNS = frozenset([
+    "buyer", "buyers", "company", "companies", "firm", "firms", "group", "groups", "investor",
+    "investors", "consortium", "owner", "owners", "fund", "funds", "backer", "backers",
+    "partner", "partners", "giant", "maker", "conglomerate", "acquirer", "suitor", "bidder",
+    "bank", "insurer", "developer", "manufacturer", "carmaker", "automaker", "chipmaker",
+    "state-owned", "enterprise", "enterprises", "university", "institute", "parent",
+    "shareholder", "shareholders", "operator", "supplier", "player", "rival", "tycoon",
+    "billionaire", "businessman", "holding",
+])
+# Words after "China" that begin a state enterprise's name ("China National ...").
+_STATE_NAME_WORDS = frozenset([
+    "national", "state", "general", "three", "railway", "railways", "construction",
+    "communications", "energy", "investment", "minmetals", "resources", "poly", "huadian",
+    "datang", "huaneng", "nuclear", "aerospace", "electronics", "shipbuilding", "mobile",
+    "telecom", "unicom", "life", "everbright", "development", "eastern", "southern",
+    "merchants", "north", "south", "petroleum", "oilfield", "harbour", "overseas",
 ])
 # fmt: on
 _CONNECTORS = frozenset({"of", "&", "de"})
 _CLAUSE_BREAK_RE = re.compile(r"[,:;|!?\"“”‘()\[\]{}/]|\s[-–—]+\s|[–—]")
 _POSSESSIVE_RE = re.compile(r"['’]s$", re.IGNORECASE)
+_ATTRIBUTE_RE = re.compile(r"-(?:led|owned|backed|based|listed|controlled|funded)$", re.I)
 _CJK_ORG_RE = re.compile(
-    r"[\u4e00-\u9fff]{1,30}?"
-    r"(?:股份有限公司|有限责任公司|有限公司|公司|集团|大学|研究院|研究所|学院|银行|科学院)"
+    r"[\u4e00-\u9fff]+?"
+    r"(?:股份有限公司|有限责任公司|有限公司|公司|集团|控股|大学|研究院|研究所|学院|银行|科学院)"
 )
-_CJK_LINKS = "与和同跟向被将获对"
+# Words a Chinese name does not hold, so a run of characters before a company suffix is
+# cut after them: prepositions and the verbs of deal news ("与华为技术有限公司签署").
+_CJK_LINKS_RE = re.compile(
+    r"与|和|同|跟|向|被|将|获|对|由|把|宣布|签署|收购|完成|成立|设立|联合|报道"
+)
+# A listing venue is not a party: "Hong Kong-listed Razer", "delists from Hong Kong".
+_LISTING_RE = re.compile(
+    r"\bHong Kong[- ]listed\b|\blisted in Hong Kong\b|\b(?:de)?lists? (?:from|in|on) Hong Kong\b"
+    r"|\bHong Kong (?:IPO|listing|bourse|stock exchange|exchange|shares|trading|debut)\b"
+    r"|\bin Hong Kong (?:trading|debut|listing|IPO)\b",
+    re.IGNORECASE,
+)
+_TAIWAN_STATE_RE = re.compile(
+    r"(?<!people's )(?<!people’s )\bRepublic of China(?: [A-Z][a-z]+)*", re.IGNORECASE
+)
+_PLACE_WORDS = "|".join(["China", "Hong Kong", "Macau", "Macao"])
+_POSSESSOR_RE = re.compile(rf"\b(?P<place>{_PLACE_WORDS})['’]s\s+", re.IGNORECASE)
+# "Chinese buyer X", "China-backed X", "Hong Kong investor", "Beijing-based X".
+_ADJECTIVE_RE = re.compile(
+    r"\b(?P<place>Chinese|China|Hong Kong|Macau|Macao|Macanese|"
+    + "|".join(
+        re.escape(p.title())
+        for p in (
+            "beijing",
+            "shanghai",
+            "shenzhen",
+            "guangzhou",
+            "hangzhou",
+            "nanjing",
+            "wuhan",
+            "chengdu",
+            "tianjin",
+            "suzhou",
+            "ningbo",
+            "xiamen",
+        )
+    )
+    + r")(?P<attr>-(?:backed|based|owned|controlled|funded|led))?\s+",
+)
+_GERMAN_PARTY_RE = re.compile(
+    r"\bChinesen\b|\bchinesische[rn]? (?:Investor|Käufer|Konzern|Firma|Unternehmen|Gruppe)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str  # "" when the text says only "a Chinese buyer"
+    country: str
+    start: int  # where the text names it, to tell the buyer from the seller
+
+
+def _country_of_place(place: str) -> str:
+    lowered = place.casefold()
+    if lowered.startswith("hong kong"):
+        return "HK"
+    if lowered.startswith(("macau", "macao", "macanese")):
+        return "MO"
+    return "CN"
 
 
 def _name_patterns(names: list[str]) -> list[re.Pattern]:
@@ -143,62 +242,298 @@ def without_names(text: str, names: list[str]) -> str:
     return folded
 
 
-def _capitalised_runs(text: str) -> list[str]:
-    runs = []
-    for clause in _CLAUSE_BREAK_RE.split(text):
-        run: list[str] = []
-        for raw in clause.split():
-            token = raw.strip(".'’`*")
+@dataclass(frozen=True)
+class _Run:
+    start: int
+    text: str
+    attribute: str = ""  # "-led", "-owned"...: the run describes what follows it
+
+
+def _capitalised_runs(text: str) -> list[_Run]:
+    """Return the runs of capitalised words (joined by "of", "&", "de") with where each
+    starts; a possessive or an attribute ("ChemChina-led") ends its run."""
+    runs: list[_Run] = []
+    for offset, body in _split_clauses(text):
+        run: list[tuple[int, str]] = []
+        for found in re.finditer(r"\S+", body):
+            token = found.group(0).strip(".'’`*")
+            where = offset + found.start() + max(0, found.group(0).find(token[:1]))
             possessive = bool(_POSSESSIVE_RE.search(token))
             token = _POSSESSIVE_RE.sub("", token)
+            attribute = _ATTRIBUTE_RE.search(token)
+            if attribute:
+                token = token[: attribute.start()]
             lowered = token.casefold()
             if run and lowered in _CONNECTORS:
-                run.append(token)
+                run.append((where, token))
                 continue
             if token[:1].isupper() and lowered not in _BREAK_WORDS:
-                run.append(token)
-                if not possessive:
+                run.append((where, token))
+                if not possessive and not attribute:
                     continue
-            while run and run[-1].casefold() in _CONNECTORS:
-                run.pop()
-            if run:
-                runs.append(" ".join(run))
-            run = []
-        while run and run[-1].casefold() in _CONNECTORS:
-            run.pop()
-        if run:
-            runs.append(" ".join(run))
+            _close(run, runs, attribute.group(0).casefold() if attribute else "")
+        _close(run, runs, "")
     return runs
+
+
+def _close(run: list[tuple[int, str]], runs: list[_Run], attribute: str) -> None:
+    while run and run[-1][1].casefold() in _CONNECTORS:
+        run.pop()
+    if run:
+        runs.append(_Run(run[0][0], " ".join(word for _, word in run), attribute))
+    run.clear()
+
+
+def _split_clauses(text: str) -> list[tuple[int, str]]:
+    clauses, last = [], 0
+    for found in _CLAUSE_BREAK_RE.finditer(text):
+        clauses.append((last, text[last : found.start()]))
+        last = found.end()
+    clauses.append((last, text[last:]))
+    return clauses
 
 
 def _is_generic(candidate: str) -> bool:
     return all(word in _GENERIC_WORDS for word in candidate.casefold().split())
 
 
-def chinese_party(text: str) -> str:
-    """Return the first name in the text that the gazetteer places in China, or ""."""
-    for candidate in _capitalised_runs(text):
-        if matching.chinese_country(candidate) and not _is_generic(candidate):
-            return candidate
+def _is_place(candidate: str) -> bool:
+    """A run that is only places ("Shanghai", "Hong Kong") names no party."""
+    rest = candidate.casefold()
+    for place in ("hong kong", "macau", "macao", *matching._CN_PLACES):
+        rest = re.sub(rf"(?<![a-z]){re.escape(place)}(?![a-z])", " ", rest)
+    return not rest.strip()
+
+
+def _run_country(run: str) -> str:
+    """The country a capitalised run names a party in by itself, or "".
+
+    A word of the run that is a mainland place or a Chinese university's name
+    ("Shenzhen Example Technology", "Zhejiang University"), "... of China" ("Bank of
+    China"), "China National ..." and the other state-enterprise openings, or a China
+    marker inside a word ("PetroChina") make it Chinese; "China" alone inside a longer
+    name does not ("Yum China", "China Basin Capital Partners" may be American).
+    """
+    if _is_generic(run) or _is_place(run):
+        return ""
+    words = run.split()
+    if matching.COMPOUND_CHINA_RE.search(run):
+        return "CN"
+    if re.search(r"\bof (?:the )?(?:People's Republic of )?China$", run):
+        return "CN"
+    if words[0].casefold() == "china" and len(words) > 1:
+        return "CN" if words[1].casefold() in _STATE_NAME_WORDS else ""
+    others = " ".join(word for word in words if word.casefold() not in ("china", "chinese"))
+    return matching.chinese_country(others) if others else ""
+
+
+def _named_after(text: str, position: int) -> _Run | None:
+    """The capitalised run that starts at `position`, after up to four lower-case words
+    ("China's largest carmaker Geely"), or None."""
+    for run in _capitalised_runs(text[position:]):
+        gap = text[position : position + run.start]
+        if len(gap.split()) <= 4 and not re.search(r"[A-Z|,;:]", gap):
+            return _Run(position + run.start, run.text, run.attribute)
+        return None
+    return None
+
+
+def _structural_parties(text: str) -> list[Party]:
+    """Parties the sentence marks as Chinese: "China's X", "Chinese buyer X", "Beijing-based
+    X", "China-backed X"; a marker with a party noun and no name is an unnamed party."""
+    parties: list[Party] = []
+    for found in _POSSESSOR_RE.finditer(text):
+        run = _named_after(text, found.end())
+        if run and not _is_generic(run.text):
+            parties.append(Party(run.text, _country_of_place(found["place"]), run.start))
+    for found in _ADJECTIVE_RE.finditer(text):
+        place, country = found["place"], _country_of_place(found["place"])
+        gap_words = re.match(r"((?:[a-z][\w-]*\s+){0,3})", text[found.end() :]).group(1)
+        nouns = [word for word in gap_words.split() if word.strip("'’s") in _PARTY_NOUNS]
+        following = text[found.end() + len(gap_words) :]
+        next_word = re.match(r"([\w-]+)", following)
+        if next_word and next_word.group(1).casefold().rstrip("s") in {
+            noun.rstrip("s") for noun in _PARTY_NOUNS
+        }:
+            nouns.append(next_word.group(1))
+        mainland_place = place.casefold() not in ("chinese", "china", "macanese")
+        if not (found["attr"] or nouns or place in ("Chinese", "Macanese")):
+            continue
+        if mainland_place and not (found["attr"] or nouns):
+            continue
+        run = _named_after(text, found.end())
+        if run and not _is_generic(run.text) and not _is_place(run.text):
+            parties.append(Party(run.text, country, run.start))
+        elif nouns or (found["attr"] and found["attr"] != "-based"):
+            parties.append(Party("", country, found.start()))
+    for found in _GERMAN_PARTY_RE.finditer(text):
+        parties.append(Party("", "CN", found.start()))
+    return parties
+
+
+def _cjk_parties(text: str) -> list[Party]:
+    if matching.is_japanese(text):
+        return []
+    parties = []
     for found in _CJK_ORG_RE.finditer(text):
-        name = found.group(0)
-        cut = max(name.rfind(link, 0, len(name) - 2) for link in _CJK_LINKS)
-        name = name[cut + 1 :] if cut >= 0 else name
+        name, start = found.group(0), found.start()
+        links = [link for link in _CJK_LINKS_RE.finditer(name) if link.end() < len(name) - 2]
+        # A link at the very start of a name that runs from the start of the text may
+        # be the name's own first character (同方股份有限公司); cut there only when
+        # enough is left to be a name.
+        if links and len(name) - links[-1].end() >= 4:
+            start, name = start + links[-1].end(), name[links[-1].end() :]
         if len(name) > 2:
-            return name
+            parties.append(Party(name, "CN", start))
+    return parties
+
+
+def parties(text: str) -> list[Party]:
+    """Every party in the text that is Chinese by the gazetteer (large groups, the DoD
+    1260H list), by the sentence's structure or by its own name, in the order named.
+
+    A listing venue ("Hong Kong-listed") is read as no party; once the text speaks of
+    Taiwan or the Republic of China, only the gazetteer places anyone in China.
+    """
+    text = _LISTING_RE.sub(lambda found: " " * len(found.group(0)), text)
+    taiwan = bool(matching._NOT_CHINA_RE.search(text))
+    text = _TAIWAN_STATE_RE.sub(lambda found: " " * len(found.group(0)), text)
+    found: list[Party] = []
+    runs = _capitalised_runs(text)
+    for mention in matching.gazetteer_mentions(text):
+        run = next((r for r in runs if r.start <= mention.start < r.start + len(r.text)), None)
+        name = run.text if run and mention.text in run.text else mention.text
+        found.append(Party(name, mention.party.country, mention.start))
+    if taiwan:
+        return found
+    found += _structural_parties(text)
+    for run in runs:
+        country = _run_country(run.text)
+        if not country and not _is_generic(run.text) and matching.dod_1260h_flag(run.text):
+            country = "CN"
+        if country:
+            found.append(Party(run.text, country, run.start))
+    found += _cjk_parties(text)
+    return _distinct(found)
+
+
+def _distinct(found: list[Party]) -> list[Party]:
+    """One party per stretch of text, the named one before an unnamed, longest first."""
+    kept: list[Party] = []
+    for party in sorted(found, key=lambda p: (p.start, not p.name, -len(p.name))):
+        same = [
+            p
+            for p in kept
+            if p.name and party.name and (party.name in p.name or p.name in party.name)
+        ]
+        if same or (not party.name and any(p.country == party.country for p in kept)):
+            continue
+        kept.append(party)
+    return kept
+
+
+def chinese_party(text: str) -> str:
+    """Return the first name in the text that reads as a Chinese party, or ""."""
+    return next((party.name for party in parties(text) if party.name), "")
+
+
+# ------------------------------------------------------------------ what happened
+
+# A sale: the buyer is the party after "to" ("Valeant to sell Dendreon to China's
+# Sanpower", "EEW sale to Beijing Enterprises"); a Chinese party only before the verb is
+# the seller, leaving ("Chinese owner Kunlun sells Grindr to U.S. investor group").
+_SALE_RE = re.compile(
+    r"\b(?:sells?|selling|sold|sale|offloads?|offloaded|divests?|divested|passes|hands)\b",
+    re.IGNORECASE,
+)
+_FAILED_RE = re.compile(
+    r"\b(?:block(?:s|ed|ing)?|reject(?:s|ed|ing)?|rebuff(?:s|ed)?|abandon(?:s|ed|ing)?"
+    r"|withdr(?:aws?|awn|ew)|scrap(?:s|ped|ping)?|sinks?|sank|sunk|veto(?:es|ed)?"
+    r"|prohibit(?:s|ed|ion)?|thwart(?:s|ed)?|halt(?:s|ed)?|collapse[sd]?|curb(?:s|ed)?"
+    r"|called off|calls? off|falls? through|fell through|walk(?:s|ed)? away|pulls? out"
+    r"|pulled out|drops?|dropped|denies|denied|rules? out|ruled out|fails? to|failed to"
+    r"|terminat(?:es?|ed) (?:the |its )?(?:deal|agreement|merger|acquisition|takeover|sale)"
+    r"|golden power|lapses?|lapsed)\b",
+    re.IGNORECASE,
+)
+_UNWOUND_RE = re.compile(
+    r"\b(?:divest\w*|unwind\w*|unwound|forced to sell|ordered to sell|orders? .{0,40}\bto sell"
+    r"|asks? .{0,40}\bto sell|told to sell|exits? (?:its )?stake|sell-?off of its)\b",
+    re.IGNORECASE,
+)
+_ENDED_RE = re.compile(
+    r"\b(?:ends?|ended|terminates?|terminated|cuts? ties|severs?|severed|quits?)\b", re.I
+)
+_LEGAL_NOTE_RE = re.compile(r"\s+")
+
+
+def _buyer_and_seller(text: str, found: list[Party]) -> tuple[list[Party], list[Party]]:
+    """Split the parties into buyers (after "to" following a sale word) and sellers
+    (before the sale word); ([], []) when the text reports no sale."""
+    sale = _SALE_RE.search(text)
+    if not sale:
+        return [], []
+    to = re.search(r"\bto\b", text[sale.end() :])
+    buyers = [p for p in found if to and p.start >= sale.end() + to.end()]
+    sellers = [p for p in found if p.start < sale.start()]
+    return buyers, sellers
+
+
+def _flag(text: str, seller_left: bool) -> str:
+    failed = _FAILED_RE.search(text)
+    if failed:
+        return DID_NOT_COMPLETE + failed.group(0).casefold()
+    unwound = _UNWOUND_RE.search(text)
+    if unwound:
+        return UNWOUND + _LEGAL_NOTE_RE.sub(" ", unwound.group(0).casefold())
+    if seller_left:
+        return UNWOUND + "the Chinese party sells"
+    ended = _ENDED_RE.search(text)
+    if ended:
+        return ENDED + ended.group(0).casefold()
     return ""
 
 
+def _office_place(text: str, kind: str) -> Party | None:
+    """An office or plant "in Shanghai": the place stands for the unnamed party."""
+    if kind != "subsidiary":
+        return None
+    found = re.search(r"\bin ([A-Z][a-z]+(?: [A-Z][a-z]+)?)\b", text)
+    if found and _is_place(found.group(1)) and matching.chinese_country(found.group(1)):
+        return Party(found.group(1), matching.chinese_country(found.group(1)), found.start(1))
+    return None
+
+
 def read_headline(names: list[str], headline: str) -> HeadlineReading:
-    """Judge one headline: does it name the entity, a Chinese party and a kind of deal?"""
+    """Judge one headline: does it name the entity, a Chinese party and a kind of deal,
+    and did the deal happen?
+
+    The counterparty is the buyer of a sale, else the first Chinese party named; "China"
+    as a market ("bets on China growth") is no party, "a Chinese buyer" is an unnamed
+    one. A deal blocked, rejected or abandoned, or a Chinese party selling out, is
+    flagged (`flag`) and scored lower (`score`); the entity described as Chinese
+    ("China's Lotus Land") is not its own counterparty.
+    """
     rest = without_names(headline, names)
-    counterparty = chinese_party(rest)
-    country = matching.chinese_country(counterparty or rest)
+    rest = re.sub(rf"\b(?:{_PLACE_WORDS})['’]s\s+\|", " | ", rest, flags=re.IGNORECASE)
+    kind = matching.kind_from_text(rest)
+    found = parties(rest)
+    buyers, sellers = _buyer_and_seller(rest, found)
+    chosen = buyers or found
+    seller_left = (
+        bool(sellers)
+        and not buyers
+        and not any(p.start > sellers[-1].start for p in found if p not in sellers)
+    )
+    party = next((p for p in chosen if p.name), chosen[0] if chosen else None)
+    party = party or _office_place(rest, kind)
+    country = party.country if party else ""
     return HeadlineReading(
         match=matching.match_in_text(names, headline),
-        kind=matching.kind_from_text(rest),
-        counterparty_name=counterparty or UNNAMED.get(country, ""),
+        kind=kind,
+        counterparty_name=(party.name or UNNAMED[country]) if party else "",
         counterparty_country=country,
+        flag=_flag(rest, seller_left) if party else "",
     )
 
 
@@ -224,7 +559,7 @@ def headline_hit(
     if published is not None and published < since:
         return None
     reading = read_headline(names, headline)
-    if not reading.is_evidence or reading.match.score < min_score:
+    if not reading.is_evidence or reading.score < min_score:
         return None
     where = ", ".join(part for part in details if part)
     return Hit(
@@ -236,8 +571,16 @@ def headline_hit(
         url=url,
         excerpt=f"{headline} ({where})" if where else headline,
         external_id=external_id,
-        score=reading.match.score,
-        explanation=reading.match.explanation,
+        score=reading.score,
+        explanation=_explanation(reading),
         evidence_sha256=evidence_sha256,
-        flags=dod_flags(reading.counterparty_name),
+        flags=((reading.flag,) if reading.flag else ()) + dod_flags(reading.counterparty_name),
+    )
+
+
+def _explanation(reading: HeadlineReading) -> str:
+    if not reading.flag or reading.score == reading.match.score:
+        return reading.match.explanation
+    return (
+        f"{reading.match.explanation}; {reading.flag}, so scored {NOT_AN_EVENT_PENALTY:.0f} lower"
     )
