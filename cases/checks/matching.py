@@ -105,6 +105,29 @@ def _word_set(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+def short_form(name: str) -> str:
+    """Return the shorter name headlines write for this one, or "": without "Group" or
+    "Holdings" ("Group Lotus" is "Lotus"), without a trailing "& C." ("Pirelli & C."),
+    or the leading acronym of a spelled-out name ("EEW Energy from Waste" is "EEW")."""
+    key = normalize.name_key(name)
+    words = key.split()
+    first = name.split()[0] if name.split() else ""
+    if len(words) >= 3 and first.isupper() and first.isalpha() and len(first) >= 3:
+        return first.casefold()
+    if len(words) > 2 and words[-2] == "and" and len(words[-1]) <= 3:
+        words = words[:-2]
+    while len(words) > 1 and words[0] in _GROUP_WORDS:
+        words.pop(0)
+    while len(words) > 1 and words[-1] in _GROUP_WORDS:
+        words.pop()
+    short = " ".join(words)
+    return short if short != key and len(short) >= 3 else ""
+
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 def _short_form(key: str) -> str:
     words = key.split()
     while len(words) > 1 and words[0] in _GROUP_WORDS:
@@ -161,7 +184,8 @@ def _without_accents(text: str) -> str:
 
 def _is_title_case(text: str) -> bool:
     words = [word for word in re.findall(r"[^\W\d_][\w'’-]*", text) if len(word) > 3]
-    return bool(words) and sum(word[:1].isupper() for word in words) >= 0.8 * len(words)
+    # Every longer word capitalised: capitals say nothing about which words are names.
+    return bool(words) and all(word[:1].isupper() for word in words)
 
 
 def _name_use(form: str, text: str) -> NameMatch:
@@ -293,7 +317,7 @@ def match_in_text(names: list[str], text: str) -> NameMatch:
         if len(key) < 3:
             continue
         forms = [(form, 100.0) for form in _text_forms(key)]
-        short = _short_form(key)
+        short = short_form(name)
         if short:
             forms.append((short, SHORT_FORM_SCORE))
         for form, top in forms:
@@ -504,7 +528,7 @@ _KIND_TERMS = [
                            r"\bbought into\b", r"beteiligung", r"steigt .*\bein\b",
                            "投资", "入股"]),
     ("acquisition", [r"\bbuy(?:s|ing)?\b", r"\bbought\b", r"\bpurchas(?:e|es|ed|ing)\b",
-                     r"\bsnap(?:s|ped)? up\b", r"\bsale (?:of .+ )?to\b",
+                     r"\bsnap(?:s|ped)? up\b", r"\bsale (?:of .+ )?to\b", r"\bpass(?:es|ed)? to\b",
                      r"\b(?:sell|sells|selling|sold|offload|offloads|offloaded) .*\bto\b",
                      r"\bto be sold\b", r"\b(?:takeover |buyout )?(?:bid|bids|offer) for\b",
                      r"\bbidder\b", r"\bkauf(?:t|en)?\b", r"\bcompra\b", r"\bcede\b"]),

@@ -217,7 +217,8 @@ def _country_of_place(place: str) -> str:
 def _name_patterns(names: list[str]) -> list[re.Pattern]:
     patterns = []
     for name in names:
-        for words in (normalize.name_key(name).split(), re.findall(r"\w+", name)):
+        short = matching.short_form(name).split()
+        for words in (normalize.name_key(name).split(), re.findall(r"\w+", name), short):
             if not words:
                 continue
             joined = r"[\W_]+".join(re.escape(word) for word in words)
@@ -327,12 +328,12 @@ def _run_country(run: str) -> str:
     return matching.chinese_country(others) if others else ""
 
 
-def _named_after(text: str, position: int) -> _Run | None:
-    """The capitalised run that starts at `position`, after up to four lower-case words
-    ("China's largest carmaker Geely"), or None."""
+def _named_after(text: str, position: int, gap_words: int = 4) -> _Run | None:
+    """The capitalised run that starts at `position`, after up to `gap_words` lower-case
+    words ("China's largest carmaker Geely"), or None."""
     for run in _capitalised_runs(text[position:]):
         gap = text[position : position + run.start]
-        if len(gap.split()) <= 4 and not re.search(r"[A-Z|,;:]", gap):
+        if len(gap.split()) <= gap_words and not re.search(r"[A-Z|,;:]", gap):
             return _Run(position + run.start, run.text, run.attribute)
         return None
     return None
@@ -347,28 +348,40 @@ def _structural_parties(text: str) -> list[Party]:
         if run and not _is_generic(run.text):
             parties.append(Party(run.text, _country_of_place(found["place"]), run.start))
     for found in _ADJECTIVE_RE.finditer(text):
-        place, country = found["place"], _country_of_place(found["place"])
-        gap_words = re.match(r"((?:[a-z][\w-]*\s+){0,3})", text[found.end() :]).group(1)
-        nouns = [word for word in gap_words.split() if word.strip("'’s") in _PARTY_NOUNS]
-        following = text[found.end() + len(gap_words) :]
-        next_word = re.match(r"([\w-]+)", following)
-        if next_word and next_word.group(1).casefold().rstrip("s") in {
-            noun.rstrip("s") for noun in _PARTY_NOUNS
-        }:
-            nouns.append(next_word.group(1))
-        mainland_place = place.casefold() not in ("chinese", "china", "macanese")
-        if not (found["attr"] or nouns or place in ("Chinese", "Macanese")):
-            continue
-        if mainland_place and not (found["attr"] or nouns):
-            continue
-        run = _named_after(text, found.end())
-        if run and not _is_generic(run.text) and not _is_place(run.text):
-            parties.append(Party(run.text, country, run.start))
-        elif nouns or (found["attr"] and found["attr"] != "-based"):
-            parties.append(Party("", country, found.start()))
+        party = _adjective_party(text, found)
+        if party:
+            parties.append(party)
     for found in _GERMAN_PARTY_RE.finditer(text):
         parties.append(Party("", "CN", found.start()))
     return parties
+
+
+def _adjective_party(text: str, found: re.Match) -> Party | None:
+    """Read what follows "Chinese", "China-backed", "Hong Kong", "Beijing-based": a party
+    noun, and the name right after it ("Chinese gaming company Kunlun"), or a name right
+    after an attribute ("China-backed GO Scale Capital"); "Chinese partnership", "China
+    growth" or "Shanghai" alone are no party, nor is what follows a possessive noun
+    ("Chinese battery maker's Michigan investment")."""
+    country = _country_of_place(found["place"])
+    after = found.end()
+    gap = re.match(r"(?:[a-z][\w'’-]*\s+){0,3}", text[after:]).group(0)
+    words = list(re.finditer(r"[\w'’-]+", gap + text[after + len(gap) :].split(" ")[0]))
+    for word in words:
+        bare = word.group(0)
+        possessive = bool(_POSSESSIVE_RE.search(bare))
+        noun = _POSSESSIVE_RE.sub("", bare).casefold()
+        if noun in _PARTY_NOUNS or noun.rstrip("s") in _PARTY_NOUNS:
+            if possessive:
+                return Party("", country, found.start())
+            run = _named_after(text, after + word.end(), gap_words=0)
+            if run and not _is_generic(run.text) and not _is_place(run.text):
+                return Party(run.text, country, run.start)
+            return Party("", country, found.start())
+    if found["attr"] and not gap.strip():
+        run = _named_after(text, after, gap_words=0)
+        if run and not _is_generic(run.text) and not _is_place(run.text):
+            return Party(run.text, country, run.start)
+    return None
 
 
 def _cjk_parties(text: str) -> list[Party]:
