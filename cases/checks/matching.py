@@ -168,6 +168,12 @@ international corporation corp company co inc ltd plc gmbh ag sa se llc brands f
 electronics semiconductor semiconductors robotics software networks engineering
 """
 )  # fmt: skip
+# Verbs a company does in deal news: "Apple signs ..." names the company even at the
+# start of a headline, "Apple growers ..." does not.
+_DEAL_VERBS = _word_set("""
+signs signed forms formed buys bought sells sold agrees agreed partners teams takes took
+acquires acquired licenses licences strikes struck wins invests merges completes seals inks
+""")
 # Words after a common-word name that do not make it part of another name.
 _NAME_BREAKS = _word_set("""
 a an the and or to for in on at by from of as with says said shares stock stake deal deals
@@ -222,6 +228,10 @@ def _name_use(form: str, text: str) -> NameMatch:
             and plain[found.start() - 2 : found.start()] not in (". ", ": ")
         ):
             return NameMatch(100.0, f"the text names {form!r} (capitalised mid-sentence)")
+        elif lowered in _DEAL_VERBS:
+            candidate = NameMatch(
+                90.0, f"{form!r} is the subject of {next_word!r}, as a company would be"
+            )
         else:
             candidate = NameMatch(
                 75.0, f"{form!r} may be the common word here (sentence start or Title Case)"
@@ -327,6 +337,10 @@ def match_in_text(names: list[str], text: str) -> NameMatch:
             if found and found.score > best.score:
                 best = found
         if best.score >= SHORT_FORM_SCORE or _is_common_word(key):
+            continue
+        if any(re.search(rf"(?<!\w){re.escape(form)}(?!\w)", folded) for form, _ in forms):
+            # Written whole but as the start of a longer institution's name.
+            best = NameMatch(0.0, f"the text names an institution longer than {name!r}")
             continue
         size = len(key.split())
         runs = [" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))]
@@ -438,7 +452,8 @@ _MO = ("macau", "macao", "macanese")
 # Taiwan: ISO 3166 calls it "Taiwan, Province of China", and its state the Republic of
 # China (ROC); none of it is the mainland.
 _NOT_CHINA_RE = re.compile(
-    r"taiwan|(?<!people's )(?<!people’s )(?<!peoples )republic of china|(?<![\w-])roc(?![\w-])",
+    r"taiwan|taipei|kaohsiung|taichung|hsinchu"
+    r"|(?<!people's )(?<!people’s )(?<!peoples )republic of china|(?<![\w-])roc(?![\w-])",
     re.IGNORECASE,
 )
 # fmt: off
@@ -462,7 +477,7 @@ _CN_RE = re.compile(
 # A China marker inside one capitalised word: "ChemChina", "PetroChina", "ChinaAMC",
 # "Sinochem", "Sinopec" (not "Sino-German", an adjective, nor "Indochina").
 COMPOUND_CHINA_RE = re.compile(
-    r"(?<![\w-])(?:[A-Z][a-z]+China|China[A-Z][A-Za-z]*|Sino[a-z]{3,})(?![\w-])"
+    r"(?<![\w-])(?:[A-Z][a-z]+China|China[A-Z][A-Za-z]*|Sino[a-z]{2,})(?![\w-])"
 )
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 # Japanese, whose kanji would otherwise read as Chinese: kana, Japanese legal forms and
@@ -513,17 +528,18 @@ def chinese_country(text: str) -> str:
 # offices, and last the words for any cooperation ("deal", "pact", "teams up").
 _KIND_TERMS = [
     ("joint_venture", [r"joint[- ]ventures?", r"\bjvs?\b", r"gemeinschaftsunternehmen",
+                       r"\bform(?:s|ed|ing)? (?:a )?(?:new )?ventures?\b",
                        "合资"]),
     ("acquisition", [r"\bacquir(?:e|es|ed|ing|er)\b", r"\bacquisitions?\b", r"take-?overs?",
                      r"\btak(?:e|es|ing|en) over\b", r"\btook over\b", r"buy-?outs?",
                      r"take-private", r"\b(?:full|majority|outright) control\b",
                      r"\btak(?:e|es|ing) control\b", r"\btook control\b", r"remaining stake",
                      r"tender offer", r"\bmerg(?:e|es|ed|er|ers|ing)\b",
-                     r"(?:fully|wholly) owned by",
-                     r"\bowned by\b", r"übernahme", r"übernimmt", r"acquisizione", r"acquisisce",
-                     r"rachète", r"rachat", "收购", "并购"]),
+                     r"(?:fully|wholly) owned by", r"\bowned by\b", r"\bcontrol of\b",
+                     r"[uü]bernahme", r"[uü]bernimmt", r"acquisizione", r"acquisisce",
+                     r"rach[eè]te", r"rachat", "收购", "并购"]),
     ("equity_investment", [r"\bstakes?\b", r"\bequity\b",
-                           r"\binvest(?:s|ed|ment|ments|ing|or|ors)?\b",
+                           r"\binvest(?:s|ed|ment|ments|ing)?\b",
                            "funding round", r"\bshareholder\b", r"\bbuys? into\b",
                            r"\bbought into\b", r"beteiligung", r"steigt .*\bein\b",
                            "投资", "入股"]),

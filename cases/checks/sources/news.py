@@ -136,6 +136,8 @@ _PARTY_NOUNS = frozenset([
     "shareholder", "shareholders", "operator", "supplier", "player", "rival", "tycoon",
     "billionaire", "businessman", "holding",
 ])
+# Deal nouns that say a Chinese party is making the deal: "Chinese takeover bid".
+_DEAL_NOUNS = frozenset(["takeover", "bid", "bids", "offer", "buyout", "acquisition", "suitor"])
 # Words after "China" that begin a state enterprise's name ("China National ...").
 _STATE_NAME_WORDS = frozenset([
     "national", "state", "general", "three", "railway", "railways", "construction",
@@ -150,7 +152,7 @@ _CLAUSE_BREAK_RE = re.compile(r"[,:;|!?\"“”‘()\[\]{}/]|\s[-–—]+\s|[–
 _POSSESSIVE_RE = re.compile(r"['’]s$", re.IGNORECASE)
 _ATTRIBUTE_RE = re.compile(r"-(?:led|owned|backed|based|listed|controlled|funded)$", re.I)
 _CJK_ORG_RE = re.compile(
-    r"[\u4e00-\u9fff]+?"
+    r"(?P<body>(?:(?!成立|签署|宣布|收购|完成|设立|联合|报道|获得)[\u4e00-\u9fff])+)"
     r"(?:股份有限公司|有限责任公司|有限公司|公司|集团|控股|大学|研究院|研究所|学院|银行|科学院)"
 )
 # Words a Chinese name does not hold, so a run of characters before a company suffix is
@@ -370,7 +372,9 @@ def _adjective_party(text: str, found: re.Match) -> Party | None:
         bare = word.group(0)
         possessive = bool(_POSSESSIVE_RE.search(bare))
         noun = _POSSESSIVE_RE.sub("", bare).casefold()
-        if noun in _PARTY_NOUNS or noun.rstrip("s") in _PARTY_NOUNS:
+        if noun in _DEAL_NOUNS and word.start() == 0 and found["place"] != "China":
+            return Party("", country, found.start())
+        if noun in _PARTY_NOUNS or noun.rstrip("s") in _PARTY_NOUNS or noun.endswith("maker"):
             if possessive:
                 return Party("", country, found.start())
             run = _named_after(text, after + word.end(), gap_words=0)
@@ -384,20 +388,33 @@ def _adjective_party(text: str, found: re.Match) -> Party | None:
     return None
 
 
+_CJK_NAME_WORDS_RE = re.compile(r"股份|有限|公司|集团|控股|大学|研究|学院|银行|科学院")
+
+
+def _leaves_a_name(body: str, cut: int) -> bool:
+    """Two characters or more before the first company word once the body is cut."""
+    rest = body[cut:]
+    first = _CJK_NAME_WORDS_RE.search(rest)
+    return (first.start() if first else len(rest)) >= 2
+
+
 def _cjk_parties(text: str) -> list[Party]:
+    """Chinese company and institution names: the longest run of characters ending in a
+    company or institution word, cut after the last preposition or deal verb in it that
+    leaves at least two characters before that word (so 与华为技术有限公司 is cut after
+    与, but 同方股份有限公司 keeps its 同)."""
     if matching.is_japanese(text):
         return []
     parties = []
     for found in _CJK_ORG_RE.finditer(text):
-        name, start = found.group(0), found.start()
-        links = [link for link in _CJK_LINKS_RE.finditer(name) if link.end() < len(name) - 2]
-        # A link at the very start of a name that runs from the start of the text may
-        # be the name's own first character (同方股份有限公司); cut there only when
-        # enough is left to be a name.
-        if links and len(name) - links[-1].end() >= 4:
-            start, name = start + links[-1].end(), name[links[-1].end() :]
+        body, start = found.group("body"), found.start()
+        cuts = [
+            link.end() for link in _CJK_LINKS_RE.finditer(body) if _leaves_a_name(body, link.end())
+        ]
+        cut = cuts[-1] if cuts else 0
+        name = found.group(0)[cut:]
         if len(name) > 2:
-            parties.append(Party(name, "CN", start))
+            parties.append(Party(name, matching.chinese_country(name) or "CN", start + cut))
     return parties
 
 
@@ -478,6 +495,8 @@ _ENDED_RE = re.compile(
     r"\b(?:ends?|ended|terminates?|terminated|cuts? ties|severs?|severed|quits?)\b", re.I
 )
 _LEGAL_NOTE_RE = re.compile(r"\s+")
+# A lawsuit over a patent or a deal is no cooperation.
+_DISPUTE_RE = re.compile(r"\b(?:sues|sued|suing|lawsuit|infring\w*|litigation)\b", re.I)
 
 
 def _buyer_and_seller(text: str, found: list[Party]) -> tuple[list[Party], list[Party]]:
@@ -529,7 +548,7 @@ def read_headline(names: list[str], headline: str) -> HeadlineReading:
     """
     rest = without_names(headline, names)
     rest = re.sub(rf"\b(?:{_PLACE_WORDS})['’]s\s+\|", " | ", rest, flags=re.IGNORECASE)
-    kind = matching.kind_from_text(rest)
+    kind = "" if _DISPUTE_RE.search(rest) else matching.kind_from_text(rest)
     found = parties(rest)
     buyers, sellers = _buyer_and_seller(rest, found)
     chosen = buyers or found
