@@ -242,7 +242,7 @@ def _name_use(form: str, text: str) -> NameMatch:
 
 
 def _is_common_word(form: str) -> bool:
-    return all(word in COMMON_WORDS for word in form.split())
+    return bool(form) and all(word in COMMON_WORDS for word in form.split())
 
 
 def _whole_word(form: str, folded: str) -> bool:
@@ -336,9 +336,12 @@ def match_in_text(names: list[str], text: str) -> NameMatch:
                 return found
             if found and found.score > best.score:
                 best = found
-        if best.score >= SHORT_FORM_SCORE or _is_common_word(key):
-            continue
-        if any(re.search(rf"(?<!\w){re.escape(form)}(?!\w)", folded) for form, _ in forms):
+        if best.score >= SHORT_FORM_SCORE or _is_common_word(key) or _is_common_word(short):
+            continue  # near spellings of a common word are other words
+        if any(
+            re.search(rf"(?<!\w){re.escape(form)}(?!\w)", folded) and not _whole_word(form, folded)
+            for form, _ in forms
+        ):
             # Written whole but as the start of a longer institution's name.
             best = NameMatch(0.0, f"the text names an institution longer than {name!r}")
             continue
@@ -451,13 +454,13 @@ _HK = ("hong kong", "hongkong", "kowloon", "hksar")
 _MO = ("macau", "macao", "macanese")
 # Taiwan: ISO 3166 calls it "Taiwan, Province of China", and its state the Republic of
 # China (ROC); none of it is the mainland.
-_NOT_CHINA_RE = re.compile(
+NOT_CHINA_RE = re.compile(
     r"taiwan|taipei|kaohsiung|taichung|hsinchu"
     r"|(?<!people's )(?<!people’s )(?<!peoples )republic of china|(?<![\w-])roc(?![\w-])",
     re.IGNORECASE,
 )
 # fmt: off
-_CN_PLACES = [
+CN_PLACES = [
     "china", "chinese", "prc", "beijing", "shanghai", "tianjin", "chongqing", "shenzhen",
     "guangzhou", "hangzhou", "nanjing", "wuhan", "chengdu", "xian", "xi'an", "suzhou", "wuxi",
     "ningbo", "qingdao", "dalian", "shenyang", "harbin", "changchun", "jinan", "zhengzhou",
@@ -472,7 +475,7 @@ _CN_PLACES = [
 ]
 # fmt: on
 _CN_RE = re.compile(
-    r"(?<![a-z])(?:" + "|".join(re.escape(place) for place in _CN_PLACES) + r")(?![a-z])"
+    r"(?<![a-z])(?:" + "|".join(re.escape(place) for place in CN_PLACES) + r")(?![a-z])"
 )
 # A China marker inside one capitalised word: "ChemChina", "PetroChina", "ChinaAMC",
 # "Sinochem", "Sinopec" (not "Sino-German", an adjective, nor "Indochina").
@@ -506,7 +509,7 @@ def chinese_country(text: str) -> str:
     mentions = gazetteer_mentions(text)
     if mentions:
         return mentions[0].party.country
-    if _NOT_CHINA_RE.search(text):
+    if NOT_CHINA_RE.search(text):
         return ""
     lowered = text.casefold()
     if any(place in lowered for place in _HK):
@@ -558,7 +561,8 @@ _KIND_TERMS = [
     ("partnership", ["partnership", r"\bpartner(?:s|ed|ing)?\b", r"\bmou\b",
                      "memorandum of understanding", "cooperation agreement", "collaborat",
                      "strategic agreement", r"\bteam(?:s|ed)? up\b", r"\balliance\b",
-                     r"\bpact\b", r"\bdeals?\b", r"\bagreements?\b",
+                     r"\bpact\b", r"\bdeals?\b",
+                     r"\b(?:sign(?:s|ed|ing)?|reach(?:es|ed)?) (?:an? )?(?:\w+ )?agreements?\b",
                      r"\bagree(?:s|d)? to (?:supply|develop|produce|make|co-develop)\b",
                      r"\bsupply (?:deal|agreement|contract)\b", r"kooperation", "合作"]),
 ]  # fmt: skip

@@ -1,12 +1,24 @@
 """What the two news sources (gdelt, google_news) share: the entity's names as search
-phrases, reading a headline for the entity, a Chinese party and a kind of deal, and the
-hit a headline that is evidence makes.
+phrases, reading a headline as a reader would, and the hit a headline that is evidence
+makes.
 
-Naming the counterparty from a headline is a best effort (`read_headline`): the first run
-of capitalised words, or of Chinese characters ending in a company or institution
-suffix, that the gazetteer places in China and that is more than a bare "Chinese firm";
-otherwise "unnamed Chinese party" (or "unnamed party in Hong Kong/Macau"). An analyst
-reads the article before confirming.
+Reading a headline (`read_headline`): the entity's names (and short forms) are taken out,
+so it is not its own counterparty; the kind of deal comes from its verbs and nouns in
+many forms (matching.kind_from_text); the Chinese parties from the gazetteer of large
+Chinese groups (data/chinese_parties.csv) and the DoD 1260H list, from the sentence's
+structure ("China's X", "Chinese buyer X", "Beijing-based X", "X of China"), from China
+markers inside compound names ("PetroChina") and from Chinese names with a company
+suffix. "China" as a market ("bets on China growth") is no party; a party noun without
+a name ("Chinese consortium") is an unnamed one. A listing venue ("Hong Kong-listed") is
+no party, and once the text speaks of Taiwan or the Republic of China only the
+gazetteer places anyone in China. In a sale the buyer, after "to", is the counterparty.
+
+A deal the text says was blocked, rejected, abandoned or scrapped, or a Chinese party
+selling out or ordered to, is still read (the analyst may want the story) but flagged
+(`did_not_complete: <words>`, `unwound: <words>`) and scored NOT_AN_EVENT_PENALTY lower,
+so that at the default threshold (85) it files no lead; an ended cooperation is flagged
+(`ended: ...`) at its full score, since it shows the cooperation existed. An analyst reads
+the article before confirming.
 """
 
 import re
@@ -303,7 +315,7 @@ def _is_generic(candidate: str) -> bool:
 def _is_place(candidate: str) -> bool:
     """A run that is only places ("Shanghai", "Hong Kong") names no party."""
     rest = candidate.casefold()
-    for place in ("hong kong", "macau", "macao", *matching._CN_PLACES):
+    for place in ("hong kong", "macau", "macao", *matching.CN_PLACES):
         rest = re.sub(rf"(?<![a-z]){re.escape(place)}(?![a-z])", " ", rest)
     return not rest.strip()
 
@@ -426,7 +438,7 @@ def parties(text: str) -> list[Party]:
     Taiwan or the Republic of China, only the gazetteer places anyone in China.
     """
     text = _LISTING_RE.sub(lambda found: " " * len(found.group(0)), text)
-    taiwan = bool(matching._NOT_CHINA_RE.search(text))
+    taiwan = bool(matching.NOT_CHINA_RE.search(text))
     text = _TAIWAN_STATE_RE.sub(lambda found: " " * len(found.group(0)), text)
     found: list[Party] = []
     runs = _capitalised_runs(text)
