@@ -492,12 +492,49 @@ _JAPANESE_RE = re.compile(
 )
 
 
+# fmt: off
+# Words after "China" that begin a state enterprise's name ("China National ...").
+STATE_NAME_WORDS = frozenset([
+    "national", "state", "general", "three", "railway", "railways", "construction",
+    "communications", "energy", "investment", "minmetals", "resources", "poly", "huadian",
+    "datang", "huaneng", "nuclear", "aerospace", "electronics", "shipbuilding", "mobile",
+    "telecom", "unicom", "life", "everbright", "development", "eastern", "southern",
+    "merchants", "north", "south", "petroleum", "oilfield", "harbour", "overseas",
+])
+# fmt: on
+
+
+def _name_country(name: str) -> str:
+    """Read a party's own name: "China" in it counts only as "... of China", "(China)",
+    "China National ..." and the other state-enterprise openings; otherwise the rest
+    of the name decides ("Yum China" and "China Basin Capital Partners" may be American).
+    """
+    if COMPOUND_CHINA_RE.search(name):
+        return "CN"
+    if re.search(r"\bof (?:the )?(?:People's Republic of )?China\b|\(China\)|（中国）", name):
+        return "CN"
+    words = name.split()
+    if (
+        len(words) > 1
+        and words[0].casefold() == "china"
+        and words[1].casefold() in STATE_NAME_WORDS
+    ):
+        return "CN"
+    rest = " ".join(
+        word for word in words if word.casefold().strip(",.") not in ("china", "chinese")
+    )
+    return chinese_country(rest) if rest else ""
+
+
 def is_japanese(text: str) -> bool:
     return bool(_JAPANESE_RE.search(text or ""))
 
 
-def chinese_country(text: str) -> str:
+def chinese_country(text: str, *, as_name: bool = False) -> str:
     """Return CN, HK or MO when the name or text places a party in China, else "".
+
+    With `as_name`, the text is one party's own name, and the word China in it is read
+    as `_name_country` says.
 
     The gazetteer of large Chinese groups decides first (Beijing Enterprises is a Hong
     Kong company); then Taiwan and the Republic of China rule the mainland out; then
@@ -511,6 +548,8 @@ def chinese_country(text: str) -> str:
         return mentions[0].party.country
     if NOT_CHINA_RE.search(text):
         return ""
+    if as_name:
+        return _name_country(text)
     lowered = text.casefold()
     if any(place in lowered for place in _HK):
         return "HK"

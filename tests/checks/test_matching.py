@@ -308,3 +308,20 @@ def test_chinese_country_reads_the_gazetteer_compounds_taiwan_and_japanese(text,
 )
 def test_deal_and_purchase_verbs_in_many_forms(text, kind):
     assert matching.kind_from_text(text) == kind
+
+
+@pytest.mark.parametrize(
+    ("name", "country"),
+    [
+        ("China Basin Capital Partners, L.P.", ""),
+        ("Yum China Holdings", ""),
+        ("China National Building Material", "CN"),
+        ("Agricultural Bank of China", "CN"),
+        ("Siemens (China) Co., Ltd.", "CN"),
+        ("China Merchants Port", "CN"),  # the gazetteer
+        ("Shenzhen Example Technology", "CN"),
+        ("PetroChina", "CN"),
+    ],
+)
+def test_china_in_a_partys_own_name_counts_only_on_some_ground(name, country):
+    assert matching.chinese_country(name, as_name=True) == country

@@ -150,14 +150,6 @@ _PARTY_NOUNS = frozenset([
 ])
 # Deal nouns that say a Chinese party is making the deal: "Chinese takeover bid".
 _DEAL_NOUNS = frozenset(["takeover", "bid", "bids", "offer", "buyout", "acquisition", "suitor"])
-# Words after "China" that begin a state enterprise's name ("China National ...").
-_STATE_NAME_WORDS = frozenset([
-    "national", "state", "general", "three", "railway", "railways", "construction",
-    "communications", "energy", "investment", "minmetals", "resources", "poly", "huadian",
-    "datang", "huaneng", "nuclear", "aerospace", "electronics", "shipbuilding", "mobile",
-    "telecom", "unicom", "life", "everbright", "development", "eastern", "southern",
-    "merchants", "north", "south", "petroleum", "oilfield", "harbour", "overseas",
-])
 # fmt: on
 _CONNECTORS = frozenset({"of", "&", "de"})
 _CLAUSE_BREAK_RE = re.compile(r"[,:;|!?\"“”‘()\[\]{}/]|\s[-–—]+\s|[–—]")
@@ -321,25 +313,11 @@ def _is_place(candidate: str) -> bool:
 
 
 def _run_country(run: str) -> str:
-    """The country a capitalised run names a party in by itself, or "".
-
-    A word of the run that is a mainland place or a Chinese university's name
-    ("Shenzhen Example Technology", "Zhejiang University"), "... of China" ("Bank of
-    China"), "China National ..." and the other state-enterprise openings, or a China
-    marker inside a word ("PetroChina") make it Chinese; "China" alone inside a longer
-    name does not ("Yum China", "China Basin Capital Partners" may be American).
-    """
+    """The country a capitalised run names a party in by itself, or "" (places alone
+    and generic words name no one; matching.chinese_country reads it as a name)."""
     if _is_generic(run) or _is_place(run):
         return ""
-    words = run.split()
-    if matching.COMPOUND_CHINA_RE.search(run):
-        return "CN"
-    if re.search(r"\bof (?:the )?(?:People's Republic of )?China$", run):
-        return "CN"
-    if words[0].casefold() == "china" and len(words) > 1:
-        return "CN" if words[1].casefold() in _STATE_NAME_WORDS else ""
-    others = " ".join(word for word in words if word.casefold() not in ("china", "chinese"))
-    return matching.chinese_country(others) if others else ""
+    return matching.chinese_country(run, as_name=True)
 
 
 def _named_after(text: str, position: int, gap_words: int = 4) -> _Run | None:
