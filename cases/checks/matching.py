@@ -520,8 +520,12 @@ def _name_country(name: str) -> str:
         and words[1].casefold() in STATE_NAME_WORDS
     ):
         return "CN"
+    # "US-China", "Sino-US", "China-EU": a bilateral adjective, no party.
     rest = " ".join(
-        word for word in words if word.casefold().strip(",.") not in ("china", "chinese")
+        word
+        for word in words
+        if word.casefold().strip(",.") not in ("china", "chinese")
+        and not re.search(r"(?i)-chin(?:a|ese)\b|\bchin(?:a|ese)-|\bsino-", word)
     )
     return chinese_country(rest) if rest else ""
 

@@ -145,8 +145,20 @@ _PARTY_NOUNS = frozenset([
     "partner", "partners", "giant", "maker", "conglomerate", "acquirer", "suitor", "bidder",
     "bank", "insurer", "developer", "manufacturer", "carmaker", "automaker", "chipmaker",
     "state-owned", "enterprise", "enterprises", "university", "institute", "parent",
-    "shareholder", "shareholders", "operator", "supplier", "player", "rival", "tycoon",
-    "billionaire", "businessman", "holding",
+    "shareholder", "shareholders", "operator", "supplier", "tycoon", "billionaire",
+    "businessman", "holding",
+])
+# Words that make a capitalised run an authority, an event, a place or a policy, not a
+# counterparty: "China's Ministry of Commerce approves ...", "Shanghai Auto Show", "China's
+# Belt and Road".
+_NOT_A_PARTY_WORDS = frozenset([
+    "ministry", "minister", "commission", "regulator", "regulators", "administration", "court",
+    "bureau", "authority", "authorities", "council", "customs", "embassy", "consulate",
+    "exchange", "show", "expo", "fair", "forum", "summit", "olympics", "games", "conference",
+    "congress", "airport", "week", "festival", "cup", "prix", "marathon", "belt", "road",
+    "xi", "premier", "president", "army", "government", "province", "municipality", "zone",
+    "market", "markets", "economy", "tariff", "tariffs", "ban", "sanctions", "year",
+    "mofcom", "samr", "csrc", "cfius", "pla", "communist",
 ])
 # Deal nouns that say a Chinese party is making the deal: "Chinese takeover bid".
 _DEAL_NOUNS = frozenset(["takeover", "bid", "bids", "offer", "buyout", "acquisition", "suitor"])
@@ -434,7 +446,12 @@ def parties(text: str) -> list[Party]:
         if country:
             found.append(Party(run.text, country, run.start))
     found += _cjk_parties(text)
-    return _distinct(found)
+    return _distinct([party for party in found if not _is_authority_or_event(party.name)])
+
+
+def _is_authority_or_event(name: str) -> bool:
+    words = {word.strip(".,'’").casefold() for word in re.split(r"[\s-]+", name)}
+    return bool(words & _NOT_A_PARTY_WORDS)
 
 
 def _distinct(found: list[Party]) -> list[Party]:
