@@ -455,7 +455,7 @@ _MO = ("macau", "macao", "macanese")
 # Taiwan: ISO 3166 calls it "Taiwan, Province of China", and its state the Republic of
 # China (ROC); none of it is the mainland.
 NOT_CHINA_RE = re.compile(
-    r"taiwan|taipei|kaohsiung|taichung|hsinchu"
+    r"taiwan|taipei|kaohsiung|taichung|hsinchu|台湾|臺灣|台灣|中華民國|中华民国|台北|臺北|新竹"
     r"|(?<!people's )(?<!people’s )(?<!peoples )republic of china|(?<![\w-])roc(?![\w-])",
     re.IGNORECASE,
 )

@@ -489,9 +489,13 @@ _FAILED_RE = re.compile(
     r"|prohibit(?:s|ed|ion)?|thwart(?:s|ed)?|halt(?:s|ed)?|collapse[sd]?|curb(?:s|ed)?"
     r"|called off|calls? off|falls? through|fell through|walk(?:s|ed)? away|pulls? out"
     r"|pulled out|drops?|dropped|denies|denied|rules? out|ruled out|fails? to|failed to"
+    r"|no plans? to|not in talks|no longer"
     r"|terminat(?:es?|ed) (?:the |its )?(?:deal|agreement|merger|acquisition|takeover|sale)"
     r"|golden power|lapses?|lapsed)\b",
     re.IGNORECASE,
+)
+_APPROVED_RE = re.compile(
+    r"\b(?:approv(?:es|ed|al)|clears?|cleared|go-ahead|green light|greenlights?|nod)\b", re.I
 )
 _UNWOUND_RE = re.compile(
     r"\b(?:divest\w*|unwind\w*|unwound|forced to sell|ordered to sell|orders? .{0,40}\bto sell"
@@ -520,7 +524,8 @@ def _buyer_and_seller(text: str, found: list[Party]) -> tuple[list[Party], list[
 
 def _flag(text: str, seller_left: bool) -> str:
     failed = _FAILED_RE.search(text)
-    if failed:
+    # "Berlin clears Chinese takeover after dropping veto threat": the approval is news.
+    if failed and not _APPROVED_RE.search(text):
         return DID_NOT_COMPLETE + failed.group(0).casefold()
     unwound = _UNWOUND_RE.search(text)
     if unwound:
