@@ -184,30 +184,17 @@ _LISTING_RE = re.compile(
     re.IGNORECASE,
 )
 _TAIWAN_STATE_RE = re.compile(
-    r"(?<!people's )(?<!people’s )\bRepublic of China(?: [A-Z][a-z]+)*", re.IGNORECASE
+    r"(?<![Pp]eople's )(?<![Pp]eople’s )(?i:\brepublic of china)(?: [A-Z][a-z]+)*"
 )
 _PLACE_WORDS = "|".join(["China", "Hong Kong", "Macau", "Macao"])
 _POSSESSOR_RE = re.compile(rf"\b(?P<place>{_PLACE_WORDS})['’]s\s+", re.IGNORECASE)
+# Cities whose "-based" or party noun places a party: "Beijing-based X", "Shenzhen partner".
+_CITIES = ("Beijing", "Shanghai", "Shenzhen", "Guangzhou", "Hangzhou", "Nanjing", "Wuhan",
+           "Chengdu", "Tianjin", "Suzhou", "Ningbo", "Xiamen")  # fmt: skip
 # "Chinese buyer X", "China-backed X", "Hong Kong investor", "Beijing-based X".
 _ADJECTIVE_RE = re.compile(
     r"\b(?P<place>Chinese|China|Hong Kong|Macau|Macao|Macanese|"
-    + "|".join(
-        re.escape(p.title())
-        for p in (
-            "beijing",
-            "shanghai",
-            "shenzhen",
-            "guangzhou",
-            "hangzhou",
-            "nanjing",
-            "wuhan",
-            "chengdu",
-            "tianjin",
-            "suzhou",
-            "ningbo",
-            "xiamen",
-        )
-    )
+    + "|".join(_CITIES)
     + r")(?P<attr>-(?:backed|based|owned|controlled|funded|led))?\s+",
 )
 _GERMAN_PARTY_RE = re.compile(
@@ -368,7 +355,10 @@ def _adjective_party(text: str, found: re.Match) -> Party | None:
     ("Chinese battery maker's Michigan investment")."""
     country = _country_of_place(found["place"])
     after = found.end()
-    gap = re.match(r"(?:[a-z][\w'’-]*\s+){0,3}", text[after:]).group(0)
+    # Only the adjectives take words between them and the noun ("Chinese gaming company");
+    # a place takes its noun at once ("Shanghai partner", not "China demand lifts group").
+    most = 3 if found["place"] in ("Chinese", "Macanese") else 0
+    gap = re.match(rf"(?:[a-z][\w'’-]*\s+){{0,{most}}}", text[after:]).group(0)
     words = list(re.finditer(r"[\w'’-]+", gap + text[after + len(gap) :].split(" ")[0]))
     for word in words:
         bare = word.group(0)
