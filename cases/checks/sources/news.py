@@ -489,11 +489,11 @@ _APPROVED_RE = re.compile(
 )
 _UNWOUND_RE = re.compile(
     r"\b(?:divest\w*|unwind\w*|unwound|forced to sell|ordered to sell|orders? .{0,40}\bto sell"
-    r"|asks? .{0,40}\bto sell|told to sell|exits? (?:its )?stake|sell-?off of its)\b",
+    r"|asks? .{0,40}\bto sell|told to sell|exits? (?:its )?stake|sell-?off of its|quits?)\b",
     re.IGNORECASE,
 )
 _ENDED_RE = re.compile(
-    r"\b(?:ends?|ended|terminates?|terminated|cuts? ties|severs?|severed|quits?)\b", re.I
+    r"\b(?:ends?|ended|terminates?|terminated|cuts? ties|severs?|severed)\b", re.I
 )
 _LEGAL_NOTE_RE = re.compile(r"\s+")
 # A lawsuit over a patent or a deal is no cooperation.
