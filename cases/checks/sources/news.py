@@ -584,8 +584,9 @@ def headline_hit(
     min_score: float = 0,
 ) -> Hit | None:
     """Return the hit a news headline is, or None when it is not one: published before
-    `since`, no evidence of cooperation with a Chinese party, or naming the entity less
-    clearly than `min_score`.
+    `since`, no evidence of cooperation with a Chinese party, or scoring less than
+    `min_score` (the name match, less NOT_AN_EVENT_PENALTY for a deal that did not
+    complete or was unwound; its flag leads the hit's flags).
 
     The day it was published (or first seen) is the event date; `details` (publisher,
     country, language, date) follow the headline in the excerpt, those that are "" left out.
