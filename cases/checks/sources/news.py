@@ -436,7 +436,22 @@ def parties(text: str) -> list[Party]:
         if country:
             found.append(Party(run.text, country, run.start))
     found += _cjk_parties(text)
-    return _distinct([party for party in found if not _is_authority_or_event(party.name)])
+    kept = [
+        party
+        for party in found
+        if not _is_authority_or_event(party.name) and not _is_a_rival(text, party)
+    ]
+    return _distinct(kept)
+
+
+def _is_a_rival(text: str, party: Party) -> bool:
+    """ "Huawei rival Ericsson", "beats ZTE to contract": a competitor, not a counterparty."""
+    after = text[party.start + len(party.name) :] if party.name else ""
+    before = text[: party.start]
+    return bool(
+        re.match(r"['’]?s?\s+(?:rivals?|competitors?)\b", after)
+        or re.search(r"\b(?:beats?|outbids?|vies? with|rivals?|against)\s+$", before)
+    )
 
 
 def _is_authority_or_event(name: str) -> bool:
