@@ -168,7 +168,7 @@ _UNWOUND_RE = re.compile(
 _ENDED_RE = re.compile(
     r"\b(?:ends?|ended|terminates?|terminated|cuts? ties|severs?|severed)\b", re.I
 )
-_LEGAL_NOTE_RE = re.compile(r"\s+")
+_SPACES_RE = re.compile(r"\s+")
 # A lawsuit over a patent or a deal is no cooperation.
 _DISPUTE_RE = re.compile(r"\b(?:sues|sued|suing|lawsuit|infring\w*|litigation)\b", re.I)
 
@@ -192,7 +192,7 @@ def _flag(text: str, seller_left: bool) -> str:
         return DID_NOT_COMPLETE + failed.group(0).casefold()
     unwound = _UNWOUND_RE.search(text)
     if unwound:
-        return UNWOUND + _LEGAL_NOTE_RE.sub(" ", unwound.group(0).casefold())
+        return UNWOUND + _SPACES_RE.sub(" ", unwound.group(0).casefold())
     if seller_left:
         return UNWOUND + "the Chinese party sells"
     ended = _ENDED_RE.search(text)
@@ -227,11 +227,8 @@ def read_headline(names: list[str], headline: str) -> HeadlineReading:
     found = parties(rest)
     buyers, sellers = _buyer_and_seller(rest, found)
     chosen = buyers or found
-    seller_left = (
-        bool(sellers)
-        and not buyers
-        and not any(p.start > sellers[-1].start for p in found if p not in sellers)
-    )
+    # Every Chinese party stands before the sale word and none after "to": one is selling.
+    seller_left = bool(sellers) and not buyers and len(sellers) == len(found)
     party = next((p for p in chosen if p.name), chosen[0] if chosen else None)
     party = party or _office_place(rest, kind)
     country = party.country if party else ""
