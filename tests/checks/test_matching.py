@@ -203,3 +203,125 @@ def test_two_character_chinese_names_on_the_dod_list_are_kept(dod_dir):
     (dod_dir / DOD).write_text(DOD_HEADER + "Zhongxing,中兴,,\n", encoding="utf-8")
     matching.dod_1260h_names.cache_clear()
     assert matching.dod_1260h_flag("中兴") == matching.DOD_1260H_FLAG + "中兴"
+
+
+# ------------------------------------------------------------------ names in free text
+
+
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [
+        ("Geely takes control of Lotus", 90),  # a short form of "Group Lotus", mid-sentence
+        ("Lotus Cars signs deal with Geely", 90),  # before a company word
+        ("Lotus signs deal with Geely", 90),  # the subject of a deal verb
+        ("Lotus flower festival draws investment", 75),  # may be the flower
+        ("lotus root exports rise", 0),  # lower case: the word
+        ("Lotus Bakeries signs partnership", 50),  # the start of another name
+    ],
+)
+def test_a_name_that_is_a_common_word_counts_where_used_as_a_name(text, score):
+    assert matching.match_in_text(["Group Lotus"], text).score == score
+
+
+def test_a_common_word_name_with_its_legal_form_or_possessive_is_the_name():
+    assert matching.match_in_text(["Frost Ltd"], "Tencent takes stake in Frost Ltd").score == 100
+    assert matching.match_in_text(["Frost Ltd"], "Frost's data unit sold").score == 100
+    assert matching.match_in_text(["Frost Ltd"], "Early frost hits growers").score == 0
+
+
+@pytest.mark.parametrize(
+    ("ours", "text"),
+    [
+        ("University of Michigan", "Michigan State University signs partnership"),
+        ("Michigan State University", "University of Michigan signs partnership"),
+        ("Cambridge University", "Cambridge University of Technology signs MOU"),
+        ("Zhejiang University", "Zhejiang University of Technology signs MOU"),
+        ("Kyoto University", "Kyoto University of Advanced Science partners"),
+    ],
+)
+def test_a_university_is_not_matched_to_a_similarly_named_one(ours, text):
+    result = matching.match_in_text([ours], text)
+    assert result.score < 85, result.explanation
+
+
+def test_short_forms_of_a_company_name():
+    assert matching.short_form("Group Lotus") == "lotus"
+    assert matching.short_form("KraussMaffei Group GmbH") == "kraussmaffei"
+    assert matching.short_form("Pirelli & C. S.p.A.") == "pirelli"
+    assert matching.short_form("EEW Energy from Waste GmbH") == "eew"
+    assert matching.short_form("Acme Robotics Ltd") == ""
+    assert matching.match_in_text(["EEW Energy from Waste GmbH"], "EEW sale completed").score == 90
+
+
+# ------------------------------------------------------------------ China markers
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        ("ChemChina", "CN"),
+        ("PetroChina Company Limited", "CN"),
+        ("Sinochem Holdings", "CN"),
+        ("Beijing Enterprises Holdings", "HK"),  # the gazetteer: a Hong Kong company
+        ("SJM Holdings", "MO"),
+        ("Republic of China Air Force", ""),
+        ("People's Republic of China", "CN"),
+        ("Taipei Fubon Bank", ""),
+        ("Indochina Capital", ""),
+        ("Sino-German Fund", ""),
+        ("株式会社日立製作所", ""),  # Japanese legal form, no kana
+        ("東京電力", ""),  # Tokyo
+        ("広島大学", ""),  # a Japanese-only character form
+        ("北京大学", "CN"),
+    ],
+)
+def test_chinese_country_reads_the_gazetteer_compounds_taiwan_and_japanese(text, country):
+    assert matching.chinese_country(text) == country
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Weichai buys Acme", "acquisition"),
+        ("Weichai bought Acme", "acquisition"),
+        ("Weichai to take over Acme", "acquisition"),
+        ("Acme tender offer reaches 88 percent", "acquisition"),
+        ("Chinese buyers snap up Acme", "acquisition"),
+        ("Acme to merge with BYD unit", "acquisition"),
+        ("Kunlun to take full control of Acme", "acquisition"),
+        ("Acme is now fully owned by Kunlun", "acquisition"),
+        ("Valeant sells Acme to Sanpower", "acquisition"),
+        ("Acme sale to Beijing Enterprises completed", "acquisition"),
+        ("Zoomlion launches bid for Acme", "acquisition"),
+        ("Chemchina kauft Acme", "acquisition"),
+        ("Kunlun Tech buys 60 percent stake in Acme", "equity_investment"),
+        ("Fosun buys into Acme", "equity_investment"),
+        ("Shanghai Electric becomes anchor shareholder of Acme", "equity_investment"),
+        ("Acme licences antibody to Fosun Pharma", "ip_licence"),
+        ("Acme and Hisense form venture", "joint_venture"),
+        ("Fosun Pharma teams up with Acme", "partnership"),
+        ("Acme strikes vaccine pact with Fosun", "partnership"),
+        ("Acme and Fosun agree to supply vaccine doses", "partnership"),
+        ("Acme signs supply agreement with SAIC", "partnership"),
+        ("Investor group sells nothing", ""),  # "investor" names a party, not a deal
+    ],
+)
+def test_deal_and_purchase_verbs_in_many_forms(text, kind):
+    assert matching.kind_from_text(text) == kind
+
+
+@pytest.mark.parametrize(
+    ("name", "country"),
+    [
+        ("China Basin Capital Partners, L.P.", ""),
+        ("Yum China Holdings", ""),
+        ("China National Building Material", "CN"),
+        ("Agricultural Bank of China", "CN"),
+        ("Siemens (China) Co., Ltd.", "CN"),
+        ("China Merchants Port", "CN"),  # the gazetteer
+        ("Shenzhen Example Technology", "CN"),
+        ("PetroChina", "CN"),
+    ],
+)
+def test_china_in_a_partys_own_name_counts_only_on_some_ground(name, country):
+    assert matching.chinese_country(name, as_name=True) == country

@@ -929,7 +929,8 @@ def test_document_text_drops_markup_scripts_and_entities():
         (
             "Acme Robotics and Shanghai Fosun Pharmaceutical (Group) Co., Ltd. announced a "
             "collaboration; Fosun Pharma will make an equity investment.",
-            [("Shanghai Fosun Pharmaceutical (Group) Co., Ltd.", "CN")],
+            # The short name is on the gazetteer of Chinese groups too.
+            [("Shanghai Fosun Pharmaceutical (Group) Co., Ltd.", "CN"), ("Fosun Pharma", "CN")],
         ),
         (
             "Acme Robotics agreed to sell its unit to China's Weichai Power Co., Ltd. and to "

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from cases import normalize
 from cases.checks import matching
+from cases.checks.sources.news.parties import is_place
 
 # fmt: off
 # Words that end company names; one of them makes a run of capitalised words a company.
@@ -243,7 +244,8 @@ def _distinctive_word(name: str) -> str:
     """The first word of a name key that is not a Chinese place ("fosun" in "Shanghai
     Fosun Pharmaceutical"), or "" when there is none of four letters or more."""
     for word in normalize.name_key(name).split():
-        if not matching.chinese_country(word) and len(word) >= 4:
+        # A place, not any China marker: "fosun" names a Chinese group, and is distinctive.
+        if len(word) >= 4 and not is_place(word):
             return word
     return ""
 
