@@ -25,7 +25,7 @@ from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.matching import NameMatch
 from cases.checks.sources import Hit, SearchResult, Source
-from cases.checks.sources.common import JsonReader, describe, dod_flags, parse_day
+from cases.checks.sources.common import JsonReader, describe, dod_flags, parse_day, span_end
 from cases.models import Entity, Finding
 
 PAGE_SIZE = 100  # the API allows 1,000, but whole study records are large
@@ -316,7 +316,7 @@ class ClinicalTrialsSource(Source):
     def search(
         self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None
     ) -> SearchResult:
-        until = min(until or date.today(), date.today())
+        until = span_end(until)
         names = matching.entity_names(entity)
         threshold = settings.WISHLIST_MATCH_THRESHOLD
         reader = JsonReader(client, self.base_url)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
+from django.utils import timezone
+
 from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError
 
@@ -49,6 +51,17 @@ def spans(first: date, last: date, *, months: int) -> list[tuple[date, date]]:
         result.append((start, end))
         start = end + timedelta(days=1)
     return result
+
+
+def today() -> date:
+    """The day the checks count as today: the service's clock, so a source never cuts a
+    span a day short of what the run records (the host's local date can differ)."""
+    return timezone.now().date()
+
+
+def span_end(until: date | None) -> date:
+    """The last day a search may cover: `until`, never after today."""
+    return min(until or today(), today())
 
 
 def halves(first: date, last: date) -> list[tuple[date, date]]:

@@ -29,7 +29,7 @@ from cases import normalize, rules
 from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.sources import Hit, SearchResult, Source
-from cases.checks.sources.common import JsonReader, describe, dod_flags
+from cases.checks.sources.common import JsonReader, describe, dod_flags, span_end, spans
 from cases.models import Entity, Finding
 
 TOKEN_PATH = "/auth/accesstoken"
@@ -282,13 +282,7 @@ class EpoOpsSource(Source):
     def windows(self, first: date, last: date) -> list[tuple[date, date]]:
         """A span per calendar year: one query never reaches OPS's 2,000-document cap
         for any but the largest filers."""
-        spans = []
-        start = first
-        while start <= last:
-            end = min(last, date(start.year, 12, 31))
-            spans.append((start, end))
-            start = date(start.year + 1, 1, 1)
-        return spans
+        return spans(first, last, months=12)
 
     def token(self, client: HttpClient) -> str:
         """A live access token, asked for again shortly before the last one expires."""
@@ -318,7 +312,7 @@ class EpoOpsSource(Source):
     def search(
         self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None
     ) -> SearchResult:
-        until = min(until or date.today(), date.today())
+        until = span_end(until)
         names = matching.entity_names(entity)
         threshold = settings.WISHLIST_MATCH_THRESHOLD
         headers = {"Authorization": f"Bearer {self.token(client)}", "Accept": "application/json"}

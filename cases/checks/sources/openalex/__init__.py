@@ -49,7 +49,7 @@ from django.utils import timezone
 from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.sources import Hit, SearchResult, Source, SourceSkipped
-from cases.checks.sources.common import JsonReader, describe
+from cases.checks.sources.common import JsonReader, describe, spans
 from cases.checks.sources.openalex.parsing import (
     Institution,
     batches,
@@ -136,13 +136,7 @@ class OpenAlexSource(Source):
 
     def windows(self, first: date, last: date) -> list[tuple[date, date]]:
         """Calendar years, so that a page limit in one year never hides the next."""
-        spans = []
-        start = first
-        while start <= last:
-            end = min(date(start.year, 12, 31), last)
-            spans.append((start, end))
-            start = end + timedelta(days=1)
-        return spans
+        return spans(first, last, months=12)
 
     def _reader(self, client: HttpClient) -> JsonReader:
         # The key goes in as a hidden parameter, so it never reaches the recorded query.

@@ -54,7 +54,7 @@ requests a second per client; the shared limiter holds that across all workers.
 """
 
 import hashlib
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 
@@ -62,7 +62,7 @@ from cases import normalize
 from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.sources import Hit, SearchResult, Source
-from cases.checks.sources.common import JsonReader, describe, parse_day
+from cases.checks.sources.common import JsonReader, describe, parse_day, span_end, spans, today
 from cases.checks.sources.sec_edgar import documents
 from cases.checks.sources.sec_edgar.filings import (
     FORMS,
@@ -106,23 +106,6 @@ def search_phrases(names: list[str]) -> list[str]:
         if len(key) >= 4 and key.isascii() and '"' not in key:
             phrases.setdefault(key, None)
     return list(phrases)[:MAX_PHRASES]
-
-
-def _years_later(day: date, count: int) -> date:
-    try:
-        return day.replace(year=day.year + count)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + count, day=28)
-
-
-def years(first: date, last: date) -> list[tuple[date, date]]:
-    """[first, last] cut at each new year, oldest first."""
-    spans, start = [], first
-    while start <= last:
-        end = min(date(start.year, 12, 31), last)
-        spans.append((start, end))
-        start = end + timedelta(days=1)
-    return spans
 
 
 class SecEdgarSource(Source):
@@ -169,24 +152,18 @@ class SecEdgarSource(Source):
         return self._data_override or self.archives_host
 
     def windows(self, first: date, last: date) -> list[tuple[date, date]]:
-        """Spans of WINDOW_YEARS years from `first`: a check cut short keeps the spans it
-        read, and each span has its own budget of documents. Full-text search takes any
-        period, and a query with more hits than its pages is asked again year by year
+        """Spans of WINDOW_YEARS years on the calendar: a check cut short keeps the spans
+        it read, and each span has its own budget of documents. Full-text search takes
+        any period, and a query with more hits than its pages is asked again year by year
         within its span, so spans need not be shorter; longer ones keep a deal's filings
         together (a partner named in full in one filing is known by its short name in the
         next)."""
-        first = max(first, ARCHIVE_START)
-        spans = []
-        while first <= last:
-            end = min(_years_later(first, WINDOW_YEARS) - timedelta(days=1), last)
-            spans.append((first, end))
-            first = end + timedelta(days=1)
-        return spans
+        return spans(max(first, ARCHIVE_START), last, months=12 * WINDOW_YEARS)
 
     def search(
         self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None
     ) -> SearchResult:
-        until = min(until or date.today(), date.today())
+        until = span_end(until)
         start = max(since, ARCHIVE_START)
         if start > until:
             return SearchResult(query=f"nothing to search: {start} is after {until}")
@@ -283,7 +260,7 @@ class _Search:
             self.reader.asked.append(
                 f"({total} hits: more than {MAX_PAGES} pages, asked again year by year)"
             )
-            for first, last in years(start, end):
+            for first, last in spans(start, end, months=12):
                 more, _, _ = self._pages(
                     {**params, "startdt": first.isoformat(), "enddt": last.isoformat()}
                 )
@@ -318,7 +295,7 @@ class _Search:
         else:
             cut_short = read < first_total
             note = f"; stopped after {MAX_PAGES} pages" if cut_short else ""
-        future = [f for f, _ in found if f.filed and f.filed > date.today()]
+        future = [f for f, _ in found if f.filed and f.filed > today()]
         if future:
             note += f"; {len(future)} filings dated after today left out"
         self.reader.asked.append(
