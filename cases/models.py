@@ -687,6 +687,12 @@ class CheckRun(models.Model):
         default=False,
         help_text="The run stopped before the end of its period; the next resumes after it.",
     )
+    searched_as = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="Fingerprint of the names and identifiers searched with (coverage is per "
+        "fingerprint).",
+    )
     detects = models.CharField(
         max_length=300,
         blank=True,

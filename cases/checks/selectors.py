@@ -17,20 +17,24 @@ from cases.models import Case, CheckRun
 RETRY_FAILED_AFTER = timedelta(hours=6)
 
 
-def coverage_end(*, case_id: int, source: str, start: date) -> date | None:
+def coverage_end(
+    *, case_id: int, source: str, start: date, searched_as: str | None = None
+) -> date | None:
     """The last day this source has searched for this case without a gap from `start`,
-    over all its runs (finished or cut short); None when `start` itself is not covered."""
-    return coverage(case_id=case_id, source=source, start=start)[0]
+    over all its runs (finished or cut short); None when `start` itself is not covered.
+    With `searched_as`, only runs that searched by those names and identifiers count."""
+    return coverage(case_id=case_id, source=source, start=start, searched_as=searched_as)[0]
 
 
-def coverage(*, case_id: int, source: str, start: date) -> tuple[date | None, bool]:
+def coverage(
+    *, case_id: int, source: str, start: date, searched_as: str | None = None
+) -> tuple[date | None, bool]:
     """(coverage_end, whether the run that reached it was cut short): after a run cut
     short the next one resumes the day after, after a complete one it may overlap."""
-    rows = list(
-        CheckRun.objects.filter(case_id=case_id, source=source, searched_from__isnull=False)
-        .order_by("id")
-        .values_list("searched_from", "searched_to", "cut_short")
-    )
+    runs = CheckRun.objects.filter(case_id=case_id, source=source, searched_from__isnull=False)
+    if searched_as is not None:
+        runs = runs.filter(searched_as=searched_as)
+    rows = list(runs.order_by("id").values_list("searched_from", "searched_to", "cut_short"))
     reach = _reach([(first, last) for first, last, _ in rows], start)
     if reach is None:
         return None, False

@@ -16,7 +16,7 @@ from django.utils import timezone
 from cases import normalize
 from cases.checks import selectors
 from cases.checks.http import HttpClient, HttpError, PermanentHttpError, RateLimitedError
-from cases.checks.sources import Hit, Source, SourceSkipped, get_sources
+from cases.checks.sources import Hit, Source, SourceSkipped, get_sources, searched_as
 from cases.models import Case, CheckRun, Finding
 
 logger = logging.getLogger(__name__)
@@ -118,7 +118,9 @@ def check_period(*, source: Source, case: Case, today: date) -> tuple[date, date
         start = source.archive_start
     if start > today:
         return None
-    covered, cut_short = selectors.coverage(case_id=case.pk, source=source.name, start=start)
+    covered, cut_short = selectors.coverage(
+        case_id=case.pk, source=source.name, start=start, searched_as=searched_as(case.entity)
+    )
     if covered is None:
         return start, today
     if cut_short:
@@ -161,6 +163,7 @@ def check_execute(
     if source is None:
         return _check_run_finish(run, CheckRun.Status.ERROR, error=f"unknown source {run.source!r}")
     run.detects = ",".join(source.detects)[:300]
+    run.searched_as = searched_as(run.case.entity)
     attempt = _Attempt(client)
     try:
         return _check_run(run, source, attempt, delivery=delivery)
@@ -250,6 +253,7 @@ def _companions(
         if _check_run_claim(other.pk, delivery):
             other.refresh_from_db(fields=["status", "attempts", "started_at", "delivery"])
             other.detects = ",".join(source.detects)[:300]
+            other.searched_as = searched_as(other.case.entity)
             picked.append((other, period))
     return picked
 
@@ -321,7 +325,9 @@ def _span_record(run: CheckRun, source: Source, result, *, first: date, to: date
     run.leads_created += leads_file(case=run.case, source=source.name, hits=result.hits)
     run.searched_from = min(run.searched_from or first, first)
     run.searched_to = max(run.searched_to or to, to)
-    run.save(update_fields=["leads_created", "searched_from", "searched_to", "detects"])
+    run.save(
+        update_fields=["leads_created", "searched_from", "searched_to", "detects", "searched_as"]
+    )
 
 
 def leads_file(*, case: Case, source: str, hits: Iterable[Hit]) -> int:

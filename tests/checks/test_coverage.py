@@ -351,3 +351,18 @@ def test_a_failed_run_keeps_its_kinds_and_says_it_stopped_short(dated, case2016)
     assert check.status == CheckRun.Status.RATE_LIMITED
     assert check.detects == "acquisition,joint_venture"
     assert check.cut_short and check.searched_to == D(2016, 12, 31)
+
+
+def test_a_newly_confirmed_identifier_searches_the_whole_period_again(dated, case2016):
+    run(case2016)
+    dated.asked.clear()
+    entity = case2016.entity
+    entity.lei = "5493001KJTIIGC8Y1R12"
+    entity.save()
+    again = run(case2016)
+    # What a search by name covered says nothing of a search by the LEI.
+    assert dated.asked[0] == (D(2016, 3, 1), D(2016, 12, 31))
+    assert again.searched_from == D(2016, 3, 1)
+    dated.asked.clear()
+    run(case2016)
+    assert len(dated.asked) == 1  # and after that, only what is new

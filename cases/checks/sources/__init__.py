@@ -8,6 +8,7 @@ paged JSON reader, flags) and `news` (reading headlines). `get_sources()` is the
 registry: the sources by name; tests put their own in its place with `override()`.
 """
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +46,28 @@ class SearchResult:
     # for (an archive that starts later, a page limit that stopped short); None: all of it.
     searched_from: date | None = None
     searched_to: date | None = None
+
+
+def searched_as(entity: Entity) -> str:
+    """A fingerprint of what a check searches an entity by: its names and identifiers.
+
+    Coverage counts only runs made with the current fingerprint, so once an identifier
+    is confirmed (or a name corrected) the sources search the whole period again with
+    it instead of resuming from what a search by the old name covered.
+    """
+    parts = [
+        entity.name,
+        entity.name_native,
+        entity.aliases,
+        entity.country,
+        entity.lei,
+        entity.sec_cik,
+        entity.uk_company_number,
+        entity.ror_id,
+        entity.openalex_id,
+        entity.wikidata_id,
+    ]
+    return hashlib.sha256("\x1f".join(part or "" for part in parts).encode()).hexdigest()[:32]
 
 
 class SourceSkipped(Exception):
