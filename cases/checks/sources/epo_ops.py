@@ -6,7 +6,7 @@ A token comes from POST /auth/accesstoken (client id and secret as basic auth,
 grant_type=client_credentials) and is kept until shortly before it expires. Filings come
 from GET /rest-services/published-data/search/biblio with the CQL query
 pa="<name>" (each of the entity's names, OR'd) and pd within "<first>,<last>", 100 per
-page (the Range header); OPS answers at most 2,000 documents per query, so the period is
+page (the X-OPS-Range header); OPS answers at most 2,000 documents per query, so the period is
 cut by year. Applicants come in two spellings: the "epodoc" one ends with the country in
 brackets ("FUDAN UNIV [CN]"), the "original" one is the name as filed; the pair with the
 same sequence number is one applicant. A filing counts when one applicant is the entity

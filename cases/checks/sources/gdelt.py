@@ -13,9 +13,12 @@ then) to today, in two-year windows fixed to the calendar (the check service rec
 window read, so a 429 keeps the windows already read and the next run resumes); later
 checks ask only from a week before the last day searched. GDELT answers at most 250
 articles a request, oldest first with sort=dateasc: a full answer is asked again in two
-halves until each holds fewer, so a busy firm's early coverage is never crowded out.
+halves until each holds fewer, so a busy firm's early coverage is never crowded out; at
+most MAX_REQUESTS_PER_SPAN a span, after which the run is cut short and the next resumes.
 GDELT asks for one request every five seconds (rate_per_second=0.2): a first check of a
-2016 referral is about six requests, half a minute; a weekly re-check is one.
+2016 referral is five windows and their halvings (about six requests on the yield dev
+set, bench/checks_cost.py); a weekly re-check is one, shared by up to `batch_size`
+entities whose names are OR'd in one query.
 
 An article is a hit when its headline names the entity (matching.match_in_text), points
 to a party in mainland China, Hong Kong or Macau (matching.chinese_country on the
@@ -45,7 +48,7 @@ from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError, RateLimitedError
 from cases.checks.sources import Hit, SearchResult, Source, SourceSkipped
 from cases.checks.sources.common import halves, parse_day, spans
-from cases.checks.sources.news import NEWS_KINDS, headline_hit, or_group, query_names
+from cases.checks.sources.news import DEAL_TERMS, NEWS_KINDS, headline_hit, or_group, query_names
 from cases.models import Entity
 
 ARCHIVE_START = date(2017, 1, 1)  # the DOC 2.0 API searches back to January 2017
@@ -55,28 +58,6 @@ MAX_RECORDS = 250  # the API's maximum for artlist
 # and the next run resumes (one request every five seconds: a span never holds a worker
 # for more than a minute and a half).
 MAX_REQUESTS_PER_SPAN = 16
-# Words a deal report's text carries in some form. GDELT has no stemming, so the forms
-# headlines use are listed; the headline is judged afterwards (news.read_headline).
-COOPERATION_TERMS = (
-    "partnership",
-    '"joint venture"',
-    "investment",
-    "invest",
-    "acquisition",
-    "acquire",
-    "acquires",
-    "takeover",
-    "stake",
-    "buy",
-    "buys",
-    "deal",
-    "sale",
-    "merger",
-    "licence",
-    "license",
-    "agreement",
-    "MOU",
-)
 
 
 # ------------------------------------------------------------------ the query
@@ -91,7 +72,7 @@ def build_query(names: list[str], *, per_name: bool = False) -> str:
     if not phrases:
         return ""
     quoted = or_group([f'"{phrase}"' for phrase in phrases])
-    return f"{quoted} (China OR Chinese) {or_group(list(COOPERATION_TERMS))}"
+    return f"{quoted} (China OR Chinese) {or_group(list(DEAL_TERMS))}"
 
 
 def window_params(query: str, first: date, last: date) -> dict[str, str]:

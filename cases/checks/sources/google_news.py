@@ -35,25 +35,9 @@ from cases.checks import matching
 from cases.checks.http import HttpClient, PermanentHttpError
 from cases.checks.sources import Hit, SearchResult, Source, SourceSkipped
 from cases.checks.sources.common import halves, spans
-from cases.checks.sources.news import NEWS_KINDS, headline_hit, or_group, query_names
+from cases.checks.sources.news import DEAL_TERMS, NEWS_KINDS, headline_hit, or_group, query_names
 from cases.models import Entity
 
-COOPERATION_TERMS = (
-    "partnership",
-    '"joint venture"',
-    "investment",
-    "invest",
-    "acquisition",
-    "acquire",
-    "takeover",
-    "stake",
-    "buy",
-    "buys",
-    "deal",
-    "sale",
-    "merger",
-    "license",
-)
 EXTERNAL_ID_LENGTH = 300  # Finding.external_id
 MAX_ITEMS = 100  # Google News answers at most about a hundred items, newest first
 SPAN_MONTHS = 12
@@ -69,7 +53,7 @@ def build_query(names: list[str], since: date, until: date | None = None) -> str
     if not phrases:
         return ""
     quoted = or_group([f'"{phrase}"' for phrase in phrases])
-    terms = or_group(list(COOPERATION_TERMS))
+    terms = or_group(list(DEAL_TERMS))
     query = f"{quoted} (China OR Chinese) {terms} after:{since.isoformat()}"
     if until is not None:
         query += f" before:{(until + timedelta(days=1)).isoformat()}"

@@ -34,12 +34,35 @@ from cases.checks.sources.common import dod_flags
 from cases.checks.sources.news.parties import PLACE_WORDS, Party, chinese_party, is_place, parties
 
 __all__ = [
-    "DID_NOT_COMPLETE", "ENDED", "MAX_QUERY_NAMES", "NEWS_KINDS", "NOT_AN_EVENT_PENALTY", "UNNAMED",
-    "UNWOUND", "HeadlineReading", "Party", "chinese_party", "headline_hit", "or_group",
+    "DEAL_TERMS", "DID_NOT_COMPLETE", "ENDED", "MAX_QUERY_NAMES", "NEWS_KINDS",
+    "NOT_AN_EVENT_PENALTY", "UNNAMED", "UNWOUND", "HeadlineReading", "Party", "chinese_party",
+    "headline_hit", "or_group",
     "parties", "query_names", "read_headline", "search_name", "without_names",
 ]  # fmt: skip
 
 MAX_QUERY_NAMES = 3
+# Words a deal report's text carries in some form, for the news searches (which have no
+# stemming, so the forms headlines use are listed); each headline is judged afterwards.
+DEAL_TERMS = (
+    "partnership",
+    '"joint venture"',
+    "investment",
+    "invest",
+    "acquisition",
+    "acquire",
+    "acquires",
+    "takeover",
+    "stake",
+    "buy",
+    "buys",
+    "deal",
+    "sale",
+    "merger",
+    "licence",
+    "license",
+    "agreement",
+    "MOU",
+)
 # The kinds a deal headline can report (matching.kind_from_text): what a silent news
 # search is evidence against.
 NEWS_KINDS = (

@@ -16,8 +16,8 @@ The lineage filter reaches works credited only to a child institution (a campus,
 medical school, an institute OpenAlex places under the university); it never reaches a
 parent or a sibling. Sorting by date means a page limit cuts off the latest works, never
 the years just after the referral, and the result then says how far it read
-(`searched_to`), so the next span starts there. `windows()` cuts a period by calendar
-year, so each span is one bounded list.
+(`searched_to`): the run is cut short there and the next run resumes the day after.
+`windows()` cuts a period by calendar year, so each span is one bounded list.
 
 A hit is one (work, Chinese institution) pair: kind co_publication, the counterparty is
 the institution with the country code OpenAlex gives it, the event date is the
