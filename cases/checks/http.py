@@ -245,7 +245,11 @@ class HttpClient:
                     stream=True,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
-                last_problem = f"{type(exc).__name__}: {exc}"
+                # The host and the kind of failure, not urllib3's nested repr: this is
+                # what an analyst reads on the case page (offline, DNS, a timeout).
+                host = urlsplit(url).hostname or url
+                what = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
+                last_problem = f"{host} {what} ({type(exc).__name__})"
             else:
                 network_only = False
                 if response.status_code < 400:

@@ -86,6 +86,9 @@ def test_connection_errors_are_transient(client):
     with pytest.raises(TransientHttpError) as caught:
         client.get(URL)
     assert not isinstance(caught.value, PermanentHttpError)
+    # Said in words an analyst reads: which host, what went wrong.
+    host = URL.split("/")[2]
+    assert str(caught.value).startswith(f"{host} could not connect (ConnectionError) after ")
 
 
 @responses.activate
