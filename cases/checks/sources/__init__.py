@@ -148,7 +148,14 @@ class Source:
     def search(
         self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None
     ) -> SearchResult:
-        """Return the evidence dated from `since` to `until` (today when None)."""
+        """Return the evidence dated from `since` to `until` (today when None).
+
+        A source that reads a record (a registry) may also return relationships that
+        began before `since`: they are facts of the record, filed with timing "before".
+        A source whose list was cut short sets `searched_to` to the last day it surely
+        read, or leaves it None when its list has no date order (no day is surer than
+        another; the query then says some may be missed).
+        """
         raise NotImplementedError
 
     def search_batch(

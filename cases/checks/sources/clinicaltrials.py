@@ -345,7 +345,10 @@ class ClinicalTrialsSource(Source):
             if not token:
                 break
             if token in seen_tokens:
-                note = f" (stopped: page token {token[:20]!r} came back a second time)"
+                note = (
+                    f" (stopped: page token {token[:20]!r} came back a second time; "
+                    "some trials may be missed)"
+                )
                 break
             if read == MAX_PAGES:
                 note = f" (stopped after {MAX_PAGES} pages; more were offered)"
@@ -359,14 +362,17 @@ class ClinicalTrialsSource(Source):
         )
 
 
-def _read_up_to(starts: list[date], since: date, until: date) -> date:
+def _read_up_to(starts: list[date], since: date, until: date) -> date | None:
     """The last day a list cut short surely covers.
 
     Asked in order of start, the pages read hold every trial up to the day before the
-    last start read; a server that ignored the order leaves nothing sure past `since`.
+    last start read, and the next run resumes there. A server that ignored the order
+    leaves no day sure; the span then counts as searched (None), the note in the query
+    saying that some trials may be missed: resuming from `since` would read the same
+    pages again on every run, and never reach the rest.
     """
     if not starts or starts != sorted(starts):
-        return since
+        return None
     return max(since, min(until, starts[-1] - timedelta(days=1)))
 
 

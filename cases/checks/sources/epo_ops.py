@@ -342,16 +342,21 @@ class EpoOpsSource(Source):
             if not filings or begin > total:
                 break
             if begin > MAX_RESULTS:
-                note = f" (stopped at OPS's {MAX_RESULTS}-document limit of {total})"
+                note = (
+                    f" (stopped at OPS's {MAX_RESULTS}-document limit of {total}; "
+                    "some may be missed)"
+                )
                 break
         reader.asked.append(
             f"GET {self.base_url}{SEARCH_PATH} {describe(params)} ({read} pages){note}"
         )
-        # Documents come in OPS's own order: a list cut short covers no part surely.
+        # Records come in the service's own order, not by date, so no day of a list cut
+        # short is surer than another: the span counts as searched, the note saying some
+        # may be missed (resuming from `since` would read the same pages on every run).
         return SearchResult(
             hits=list(hits.values()),
             query="\n".join(reader.asked),
-            searched_to=since if note else None,
+            searched_to=None,
         )
 
 

@@ -259,17 +259,21 @@ class UsptoSource(Source):
             if not records or offset >= count:
                 break
             if read == MAX_PAGES:
-                note = f" (stopped after {MAX_PAGES} pages of {count} applications)"
+                note = (
+                    f" (stopped after {MAX_PAGES} pages of {count} applications; "
+                    "some may be missed)"
+                )
                 break
         reader.asked.append(
             f"GET {self.base_url}{SEARCH_PATH} {describe(params)} ({read} pages){note}"
         )
-        # Records come in the search's own order, not by date: a list cut short says
-        # nothing sure about any part of the period.
+        # Records come in the service's own order, not by date, so no day of a list cut
+        # short is surer than another: the span counts as searched, the note saying some
+        # may be missed (resuming from `since` would read the same pages on every run).
         return SearchResult(
             hits=list(hits.values()),
             query="\n".join(reader.asked),
-            searched_to=since if note else None,
+            searched_to=None,
         )
 
 
