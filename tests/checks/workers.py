@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from django.conf import settings
 from django.db import connection
@@ -22,9 +23,30 @@ ROOT = Path(__file__).resolve().parents[2]
 CHILD = "5493001KJTIIGC8Y1R12"
 
 
+def stub_record(lei: str) -> dict:
+    return {
+        "type": "lei-records",
+        "id": lei,
+        "attributes": {
+            "lei": lei,
+            "entity": {
+                "legalName": {"name": "Acme Stub Robotics Ltd"},
+                "legalAddress": {"country": "GB", "city": "London"},
+            },
+        },
+    }
+
+
 def gleif_route(path: str) -> tuple[int, bytes]:
-    """Answer like GLEIF for any LEI: one child in Shenzhen, no parents."""
-    path = path.split("?", 1)[0]
+    """Answer like GLEIF for any LEI: its record (without relationship links, so every
+    relation is asked), one child in Shenzhen, no parents."""
+    path, _, query = path.partition("?")
+    if path == "/lei-records":
+        asked = parse_qs(query).get("filter[lei]", [""])[0].split(",")
+        records = [stub_record(lei) for lei in asked if lei]
+        return 200, json.dumps({"data": records, "links": {}}).encode()
+    if path.startswith("/lei-records/") and path.count("/") == 2:
+        return 200, json.dumps({"data": stub_record(path.split("/")[2])}).encode()
     lei = path.split("/")[2] if path.startswith("/lei-records/") else ""
     if path.endswith("/direct-children"):
         record = {

@@ -204,8 +204,6 @@ class GleifSource(Source):
     default_url = "https://api.gleif.org/api/v1"
     rate_per_second = 1
     detects = (Finding.Kind.ACQUISITION, Finding.Kind.SUBSIDIARY)
-    # Records of entities with an LEI are read 200 to a request (`search_batch`).
-    batch_size = 20
 
     def skip_reason(self, entity: Entity) -> str:
         reason = super().skip_reason(entity)

@@ -120,8 +120,6 @@ class OpenAlexSource(Source):
     incremental = True
     recheck_overlap = timedelta(days=60)
     requests_per_check = 12  # a first check of a 2016 referral: one call a year
-    # Re-checks of institutions share one works list per 100 (`search_batch`).
-    batch_size = 20
 
     def __init__(self) -> None:
         self._resolved: dict[tuple, tuple[Institution, matching.NameMatch]] = {}
