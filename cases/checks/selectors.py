@@ -28,19 +28,19 @@ def coverage_end(
 
 def coverage(
     *, case_id: int, source: str, start: date, searched_as: str | None = None
-) -> tuple[date | None, bool]:
-    """(coverage_end, whether the run that reached it was cut short): after a run cut
-    short the next one resumes the day after, after a complete one it may overlap."""
+) -> tuple[date | None, date | None]:
+    """(coverage_end, resume_after): the last day searched without a gap from `start`,
+    and, when the latest run that searched anything was cut short, the last day that run
+    read (the next run resumes the day after it; after a complete run it may overlap)."""
     runs = CheckRun.objects.filter(case_id=case_id, source=source, searched_from__isnull=False)
     if searched_as is not None:
         runs = runs.filter(searched_as=searched_as)
     rows = list(runs.order_by("id").values_list("searched_from", "searched_to", "cut_short"))
     reach = _reach([(first, last) for first, last, _ in rows], start)
-    if reach is None:
-        return None, False
-    # The latest run to reach that day says whether it stopped there.
-    cut = next((short for _, last, short in reversed(rows) if last == reach), False)
-    return reach, cut
+    if reach is None or not rows:
+        return reach, None
+    _, latest_to, latest_cut = rows[-1]
+    return reach, (latest_to if latest_cut and latest_to <= reach else None)
 
 
 def _reach(spans: Iterable[tuple[date, date]], start: date) -> date | None:
@@ -97,8 +97,8 @@ def checks_due(
                             CheckRun.objects.filter(
                                 case=OuterRef("case"),
                                 source=name,
-                                status__in=done,
-                                finished_at__gt=OuterRef("finished_at"),
+                                finished_at__isnull=False,
+                                pk__gt=OuterRef("pk"),
                             )
                         )
                     )
@@ -120,6 +120,14 @@ def checks_due(
         ).order_by(F("reached").asc(nulls_first=True), "id")
         ids = cases.values_list("id", flat=True)
         limit = source.capacity(within_seconds) if within_seconds else None
+        if limit is not None:
+            # What is still queued or running counts against this pass's share.
+            waiting = CheckRun.objects.filter(
+                source=name, status__in=[CheckRun.Status.QUEUED, CheckRun.Status.RUNNING]
+            ).count()
+            limit -= waiting
+            if limit <= 0:
+                continue
         due.extend((case_id, name) for case_id in (ids[:limit] if limit else ids))
     return due
 

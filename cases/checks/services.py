@@ -3,6 +3,7 @@ its hits as leads.
 """
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
@@ -16,7 +17,7 @@ from django.utils import timezone
 from cases import normalize
 from cases.checks import selectors
 from cases.checks.http import HttpClient, HttpError, PermanentHttpError, RateLimitedError
-from cases.checks.sources import Hit, Source, SourceSkipped, get_sources, searched_as
+from cases.checks.sources import Hit, Source, SourceSkipped, get_sources
 from cases.models import Case, CheckRun, Finding
 
 logger = logging.getLogger(__name__)
@@ -118,13 +119,16 @@ def check_period(*, source: Source, case: Case, today: date) -> tuple[date, date
         start = source.archive_start
     if start > today:
         return None
-    covered, cut_short = selectors.coverage(
-        case_id=case.pk, source=source.name, start=start, searched_as=searched_as(case.entity)
+    covered, resume_after = selectors.coverage(
+        case_id=case.pk,
+        source=source.name,
+        start=start,
+        searched_as=source.searched_as(case.entity),
     )
     if covered is None:
         return start, today
-    if cut_short:
-        return min(covered + timedelta(days=1), today), today
+    if resume_after is not None:
+        return min(resume_after + timedelta(days=1), today), today
     if source.incremental:
         return min(max(start, covered - source.recheck_overlap), today), today
     return start, today
@@ -159,14 +163,15 @@ def check_execute(
     run = CheckRun.objects.select_related("case__entity").get(id=check_run_id)
     if not claimed:
         return run
+    started = time.monotonic()
     source = get_sources().get(run.source)
     if source is None:
         return _check_run_finish(run, CheckRun.Status.ERROR, error=f"unknown source {run.source!r}")
     run.detects = ",".join(source.detects)[:300]
-    run.searched_as = searched_as(run.case.entity)
+    run.searched_as = source.searched_as(run.case.entity)
     attempt = _Attempt(client)
     try:
-        return _check_run(run, source, attempt, delivery=delivery)
+        return _check_run(run, source, attempt, delivery=delivery, started=started)
     except (SourceSkipped, HttpError) as exc:
         status, error = _failure(exc)
         return _check_run_finish(
@@ -193,7 +198,9 @@ def _unfinished(run: CheckRun) -> dict:
     return {"detects": run.detects, "cut_short": run.searched_to is not None}
 
 
-def _check_run(run: CheckRun, source: Source, attempt: _Attempt, *, delivery: str) -> CheckRun:
+def _check_run(
+    run: CheckRun, source: Source, attempt: _Attempt, *, delivery: str, started: float
+) -> CheckRun:
     case = run.case
     reason = _skip_reason(source, case)
     period = None if reason else check_period(source=source, case=case, today=timezone.now().date())
@@ -203,12 +210,19 @@ def _check_run(run: CheckRun, source: Source, attempt: _Attempt, *, delivery: st
         return _check_run_finish(run, CheckRun.Status.SKIPPED, error=reason, detects=run.detects)
     attempt.client = client = attempt.client or source.client()
     spans = source.windows(*period)
-    if source.batch_size > 1 and len(spans) == 1:
+    if source.batch_size > 1 and _batchable(period):
         companions = _companions(run, source, delivery=delivery or f"batch-{run.pk}")
         if companions:
             return _batch_execute([(run, period), *companions], source, client)
     found = False
-    for first, last in spans:
+    budget = settings.CELERY_TASK_SOFT_TIME_LIMIT * 0.6
+    for number, (first, last) in enumerate(spans):
+        if number and time.monotonic() - started > budget:
+            # Stop between spans, well before the task's soft time limit: what was read
+            # is recorded and the rest is due at once, instead of the run dying mid-span.
+            attempt.asked.append(f"(stopped before {first} for time; the rest on the next run)")
+            run.cut_short = True
+            break
         result = source.search(case.entity, first, client, until=last)
         found = found or bool(result.hits)
         attempt.asked.append(result.query)
@@ -228,32 +242,44 @@ def _check_run(run: CheckRun, source: Source, attempt: _Attempt, *, delivery: st
     )
 
 
+BATCH_PERIOD = timedelta(days=62)  # a re-check's period: one batch whatever its spans
+
+
+def _batchable(period: tuple[date, date]) -> bool:
+    return period[1] - period[0] <= BATCH_PERIOD
+
+
 def _companions(
     run: CheckRun, source: Source, *, delivery: str
 ) -> list[tuple[CheckRun, tuple[date, date]]]:
-    """Other queued one-span checks of the same source this delivery takes to run in one
-    batch with `run`: each claimed by the same conditional UPDATE as a delivered one, so
-    its own message, arriving later, finds it finished and does nothing."""
+    """Other re-checks of the same source this delivery takes to run in one batch with
+    `run`: queued ones, or ones this same delivery claimed before its worker was lost,
+    each claimed by the conditional UPDATE a delivered message uses, so a companion's own
+    message, arriving later, finds it finished and does nothing."""
     today = timezone.now().date()
     picked = []
-    queued = (
-        CheckRun.objects.filter(source=source.name, status=CheckRun.Status.QUEUED)
+    candidates = (
+        CheckRun.objects.filter(
+            Q(status=CheckRun.Status.QUEUED) | Q(status=CheckRun.Status.RUNNING, delivery=delivery),
+            source=source.name,
+        )
         .exclude(pk=run.pk)
         .select_related("case__entity")
         .order_by("queued_at", "id")[: source.batch_size * 3]
     )
-    for other in queued:
+    for other in candidates:
         if len(picked) == source.batch_size - 1:
             break
         if _skip_reason(source, other.case):
             continue
         period = check_period(source=source, case=other.case, today=today)
-        if period is None or len(source.windows(*period)) != 1:
+        if period is None or not _batchable(period):
             continue  # a first check: its own spans, on its own
         if _check_run_claim(other.pk, delivery):
-            other.refresh_from_db(fields=["status", "attempts", "started_at", "delivery"])
+            other.status = CheckRun.Status.RUNNING
+            other.delivery = delivery
             other.detects = ",".join(source.detects)[:300]
-            other.searched_as = searched_as(other.case.entity)
+            other.searched_as = source.searched_as(other.case.entity)
             picked.append((other, period))
     return picked
 
@@ -261,51 +287,59 @@ def _companions(
 def _batch_execute(
     pairs: list[tuple[CheckRun, tuple[date, date]]], source: Source, client: HttpClient
 ) -> CheckRun:
-    """Run one-span checks together: one search_batch over the union of their periods,
-    each run filing only what falls in its own period. Return the first run."""
+    """Run re-checks together: one search_batch over the union of their periods, each run
+    filing only what falls in its own period. Every run of the batch is finished, whatever
+    fails. Return the first run."""
     first = min(period[0] for _, period in pairs)
     last = max(period[1] for _, period in pairs)
+    finished: set[int] = set()
     try:
         results = source.search_batch(
             [run.case.entity for run, _ in pairs], first, client, until=last
         )
+        for (run, (own_first, own_last)), result in zip(pairs, results, strict=True):
+            _batch_member_finish(run, source, result, own_first, own_last)
+            finished.add(run.pk)
     except (SourceSkipped, HttpError) as exc:
         status, error = _failure(exc)
-        query = _asked(client)
         for run, _ in pairs:
-            _check_run_finish(run, status, error=error, query=query, detects=run.detects)
-        return pairs[0][0]
+            if run.pk not in finished:
+                _check_run_finish(
+                    run, status, error=error, query=_asked(client), **_unfinished(run)
+                )
     except Exception as exc:
         logger.exception("Batch of %s checks (%s) failed", len(pairs), source.name)
         for run, _ in pairs:
-            _check_run_finish(
-                run, CheckRun.Status.ERROR, error=_unexpected(exc), detects=run.detects
-            )
-        return pairs[0][0]
-    for (run, (own_first, own_last)), result in zip(pairs, results, strict=True):
-        if isinstance(result, SourceSkipped):
-            _check_run_finish(run, CheckRun.Status.SKIPPED, error=str(result), detects=run.detects)
-            continue
-        # What the run would have filed alone: nothing after its period, and for a source
-        # of dated items nothing before it (a registry's record has no such bound).
-        lowest = own_first if source.incremental else date.min
-        own = [
-            hit
-            for hit in result.hits
-            if hit.event_date is None or lowest <= hit.event_date <= own_last
-        ]
-        reached = min(result.searched_to or own_last, own_last)
-        if reached >= own_first:
-            _span_record(run, source, replace(result, hits=own), first=own_first, to=reached)
-        status = CheckRun.Status.OK if own else CheckRun.Status.NO_RESULTS
-        _check_run_finish(
-            run,
-            status,
-            query=_joined([result.query]),
-            detects=run.detects,
-            cut_short=reached < own_last,
-        )
+            if run.pk not in finished:
+                _check_run_finish(
+                    run, CheckRun.Status.ERROR, error=_unexpected(exc), **_unfinished(run)
+                )
     return pairs[0][0]
+
+
+def _batch_member_finish(
+    run: CheckRun, source: Source, result, own_first: date, own_last: date
+) -> None:
+    if isinstance(result, SourceSkipped):
+        _check_run_finish(run, CheckRun.Status.SKIPPED, error=str(result), detects=run.detects)
+        return
+    # What the run would have filed alone: nothing after its period, and for a source of
+    # dated items nothing before it (a registry's record has no such bound).
+    lowest = own_first if source.incremental else date.min
+    own = [
+        hit for hit in result.hits if hit.event_date is None or lowest <= hit.event_date <= own_last
+    ]
+    reached = min(result.searched_to or own_last, own_last)
+    if reached >= own_first:
+        _span_record(run, source, replace(result, hits=own), first=own_first, to=reached)
+    status = CheckRun.Status.OK if own else CheckRun.Status.NO_RESULTS
+    _check_run_finish(
+        run,
+        status,
+        query=_joined([result.query]),
+        detects=run.detects,
+        cut_short=reached < own_last,
+    )
 
 
 def _joined(parts: list[str], limit: int = 5000) -> str:

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 from cases import derived, normalize, rules
-from cases.checks.sources import get_sources, searched_as
+from cases.checks.sources import get_sources
 from cases.checks.sources.gdelt import ARCHIVE_START as GDELT_ARCHIVE_START
 from cases.demo.data import (
     CN_CITIES,
@@ -259,7 +259,7 @@ class Evidence(Draws):
             query=query,
             searched_from=first if searched else None,
             searched_to=started.date() if searched else None,
-            searched_as=searched_as(plan.entity) if searched else "",
+            searched_as=registered.searched_as(plan.entity) if searched and registered else "",
             detects=",".join(registered.detects if registered else ()),
         )
         plan.runs.append(run)

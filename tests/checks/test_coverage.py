@@ -21,6 +21,15 @@ from tests.factories import CaseFactory, ReferralFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def mid_year(monkeypatch):
+    """A fixed today in mid-year: a re-check's week never crosses a calendar boundary,
+    so the spans these tests count do not depend on the day they run."""
+    moment = datetime.datetime(2026, 6, 15, 12, 0, tzinfo=datetime.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
 D = datetime.date
 
 
@@ -366,3 +375,63 @@ def test_a_newly_confirmed_identifier_searches_the_whole_period_again(dated, cas
     dated.asked.clear()
     run(case2016)
     assert len(dated.asked) == 1  # and after that, only what is new
+
+
+def test_a_re_read_cut_short_inside_old_coverage_still_moves_forward(dated, case2016):
+    dated.incremental = False
+    run(case2016)  # complete: 2016-03-01 to today
+    dated.short = D(2017, 4, 30)
+    cut = run(case2016)  # the next full re-read stops in 2017
+    assert cut.cut_short and cut.searched_to == D(2017, 4, 30)
+    dated.asked.clear()
+    run(case2016)  # resumes after the cut, not from the referral again
+    assert dated.asked[0][0] == D(2017, 5, 1)
+
+
+def test_a_failure_after_a_cut_short_run_waits_like_any_failure(dated, case2016):
+    dated.short = D(2017, 4, 30)
+    run(case2016)
+    dated.short, dated.fail_on = None, D(2017, 5, 1)
+    failed = run(case2016)
+    assert failed.status == CheckRun.Status.RATE_LIMITED
+    assert selectors.checks_due(now=timezone.now(), sources=["dated"]) == []
+
+
+def test_a_news_source_keeps_its_coverage_when_an_identifier_is_confirmed(dated, case2016):
+    dated.searched_with = ()  # searches by name only
+    run(case2016)
+    dated.asked.clear()
+    case2016.entity.lei = "5493001KJTIIGC8Y1R12"
+    case2016.entity.save()
+    run(case2016)
+    assert len(dated.asked) == 1
+
+
+def test_a_batch_that_fails_while_filing_finishes_every_run(batched, monkeypatch):
+    cases = make_cases(3)
+    for case in cases:
+        run(case, "batched")
+    ids = checks_services.checks_queue(pairs=[(case.id, "batched") for case in cases])
+
+    def broken(*args, **kwargs):
+        raise ValueError("the database refused a value")
+
+    monkeypatch.setattr(checks_services, "leads_file", broken)
+    batched.items = [("new", timezone.now().date())]
+    checks_services.check_execute(check_run_id=ids[0], delivery="m1")
+    statuses = set(CheckRun.objects.filter(pk__in=ids).values_list("status", flat=True))
+    assert statuses == {"error"}
+
+
+def test_a_redelivered_batch_takes_back_the_companions_it_had_claimed(batched):
+    cases = make_cases(3)
+    for case in cases:
+        run(case, "batched")
+    ids = checks_services.checks_queue(pairs=[(case.id, "batched") for case in cases])
+    # The first delivery claimed all three, then its worker was lost.
+    CheckRun.objects.filter(pk__in=ids).update(status="running", delivery="m1")
+    checks_services.check_execute(check_run_id=ids[0], delivery="m1")
+    assert set(CheckRun.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
+        "no_results"
+    }
+    assert len(batched.batches[-1]) == 3

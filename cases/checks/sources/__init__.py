@@ -48,25 +48,19 @@ class SearchResult:
     searched_to: date | None = None
 
 
-def searched_as(entity: Entity) -> str:
-    """A fingerprint of what a check searches an entity by: its names and identifiers.
+IDENTIFIERS = ("lei", "sec_cik", "uk_company_number", "ror_id", "openalex_id", "wikidata_id")
+
+
+def searched_as(entity: Entity, identifiers: tuple[str, ...] = IDENTIFIERS) -> str:
+    """A fingerprint of what a check searches an entity by: its names and country, and
+    the identifiers the source uses.
 
     Coverage counts only runs made with the current fingerprint, so once an identifier
-    is confirmed (or a name corrected) the sources search the whole period again with
-    it instead of resuming from what a search by the old name covered.
+    a source searches by is confirmed (or a name corrected) it searches the whole period
+    again with it instead of resuming from what a search by the old name covered.
     """
-    parts = [
-        entity.name,
-        entity.name_native,
-        entity.aliases,
-        entity.country,
-        entity.lei,
-        entity.sec_cik,
-        entity.uk_company_number,
-        entity.ror_id,
-        entity.openalex_id,
-        entity.wikidata_id,
-    ]
+    parts = [entity.name, entity.name_native, entity.aliases, entity.country]
+    parts += [getattr(entity, field) for field in identifiers]
     return hashlib.sha256("\x1f".join(part or "" for part in parts).encode()).hexdigest()[:32]
 
 
@@ -94,6 +88,9 @@ class Source:
     # check reads the whole period.
     incremental = False
     recheck_overlap = timedelta(days=14)
+    # The entity's identifiers the source searches by (Entity field names); a new one
+    # makes coverage start again (`searched_as`). News sources search by name only.
+    searched_with: tuple[str, ...] = IDENTIFIERS
     # Requests a typical check of one entity sends: what the scheduler budgets per run.
     requests_per_check = 3
     # Up to this many one-span checks (re-checks) run together through search_batch,
@@ -128,6 +125,9 @@ class Source:
 
     def client(self) -> HttpClient:
         return HttpClient(source=self.name, rate_per_second=self.rate_limit)
+
+    def searched_as(self, entity: Entity) -> str:
+        return searched_as(entity, self.searched_with)
 
     def capacity(self, seconds: float) -> int | None:
         """How many checks this source's rate limit allows in `seconds`; None: no limit."""

@@ -305,6 +305,7 @@ class ClinicalTrialsSource(Source):
     # ClinicalTrials.gov asks for about 50 requests a minute per client.
     rate_per_second = 0.8
     detects = (Finding.Kind.PARTNERSHIP,)
+    searched_with = ()  # sponsors by name
 
     def skip_reason(self, entity: Entity) -> str:
         reason = super().skip_reason(entity)

@@ -256,6 +256,9 @@ class CompaniesHouseSource(Source):
     default_url = "https://api.company-information.service.gov.uk"
     # Companies House allows 600 requests per 5 minutes per key, 2 a second on average.
     rate_per_second = 2
+    # Persons with significant control in China (a holding) and Chinese officers.
+    detects = (Finding.Kind.EQUITY_INVESTMENT, Finding.Kind.OTHER)
+    searched_with = ("uk_company_number",)
     required_settings = ("COMPANIES_HOUSE_API_KEY",)
 
     def skip_reason(self, entity: Entity) -> str:

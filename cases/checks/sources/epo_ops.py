@@ -274,6 +274,7 @@ class EpoOpsSource(Source):
     rate_per_second = 0.5
     required_settings = ("EPO_OPS_CLIENT_ID", "EPO_OPS_CLIENT_SECRET")
     detects = (Finding.Kind.CO_PUBLICATION,)
+    searched_with = ()  # applicants by name
 
     def __init__(self):
         self._lock = threading.Lock()

@@ -101,7 +101,13 @@ class Article:
 
 
 def parse_response(body: bytes) -> list[Article]:
-    """Return the articles of an artlist JSON body.
+    """Return the articles of an artlist JSON body (see parse_artlist)."""
+    return parse_artlist(body)[0]
+
+
+def parse_artlist(body: bytes) -> tuple[list[Article], int]:
+    """Return the articles of an artlist JSON body, and how many entries it held (those
+    without a URL or title are left out, yet took one of the answer's places).
 
     Raise RateLimitedError for GDELT's plain-text throttle message and
     PermanentHttpError for any other body that is not the artlist JSON object (a keyword
@@ -139,7 +145,7 @@ def parse_response(body: bytes) -> list[Article]:
                 language=str(item.get("language") or ""),
             )
         )
-    return articles
+    return articles, len(found)
 
 
 # ------------------------------------------------------------------ hits
@@ -188,6 +194,7 @@ class GdeltSource(Source):
     # Re-checks (one span each) of this many entities share one query.
     batch_size = 5
     detects = NEWS_KINDS
+    searched_with = ()  # names only
 
     def skip_reason(self, entity: Entity) -> str:
         reason = super().skip_reason(entity)
@@ -275,8 +282,9 @@ class GdeltSource(Source):
             asked.append(requests.Request("GET", url, params=params).prepare().url)
             body = client.get(url, params=params).content
             sent += 1
-            articles = parse_response(body)
-            if len(articles) >= MAX_RECORDS:
+            # Fullness by the entries sent, not those kept: an untitled one still took a place.
+            articles, sent_back = parse_artlist(body)
+            if sent_back >= MAX_RECORDS:
                 if first < last:
                     # A full answer may hide older articles: ask each half instead.
                     todo[:0] = halves(first, last)

@@ -80,7 +80,13 @@ def _headline(title: str, publisher: str) -> str:
 
 
 def parse_feed(body: bytes) -> list[Item]:
-    """Return the items of a Google News RSS body; raise PermanentHttpError for a non-feed."""
+    """Return the items of a Google News RSS body (see parse_feed_entries)."""
+    return parse_feed_entries(body)[0]
+
+
+def parse_feed_entries(body: bytes) -> tuple[list[Item], int]:
+    """Return the items of a Google News RSS body and how many entries it held (those
+    without a link or title are left out); raise PermanentHttpError for a non-feed."""
     # A stream, never bytes: feedparser would try a bytes argument as a file name first.
     feed = feedparser.parse(io.BytesIO(body))
     if not feed.entries and not feed.get("version"):
@@ -105,7 +111,7 @@ def parse_feed(body: bytes) -> list[Item]:
                 published=date(*parsed[:3]) if parsed else None,
             )
         )
-    return items
+    return items, len(feed.entries)
 
 
 def external_id(item: Item) -> str:
@@ -150,6 +156,7 @@ class GoogleNewsSource(Source):
     recheck_overlap = timedelta(days=7)
     requests_per_check = 11  # a first check of a 2016 referral: one search per year
     detects = NEWS_KINDS
+    searched_with = ()  # names only
 
     def skip_reason(self, entity: Entity) -> str:
         reason = super().skip_reason(entity)
@@ -183,8 +190,9 @@ class GoogleNewsSource(Source):
             params = {"q": query, "hl": "en-US", "gl": "US", "ceid": "US:en"}
             asked.append(requests.Request("GET", url, params=params).prepare().url)
             body = client.get(url, params=params).content
-            items = parse_feed(body)
-            if len(items) >= MAX_ITEMS and first < last:
+            # Fullness by the entries sent, not those kept: an unreadable one took a place.
+            items, sent_back = parse_feed_entries(body)
+            if sent_back >= MAX_ITEMS and first < last:
                 # A full answer holds only the newest items: ask each half instead.
                 todo[:0] = halves(first, last)
                 continue

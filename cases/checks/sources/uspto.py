@@ -230,6 +230,7 @@ class UsptoSource(Source):
     rate_per_second = 1
     required_settings = ("USPTO_API_KEY",)
     detects = (Finding.Kind.IP_LICENCE,)
+    searched_with = ()  # assignors by name
 
     def search(
         self, entity: Entity, since: date, client: HttpClient, *, until: date | None = None

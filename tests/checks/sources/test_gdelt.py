@@ -3,7 +3,7 @@ headline judging, search() with HTTP mocked, and one check filed through the ser
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -379,8 +379,15 @@ def only_gdelt(use_sources):
     use_sources(gdelt.SOURCE)
 
 
+@pytest.fixture
+def mid_year(monkeypatch):
+    """A fixed today in mid-year, so a re-check's week is one window whatever the date."""
+    moment = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
 @responses.activate
-def test_a_check_files_a_lead_once(db, only_gdelt):
+def test_a_check_files_a_lead_once(db, only_gdelt, mid_year):
     referred = timezone.now().date() - timedelta(days=40)
     entity = EntityFactory(name="Acme Robotics Ltd")
     ReferralFactory(entity=entity, date=referred, date_precision="day")
@@ -501,3 +508,16 @@ def test_an_answer_always_full_is_halved_a_bounded_number_of_times_then_resumed(
     assert date(2020, 1, 1) <= run.searched_to < date(2021, 12, 31)
     assert "stopped after 16 requests" in run.query
     assert "a full answer for the single day" in run.query
+
+
+@responses.activate
+def test_an_answer_full_with_untitled_entries_is_still_halved():
+    since, until = date(2020, 1, 1), date(2021, 12, 31)
+    untitled = [{"url": f"https://n.test/{n}", "title": ""} for n in range(gdelt.MAX_RECORDS)]
+    responses.get(ENDPOINT, body=json.dumps({"articles": untitled}).encode())
+    responses.get(ENDPOINT, body=b"{}")
+    responses.get(ENDPOINT, body=b"{}")
+    result = gdelt.SOURCE.search(
+        Entity(name="Acme Robotics Ltd", country="GB"), since, make_client(), until=until
+    )
+    assert len(responses.calls) == 3 and result.searched_to == until

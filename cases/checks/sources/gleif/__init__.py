@@ -204,6 +204,7 @@ class GleifSource(Source):
     default_url = "https://api.gleif.org/api/v1"
     rate_per_second = 1
     detects = (Finding.Kind.ACQUISITION, Finding.Kind.SUBSIDIARY)
+    searched_with = ("lei",)
 
     def skip_reason(self, entity: Entity) -> str:
         reason = super().skip_reason(entity)

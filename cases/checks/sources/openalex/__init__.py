@@ -115,6 +115,7 @@ class OpenAlexSource(Source):
     rate_per_second = 0.1
     required_settings = ("OPENALEX_API_KEY",)
     detects = (Finding.Kind.CO_PUBLICATION,)
+    searched_with = ("openalex_id", "ror_id")
     # Works are listed by publication date, so a re-check asks only the latest span; but
     # OpenAlex indexes many works weeks after they appear, hence the long overlap.
     incremental = True

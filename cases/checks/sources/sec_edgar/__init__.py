@@ -133,6 +133,7 @@ class SecEdgarSource(Source):
         Finding.Kind.IP_LICENCE,
     )
     archive_start = ARCHIVE_START
+    searched_with = ("sec_cik",)
     # Filings are listed by filing date and indexed within a day or so: a re-check asks
     # only from two weeks before the last day searched.
     incremental = True

@@ -208,6 +208,7 @@ class WikidataSource(Source):
         Finding.Kind.EQUITY_INVESTMENT,
         Finding.Kind.SUBSIDIARY,
     )
+    searched_with = ("wikidata_id",)
 
     def skip_reason(self, entity: Entity) -> str:
         reason = super().skip_reason(entity)
