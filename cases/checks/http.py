@@ -140,6 +140,7 @@ def _read_whole(response: requests.Response, limit: int) -> requests.Response:
                 )
             chunks.append(chunk)
     except (requests.ConnectionError, requests.Timeout, ChunkedEncodingError) as exc:
+        response.close()
         raise TransientHttpError(
             f"the body from {_masked(response.url)} broke off: {type(exc).__name__}",
             url=_masked(response.url),
@@ -157,6 +158,18 @@ def _loggable(url: str, params: dict | None) -> str:
         name: "***" if _SECRET_PARAM.search(str(name)) else value for name, value in params.items()
     }
     return f"{url}?{urlencode(shown, doseq=True)}"
+
+
+class _Session(requests.Session):
+    """A session that, following a redirect to another host, drops every header that
+    looks like a credential (requests itself drops only Authorization): an API key sent
+    as X-API-KEY must never reach whoever a source redirects to."""
+
+    def rebuild_auth(self, prepared_request, response):
+        super().rebuild_auth(prepared_request, response)
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            for name in [n for n in prepared_request.headers if _SECRET_PARAM.search(n)]:
+                del prepared_request.headers[name]
 
 
 class HttpClient:
@@ -182,7 +195,7 @@ class HttpClient:
         self.max_bytes = max_bytes or settings.WISHLIST_HTTP_MAX_BYTES
         self.rate_per_second = rate_per_second
         self.limiter = limiter if limiter is not None else get_limiter()
-        self.session = session or requests.Session()
+        self.session = session or _Session()
         self.session.headers["User-Agent"] = user_agent()
         self.timeout = (
             connect_timeout or settings.WISHLIST_HTTP_CONNECT_TIMEOUT,
@@ -250,11 +263,22 @@ class HttpClient:
                 host = urlsplit(url).hostname or url
                 what = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
                 last_problem = f"{host} {what} ({type(exc).__name__})"
+            except requests.RequestException as exc:
+                # Too many redirects, an invalid URL, a body that cannot be decoded:
+                # asking again would get the same.
+                raise PermanentHttpError(
+                    f"{type(exc).__name__} from {_masked(url)}", url=_masked(url)
+                ) from None
             else:
                 network_only = False
                 if response.status_code < 400:
-                    _breaker_record(self.source, network_failure=False)
-                    return _read_whole(response, self.max_bytes)
+                    try:
+                        read = _read_whole(response, self.max_bytes)
+                    except TransientHttpError as exc:
+                        last_problem = str(exc)  # the body broke off: ask again
+                    else:
+                        _breaker_record(self.source, network_failure=False)
+                        return read
                 if response.status_code not in RETRYABLE_STATUS:
                     start = next(response.iter_content(500), b"")
                     response.close()

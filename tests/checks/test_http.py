@@ -214,3 +214,29 @@ def test_it_keeps_the_urls_asked_with_credentials_masked(client):
     client.get(URL, params={"search": "Acme", "api_key": "s3cret"})
     assert client.asked == [f"{URL}?search=Acme&api_key=%2A%2A%2A"]
     assert "s3cret" not in " ".join(client.asked)
+
+
+@responses.activate
+def test_a_declared_length_past_the_limit_is_refused_before_reading():
+    small = HttpClient(source="t", limiter=CountingLimiter(), sleep=lambda s: None, max_bytes=1000)
+    responses.get(URL, body=b"x" * 10, headers={"Content-Length": "5000000"})
+    with pytest.raises(PermanentHttpError, match="5,000,000 bytes"):
+        small.get(URL)
+
+
+@responses.activate
+def test_a_redirect_to_another_host_does_not_carry_the_api_key(client):
+    responses.get(URL, status=302, headers={"Location": "https://elsewhere.example/x"})
+    responses.get("https://elsewhere.example/x", body=b"{}")
+    client.get(URL, headers={"X-API-KEY": "s3cr3t", "Accept": "application/json"})
+    followed = responses.calls[-1].request
+    assert followed.url == "https://elsewhere.example/x"
+    assert "X-API-KEY" not in followed.headers and followed.headers["Accept"]
+
+
+@responses.activate
+def test_other_request_failures_are_permanent_and_readable(client):
+    responses.get(URL, body=requests.exceptions.TooManyRedirects("30 redirects"))
+    with pytest.raises(PermanentHttpError, match="TooManyRedirects from "):
+        client.get(URL)
+    assert len(responses.calls) == 1
