@@ -93,8 +93,9 @@ def check_runs_reap(*, now: datetime, queue_idle: bool) -> Reaped:
     in a long backlog it is merely waiting its turn. Each goes back to the outbox to be
     sent again, counting an attempt (a delivery counts its own when it claims the run),
     and after WISHLIST_CHECK_MAX_ATTEMPTS it ends as an error instead. A stranded run
-    filed no leads (they are committed with its end), so sending it again duplicates
-    nothing. Each change is a conditional UPDATE: a worker that takes the run meanwhile
+    may have filed the leads of the spans it read (each with its period); sending it
+    again resumes after them, and leads are unique per case, source and external id, so
+    nothing is filed twice. Each change is a conditional UPDATE: a worker that takes the run meanwhile
     keeps it.
     """
     deadline = now - settings.WISHLIST_CHECK_STALE_AFTER
