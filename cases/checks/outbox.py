@@ -95,8 +95,8 @@ def check_runs_reap(*, now: datetime, queue_idle: bool) -> Reaped:
     and after WISHLIST_CHECK_MAX_ATTEMPTS it ends as an error instead. A stranded run
     may have filed the leads of the spans it read (each with its period); sending it
     again resumes after them, and leads are unique per case, source and external id, so
-    nothing is filed twice. Each change is a conditional UPDATE: a worker that takes the run meanwhile
-    keeps it.
+    nothing is filed twice. Each change is a conditional UPDATE: a worker that takes the
+    run meanwhile keeps it.
     """
     deadline = now - settings.WISHLIST_CHECK_STALE_AFTER
     most = settings.WISHLIST_CHECK_MAX_ATTEMPTS
