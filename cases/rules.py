@@ -81,15 +81,22 @@ def decided_findings(case_ref=None) -> QuerySet[Finding]:
     )
 
 
-def reviewed_case_q() -> Q:
-    """A reviewed case: concluded, or with at least one finding confirmed or rejected."""
-    return Q(status=Case.Status.CONCLUDED) | Q(Exists(decided_findings()))
+def reviewed_case_q(kind: str | None = None) -> Q:
+    """A reviewed case: concluded, or with a finding that makes it positive (for `kind`).
+
+    A reviewed negative is a concluded case: one rejected lead says nothing about the
+    leads not yet found or read, and counting such cases as negatives put open cases in
+    the denominator (issue 13, item 1). A positive case is reviewed by definition.
+    """
+    return Q(status=Case.Status.CONCLUDED) | Q(
+        Exists(Finding.objects.filter(positive_finding_q(kind), case=OuterRef("pk")))
+    )
 
 
-def is_reviewed_case(case: Case, findings: Iterable[Finding]) -> bool:
+def is_reviewed_case(case: Case, findings: Iterable[Finding], kind: str | None = None) -> bool:
     """The same rule as reviewed_case_q, on a case and its findings in hand."""
     return case.status == Case.Status.CONCLUDED or any(
-        f.review_state in DECIDED_STATES for f in findings
+        is_positive_finding(f, kind) for f in findings
     )
 
 

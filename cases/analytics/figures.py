@@ -1,5 +1,8 @@
-"""The counts behind the outcome rates, per cohort in one SQL query: cases, reviewed and
-positive cases, and on PostgreSQL the median days to the first positive finding.
+"""The counts behind the outcome rates, per cohort in one SQL query: cases, checked,
+reviewed, concluded and positive cases, cases with qualifying leads waiting, cases whose
+only would-be-positive findings have unknown timing, the cases with any evidence (the
+strata of the verification correction, estimates.py), and on PostgreSQL the median days
+to the first positive finding.
 
 The findings are read once, aggregated per case and joined to the cases; correlated
 subqueries per case (one for every aggregate that used them) took seconds at 100,000
@@ -8,28 +11,43 @@ GROUP BY, so the outer query is written here around two ORM-compiled querysets.
 """
 
 from django.db import connection
-from django.db.models import Min, QuerySet, Value
+from django.db.models import Count, Min, Q, QuerySet, Value
 
 from cases import rules
 from cases.analytics.cohorts import check_outcome, group_annotation
-from cases.models import Case, CooperationMethod, Finding
+from cases.models import Case, CheckRun, CooperationMethod, Finding
+
+FIGURE_NAMES = (
+    "cases",
+    "reviewed",
+    "positive",
+    "checked",
+    "concluded",
+    "waiting",
+    "unknown_timing",
+    "unknown_unreviewed",
+    "evidence",
+    "evidence_reviewed",
+)
 
 
 def cohort_figures(cases: QuerySet[Case], *, by: str | None, outcome: str, kind: str) -> dict:
-    """{group value: {cases, reviewed, positive[, median_days]}} of the cases of `kind`,
-    grouped by `by` (everything under "all" when it is None)."""
+    """{group value: {FIGURE_NAMES[, median_days]}} of the cases of `kind`, grouped by
+    `by` (everything under "all" when it is None)."""
     check_outcome(outcome)
     members = _members(cases, by=by, kind=kind)
     if members.query.is_empty():
         return {}
-    decided = _decided_per_case(outcome)
+    decided = _findings_per_case(outcome)
+    checked = _checked_cases()
     if cases.query.where:
         # A subset: aggregate the findings of its cases only (a semi-join), rather than
         # every case's and then throw most away; for all cases the join alone is faster.
         decided = decided.filter(case__in=members.values("id"))
+        checked = checked.filter(case__in=members.values("id"))
     postgres = connection.vendor == "postgresql"
-    sql, params = _figures_query(members, decided, by=by, postgres=postgres)
-    names = ["cases", "reviewed", "positive", *(["median_days"] if postgres else [])]
+    sql, params = _figures_query(members, decided, checked, by=by, postgres=postgres)
+    names = [*FIGURE_NAMES, *(["median_days"] if postgres else [])]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {value: dict(zip(names, figures, strict=True)) for value, *figures in cursor}
@@ -44,21 +62,58 @@ def _members(cases: QuerySet[Case], *, by: str | None, kind: str) -> QuerySet:
     return members
 
 
-def _decided_per_case(outcome: str) -> QuerySet[Finding]:
-    """One row per case with a confirmed or rejected finding, with its first positive date."""
+def _findings_per_case(outcome: str) -> QuerySet[Finding]:
+    """One row per case with a finding: its first positive date, how many positive
+    findings, qualifying leads waiting and confirmed would-be-positives of unknown timing.
+
+    A qualifying lead would make the case positive if confirmed: after the index date,
+    Chinese counterparty, of the outcome kind (rules.positive_finding_q with the review
+    state swapped). Likewise an unknown-timing finding is positive_finding_q but for its
+    timing.
+    """
+    kind = Q() if outcome == "any" else Q(kind=outcome)
+    chinese = Q(counterparty_country__in=sorted(rules.CHINESE_JURISDICTIONS)) & kind
     return (
-        Finding.objects.filter(review_state__in=rules.DECIDED_STATES)
+        Finding.objects.order_by()
+        .values("case")
+        .annotate(
+            first_positive=Min("event_date", filter=rules.positive_finding_q(outcome)),
+            positives=Count("id", filter=rules.positive_finding_q(outcome)),
+            waiting=Count(
+                "id",
+                filter=chinese
+                & Q(review_state=Finding.ReviewState.LEAD, timing=Finding.Timing.AFTER),
+            ),
+            unknown=Count(
+                "id",
+                filter=chinese
+                & Q(review_state=Finding.ReviewState.CONFIRMED, timing=Finding.Timing.UNKNOWN),
+            ),
+        )
+    )
+
+
+def _checked_cases() -> QuerySet[CheckRun]:
+    """One row per case with a successful check."""
+    return (
+        CheckRun.objects.filter(status__in=rules.SUCCESSFUL_CHECK_STATES)
         .order_by()
         .values("case")
-        .annotate(first_positive=Min("event_date", filter=rules.positive_finding_q(outcome)))
+        .distinct()
     )
 
 
 def _figures_query(
-    members: QuerySet, decided: QuerySet[Finding], *, by: str | None, postgres: bool
+    members: QuerySet,
+    decided: QuerySet[Finding],
+    checked: QuerySet[CheckRun],
+    *,
+    by: str | None,
+    postgres: bool,
 ) -> tuple[str, list]:
     members_sql, members_params = members.query.sql_with_params()
     findings_sql, findings_params = decided.query.sql_with_params()
+    checked_sql, checked_params = checked.query.sql_with_params()
     median = (
         ", percentile_cont(0.5) WITHIN GROUP (ORDER BY f.first_positive - c.index_date)"
         if postgres
@@ -68,19 +123,35 @@ def _figures_query(
     if by == "cooperation_method":
         group_sql = "m.method"
         methods_sql, methods_params = _methods_join(postgres)
-    # Reviewed is rules.reviewed_case_q read off the join: concluded, or a row in the
-    # decided findings (confirmed or rejected ones).
+    # Reviewed is rules.reviewed_case_q read off the join: concluded, or a positive
+    # finding. Waiting and unknown timing count unreviewed / not positive cases only.
+    reviewed = "(c.status = %s OR COALESCE(f.positives, 0) > 0)"
     sql = f"""
         SELECT {group_sql},
                COUNT(*),
-               COUNT(CASE WHEN c.status = %s OR f."case" IS NOT NULL THEN 1 END),
-               COUNT(f.first_positive){median}
+               COUNT(CASE WHEN {reviewed} THEN 1 END),
+               COUNT(f.first_positive),
+               COUNT(k."case"),
+               COUNT(CASE WHEN c.status = %s THEN 1 END),
+               COUNT(CASE WHEN NOT {reviewed} AND f.waiting > 0 THEN 1 END),
+               COUNT(CASE WHEN f.positives = 0 AND f.unknown > 0 THEN 1 END),
+               COUNT(CASE WHEN NOT {reviewed} AND f.unknown > 0 THEN 1 END),
+               COUNT(f."case"),
+               COUNT(CASE WHEN f."case" IS NOT NULL AND {reviewed} THEN 1 END){median}
         FROM ({members_sql}) c
         LEFT JOIN ({findings_sql}) f ON f."case" = c.id
+        LEFT JOIN ({checked_sql}) k ON k."case" = c.id
         {methods_sql}
         GROUP BY {group_sql}
     """
-    params = [Case.Status.CONCLUDED, *members_params, *findings_params, *methods_params]
+    concluded = Case.Status.CONCLUDED
+    params = [
+        *[concluded] * 5,
+        *members_params,
+        *findings_params,
+        *checked_params,
+        *methods_params,
+    ]
     return sql, params
 
 

@@ -24,7 +24,7 @@ from django.db.models import (
 )
 
 from cases import access, rules
-from cases.analytics import stats
+from cases.analytics import estimates, stats
 from cases.analytics.cohorts import (
     DIMENSIONS,
     check_outcome,
@@ -46,6 +46,21 @@ class CohortRate:
     ci_low: float | None
     ci_high: float | None
     median_days: float | None
+    # Verification (issue 13, items 1, 3, 6): estimates.py says which is which.
+    checked: int = 0
+    concluded: int = 0
+    bound_low: float | None = None
+    bound_high: float | None = None
+    corrected: float | None = None
+    corrected_ci_low: float | None = None
+    corrected_ci_high: float | None = None
+    small: bool = True
+    p_adjusted: float | None = None  # Holm, this cohort against the rest
+    p_bh: float | None = None  # Benjamini-Hochberg
+    waiting: int = 0
+    waiting_bound: float | None = None
+    unknown_timing: int = 0
+    rate_unknown_after: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -84,7 +99,45 @@ def _rate_row(cohort: str, values: dict, median_days: float | None = None) -> Co
         ci_low=low,
         ci_high=high,
         median_days=float(median) if median is not None else None,
+        **_verification(values),
     )
+
+
+def _verification(values: dict) -> dict:
+    cases, reviewed, positive = values["cases"], values["reviewed"], values["positive"]
+    low, high = estimates.bounds(positive, reviewed, cases)
+    evidence, evidence_reviewed = values.get("evidence", 0), values.get("evidence_reviewed", 0)
+    strata = [
+        estimates.Stratum(evidence, evidence_reviewed, positive),
+        estimates.Stratum(cases - evidence, reviewed - evidence_reviewed, 0),
+    ]
+    ci_low, ci_high = estimates.corrected_interval(strata)
+    unknown = values.get("unknown_timing", 0)
+    return {
+        "checked": values.get("checked", 0),
+        "concluded": values.get("concluded", 0),
+        "bound_low": low,
+        "bound_high": high,
+        "corrected": estimates.begg_greenes(strata),
+        "corrected_ci_low": ci_low,
+        "corrected_ci_high": ci_high,
+        "small": reviewed < estimates.SMALL_COHORT,
+        "waiting": values.get("waiting", 0),
+        "waiting_bound": estimates.waiting_bound(positive, values.get("waiting", 0), cases),
+        "unknown_timing": unknown,
+        "rate_unknown_after": estimates.unknown_timing_bounds(
+            positive, reviewed, unknown, values.get("unknown_unreviewed", 0)
+        )[1],
+    }
+
+
+def _adjust_p_values(rows: list[CohortRate]) -> None:
+    """Each cohort's Fisher p-value against the rest, adjusted by Holm and by BH."""
+    raw = estimates.versus_rest_p_values([(row.positive, row.reviewed) for row in rows])
+    for row, holm, bh in zip(
+        rows, estimates.adjust(raw, "holm"), estimates.adjust(raw, "fdr_bh"), strict=True
+    ):
+        row.p_adjusted, row.p_bh = holm, bh
 
 
 def outcome_rates(
@@ -110,6 +163,9 @@ def outcome_rates(
         for value, values in groups.items()
         if values["cases"] and not (by == "cohort" and value is None)
     ]
+    _adjust_p_values(result)
+    if by == "year":
+        return sorted(result, key=lambda row: row.cohort)
     return sorted(result, key=lambda row: (-row.cases, row.cohort))
 
 
