@@ -51,3 +51,15 @@ def test_once_recorded_the_case_is_visible_again(client, world, assigned):
     case = world.cases["a1"]
     assert client.get(reverse("cases:case_detail", args=[case.pk])).status_code == 200
     assert client.get(reverse("cases:coding_queue")).status_code == 200
+
+
+def test_an_analyst_who_reviewed_a_finding_is_refused_as_second_coder(world):
+    from django.core.exceptions import ValidationError
+
+    from cases.models import Finding, SecondCoding
+
+    case, coder = world.cases["a1"], world.user("coder")
+    Finding.objects.filter(case=case).update(reviewed_by=coder)
+    with pytest.raises(ValidationError, match="reviewed"):
+        analytics_services.second_coding_assign(case=case, coder=coder, actor=None)
+    assert not SecondCoding.objects.filter(case=case).exists()
