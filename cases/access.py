@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from cases.models import Case, Cohort, Finding, Team
+from cases.models import Case, Cohort, Finding, SecondCoding, Team
 
 ANALYST = "analyst"
 SUPERVISOR = "supervisor"
@@ -71,13 +71,36 @@ def visible_teams(user: User) -> QuerySet[Team]:
     return Team.objects.filter(members=user)
 
 
-def visible_cases(user: User) -> QuerySet[Case]:
-    """Every case the user may see: their teams' cases, or every case for an admin."""
+def team_cases(user: User) -> QuerySet[Case]:
+    """Their teams' cases, or every case for an admin, blind readings included: only for
+    the second coder's own pages."""
     if is_admin(user):
         return Case.objects.all()
     if not roles(user):
         return Case.objects.none()
     return Case.objects.filter(team__in=Team.objects.filter(members=user).values("id"))
+
+
+def blinded_case_ids(user: User) -> QuerySet[SecondCoding]:
+    """Cases whose second reading is given to `user` and not recorded yet."""
+    return SecondCoding.objects.filter(coder_id=user.pk, recorded_at__isnull=True).values("case_id")
+
+
+def visible_cases(user: User) -> QuerySet[Case]:
+    """Every case the user may see: their teams' cases, or every case for an admin, less
+    the cases whose second reading they owe. A blind coder must not see the first
+    analyst's review states and notes, nor find the case by an outcome filter or in an
+    export, so those cases do not exist for them (404) until the reading is recorded;
+    they read them on the blind coding page only."""
+    cases = team_cases(user)
+    if not user.is_authenticated:
+        return cases
+    return cases.exclude(pk__in=blinded_case_ids(user))
+
+
+def coding_case_or_404(user: User, pk: int) -> Case:
+    """A case for its second coder's blind page, pending or recorded."""
+    return get_object_or_404(team_cases(user).select_related("entity", "team"), pk=pk)
 
 
 def visible_cohorts(user: User, *, cases: QuerySet[Case] | None = None) -> QuerySet[Cohort]:

@@ -431,7 +431,7 @@ def second_coding_queue(coder: AbstractBaseUser) -> QuerySet[SecondCoding]:
     """The second readings given to `coder` among the cases they see, by when they were
     recorded, then given (SQLite puts the unrecorded first, PostgreSQL last)."""
     return (
-        SecondCoding.objects.filter(coder=coder, case__in=access.visible_cases(coder))
+        SecondCoding.objects.filter(coder=coder, case__in=access.team_cases(coder))
         .select_related("case__entity")
         .order_by("recorded_at", "assigned_at")
     )

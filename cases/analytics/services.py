@@ -93,6 +93,11 @@ def second_coding_assign(
         raise ValidationError({"coder": "The second coder must not be the case's analyst."})
     if not access.is_analyst(coder):
         raise ValidationError({"coder": f"{coder.get_username()} is not an analyst."})
+    # A coder who decided any of the case's findings knows the first reading: not blind.
+    if case.findings.filter(reviewed_by=coder).exists():
+        raise ValidationError(
+            {"coder": f"{coder.get_username()} reviewed this case's findings: not blind."}
+        )
     if case.team_id is not None and not coder.teams.filter(pk=case.team_id).exists():
         raise ValidationError({"coder": f"{coder.get_username()} is not on the case's team."})
     coding = SecondCoding.objects.select_for_update().filter(case=case).first()

@@ -205,7 +205,7 @@ def coding_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _coding_or_404(request: HttpRequest, pk: int) -> SecondCoding:
-    case = access.case_or_404(request.user, pk)
+    case = access.coding_case_or_404(request.user, pk)
     coding = SecondCoding.objects.filter(case=case, coder=request.user).first()
     if coding is None:
         raise Http404("No second reading of this case is given to you.")
