@@ -22,6 +22,7 @@ urlpatterns = [
     path("review/bulk/", views.review_bulk, name="review_bulk"),
     path("my/", views.my_work, name="my_work"),
     path("analytics/", analytics_views.analytics, name="analytics"),
+    path("analytics/models/", analytics_views.analytics_models, name="analytics_models"),
     path("analytics/cohorts/", analytics_views.cohort_create, name="cohort_create"),
     path("analytics/controls/", analytics_views.control_case_create, name="control_create"),
     path(

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import access
-from cases.analytics import charts, downloads, services
+from cases.analytics import adjusted, charts, downloads, models_fit, services
 from cases.analytics import selectors as analytics_selectors
 from cases.analytics.forms import (
     AnalyticsForm,
@@ -280,3 +280,19 @@ def control_case_create(request: HttpRequest) -> HttpResponse:
         return redirect(back)
     messages.success(request, f"Control case {case.pk} added, matched to case {matched.pk}.")
     return redirect(case.get_absolute_url())
+
+
+@require_GET
+@login_required
+def analytics_models(request: HttpRequest) -> HttpResponse:
+    _require_supervisor(request)
+    form = AnalyticsForm(request.GET or None)
+    outcome = form.cleaned_data["outcome"] if form.is_valid() else "any"
+    cases = access.visible_cases(request.user)
+    context = {
+        "form": form,
+        "outcome": outcome,
+        "logit": models_fit.logit_fit(adjusted.logit_rows(cases, outcome=outcome)),
+        "cox": models_fit.cox_fit(adjusted.cox_rows(cases, outcome=outcome)),
+    }
+    return render(request, "cases/analytics_models.html", context)
