@@ -94,7 +94,7 @@ def test_a_finding_inside_the_referral_day_or_undated_is_not_positive():
         (Case.Status.CONCLUDED, [], True),
         (Case.Status.MONITORING, [], False),
         (Case.Status.MONITORING, [LEAD], False),
-        (Case.Status.MONITORING, [REJECTED], True),
+        (Case.Status.MONITORING, [REJECTED], False),
         (Case.Status.OPEN, [LEAD, CONFIRMED], True),
     ],
 )
