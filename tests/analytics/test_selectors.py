@@ -13,7 +13,7 @@ from cases.analytics import selectors as analytics_selectors
 from cases.analytics import services as analytics_services
 from cases.analytics import stats
 from cases.casework import services as casework_services
-from cases.models import Case, CheckRun, Cohort, Entity, Finding, Referral
+from cases.models import Case, Cohort, Entity, Finding, Referral
 from tests.factories import (
     AnalystFactory,
     CaseFactory,
