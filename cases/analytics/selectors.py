@@ -226,6 +226,13 @@ class CohortSurvival:
     watched: int  # cases with an event or a successful check
     unwatched: int  # never checked successfully and no positive finding: left out
     durations: list[float]  # days to the event or to censoring, for the number at risk
+    # Filled by cases.analytics.survival (coverage censoring): whether each duration is an
+    # event, the population before the not-followed were set apart, bands and summaries.
+    observed: list[bool] = field(default_factory=list)
+    population: int = 0
+    band: object = None
+    incidence: list = field(default_factory=list)
+    median: object = None
 
 
 @dataclass
@@ -250,34 +257,10 @@ class _FollowUp:
 def time_to_outcome(
     cases: QuerySet[Case], *, by: str | None = None, outcome: str = "any"
 ) -> list[CohortSurvival]:
-    """Kaplan-Meier curves of days from the index date to the first positive finding.
+    """Kaplan-Meier curves censored by coverage: see cases.analytics.survival."""
+    from cases.analytics import survival
 
-    A case without a positive finding is censored at its last successful check; a case
-    never checked successfully was never watched and is left out (counted as unwatched).
-    """
-    check_outcome(outcome)
-    members = cases.filter(kind=Case.Kind.REFERRED, index_date__isnull=False)
-    if by is not None:
-        members = members.annotate(group=group_annotation(by))
-    first_positive, last_check = _first_positives_and_last_checks(cases, members, outcome)
-    follow_ups: dict = defaultdict(_FollowUp)
-    rows = members.values_list("id", "index_date", *(["group"] if by else []))
-    for pk, index_date, *group in rows.iterator(chunk_size=10000):
-        for key in cohort_keys(by, group[0] if group else None):
-            follow_ups[key].add(index_date, first_positive.get(pk), last_check.get(pk))
-    label = _labeller(by, cases)
-    result = [
-        CohortSurvival(
-            label(key),
-            stats.kaplan_meier(follow_up.durations, follow_up.observed),
-            len(follow_up.durations),
-            follow_up.unwatched,
-            follow_up.durations,
-        )
-        for key, follow_up in follow_ups.items()
-        if not (by == "cohort" and key is None)
-    ]
-    return sorted(result, key=lambda s: (-s.watched, s.cohort))
+    return survival.time_to_outcome(cases, by=by, outcome=outcome)
 
 
 def _first_positives_and_last_checks(

@@ -13,7 +13,7 @@ from cases.analytics import selectors as analytics_selectors
 from cases.analytics import services as analytics_services
 from cases.analytics import stats
 from cases.casework import services as casework_services
-from cases.models import Case, CheckRun, Cohort, Entity, Finding, Referral
+from cases.models import Case, Cohort, Entity, Finding, Referral
 from tests.factories import (
     AnalystFactory,
     CaseFactory,
@@ -538,94 +538,6 @@ def _check(case, status, finished: datetime.datetime | None):
 
 def _on(day: D) -> datetime.datetime:
     return datetime.datetime(day.year, day.month, day.day, 12, tzinfo=datetime.UTC)
-
-
-def test_time_to_outcome_censors_at_the_last_successful_check():
-    index = D(2017, 5, 1)
-
-    def after(days: int) -> D:
-        return index + datetime.timedelta(days=days)
-
-    event_early = positive_case(30, on=index)  # never checked: still an event
-    event_late = positive_case(100, on=index)
-    _check(event_late, CheckRun.Status.OK, _on(after(400)))
-    censored_long = referred(on=index)
-    _check(censored_long, CheckRun.Status.OK, _on(after(150)))
-    _check(censored_long, CheckRun.Status.NO_RESULTS, _on(after(200)))
-    _check(censored_long, CheckRun.Status.ERROR, _on(after(300)))  # not a success
-    _check(censored_long, CheckRun.Status.RUNNING, None)
-    censored_short = referred(on=index)
-    _check(censored_short, CheckRun.Status.NO_RESULTS, _on(after(50)))
-    finding(censored_short, state=LEAD, on=after(20))  # a lead is no event
-    finding(censored_short, country="US", on=after(25))  # nor a US partner
-    never_checked = referred(on=index)
-    failed_only = referred(on=index)
-    _check(failed_only, CheckRun.Status.ERROR, _on(after(90)))
-    _check(failed_only, CheckRun.Status.RATE_LIMITED, _on(after(95)))
-    assert never_checked and event_early
-
-    [survival] = analytics_selectors.time_to_outcome(Case.objects.all())
-
-    durations, observed = [30, 100, 200, 50], [True, True, False, False]
-    assert survival.cohort == "all"
-    assert survival.watched == 4
-    assert survival.unwatched == 2
-    assert survival.curve == stats.kaplan_meier(durations, observed)
-    assert survival.curve.times == [30.0, 100.0]
-    assert survival.curve.survival == pytest.approx([3 / 4, 3 / 4 * 1 / 2])
-    assert survival.curve.median == 100.0
-
-
-def test_time_to_outcome_per_cohort_and_kind():
-    index_2016, index_2018 = D(2016, 4, 1), D(2018, 4, 1)
-    positive_case(60, on=index_2016)
-    positive_case(10, on=index_2016)
-    checked = referred(on=index_2016)
-    _check(checked, CheckRun.Status.OK, _on(index_2016 + datetime.timedelta(days=40)))
-    only_partnership = referred(on=index_2018)
-    finding(only_partnership, kind=PARTNERSHIP, on=index_2018 + datetime.timedelta(days=5))
-    referred(on=index_2018)  # never watched
-
-    by_year = {
-        s.cohort: s for s in analytics_selectors.time_to_outcome(Case.objects.all(), by="year")
-    }
-    jv = {
-        s.cohort: s
-        for s in analytics_selectors.time_to_outcome(Case.objects.all(), by="year", outcome=JV)
-    }
-
-    assert by_year["2016"].curve == stats.kaplan_meier([60, 10, 40], [True, True, False])
-    assert by_year["2018"].curve == stats.kaplan_meier([5], [True])
-    assert (by_year["2018"].watched, by_year["2018"].unwatched) == (1, 1)
-    # For joint ventures the partnership case was never watched: no JV, never checked.
-    assert (jv["2018"].watched, jv["2018"].unwatched) == (0, 2)
-    assert jv["2018"].curve.times == []
-
-
-def test_time_to_outcome_by_cooperation_method():
-    index = D(2017, 1, 1)
-    positive_case(20, on=index, methods=("joint_venture", "investment"))
-    positive_case(80, on=index, methods=("joint_venture",))
-
-    by_method = {
-        s.cohort: s
-        for s in analytics_selectors.time_to_outcome(Case.objects.all(), by="cooperation_method")
-    }
-
-    assert by_method["joint venture"].curve == stats.kaplan_meier([20, 80], [True, True])
-    assert by_method["investment"].curve == stats.kaplan_meier([20], [True])
-
-
-def test_time_to_outcome_leaves_out_control_cases():
-    matched = positive_case(30)
-    control = analytics_services.control_case_create(
-        name="Never Referred Ltd", country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
-    )
-    finding(control, on=matched.index_date + datetime.timedelta(days=5))
-
-    [survival] = analytics_selectors.time_to_outcome(Case.objects.all())
-
-    assert survival.curve == stats.kaplan_meier([30], [True])
 
 
 # ---------------------------------------------------------------------- control comparison

@@ -1,0 +1,81 @@
+"""Time to outcome censored by coverage: only cases followed from their index date by a
+source able to detect the outcome enter the curve, positives and negatives alike."""
+
+import datetime
+
+import pytest
+
+from cases.analytics import stats
+from cases.analytics import survival as survival_module
+from cases.analytics.selectors import time_to_outcome
+from cases.models import Case, CheckRun
+from tests.analytics.test_selectors import PARTNERSHIP, finding, positive_case, referred
+from tests.factories import CheckRunFactory
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+INDEX = D(2017, 5, 1)
+
+
+def after(days: int) -> D:
+    return INDEX + datetime.timedelta(days=days)
+
+
+def searched(case, first: D, last: D, *, status=CheckRun.Status.OK, detects="joint_venture"):
+    CheckRunFactory(
+        case=case, status=status, searched_from=first, searched_to=last, detects=detects
+    )
+
+
+def test_followed_until_unions_spans_with_a_one_day_gap():
+    spans = [(after(0), after(99)), (after(100), after(200)), (after(202), after(300))]
+    assert survival_module.followed_until(spans, INDEX) == after(200)
+
+
+def test_followed_until_needs_a_span_from_the_index_date():
+    assert survival_module.followed_until([(after(30), after(300))], INDEX) is None
+    # within the stated tolerance the stretch still starts at the index date
+    tolerance = survival_module.START_TOLERANCE_DAYS
+    assert survival_module.followed_until([(after(tolerance), after(300))], INDEX) == after(300)
+    # a span that began before the index date covers it
+    assert survival_module.followed_until([(after(-400), after(50))], INDEX) == after(50)
+
+
+def test_time_to_outcome_censors_at_the_end_of_the_searched_stretch():
+    event = positive_case(30, on=INDEX)
+    searched(event, after(0), after(10))  # followed; the event is counted though found later
+    censored = referred(on=INDEX)
+    searched(censored, after(-5), after(100))
+    searched(censored, after(101), after(250))
+    searched(censored, after(400), after(900))  # after a gap: not continuous follow-up
+    searched(censored, after(251), after(600), status=CheckRun.Status.ERROR)  # not a success
+    blind_source = referred(on=INDEX)
+    searched(
+        blind_source, after(0), after(700), detects=""
+    )  # a source that detects no finding kind
+    late_news = referred(on=INDEX)
+    searched(late_news, after(900), after(1000))  # recent windows only: index not covered
+    never_checked_positive = positive_case(5, on=INDEX)  # not admitted by its outcome
+
+    [curve] = time_to_outcome(Case.objects.all())
+
+    assert never_checked_positive
+    assert curve.population == 5
+    assert (curve.watched, curve.unwatched) == (2, 3)
+    assert sorted(zip(curve.durations, curve.observed, strict=True)) == [(30, True), (250, False)]
+    assert curve.curve == stats.kaplan_meier([30, 250], [True, False])
+
+
+def test_time_to_outcome_reads_each_sources_kinds_per_outcome():
+    case = referred(on=INDEX)
+    finding(case, kind=PARTNERSHIP, on=after(40))
+    searched(case, after(0), after(500), detects="partnership")
+
+    [any_kind] = time_to_outcome(Case.objects.all())
+    [jv] = time_to_outcome(Case.objects.all(), outcome="joint_venture")
+    [partnership] = time_to_outcome(Case.objects.all(), outcome="partnership")
+
+    assert (any_kind.durations, any_kind.observed) == ([40], [True])
+    assert (jv.watched, jv.unwatched) == (0, 1)  # no source searched for joint ventures
+    assert (partnership.durations, partnership.observed) == ([40], [True])
