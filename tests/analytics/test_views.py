@@ -134,7 +134,15 @@ def control(name: str, matched: Case, *, status: str = Case.Status.CONCLUDED) ->
 
 
 def checked(case: Case) -> CheckRun:
-    return CheckRunFactory(case=case, status=CheckRun.Status.OK)
+    """A successful check that searched from the case's index date to today for every
+    kind of finding: the case is followed (survival.followed_until) until today."""
+    return CheckRunFactory(
+        case=case,
+        status=CheckRun.Status.OK,
+        searched_from=case.index_date,
+        searched_to=datetime.date.today(),
+        detects=list(Finding.Kind.values),
+    )
 
 
 @dataclass
@@ -152,7 +160,7 @@ class World:
 def world(team, other_team, users) -> World:
     """Two teams with distinct figures.
 
-    Team A: 3 referred cases of 2017 in GB, 2 reviewed, 1 positive (a1), 2 watched, and
+    Team A: 3 referred cases of 2017 in GB, 2 reviewed, 1 positive (a1), 2 followed, and
     one reviewed control. Team B: 5 referred cases of 2019 in FR, all reviewed, 2
     positive, all watched, and two reviewed controls. "Mixed" is an admin's cohort of a1
     and b1.
@@ -164,6 +172,7 @@ def world(team, other_team, users) -> World:
     Case.objects.filter(pk=cases["a2"].pk).update(status=Case.Status.CONCLUDED)
     finding = confirmed(cases["a1"], on=D(2019, 3, 1), name="Shenzhen Evidence One")
     Finding.objects.filter(pk=finding.pk).update(excerpt=EXCERPT_CONFIRMED)
+    checked(cases["a1"])
     checked(cases["a2"])
     cases["control_a"] = control("Alpha Control Ltd", cases["a1"])
     for n in (1, 2, 3, 4, 5):
