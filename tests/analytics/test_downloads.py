@@ -18,6 +18,19 @@ from cases.analytics.selectors import (
 
 HOSTILE_NAMES = ["=HYPERLINK(1)", "+1+2", "-1", "@SUM(A1)", "\tTab", "\rReturn"]
 
+# The keys issue 13 adds to every rate row for scripts (outcome_rates --format json).
+CONTRACT_KEYS = (
+    "checked",
+    "concluded",
+    "bound_low",
+    "bound_high",
+    "corrected",
+    "corrected_ci_low",
+    "corrected_ci_high",
+    "small",
+    "p_adjusted",
+)
+
 
 def rate(cohort: str = "2017", **values) -> CohortRate:
     figures = {
@@ -89,11 +102,12 @@ def test_days_are_whole_unless_a_median_falls_between_two(value, text):
 def test_rates_rows_are_the_rate_fields_in_order():
     rows = downloads.rates_rows([rate(), rate("all", cases=9, rate=None, median_days=None)])
 
-    assert rows == [
+    # The first columns as they always were; the verification figures after them.
+    assert [row[:8] for row in rows] == [
         ["2017", 5, 4, 1, 0.25, 0.05, 0.7, 120.0],
         ["all", 9, 4, 1, None, 0.05, 0.7, None],
     ]
-    assert downloads.RATES_HEADER == [
+    assert downloads.RATES_HEADER[:8] == [
         "cohort",
         "cases",
         "reviewed",
@@ -103,15 +117,17 @@ def test_rates_rows_are_the_rate_fields_in_order():
         "ci_high",
         "median_days",
     ]
+    assert set(CONTRACT_KEYS) <= set(downloads.RATES_HEADER)
+    assert all(len(row) == len(downloads.RATES_HEADER) for row in rows)
 
 
 def test_rates_csv_writes_unrounded_figures_and_empty_cells_for_none():
     text = downloads.rates_csv([rate(rate=1 / 3, median_days=None)])
+    header, row = list(csv.reader(io.StringIO(text)))
 
-    assert text == (
-        "cohort,cases,reviewed,positive,rate,ci_low,ci_high,median_days\r\n"
-        "2017,5,4,1,0.3333333333333333,0.05,0.7,\r\n"
-    )
+    assert header == downloads.RATES_HEADER
+    assert row[:8] == ["2017", "5", "4", "1", "0.3333333333333333", "0.05", "0.7", ""]
+    assert row[header.index("corrected")] == ""
 
 
 def test_survival_rows_are_one_per_cohort_and_event_time():
@@ -251,16 +267,16 @@ def test_json_is_each_rate_as_its_fields_with_names_kept_as_typed():
     text = downloads.rates_json([rate("北京 =1")])
 
     assert "北京" in text
-    assert json.loads(text) == [
-        {
-            "cohort": "北京 =1",
-            "cases": 5,
-            "reviewed": 4,
-            "positive": 1,
-            "rate": 0.25,
-            "ci_low": 0.05,
-            "ci_high": 0.7,
-            "median_days": 120.0,
-        }
-    ]
+    (row,) = json.loads(text)
+    assert {key: row[key] for key in list(row)[:8]} == {
+        "cohort": "北京 =1",
+        "cases": 5,
+        "reviewed": 4,
+        "positive": 1,
+        "rate": 0.25,
+        "ci_low": 0.05,
+        "ci_high": 0.7,
+        "median_days": 120.0,
+    }
+    assert set(CONTRACT_KEYS) <= set(row)
     assert downloads.rates_json([]) == "[]"

@@ -196,8 +196,11 @@ def _setup_concluded(case):
     ("setup", "reviewed"),
     [
         (_setup_concluded, True),
-        (lambda case: finding(case, state=REJECTED), True),
-        (lambda case: finding(case, state=CONFIRMED, country="US"), True),
+        # A reviewed negative is a concluded case: a decided finding that does not make
+        # the case positive leaves it unreviewed (its other evidence may be waiting).
+        (lambda case: finding(case, state=REJECTED), False),
+        (lambda case: finding(case, state=CONFIRMED, country="US"), False),
+        (lambda case: finding(case, state=CONFIRMED), True),
         (lambda case: finding(case, state=LEAD), False),
         (
             lambda case: [finding(case, state=LEAD), finding(case, state=LEAD, kind=PARTNERSHIP)],
@@ -205,9 +208,9 @@ def _setup_concluded(case):
         ),
         (lambda case: None, False),
     ],
-    ids=["concluded", "rejected", "confirmed", "one-lead", "leads-only", "nothing"],
+    ids=["concluded", "rejected", "confirmed-us", "positive", "one-lead", "leads-only", "nothing"],
 )
-def test_reviewed_means_concluded_or_a_decided_finding(setup, reviewed):
+def test_reviewed_means_concluded_or_positive(setup, reviewed):
     case = referred()
     setup(case)
 
@@ -265,11 +268,12 @@ def test_outcome_of_one_kind_counts_only_that_kind():
     )
     both = analytics_selectors.outcome_total(Case.objects.all(), outcome="any")
 
-    assert (jv.reviewed, jv.positive) == (2, 1)
+    # Reviewed for a kind: concluded, or positive for that kind.
+    assert (jv.reviewed, jv.positive) == (1, 1)
     assert jv.median_days == (D(2018, 3, 1) - D(2017, 5, 1)).days
-    assert (partnership.reviewed, partnership.positive) == (2, 1)
+    assert (partnership.reviewed, partnership.positive) == (1, 1)
     assert partnership.median_days == (D(2017, 6, 1) - D(2017, 5, 1)).days
-    assert (acquisition.reviewed, acquisition.positive, acquisition.rate) == (2, 0, 0.0)
+    assert (acquisition.reviewed, acquisition.positive, acquisition.rate) == (0, 0, None)
     assert (both.reviewed, both.positive) == (2, 2)
 
 
