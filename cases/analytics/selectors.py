@@ -165,7 +165,8 @@ def outcome_rates(
     ]
     _adjust_p_values(result)
     if by == "year":
-        return sorted(result, key=lambda row: row.cohort)
+        # Years in calendar order, the cases without a referral year after them.
+        return sorted(result, key=lambda row: (not row.cohort.isdigit(), row.cohort))
     return sorted(result, key=lambda row: (-row.cases, row.cohort))
 
 

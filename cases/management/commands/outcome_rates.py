@@ -32,7 +32,7 @@ class Command(BaseCommand):
                 raise CommandError(f"no team named {team!r}")
             cases = cases.filter(team=found)
         rows = selectors.outcome_rates(cases, by=by, outcome=outcome)
-        if format in ("json", "csv"):
+        if format in ("json", "csv") and rows:
             # The "(all)" row, as the page's CSV has it (issue 13, contract for scripts).
             total = selectors.outcome_total(cases, outcome=outcome)
             total.cohort = "(all)"

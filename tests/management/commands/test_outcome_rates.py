@@ -19,9 +19,10 @@ from cases import blocs, derived
 from cases.analytics import selectors
 from cases.analytics import services as analytics_services
 from cases.casework import services as casework_services
-from cases.models import Case, CooperationMethod, Entity, Finding, Referral
+from cases.models import Case, CheckRun, CooperationMethod, Entity, Finding, Referral
 from tests.factories import (
     CaseFactory,
+    CheckRunFactory,
     EntityFactory,
     PostFactory,
     ReferralFactory,
@@ -33,6 +34,8 @@ pytestmark = pytest.mark.django_db
 D = datetime.date
 Z = 1.959963984540054
 KEYS = ["cohort", "cases", "reviewed", "positive", "rate", "ci_low", "ci_high", "median_days"]
+# The keys issue 13's contract adds, worked out below from the raw rows.
+CONTRACT = ["checked", "concluded", "bound_low", "bound_high", "small"]
 CONFIRMED = Finding.ReviewState.CONFIRMED
 REJECTED = Finding.ReviewState.REJECTED
 LEAD = Finding.ReviewState.LEAD
@@ -243,6 +246,9 @@ def dataset():
         cases=Case.objects.filter(pk__in=[c["b"].pk, c["c"].pk]),
         actor=None,
     )
+    # Checked: a successful check on d, only a failed one on e (not checked).
+    CheckRunFactory(case=c["d"], status=CheckRun.Status.OK)
+    CheckRunFactory(case=c["e"], status=CheckRun.Status.ERROR)
     return cases
 
 
@@ -302,9 +308,8 @@ def expected_rates(by: str, outcome: str, team: str | None = None) -> dict[str, 
         referrals = list(Referral.objects.filter(entity=case.entity).select_related("post"))
         index = min(referrals, key=lambda r: (r.date, rank[r.date_precision]), default=None)
         findings = list(Finding.objects.filter(case=case))
-        reviewed = case.status == Case.Status.CONCLUDED or any(
-            f.review_state in (CONFIRMED, REJECTED) for f in findings
-        )
+        concluded = case.status == Case.Status.CONCLUDED
+        checked = case.check_runs.filter(status__in=("ok", "no_results")).exists()
         positive_dates = [
             f.event_date
             for f in findings
@@ -316,14 +321,22 @@ def expected_rates(by: str, outcome: str, team: str | None = None) -> dict[str, 
             and f.event_date > period_end(index.date, index.date_precision)
         ]
         days = (min(positive_dates) - index.date).days if positive_dates else None
-        for label in cohorts_of(case, index, by):
-            groups[label].append((reviewed, days))
+        # A reviewed negative is a concluded case; a positive one is reviewed by definition.
+        reviewed = concluded or days is not None
+        for label in [*cohorts_of(case, index, by), "(all)"]:
+            groups[label].append((reviewed, days, concluded, checked))
     result = {}
     for label, members in groups.items():
-        reviewed = sum(1 for was_reviewed, _ in members if was_reviewed)
-        days = [d for _, d in members if d is not None]
+        reviewed = sum(1 for was_reviewed, *_ in members if was_reviewed)
+        days = [d for _, d, *_ in members if d is not None]
         low, high = wilson(len(days), reviewed) if reviewed else (None, None)
+        cases = len(members)
         result[label] = {
+            "checked": sum(1 for *_, was_checked in members if was_checked),
+            "concluded": sum(1 for _, _, was_concluded, _ in members if was_concluded),
+            "bound_low": len(days) / cases,
+            "bound_high": (len(days) + cases - reviewed) / cases,
+            "small": reviewed < 10,
             "cohort": label,
             "cases": len(members),
             "reviewed": reviewed,
@@ -336,14 +349,22 @@ def expected_rates(by: str, outcome: str, team: str | None = None) -> dict[str, 
     return result
 
 
-def assert_rows_match(rows: list[dict], expected: dict[str, dict]) -> None:
-    assert [row["cohort"] for row in rows] == sorted(
-        expected, key=lambda label: (-expected[label]["cases"], label)
-    )
+def assert_rows_match(rows: list[dict], expected: dict[str, dict], by: str = "") -> None:
+    cohorts = [label for label in expected if label != "(all)"]
+    if by == "year":
+        order = sorted(cohorts, key=lambda label: (not label.isdigit(), label))
+    else:
+        order = sorted(cohorts, key=lambda label: (-expected[label]["cases"], label))
+    assert [row["cohort"] for row in rows] == [*order, "(all)"]
     for row in rows:
-        assert list(row) == KEYS
+        assert list(row)[: len(KEYS)] == KEYS
+        assert set(CONTRACT) | {"corrected", "corrected_ci_low", "p_adjusted"} <= set(row)
         want = expected[row["cohort"]]
-        for key in ("cases", "reviewed", "positive"):
+        for key in ("small",):
+            assert row[key] is want[key], (row["cohort"], key)
+        for key in ("bound_low", "bound_high"):
+            assert row[key] == pytest.approx(want[key], abs=1e-9), (row["cohort"], key)
+        for key in ("cases", "reviewed", "positive", "checked", "concluded"):
             assert type(row[key]) is int
             assert row[key] == want[key], (row["cohort"], key)
         for key in ("rate", "ci_low", "ci_high", "median_days"):
@@ -362,33 +383,41 @@ def assert_rows_match(rows: list[dict], expected: dict[str, dict]) -> None:
 def test_json_matches_a_computation_from_the_raw_rows(dataset, by, outcome):
     rows = json.loads(run("--by", by, "--outcome", outcome, "--format", "json"))
 
-    assert_rows_match(rows, expected_rates(by, outcome))
+    assert_rows_match(rows, expected_rates(by, outcome), by)
 
 
 @pytest.mark.parametrize("by", ["year", "cooperation_method", "cohort"])
 def test_json_for_one_team_counts_only_its_cases(dataset, by):
     rows = json.loads(run("--by", by, "--team", "Team Alpha", "--format", "json"))
 
-    assert_rows_match(rows, expected_rates(by, "any", team="Team Alpha"))
+    assert_rows_match(rows, expected_rates(by, "any", team="Team Alpha"), by)
 
 
 def test_the_data_set_covers_the_edge_cases(dataset):
     """Guard the fixture: the comparison above means little if nothing is positive."""
     by_year = expected_rates("year", "any")
     assert by_year["2016"]["positive"] == 3
+    # c (a rejected finding only) is not reviewed: a reviewed negative is concluded (d).
     assert by_year["2017"] == pytest.approx(
         {
             "cohort": "2017",
             "cases": 3,
-            "reviewed": 2,
+            "reviewed": 1,
             "positive": 0,
             "rate": 0.0,
             "ci_low": 0.0,
-            "ci_high": wilson(0, 2)[1],
+            "ci_high": wilson(0, 1)[1],
             "median_days": None,
+            "checked": 1,
+            "concluded": 1,
+            "bound_low": 0.0,
+            "bound_high": 2 / 3,
+            "small": True,
         }
     )
-    assert by_year["(none)"]["reviewed"] == 1
+    assert (
+        by_year["(none)"]["reviewed"] == 0
+    )  # its decided finding cannot make it positive (no index date)
     assert by_year["(none)"]["positive"] == 0
     assert sum(group["cases"] for group in by_year.values()) == 10
 
@@ -405,7 +434,8 @@ def test_csv_has_a_header_and_one_line_per_cohort(dataset):
 
     reader = csv.DictReader(io.StringIO(text))
     rows = list(reader)
-    assert reader.fieldnames == KEYS
+    assert reader.fieldnames[: len(KEYS)] == KEYS
+    assert set(CONTRACT) <= set(reader.fieldnames)
     expected = expected_rates("host_country", "any")
     assert {row["cohort"] for row in rows} == set(expected)
     for row in rows:
@@ -438,10 +468,10 @@ def test_table_shows_percentages_and_a_total_row(dataset):
     text = run("--by", "year")
 
     lines = text.splitlines()
-    assert lines[-1].split()[:4] == ["all", "10", "9", "6"]
-    # 6 of 9: 66.7 % with its Wilson interval, one decimal.
-    low, high = wilson(6, 9)
-    assert "66.7%" in lines[-1]
+    assert lines[-1].split()[:4] == ["all", "10", "7", "6"]
+    # 6 of 7: 85.7 % with its Wilson interval, one decimal.
+    low, high = wilson(6, 7)
+    assert "85.7%" in lines[-1]
     assert f"{low * 100:.1f}–{high * 100:.1f}%" in lines[-1]
     row_2017 = next(line for line in lines if line.startswith("2017"))
     assert "0.0%" in row_2017
