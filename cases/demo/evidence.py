@@ -362,8 +362,13 @@ class Evidence(Draws):
             )
         if any(f.review_state == Finding.ReviewState.LEAD for f in findings):
             return self.weighted({status.IN_REVIEW: 50, status.OPEN: 50})
+        if findings:
+            # Every finding read and none positive: mostly concluded negative, since a
+            # reviewed negative is a concluded case (rules.reviewed_case_q).
+            return self.weighted({status.CONCLUDED: 60, status.MONITORING: 25, status.CLOSED: 15})
+        # Nothing found: some searched and settled negative, most still open.
         return self.weighted(
-            {status.OPEN: 55, status.MONITORING: 20, status.CONCLUDED: 10, status.CLOSED: 15}
+            {status.OPEN: 45, status.MONITORING: 15, status.CONCLUDED: 30, status.CLOSED: 10}
         )
 
     def status_changes(self, plans: list[EntityPlan]) -> list[CaseStatusChange]:
