@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import access
-from cases.analytics import adjusted, charts, downloads, models_fit, services
+from cases.analytics import adjusted, charts, downloads, estimates, models_fit, services
 from cases.analytics import selectors as analytics_selectors
 from cases.analytics.forms import (
     AnalyticsForm,
@@ -105,6 +105,8 @@ def _analytics_context(
         "outcome_label": outcome_label,
         "rows": rows,
         "total": analytics_selectors.outcome_total(cases, outcome=outcome),
+        "bootstrap_seed": estimates.BOOTSTRAP_SEED,
+        "small_cohort": estimates.SMALL_COHORT,
         "rates_chart": charts.rates_chart(
             rows, title=f"Share positive ({outcome_label}) by {dimension_label}"
         ),
