@@ -577,8 +577,9 @@ class CaseStatusChange(models.Model):
 class Cohort(models.Model):
     """A named set of cases: saved from a filtered list, or drawn from one at random.
 
-    A sample records its seed and the filter it was drawn from, so drawing again with
-    the same seed from the same set gives the same cases.
+    A sample records its seed, the filter, the frame's case ids, the time and the code
+    version, so drawing again with the same seed over the stored frame gives the same
+    cases however the filtered set has changed since.
     """
 
     name = models.CharField(max_length=200)
@@ -592,6 +593,16 @@ class Cohort(models.Model):
     )
     seed = models.BigIntegerField(null=True, blank=True, help_text="The random sample's seed.")
     sample_size = models.PositiveIntegerField(null=True, blank=True)
+    # The frame is stored, not re-read from the filter: cases that enter the filtered set
+    # later would change what the same seed draws (services.sample_redraw).
+    frame = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="A sample's frame: the ids of the cases it was drawn from, sorted.",
+    )
+    code_version = models.CharField(
+        max_length=64, blank=True, help_text="The code version that drew the sample."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

@@ -15,6 +15,7 @@ from django.utils import timezone
 from cases import access
 from cases.derived import case_index_dates_refresh, entity_save
 from cases.models import Case, Cohort, Entity, Finding, SecondCoding, Team
+from wishlist.version import code_version
 
 
 @transaction.atomic
@@ -44,7 +45,19 @@ def cohort_save(
 def sample_ids(ids: Iterable[int], *, size: int, seed: int) -> list[int]:
     """The same `size` ids for the same seed and the same set, whatever their order."""
     population = sorted(set(ids))
-    return sorted(random.Random(seed).sample(population, min(size, len(population))))
+    if size > len(population):
+        raise ValidationError(
+            {"size": f"The set has {len(population)} case(s); a sample of {size} cannot be drawn."}
+        )
+    return sorted(random.Random(seed).sample(population, size))
+
+
+def sample_redraw(cohort: Cohort) -> list[int]:
+    """The ids the cohort's seed draws over its stored frame: its cases, unless they were
+    changed by hand since."""
+    if cohort.seed is None or cohort.sample_size is None:
+        raise ValueError(f"cohort {cohort.pk} is not a sample")
+    return sample_ids(cohort.frame, size=cohort.sample_size, seed=cohort.seed)
 
 
 @transaction.atomic
@@ -60,22 +73,25 @@ def cohort_sample_draw(
 ) -> Cohort:
     """Draw `size` cases at random from a filtered set and save them as a cohort.
 
-    The seed is recorded (a fresh one is drawn when none is given) so anyone can draw
-    the same sample again from the same set.
+    The seed (a fresh one when none is given), the frame's ids and the code version are
+    recorded, so anyone can draw the same sample again (sample_redraw). A sample larger
+    than its frame is refused.
     """
     if size < 1:
         raise ValidationError({"size": "Draw at least one case."})
     if seed is None:
         seed = secrets.randbelow(2**31)
-    ids = list(cases.values_list("pk", flat=True))
-    picked = sample_ids(ids, size=size, seed=seed)
+    frame = sorted(set(cases.values_list("pk", flat=True)))
+    picked = sample_ids(frame, size=size, seed=seed)
     cohort = Cohort(
         name=name.strip(),
         description=description,
         filter_query=filter_query,
-        population=len(ids),
+        population=len(frame),
         seed=seed,
         sample_size=len(picked),
+        frame=frame,
+        code_version=code_version(),
         created_by=actor,
     )
     cohort.full_clean()

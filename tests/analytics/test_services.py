@@ -7,6 +7,7 @@ from cases.analytics import services as analytics_services
 from cases.casework import services as casework_services
 from cases.models import Case, Cohort, Finding, SecondCoding
 from tests.factories import AnalystFactory, CaseFactory, TeamFactory, UserFactory
+from wishlist import version as code_version
 
 pytestmark = pytest.mark.django_db
 
@@ -195,16 +196,36 @@ def test_a_sample_records_its_seed_size_and_population(alice):
     assert ids_of(cohort) == analytics_services.sample_ids(ids[:10], size=4, seed=99)
 
 
-def test_a_sample_larger_than_the_set_is_the_whole_set():
-    ids = many_cases(5)
+def test_a_sample_larger_than_its_frame_is_refused_and_nothing_is_saved():
+    many_cases(5)
+    before = list(Cohort.objects.values_list("pk", flat=True))
 
+    with pytest.raises(ValidationError) as refused:
+        analytics_services.cohort_sample_draw(
+            name="Everything", cases=Case.objects.all(), size=50, seed=3, actor=None
+        )
+
+    assert "has 5 case(s); a sample of 50 cannot be drawn" in str(refused.value)
+    assert list(Cohort.objects.values_list("pk", flat=True)) == before
+
+
+def test_a_sample_stores_its_frame_and_redraws_the_same_after_new_cases_arrive():
+    ids = many_cases(40)
     cohort = analytics_services.cohort_sample_draw(
-        name="Everything", cases=Case.objects.all(), size=50, seed=3, actor=None
+        name="Thirty", cases=Case.objects.all(), size=30, seed=11, actor=None
     )
+    many_cases(5)  # new cases enter the filtered set
+    cohort.refresh_from_db()
 
-    assert ids_of(cohort) == sorted(ids)
-    assert cohort.sample_size == 5
-    assert cohort.population == 5
+    assert cohort.frame == sorted(ids)
+    assert analytics_services.sample_redraw(cohort) == ids_of(cohort)
+    # Drawn over today's set instead, the same seed gives other cases: why the frame is kept.
+    today = analytics_services.sample_ids(
+        Case.objects.values_list("pk", flat=True), size=30, seed=11
+    )
+    assert today != ids_of(cohort)
+    assert cohort.code_version.startswith(code_version.RELEASE)
+    assert cohort.created_at is not None
 
 
 @pytest.mark.parametrize("size", [0, -3])

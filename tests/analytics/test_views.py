@@ -479,12 +479,25 @@ def test_a_supervisors_cohort_holds_only_their_teams_cases(client, world):
     client_for(client, world, "supervisor")
 
     cohort_post(client, name="All robotics", filter_query="q=Robotics")
-    cohort_post(client, name="Robotics sample", filter_query="q=Robotics", size="50", seed="1")
+    cohort_post(client, name="Robotics sample", filter_query="q=Robotics", size="3", seed="1")
 
     mine = {world.cases[k].pk for k in ("a1", "a2", "a3")}
     assert cohort_ids("All robotics") == mine
     assert cohort_ids("Robotics sample") == mine
     assert Cohort.objects.get(name="Robotics sample").population == 3
+    assert Cohort.objects.get(name="Robotics sample").frame == sorted(mine)
+
+
+def test_a_sample_larger_than_its_frame_is_refused_with_a_message(client, world):
+    client_for(client, world, "supervisor")
+    before = list(Cohort.objects.values_list("pk", "name"))
+
+    response = cohort_post(client, name="Too big", filter_query="q=Robotics", size="50", seed="1")
+
+    assert "a sample of 50 cannot be drawn" in " ".join(
+        str(m) for m in get_messages(response.wsgi_request)
+    )
+    assert list(Cohort.objects.values_list("pk", "name")) == before
 
 
 def test_a_cohort_drawn_from_a_mixed_cohort_keeps_only_the_teams_cases(client, world):
