@@ -14,7 +14,6 @@ from django.db.models import (
     Count,
     DateField,
     F,
-    Max,
     Min,
     OuterRef,
     Q,
@@ -33,7 +32,7 @@ from cases.analytics.cohorts import (
     group_annotation,
 )
 from cases.analytics.figures import cohort_figures
-from cases.models import Case, CheckRun, Cohort, Finding, SecondCoding
+from cases.models import Case, Cohort, Finding, SecondCoding
 
 
 @dataclass
@@ -236,25 +235,6 @@ class CohortSurvival:
     median: object = None
 
 
-@dataclass
-class _FollowUp:
-    """One cohort's cases as Kaplan-Meier reads them: days to the event or to censoring."""
-
-    durations: list[float] = field(default_factory=list)
-    observed: list[bool] = field(default_factory=list)
-    unwatched: int = 0
-
-    def add(self, index_date, first_positive, last_check_at) -> None:
-        if first_positive is not None:
-            self.durations.append((first_positive - index_date).days)
-            self.observed.append(True)
-        elif last_check_at is not None:
-            self.durations.append(max((last_check_at.date() - index_date).days, 0))
-            self.observed.append(False)
-        else:
-            self.unwatched += 1
-
-
 def time_to_outcome(
     cases: QuerySet[Case], *, by: str | None = None, outcome: str = "any"
 ) -> list[CohortSurvival]:
@@ -262,34 +242,6 @@ def time_to_outcome(
     from cases.analytics import survival
 
     return survival.time_to_outcome(cases, by=by, outcome=outcome)
-
-
-def _first_positives_and_last_checks(
-    cases: QuerySet[Case], members: QuerySet[Case], outcome: str
-) -> tuple[dict, dict]:
-    """{case id: first positive date} and {case id: last successful check}.
-
-    Two plain scans, joined to the cases by id in Python: per-case correlated subqueries
-    cost seconds at 100,000 cases (bench/outcome_rates.py).
-    """
-    positives = rules.positive_findings(outcome)
-    checks = CheckRun.objects.filter(status__in=rules.SUCCESSFUL_CHECK_STATES)
-    if cases.query.where:
-        positives = positives.filter(case__in=members.values("id"))
-        checks = checks.filter(case__in=members.values("id"))
-    first_positive = dict(
-        positives.order_by()
-        .values("case")
-        .annotate(first=Min("event_date"))
-        .values_list("case", "first")
-    )
-    last_check = dict(
-        checks.order_by()
-        .values("case")
-        .annotate(last=Max("finished_at"))
-        .values_list("case", "last")
-    )
-    return first_positive, last_check
 
 
 # --- referred against control ---
