@@ -1,5 +1,7 @@
 """Headers and limits of every response (wishlist/middleware.py, django-csp's settings)."""
 
+import datetime
+
 import pytest
 from django.contrib.staticfiles import finders
 from django.test import override_settings
@@ -82,7 +84,13 @@ def world_pages(client, supervisor, analyst, team):
     FindingFactory(
         case=case, review_state=Finding.ReviewState.CONFIRMED, reviewed_at=timezone.now()
     )
-    CheckRunFactory(case=case)
+    # A check that searched the whole period for every kind: the case is followed.
+    CheckRunFactory(
+        case=case,
+        searched_from=datetime.date(2000, 1, 1),
+        searched_to=datetime.date.today(),
+        detects=list(Finding.Kind.values),
+    )
     derived.case_index_dates_refresh()
     pages = {}
     for user, paths in (
