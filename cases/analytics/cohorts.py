@@ -7,6 +7,7 @@ from django.db.models import F, Value
 from django.db.models.functions import NullIf
 
 from cases.models import AllianceBloc, CooperationMethod, Entity, Finding
+from cases.normalize import country_name
 
 # Cohort dimensions and where each lives. Referral-level dimensions come from the
 # case's index referral: the referral that started its clock.
@@ -75,3 +76,13 @@ def cohort_label(by: str | None, value) -> str:
     if by == "cooperation_method":
         return CooperationMethod(value).label
     return str(value)
+
+
+def cohort_display(by: str | None, label: str) -> str:
+    """A cohort's label as the page shows it: a host country's code with its name beside
+    it ("DE Germany"); other labels as they are. The tables and files keep the code
+    (scripts match on it)."""
+    if by == "host_country" and len(label) == 2 and label.isalpha() and label.isupper():
+        name = country_name(label)
+        return label if name == label else f"{label} {name}"
+    return label

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from cases import access
+from cases.analytics import estimates
 from cases.models import Case, Entity, Finding
 from cases.validators import country_code_clean
 
@@ -29,11 +30,30 @@ class AnalyticsForm(forms.Form):
     outcome = forms.ChoiceField(
         choices=[("any", "any outcome"), *Finding.Kind.choices], initial="any", required=False
     )
+    interval = forms.ChoiceField(
+        choices=list(estimates.INTERVAL_METHODS.items()), initial="wilson", required=False
+    )
+    small = forms.ChoiceField(
+        label="Small cohorts",
+        choices=[("flag", "flagged"), ("group", 'grouped as "other, small"')],
+        initial="flag",
+        required=False,
+    )
 
     def clean(self):
         data = super().clean()
         data["dimension"] = data.get("dimension") or "year"
         data["outcome"] = data.get("outcome") or "any"
+        data["interval"] = data.get("interval") or "wilson"
+        data["small"] = data.get("small") or "flag"
+        if data["small"] == "group" and data["dimension"] == "cooperation_method":
+            # A referral seeks several methods, so pooled small cohorts would count a case
+            # once per method it lists.
+            self.add_error(
+                "small",
+                "A case can be in several cooperation-method cohorts, so small ones cannot "
+                "be pooled; choose flagged.",
+            )
         return data
 
 

@@ -86,8 +86,10 @@ def _outcome_cases(cases: QuerySet[Case], outcome: str) -> QuerySet[Case]:
     return cases.annotate(first_positive=_first_positive(outcome))
 
 
-def _rate_row(cohort: str, values: dict, median_days: float | None = None) -> CohortRate:
-    low, high = stats.wilson_interval(values["positive"], values["reviewed"])
+def _rate_row(
+    cohort: str, values: dict, median_days: float | None = None, interval: str = "wilson"
+) -> CohortRate:
+    low, high = estimates.interval(values["positive"], values["reviewed"], interval)
     median = values.get("median_days", median_days)
     return CohortRate(
         cohort=cohort,
@@ -139,11 +141,23 @@ def _adjust_p_values(rows: list[CohortRate]) -> None:
         row.p_adjusted, row.p_bh = holm, bh
 
 
+SMALL_GROUP = "other, small"
+
+
 def outcome_rates(
-    cases: QuerySet[Case], *, by: str, outcome: str = "any", kind: str = Case.Kind.REFERRED
+    cases: QuerySet[Case],
+    *,
+    by: str,
+    outcome: str = "any",
+    kind: str = Case.Kind.REFERRED,
+    interval: str = "wilson",
+    group_small: bool = False,
 ) -> list[CohortRate]:
     """Per cohort of `by`: cases, reviewed, positive, rate over reviewed with its 95 %
-    Wilson interval and the median days from index date to the first positive finding.
+    interval (Wilson unless `interval` names another of estimates.INTERVAL_METHODS) and
+    the median days from index date to the first positive finding. With `group_small`
+    the cohorts under estimates.SMALL_COHORT reviewed cases are pooled into one row,
+    "other, small", placed last.
 
     One aggregate query over the whole set (figures.cohort_figures); on SQLite, which
     lacks a median, one more query reads the days of the positive cases only.
@@ -157,16 +171,43 @@ def outcome_rates(
         else _medians_in_python(_outcome_cases(cases.filter(kind=kind), outcome), by)
     )
     label = _labeller(by, cases)
-    result = [
-        _rate_row(label(value), values, medians.get(value))
+    groups = {
+        value: values
         for value, values in groups.items()
         if values["cases"] and not (by == "cohort" and value is None)
+    }
+    pooled = _pool_small(groups) if group_small else None
+    result = [
+        _rate_row(label(value), values, medians.get(value), interval)
+        for value, values in groups.items()
     ]
-    _adjust_p_values(result)
     if by == "year":
         # Years in calendar order, the cases without a referral year after them.
-        return sorted(result, key=lambda row: (not row.cohort.isdigit(), row.cohort))
-    return sorted(result, key=lambda row: (-row.cases, row.cohort))
+        result.sort(key=lambda row: (not row.cohort.isdigit(), row.cohort))
+    else:
+        result.sort(key=lambda row: (-row.cases, row.cohort))
+    if pooled is not None:
+        count, values = pooled
+        result.append(_rate_row(f"{SMALL_GROUP} ({count} cohorts)", values, None, interval))
+    # After pooling: the p-values compare the rows the table shows.
+    _adjust_p_values(result)
+    return result
+
+
+def _pool_small(groups: dict) -> tuple[int, dict] | None:
+    """Take the cohorts under SMALL_COHORT reviewed cases out of `groups` and return how
+    many there were and their summed counts; None when fewer than two are small (one
+    small cohort pooled alone would only be renamed). Medians are not summable: the
+    pooled row has none."""
+    small = [key for key, values in groups.items() if values["reviewed"] < estimates.SMALL_COHORT]
+    if len(small) < 2:
+        return None
+    pooled: dict = {}
+    for key in small:
+        for name, number in groups.pop(key).items():
+            if name != "median_days":
+                pooled[name] = pooled.get(name, 0) + (number or 0)
+    return len(small), pooled
 
 
 def _labeller(by: str | None, cases: QuerySet[Case]) -> Callable[[object], str]:
@@ -203,7 +244,11 @@ def _medians_in_python(annotated: QuerySet[Case], by: str | None) -> dict:
 
 
 def outcome_total(
-    cases: QuerySet[Case], *, outcome: str = "any", kind: str = Case.Kind.REFERRED
+    cases: QuerySet[Case],
+    *,
+    outcome: str = "any",
+    kind: str = Case.Kind.REFERRED,
+    interval: str = "wilson",
 ) -> CohortRate:
     """The same figures over every case of the set, as one row."""
     values = cohort_figures(cases, by=None, outcome=outcome, kind=kind).get(
@@ -213,7 +258,7 @@ def outcome_total(
     if connection.vendor != "postgresql":
         annotated = _outcome_cases(cases.filter(kind=kind), outcome)
         median = _medians_in_python(annotated, None).get("all")
-    return _rate_row("all", values, median)
+    return _rate_row("all", values, median, interval)
 
 
 # --- time to outcome ---

@@ -44,15 +44,19 @@ def _require_supervisor(request: HttpRequest) -> None:
 def analytics(request: HttpRequest) -> HttpResponse:
     _require_supervisor(request)
     form = AnalyticsForm(request.GET or None)
-    by, outcome = "year", "any"
+    by, outcome, choices = "year", "any", {"interval": "wilson", "group_small": False}
     if form.is_valid():
         by, outcome = form.cleaned_data["dimension"], form.cleaned_data["outcome"]
+        choices = {
+            "interval": form.cleaned_data["interval"],
+            "group_small": form.cleaned_data["small"] == "group",
+        }
     elif request.GET:
         return render(request, "cases/analytics.html", {"form": form}, status=400)
     cases = access.visible_cases(request.user)
     kind = request.GET.get("download", "")
     if kind in downloads.FILE_NAMES:
-        response, rows = _download(kind, cases, by=by, outcome=outcome)
+        response, rows = _download(kind, cases, by=by, outcome=outcome, **choices)
         audit_record(
             actor=request.user,
             action="download",
@@ -61,17 +65,25 @@ def analytics(request: HttpRequest) -> HttpResponse:
             request=request,
         )
         return response
-    context = _analytics_context(request, form, cases, by=by, outcome=outcome)
+    context = _analytics_context(request, form, cases, by=by, outcome=outcome, **choices)
     return render(request, "cases/analytics.html", context)
 
 
 def _download(
-    kind: str, cases: QuerySet[Case], *, by: str, outcome: str
+    kind: str,
+    cases: QuerySet[Case],
+    *,
+    by: str,
+    outcome: str,
+    interval: str = "wilson",
+    group_small: bool = False,
 ) -> tuple[HttpResponse, int]:
     """One table of the page as a CSV file, and its number of rows (the header apart)."""
     if kind == "rates":
-        rates = analytics_selectors.outcome_rates(cases, by=by, outcome=outcome)
-        rates.append(analytics_selectors.outcome_total(cases, outcome=outcome))
+        rates = analytics_selectors.outcome_rates(
+            cases, by=by, outcome=outcome, interval=interval, group_small=group_small
+        )
+        rates.append(analytics_selectors.outcome_total(cases, outcome=outcome, interval=interval))
         text = downloads.rates_csv(rates)
     elif kind == "survival":
         text = downloads.survival_csv(
@@ -89,9 +101,18 @@ def _download(
 
 
 def _analytics_context(
-    request: HttpRequest, form: AnalyticsForm, cases: QuerySet[Case], *, by: str, outcome: str
+    request: HttpRequest,
+    form: AnalyticsForm,
+    cases: QuerySet[Case],
+    *,
+    by: str,
+    outcome: str,
+    interval: str = "wilson",
+    group_small: bool = False,
 ) -> dict:
-    rows = analytics_selectors.outcome_rates(cases, by=by, outcome=outcome)
+    rows = analytics_selectors.outcome_rates(
+        cases, by=by, outcome=outcome, interval=interval, group_small=group_small
+    )
     curves = analytics_selectors.time_to_outcome(cases, by=by, outcome=outcome)
     overall_curve = analytics_selectors.time_to_outcome(cases, outcome=outcome)
     overall_pairs = analytics_selectors.coding_pairs(cases, outcome=outcome)
@@ -104,7 +125,8 @@ def _analytics_context(
         "dimension_label": dimension_label,
         "outcome_label": outcome_label,
         "rows": rows,
-        "total": analytics_selectors.outcome_total(cases, outcome=outcome),
+        "total": analytics_selectors.outcome_total(cases, outcome=outcome, interval=interval),
+        "interval_label": estimates.INTERVAL_METHODS[interval],
         "bootstrap_seed": estimates.BOOTSTRAP_SEED,
         "small_cohort": estimates.SMALL_COHORT,
         "rates_chart": charts.rates_chart(
@@ -123,7 +145,14 @@ def _analytics_context(
         "disagreements": analytics_selectors.disagreements(overall_pairs),
         "cohorts": analytics_selectors.cohort_list(request.user, cases=cases),
         "pending_codings": analytics_selectors.pending_second_codings(cases),
-        "query": urlencode({"dimension": by, "outcome": outcome}),
+        "query": urlencode(
+            {
+                "dimension": by,
+                "outcome": outcome,
+                "interval": interval,
+                "small": "group" if group_small else "flag",
+            }
+        ),
         "control_form": ControlCaseForm(),
     }
 

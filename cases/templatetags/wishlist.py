@@ -3,6 +3,7 @@
 from django import template
 
 from cases.analytics import downloads
+from cases.analytics.cohorts import cohort_display
 
 register = template.Library()
 
@@ -30,3 +31,9 @@ def score(value: float | None) -> str:
 @register.filter
 def total(values) -> int:
     return sum(values or [])
+
+
+@register.filter
+def cohort_name(label: str, by: str | None) -> str:
+    """A cohort label with a country's name beside its code (cohorts.cohort_display)."""
+    return cohort_display(by, str(label))

@@ -55,7 +55,12 @@ def test_it_reads_no_choice_as_every_outcome_by_referral_year():
         form = AnalyticsForm(data)
 
         assert form.is_valid(), form.errors
-        assert form.cleaned_data == {"dimension": "year", "outcome": "any"}
+        assert form.cleaned_data == {
+            "dimension": "year",
+            "outcome": "any",
+            "interval": "wilson",
+            "small": "flag",
+        }
 
 
 @pytest.mark.parametrize("dimension", DIMENSIONS)
@@ -64,7 +69,44 @@ def test_it_accepts_every_dimension_and_outcome(dimension, outcome):
     form = AnalyticsForm({"dimension": dimension, "outcome": outcome})
 
     assert form.is_valid(), form.errors
-    assert form.cleaned_data == {"dimension": dimension, "outcome": outcome}
+    assert form.cleaned_data == {
+        "dimension": dimension,
+        "outcome": outcome,
+        "interval": "wilson",
+        "small": "flag",
+    }
+
+
+@pytest.mark.parametrize("interval", ["wilson", "beta", "jeffreys"])
+@pytest.mark.parametrize("small", ["flag", "group"])
+def test_it_accepts_every_interval_method_and_small_cohort_choice(interval, small):
+    form = AnalyticsForm({"dimension": "host_country", "interval": interval, "small": small})
+
+    assert form.is_valid(), form.errors
+    assert (form.cleaned_data["interval"], form.cleaned_data["small"]) == (interval, small)
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"interval": "normal"}, "interval"),
+        ({"interval": "<script>"}, "interval"),
+        ({"small": "hide"}, "small"),
+    ],
+)
+def test_it_refuses_an_unknown_interval_or_small_cohort_choice(data, field):
+    form = AnalyticsForm(data)
+
+    assert not form.is_valid()
+    assert list(form.errors) == [field]
+
+
+def test_it_refuses_pooling_small_cooperation_method_cohorts():
+    # A case is in one cohort per method its referral seeks: pooled, it would count twice.
+    form = AnalyticsForm({"dimension": "cooperation_method", "small": "group"})
+
+    assert not form.is_valid()
+    assert "cannot be pooled" in form.errors["small"][0]
 
 
 @pytest.mark.parametrize(

@@ -660,10 +660,13 @@ def test_in_embedded_mode_a_job_runs_in_a_thread(client, analyst, bmw, settings)
 
     with override():
         response = client.post(reverse("cases:resolution_job_start"), {"filter_query": ""})
-        job = ResolutionJob.objects.get()
+        # Joined before this thread reads the job: SQLite's shared-cache test database
+        # locks a table being written at once ("database table is locked"), without
+        # waiting, so a read here while the job's thread writes failed under load.
         for thread in threading.enumerate():  # none left if it has finished already
-            if thread.name == f"resolution-job-{job.pk}":
+            if thread.name.startswith("resolution-job-"):
                 thread.join(timeout=60)
+        job = ResolutionJob.objects.get()
 
     assert response.url == reverse("cases:resolution_job", args=[job.pk])
     job.refresh_from_db()

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.analytics import downloads, selectors
+from cases.analytics import downloads, estimates, selectors
 from cases.analytics.cohorts import DIMENSIONS, OUTCOME_KINDS
 from cases.models import Case, Team
 
@@ -23,18 +23,35 @@ class Command(BaseCommand):
         )
         parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
         parser.add_argument("--team", metavar="NAME", help="only this team's cases")
+        parser.add_argument(
+            "--interval",
+            choices=list(estimates.INTERVAL_METHODS),
+            default="wilson",
+            help="the rate's 95 %% interval: wilson (default), beta (Clopper-Pearson), jeffreys",
+        )
+        parser.add_argument(
+            "--group-small",
+            action="store_true",
+            help=f'pool cohorts under {estimates.SMALL_COHORT} reviewed cases as "other, small"',
+        )
 
-    def handle(self, *args, by, outcome, format, team, **options):
+    def handle(self, *args, by, outcome, format, team, interval, group_small, **options):
+        if group_small and by == "cooperation_method":
+            raise CommandError(
+                "a case can be in several cooperation-method cohorts: they cannot be pooled"
+            )
         cases = Case.objects.all()
         if team is not None:
             found = Team.objects.filter(name=team).first()
             if found is None:
                 raise CommandError(f"no team named {team!r}")
             cases = cases.filter(team=found)
-        rows = selectors.outcome_rates(cases, by=by, outcome=outcome)
+        rows = selectors.outcome_rates(
+            cases, by=by, outcome=outcome, interval=interval, group_small=group_small
+        )
         if format in ("json", "csv") and rows:
             # The "(all)" row, as the page's CSV has it (issue 13, contract for scripts).
-            total = selectors.outcome_total(cases, outcome=outcome)
+            total = selectors.outcome_total(cases, outcome=outcome, interval=interval)
             total.cohort = "(all)"
             rows = [*rows, total]
         if format == "json":
@@ -43,5 +60,5 @@ class Command(BaseCommand):
             # OutputWrapper adds a newline to every write; hand it the text in one piece.
             self.stdout.write(downloads.rates_csv(rows), ending="")
         else:
-            total = selectors.outcome_total(cases, outcome=outcome)
+            total = selectors.outcome_total(cases, outcome=outcome, interval=interval)
             self.stdout.write(downloads.rates_table(by, rows, total))
