@@ -19,7 +19,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import access
-from cases.analytics import adjusted, charts, downloads, estimates, models_fit, services
+from cases.analytics import (
+    adjusted,
+    charts,
+    downloads,
+    methods,
+    models_fit,
+    services,
+)
 from cases.analytics import selectors as analytics_selectors
 from cases.analytics.forms import (
     AnalyticsForm,
@@ -52,7 +59,11 @@ def analytics(request: HttpRequest) -> HttpResponse:
     cases = access.visible_cases(request.user)
     kind = request.GET.get("download", "")
     if kind in downloads.FILE_NAMES:
-        response, rows = _download(kind, cases, by=by, outcome=outcome)
+        metadata = methods.download_metadata(
+            title=downloads.file_name(kind, by=by, outcome=outcome),
+            filters=_filters(request, form, download=kind),
+        )
+        response, rows = _download(kind, cases, by=by, outcome=outcome, metadata=metadata)
         audit_record(
             actor=request.user,
             action="download",
@@ -65,10 +76,31 @@ def analytics(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/analytics.html", context)
 
 
+def _filters(request: HttpRequest, form: AnalyticsForm, **extra: str) -> dict[str, str]:
+    """The filters a download or report was drawn with: the form's choices, the teams
+    whose cases the viewer sees, and anything the caller adds."""
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    filters = {
+        "dimension": data.get("dimension") or "year",
+        "outcome": data.get("outcome") or "any",
+        "teams": _teams(request),
+    }
+    return {**filters, **extra}
+
+
+def _teams(request: HttpRequest) -> str:
+    if access.is_admin(request.user):
+        return "all teams"
+    return ", ".join(
+        access.visible_teams(request.user).order_by("name").values_list("name", flat=True)
+    )
+
+
 def _download(
-    kind: str, cases: QuerySet[Case], *, by: str, outcome: str
+    kind: str, cases: QuerySet[Case], *, by: str, outcome: str, metadata: dict
 ) -> tuple[HttpResponse, int]:
-    """One table of the page as a CSV file, and its number of rows (the header apart)."""
+    """One table of the page as a CSV file led by its metadata, and its number of rows
+    (the metadata and the header apart)."""
     if kind == "rates":
         rates = analytics_selectors.outcome_rates(cases, by=by, outcome=outcome)
         rates.append(analytics_selectors.outcome_total(cases, outcome=outcome))
@@ -82,10 +114,13 @@ def _download(
     else:
         pairs = analytics_selectors.coding_pairs(cases, outcome=outcome, by=by)
         text = downloads.agreement_csv(analytics_selectors.agreement_by_cohort(pairs))
-    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    rows = sum(1 for _ in csv.reader(io.StringIO(text))) - 1
+    response = HttpResponse(
+        downloads.csv_with_metadata(text, metadata), content_type="text/csv; charset=utf-8"
+    )
     name = downloads.file_name(kind, by=by, outcome=outcome)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response, sum(1 for _ in csv.reader(io.StringIO(text))) - 1
+    return response, rows
 
 
 def _analytics_context(
@@ -105,8 +140,7 @@ def _analytics_context(
         "outcome_label": outcome_label,
         "rows": rows,
         "total": analytics_selectors.outcome_total(cases, outcome=outcome),
-        "bootstrap_seed": estimates.BOOTSTRAP_SEED,
-        "small_cohort": estimates.SMALL_COHORT,
+        "definitions": methods.definitions(),
         "rates_chart": charts.rates_chart(
             rows, title=f"Share positive ({outcome_label}) by {dimension_label}"
         ),

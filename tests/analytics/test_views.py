@@ -3,9 +3,7 @@ control cases, giving a case to a second coder, and the second coder's blind pag
 may do what is in tests/test_permissions.py; these tests are about what each page does.
 """
 
-import csv
 import datetime
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases import blocs, derived, reference
+from cases.analytics import downloads
 from cases.analytics import services as analytics_services
 from cases.analytics.selectors import RATE_FIELDS
 from cases.casework import services as casework_services
 from cases.models import Case, CheckRun, Cohort, Entity, Finding, SecondCoding, Team
+from tests import commented_csv
 from tests.clients import Client
 from tests.factories import (
     AnalystFactory,
@@ -30,6 +30,7 @@ from tests.factories import (
     PostFactory,
     ReferralFactory,
 )
+from wishlist.version import code_version
 
 pytestmark = pytest.mark.django_db
 
@@ -241,7 +242,7 @@ def messages_of(response) -> list[str]:
 def csv_rows(response) -> list[list[str]]:
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment; filename=")
-    return list(csv.reader(io.StringIO(body(response))))
+    return commented_csv.table(body(response))
 
 
 def by_cohort(rows: list[list[str]], column: str, header: list[str]) -> dict[str, str]:
@@ -1002,3 +1003,31 @@ def test_the_rates_download_ends_with_the_total_row(client, world):
     rows = download(client, "rates", dimension="year")
 
     assert [row[:4] for row in rows[1:]] == [["2017", "3", "2", "1"], ["all", "3", "2", "1"]]
+
+
+@pytest.mark.parametrize("kind", sorted(HEADERS))
+def test_each_download_leads_with_its_filters_time_and_code_version(client, world, kind):
+    client_for(client, world, "supervisor")
+
+    response = client.get(analytics_url(download=kind, dimension="post", outcome=JV))
+    text = body(response)
+    metadata = commented_csv.metadata(text)
+
+    assert text.startswith("# " + downloads.file_name(kind, by="post", outcome=JV) + "\r\n")
+    assert metadata["filter dimension"] == "post"
+    assert metadata["filter outcome"] == JV
+    assert metadata["filter download"] == kind
+    assert metadata["filter teams"] == world.team.name
+    assert metadata["code_version"] == code_version()
+    extracted = datetime.datetime.fromisoformat(metadata["extracted_at"])
+    assert extracted.utcoffset() == datetime.timedelta(0)
+    assert "definition Reviewed" in metadata
+    assert commented_csv.table(text)[0] == HEADERS[kind]
+
+
+def test_an_admins_download_says_it_covers_all_teams(client, world):
+    client_for(client, world, "admin")
+
+    metadata = commented_csv.metadata(body(client.get(analytics_url(download="rates"))))
+
+    assert metadata["filter teams"] == "all teams"
