@@ -5,8 +5,11 @@ Only supervisors and admins see analytics, over the cases of their teams; a seco
 coder sees only the cases given to them, without the first analyst's decisions.
 """
 
+import base64
 import csv
+import hashlib
 import io
+import re
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -25,6 +28,7 @@ from cases.analytics import (
     downloads,
     methods,
     models_fit,
+    report,
     services,
 )
 from cases.analytics import selectors as analytics_selectors
@@ -332,3 +336,52 @@ def analytics_models(request: HttpRequest) -> HttpResponse:
         "cox": models_fit.cox_fit(adjusted.cox_rows(cases, outcome=outcome)),
     }
     return render(request, "cases/analytics_models.html", context)
+
+
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+def _allow_own_style(response: HttpResponse, html: str) -> None:
+    """Let the browser apply the report's one inline <style>, and nothing else inline: the
+    report is self-contained so it can be sent, and the policy (style-src 'self') would
+    refuse its CSS. A hash of that exact block allows it without 'unsafe-inline'."""
+    block = _STYLE.search(html)
+    if block:
+        digest = base64.b64encode(hashlib.sha256(block.group(1).encode()).digest()).decode()
+        response._csp_update = {"style-src": [f"'sha256-{digest}'"]}
+
+
+@require_GET
+@login_required
+def analytics_report(request: HttpRequest) -> HttpResponse:
+    """The cohort report of the analytics page's choice, as HTML to read or a PDF to send."""
+    _require_supervisor(request)
+    form = AnalyticsForm(request.GET or None)
+    kind = request.GET.get("format") or "html"
+    if (request.GET and not form.is_valid()) or kind not in report.FORMATS:
+        return HttpResponse("Unknown dimension, outcome or format.", status=400)
+    by, outcome = "year", "any"
+    if form.is_bound:
+        by, outcome = form.cleaned_data["dimension"], form.cleaned_data["outcome"]
+    context = report.report_context(
+        access.visible_cases(request.user),
+        by=by,
+        outcome=outcome,
+        filters={"teams": _teams(request)},
+    )
+    html = report.report_html(context)
+    name = f"cohort-report-{by}-{outcome}.{kind}"
+    if kind == "pdf":
+        response = HttpResponse(report.report_pdf(html), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+    else:
+        response = HttpResponse(html)
+        _allow_own_style(response, html)
+    audit_record(
+        actor=request.user,
+        action="download",
+        target=name,
+        detail=query_detail(request, rows=len(context["rows"])),
+        request=request,
+    )
+    return response
