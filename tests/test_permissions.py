@@ -534,6 +534,11 @@ REQUESTS = {
         lambda w: reverse("cases:analytics_models"),
         marker=shows("Adjusted comparisons"),
     ),
+    "analytics_report": Request(
+        "cases:analytics_report",
+        lambda w: reverse("cases:analytics_report") + "?dimension=team",
+        marker=shows('id="report-rates"'),
+    ),
     "analytics.team": Request(
         "cases:analytics",
         analytics(dimension="team", outcome="any"),
@@ -733,6 +738,7 @@ TABLE = {
     "review_bulk": ("login", 403, "done", "refused", "refused", 403, 403, "done"),
     "analytics": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
     "analytics_models": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
+    "analytics_report": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
     "analytics.team": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
     "analytics.rates": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
     "analytics.survival": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
@@ -780,6 +786,7 @@ REFUSED_METHODS = {
     "review_bulk": ("get",),
     "analytics": ("post",),
     "analytics_models": ("post",),
+    "analytics_report": ("post",),
     "cohort_create": ("get",),
     "control_create": ("get",),
     "second_coder_assign": ("get",),

@@ -3,11 +3,14 @@ control cases, giving a case to a second coder, and the second coder's blind pag
 may do what is in tests/test_permissions.py; these tests are about what each page does.
 """
 
+import base64
 import datetime
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import pypdfium2
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
@@ -1031,3 +1034,70 @@ def test_an_admins_download_says_it_covers_all_teams(client, world):
     metadata = commented_csv.metadata(body(client.get(analytics_url(download="rates"))))
 
     assert metadata["filter teams"] == "all teams"
+
+
+# ------------------------------------------------------------------ the cohort report
+
+
+def report_url(**query) -> str:
+    return reverse("cases:analytics_report") + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+
+
+@pytest.mark.parametrize("role", sorted(FIGURES))
+def test_the_report_counts_only_the_viewers_cases(client, world, role):
+    referred_cases, reviewed, positive, _, _ = FIGURES[role]
+    client_for(client, world, role)
+
+    response = client.get(report_url(dimension="year", outcome="any"))
+
+    assert response.status_code == 200
+    html = body(response)
+    total = re.search(r'<tr class="total"><td>all.*?</tr>', html, re.DOTALL).group(0)
+    cells = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td>(.*?)</td>", total)]
+    assert [cells[1], cells[3], cells[5]] == [str(referred_cases), str(reviewed), str(positive)]
+    if NOT_SEEN[role]:
+        assert NOT_SEEN[role] not in html
+
+
+def test_the_report_page_allows_its_own_style_and_nothing_else_inline(client, world):
+    client_for(client, world, "supervisor")
+
+    response = client.get(report_url(dimension="post"))
+
+    style = re.search(r"<style>(.*?)</style>", body(response), re.DOTALL).group(1)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    policy = response["Content-Security-Policy"]
+    assert f"'sha256-{digest}'" in policy
+    assert "unsafe-inline" not in policy
+
+
+def test_the_report_pdf_is_a_download_that_reads_back_its_title(client, world):
+    client_for(client, world, "supervisor")
+
+    response = client.get(report_url(dimension="year", outcome=JV, format="pdf"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    name = f"cohort-report-year-{JV}.pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+    page = pypdfium2.PdfDocument(response.content)[0]
+    assert "Outcome rates by referral year" in page.get_textpage().get_text_range()
+
+
+@pytest.mark.parametrize(
+    "query", [{"dimension": "colour"}, {"outcome": "bribery"}, {"format": "docx"}]
+)
+def test_a_bad_report_choice_is_a_400(client, world, query):
+    client_for(client, world, "supervisor")
+
+    assert client.get(report_url(**query)).status_code == 400
+
+
+def test_the_analytics_page_links_its_report(client, world):
+    client_for(client, world, "supervisor")
+
+    html = body(client.get(analytics_url(dimension="post", outcome=JV)))
+
+    link = reverse("cases:analytics_report") + f"?dimension=post&amp;outcome={JV}"
+    assert f'href="{link}"' in html
+    assert f'href="{link}&amp;format=pdf"' in html
