@@ -99,9 +99,8 @@ def report_context(
 ) -> dict:
     """Everything the report template shows, for the given cases."""
     check_arguments(by=by, outcome=outcome)
-    dimension_label, outcome_label = (
-        labels[key] for labels, key in zip(_labels(), (by, outcome), strict=True)
-    )
+    dimensions, outcomes = _labels()
+    dimension_label, outcome_label = dimensions[by], outcomes[outcome]
     rows = selectors.outcome_rates(cases, by=by, outcome=outcome)
     total = selectors.outcome_total(cases, outcome=outcome)
     curves = selectors.time_to_outcome(cases, by=by, outcome=outcome)
