@@ -72,8 +72,11 @@ class _Line:
         return value
 
 
-def case_list_csv_lines(cases) -> Iterator[str]:
-    """The case list as CSV lines, streamed: `cases` is the annotated, filtered list."""
+def case_list_csv_lines(cases, *, preamble: Iterable[str] = ()) -> Iterator[str]:
+    """The case list as CSV lines, streamed: `cases` is the annotated, filtered list;
+    `preamble` lines (the download's metadata, as comments) come before the header."""
+    for line in preamble:
+        yield line + "\r\n"
     writer = csv.writer(_Line())
     yield writer.writerow(CASE_LIST_FIELDS)
     for case in cases.iterator(chunk_size=2000):

@@ -23,6 +23,7 @@ urlpatterns = [
     path("my/", views.my_work, name="my_work"),
     path("analytics/", analytics_views.analytics, name="analytics"),
     path("analytics/models/", analytics_views.analytics_models, name="analytics_models"),
+    path("analytics/report/", analytics_views.analytics_report, name="analytics_report"),
     path("analytics/cohorts/", analytics_views.cohort_create, name="cohort_create"),
     path("analytics/controls/", analytics_views.control_case_create, name="control_create"),
     path(

@@ -11,8 +11,6 @@ may not do something is a 403; analytics are for supervisors and admins, over th
 teams' cases; a blind reading is for the coder it was given to only.
 """
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -43,6 +41,7 @@ from cases.models import (
     SecondCoding,
     Team,
 )
+from tests import commented_csv
 from tests.factories import CaseFactory, EntityFactory, FindingFactory, ReferralFactory
 
 pytestmark = pytest.mark.django_db
@@ -213,7 +212,7 @@ def messages_of(response) -> list[str]:
 def csv_header(response, body: str) -> list[str]:
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment; filename=")
-    return next(csv.reader(io.StringIO(body)))
+    return commented_csv.table(body)[0]
 
 
 # ------------------------------------------------------------------------------ requests
@@ -535,6 +534,11 @@ REQUESTS = {
         lambda w: reverse("cases:analytics_models"),
         marker=shows("Adjusted comparisons"),
     ),
+    "analytics_report": Request(
+        "cases:analytics_report",
+        lambda w: reverse("cases:analytics_report") + "?dimension=team",
+        marker=shows('id="report-rates"'),
+    ),
     "analytics.team": Request(
         "cases:analytics",
         analytics(dimension="team", outcome="any"),
@@ -734,6 +738,7 @@ TABLE = {
     "review_bulk": ("login", 403, "done", "refused", "refused", 403, 403, "done"),
     "analytics": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
     "analytics_models": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
+    "analytics_report": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
     "analytics.team": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
     "analytics.rates": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
     "analytics.survival": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
@@ -781,6 +786,7 @@ REFUSED_METHODS = {
     "review_bulk": ("get",),
     "analytics": ("post",),
     "analytics_models": ("post",),
+    "analytics_report": ("post",),
     "cohort_create": ("get",),
     "control_create": ("get",),
     "second_coder_assign": ("get",),
@@ -933,7 +939,7 @@ def test_it_gives_a_user_without_a_role_empty_pages(client, world):
     client_for(client, world, "no_role")
 
     listing = client.get(reverse("cases:case_list"))
-    csv_lines = texts(client.get(reverse("cases:case_list") + "?format=csv")).splitlines()
+    csv_lines = commented_csv.table(texts(client.get(reverse("cases:case_list") + "?format=csv")))
     mine = client.get(reverse("cases:my_work"))
 
     assert listing.status_code == 200

@@ -182,3 +182,38 @@ def rates_table(by: str, rates: Iterable[CohortRate], total: CohortRate) -> str:
 
     rule = "  ".join("-" * width for width in widths)
     return "\n".join([line(header), rule, *(line(c) for c in cells[:-1]), rule, line(cells[-1])])
+
+
+# --- what a download carries beside its rows (issue 13, item 9) ---
+
+# Readers skip these lines: pandas.read_csv(comment="#") and R's read.csv(comment.char="#")
+# both do, and a spreadsheet shows them as a note above the header.
+COMMENT = "# "
+
+
+def _one_line(value: object) -> str:
+    # A filter is typed by a user: a line break in it must not end the comment block.
+    return " ".join(str(value).split())
+
+
+def metadata_lines(metadata: dict) -> list[str]:
+    """The metadata as comment lines: title, extraction time, code version, one line per
+    filter and per definition."""
+    lines = [metadata["title"]] if metadata.get("title") else []
+    lines += [
+        f"extracted_at: {metadata['extracted_at']}",
+        f"code_version: {metadata['code_version']}",
+    ]
+    lines += [f"filter {name}: {value}" for name, value in metadata["filters"].items()]
+    lines += [f"definition {term}: {text}" for term, text in metadata["definitions"].items()]
+    return [COMMENT + _one_line(line) for line in lines]
+
+
+def csv_with_metadata(text: str, metadata: dict) -> str:
+    """A CSV table with its metadata as a leading block of comment lines, then the header."""
+    return "".join(line + "\r\n" for line in metadata_lines(metadata)) + text
+
+
+def json_with_metadata(data: object, metadata: dict) -> str:
+    """A JSON document: the metadata object beside the data."""
+    return json.dumps({"metadata": metadata, "data": data}, ensure_ascii=False, indent=1)

@@ -5,8 +5,11 @@ Only supervisors and admins see analytics, over the cases of their teams; a seco
 coder sees only the cases given to them, without the first analyst's decisions.
 """
 
+import base64
 import csv
+import hashlib
 import io
+import re
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -19,7 +22,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import access
-from cases.analytics import adjusted, charts, downloads, estimates, models_fit, services
+from cases.analytics import (
+    adjusted,
+    charts,
+    downloads,
+    estimates,
+    methods,
+    models_fit,
+    report,
+    services,
+)
 from cases.analytics import selectors as analytics_selectors
 from cases.analytics.forms import (
     AnalyticsForm,
@@ -56,7 +68,14 @@ def analytics(request: HttpRequest) -> HttpResponse:
     cases = access.visible_cases(request.user)
     kind = request.GET.get("download", "")
     if kind in downloads.FILE_NAMES:
-        response, rows = _download(kind, cases, by=by, outcome=outcome, **choices)
+        metadata = methods.download_metadata(
+            title=downloads.file_name(kind, by=by, outcome=outcome),
+            filters=_filters(request, form, download=kind),
+            **choices,
+        )
+        response, rows = _download(
+            kind, cases, by=by, outcome=outcome, metadata=metadata, **choices
+        )
         audit_record(
             actor=request.user,
             action="download",
@@ -69,16 +88,40 @@ def analytics(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/analytics.html", context)
 
 
+def _filters(request: HttpRequest, form: AnalyticsForm, **extra: str) -> dict[str, str]:
+    """The filters a download or report was drawn with: the form's choices, the teams
+    whose cases the viewer sees, and anything the caller adds."""
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    filters = {
+        "dimension": data.get("dimension") or "year",
+        "outcome": data.get("outcome") or "any",
+        "interval": data.get("interval") or "wilson",
+        "small cohorts": data.get("small") or "flag",
+        "teams": _teams(request),
+    }
+    return {**filters, **extra}
+
+
+def _teams(request: HttpRequest) -> str:
+    if access.is_admin(request.user):
+        return "all teams"
+    return ", ".join(
+        access.visible_teams(request.user).order_by("name").values_list("name", flat=True)
+    )
+
+
 def _download(
     kind: str,
     cases: QuerySet[Case],
     *,
     by: str,
     outcome: str,
+    metadata: dict,
     interval: str = "wilson",
     group_small: bool = False,
 ) -> tuple[HttpResponse, int]:
-    """One table of the page as a CSV file, and its number of rows (the header apart)."""
+    """One table of the page as a CSV file led by its metadata, and its number of rows
+    (the metadata and the header apart)."""
     if kind == "rates":
         rates = analytics_selectors.outcome_rates(
             cases, by=by, outcome=outcome, interval=interval, group_small=group_small
@@ -94,10 +137,13 @@ def _download(
     else:
         pairs = analytics_selectors.coding_pairs(cases, outcome=outcome, by=by)
         text = downloads.agreement_csv(analytics_selectors.agreement_by_cohort(pairs))
-    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    rows = sum(1 for _ in csv.reader(io.StringIO(text))) - 1
+    response = HttpResponse(
+        downloads.csv_with_metadata(text, metadata), content_type="text/csv; charset=utf-8"
+    )
     name = downloads.file_name(kind, by=by, outcome=outcome)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response, sum(1 for _ in csv.reader(io.StringIO(text))) - 1
+    return response, rows
 
 
 def _analytics_context(
@@ -127,8 +173,7 @@ def _analytics_context(
         "rows": rows,
         "total": analytics_selectors.outcome_total(cases, outcome=outcome, interval=interval),
         "interval_label": estimates.INTERVAL_METHODS[interval],
-        "bootstrap_seed": estimates.BOOTSTRAP_SEED,
-        "small_cohort": estimates.SMALL_COHORT,
+        "definitions": methods.definitions(interval, group_small),
         "rates_chart": charts.rates_chart(
             rows, title=f"Share positive ({outcome_label}) by {dimension_label}"
         ),
@@ -327,3 +372,56 @@ def analytics_models(request: HttpRequest) -> HttpResponse:
         "cox": models_fit.cox_fit(adjusted.cox_rows(cases, outcome=outcome)),
     }
     return render(request, "cases/analytics_models.html", context)
+
+
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+def _allow_own_style(response: HttpResponse, html: str) -> None:
+    """Let the browser apply the report's one inline <style>, and nothing else inline: the
+    report is self-contained so it can be sent, and the policy (style-src 'self') would
+    refuse its CSS. A hash of that exact block allows it without 'unsafe-inline'."""
+    block = _STYLE.search(html)
+    if block:
+        digest = base64.b64encode(hashlib.sha256(block.group(1).encode()).digest()).decode()
+        response._csp_update = {"style-src": [f"'sha256-{digest}'"]}
+
+
+@require_GET
+@login_required
+def analytics_report(request: HttpRequest) -> HttpResponse:
+    """The cohort report of the analytics page's choice, as HTML to read or a PDF to send."""
+    _require_supervisor(request)
+    form = AnalyticsForm(request.GET or None)
+    kind = request.GET.get("format") or "html"
+    if (request.GET and not form.is_valid()) or kind not in report.FORMATS:
+        return HttpResponse("Unknown dimension, outcome or format.", status=400)
+    by, outcome, interval, small = "year", "any", "wilson", "flag"
+    if form.is_bound:
+        data = form.cleaned_data
+        by, outcome = data["dimension"], data["outcome"]
+        interval, small = data["interval"], data["small"]
+    context = report.report_context(
+        access.visible_cases(request.user),
+        by=by,
+        outcome=outcome,
+        filters={"teams": _teams(request), "interval": interval, "small cohorts": small},
+        interval=interval,
+        group_small=small == "group",
+    )
+    html = report.report_html(context)
+    name = f"cohort-report-{by}-{outcome}.{kind}"
+    if kind == "pdf":
+        response = HttpResponse(report.report_pdf(html), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+    else:
+        response = HttpResponse(html)
+        _allow_own_style(response, html)
+    audit_record(
+        actor=request.user,
+        action="download",
+        target=name,
+        detail=query_detail(request, rows=len(context["rows"])),
+        request=request,
+    )
+    return response

@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import access, exports, tasks
+from cases.analytics import downloads, methods
 from cases.analytics.forms import SecondCoderForm
 from cases.audit.services import audit_record, query_detail
 from cases.casework import selectors as casework_selectors
@@ -50,6 +51,16 @@ def _require(allowed: bool) -> None:
         raise PermissionDenied("Your role does not allow this change.")
 
 
+def _list_filters(request: HttpRequest, case_filter: CaseFilter) -> dict[str, str]:
+    """The case list's filters as the user set them (the form's fields only, so paging
+    and the format are left out)."""
+    return {
+        name: ", ".join(values)
+        for name in case_filter.form.fields
+        if (values := [value for value in request.GET.getlist(name) if value])
+    }
+
+
 @require_GET
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
@@ -58,8 +69,12 @@ def case_list(request: HttpRequest) -> HttpResponse:
     sorted_by_user = case_filter.is_valid() and bool(case_filter.form.cleaned_data.get("sort"))
     rows = casework_selectors.cases_in_list_order(case_filter.qs, sorted_by_user=sorted_by_user)
     if request.GET.get("format") == "csv":
+        metadata = methods.download_metadata(
+            title="cases.csv", filters=_list_filters(request, case_filter)
+        )
         response = StreamingHttpResponse(
-            exports.case_list_csv_lines(rows), content_type="text/csv; charset=utf-8"
+            exports.case_list_csv_lines(rows, preamble=downloads.metadata_lines(metadata)),
+            content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = 'attachment; filename="cases.csv"'
         audit_record(

@@ -226,3 +226,18 @@ def test_the_command_refuses_a_bad_interval_or_pooling_methods(args):
 
     with pytest.raises(CommandError):
         call_command("outcome_rates", *args, stdout=io.StringIO())
+
+
+def test_the_report_follows_the_pages_choices(supervisor_client):
+    client, team = supervisor_client
+    _three_countries()
+    Case.objects.update(team=team)
+
+    html = client.get(
+        reverse("cases:analytics_report"),
+        {"dimension": "host_country", "interval": "beta", "small": "group"},
+    ).content.decode()
+
+    assert "95 % interval (Clopper-Pearson)" in html
+    assert "other, small (2 cohorts)" in html
+    assert "GB United Kingdom" in html

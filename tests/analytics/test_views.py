@@ -3,13 +3,14 @@ control cases, giving a case to a second coder, and the second coder's blind pag
 may do what is in tests/test_permissions.py; these tests are about what each page does.
 """
 
-import csv
+import base64
 import datetime
-import io
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import pypdfium2
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
@@ -17,10 +18,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases import blocs, derived, reference
+from cases.analytics import downloads
 from cases.analytics import services as analytics_services
 from cases.analytics.selectors import RATE_FIELDS
 from cases.casework import services as casework_services
 from cases.models import Case, CheckRun, Cohort, Entity, Finding, SecondCoding, Team
+from tests import commented_csv
 from tests.clients import Client
 from tests.factories import (
     AnalystFactory,
@@ -30,6 +33,7 @@ from tests.factories import (
     PostFactory,
     ReferralFactory,
 )
+from wishlist.version import code_version
 
 pytestmark = pytest.mark.django_db
 
@@ -241,7 +245,7 @@ def messages_of(response) -> list[str]:
 def csv_rows(response) -> list[list[str]]:
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment; filename=")
-    return list(csv.reader(io.StringIO(body(response))))
+    return commented_csv.table(body(response))
 
 
 def by_cohort(rows: list[list[str]], column: str, header: list[str]) -> dict[str, str]:
@@ -1002,3 +1006,101 @@ def test_the_rates_download_ends_with_the_total_row(client, world):
     rows = download(client, "rates", dimension="year")
 
     assert [row[:4] for row in rows[1:]] == [["2017", "3", "2", "1"], ["all", "3", "2", "1"]]
+
+
+@pytest.mark.parametrize("kind", sorted(HEADERS))
+def test_each_download_leads_with_its_filters_time_and_code_version(client, world, kind):
+    client_for(client, world, "supervisor")
+
+    response = client.get(analytics_url(download=kind, dimension="post", outcome=JV))
+    text = body(response)
+    metadata = commented_csv.metadata(text)
+
+    assert text.startswith("# " + downloads.file_name(kind, by="post", outcome=JV) + "\r\n")
+    assert metadata["filter dimension"] == "post"
+    assert metadata["filter outcome"] == JV
+    assert metadata["filter download"] == kind
+    assert metadata["filter teams"] == world.team.name
+    assert metadata["code_version"] == code_version()
+    extracted = datetime.datetime.fromisoformat(metadata["extracted_at"])
+    assert extracted.utcoffset() == datetime.timedelta(0)
+    assert "definition Reviewed" in metadata
+    assert commented_csv.table(text)[0] == HEADERS[kind]
+
+
+def test_an_admins_download_says_it_covers_all_teams(client, world):
+    client_for(client, world, "admin")
+
+    metadata = commented_csv.metadata(body(client.get(analytics_url(download="rates"))))
+
+    assert metadata["filter teams"] == "all teams"
+
+
+# ------------------------------------------------------------------ the cohort report
+
+
+def report_url(**query) -> str:
+    return reverse("cases:analytics_report") + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+
+
+@pytest.mark.parametrize("role", sorted(FIGURES))
+def test_the_report_counts_only_the_viewers_cases(client, world, role):
+    referred_cases, reviewed, positive, _, _ = FIGURES[role]
+    client_for(client, world, role)
+
+    response = client.get(report_url(dimension="year", outcome="any"))
+
+    assert response.status_code == 200
+    html = body(response)
+    total = re.search(r'<tr class="total"><td>all.*?</tr>', html, re.DOTALL).group(0)
+    cells = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td>(.*?)</td>", total)]
+    assert [cells[1], cells[3], cells[5]] == [str(referred_cases), str(reviewed), str(positive)]
+    if NOT_SEEN[role]:
+        assert NOT_SEEN[role] not in html
+
+
+def test_the_report_page_allows_its_own_style_and_nothing_else_inline(client, world):
+    client_for(client, world, "supervisor")
+
+    response = client.get(report_url(dimension="post"))
+
+    style = re.search(r"<style>(.*?)</style>", body(response), re.DOTALL).group(1)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    policy = response["Content-Security-Policy"]
+    assert f"'sha256-{digest}'" in policy
+    assert "unsafe-inline" not in policy
+
+
+def test_the_report_pdf_is_a_download_that_reads_back_its_title(client, world):
+    client_for(client, world, "supervisor")
+
+    response = client.get(report_url(dimension="year", outcome=JV, format="pdf"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    name = f"cohort-report-year-{JV}.pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+    page = pypdfium2.PdfDocument(response.content)[0]
+    assert "Outcome rates by referral year" in page.get_textpage().get_text_range()
+
+
+@pytest.mark.parametrize(
+    "query", [{"dimension": "colour"}, {"outcome": "bribery"}, {"format": "docx"}]
+)
+def test_a_bad_report_choice_is_a_400(client, world, query):
+    client_for(client, world, "supervisor")
+
+    assert client.get(report_url(**query)).status_code == 400
+
+
+def test_the_analytics_page_links_its_report(client, world):
+    client_for(client, world, "supervisor")
+
+    html = body(client.get(analytics_url(dimension="post", outcome=JV)))
+
+    link = (
+        reverse("cases:analytics_report")
+        + f"?dimension=post&amp;outcome={JV}&amp;interval=wilson&amp;small=flag"
+    )
+    assert f'href="{link}"' in html
+    assert f'href="{link}&amp;format=pdf"' in html

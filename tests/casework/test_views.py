@@ -2,9 +2,7 @@
 lead review one by one and in bulk, and my work. Who may do what is in
 tests/test_permissions.py; these tests are about what each page does."""
 
-import csv
 import datetime
-import io
 import re
 from types import SimpleNamespace
 
@@ -21,6 +19,7 @@ from cases.casework import services as casework_services
 from cases.checks.sources import get_sources
 from cases.exports import CASE_LIST_FIELDS
 from cases.models import Case, CaseStatusChange, CheckRun, Entity, Finding
+from tests import commented_csv
 from tests.clients import Client
 from tests.factories import (
     AnalystFactory,
@@ -34,6 +33,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from wishlist.version import code_version
 
 pytestmark = pytest.mark.django_db
 
@@ -111,8 +111,7 @@ def body(response) -> str:
 
 
 def csv_rows(response) -> list[list[str]]:
-    text = b"".join(response.streaming_content).decode()
-    return list(csv.reader(io.StringIO(text)))
+    return commented_csv.table(b"".join(response.streaming_content).decode())
 
 
 def case_now(case: Case) -> Case:
@@ -511,6 +510,19 @@ def test_it_downloads_every_filtered_case_not_one_page(alice, team):
     rows = csv_rows(alice.get(reverse("cases:case_list") + "?format=csv&per_page=25&page=2"))
 
     assert len(rows) == 61
+
+
+def test_the_csv_leads_with_its_filters_time_and_code_version(alice, cast):
+    response = alice.get(reverse("cases:case_list") + "?format=csv&bloc=nato&page=2")
+
+    text = b"".join(response.streaming_content).decode()
+    metadata = commented_csv.metadata(text)
+    assert text.startswith("# cases.csv\r\n")
+    assert metadata["filter bloc"] == "nato"
+    assert "filter page" not in metadata and "filter format" not in metadata
+    assert metadata["code_version"] == code_version()
+    assert metadata["extracted_at"].endswith("Z")
+    assert commented_csv.table(text)[0] == list(CASE_LIST_FIELDS)
 
 
 def test_it_links_the_csv_with_the_filters(alice, cast):

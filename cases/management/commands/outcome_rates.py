@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.analytics import downloads, estimates, selectors
+from cases.analytics import downloads, estimates, methods, selectors
 from cases.analytics.cohorts import DIMENSIONS, OUTCOME_KINDS
 from cases.models import Case, Team
 
@@ -35,11 +35,26 @@ class Command(BaseCommand):
             help=f'pool cohorts under {estimates.SMALL_COHORT} reviewed cases as "other, small"',
         )
 
-    def handle(self, *args, by, outcome, format, team, interval, group_small, **options):
+        # Scripts read this command's output as it is: its JSON is a list of rate rows
+        # and its CSV starts with the header (csv.DictReader). Wrapping the list in an
+        # object, or putting comment lines above the header, would break them, so the
+        # metadata the page's downloads carry is opt-in here, for CSV only.
+        parser.add_argument(
+            "--with-metadata",
+            action="store_true",
+            help="csv only: lead with '# ' lines (filters, extraction time, code version, "
+            "definitions)",
+        )
+
+    def handle(
+        self, *args, by, outcome, format, team, interval, group_small, with_metadata, **options
+    ):
         if group_small and by == "cooperation_method":
             raise CommandError(
                 "a case can be in several cooperation-method cohorts: they cannot be pooled"
             )
+        if with_metadata and format != "csv":
+            raise CommandError("--with-metadata is for --format csv")
         cases = Case.objects.all()
         if team is not None:
             found = Team.objects.filter(name=team).first()
@@ -57,8 +72,24 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(downloads.rates_json(rows))
         elif format == "csv":
+            text = downloads.rates_csv(rows)
+            if with_metadata:
+                filters = {
+                    "dimension": by,
+                    "outcome": outcome,
+                    "interval": interval,
+                    "small cohorts": "group" if group_small else "flag",
+                    "team": team or "all teams",
+                }
+                metadata = methods.download_metadata(
+                    title="outcome_rates",
+                    filters=filters,
+                    interval=interval,
+                    group_small=group_small,
+                )
+                text = downloads.csv_with_metadata(text, metadata)
             # OutputWrapper adds a newline to every write; hand it the text in one piece.
-            self.stdout.write(downloads.rates_csv(rows), ending="")
+            self.stdout.write(text, ending="")
         else:
             total = selectors.outcome_total(cases, outcome=outcome, interval=interval)
             self.stdout.write(downloads.rates_table(by, rows, total))

@@ -20,6 +20,7 @@ from cases.analytics import selectors
 from cases.analytics import services as analytics_services
 from cases.casework import services as casework_services
 from cases.models import Case, CheckRun, CooperationMethod, Entity, Finding, Referral
+from tests import commented_csv
 from tests.factories import (
     CaseFactory,
     CheckRunFactory,
@@ -28,6 +29,7 @@ from tests.factories import (
     ReferralFactory,
     TeamFactory,
 )
+from wishlist.version import code_version
 
 pytestmark = pytest.mark.django_db
 
@@ -459,6 +461,25 @@ def test_csv_does_not_let_a_cohort_name_become_a_formula(dataset):
     rows = list(csv.DictReader(io.StringIO(run("--by", "cohort", "--format", "csv"))))
 
     assert "'=HYPERLINK(1)" in {row["cohort"] for row in rows}
+
+
+def test_csv_keeps_its_header_first_unless_metadata_is_asked_for(dataset):
+    plain = run("--by", "year", "--format", "csv")
+    text = run("--by", "year", "--format", "csv", "--with-metadata", "--team", "Team Alpha")
+
+    assert plain.startswith("cohort,")
+    metadata = commented_csv.metadata(text)
+    assert metadata["filter dimension"] == "year"
+    assert metadata["filter team"] == "Team Alpha"
+    assert metadata["code_version"] == code_version()
+    assert metadata["extracted_at"].endswith("Z")
+    assert list(csv.DictReader(io.StringIO(commented_csv.split_metadata(text)[1])))
+
+
+def test_metadata_is_refused_outside_csv(db):
+    # The JSON stays a list of rows: scripts index it as one.
+    with pytest.raises(CommandError, match="--format csv"):
+        run("--by", "year", "--format", "json", "--with-metadata")
 
 
 # ----------------------------------------------------------------------------- table
