@@ -233,6 +233,10 @@ class CohortSurvival:
     band: object = None
     incidence: list = field(default_factory=list)
     median: object = None
+    # The incidence with every date placed earliest and latest in its period.
+    incidence_bounds: list = field(default_factory=list)
+    # (case id, days or None, "event" / "censored" / "not followed"), one per case.
+    members: list = field(default_factory=list)
 
 
 def time_to_outcome(
