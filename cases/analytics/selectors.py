@@ -238,6 +238,16 @@ class CohortSurvival:
     # (case id, days or None, "event" / "censored" / "not followed"), one per case.
     members: list = field(default_factory=list)
 
+    @property
+    def events(self) -> int:
+        return sum(self.observed)
+
+    @property
+    def horizons(self) -> list[tuple]:
+        """(incidence with its interval, incidence under the earliest and latest dating)
+        at each horizon, for the survival panel."""
+        return list(zip(self.incidence, self.incidence_bounds, strict=True))
+
 
 def time_to_outcome(
     cases: QuerySet[Case], *, by: str | None = None, outcome: str = "any"

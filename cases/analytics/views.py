@@ -19,7 +19,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import access
-from cases.analytics import adjusted, charts, downloads, estimates, models_fit, services
+from cases.analytics import (
+    adjusted,
+    charts,
+    downloads,
+    estimates,
+    models_fit,
+    services,
+    survival_stats,
+)
 from cases.analytics import selectors as analytics_selectors
 from cases.analytics.forms import (
     AnalyticsForm,
@@ -112,6 +120,7 @@ def _analytics_context(
         ),
         "curves": curves,
         "overall_curve": overall_curve[0] if overall_curve else None,
+        "survival_horizons": survival_stats.HORIZONS_YEARS,
         "survival_chart": charts.survival_chart(
             curves, title=f"Time to first positive finding ({outcome_label})"
         ),

@@ -1002,3 +1002,24 @@ def test_the_rates_download_ends_with_the_total_row(client, world):
     rows = download(client, "rates", dimension="year")
 
     assert [row[:4] for row in rows[1:]] == [["2017", "3", "2", "1"], ["all", "3", "2", "1"]]
+
+
+def test_the_survival_panel_counts_the_rate_tables_cases_and_replaces_the_median_of_positives(
+    client, world
+):
+    client_for(client, world, "supervisor")
+
+    page = client.get(analytics_url(dimension="year"))
+    html = page.content.decode()
+    panel = html[html.index('<section id="survival">') :]
+    panel = panel[: panel.index("</section>")]
+    overall = page.context["overall_curve"]
+
+    # a1 positive after 669 days, a2 followed to today, a3 never searched
+    assert overall.population == page.context["total"].cases == 3
+    assert (overall.watched, overall.unwatched, overall.events) == (2, 1, 1)
+    assert overall.median.estimate == (D(2019, 3, 1) - D(2017, 5, 1)).days  # S falls to 1/2
+    assert "<td>3</td><td>2</td><td>1</td><td>1</td>" in panel
+    assert "669 [" in panel
+    assert "same cases as the rate table" in panel
+    assert "Median days to first positive" not in html
