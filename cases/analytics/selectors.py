@@ -235,7 +235,8 @@ class CohortSurvival:
     median: object = None
     # The incidence with every date placed earliest and latest in its period.
     incidence_bounds: list = field(default_factory=list)
-    # (case id, days or None, "event" / "censored" / "not followed"), one per case.
+    # (case id, days, earliest days, latest days, "event" / "censored" / "not followed"),
+    # one per case of the population; the days are None for a case not followed.
     members: list = field(default_factory=list)
 
     @property

@@ -101,14 +101,15 @@ class _Follow:
         self.observed: list[bool] = []
         self.population = 0
         self.not_followed = 0
-        self.members: list[tuple[int, float | None, str]] = []
+        # (case id, days, earliest, latest, what it is), days None when not followed
+        self.members: list[tuple] = []
 
     def add(self, pk: int, index: tuple[date, date], first_positive, reach) -> None:
         self.population += 1
         start, end = index
         if reach is None:
             self.not_followed += 1
-            self.members.append((pk, None, NOT_FOLLOWED))
+            self.members.append((pk, None, None, None, NOT_FOLLOWED))
             return
         if first_positive is not None:
             low, high = first_positive[0] - end, first_positive[1] - start
@@ -116,12 +117,12 @@ class _Follow:
         else:
             low, high = reach - end, reach - start
             point, state = reach - start, CENSORED
-        days = max(point.days, 0)
+        days, earliest, latest = (max(span.days, 0) for span in (point, low, high))
         self.durations.append(days)
-        self.earliest.append(max(low.days, 0))
-        self.latest.append(max(high.days, 0))
+        self.earliest.append(earliest)
+        self.latest.append(latest)
         self.observed.append(state == EVENT)
-        self.members.append((pk, days, state))
+        self.members.append((pk, days, earliest, latest, state))
 
 
 def time_to_outcome(cases: QuerySet[Case], *, by: str | None = None, outcome: str = "any"):

@@ -105,7 +105,11 @@ def test_coarse_dates_give_each_case_its_earliest_and_latest_duration():
     [curve] = time_to_outcome(Case.objects.all())
 
     assert sorted(curve.members) == sorted(
-        [(a.pk, 789, "event"), (b.pk, 1096, "censored"), (c.pk, 276, "event")]
+        [
+            (a.pk, 789, 425, 819, "event"),
+            (b.pk, 1096, 1096, 1096, "censored"),
+            (c.pk, 276, 276, 276, "event"),
+        ]
     )
     one, two, five = curve.incidence_bounds
     # 1 y: only C; 2 y: C then A (2 of 3 left at A: 1 - 2/3 * 1/2) at the earliest, A

@@ -7,6 +7,7 @@ import csv
 import datetime
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +54,7 @@ HOSTILE = "<script>alert(1)</script> $\\foo$ & Acme $5M"
 HOSTILE_RAW = "<script>alert(1)"
 HOSTILE_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
-SURVIVAL_FIELDS = ["cohort", "days", "survival", "at_risk", "events"]
+SURVIVAL_FIELDS = ["cohort", "case_id", "days", "days_earliest", "days_latest", "status"]
 CONTROL_FIELDS = [
     "group",
     "referred_reviewed",
@@ -350,18 +351,21 @@ def test_the_survival_download_counts_only_the_viewers_cases(client, world, role
     rows = download(client, "survival", dimension="year")
     page = client.get(analytics_url(dimension="year"))
 
-    assert sum(int(row[4]) for row in rows[1:]) == events
+    # One row per case (the file once listed the curve's steps, not its cases).
+    assert sum(row[5] == "event" for row in rows[1:]) == events
     watched = {"supervisor": 2, "other_supervisor": 5, "admin": 7}[role]
     assert page.context["overall_curve"].watched == watched
-    first_at_risk = {}
-    for row in rows[1:]:
-        first_at_risk.setdefault(row[0], int(row[3]))
+    followed = Counter(row[0] for row in rows[1:] if row[5] != "not followed")
     expected = {
         "supervisor": {"2017": 2},
         "other_supervisor": {"2019": 5},
         "admin": {"2017": 2, "2019": 5},
     }[role]
-    assert first_at_risk == expected
+    assert followed == expected
+    visible = {str(case.pk) for case in world.cases.values() if case.kind == Case.Kind.REFERRED}
+    seen = {row[1] for row in rows[1:]}
+    assert seen <= visible
+    assert len(seen) == page.context["total"].cases  # the rate table's cases, each once
 
 
 @pytest.mark.parametrize("role", sorted(FIGURES))
