@@ -46,6 +46,20 @@ class IncidenceBounds:
     earliest: float | None  # events at their earliest, censoring from the index period end
     latest: float | None  # events at their latest, censoring from the index period start
 
+    @property
+    def low(self) -> float | None:
+        """The smaller of the two: with censoring among the events the earliest dating
+        need not give the larger incidence."""
+        if self.earliest is None or self.latest is None:
+            return None
+        return min(self.earliest, self.latest)
+
+    @property
+    def high(self) -> float | None:
+        if self.earliest is None or self.latest is None:
+            return None
+        return max(self.earliest, self.latest)
+
 
 @dataclass(frozen=True)
 class Median:

@@ -94,3 +94,17 @@ def test_incidence_bounds_bracket_lifelines_interval_censored_estimate():
 def test_incidence_bounds_refuse_an_interval_that_ends_before_it_starts():
     with pytest.raises(ValueError, match="earliest duration is after its latest"):
         survival_stats.incidence_bounds([10.0], [5.0], [True])
+
+
+def test_incidence_bounds_report_their_range_in_order():
+    """By hand, at 1 year: dated earliest, the second case is censored at 200 days, before
+    the event at 250, which then has 2 at risk (1/2); dated latest it is censored at 300,
+    after it, with 3 at risk (1/3). low and high give the range whichever dating is
+    larger (censoring among the events decides which)."""
+    earliest, latest = [250.0, 200.0, 900.0], [250.0, 300.0, 900.0]
+    observed = [True, False, False]
+
+    [one] = survival_stats.incidence_bounds(earliest, latest, observed, years=(1,))
+
+    assert (one.earliest, one.latest) == (pytest.approx(1 / 2), pytest.approx(1 / 3))
+    assert (one.low, one.high) == (pytest.approx(1 / 3), pytest.approx(1 / 2))
