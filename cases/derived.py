@@ -5,6 +5,7 @@ whichever page, import, check or admin form made it.
 """
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from functools import cache
@@ -72,6 +73,10 @@ def case_index_dates_refresh(*, case_ids: Iterable[int] | None = None) -> int:
             Subquery(earliest.values("date_precision")[:1]), Value("")
         ),
         "index_referral": Subquery(earliest.values("id")[:1]),
+        # Provisional, so that the row meets case_index_period_ordered at once: the end
+        # is derived in Python next (_index_period_ends_refresh), as SQL cannot say
+        # where a month ends on every database.
+        "index_period_end": Subquery(earliest.values("date")[:1]),
     }
     matched = Case.objects.filter(pk=OuterRef("matched_case_id"))
     control = {
@@ -79,11 +84,13 @@ def case_index_dates_refresh(*, case_ids: Iterable[int] | None = None) -> int:
         "index_date_precision": Coalesce(
             Subquery(matched.values("index_date_precision")[:1]), Value("")
         ),
+        "index_period_end": Subquery(matched.values("index_period_end")[:1]),
         "index_referral": None,
     }
 
     def refresh(cases) -> int:
         count = cases.filter(kind=Case.Kind.REFERRED).update(**referred)
+        _index_period_ends_refresh(cases.filter(kind=Case.Kind.REFERRED))
         count += cases.filter(kind=Case.Kind.CONTROL).update(**control)
         return count
 
@@ -106,6 +113,25 @@ def case_index_dates_refresh(*, case_ids: Iterable[int] | None = None) -> int:
             finding_timings_refresh(case_ids=chunk + followers)
             referral_blocs_refresh(case_ids=chunk)
     return updated
+
+
+def _index_period_ends_refresh(cases: QuerySet[Case]) -> None:
+    """Set the index period ends of these referred cases (rules.index_period_end), which
+    no single referral row holds: a referral known to the year can start the period and
+    a later one known to the day end it."""
+    periods = defaultdict(list)
+    rows = Referral.objects.filter(entity__case__in=cases).values_list(
+        "entity__case", "date", "date_precision"
+    )
+    for case_id, day, precision in rows.iterator(chunk_size=5000):
+        periods[case_id].append((day, precision))
+    changed = []
+    for case in cases.only("id", "index_period_end"):
+        end = rules.index_period_end(periods.get(case.pk, ()))
+        if end != case.index_period_end:
+            case.index_period_end = end
+            changed.append(case)
+    Case.objects.bulk_update(changed, ["index_period_end"], batch_size=2000)
 
 
 @transaction.atomic
@@ -208,17 +234,14 @@ def finding_timings_refresh(*, case_ids: Iterable[int] | None = None) -> int:
         "event_date",
         "event_date_precision",
         "case__index_date",
-        "case__index_date_precision",
+        "case__index_period_end",
     )
     if case_ids is not None:
         findings = findings.filter(case_id__in=list(case_ids))
     changed = []
     for finding in findings.iterator(chunk_size=2000):
-        timing = normalize.compare_periods(
-            finding.event_date,
-            finding.event_date_precision,
-            finding.case.index_date,
-            finding.case.index_date_precision,
+        timing = rules.finding_timing(
+            finding.event_date, finding.event_date_precision, finding.case
         )
         if timing != finding.timing:
             finding.timing = timing
@@ -231,9 +254,7 @@ def finding_timings_refresh(*, case_ids: Iterable[int] | None = None) -> int:
 def finding_save(*, finding: Finding) -> Finding:
     """Validate and save a finding with its timing derived from the case's index date."""
     case = finding.case
-    finding.timing = normalize.compare_periods(
-        finding.event_date, finding.event_date_precision, case.index_date, case.index_date_precision
-    )
+    finding.timing = rules.finding_timing(finding.event_date, finding.event_date_precision, case)
     finding.full_clean()
     finding.save()
     return finding

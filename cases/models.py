@@ -11,7 +11,7 @@ from operator import or_
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -364,6 +364,13 @@ class Case(models.Model):
     index_date_precision = models.CharField(
         max_length=5, choices=DatePrecision, blank=True, editable=False
     )
+    index_period_end = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The last day of the index period: the earliest end among the entity's "
+        "referral periods (cases.rules.index_period_end).",
+    )
     priority = models.PositiveSmallIntegerField(choices=Priority, default=Priority.NORMAL)
     notes = models.TextField(blank=True)
     version = models.PositiveIntegerField(
@@ -390,6 +397,15 @@ class Case(models.Model):
                 condition=Q(index_date__isnull=True, index_date_precision="")
                 | Q(index_date__isnull=False, index_date_precision__in=DatePrecision.values),
                 name="case_index_date_has_precision",
+            ),
+            models.CheckConstraint(
+                condition=Q(index_date__isnull=True, index_period_end__isnull=True)
+                | Q(
+                    index_date__isnull=False,
+                    index_period_end__isnull=False,
+                    index_period_end__gte=F("index_date"),
+                ),
+                name="case_index_period_ordered",
             ),
             models.CheckConstraint(condition=Q(priority__in=[1, 2, 3, 4]), name="case_priority"),
             models.CheckConstraint(

@@ -352,17 +352,26 @@ class Timing:
 def compare_periods(
     event: date | None, event_precision: str | None, index: date | None, index_precision: str | None
 ) -> str:
-    """Return before/after/unknown for an event period against the index period.
-
-    Only a period that ends before the index period starts is "before", and only one that
-    starts after the index period ends is "after": a finding dated "2017" for a case
-    referred in "2017-05" cannot be placed, so it is "unknown".
-    """
-    if event is None or index is None or not event_precision or not index_precision:
+    """Return before/after/unknown for an event period against the period of one date."""
+    if index is None or not index_precision:
         return Timing.UNKNOWN
-    if period_end(event, event_precision) < index:
+    return compare_to_period(event, event_precision, index, period_end(index, index_precision))
+
+
+def compare_to_period(
+    event: date | None, event_precision: str | None, start: date | None, end: date | None
+) -> str:
+    """Return before/after/unknown for an event period against the period start..end.
+
+    Only a period that ends before `start` is "before", and only one that starts after
+    `end` is "after": a finding dated "2017" for a case referred in "2017-05" cannot be
+    placed, so it is "unknown".
+    """
+    if event is None or start is None or end is None or not event_precision:
+        return Timing.UNKNOWN
+    if period_end(event, event_precision) < start:
         return Timing.BEFORE
-    if event > period_end(index, index_precision):
+    if event > end:
         return Timing.AFTER
     return Timing.UNKNOWN
 

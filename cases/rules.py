@@ -9,10 +9,12 @@ a copied rule drifts, and copies here once disagreed.
 """
 
 from collections.abc import Iterable
+from datetime import date
 
 from django.db.models import Case as SqlCase
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
+from cases import normalize
 from cases.models import Case, CheckRun, DatePrecision, Finding
 
 # Mainland China, Hong Kong and Macau. Taiwan (TW) is not among them.
@@ -142,3 +144,24 @@ def index_referral_order() -> tuple:
 def index_referral_key(start, precision: str) -> tuple:
     """index_referral_order as a sort key for (start date, precision) pairs in hand."""
     return (start, precision_rank(precision))
+
+
+# --- index period ---
+
+
+def index_period_end(referrals: Iterable[tuple[date, str]]) -> date | None:
+    """The last day of an entity's index period: the earliest end among its referrals'
+    periods, given as (first day, precision) pairs; None without referrals.
+
+    The index period starts on the first day of the earliest referral (index_referral_order)
+    and ends when some referral had certainly happened. Referred in "2017" and on
+    2017-03-05, the entity was first referred between 2017-01-01 and 2017-03-05, so a
+    finding of 2017-06-10 is after its referral, not unknown (issue 13, item 2): the
+    period of the index referral alone ("2017") would end on 2017-12-31.
+    """
+    return min((normalize.period_end(day, precision) for day, precision in referrals), default=None)
+
+
+def finding_timing(event: date | None, precision: str | None, case: Case) -> str:
+    """Before/after/unknown for a finding's date against its case's index period."""
+    return normalize.compare_to_period(event, precision, case.index_date, case.index_period_end)

@@ -96,6 +96,14 @@ class CaseFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("entity",)
 
     entity = factory.SubFactory(EntityFactory)
+    # A case given an index date directly has the index period of that one date.
+    index_period_end = factory.LazyAttribute(
+        lambda o: (
+            normalize.period_end(o.index_date, o.index_date_precision or "day")
+            if getattr(o, "index_date", None)
+            else None
+        )
+    )
 
 
 class PostFactory(factory.django.DjangoModelFactory):

@@ -187,3 +187,29 @@ def test_a_saved_entity_loses_the_invisible_characters_of_its_names():
     )
     assert stored.name_key == normalize.name_key("Acme Photonics")
     assert Case.objects.filter(entity=stored).exists()
+
+
+def test_the_migration_derives_index_period_ends_and_the_timings_that_follow():
+    """Rows saved before the rule existed: the migration gives each case the earliest end
+    among its referral periods (a control its matched case's) and re-derives timings."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("cases.migrations.0016_surv_index_period_end")
+    entity = CaseFactory().entity
+    ReferralFactory(entity=entity, date=date(2017, 1, 1), date_precision="year")
+    ReferralFactory(entity=entity, date=date(2017, 3, 5), date_precision="day")
+    case = CaseFactory(entity=entity)
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+    control = CaseFactory(kind=Case.Kind.CONTROL, matched_case=case)
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+    finding = FindingFactory(case=case, event_date=date(2017, 6, 10))
+    # As the rows stood under the old rule: the period of the "2017" referral alone.
+    Case.objects.filter(pk__in=[case.pk, control.pk]).update(index_period_end=date(2017, 12, 31))
+    Finding.objects.filter(pk=finding.pk).update(timing=Finding.Timing.UNKNOWN)
+
+    migration.index_period_ends(apps, None)
+
+    assert set(Case.objects.values_list("index_period_end", flat=True)) == {date(2017, 3, 5)}
+    assert Finding.objects.get(pk=finding.pk).timing == Finding.Timing.AFTER

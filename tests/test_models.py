@@ -421,3 +421,20 @@ def test_ruff_format_has_nothing_to_change():
     result = run_ruff("format", "--check", ".")
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_case_index_period_has_an_end_not_before_its_start():
+    case = CaseFactory()
+
+    refused(
+        lambda: Case.objects.filter(pk=case.pk).update(
+            index_date=datetime.date(2017, 1, 1), index_date_precision="year"
+        )
+    )
+    refused(
+        lambda: Case.objects.filter(pk=case.pk).update(
+            index_date=datetime.date(2017, 1, 1),
+            index_date_precision="year",
+            index_period_end=datetime.date(2016, 12, 31),
+        )
+    )

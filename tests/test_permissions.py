@@ -548,7 +548,7 @@ REQUESTS = {
     "analytics.survival": Request(
         "cases:analytics",
         analytics(download="survival"),
-        header=["cohort", "days", "survival", "at_risk", "events"],
+        header=["cohort", "case_id", "days", "days_earliest", "days_latest", "status"],
     ),
     "analytics.control": Request(
         "cases:analytics",

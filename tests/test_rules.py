@@ -160,3 +160,47 @@ def test_the_same_day_known_to_the_day_wins_over_the_year():
 
     assert case.index_referral_id == day.pk
     assert case.index_date_precision == "day"
+
+
+def test_the_index_period_ends_at_the_earliest_end_among_the_referrals():
+    """Issue 13's example: referred in "2017" and on 2017-03-05, the entity was first
+    referred by 2017-03-05, so a finding of 2017-06-10 is after its referral."""
+    entity = EntityFactory()
+    ReferralFactory(entity=entity, date=D(2017, 1, 1), date_precision=DatePrecision.YEAR)
+    ReferralFactory(entity=entity, date=D(2017, 3, 5), date_precision=DatePrecision.DAY)
+    case = CaseFactory(entity=entity, status=Case.Status.MONITORING)
+
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+    case.refresh_from_db()
+    finding = add_finding(case, state=CONFIRMED, country="CN", on=D(2017, 6, 10))
+    inside = add_finding(case, state=CONFIRMED, country="CN", on=D(2017, 2, 1))
+
+    assert (case.index_date, case.index_period_end) == (D(2017, 1, 1), D(2017, 3, 5))
+    assert finding.timing == Finding.Timing.AFTER
+    assert inside.timing == Finding.Timing.UNKNOWN
+    assert rules.positive_findings().filter(case=case).get() == finding
+
+
+def test_the_index_period_end_in_python():
+    assert rules.index_period_end([(D(2017, 1, 1), "year"), (D(2017, 3, 5), "day")]) == D(
+        2017, 3, 5
+    )
+    # A later referral known to the month can end the period of an earlier one by the year.
+    assert rules.index_period_end([(D(2016, 1, 1), "year"), (D(2016, 5, 1), "month")]) == D(
+        2016, 5, 31
+    )
+    assert rules.index_period_end([(D(2016, 5, 1), "month")]) == D(2016, 5, 31)
+    assert rules.index_period_end([]) is None
+
+
+def test_a_control_takes_the_index_period_of_its_matched_case():
+    entity = EntityFactory()
+    ReferralFactory(entity=entity, date=D(2017, 1, 1), date_precision=DatePrecision.YEAR)
+    ReferralFactory(entity=entity, date=D(2017, 3, 5), date_precision=DatePrecision.DAY)
+    case = CaseFactory(entity=entity)
+    control = CaseFactory(kind=Case.Kind.CONTROL, matched_case=case)
+
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+    control.refresh_from_db()
+
+    assert (control.index_date, control.index_period_end) == (D(2017, 1, 1), D(2017, 3, 5))

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from cases.analytics.selectors import CohortRate, CohortSurvival
 from cases.analytics.stats import number_at_risk
+from cases.analytics.survival_stats import Band
 
 matplotlib.rcParams.update(
     {
@@ -87,11 +88,28 @@ def rates_chart(rows: list[CohortRate], *, title: str, limit: int = 25) -> SafeS
     return _svg(figure)
 
 
+def survival_selection(
+    curves: list[CohortSurvival], *, limit: int = len(_COLOURS)
+) -> tuple[list[CohortSurvival], str]:
+    """The cohorts the survival chart draws, the largest by followed cases (the curves
+    come sorted so), and the words that say which when not every cohort is drawn."""
+    followed = [c for c in curves if c.watched]
+    shown = followed[:limit]
+    if len(shown) == len(curves):
+        return shown, ""
+    cohorts = f"{len(curves)} cohort{'s' if len(curves) != 1 else ''}"
+    if len(shown) < len(followed):
+        return shown, f"the {len(shown)} largest of {cohorts} shown, by followed cases"
+    rest = len(curves) - len(shown)
+    return shown, f"{len(shown)} of {cohorts} shown: {rest} with no followed case"
+
+
 def survival_chart(
-    curves: list[CohortSurvival], *, title: str, limit: int = 6
+    curves: list[CohortSurvival], *, title: str, limit: int = len(_COLOURS)
 ) -> SafeString | None:
-    """Kaplan-Meier curves (share still without the outcome) with the number at risk."""
-    shown = [c for c in curves if c.watched][:limit]
+    """Kaplan-Meier curves (share still without the outcome) with their 95 % bands, the
+    number at risk under them, and which cohorts are drawn when not all are."""
+    shown, selection = survival_selection(curves, limit=limit)
     if not shown:
         return None
     horizon = max(365, *(max(c.durations, default=0) for c in shown))
@@ -113,13 +131,18 @@ def survival_chart(
             color=colour,
             label=f"{_short(item.cohort, 30)} (n={item.watched})",
         )
+        if item.band is not None:
+            _band(axes, item.band, max(item.durations, default=0.0), colour)
     axes.set_ylim(0, 102)
     axes.set_xlim(0, horizon)
     axes.set_xticks(ticks, [str(day // 365) for day in ticks])
-    axes.set_xlabel("years since referral")
+    axes.set_xlabel("years since referral (shaded: 95 % interval)")
     axes.set_ylabel("% without the outcome")
     axes.set_title(title, loc="left")
-    axes.legend(loc="lower left", frameon=False)
+    if selection:
+        axes.set_title(selection, loc="right", fontsize=8, color="#5b6672")
+    # Outside the plot area, where it hides no step of any curve.
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     axes.grid(color="#e3e6ea")
     # The number at risk under each year mark, per cohort: how much the curve stands on.
     table_axes.axis("off")
@@ -132,3 +155,12 @@ def survival_chart(
         for day, count in zip(ticks, counts, strict=True):
             table_axes.text(day, y, str(count), ha="center", va="center", color=colour, fontsize=8)
     return _svg(figure)
+
+
+def _band(axes, band: Band, until: float, colour: str) -> None:
+    """The pointwise interval as a shaded step, up to the cohort's longest follow-up:
+    past it the curve says nothing."""
+    times = [*band.times, max(until, band.times[-1])]
+    low = [v * 100 for v in [*band.low, band.low[-1]]]
+    high = [v * 100 for v in [*band.high, band.high[-1]]]
+    axes.fill_between(times, low, high, step="post", color=colour, alpha=0.15, linewidth=0)

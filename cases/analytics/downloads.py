@@ -52,7 +52,7 @@ FILE_NAMES = {
 }
 
 RATES_HEADER = RATE_FIELDS
-SURVIVAL_HEADER = ["cohort", "days", "survival", "at_risk", "events"]
+SURVIVAL_HEADER = ["cohort", "case_id", "days", "days_earliest", "days_latest", "status"]
 CONTROL_HEADER = [
     "group",
     "referred_reviewed",
@@ -89,17 +89,14 @@ def rates_csv(rates: Iterable[CohortRate]) -> str:
 
 
 def survival_rows(curves: Iterable[CohortSurvival]) -> list[list]:
-    """One row per cohort and event time of its Kaplan-Meier curve."""
+    """One row per cohort and case of its population: the days to its first positive
+    (status "event") or to the end of its follow-up ("censored"), from the start of the
+    index period, with the shortest and longest its coarse dates allow; no days for a
+    case "not followed". Enough to refit the curve, or to fit another model."""
     return [
-        [item.cohort, time, survival, at_risk, events]
+        [item.cohort, case_id, days, earliest, latest, status]
         for item in curves
-        for time, survival, at_risk, events in zip(
-            item.curve.times,
-            item.curve.survival,
-            item.curve.at_risk,
-            item.curve.events,
-            strict=True,
-        )
+        for case_id, days, earliest, latest, status in item.members
     ]
 
 

@@ -278,6 +278,21 @@ class CohortSurvival:
     band: object = None
     incidence: list = field(default_factory=list)
     median: object = None
+    # The incidence with every date placed earliest and latest in its period.
+    incidence_bounds: list = field(default_factory=list)
+    # (case id, days, earliest days, latest days, "event" / "censored" / "not followed"),
+    # one per case of the population; the days are None for a case not followed.
+    members: list = field(default_factory=list)
+
+    @property
+    def events(self) -> int:
+        return sum(self.observed)
+
+    @property
+    def horizons(self) -> list[tuple]:
+        """(incidence with its interval, incidence under the earliest and latest dating)
+        at each horizon, for the survival panel."""
+        return list(zip(self.incidence, self.incidence_bounds, strict=True))
 
 
 def time_to_outcome(

@@ -8,6 +8,13 @@ a case by its outcome. A followed case without a positive is censored at the end
 continuous stretch; a followed case with a positive is an event at its first positive,
 even one found outside the searched stretch (entered by hand, say): it was followed, and
 its event is known. A case with no such coverage is "not followed" and counted apart.
+
+Coarse dates: a duration from the index date to the first positive's date runs from the
+first day of one period to the first day of another, and either may be a year long. Each
+case therefore also gets the earliest and the latest duration its dates allow (from the
+end of the index period to the start of the finding's, from the start of the index
+period to the end of the finding's; censoring likewise from the end and from the start
+of the index period), and the cumulative incidence is given under both datings as well.
 """
 
 from __future__ import annotations
@@ -15,9 +22,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from django.db.models import Min, QuerySet
+from django.db.models import QuerySet
 
-from cases import rules
+from cases import normalize, rules
 from cases.analytics import stats, survival_stats
 from cases.analytics.cohorts import check_outcome, cohort_keys, group_annotation
 from cases.models import Case, CheckRun
@@ -62,12 +69,17 @@ def _inputs(cases: QuerySet[Case], members: QuerySet[Case], outcome: str):
     if cases.query.where:
         positives = positives.filter(case__in=members.values("id"))
         runs = runs.filter(case__in=members.values("id"))
-    first_positive = dict(
-        positives.order_by()
-        .values("case")
-        .annotate(first=Min("event_date"))
-        .values_list("case", "first")
-    )
+    # The first positive's date lies between the earliest start and the earliest end
+    # among the positive findings' periods.
+    first_positive: dict = {}
+    for case_id, day, precision in positives.order_by().values_list(
+        "case", "event_date", "event_date_precision"
+    ):
+        start, end = day, normalize.period_end(day, precision)
+        known = first_positive.get(case_id)
+        first_positive[case_id] = (
+            (start, end) if known is None else (min(known[0], start), min(known[1], end))
+        )
     spans = defaultdict(list)
     for case_id, first, last, detects in runs.values_list(
         "case", "searched_from", "searched_to", "detects"
@@ -77,23 +89,40 @@ def _inputs(cases: QuerySet[Case], members: QuerySet[Case], outcome: str):
     return first_positive, spans
 
 
+# What each case is in the survival download.
+EVENT, CENSORED, NOT_FOLLOWED = "event", "censored", "not followed"
+
+
 class _Follow:
     def __init__(self):
-        self.durations: list[float] = []
+        self.durations: list[float] = []  # period start to period start
+        self.earliest: list[float] = []  # the shortest the dates allow
+        self.latest: list[float] = []  # the longest
         self.observed: list[bool] = []
         self.population = 0
         self.not_followed = 0
+        # (case id, days, earliest, latest, what it is), days None when not followed
+        self.members: list[tuple] = []
 
-    def add(self, index_date, first_positive, reach) -> None:
+    def add(self, pk: int, index: tuple[date, date], first_positive, reach) -> None:
         self.population += 1
+        start, end = index
         if reach is None:
             self.not_followed += 1
-        elif first_positive is not None:
-            self.durations.append(max((first_positive - index_date).days, 0))
-            self.observed.append(True)
+            self.members.append((pk, None, None, None, NOT_FOLLOWED))
+            return
+        if first_positive is not None:
+            low, high = first_positive[0] - end, first_positive[1] - start
+            point, state = first_positive[0] - start, EVENT
         else:
-            self.durations.append(max((reach - index_date).days, 0))
-            self.observed.append(False)
+            low, high = reach - end, reach - start
+            point, state = reach - start, CENSORED
+        days, earliest, latest = (max(span.days, 0) for span in (point, low, high))
+        self.durations.append(days)
+        self.earliest.append(earliest)
+        self.latest.append(latest)
+        self.observed.append(state == EVENT)
+        self.members.append((pk, days, earliest, latest, state))
 
 
 def time_to_outcome(cases: QuerySet[Case], *, by: str | None = None, outcome: str = "any"):
@@ -106,11 +135,12 @@ def time_to_outcome(cases: QuerySet[Case], *, by: str | None = None, outcome: st
         members = members.annotate(group=group_annotation(by))
     first_positive, spans = _inputs(cases, members, outcome)
     follows: dict = defaultdict(_Follow)
-    rows = members.values_list("id", "index_date", *(["group"] if by else []))
-    for pk, index_date, *group in rows.iterator(chunk_size=10000):
+    rows = members.values_list("id", "index_date", "index_period_end", *(["group"] if by else []))
+    for pk, index_date, index_end, *group in rows.iterator(chunk_size=10000):
         reach = followed_until(spans.get(pk, ()), index_date)
+        index = (index_date, index_end or index_date)
         for key in cohort_keys(by, group[0] if group else None):
-            follows[key].add(index_date, first_positive.get(pk), reach)
+            follows[key].add(pk, index, first_positive.get(pk), reach)
     label = _labeller(by, cases)
     result = [
         CohortSurvival(
@@ -124,6 +154,8 @@ def time_to_outcome(cases: QuerySet[Case], *, by: str | None = None, outcome: st
             band=survival_stats.km_band(f.durations, f.observed),
             incidence=survival_stats.cumulative_incidence(f.durations, f.observed),
             median=survival_stats.km_median(f.durations, f.observed),
+            incidence_bounds=survival_stats.incidence_bounds(f.earliest, f.latest, f.observed),
+            members=f.members,
         )
         for key, f in follows.items()
         if not (by == "cohort" and key is None)

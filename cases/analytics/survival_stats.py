@@ -39,6 +39,29 @@ class Incidence:
 
 
 @dataclass(frozen=True)
+class IncidenceBounds:
+    """Cumulative incidence with every date placed as early and as late as it allows."""
+
+    years: int
+    earliest: float | None  # events at their earliest, censoring from the index period end
+    latest: float | None  # events at their latest, censoring from the index period start
+
+    @property
+    def low(self) -> float | None:
+        """The smaller of the two: with censoring among the events the earliest dating
+        need not give the larger incidence."""
+        if self.earliest is None or self.latest is None:
+            return None
+        return min(self.earliest, self.latest)
+
+    @property
+    def high(self) -> float | None:
+        if self.earliest is None or self.latest is None:
+            return None
+        return max(self.earliest, self.latest)
+
+
+@dataclass(frozen=True)
 class Median:
     estimate: float | None  # days; None: not reached
     low: float | None  # None: not reached by the lower band either
@@ -138,3 +161,28 @@ def km_median(
         _first_at_or_below_half(band, band.low),
         _first_at_or_below_half(band, band.high),
     )
+
+
+def incidence_bounds(
+    earliest: Sequence[float],
+    latest: Sequence[float],
+    observed: Sequence[bool],
+    *,
+    years: Sequence[int] = HORIZONS_YEARS,
+) -> list[IncidenceBounds]:
+    """The cumulative incidence at each horizon under the earliest and the latest dating.
+
+    Each case's clock runs from its index period to the finding's period (or to the end
+    of its follow-up), so its duration is only known to lie between the two. The two
+    datings bracket the estimate a coarse date leaves open; with censoring among the
+    events they are the two extreme datings, not bounds over every mixed one.
+    """
+    if not len(earliest) == len(latest) == len(observed):
+        raise ValueError("earliest, latest and observed differ in length")
+    if any(low > high for low, high in zip(earliest, latest, strict=True)):
+        raise ValueError("an earliest duration is after its latest")
+    early = cumulative_incidence(earliest, observed, years=years)
+    late = cumulative_incidence(latest, observed, years=years)
+    return [
+        IncidenceBounds(a.years, a.estimate, b.estimate) for a, b in zip(early, late, strict=True)
+    ]

@@ -31,6 +31,7 @@ from cases.analytics import (
     models_fit,
     report,
     services,
+    survival_stats,
 )
 from cases.analytics import selectors as analytics_selectors
 from cases.analytics.forms import (
@@ -179,6 +180,7 @@ def _analytics_context(
         ),
         "curves": curves,
         "overall_curve": overall_curve[0] if overall_curve else None,
+        "survival_horizons": survival_stats.HORIZONS_YEARS,
         "survival_chart": charts.survival_chart(
             curves, title=f"Time to first positive finding ({outcome_label})"
         ),

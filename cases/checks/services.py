@@ -14,7 +14,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from cases import normalize
+from cases import rules
 from cases.checks import selectors
 from cases.checks.http import HttpClient, HttpError, PermanentHttpError, RateLimitedError
 from cases.checks.sources import Hit, Source, SourceSkipped, get_sources
@@ -391,12 +391,7 @@ def leads_file(*, case: Case, source: str, hits: Iterable[Hit]) -> int:
             counterparty_country=hit.counterparty_country,
             event_date=hit.event_date,
             event_date_precision=hit.event_date_precision if hit.event_date else "",
-            timing=normalize.compare_periods(
-                hit.event_date,
-                hit.event_date_precision,
-                case.index_date,
-                case.index_date_precision,
-            ),
+            timing=rules.finding_timing(hit.event_date, hit.event_date_precision, case),
             source=source,
             source_url=hit.url[:1000],
             excerpt=hit.excerpt,

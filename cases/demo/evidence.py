@@ -347,8 +347,8 @@ class Evidence(Draws):
         index = plan.index
         for f in findings:
             # What derived.finding_timings_refresh stores once the rows are saved.
-            f.timing = normalize.compare_periods(
-                f.event_date, f.event_date_precision, index.date, index.precision
+            f.timing = normalize.compare_to_period(
+                f.event_date, f.event_date_precision, index.date, plan.index_end
             )
         plan.positive = any(rules.is_positive_finding(f) for f in findings)
         if plan.positive:

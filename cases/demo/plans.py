@@ -46,6 +46,13 @@ class EntityPlan:
             return self.matched.index
         return min(self.referrals, key=lambda r: rules.index_referral_key(r.date, r.precision))
 
+    @property
+    def index_end(self) -> date:
+        """The last day of the index period (rules.index_period_end)."""
+        if self.matched is not None:
+            return self.matched.index_end
+        return rules.index_period_end((r.date, r.precision) for r in self.referrals)
+
 
 class Draws:
     """Random draws on one shared generator."""

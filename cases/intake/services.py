@@ -60,8 +60,8 @@ ENTITY_COLUMNS = [
 
 
 CASE_COLUMNS = [
-    "entity_id", "status", "index_date", "index_date_precision", "index_referral_id",
-    "priority", "notes", "created_at", "updated_at",
+    "entity_id", "status", "index_date", "index_date_precision", "index_period_end",
+    "index_referral_id", "priority", "notes", "created_at", "updated_at",
 ]  # fmt: skip
 
 
@@ -413,9 +413,11 @@ def _cases_ensure(
     new_ids = set(new_entity_ids)
     earliest: dict[int, tuple] = {}
     index_referral: dict[int, int] = {}
+    periods: dict[int, list] = {}
     for r in records:
         entity_id = entities[(r.entity_key, r.host_country)]
         if entity_id in new_ids:
+            periods.setdefault(entity_id, []).append((r.date.value, r.date.precision))
             candidate = (
                 *rules.index_referral_key(r.date.value, r.date.precision),
                 r.date.precision,
@@ -432,6 +434,7 @@ def _cases_ensure(
             Case.Status.OPEN,
             earliest[entity_id][0] if entity_id in earliest else None,
             earliest[entity_id][2] if entity_id in earliest else "",
+            rules.index_period_end(periods.get(entity_id, ())),
             index_referral.get(entity_id),
             Case.Priority.NORMAL,
             "",

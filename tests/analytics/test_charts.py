@@ -7,7 +7,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from cases.analytics import charts, stats
+from cases.analytics import charts, stats, survival_stats
 from cases.analytics.selectors import CohortRate, CohortSurvival
 
 HOSTILE = "<script>alert(1)</script>"
@@ -189,3 +189,58 @@ def test_the_survival_chart_runs_to_at_least_a_year():
     table = texts[texts.index("number at risk") + 1 :]
     assert table == [str(n) for n in stats.number_at_risk(durations, [0, 365])]
     assert table == ["3", "0"]
+
+
+def followed_curve(cohort: str, durations: list[float], observed: list[bool]) -> CohortSurvival:
+    item = curve(cohort, durations, observed)
+    item.observed = observed
+    item.band = survival_stats.km_band(durations, observed)
+    return item
+
+
+def test_the_survival_chart_shades_each_curves_interval_and_keeps_the_legend_outside():
+    durations, observed = [100.0, 400.0, 900.0, 1000.0], [True, False, True, False]
+
+    svg = charts.survival_chart([followed_curve("2017", durations, observed)], title="t")
+
+    root = ElementTree.fromstring(svg)
+    shaded = [e for e in root.iter() if e.get("fill-opacity") == "0.15"]
+    assert shaded  # the band, drawn as presentation attributes
+    assert "years since referral (shaded: 95 % interval)" in svg_texts(svg)
+    assert_no_inline_style(svg)
+
+
+def test_the_survival_chart_legend_is_outside_the_plot_area():
+    from matplotlib import pyplot
+
+    drawn = {}
+    original = pyplot.close
+
+    def keep(figure):
+        drawn["figure"] = figure
+        original(figure)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(charts.pyplot, "close", keep)
+        charts.survival_chart([followed_curve("2017", [100.0, 400.0], [True, False])], title="t")
+    axes = drawn["figure"].axes[0]
+    legend = axes.get_legend().get_window_extent()
+    assert legend.x0 >= axes.get_window_extent().x1  # right of the plot area
+
+
+def test_the_survival_chart_says_which_cohorts_it_draws():
+    curves = [followed_curve(f"c{n}", [100.0, 200.0 + n], [True, False]) for n in range(52)]
+
+    shown, words = charts.survival_selection(curves)
+    svg = charts.survival_chart(curves, title="t")
+
+    assert len(shown) == 6
+    assert words == "the 6 largest of 52 cohorts shown, by followed cases"
+    assert words in svg_texts(svg)
+
+
+def test_the_survival_chart_names_cohorts_left_out_for_want_of_followed_cases():
+    curves = [followed_curve("a", [100.0], [True]), curve("b", [], [])]
+
+    assert charts.survival_selection(curves)[1] == "1 of 2 cohorts shown: 1 with no followed case"
+    assert charts.survival_selection(curves[:1])[1] == ""  # every cohort drawn: nothing to say

@@ -46,15 +46,18 @@ def rate(cohort: str = "2017", **values) -> CohortRate:
 
 
 def survival(cohort: str = "2017") -> CohortSurvival:
-    curve = stats.SurvivalCurve(
-        times=[100.0, 300.0],
-        survival=[0.75, 0.5],
-        at_risk=[4, 2],
-        events=[1, 1],
-        median=300.0,
-        n=4,
+    members = [
+        (1, 100, 80, 130, "event"),
+        (2, 300, 300, 300, "event"),
+        (3, 50, 20, 50, "censored"),
+        (4, 400, 400, 400, "censored"),
+        (5, None, None, None, "not followed"),
+    ]
+    durations, observed = [100, 300, 50, 400], [True, True, False, False]
+    curve = stats.kaplan_meier(durations, observed)
+    return CohortSurvival(
+        cohort, curve, watched=4, unwatched=1, durations=durations, members=members
     )
-    return CohortSurvival(cohort, curve, watched=4, unwatched=1, durations=[100, 300, 50, 400])
 
 
 def agreement(cohort: str = "2017") -> CohortAgreement:
@@ -130,21 +133,38 @@ def test_rates_csv_writes_unrounded_figures_and_empty_cells_for_none():
     assert row[header.index("corrected")] == ""
 
 
-def test_survival_rows_are_one_per_cohort_and_event_time():
+def test_survival_rows_are_one_per_case_with_event_and_censoring_times():
     rows = downloads.survival_rows([survival("2017"), survival("2019")])
 
-    assert rows == [
-        ["2017", 100.0, 0.75, 4, 1],
-        ["2017", 300.0, 0.5, 2, 1],
-        ["2019", 100.0, 0.75, 4, 1],
-        ["2019", 300.0, 0.5, 2, 1],
+    assert rows[:5] == [
+        ["2017", 1, 100, 80, 130, "event"],
+        ["2017", 2, 300, 300, 300, "event"],
+        ["2017", 3, 50, 20, 50, "censored"],
+        ["2017", 4, 400, 400, 400, "censored"],
+        ["2017", 5, None, None, None, "not followed"],
     ]
+    assert [row[:2] for row in rows[5:]] == [["2019", n] for n in (1, 2, 3, 4, 5)]
 
 
-def test_a_curve_without_events_has_no_survival_rows():
-    flat = CohortSurvival("2017", stats.kaplan_meier([10, 20], [False, False]), 2, 0, [10, 20])
+def test_the_survival_rows_refit_the_cohorts_curve():
+    """The file is enough to redraw the curve: its followed rows give back the estimate
+    (censored at 50 days, then 2/3 after 100 and 2/3 * 1/2 after 300, by hand)."""
+    item = survival()
 
-    assert downloads.survival_rows([flat]) == []
+    followed = [row for row in downloads.survival_rows([item]) if row[5] != "not followed"]
+    refit = stats.kaplan_meier(
+        [row[2] for row in followed], [row[5] == "event" for row in followed]
+    )
+
+    assert (refit.times, refit.survival) == (item.curve.times, item.curve.survival)
+    assert refit.survival == pytest.approx([2 / 3, 1 / 3])
+
+
+def test_the_survival_csv_leaves_the_days_of_a_case_not_followed_empty():
+    rows = parsed(downloads.survival_csv([survival()]))
+
+    assert rows[0] == downloads.SURVIVAL_HEADER
+    assert rows[5] == ["2017", "5", "", "", "", "not followed"]
 
 
 def test_control_rows_carry_the_difference_and_its_interval():

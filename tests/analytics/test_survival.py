@@ -79,3 +79,42 @@ def test_time_to_outcome_reads_each_sources_kinds_per_outcome():
     assert (any_kind.durations, any_kind.observed) == ([40], [True])
     assert (jv.watched, jv.unwatched) == (0, 1)  # no source searched for joint ventures
     assert (partnership.durations, partnership.observed) == ([40], [True])
+
+
+def test_coarse_dates_give_each_case_its_earliest_and_latest_duration():
+    """Worked by hand. A: referred "2017", positive "2019-03": 789 days from period start
+    to period start, 425 at the earliest (2017-12-31 to 2019-03-01), 819 at the latest
+    (2017-01-01 to 2019-03-31). B: censored after 1096 days. C: positive after 276 days."""
+    from cases import derived
+
+    a = referred(on=D(2017, 1, 1), precision="year")
+    derived.finding_create(
+        case=a,
+        kind="joint_venture",
+        counterparty_name="Shenzhen Example Co.",
+        counterparty_country="CN",
+        event_date=D(2019, 3, 1),
+        event_date_precision="month",
+        review_state="confirmed",
+    )
+    b = referred(on=INDEX)
+    c = positive_case(276, on=INDEX)
+    for case in (a, b, c):
+        searched(case, D(2017, 1, 1), D(2020, 5, 1))
+
+    [curve] = time_to_outcome(Case.objects.all())
+
+    assert sorted(curve.members) == sorted(
+        [
+            (a.pk, 789, 425, 819, "event"),
+            (b.pk, 1096, 1096, 1096, "censored"),
+            (c.pk, 276, 276, 276, "event"),
+        ]
+    )
+    one, two, five = curve.incidence_bounds
+    # 1 y: only C; 2 y: C then A (2 of 3 left at A: 1 - 2/3 * 1/2) at the earliest, A
+    # after 2 y at the latest; 5 y: past the longest follow-up.
+    assert (one.earliest, one.latest) == (pytest.approx(1 / 3), pytest.approx(1 / 3))
+    assert (two.earliest, two.latest) == (pytest.approx(2 / 3), pytest.approx(1 / 3))
+    assert (five.earliest, five.latest) == (None, None)
+    assert curve.incidence[1].estimate == pytest.approx(1 / 3)  # A at 789 days

@@ -7,6 +7,7 @@ import base64
 import datetime
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +58,7 @@ HOSTILE = "<script>alert(1)</script> $\\foo$ & Acme $5M"
 HOSTILE_RAW = "<script>alert(1)"
 HOSTILE_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
-SURVIVAL_FIELDS = ["cohort", "days", "survival", "at_risk", "events"]
+SURVIVAL_FIELDS = ["cohort", "case_id", "days", "days_earliest", "days_latest", "status"]
 CONTROL_FIELDS = [
     "group",
     "referred_reviewed",
@@ -354,18 +355,21 @@ def test_the_survival_download_counts_only_the_viewers_cases(client, world, role
     rows = download(client, "survival", dimension="year")
     page = client.get(analytics_url(dimension="year"))
 
-    assert sum(int(row[4]) for row in rows[1:]) == events
+    # One row per case (the file once listed the curve's steps, not its cases).
+    assert sum(row[5] == "event" for row in rows[1:]) == events
     watched = {"supervisor": 2, "other_supervisor": 5, "admin": 7}[role]
     assert page.context["overall_curve"].watched == watched
-    first_at_risk = {}
-    for row in rows[1:]:
-        first_at_risk.setdefault(row[0], int(row[3]))
+    followed = Counter(row[0] for row in rows[1:] if row[5] != "not followed")
     expected = {
         "supervisor": {"2017": 2},
         "other_supervisor": {"2019": 5},
         "admin": {"2017": 2, "2019": 5},
     }[role]
-    assert first_at_risk == expected
+    assert followed == expected
+    visible = {str(case.pk) for case in world.cases.values() if case.kind == Case.Kind.REFERRED}
+    seen = {row[1] for row in rows[1:]}
+    assert seen <= visible
+    assert len(seen) == page.context["total"].cases  # the rate table's cases, each once
 
 
 @pytest.mark.parametrize("role", sorted(FIGURES))
@@ -1104,3 +1108,24 @@ def test_the_analytics_page_links_its_report(client, world):
     )
     assert f'href="{link}"' in html
     assert f'href="{link}&amp;format=pdf"' in html
+
+
+def test_the_survival_panel_counts_the_rate_tables_cases_and_replaces_the_median_of_positives(
+    client, world
+):
+    client_for(client, world, "supervisor")
+
+    page = client.get(analytics_url(dimension="year"))
+    html = page.content.decode()
+    panel = html[html.index('<section id="survival">') :]
+    panel = panel[: panel.index("</section>")]
+    overall = page.context["overall_curve"]
+
+    # a1 positive after 669 days, a2 followed to today, a3 never searched
+    assert overall.population == page.context["total"].cases == 3
+    assert (overall.watched, overall.unwatched, overall.events) == (2, 1, 1)
+    assert overall.median.estimate == (D(2019, 3, 1) - D(2017, 5, 1)).days  # S falls to 1/2
+    assert "<td>3</td><td>2</td><td>1</td><td>1</td>" in panel
+    assert "669 [" in panel
+    assert "same cases as the rate table" in panel
+    assert "Median days to first positive" not in html
