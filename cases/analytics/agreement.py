@@ -53,6 +53,7 @@ class KindAgreement:
 
     kind: str
     table: Table
+    label: str = ""  # how the page names the kind
     too_few: str = ""  # the reason no figure is given; empty when they are
     observed: float | None = None
     kappa: float | None = None
@@ -186,16 +187,21 @@ def kind_agreement(
     *,
     seed: int = BOOTSTRAP_SEED,
     replicates: int = REPLICATES,
+    label: str = "",
 ) -> KindAgreement:
     """The figures of one kind from its (first positive, second positive) pairs, or,
     under MIN_PAIRS pairs, none and the reason."""
     t = table(pairs)
+    label = label or kind
     if t.n < MIN_PAIRS:
-        return KindAgreement(kind=kind, table=t, too_few=f"too few to say (n < {MIN_PAIRS})")
+        return KindAgreement(
+            kind=kind, table=t, label=label, too_few=f"too few to say (n < {MIN_PAIRS})"
+        )
     cells = [_cell(first, second) for first, second in pairs]
     return KindAgreement(
         kind=kind,
         table=t,
+        label=label,
         intervals=bootstrap_intervals(cells, seed=seed, replicates=replicates),
         seed=seed,
         replicates=replicates,
@@ -207,6 +213,7 @@ def agreement_by_kind(
     readings: Sequence[tuple[Iterable[str], Iterable[str]]],
     kinds: Sequence[str],
     *,
+    labels: dict[str, str] | None = None,
     seed: int = BOOTSTRAP_SEED,
     replicates: int = REPLICATES,
 ) -> list[KindAgreement]:
@@ -216,11 +223,12 @@ def agreement_by_kind(
     Every kind is resampled with the same seed over the same pairs, so the figures of one
     kind do not depend on which other kinds are asked for.
     """
+    labels = labels or {}
     sets = [(frozenset(first), frozenset(second)) for first, second in readings]
-    result = [
-        kind_agreement(ANY, [(bool(f), bool(s)) for f, s in sets], seed=seed, replicates=replicates)
-    ]
+    by_kind = {ANY: [(bool(f), bool(s)) for f, s in sets]}
     for kind in kinds:
-        pairs = [(kind in f, kind in s) for f, s in sets]
-        result.append(kind_agreement(kind, pairs, seed=seed, replicates=replicates))
-    return result
+        by_kind[kind] = [(kind in f, kind in s) for f, s in sets]
+    return [
+        kind_agreement(kind, pairs, seed=seed, replicates=replicates, label=labels.get(kind, kind))
+        for kind, pairs in by_kind.items()
+    ]
