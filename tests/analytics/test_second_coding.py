@@ -4,8 +4,10 @@ first reading frozen beside them so that settling a disagreement later changes n
 import datetime
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from cases import derived
@@ -14,7 +16,14 @@ from cases.analytics import services as analytics_services
 from cases.analytics.agreement import Table
 from cases.casework import services as casework_services
 from cases.models import Case, Finding, SecondCoding
-from tests.factories import AnalystFactory, CaseFactory, EntityFactory, ReferralFactory, TeamFactory
+from tests.factories import (
+    AnalystFactory,
+    CaseFactory,
+    EntityFactory,
+    ReferralFactory,
+    SupervisorFactory,
+    TeamFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -273,3 +282,76 @@ def test_a_draw_without_a_seed_records_the_one_it_drew(team, bob, alice):
 
     seeds = set(SecondCoding.objects.filter(coder=bob).values_list("draw_seed", flat=True))
     assert seeds == {codings[0].draw_seed} and None not in seeds
+
+
+# ------------------------------------------------------------------ the page
+
+
+@pytest.fixture
+def sam(team):
+    return SupervisorFactory(username="sam", teams=[team])
+
+
+def draw_post(client, **data):
+    return client.post(reverse("cases:second_coding_draw"), data)
+
+
+def test_a_supervisor_draws_from_a_cohort_and_is_told_the_seed(client, team, bob, alice, sam):
+    positive, negative, _ = draw_world(team, alice)
+    cohort = analytics_services.cohort_save(
+        name="Half", cases=Case.objects.filter(pk__in=[c.pk for c in negative[:4]]), actor=sam
+    )
+    client.force_login(sam)
+
+    response = draw_post(client, coder=bob.pk, size=3, seed=99, cohort=cohort.pk)
+
+    assert response.status_code == 302
+    assert response.url == reverse("cases:analytics") + "#agreement"
+    given = set(SecondCoding.objects.filter(coder=bob).values_list("case", flat=True))
+    assert len(given) == 3 and given <= {c.pk for c in negative[:4]}
+    assert any("seed 99" in str(m) for m in get_messages(response.wsgi_request))
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"size": 50, "seed": 1}, "Only 13 case(s) can be drawn"),
+        ({"size": 0}, "size"),
+        ({"size": "many"}, "size"),
+    ],
+)
+def test_a_draw_that_cannot_be_made_is_refused_with_a_message(
+    client, team, bob, alice, sam, data, message
+):
+    draw_world(team, alice)
+    before = snapshot()
+    client.force_login(sam)
+
+    response = draw_post(client, coder=bob.pk, **data)
+
+    assert response.status_code == 302
+    assert any(message in str(m) for m in get_messages(response.wsgi_request))
+    assert snapshot() == before
+
+
+def test_the_page_shows_each_kinds_figures_or_too_few_to_say(client, team, bob, sam):
+    # 12 cases read twice, as in the settling test: any outcome and joint ventures have
+    # figures; the partnership the second reading alone found is listed too.
+    for n in range(12):
+        read(case_of(team, f"Read {n} Ltd", positive=n < 6), bob, [JV] if 1 <= n < 7 else [])
+    client.force_login(sam)
+
+    html = client.get(reverse("cases:analytics")).content.decode()
+
+    section = html.split('id="agreement"', 1)[1].split("</section>", 1)[0]
+    row = section.split('id="agreement-kind-any"', 1)[1].split("</tr>", 1)[0]
+    # a 5, b 1, c 1, d 5: kappa 4/6, PABAK 2 * 10/12 - 1 = 0.67, PI 0, BI 0, ps = pn = 10/12.
+    assert "<td>12</td>" in row
+    assert "5 · 1 · 1 · 5" in row
+    assert row.count("0.67") == 2 and row.count("0.83") == 2
+    assert row.count(" [") == 4  # kappa, PABAK, ps and pn each with an interval
+    assert 'id="agreement-kind-joint_venture"' in section
+    assert 'id="agreement-kind-partnership"' not in section  # neither reading found one
+    assert "seed 20131" in section and "2000 resamples" in section
+    by_year = section.split('id="agreement-table"', 1)[1]
+    assert "too few to say" not in by_year  # all twelve are of 2017
