@@ -355,3 +355,32 @@ def test_the_page_shows_each_kinds_figures_or_too_few_to_say(client, team, bob, 
     assert "seed 20131" in section and "2000 resamples" in section
     by_year = section.split('id="agreement-table"', 1)[1]
     assert "too few to say" not in by_year  # all twelve are of 2017
+
+
+def second_reading_section(client, case: Case) -> str:
+    html = client.get(case.get_absolute_url()).content.decode()
+    return html.split('id="second-coding"', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_case_page_offers_a_second_reading_of_concluded_cases_only(client, team, sam):
+    client.force_login(sam)
+    open_case = case_of(team, "Open Ltd", status=Case.Status.MONITORING)
+    concluded = case_of(team, "Concluded Ltd")
+
+    refused, offered = (second_reading_section(client, c) for c in (open_case, concluded))
+
+    assert "Ask for a blind second reading" not in refused
+    assert "Only a concluded case is read a second time; this one is monitoring." in refused
+    assert "Ask for a blind second reading" in offered
+
+
+def test_the_case_page_shows_the_frozen_first_reading(client, team, bob, sam):
+    case = case_of(team, "Kestrel Photonics Ltd", positive=True)
+    read(case, bob, [])
+    client.force_login(sam)
+
+    section = second_reading_section(client, case)
+
+    assert "no outcome" in section  # the second reading
+    assert "First reading when it was recorded" in section
+    assert "outcome kinds joint_venture." in section
