@@ -672,9 +672,32 @@ class SecondCoding(models.Model):
     )
     note = models.TextField(blank=True)
     recorded_at = models.DateTimeField(null=True, blank=True)
+    # The first reading, frozen when the second is recorded: settling a disagreement later
+    # changes the case's findings, and agreement measured against the settled outcome
+    # would count the second coder's catch as the first analyst's.
+    first_positive_kinds = ChoiceListField(
+        choices=Finding.Kind,
+        blank=True,
+        help_text="The case's positive outcome kinds when the second reading was recorded.",
+    )
+    first_read_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the first reading was frozen; empty for readings recorded before "
+        "readings were frozen, which the agreement figures leave out.",
+    )
+    draw_seed = models.BigIntegerField(
+        null=True, blank=True, help_text="The seed of the stratified draw that gave the case."
+    )
 
     class Meta:
         ordering = ["-assigned_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_read_at__isnull=True) | Q(recorded_at__isnull=False),
+                name="second_coding_frozen_only_when_recorded",
+            ),
+        ]
 
     def __str__(self):
         return f"second coding of case {self.case_id} by {self.coder}"

@@ -31,6 +31,11 @@ urlpatterns = [
         analytics_views.second_coder_assign,
         name="second_coder_assign",
     ),
+    path(
+        "analytics/second-codings/",
+        analytics_views.second_coding_draw,
+        name="second_coding_draw",
+    ),
     path("coding/", analytics_views.coding_queue, name="coding_queue"),
     path("coding/<int:pk>/", analytics_views.coding_detail, name="coding_detail"),
     # Identity resolution: judging candidates, the queue, "find identifiers" jobs.

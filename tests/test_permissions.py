@@ -126,10 +126,17 @@ def lead_of(case: Case, name: str, external_id: str) -> Finding:
 
 @pytest.fixture
 def world(team, other_team, users) -> World:
-    case = referred_case(CASE_NAME, team, technology_field="team a robotics")
+    # Concluded, so that it can be given for a second reading below.
+    case = referred_case(
+        CASE_NAME, team, technology_field="team a robotics", status=Case.Status.CONCLUDED
+    )
     lead = lead_of(case, LEAD_NAME, "A-1")
     second_case = referred_case(
-        SECOND_CASE_NAME, team, technology_field="team a optics", assignee=users["analyst"]
+        SECOND_CASE_NAME,
+        team,
+        technology_field="team a optics",
+        assignee=users["analyst"],
+        status=Case.Status.CONCLUDED,
     )
     foreign_case = referred_case(
         FOREIGN_CASE_NAME, other_team, technology_field="Secret Quantum Sensing"
@@ -571,12 +578,31 @@ REQUESTS = {
         analytics(download="agreement"),
         header=[
             "cohort",
+            "outcome",
             "double_coded",
+            "both_positive",
+            "first_only",
+            "second_only",
+            "both_negative",
             "observed_agreement",
             "kappa",
             "kappa_low",
             "kappa_high",
+            "pabak",
+            "pabak_low",
+            "pabak_high",
+            "prevalence_index",
+            "bias_index",
+            "positive_agreement",
+            "positive_agreement_low",
+            "positive_agreement_high",
+            "negative_agreement",
+            "negative_agreement_low",
+            "negative_agreement_high",
+            "too_few",
             "disagreements",
+            "bootstrap_seed",
+            "replicates",
         ],
     ),
     "cohort_create": Request(
@@ -601,6 +627,19 @@ REQUESTS = {
         "post",
         lambda w: {"coder": w.users["coder"].pk},
         done=second_reading_given,
+    ),
+    "second_coding_draw": Request(
+        "cases:second_coding_draw",
+        lambda w: reverse("cases:second_coding_draw"),
+        "post",
+        lambda w: {"coder": w.users["coder"].pk, "size": 1, "seed": 3},
+        to=lambda w: reverse("cases:analytics") + "#agreement",
+        notice="valid choice",
+        done=made(
+            lambda w: SecondCoding.objects.filter(
+                case=w.second_case, coder=w.users["coder"], draw_seed=3
+            ).exists()
+        ),
     ),
     "coding_queue": Request(
         "cases:coding_queue", lambda w: reverse("cases:coding_queue"), marker=shows(CASE_NAME)
@@ -747,6 +786,8 @@ TABLE = {
     "cohort_create": ("login", 403, 403, 403, 403, "done", "done", "done"),
     "control_create": ("login", 403, 403, 403, 403, "done", "refused", "done"),
     "second_coder_assign": ("login", 404, 403, 403, 404, "done", 404, "done"),
+    # The other team's supervisor cannot choose bob, who is not on their team.
+    "second_coding_draw": ("login", 403, 403, 403, 403, "done", "refused", "done"),
     "coding_queue": ("login", "hidden", "hidden", "shown", "hidden", "hidden", "hidden", "hidden"),
     "coding_detail": ("login", 404, 404, "shown", 404, 404, 404, 404),
     "coding_detail.post": ("login", 404, 404, "done", 404, 404, 404, 404),
@@ -790,6 +831,7 @@ REFUSED_METHODS = {
     "cohort_create": ("get",),
     "control_create": ("get",),
     "second_coder_assign": ("get",),
+    "second_coding_draw": ("get",),
     "coding_queue": ("post",),
     "identity_queue": ("post",),
     "candidate_judge": ("get",),

@@ -43,6 +43,9 @@ class SecondCodingAdmin(admin.ModelAdmin):
     list_filter = [("recorded_at", admin.EmptyFieldListFilter)]
     raw_id_fields = ["case"]
     autocomplete_fields = ["coder", "assigned_by"]
+    # The frozen first reading is what agreement is measured against; editing it here
+    # would undo the freeze, and a draw's seed is a record of how the case was chosen.
+    readonly_fields = ["first_positive_kinds", "first_read_at", "draw_seed"]
 
 
 @admin.register(CaseStatusChange)

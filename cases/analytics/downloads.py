@@ -8,6 +8,7 @@ page show them through the one set of formatters below.
 import json
 from collections.abc import Iterable
 
+from cases.analytics.agreement import Interval, KindAgreement
 from cases.analytics.selectors import (
     RATE_FIELDS,
     CohortAgreement,
@@ -65,14 +66,36 @@ CONTROL_HEADER = [
     "difference_low",
     "difference_high",
 ]
+# Agreement: the 2x2 table (a both positive, b first only, c second only, d neither),
+# then each figure with its bootstrap interval; a row under agreement.MIN_PAIRS pairs has
+# the table and the reason in too_few, and no figures.
 AGREEMENT_HEADER = [
     "cohort",
+    "outcome",
     "double_coded",
+    "both_positive",
+    "first_only",
+    "second_only",
+    "both_negative",
     "observed_agreement",
     "kappa",
     "kappa_low",
     "kappa_high",
+    "pabak",
+    "pabak_low",
+    "pabak_high",
+    "prevalence_index",
+    "bias_index",
+    "positive_agreement",
+    "positive_agreement_low",
+    "positive_agreement_high",
+    "negative_agreement",
+    "negative_agreement_low",
+    "negative_agreement_high",
+    "too_few",
     "disagreements",
+    "bootstrap_seed",
+    "replicates",
 ]
 
 
@@ -129,23 +152,47 @@ def control_csv(comparison: Iterable[ControlComparison]) -> str:
     return csv_text(CONTROL_HEADER, control_rows(comparison))
 
 
-def agreement_rows(table: Iterable[CohortAgreement]) -> list[list]:
+def _with_interval(item: KindAgreement, name: str) -> list:
+    ci = item.intervals.get(name, Interval(None, None))
+    return [getattr(item, name), ci.low, ci.high]
+
+
+def _agreement_row(cohort: str, item: KindAgreement) -> list:
+    t = item.table
     return [
-        [
-            item.cohort,
-            item.agreement.n,
-            item.agreement.observed,
-            item.agreement.kappa,
-            item.agreement.low,
-            item.agreement.high,
-            item.disagreements,
-        ]
-        for item in table
+        cohort,
+        item.kind,
+        t.n,
+        t.a,
+        t.b,
+        t.c,
+        t.d,
+        item.observed,
+        *_with_interval(item, "kappa"),
+        *_with_interval(item, "pabak"),
+        item.prevalence_index,
+        item.bias_index,
+        *_with_interval(item, "positive_agreement"),
+        *_with_interval(item, "negative_agreement"),
+        item.too_few,
+        item.disagreements,
+        item.seed,
+        item.replicates or None,
     ]
 
 
-def agreement_csv(table: Iterable[CohortAgreement]) -> str:
-    return csv_text(AGREEMENT_HEADER, agreement_rows(table))
+def agreement_rows(
+    kinds: Iterable[KindAgreement], cohorts: Iterable[CohortAgreement] = ()
+) -> list[list]:
+    """Every kind over all double-coded cases (cohort "all"), then the chosen outcome per
+    cohort."""
+    return [_agreement_row("all", item) for item in kinds] + [
+        _agreement_row(item.cohort, item.agreement) for item in cohorts
+    ]
+
+
+def agreement_csv(kinds: Iterable[KindAgreement], cohorts: Iterable[CohortAgreement] = ()) -> str:
+    return csv_text(AGREEMENT_HEADER, agreement_rows(kinds, cohorts))
 
 
 # --- the outcome_rates command ---

@@ -93,6 +93,29 @@ class SecondCoderForm(forms.Form):
         self.fields["coder"].queryset = users.order_by("username").distinct()
 
 
+class SecondCodingDrawForm(forms.Form):
+    """Draw concluded cases for blind second readings, stratified by the first reading."""
+
+    coder = forms.ModelChoiceField(queryset=None, label="Second coder")
+    cohort = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="all my cases", help_text="Draw from"
+    )
+    size = forms.IntegerField(min_value=1, max_value=10000, label="Cases")
+    seed = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=2**62,
+        help_text="Leave empty for a fresh one; it is recorded either way.",
+    )
+
+    def __init__(self, *args, user, cases, **kwargs):
+        super().__init__(*args, **kwargs)
+        users = get_user_model().objects.filter(is_active=True, groups__name=access.ANALYST)
+        users = users.filter(teams__in=access.visible_teams(user))
+        self.fields["coder"].queryset = users.order_by("username").distinct()
+        self.fields["cohort"].queryset = access.visible_cohorts(user, cases=cases).order_by("name")
+
+
 class SecondReadingForm(forms.Form):
     positive_kinds = forms.MultipleChoiceField(
         choices=Finding.Kind.choices,

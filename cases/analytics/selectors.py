@@ -23,7 +23,7 @@ from django.db.models import (
 )
 
 from cases import access, rules
-from cases.analytics import estimates, stats
+from cases.analytics import agreement, estimates, stats
 from cases.analytics.cohorts import (
     DIMENSIONS,
     check_outcome,
@@ -350,9 +350,15 @@ class CodingPair:
     case_id: int
     entity_name: str
     cohort: str
-    first: str  # the first analyst's reading: the case's confirmed outcome
+    first: str  # the first reading, frozen when the second was recorded
     second: str  # the second coder's blind reading
     coder: str
+    first_kinds: tuple[str, ...] = ()
+    second_kinds: tuple[str, ...] = ()
+
+
+def _reads_positive(kinds: list[str], outcome: str) -> bool:
+    return bool(kinds) if outcome == "any" else outcome in kinds
 
 
 def coding_pairs(
@@ -360,32 +366,43 @@ def coding_pairs(
 ) -> list[CodingPair]:
     """(first, second) readings of every double-coded case: "positive" or "negative".
 
-    The first reading is what the case's reviewed findings say (the outcome rule); the
-    second is the second coder's blind record of which outcome kinds the evidence shows.
+    The first reading is the case's positive kinds under the outcome rule as they stood
+    when the second reading was recorded (SecondCoding.first_positive_kinds), so settling
+    a disagreement afterwards changes neither reading. Readings recorded before first
+    readings were frozen have no first reading and are left out (unfrozen_second_codings).
     """
-    coded = _outcome_cases(
-        cases.filter(second_coding__recorded_at__isnull=False), outcome
-    ).select_related("entity", "second_coding__coder", "index_referral")
+    check_outcome(outcome)
+    coded = cases.filter(second_coding__first_read_at__isnull=False).select_related(
+        "entity", "second_coding__coder"
+    )
     if by is not None:
         coded = coded.annotate(group=group_annotation(by))
     label = _labeller(by, cases)
     pairs = []
-    for case in coded:
+    for case in coded.order_by("pk"):
         coding = case.second_coding
-        kinds = coding.positive_kinds
-        second = bool(kinds) if outcome == "any" else outcome in kinds
+        first, second = coding.first_positive_kinds, coding.positive_kinds
         for key in cohort_keys(by, getattr(case, "group", None)):
             pairs.append(
                 CodingPair(
                     case_id=case.pk,
                     entity_name=case.entity.name,
                     cohort=label(key),
-                    first="positive" if case.first_positive else "negative",
-                    second="positive" if second else "negative",
+                    first="positive" if _reads_positive(first, outcome) else "negative",
+                    second="positive" if _reads_positive(second, outcome) else "negative",
                     coder=coding.coder.get_username(),
+                    first_kinds=tuple(first),
+                    second_kinds=tuple(second),
                 )
             )
     return pairs
+
+
+def unfrozen_second_codings(cases: QuerySet[Case]) -> int:
+    """Recorded second readings without a frozen first reading: left out of agreement."""
+    return SecondCoding.objects.filter(
+        case__in=cases, recorded_at__isnull=False, first_read_at__isnull=True
+    ).count()
 
 
 def disagreements(pairs: list[CodingPair]) -> list[CodingPair]:
@@ -393,26 +410,46 @@ def disagreements(pairs: list[CodingPair]) -> list[CodingPair]:
     return [p for p in pairs if p.first != p.second]
 
 
+def agreement_by_kind(pairs: list[CodingPair]) -> list[agreement.KindAgreement]:
+    """Agreement for any outcome and for each kind, over the cases of `pairs` (each once,
+    whatever cohorts it was paired in)."""
+    readings = {p.case_id: (p.first_kinds, p.second_kinds) for p in pairs}
+    return agreement.agreement_by_kind(
+        [readings[pk] for pk in sorted(readings)],
+        list(Finding.Kind.values),
+        labels={agreement.ANY: "any outcome", **dict(Finding.Kind.choices)},
+    )
+
+
 @dataclass
 class CohortAgreement:
     cohort: str
-    agreement: stats.Agreement
+    agreement: agreement.KindAgreement
     disagreements: int
 
 
-def agreement_by_cohort(pairs: list[CodingPair]) -> list[CohortAgreement]:
+def agreement_by_cohort(pairs: list[CodingPair], *, outcome: str = "any") -> list[CohortAgreement]:
+    """Agreement on `outcome` (the outcome `pairs` were read for) per cohort of the pairs."""
     grouped: dict[str, list[CodingPair]] = defaultdict(list)
     for pair in pairs:
         grouped[pair.cohort].append(pair)
-    result = [
-        CohortAgreement(
-            cohort,
-            stats.cohens_kappa([(p.first, p.second) for p in items]),
-            len(disagreements(items)),
+    result = []
+    for cohort, items in grouped.items():
+        figures = agreement.kind_agreement(
+            outcome, [(p.first == "positive", p.second == "positive") for p in items], label=cohort
         )
-        for cohort, items in grouped.items()
-    ]
+        result.append(CohortAgreement(cohort, figures, figures.disagreements))
     return sorted(result, key=lambda a: (-a.agreement.n, a.cohort))
+
+
+def agreement_tables(
+    cases: QuerySet[Case], *, by: str, outcome: str
+) -> tuple[list[agreement.KindAgreement], list[CohortAgreement], list[CodingPair]]:
+    """What the page and its download show: agreement per kind over every double-coded
+    case, agreement on `outcome` per cohort of `by`, and the pairs read for `outcome`."""
+    overall = coding_pairs(cases, outcome=outcome)
+    per_cohort = coding_pairs(cases, outcome=outcome, by=by)
+    return agreement_by_kind(overall), agreement_by_cohort(per_cohort, outcome=outcome), overall
 
 
 # --- second readings ---
@@ -435,14 +472,14 @@ def second_coding_queue(coder: AbstractBaseUser) -> QuerySet[SecondCoding]:
 
 def second_coding_evidence(case: Case) -> QuerySet[Finding]:
     """The case's findings as the blind page shows them: the evidence without the first
-    analyst's review decisions."""
+    analyst's review decisions, nor its source's name (a "manual" finding is one someone
+    entered by hand, and those are mostly confirmed ones)."""
     return case.findings.only(
         "kind",
         "counterparty_name",
         "counterparty_country",
         "event_date",
         "event_date_precision",
-        "source",
         "source_url",
         "excerpt",
     ).order_by("event_date", "id")

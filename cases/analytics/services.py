@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from cases import access
+from cases import access, rules
 from cases.derived import case_index_dates_refresh, entity_save
 from cases.models import Case, Cohort, Entity, Finding, SecondCoding, Team
 from wishlist.version import code_version
@@ -104,7 +104,16 @@ def cohort_sample_draw(
 def second_coding_assign(
     *, case: Case, coder: AbstractBaseUser, actor: AbstractBaseUser | None
 ) -> SecondCoding:
-    """Give a case to a second analyst for a blind reading of its outcome."""
+    """Give a concluded case to a second analyst for a blind reading of its outcome."""
+    # An open case's first reading is still moving: agreement with it would measure
+    # how far the first analyst had got, not how two readers read the same evidence.
+    if case.status != Case.Status.CONCLUDED:
+        raise ValidationError(
+            {
+                "case": f"Case {case.pk} is {case.get_status_display()}: only a concluded "
+                "case can be read a second time."
+            }
+        )
     if case.assignee_id is not None and case.assignee_id == coder.pk:
         raise ValidationError({"coder": "The second coder must not be the case's analyst."})
     if not access.is_analyst(coder):
@@ -132,7 +141,8 @@ def second_coding_assign(
 def second_coding_record(
     *, coding: SecondCoding, positive_kinds: list[str], note: str, actor: AbstractBaseUser
 ) -> SecondCoding:
-    """Record the second coder's reading: the outcome kinds the evidence shows (or none)."""
+    """Record the second coder's reading: the outcome kinds the evidence shows (or none),
+    and freeze the first reading beside it (the case's positive kinds at this moment)."""
     locked = SecondCoding.objects.select_for_update().get(pk=coding.pk)
     if locked.coder_id != actor.pk:
         raise ValidationError("Only the assigned second coder records this reading.")
@@ -142,8 +152,92 @@ def second_coding_record(
     locked.positive_kinds = sorted(set(positive_kinds))
     locked.note = note.strip()
     locked.recorded_at = timezone.now()
+    locked.first_positive_kinds = _first_reading(locked.case_id)
+    locked.first_read_at = locked.recorded_at
     locked.save()
     return locked
+
+
+def _first_reading(case_id: int) -> list[str]:
+    """The outcome kinds the case is positive for under the outcome rule, now."""
+    kinds = rules.positive_findings().filter(case_id=case_id).values_list("kind", flat=True)
+    return sorted(set(kinds))
+
+
+def stratified_sample(strata: dict[str, Iterable[int]], *, size: int, seed: int) -> list[int]:
+    """`size` ids drawn from the strata with proportional allocation: each stratum gives
+    its share of the frame, rounded by largest remainder (a tie to the stratum named
+    first). The same ids for the same seed and strata, whatever the order of the ids.
+
+    Proportional rather than equal: kappa and the prevalence index depend on how common
+    the outcome is, so a sample that keeps the frame's share of positives measures the
+    agreement of the frame's cases; equal allocation would sharpen the positive-specific
+    agreement but measure kappa at a prevalence the cases do not have.
+    """
+    if size < 1:
+        raise ValidationError({"size": "Draw at least one case."})
+    frames = {name: sorted(set(ids)) for name, ids in strata.items()}
+    total = sum(len(ids) for ids in frames.values())
+    if size > total:
+        raise ValidationError(
+            {"size": f"Only {total} case(s) can be drawn; a draw of {size} cannot be made."}
+        )
+    quotas = {name: size * len(ids) // total for name, ids in frames.items()}
+    # sorted() is stable: of equal remainders, the stratum named first gets the case.
+    remainders = sorted(frames, key=lambda name: -(size * len(frames[name]) % total))
+    for name in remainders[: size - sum(quotas.values())]:
+        quotas[name] += 1
+    rng = random.Random(seed)
+    picked: list[int] = []
+    for name, ids in frames.items():
+        picked += rng.sample(ids, quotas[name])
+    return sorted(picked)
+
+
+@transaction.atomic
+def second_coding_draw(
+    *,
+    cases: QuerySet[Case],
+    size: int,
+    coder: AbstractBaseUser,
+    actor: AbstractBaseUser | None,
+    seed: int | None = None,
+) -> list[SecondCoding]:
+    """Give `coder` a stratified random draw of `size` cases of `cases` for second readings.
+
+    The frame is the concluded cases not yet given for a second reading that `coder` may
+    read blind (on the case's team, neither its analyst nor a reviewer of its findings);
+    the strata are the first reading, positive (for any kind) or negative, at the draw
+    (stratified_sample). The seed (a fresh one when none is given) is stored on every
+    coding it gave, so the same seed over the same frame draws the same cases.
+    """
+    if not access.is_analyst(coder):
+        raise ValidationError({"coder": f"{coder.get_username()} is not an analyst."})
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    frame = (
+        cases.filter(status=Case.Status.CONCLUDED, second_coding__isnull=True)
+        .filter(Q(team__isnull=True) | Q(team__in=coder.teams.all()))
+        .exclude(assignee=coder)
+        .exclude(findings__reviewed_by=coder)
+    )
+    positive = set(
+        frame.filter(Exists(rules.positive_findings().filter(case=OuterRef("pk")))).values_list(
+            "pk", flat=True
+        )
+    )
+    every = set(frame.values_list("pk", flat=True))
+    picked = stratified_sample(
+        {"positive": positive, "negative": every - positive}, size=size, seed=seed
+    )
+    codings = [
+        second_coding_assign(case=case, coder=coder, actor=actor)
+        for case in Case.objects.filter(pk__in=picked).order_by("pk")
+    ]
+    SecondCoding.objects.filter(pk__in=[c.pk for c in codings]).update(draw_seed=seed)
+    for coding in codings:
+        coding.draw_seed = seed
+    return codings
 
 
 @transaction.atomic

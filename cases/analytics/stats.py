@@ -1,19 +1,14 @@
 """Statistics for the supervisor analytics page: rates with intervals, follow-up time to
-an outcome, and agreement between two coders. Pure functions, no database."""
+an outcome (agreement between coders is in agreement.py). Pure functions, no database."""
 
 import math
 import statistics
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from statsmodels.duration.survfunc import SurvfuncRight
-from statsmodels.stats.inter_rater import cohens_kappa as sm_cohens_kappa
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
-
-# Kappa's large-sample variance is of order 1/n; anything this small is rounding around 0.
-_DEGENERATE_VARIANCE = 1e-12
 
 
 def _check_counts(positive: int, total: int) -> None:
@@ -131,57 +126,6 @@ def number_at_risk(durations: Sequence[float], times: Sequence[float]) -> list[i
     t is still counted at t, as in the Kaplan-Meier risk set.
     """
     return [sum(1 for d in durations if d >= t) for t in times]
-
-
-@dataclass(frozen=True)
-class Agreement:
-    n: int
-    observed: float | None
-    kappa: float | None
-    low: float | None
-    high: float | None
-
-
-def cohens_kappa(pairs: Sequence[tuple[str, str]]) -> Agreement:
-    """Return Cohen's kappa (with a 95% interval) for two coders' labels on the same items.
-
-    Each pair is (coder A's label, coder B's label) for one item. Kappa is undefined when
-    chance agreement is certain, which happens only when both coders used one and the same
-    label throughout: observed agreement is then 1.0 and kappa None. The interval is the
-    large-sample one of Fleiss, Cohen and Everitt, clipped to [-1, 1], and None where its
-    variance is zero (perfect agreement, no agreement at all, a coder who used one label).
-    """
-    n = len(pairs)
-    if n == 0:
-        return Agreement(n=0, observed=None, kappa=None, low=None, high=None)
-    observed = sum(1 for a, b in pairs if a == b) / n
-    labels = sorted({label for pair in pairs for label in pair})
-    if len(labels) == 1:
-        # statsmodels would divide 0 by 0 here and warn; the answer is known.
-        return Agreement(n=n, observed=observed, kappa=None, low=None, high=None)
-    index = {label: i for i, label in enumerate(labels)}
-    table = np.zeros((len(labels), len(labels)))
-    for (a, b), count in Counter(pairs).items():
-        table[index[a], index[b]] = count
-    # A zero large-sample variance (handled below) makes statsmodels divide 0 by 0 for
-    # its z statistic, which is not used here.
-    with np.errstate(invalid="ignore", divide="ignore"):
-        result = sm_cohens_kappa(table)
-    kappa = _finite(result.kappa)
-    # The variance is zero on degenerate tables (perfect agreement, no agreement at all, a
-    # coder who used one label); rounding can make it a hair negative, and statsmodels then
-    # gives a nan interval instead of a zero-width one. Either would claim certainty from a
-    # handful of items, so there is no interval then.
-    if kappa is None or not result.var_kappa > _DEGENERATE_VARIANCE:
-        return Agreement(n=n, observed=observed, kappa=kappa, low=None, high=None)
-    # The normal approximation runs past kappa's range on small samples (1.2 at n=4).
-    return Agreement(
-        n=n,
-        observed=observed,
-        kappa=kappa,
-        low=max(float(result.kappa_low), -1.0),
-        high=min(float(result.kappa_upp), 1.0),
-    )
 
 
 def median_or_none(values: Sequence[float]) -> float | None:

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cases import access
 from cases.analytics import (
     adjusted,
+    agreement,
     charts,
     downloads,
     estimates,
@@ -39,6 +40,7 @@ from cases.analytics.forms import (
     CohortForm,
     ControlCaseForm,
     SecondCoderForm,
+    SecondCodingDrawForm,
     SecondReadingForm,
 )
 from cases.audit.services import audit_record, query_detail
@@ -136,8 +138,9 @@ def _download(
     elif kind == "control":
         text = downloads.control_csv(analytics_selectors.control_comparison(cases, outcome=outcome))
     else:
-        pairs = analytics_selectors.coding_pairs(cases, outcome=outcome, by=by)
-        text = downloads.agreement_csv(analytics_selectors.agreement_by_cohort(pairs))
+        text = downloads.agreement_csv(
+            *analytics_selectors.agreement_tables(cases, by=by, outcome=outcome)[:2]
+        )
     rows = sum(1 for _ in csv.reader(io.StringIO(text))) - 1
     response = HttpResponse(
         downloads.csv_with_metadata(text, metadata), content_type="text/csv; charset=utf-8"
@@ -162,7 +165,9 @@ def _analytics_context(
     )
     curves = analytics_selectors.time_to_outcome(cases, by=by, outcome=outcome)
     overall_curve = analytics_selectors.time_to_outcome(cases, outcome=outcome)
-    overall_pairs = analytics_selectors.coding_pairs(cases, outcome=outcome)
+    by_kind, by_cohort, overall_pairs = analytics_selectors.agreement_tables(
+        cases, by=by, outcome=outcome
+    )
     dimension_label = dict(form.fields["dimension"].choices)[by]
     outcome_label = dict(form.fields["outcome"].choices)[outcome]
     return {
@@ -185,11 +190,16 @@ def _analytics_context(
             curves, title=f"Time to first positive finding ({outcome_label})"
         ),
         "comparison": analytics_selectors.control_comparison(cases, outcome=outcome),
-        "agreement": analytics_selectors.agreement_by_cohort(
-            analytics_selectors.coding_pairs(cases, outcome=outcome, by=by)
+        "agreement_kinds": by_kind,
+        "agreement": by_cohort,
+        "overall_agreement": analytics_selectors.agreement_by_cohort(
+            overall_pairs, outcome=outcome
         ),
-        "overall_agreement": analytics_selectors.agreement_by_cohort(overall_pairs),
         "disagreements": analytics_selectors.disagreements(overall_pairs),
+        "unfrozen_codings": analytics_selectors.unfrozen_second_codings(cases),
+        "agreement_min_pairs": agreement.MIN_PAIRS,
+        "agreement_seed": agreement.BOOTSTRAP_SEED,
+        "agreement_replicates": agreement.REPLICATES,
         "cohorts": analytics_selectors.cohort_list(request.user, cases=cases),
         "pending_codings": analytics_selectors.pending_second_codings(cases),
         "query": urlencode(
@@ -201,6 +211,7 @@ def _analytics_context(
             }
         ),
         "control_form": ControlCaseForm(),
+        "draw_form": SecondCodingDrawForm(user=request.user, cases=cases),
     }
 
 
@@ -273,6 +284,40 @@ def second_coder_assign(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect(case.get_absolute_url() + "#second-coding")
+
+
+@require_POST
+@login_required
+def second_coding_draw(request: HttpRequest) -> HttpResponse:
+    """Give a second coder a seeded stratified draw of concluded cases."""
+    _require_supervisor(request)
+    cases = access.visible_cases(request.user)
+    form = SecondCodingDrawForm(request.POST, user=request.user, cases=cases)
+    back = reverse("cases:analytics") + "#agreement"
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+        return redirect(back)
+    data = form.cleaned_data
+    if data["cohort"] is not None:
+        cases = cases.filter(cohorts=data["cohort"])
+    try:
+        codings = services.second_coding_draw(
+            cases=cases,
+            size=data["size"],
+            coder=data["coder"],
+            actor=request.user,
+            seed=data["seed"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    messages.success(
+        request,
+        f"Gave {len(codings)} concluded case(s) to {data['coder'].get_username()} for a "
+        f"second reading, drawn with seed {codings[0].draw_seed}.",
+    )
+    return redirect(back)
 
 
 @require_GET

@@ -276,7 +276,8 @@ def _second_coders(users: dict[str, AbstractBaseUser]) -> dict[int, AbstractBase
 
 @transaction.atomic
 def _second_codings_ensure() -> None:
-    """Give reviewed referred demo cases to a second coder and record most readings.
+    """Give concluded referred demo cases to a second coder and record most readings
+    (recording freezes each case's first reading beside the second).
 
     The coder is the analyst of the case's team (never its assignee), so this needs the
     demo users and teams: it runs from both demo_data_seed and demo_users_reset, and does
@@ -292,10 +293,11 @@ def _second_codings_ensure() -> None:
         (users[name] for name, role, _ in DEMO_USERS if role == SUPERVISOR and name in users),
         None,
     )
+    # Only a concluded case can be read a second time (second_coding_assign).
     reviewed = [
         case
         for case in Case.objects.filter(
-            rules.reviewed_case_q(),
+            status=Case.Status.CONCLUDED,
             entity__is_demo=True,
             kind=Case.Kind.REFERRED,
             team__in=list(coders),

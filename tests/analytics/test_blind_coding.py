@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from cases import access
 from cases.analytics import services as analytics_services
-from tests.analytics.test_views import assigned, body, world  # noqa: F401 (fixtures)
+from tests.analytics.test_views import assigned, body, decided, world  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -56,10 +56,33 @@ def test_once_recorded_the_case_is_visible_again(client, world, assigned):
 def test_an_analyst_who_reviewed_a_finding_is_refused_as_second_coder(world):
     from django.core.exceptions import ValidationError
 
-    from cases.models import Finding, SecondCoding
+    from cases.models import Case, Finding, SecondCoding
 
     case, coder = world.cases["a1"], world.user("coder")
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.CONCLUDED)
+    case.refresh_from_db()
     Finding.objects.filter(case=case).update(reviewed_by=coder)
     with pytest.raises(ValidationError, match="reviewed"):
         analytics_services.second_coding_assign(case=case, coder=coder, actor=None)
     assert not SecondCoding.objects.filter(case=case).exists()
+
+
+def test_the_blind_page_names_no_source_only_numbered_items(client, decided, assigned):
+    """a1 has a confirmed finding entered by hand and two gdelt leads: the page numbers
+    them, links their evidence and says nothing of where each came from, since a hand
+    entry is most often a confirmed finding."""
+    from cases.models import Finding
+
+    client.force_login(decided.user("coder"))
+    sources = set(Finding.objects.filter(case=decided.cases["a1"]).values_list("source", flat=True))
+    assert sources == {Finding.MANUAL, "gdelt"}
+
+    html = body(client.get(reverse("cases:coding_detail", args=[decided.cases["a1"].pk])))
+
+    table = html.split('id="evidence-table"', 1)[1].split("</table>", 1)[0]
+    for source in ("manual", "gdelt", "GDELT", "registry", "by hand"):
+        assert source not in table
+    assert "manual" not in html.lower() and "gdelt" not in html.lower()
+    assert [f"item {n}" in table for n in (1, 2, 3)] == [True, True, True]
+    assert 'href="https://news.example.org/two"' in table
+    assert ">item 2</a>" in table  # the 2020 item, the one with a link

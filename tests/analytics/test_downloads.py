@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from cases.analytics import agreement as agreement_module
 from cases.analytics import downloads, stats
 from cases.analytics.selectors import (
     CohortAgreement,
@@ -61,7 +62,9 @@ def survival(cohort: str = "2017") -> CohortSurvival:
 
 
 def agreement(cohort: str = "2017") -> CohortAgreement:
-    return CohortAgreement(cohort, stats.Agreement(3, 2 / 3, 0.4, -0.2, 1.0), disagreements=1)
+    pairs = [(True, True)] * 8 + [(True, False)] * 2 + [(False, True)] * 3 + [(False, False)] * 20
+    figures = agreement_module.kind_agreement("joint_venture", pairs, replicates=200)
+    return CohortAgreement(cohort, figures, disagreements=figures.disagreements)
 
 
 def parsed(text: str) -> list[list[str]]:
@@ -196,10 +199,39 @@ def test_a_comparison_without_a_difference_has_empty_cells():
     ]
 
 
-def test_agreement_rows_carry_kappa_its_interval_and_the_disagreements():
-    rows = downloads.agreement_rows([agreement("2017")])
+def test_agreement_rows_carry_the_table_every_figure_its_interval_and_the_seed():
+    item = agreement("2017")
+    a, ci = item.agreement, item.agreement.intervals
 
-    assert rows == [["2017", 3, 2 / 3, 0.4, -0.2, 1.0, 1]]
+    [row] = downloads.agreement_rows([], [item])
+
+    cells = dict(zip(downloads.AGREEMENT_HEADER, row, strict=True))
+    assert row[:7] == ["2017", "joint_venture", 33, 8, 2, 3, 20]
+    assert cells["observed_agreement"] == pytest.approx(28 / 33)
+    assert (cells["kappa"], cells["kappa_low"], cells["kappa_high"]) == (
+        a.kappa,
+        ci["kappa"].low,
+        ci["kappa"].high,
+    )
+    assert cells["pabak"] == pytest.approx(2 * 28 / 33 - 1)
+    assert cells["prevalence_index"] == pytest.approx((8 - 20) / 33)
+    assert cells["bias_index"] == pytest.approx((2 - 3) / 33)
+    assert cells["positive_agreement"] == pytest.approx(16 / 21)
+    assert cells["negative_agreement_high"] == ci["negative_agreement"].high
+    assert (cells["too_few"], cells["disagreements"]) == ("", 5)
+    assert (cells["bootstrap_seed"], cells["replicates"]) == (20131, 200)
+
+
+def test_agreement_rows_put_every_kind_of_all_cases_first():
+    few = agreement_module.kind_agreement("any", [(True, True)] * 4, label="any outcome")
+
+    rows = downloads.agreement_rows([few], [agreement("2017")])
+
+    assert [row[:2] for row in rows] == [["all", "any"], ["2017", "joint_venture"]]
+    cells = dict(zip(downloads.AGREEMENT_HEADER, rows[0], strict=True))
+    assert cells["too_few"] == "too few to say (n < 10)"
+    assert cells["kappa"] is cells["kappa_low"] is cells["bootstrap_seed"] is None
+    assert cells["replicates"] is None
 
 
 # ------------------------------------------------------------------ hostile and empty
@@ -212,7 +244,7 @@ def test_a_cohort_name_never_becomes_a_formula_in_any_download(name):
         downloads.rates_csv([rate(name)]),
         downloads.survival_csv([survival(name)]),
         downloads.control_csv([comparison]),
-        downloads.agreement_csv([agreement(name)]),
+        downloads.agreement_csv([], [agreement(name)]),
     ]
 
     for text in texts:

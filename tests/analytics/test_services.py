@@ -26,7 +26,8 @@ def bob(team):
 
 @pytest.fixture
 def case(team, alice):
-    return CaseFactory(team=team, assignee=alice)
+    """A concluded case of alice's (only a concluded case is read a second time)."""
+    return CaseFactory(team=team, assignee=alice, status=Case.Status.CONCLUDED)
 
 
 def many_cases(count: int) -> list[int]:

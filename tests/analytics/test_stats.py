@@ -1,15 +1,12 @@
 """cases.analytics.stats against textbook formulas and published worked examples. No database."""
 
-import itertools
 import math
 from statistics import NormalDist
 
 import pytest
 
 from cases.analytics.stats import (
-    Agreement,
     Difference,
-    cohens_kappa,
     difference_interval,
     kaplan_meier,
     median_or_none,
@@ -312,133 +309,6 @@ def test_number_at_risk_edges():
     assert number_at_risk([], [0, 5]) == [0, 0]
     assert number_at_risk([1, 2], []) == []
     assert number_at_risk([5, 5], [5, 5.0001]) == [2, 0]
-
-
-# ---------------------------------------------------------------------- cohens_kappa
-
-
-def pairs_from_table(table: dict[tuple[str, str], int]) -> list[tuple[str, str]]:
-    return [pair for pair, count in table.items() for _ in range(count)]
-
-
-def textbook_kappa(pairs):
-    """Cohen (1960) kappa and the Fleiss, Cohen & Everitt (1969) large-sample interval."""
-    n = len(pairs)
-    labels = sorted({x for pair in pairs for x in pair})
-    p = {(a, b): sum(1 for pair in pairs if pair == (a, b)) / n for a in labels for b in labels}
-    row = {a: sum(p[a, b] for b in labels) for a in labels}
-    col = {b: sum(p[a, b] for a in labels) for b in labels}
-    po = sum(p[a, a] for a in labels)
-    pe = sum(row[a] * col[a] for a in labels)
-    k = (po - pe) / (1 - pe)
-    var = (
-        sum(p[a, a] * (1 - (row[a] + col[a]) * (1 - k)) ** 2 for a in labels)
-        + (1 - k) ** 2
-        * sum(p[a, b] * (col[a] + row[b]) ** 2 for a in labels for b in labels if a != b)
-        - (k - pe * (1 - k)) ** 2
-    ) / (n * (1 - pe) ** 2)
-    half = Z95 * math.sqrt(max(var, 0.0))
-    return po, k, k - half, k + half
-
-
-# The worked example in Wikipedia's "Cohen's kappa": 50 proposals read by A and B.
-WIKIPEDIA = pairs_from_table(
-    {("yes", "yes"): 20, ("yes", "no"): 5, ("no", "yes"): 10, ("no", "no"): 15}
-)
-
-
-def test_kappa_wikipedia_example():
-    result = cohens_kappa(WIKIPEDIA)
-    assert result.n == 50
-    assert result.observed == pytest.approx(0.7)
-    assert result.kappa == pytest.approx(0.4)
-
-
-def test_kappa_interval_matches_fleiss_cohen_everitt():
-    result = cohens_kappa(WIKIPEDIA)
-    _, _, low, high = textbook_kappa(WIKIPEDIA)
-    assert (result.low, result.high) == pytest.approx((low, high), rel=1e-9)
-    # Standard error sqrt(0.2016 / 12.5) = 0.1270, worked by hand from the same formula.
-    assert (result.high - result.low) / (2 * Z95) == pytest.approx(0.1270, abs=1e-4)
-
-
-def test_kappa_does_not_depend_on_the_order_of_items():
-    assert cohens_kappa(list(reversed(WIKIPEDIA))) == cohens_kappa(WIKIPEDIA)
-
-
-def test_kappa_perfect_agreement():
-    result = cohens_kappa([("yes", "yes")] * 6 + [("no", "no")] * 4)
-    assert result.observed == 1.0
-    assert result.kappa == pytest.approx(1.0)
-    # Zero large-sample variance: a [1, 1] interval from 10 items would overclaim.
-    assert result.low is None
-    assert result.high is None
-
-
-def test_kappa_total_disagreement():
-    result = cohens_kappa([("yes", "no")] * 5 + [("no", "yes")] * 5)
-    assert result.observed == 0.0
-    assert result.kappa == pytest.approx(-1.0)
-    assert result.low is None
-    assert result.high is None
-
-
-def test_kappa_is_zero_at_chance_agreement():
-    # A says "yes" to everything, B splits evenly: agreement 0.5, all of it chance.
-    result = cohens_kappa([("yes", "yes")] * 5 + [("yes", "no")] * 5)
-    assert result.observed == 0.5
-    assert result.kappa == pytest.approx(0.0, abs=1e-12)
-    # Kappa is 0 whatever B does when A never varies, so its variance is 0 (statsmodels
-    # gets a tiny negative here and would give a nan interval).
-    assert result.low is None
-    assert result.high is None
-
-
-def test_kappa_interval_is_clipped_to_kappas_range():
-    pairs = pairs_from_table({("yes", "yes"): 8, ("yes", "no"): 1, ("no", "no"): 3})
-    result = cohens_kappa(pairs)
-    _, k, low, high = textbook_kappa(pairs)
-    assert result.kappa == pytest.approx(0.8)
-    assert high > 1  # the normal approximation runs past 1 on 12 items
-    assert result.high == 1.0
-    assert result.low == pytest.approx(low, rel=1e-9)
-
-
-def test_kappa_uses_labels_only_one_coder_chose():
-    pairs = pairs_from_table(
-        {("low", "low"): 8, ("low", "mid"): 2, ("mid", "mid"): 5, ("mid", "high"): 3}
-    )
-    result = cohens_kappa(pairs)
-    po, k, low, high = textbook_kappa(pairs)
-    assert result.observed == pytest.approx(po)
-    assert result.kappa == pytest.approx(k)
-    assert (result.low, result.high) == pytest.approx((low, high), rel=1e-9)
-
-
-def test_kappa_is_undefined_when_both_coders_used_one_label():
-    result = cohens_kappa([("yes", "yes")] * 7)
-    assert result == Agreement(n=7, observed=1.0, kappa=None, low=None, high=None)
-
-
-def test_kappa_without_items():
-    assert cohens_kappa([]) == Agreement(n=0, observed=None, kappa=None, low=None, high=None)
-
-
-@pytest.mark.parametrize(
-    "pairs",
-    [
-        list(pairs)
-        for size in (1, 2, 3)
-        for pairs in itertools.product(itertools.product("xy", repeat=2), repeat=size)
-    ],
-)
-def test_kappa_never_returns_nan(pairs):
-    result = cohens_kappa(pairs)
-    for value in (result.observed, result.kappa, result.low, result.high):
-        assert value is None or math.isfinite(value)
-    if result.low is not None:
-        assert -1.0 <= result.low <= result.kappa <= result.high <= 1.0
-    assert (result.kappa is None) == (len({x for pair in pairs for x in pair}) == 1)
 
 
 # -------------------------------------------------------------------- median_or_none

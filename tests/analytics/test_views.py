@@ -21,6 +21,7 @@ from django.urls import reverse
 from cases import blocs, derived, reference
 from cases.analytics import downloads
 from cases.analytics import services as analytics_services
+from cases.analytics.agreement import Table
 from cases.analytics.selectors import RATE_FIELDS
 from cases.casework import services as casework_services
 from cases.models import Case, CheckRun, Cohort, Entity, Finding, SecondCoding, Team
@@ -71,15 +72,7 @@ CONTROL_FIELDS = [
     "difference_low",
     "difference_high",
 ]
-AGREEMENT_FIELDS = [
-    "cohort",
-    "double_coded",
-    "observed_agreement",
-    "kappa",
-    "kappa_low",
-    "kappa_high",
-    "disagreements",
-]
+AGREEMENT_FIELDS = downloads.AGREEMENT_HEADER
 HEADERS = {
     "rates": RATE_FIELDS,
     "survival": SURVIVAL_FIELDS,
@@ -203,10 +196,18 @@ def world(team, other_team, users) -> World:
     return World(team, other_team, users, cases)
 
 
+def concluded(world: World, key: str) -> Case:
+    """Conclude a case of the world (only a concluded case is read a second time)."""
+    Case.objects.filter(pk=world.cases[key].pk).update(status=Case.Status.CONCLUDED)
+    world.cases[key].refresh_from_db()
+    return world.cases[key]
+
+
 @pytest.fixture
 def coded(world) -> World:
     """Recorded second readings: a1 by bob (agrees), b1 and b2 by olga (b1 disagrees)."""
     bob, olga = world.user("coder"), world.user("other_analyst")
+    concluded(world, "a1")
     for key, coder, kinds in (("a1", bob, [JV]), ("b1", olga, []), ("b2", olga, [JV])):
         coding = analytics_services.second_coding_assign(
             case=world.cases[key], coder=coder, actor=None
@@ -219,7 +220,8 @@ def coded(world) -> World:
 
 @pytest.fixture
 def assigned(world) -> SecondCoding:
-    """a1 given to bob for a blind reading, not recorded yet."""
+    """a1, concluded, given to bob for a blind reading, not recorded yet."""
+    concluded(world, "a1")
     return analytics_services.second_coding_assign(
         case=world.cases["a1"], coder=world.user("coder"), actor=world.user("supervisor")
     )
@@ -393,9 +395,9 @@ def test_the_agreement_download_counts_only_the_viewers_cases(client, coded, rol
     page = client.get(analytics_url())
 
     expected = {
-        "supervisor": {"2017": "1"},
-        "other_supervisor": {"2019": "2"},
-        "admin": {"2017": "1", "2019": "2"},
+        "supervisor": {"all": "1", "2017": "1"},
+        "other_supervisor": {"all": "2", "2019": "2"},
+        "admin": {"all": "3", "2017": "1", "2019": "2"},
     }[role]
     assert by_cohort(rows, "double_coded", AGREEMENT_FIELDS) == expected
     disagreements = [p.entity_name for p in page.context["disagreements"]]
@@ -794,10 +796,18 @@ def test_a_reading_is_recorded_and_shown_to_the_supervisor(client, world, assign
     assert "Ask for a blind second reading" not in section  # recorded: no more giving
     overall = analytics.context["overall_agreement"]
     assert [a.agreement.n for a in overall] == [1]
-    assert overall[0].agreement.observed == 1.0
+    # a1 is positive for a joint venture, and so is the reading: one pair, both positive.
+    assert overall[0].agreement.table == Table(a=1, b=0, c=0, d=0)
+    assert overall[0].agreement.observed is None  # too few to say
     assert analytics.context["pending_codings"] == 0
-    assert by_cohort(rows, "double_coded", AGREEMENT_FIELDS) == {"2017": "1"}
-    assert by_cohort(rows, "disagreements", AGREEMENT_FIELDS) == {"2017": "0"}
+    assert by_cohort(rows, "double_coded", AGREEMENT_FIELDS) == {"all": "1", "2017": "1"}
+    assert by_cohort(rows, "disagreements", AGREEMENT_FIELDS) == {"all": "0", "2017": "0"}
+    # One case read twice: the table, and no figure but the reason.
+    any_row = dict(zip(AGREEMENT_FIELDS, rows[1], strict=True))
+    assert (any_row["cohort"], any_row["outcome"], any_row["both_positive"]) == ("all", "any", "1")
+    assert any_row["too_few"] == "too few to say (n < 10)"
+    assert any_row["kappa"] == any_row["pabak"] == ""
+    assert "too few to say (n &lt; 10)" in body(analytics)
 
 
 def test_an_unknown_kind_is_a_bad_request_and_records_nothing(client, world, assigned):
@@ -933,6 +943,8 @@ def rich_cases(world: World, start: int, count: int) -> None:
         case = referred(f"Query {n:03d} Ltd", world.team, on=D(2017 + n % 3, 5, 1))
         confirmed(case, kind=JV if n % 2 else PARTNERSHIP, on=D(2021, 1, 1))
         checked(case)
+        Case.objects.filter(pk=case.pk).update(status=Case.Status.CONCLUDED)
+        case.refresh_from_db()
         coding = analytics_services.second_coding_assign(case=case, coder=bob, actor=None)
         if n % 4:
             kinds = [JV] if n % 3 else []

@@ -719,7 +719,7 @@ def coder_of_team() -> dict[str, str]:
 
 
 @pytest.mark.django_db
-def test_create_demo_users_gives_reviewed_cases_to_a_second_coder_on_their_team():
+def test_create_demo_users_gives_concluded_cases_to_a_second_coder_on_their_team():
     run("seed_demo")
 
     run("create_demo_users")
@@ -731,9 +731,9 @@ def test_create_demo_users_gives_reviewed_cases_to_a_second_coder_on_their_team(
     for coding in codings:
         case = coding.case
         assert case.kind == Case.Kind.REFERRED
-        assert case.status == Case.Status.CONCLUDED or (
-            case.findings.exclude(review_state=Finding.ReviewState.LEAD).exists()
-        )
+        assert case.status == Case.Status.CONCLUDED
+        if coding.recorded_at is not None:
+            assert coding.first_read_at == coding.recorded_at
         assert coding.coder.get_username() == coder_of_team()[case.team.name]
         assert coding.coder.teams.filter(pk=case.team_id).exists()
         assert access.roles(coding.coder) == {access.ANALYST}

@@ -102,6 +102,8 @@ def pair(team, other_team, analyst, colleague, supervisor):
         case=b_case, from_status="open", to_status="monitoring", changed_by=analyst
     )
     other_team.members.add(colleague)
+    Case.objects.filter(pk=b_case.pk).update(status=Case.Status.CONCLUDED)
+    b_case.refresh_from_db()
     analytics_services.second_coding_assign(case=b_case, coder=colleague, actor=supervisor)
     both = Cohort.objects.create(name="Both")
     both.cases.add(a_case, b_case)
@@ -291,7 +293,10 @@ def test_what_the_survivor_has_already_stays_and_the_undo_is_exact(
     survivor's are kept, the merged case's are in the record, and come back."""
     a, b = pair
     Finding.objects.filter(case__entity=b).update(review_state=Finding.ReviewState.LEAD)
-    analytics_services.second_coding_assign(case=a.case, coder=colleague, actor=supervisor)
+    Case.objects.filter(pk=a.case.pk).update(status=Case.Status.CONCLUDED)
+    analytics_services.second_coding_assign(
+        case=Case.objects.get(pk=a.case.pk), coder=colleague, actor=supervisor
+    )
     kept = Finding.objects.get(case__entity=a, source="gleif", external_id="L-1").pk
     before = every_table()
 
