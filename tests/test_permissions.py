@@ -307,7 +307,7 @@ def control_data(world: World) -> dict:
         "name": CONTROL_NAME,
         "country": "GB",
         "kind": Entity.Kind.COMPANY,
-        "technology_fields": "sensing",
+        "technology_fields": "team a robotics",  # the matched case's field
         "matched_case": world.case.pk,
     }
 

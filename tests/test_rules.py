@@ -160,3 +160,51 @@ def test_the_same_day_known_to_the_day_wins_over_the_year():
 
     assert case.index_referral_id == day.pk
     assert case.index_date_precision == "day"
+
+
+# ------------------------------------------------------------------ matched controls
+
+
+def _control_against(referral_field: str, **entity):
+    matched = CaseFactory(entity=EntityFactory(country="GB"))
+    referral = ReferralFactory(
+        entity=matched.entity, host_country="GB", technology_field=referral_field
+    )
+    matched.index_referral = referral
+    return rules.control_match(EntityFactory.build(**entity), matched)
+
+
+def test_a_control_with_the_referrals_country_kind_and_a_shared_field_meets_all():
+    met = _control_against(
+        "Artificial  Intelligence",
+        country="GB",
+        technology_fields="robotics; artificial intelligence",
+    )
+
+    assert met == ["host_country", "entity_kind", "technology_field"]
+
+
+def test_a_control_is_matched_on_the_referrals_host_country_not_the_matched_entitys():
+    matched = CaseFactory(entity=EntityFactory(country="FR"))
+    matched.index_referral = ReferralFactory(entity=matched.entity, host_country="GB")
+
+    met = rules.control_match(
+        EntityFactory.build(country="FR", technology_fields="robotics"), matched
+    )
+
+    assert met == ["entity_kind", "technology_field"]
+
+
+def test_no_field_on_the_referral_matches_no_control_on_field():
+    assert _control_against("", country="GB", technology_fields="") == [
+        "host_country",
+        "entity_kind",
+    ]
+
+
+def test_another_kind_misses_the_kind_criterion():
+    met = _control_against(
+        "robotics", country="GB", kind="university", technology_fields="Robotics"
+    )
+
+    assert met == ["host_country", "technology_field"]

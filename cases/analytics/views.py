@@ -31,7 +31,7 @@ from cases.analytics.forms import (
 from cases.audit.services import audit_record, query_detail
 from cases.casework import selectors as casework_selectors
 from cases.casework.filters import CaseFilter
-from cases.models import Case, SecondCoding
+from cases.models import Case, MatchCriterion, SecondCoding
 
 
 def _require_supervisor(request: HttpRequest) -> None:
@@ -275,12 +275,19 @@ def control_case_create(request: HttpRequest) -> HttpResponse:
             kind=data["kind"],
             technology_fields=data["technology_fields"],
             matched_case=matched,
+            relaxed=data["relaxed"],
+            match_note=data["match_note"],
             actor=request.user,
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(back)
-    messages.success(request, f"Control case {case.pk} added, matched to case {matched.pk}.")
+    relaxed = ", ".join(MatchCriterion(c).label for c in case.match_relaxed)
+    messages.success(
+        request,
+        f"Control case {case.pk} added, matched to case {matched.pk}"
+        + (f"; relaxed: {relaxed}." if relaxed else " on every criterion."),
+    )
     return redirect(case.get_absolute_url())
 
 

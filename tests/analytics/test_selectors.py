@@ -116,6 +116,19 @@ def negative_case(**values) -> Case:
     return referred(status=CONCLUDED, **values)
 
 
+def control_of(matched: Case, *, name: str, **values) -> Case:
+    """A control matched on its referred case's host country, kind and field (the
+    defaults of referred())."""
+    return analytics_services.control_case_create(
+        name=name,
+        country="GB",
+        kind=Entity.Kind.COMPANY,
+        technology_fields="robotics",
+        matched_case=matched,
+        **values,
+    )
+
+
 def rates(by: str = "year", **values) -> dict[str, analytics_selectors.CohortRate]:
     return {
         row.cohort: row
@@ -464,13 +477,9 @@ def test_median_counts_days_across_month_and_leap_year_ends():
 def test_control_cases_are_left_out_of_referred_rates_and_counted_with_kind_control():
     matched = positive_case(100)
     negative_case()
-    control = analytics_services.control_case_create(
-        name="Never Referred Ltd", country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
-    )
+    control = control_of(matched, name="Never Referred Ltd")
     finding(control, on=matched.index_date + datetime.timedelta(days=50))
-    other = analytics_services.control_case_create(
-        name="Also Never Referred", country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
-    )
+    other = control_of(matched, name="Also Never Referred")
     casework_services.case_set_status(case=other, status=CONCLUDED, actor=None)
 
     referred_rows = rates()
@@ -486,9 +495,7 @@ def test_control_cases_are_left_out_of_referred_rates_and_counted_with_kind_cont
 
 def test_a_control_takes_its_matched_cases_index_date_and_follows_it():
     matched = referred(on=D(2017, 5, 1))
-    control = analytics_services.control_case_create(
-        name="Never Referred Ltd", country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
-    )
+    control = control_of(matched, name="Never Referred Ltd")
     assert control.index_date == D(2017, 5, 1)
     assert control.index_date_precision == "day"
     assert control.index_referral is None
@@ -509,9 +516,7 @@ def test_a_control_takes_its_matched_cases_index_date_and_follows_it():
 
 def test_a_control_follows_its_matched_case_on_a_full_refresh():
     matched = referred(on=D(2017, 5, 1))
-    control = analytics_services.control_case_create(
-        name="Never Referred Ltd", country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
-    )
+    control = control_of(matched, name="Never Referred Ltd")
     late = finding(control, on=D(2017, 8, 1))
 
     Referral.objects.filter(entity=matched.entity).update(
@@ -558,9 +563,7 @@ def test_control_comparison_matches_the_newcombe_interval_on_hand_counts():
     referred()
     # Control companies: 1 of 4 positive.
     for n in range(4):
-        control = analytics_services.control_case_create(
-            name=f"Control {n}", country="GB", kind=Entity.Kind.COMPANY, matched_case=matches[n % 2]
-        )
+        control = control_of(matches[n % 2], name=f"Control {n}")
         if n == 0:
             finding(control, on=control.index_date + datetime.timedelta(days=40))
         else:

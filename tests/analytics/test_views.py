@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cases import blocs, derived, reference
+from cases import blocs, derived, reference, rules
 from cases.analytics import services as analytics_services
 from cases.analytics.selectors import RATE_FIELDS
 from cases.casework import services as casework_services
@@ -126,8 +126,14 @@ def confirmed(case: Case, *, kind: str = JV, on: D, name: str = "Shenzhen Exampl
 
 
 def control(name: str, matched: Case, *, status: str = Case.Status.CONCLUDED) -> Case:
+    """A control matched on its referred case's host country, kind and field."""
+    country, kind, fields = rules.matched_profile(matched)
     case = analytics_services.control_case_create(
-        name=name, country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
+        name=name,
+        country=country,
+        kind=kind,
+        technology_fields="; ".join(sorted(fields)),
+        matched_case=matched,
     )
     Case.objects.filter(pk=case.pk).update(status=status)
     return case
@@ -824,7 +830,7 @@ def control_data(matched, **values) -> dict:
         "name": "Gamma Sensors Ltd",
         "country": "GB",
         "kind": Entity.Kind.COMPANY,
-        "technology_fields": "sensing",
+        "technology_fields": "Robotics; sensing",  # the referred case's field among them
         "matched_case": matched if isinstance(matched, int) else matched.pk,
         **values,
     }
@@ -850,11 +856,56 @@ def test_a_control_case_follows_its_matched_case(client, world):
     assert created.index_date == matched.index_date == D(2017, 5, 1)
     assert created.index_date_precision == matched.index_date_precision
     assert created.entity.country == "GB"
-    assert created.entity.technology_fields == "sensing"
-    assert any(f"matched to case {matched.pk}" in m for m in messages_of(response))
+    assert created.entity.technology_fields == "Robotics; sensing"
+    assert created.match_criteria == ["host_country", "entity_kind", "technology_field"]
+    assert any(
+        f"matched to case {matched.pk} on every criterion" in m for m in messages_of(response)
+    )
     page = client.get(created.get_absolute_url())
     assert page.status_code == 200
     assert f'matched to <a href="{matched.get_absolute_url()}">' in body(page)
+
+
+def test_a_control_that_misses_a_criterion_is_refused_with_what_differs(client, world):
+    client_for(client, world, "supervisor")
+    before = counts()
+
+    response = client.post(
+        reverse("cases:control_create"),
+        control_data(world.cases["a1"], country="FR", kind=Entity.Kind.UNIVERSITY),
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("cases:analytics") + "#control"
+    assert counts() == before
+    (notice,) = messages_of(response)
+    assert "same host country (FR against GB)" in notice
+    assert "same entity kind (university against company)" in notice
+    assert "technology field" not in notice
+
+
+def test_a_relaxed_criterion_needs_a_reason_and_is_recorded(client, world):
+    client_for(client, world, "supervisor")
+    before = counts()
+    data = control_data(world.cases["a1"], country="FR", relaxed=["host_country"])
+
+    refused = client.post(reverse("cases:control_create"), data)
+
+    assert counts() == before
+    assert any("Say why" in m for m in messages_of(refused))
+
+    response = client.post(
+        reverse("cases:control_create"), {**data, "match_note": "No unreferred GB peer."}
+    )
+
+    created = Case.objects.get(entity__name="Gamma Sensors Ltd")
+    assert response.url == created.get_absolute_url()
+    assert created.match_criteria == ["entity_kind", "technology_field"]
+    assert (created.match_relaxed, created.match_note) == (
+        ["host_country"],
+        "No unreferred GB peer.",
+    )
+    assert any("relaxed: same host country" in m for m in messages_of(response))
 
 
 @pytest.mark.parametrize(

@@ -309,6 +309,16 @@ class TestSeededData:
             assert control.team_id == matched.team_id
         assert controls.values("matched_case").distinct().count() == 120
 
+    def test_controls_meet_every_matching_criterion_against_the_referral(self):
+        controls = Case.objects.filter(entity__is_demo=True, kind=Case.Kind.CONTROL)
+        every = ["host_country", "entity_kind", "technology_field"]
+        related = ("entity", "matched_case__entity", "matched_case__index_referral")
+        for control in controls.select_related(*related):
+            assert control.matched_case.index_referral is not None
+            # Judged again now that the matched case's index referral is set.
+            assert rules.control_match(control.entity, control.matched_case) == every
+            assert (control.match_criteria, control.match_relaxed) == (every, [])
+
     def test_controls_take_their_matched_cases_index_date(self):
         controls = Case.objects.filter(entity__is_demo=True, kind=Case.Kind.CONTROL)
         assert not controls.filter(index_date__isnull=True).exists()
