@@ -1,4 +1,4 @@
-"""Supervisor pages: outcome rates per cohort, time to outcome, the control comparison,
+"""Supervisor pages: outcome rates per cohort, time to outcome, referred and control pairs,
 agreement between coders, named cohorts and samples, and the second coder's blind page.
 
 Only supervisors and admins see analytics, over the cases of their teams; a second
@@ -78,7 +78,9 @@ def _download(
             analytics_selectors.time_to_outcome(cases, by=by, outcome=outcome)
         )
     elif kind == "control":
-        text = downloads.control_csv(analytics_selectors.control_comparison(cases, outcome=outcome))
+        text = downloads.control_csv(
+            analytics_selectors.control_pairs(cases, outcome=outcome, by=by)
+        )
     else:
         pairs = analytics_selectors.coding_pairs(cases, outcome=outcome, by=by)
         text = downloads.agreement_csv(analytics_selectors.agreement_by_cohort(pairs))
@@ -115,7 +117,8 @@ def _analytics_context(
         "survival_chart": charts.survival_chart(
             curves, title=f"Time to first positive finding ({outcome_label})"
         ),
-        "comparison": analytics_selectors.control_comparison(cases, outcome=outcome),
+        "pairs": analytics_selectors.control_pairs(cases, outcome=outcome, by=by),
+        "controls_left": analytics_selectors.controls_left(cases),
         "agreement": analytics_selectors.agreement_by_cohort(
             analytics_selectors.coding_pairs(cases, outcome=outcome, by=by)
         ),

@@ -15,12 +15,13 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from scipy.stats import binomtest
 
 from cases import blocs, derived, reference, rules
 from cases.analytics import services as analytics_services
 from cases.analytics.selectors import RATE_FIELDS
 from cases.casework import services as casework_services
-from cases.models import Case, CheckRun, Cohort, Entity, Finding, SecondCoding, Team
+from cases.models import Case, CheckRun, Cohort, Entity, Finding, Referral, SecondCoding, Team
 from tests.clients import Client
 from tests.factories import (
     AnalystFactory,
@@ -56,15 +57,26 @@ HOSTILE_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 SURVIVAL_FIELDS = ["cohort", "days", "survival", "at_risk", "events"]
 CONTROL_FIELDS = [
     "group",
-    "referred_reviewed",
-    "referred_positive",
+    "pairs",
+    "both_positive",
+    "referred_only_positive",
+    "control_only_positive",
+    "both_negative",
     "referred_rate",
-    "control_reviewed",
-    "control_positive",
     "control_rate",
+    "mcnemar_exact_p",
     "difference",
     "difference_low",
     "difference_high",
+    "odds_ratio_mh",
+    "odds_ratio_low",
+    "odds_ratio_high",
+    "pairs_not_counted",
+    "referred_not_reviewed",
+    "control_not_reviewed",
+    "controls_left_pair",
+    "referred_checks_per_case",
+    "control_checks_per_case",
 ]
 AGREEMENT_FIELDS = [
     "cohort",
@@ -371,16 +383,65 @@ def test_the_survival_download_counts_only_the_viewers_cases(client, world, role
 
 
 @pytest.mark.parametrize("role", sorted(FIGURES))
-def test_the_control_download_counts_only_the_viewers_cases(client, world, role):
-    _, reviewed, positive, _, controls = FIGURES[role]
+def test_the_control_download_counts_only_the_viewers_pairs(client, world, role):
+    *_, controls = FIGURES[role]
     client_for(client, world, role)
 
-    rows = download(client, "control")
+    rows = download(client, "control", dimension="year")
 
-    overall = rows[1]
-    assert overall[0] == "all"
-    assert overall[1:3] == [str(reviewed), str(positive)]
-    assert overall[4:6] == [str(controls), "0"]
+    overall = dict(zip(CONTROL_FIELDS, rows[1], strict=True))
+    # Every control is a reviewed negative matched to a positive referred case.
+    assert overall["group"] == "all"
+    assert [overall[f] for f in CONTROL_FIELDS[1:6]] == [
+        str(controls),
+        "0",
+        str(controls),
+        "0",
+        "0",
+    ]
+    assert float(overall["mcnemar_exact_p"]) == pytest.approx(binomtest(0, controls, 0.5).pvalue)
+    assert overall["odds_ratio_mh"] == ""  # no pair with only the control positive
+    # Each referred case checked once, no control checked.
+    assert (overall["referred_checks_per_case"], overall["control_checks_per_case"]) == (
+        "1.0",
+        "0.0",
+    )
+    years = [row[0] for row in rows[2:]]
+    assert (
+        years
+        == {"supervisor": ["2017"], "other_supervisor": ["2019"], "admin": ["2017", "2019"]}[role]
+    )
+
+
+def test_the_page_shows_the_pairs_the_checks_per_arm_and_a_control_referred_after_all(
+    client, world
+):
+    for key in ("control_b1", "control_b2"):
+        checked(world.cases[key])
+        checked(world.cases[key])
+    left = world.cases["control_b2"]
+    derived.referral_save(
+        referral=Referral(
+            external_id="LATE-1",
+            entity=left.entity,
+            date=D(2021, 3, 1),
+            date_precision="month",
+            host_country="FR",
+        )
+    )
+    client_for(client, world, "other_supervisor")
+
+    page = client.get(analytics_url(dimension="year"))
+
+    (overall, year) = page.context["pairs"]
+    assert (overall.pairs, overall.left, year.group) == (1, 1, "2019")
+    html = body(page)
+    assert "Controls are checked more often than referred cases: 2.0 successful checks" in html
+    assert "against 1.0 per referred case" in html
+    assert f'<a href="{left.get_absolute_url()}">Bravo Control Two Ltd</a>' in html
+    assert "referred (LATE-1, 2021-03)" in html
+    detail = client.get(left.get_absolute_url())
+    assert "referred after all, out of its pair since" in body(detail)
 
 
 @pytest.mark.parametrize("role", sorted(FIGURES))
@@ -405,7 +466,7 @@ def test_the_agreement_download_counts_only_the_viewers_cases(client, coded, rol
 FILE_NAMES = {
     "rates": "outcome-rates-post-joint_venture.csv",
     "survival": "time-to-outcome-post-joint_venture.csv",
-    "control": "control-comparison-joint_venture.csv",
+    "control": "control-pairs-post-joint_venture.csv",
     "agreement": "agreement-post-joint_venture.csv",
 }
 

@@ -335,14 +335,18 @@ class TestSeededData:
         )
         assert rules.positive_findings().filter(case__kind=Case.Kind.CONTROL).exists()
 
-    def test_controls_are_positive_less_often_than_referred_cases(self):
-        overall = analytics_selectors.control_comparison(Case.objects.all())[0]
+    def test_every_control_is_in_a_pair_and_some_pairs_count(self):
+        overall = analytics_selectors.control_pairs(Case.objects.all())[0]
 
         assert overall.group == "all"
-        assert 0.45 <= overall.referred.rate <= 0.65
-        assert 0.2 <= overall.control.rate <= 0.4
-        assert overall.control.reviewed >= 50
-        assert overall.difference.low > 0
+        assert overall.left == 0
+        # Every control has its pair; the pairs with a side not reviewed are set apart.
+        assert overall.pairs + overall.unreviewed == 120
+        assert overall.pairs >= 15
+        assert overall.table.referred_only and overall.table.control_only
+        assert overall.difference is not None and overall.odds_ratio is not None
+        # The demo checks every control with every source: more often than referred cases.
+        assert overall.control_checks_per_case > overall.referred_checks_per_case
 
     def test_every_control_was_checked_successfully(self):
         ok = [CheckRun.Status.OK, CheckRun.Status.NO_RESULTS]
@@ -383,7 +387,7 @@ class TestSeededData:
         for by in analytics_selectors.DIMENSIONS:
             assert analytics_selectors.outcome_rates(cases, by=by), by
         assert analytics_selectors.time_to_outcome(cases, by="year")
-        assert len(analytics_selectors.control_comparison(cases)) > 1
+        assert len(analytics_selectors.control_pairs(cases, by="entity_type")) > 1
         assert analytics_selectors.coding_pairs(cases) == []
 
     def test_its_referrals_carry_their_alliance_bloc(self):
