@@ -135,6 +135,8 @@ def control_match_derive(case: Case) -> None:
     criteria are relaxed without a note saying why; the case is not saved here.
     """
     if case.kind != Case.Kind.CONTROL or case.matched_case is None:
+        # A control made a referred case (once referred after all, say) keeps when it was
+        # found referred: the flag was set by a bulk update, so no history row holds it.
         case.match_criteria, case.match_relaxed, case.match_note = [], [], ""
         return
     met = rules.control_match(case.entity, case.matched_case)

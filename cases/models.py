@@ -369,7 +369,7 @@ class Case(models.Model):
         blank=True,
         editable=False,
         help_text="For a control case: when its entity was found to have been referred "
-        "after all; it has then left its pair.",
+        "after all; it has then left its pair (kept if it is made a referred case).",
     )
     later_referral = models.ForeignKey(
         "Referral",
@@ -451,10 +451,6 @@ class Case(models.Model):
                 condition=Q(kind="referred", match_criteria="", match_relaxed="", match_note="")
                 | Q(*(_criterion_accounted(c) for c in MatchCriterion.values), kind="control"),
                 name="case_control_criteria_accounted",
-            ),
-            models.CheckConstraint(
-                condition=Q(kind="control") | Q(referred_later_at__isnull=True),
-                name="case_referred_later_only_controls",
             ),
         ]
         indexes = [

@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='case',
             name='referred_later_at',
-            field=models.DateTimeField(blank=True, editable=False, help_text='For a control case: when its entity was found to have been referred after all; it has then left its pair.', null=True),
+            field=models.DateTimeField(blank=True, editable=False, help_text='For a control case: when its entity was found to have been referred after all; it has then left its pair (kept if it is made a referred case).', null=True),
         ),
         migrations.AddField(
             model_name='historicalcase',
@@ -95,15 +95,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalcase',
             name='referred_later_at',
-            field=models.DateTimeField(blank=True, editable=False, help_text='For a control case: when its entity was found to have been referred after all; it has then left its pair.', null=True),
+            field=models.DateTimeField(blank=True, editable=False, help_text='For a control case: when its entity was found to have been referred after all; it has then left its pair (kept if it is made a referred case).', null=True),
         ),
         migrations.RunPython(controls_match_record, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='case',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'referred'), ('match_criteria', ''), ('match_note', ''), ('match_relaxed', '')), models.Q(models.Q(models.Q(('match_criteria__contains', ',host_country,'), models.Q(('match_relaxed__contains', ',host_country,'), _negated=True)), models.Q(('match_relaxed__contains', ',host_country,'), models.Q(('match_criteria__contains', ',host_country,'), _negated=True)), _connector='OR'), models.Q(models.Q(('match_criteria__contains', ',entity_kind,'), models.Q(('match_relaxed__contains', ',entity_kind,'), _negated=True)), models.Q(('match_relaxed__contains', ',entity_kind,'), models.Q(('match_criteria__contains', ',entity_kind,'), _negated=True)), _connector='OR'), models.Q(models.Q(('match_criteria__contains', ',technology_field,'), models.Q(('match_relaxed__contains', ',technology_field,'), _negated=True)), models.Q(('match_relaxed__contains', ',technology_field,'), models.Q(('match_criteria__contains', ',technology_field,'), _negated=True)), _connector='OR'), ('kind', 'control')), _connector='OR'), name='case_control_criteria_accounted'),
-        ),
-        migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'control'), ('referred_later_at__isnull', True), _connector='OR'), name='case_referred_later_only_controls'),
         ),
     ]

@@ -614,6 +614,23 @@ def test_a_criterion_relaxed_without_a_reason_is_refused(case, alice):
     assert case_rows(case) == before
 
 
+def test_a_control_referred_after_all_can_be_made_a_referred_case(case, alice):
+    referred = _referred_in_2015()
+    control = CaseFactory(kind=Case.Kind.CONTROL, matched_case=referred)
+    ReferralFactory(entity=control.entity, date=date(2020, 1, 1), date_precision="year")
+    derived.case_index_dates_refresh(case_ids=[control.pk])
+    control = fresh(control)
+    assert control.referred_later_at is not None
+    control.kind, control.matched_case = Case.Kind.REFERRED, None
+
+    services.case_save(case=control, actor=alice)
+
+    stored = fresh(control)
+    assert (stored.kind, stored.match_criteria) == (Case.Kind.REFERRED, [])
+    assert stored.index_date == date(2020, 1, 1)  # its own referral now starts its clock
+    assert stored.referred_later_at == control.referred_later_at  # kept: no history row has it
+
+
 def test_a_relaxed_criterion_is_recorded_with_its_reason(case, alice):
     referred = _referred_in_2015()
     case.kind, case.matched_case = Case.Kind.CONTROL, referred
