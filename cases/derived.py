@@ -11,8 +11,9 @@ from datetime import date, datetime
 from functools import cache
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -23,6 +24,7 @@ from cases.models import (
     Case,
     Entity,
     Finding,
+    MatchCriterion,
     Referral,
 )
 
@@ -92,6 +94,7 @@ def case_index_dates_refresh(*, case_ids: Iterable[int] | None = None) -> int:
         count = cases.filter(kind=Case.Kind.REFERRED).update(**referred)
         _index_period_ends_refresh(cases.filter(kind=Case.Kind.REFERRED))
         count += cases.filter(kind=Case.Kind.CONTROL).update(**control)
+        controls_referred_flag(cases)
         return count
 
     with transaction.atomic():
@@ -132,6 +135,63 @@ def _index_period_ends_refresh(cases: QuerySet[Case]) -> None:
             case.index_period_end = end
             changed.append(case)
     Case.objects.bulk_update(changed, ["index_period_end"], batch_size=2000)
+
+
+def controls_referred_flag(cases: QuerySet[Case]) -> int:
+    """Flag the controls among `cases` whose entity now has a referral, with when and
+    the referral: a control stands for a never-referred entity, so a referred one has
+    left its pair (the paired comparison sets it apart). The flag stays if the referral
+    is later deleted: the entity was found in the bulletin once. Returns how many."""
+    referrals = Referral.objects.filter(entity_id=OuterRef("entity_id"))
+    return (
+        cases.filter(kind=Case.Kind.CONTROL, referred_later_at__isnull=True)
+        .filter(Exists(referrals))
+        .update(
+            referred_later_at=timezone.now(),
+            later_referral=Subquery(earliest_referral().values("id")[:1]),
+        )
+    )
+
+
+def control_match_derive(case: Case) -> None:
+    """Set a control case's matching record from its entity and matched case (a referred
+    case keeps none), and refuse a control that misses a criterion nobody relaxed.
+
+    Raises ValidationError naming each criterion missed, with both sides' values, or when
+    criteria are relaxed without a note saying why; the case is not saved here.
+    """
+    if case.kind != Case.Kind.CONTROL or case.matched_case is None:
+        # A control made a referred case (once referred after all, say) keeps when it was
+        # found referred: the flag was set by a bulk update, so no history row holds it.
+        case.match_criteria, case.match_relaxed, case.match_note = [], [], ""
+        return
+    met = rules.control_match(case.entity, case.matched_case)
+    relaxed = [c for c in MatchCriterion.values if c in case.match_relaxed and c not in met]
+    missed = [c for c in MatchCriterion.values if c not in met and c not in relaxed]
+    case.match_criteria, case.match_relaxed = met, relaxed
+    if missed:
+        raise ValidationError({"match_relaxed": control_mismatch_message(case, missed)})
+    case.match_note = case.match_note.strip() if relaxed else ""
+    if relaxed and not case.match_note:
+        raise ValidationError({"match_note": "Say why the matching criteria are relaxed."})
+
+
+def control_mismatch_message(case: Case, missed: list[str]) -> str:
+    country, kind, fields = rules.matched_profile(case.matched_case)
+    entity = case.entity
+    sides = {
+        MatchCriterion.HOST_COUNTRY: (entity.country, country),
+        MatchCriterion.ENTITY_KIND: (entity.kind, kind),
+        MatchCriterion.TECHNOLOGY_FIELD: (
+            entity.technology_fields or "no field",
+            "; ".join(sorted(fields)) or "no field recorded",
+        ),
+    }
+    parts = [f"{MatchCriterion(c).label} ({sides[c][0]} against {sides[c][1]})" for c in missed]
+    return (
+        f"The control does not meet the matching criteria of case {case.matched_case.pk}: "
+        f"{'; '.join(parts)}. Correct it, or relax those criteria explicitly."
+    )
 
 
 @transaction.atomic

@@ -299,6 +299,21 @@ class Team(models.Model):
         return self.name
 
 
+class MatchCriterion(models.TextChoices):
+    """What a control shares with its matched referred case (cases.rules.control_match)."""
+
+    HOST_COUNTRY = "host_country", "same host country"
+    ENTITY_KIND = "entity_kind", "same entity kind"
+    TECHNOLOGY_FIELD = "technology_field", "same technology field"
+
+
+def _criterion_accounted(criterion: str) -> Q:
+    """A control's criterion is met or relaxed, not both (lists are stored ",a,b,")."""
+    met = Q(match_criteria__contains=f",{criterion},")
+    relaxed = Q(match_relaxed__contains=f",{criterion},")
+    return (met & ~relaxed) | (relaxed & ~met)
+
+
 class Case(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "open"
@@ -331,6 +346,39 @@ class Case(models.Model):
         blank=True,
         related_name="controls",
         help_text="For a control case: the referred case whose index date it takes.",
+    )
+    match_criteria = ChoiceListField(
+        choices=MatchCriterion,
+        blank=True,
+        editable=False,
+        help_text="For a control case: the criteria it meets against its matched case, "
+        "derived when it is matched.",
+    )
+    match_relaxed = ChoiceListField(
+        "criteria relaxed",
+        choices=MatchCriterion,
+        blank=True,
+        help_text="For a control case: criteria it does not meet that a person chose to "
+        "waive; a control must meet or waive each one.",
+    )
+    match_note = models.CharField(
+        max_length=500, blank=True, help_text="Why a matching criterion was relaxed."
+    )
+    referred_later_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="For a control case: when its entity was found to have been referred "
+        "after all; it has then left its pair (kept if it is made a referred case).",
+    )
+    later_referral = models.ForeignKey(
+        "Referral",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="The referral that took a control case out of its pair.",
     )
     index_referral = models.ForeignKey(
         "Referral",
@@ -412,6 +460,13 @@ class Case(models.Model):
                 condition=Q(kind="referred", matched_case__isnull=True)
                 | Q(kind="control", matched_case__isnull=False),
                 name="case_control_is_matched",
+            ),
+            # A control meets or waives every criterion, never both; a referred case has
+            # no matching record. Whether it meets them is a join, derived in Python.
+            models.CheckConstraint(
+                condition=Q(kind="referred", match_criteria="", match_relaxed="", match_note="")
+                | Q(*(_criterion_accounted(c) for c in MatchCriterion.values), kind="control"),
+                name="case_control_criteria_accounted",
             ),
         ]
         indexes = [

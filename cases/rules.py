@@ -1,6 +1,7 @@
 """The research rules, each written once: which jurisdictions count as Chinese, which
 findings make a case positive, which cases count as reviewed, which referral starts a
-case's clock, and which cases have leads waiting (DOMAIN.md, "Outcome").
+case's clock, which cases have leads waiting (DOMAIN.md, "Outcome"), and what makes a
+control comparable to the referred case it is matched to.
 
 Each rule comes as an ORM expression for the queries and, where Python code needs to
 judge rows it already holds (the demo builder, the import), as a predicate on them.
@@ -15,7 +16,7 @@ from django.db.models import Case as SqlCase
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from cases import normalize
-from cases.models import Case, CheckRun, DatePrecision, Finding
+from cases.models import Case, CheckRun, DatePrecision, Entity, Finding, MatchCriterion
 
 # Mainland China, Hong Kong and Macau. Taiwan (TW) is not among them.
 CHINESE_JURISDICTIONS = frozenset({"CN", "HK", "MO"})
@@ -165,3 +166,43 @@ def index_period_end(referrals: Iterable[tuple[date, str]]) -> date | None:
 def finding_timing(event: date | None, precision: str | None, case: Case) -> str:
     """Before/after/unknown for a finding's date against its case's index period."""
     return normalize.compare_to_period(event, precision, case.index_date, case.index_period_end)
+
+
+# --- matched controls ---
+
+
+def technology_field_set(text: str) -> set[str]:
+    """Fields of technology as compared for matching: split on ";", case and spaces
+    ignored."""
+    return {" ".join(part.split()).casefold() for part in (text or "").split(";")} - {""}
+
+
+def matched_profile(matched: Case) -> tuple[str, str, set[str]]:
+    """What a control is matched on in its referred case: the host country of the
+    referral that set its index date, its entity's kind, and that referral's field (the
+    entity's own country and fields when the case has no referral yet)."""
+    referral = matched.index_referral
+    if referral is not None:
+        return (
+            referral.host_country,
+            matched.entity.kind,
+            technology_field_set(referral.technology_field),
+        )
+    entity = matched.entity
+    return entity.country, entity.kind, technology_field_set(entity.technology_fields)
+
+
+def control_match(entity: Entity, matched: Case) -> list[str]:
+    """The matching criteria a control's entity meets against its referred case
+    (MatchCriterion, in their order): same host country, same entity kind, a technology
+    field in common. A referred case with no field recorded matches no control on field:
+    unknown is not the same."""
+    country, kind, fields = matched_profile(matched)
+    met = {
+        MatchCriterion.HOST_COUNTRY: entity.country == country,
+        MatchCriterion.ENTITY_KIND: entity.kind == kind,
+        MatchCriterion.TECHNOLOGY_FIELD: bool(
+            fields & technology_field_set(entity.technology_fields)
+        ),
+    }
+    return [criterion.value for criterion in MatchCriterion if met[criterion]]

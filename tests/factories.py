@@ -7,7 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 
-from cases import normalize
+from cases import normalize, rules
 from cases.access import ANALYST, SUPERVISOR
 from cases.models import Case, CheckRun, Entity, Finding, Post, Referral, Team
 
@@ -90,12 +90,44 @@ class EntityFactory(factory.django.DjangoModelFactory):
     kind = Entity.Kind.COMPANY
 
 
+def _matched(attribute: str):
+    """An attribute of a control's entity taken from the case it is matched to, so a
+    control meets the matching criteria unless a test says otherwise."""
+
+    def value(entity):
+        country, kind, fields = rules.matched_profile(entity.factory_parent.matched_case)
+        return {"country": country, "kind": kind, "fields": "; ".join(sorted(fields))}[attribute]
+
+    return factory.LazyAttribute(value)
+
+
 class CaseFactory(factory.django.DjangoModelFactory):
+    """A referred case; with kind=CONTROL and matched_case, a control whose entity has
+    the matched case's host country, kind and field (see rules.control_match)."""
+
     class Meta:
         model = Case
         django_get_or_create = ("entity",)
 
-    entity = factory.SubFactory(EntityFactory)
+    kind = Case.Kind.REFERRED
+    matched_case = None
+    entity = factory.Maybe(
+        "matched_case",
+        yes_declaration=factory.SubFactory(
+            EntityFactory,
+            country=_matched("country"),
+            kind=_matched("kind"),
+            technology_fields=_matched("fields"),
+        ),
+        no_declaration=factory.SubFactory(EntityFactory),
+    )
+    match_criteria = factory.LazyAttribute(
+        lambda o: (
+            rules.control_match(o.entity, o.matched_case)
+            if o.kind == Case.Kind.CONTROL and o.matched_case is not None
+            else []
+        )
+    )
     # A case given an index date directly has the index period of that one date.
     index_period_end = factory.LazyAttribute(
         lambda o: (

@@ -202,6 +202,7 @@ def test_the_migration_derives_index_period_ends_and_the_timings_that_follow():
     ReferralFactory(entity=entity, date=date(2017, 3, 5), date_precision="day")
     case = CaseFactory(entity=entity)
     derived.case_index_dates_refresh(case_ids=[case.pk])
+    case.refresh_from_db()  # its index referral, which the control is matched on
     control = CaseFactory(kind=Case.Kind.CONTROL, matched_case=case)
     derived.case_index_dates_refresh(case_ids=[case.pk])
     finding = FindingFactory(case=case, event_date=date(2017, 6, 10))

@@ -198,9 +198,60 @@ def test_a_control_takes_the_index_period_of_its_matched_case():
     ReferralFactory(entity=entity, date=D(2017, 1, 1), date_precision=DatePrecision.YEAR)
     ReferralFactory(entity=entity, date=D(2017, 3, 5), date_precision=DatePrecision.DAY)
     case = CaseFactory(entity=entity)
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+    case.refresh_from_db()  # its index referral, which the control is matched on
     control = CaseFactory(kind=Case.Kind.CONTROL, matched_case=case)
+    Case.objects.filter(pk=control.pk).update(index_date=None, index_period_end=None)
 
     derived.case_index_dates_refresh(case_ids=[case.pk])
     control.refresh_from_db()
 
     assert (control.index_date, control.index_period_end) == (D(2017, 1, 1), D(2017, 3, 5))
+
+
+# ------------------------------------------------------------------ matched controls
+
+
+def _control_against(referral_field: str, **entity):
+    matched = CaseFactory(entity=EntityFactory(country="GB"))
+    referral = ReferralFactory(
+        entity=matched.entity, host_country="GB", technology_field=referral_field
+    )
+    matched.index_referral = referral
+    return rules.control_match(EntityFactory.build(**entity), matched)
+
+
+def test_a_control_with_the_referrals_country_kind_and_a_shared_field_meets_all():
+    met = _control_against(
+        "Artificial  Intelligence",
+        country="GB",
+        technology_fields="robotics; artificial intelligence",
+    )
+
+    assert met == ["host_country", "entity_kind", "technology_field"]
+
+
+def test_a_control_is_matched_on_the_referrals_host_country_not_the_matched_entitys():
+    matched = CaseFactory(entity=EntityFactory(country="FR"))
+    matched.index_referral = ReferralFactory(entity=matched.entity, host_country="GB")
+
+    met = rules.control_match(
+        EntityFactory.build(country="FR", technology_fields="robotics"), matched
+    )
+
+    assert met == ["entity_kind", "technology_field"]
+
+
+def test_no_field_on_the_referral_matches_no_control_on_field():
+    assert _control_against("", country="GB", technology_fields="") == [
+        "host_country",
+        "entity_kind",
+    ]
+
+
+def test_another_kind_misses_the_kind_criterion():
+    met = _control_against(
+        "robotics", country="GB", kind="university", technology_fields="Robotics"
+    )
+
+    assert met == ["host_country", "technology_field"]

@@ -1,5 +1,6 @@
 """The admin of cases: status, assignee and team actions, the case export."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
@@ -7,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from cases import derived
 from cases.admin.actions import action_form_response
 from cases.admin.entities import ENTITY_SEARCH_FIELDS
 from cases.admin.filters import EntityCountryFilter, HasLeadsFilter, IndexYearFilter
@@ -60,8 +62,38 @@ def _status_action(status: Case.Status):
     )
 
 
+class CaseAdminForm(forms.ModelForm):
+    """A case made a control here is held to the matching criteria as on the analytics
+    page: refused with the criteria it misses unless they are relaxed. (The admin gives
+    it its model and fields.)"""
+
+    def clean(self):
+        data = super().clean()
+        entity = data.get("entity") or getattr(self.instance, "entity", None)
+        if entity is None:
+            return data
+        probe = Case(
+            entity=entity,
+            kind=data.get("kind") or Case.Kind.REFERRED,
+            matched_case=data.get("matched_case"),
+            match_relaxed=data.get("match_relaxed") or [],
+            match_note=data.get("match_note") or "",
+        )
+        try:
+            derived.control_match_derive(probe)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+            return data
+        # What it meets is no form field: set on the instance, which the form's own
+        # checks then see. A criterion ticked as relaxed but met is not relaxed.
+        self.instance.match_criteria = probe.match_criteria
+        data["match_relaxed"], data["match_note"] = probe.match_relaxed, probe.match_note
+        return data
+
+
 @admin.register(Case)
 class CaseAdmin(SimpleHistoryAdmin):
+    form = CaseAdminForm
     list_display = [
         "entity_name",
         "entity__country",
@@ -90,16 +122,36 @@ class CaseAdmin(SimpleHistoryAdmin):
     ]
     search_fields = [f"entity__{field}" for field in ENTITY_SEARCH_FIELDS] + ["notes"]
     autocomplete_fields = ["entity", "assignee", "matched_case"]
-    readonly_fields = ["index_period", "referrals_table", "created_at", "updated_at"]
+    readonly_fields = [
+        "index_period",
+        "referrals_table",
+        "match_criteria",
+        "referred_later_at",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
         (None, {"fields": ["entity", "team", "status", "priority", "assignee", "notes"]}),
-        ("Control case", {"fields": ["kind", "matched_case"], "classes": ["collapse"]}),
+        (
+            "Control case",
+            {
+                "fields": [
+                    "kind",
+                    "matched_case",
+                    "match_criteria",
+                    "match_relaxed",
+                    "match_note",
+                    "referred_later_at",
+                ],
+                "classes": ["collapse"],
+            },
+        ),
         ("Referrals", {"fields": ["index_period", "referrals_table"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
     add_fieldsets = [
         (None, {"fields": ["entity", "team", "status", "priority", "assignee", "notes"]}),
-        ("Control case", {"fields": ["kind", "matched_case"]}),
+        ("Control case", {"fields": ["kind", "matched_case", "match_relaxed", "match_note"]}),
     ]
     inlines = [FindingInline]
     actions = ["assign", "move_to_team", *(_status_action(status) for status in Case.Status)]

@@ -14,7 +14,7 @@ from cases.analytics.selectors import (
     CohortAgreement,
     CohortRate,
     CohortSurvival,
-    ControlComparison,
+    PairedGroup,
 )
 from cases.exports import csv_text
 
@@ -48,7 +48,7 @@ def days(value: float | None) -> str:
 FILE_NAMES = {
     "rates": "outcome-rates-{by}-{outcome}.csv",
     "survival": "time-to-outcome-{by}-{outcome}.csv",
-    "control": "control-comparison-{outcome}.csv",
+    "control": "control-pairs-{by}-{outcome}.csv",
     "agreement": "agreement-{by}-{outcome}.csv",
 }
 
@@ -56,15 +56,26 @@ RATES_HEADER = RATE_FIELDS
 SURVIVAL_HEADER = ["cohort", "case_id", "days", "days_earliest", "days_latest", "status"]
 CONTROL_HEADER = [
     "group",
-    "referred_reviewed",
-    "referred_positive",
+    "pairs",
+    "both_positive",
+    "referred_only_positive",
+    "control_only_positive",
+    "both_negative",
     "referred_rate",
-    "control_reviewed",
-    "control_positive",
     "control_rate",
+    "mcnemar_exact_p",
     "difference",
     "difference_low",
     "difference_high",
+    "odds_ratio_mh",
+    "odds_ratio_low",
+    "odds_ratio_high",
+    "pairs_not_counted",
+    "referred_not_reviewed",
+    "control_not_reviewed",
+    "controls_left_pair",
+    "referred_checks_per_case",
+    "control_checks_per_case",
 ]
 # Agreement: the 2x2 table (a both positive, b first only, c second only, d neither),
 # then each figure with its bootstrap interval; a row under agreement.MIN_PAIRS pairs has
@@ -127,29 +138,39 @@ def survival_csv(curves: Iterable[CohortSurvival]) -> str:
     return csv_text(SURVIVAL_HEADER, survival_rows(curves))
 
 
-def control_rows(comparison: Iterable[ControlComparison]) -> list[list]:
+def control_rows(groups: Iterable[PairedGroup]) -> list[list]:
+    """One row per group of matched pairs: the pair table and its paired figures."""
     rows = []
-    for item in comparison:
-        difference = item.difference
+    for item in groups:
+        table = item.table
+        difference = item.difference or (None, None, None)
+        odds_ratio = item.odds_ratio or (None, None, None)
         rows.append(
             [
                 item.group,
-                item.referred.reviewed,
-                item.referred.positive,
-                item.referred.rate,
-                item.control.reviewed,
-                item.control.positive,
-                item.control.rate,
-                difference.estimate if difference else None,
-                difference.low if difference else None,
-                difference.high if difference else None,
+                item.pairs,
+                table.both,
+                table.referred_only,
+                table.control_only,
+                table.neither,
+                item.referred_rate,
+                item.control_rate,
+                item.p_value,
+                *difference,
+                *odds_ratio,
+                item.unreviewed,
+                item.referred_unreviewed,
+                item.control_unreviewed,
+                item.left,
+                item.referred_checks_per_case,
+                item.control_checks_per_case,
             ]
         )
     return rows
 
 
-def control_csv(comparison: Iterable[ControlComparison]) -> str:
-    return csv_text(CONTROL_HEADER, control_rows(comparison))
+def control_csv(groups: Iterable[PairedGroup]) -> str:
+    return csv_text(CONTROL_HEADER, control_rows(groups))
 
 
 def _with_interval(item: KindAgreement, name: str) -> list:

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from cases import access
 from cases.analytics import estimates
-from cases.models import Case, Entity, Finding
+from cases.models import Case, Entity, Finding, MatchCriterion
 from cases.validators import country_code_clean
 
 
@@ -137,6 +137,17 @@ class ControlCaseForm(forms.Form):
     kind = forms.ChoiceField(choices=Entity.Kind.choices)
     technology_fields = forms.CharField(max_length=500, required=False)
     matched_case = forms.IntegerField(min_value=1, help_text="Id of the referred case")
+    relaxed = forms.MultipleChoiceField(
+        choices=MatchCriterion.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Relax criteria",
+        help_text="A control must share the referred case's host country, entity kind and "
+        "technology field; tick only those you knowingly waive.",
+    )
+    match_note = forms.CharField(
+        max_length=500, required=False, label="Why relaxed", help_text="Required to relax."
+    )
 
     def clean_country(self) -> str:
         return country_code_clean(self.cleaned_data["country"])

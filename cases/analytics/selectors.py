@@ -9,21 +9,26 @@ from dataclasses import asdict, dataclass, field, fields
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Case as SQLCase
 from django.db.models import (
+    BooleanField,
     Count,
     DateField,
+    Exists,
     F,
+    IntegerField,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
     When,
 )
+from django.db.models import Case as SQLCase
+from django.db.models.functions import Coalesce
 
 from cases import access, rules
-from cases.analytics import agreement, estimates, stats
+from cases.analytics import agreement, estimates, paired, stats
 from cases.analytics.cohorts import (
     DIMENSIONS,
     check_outcome,
@@ -32,7 +37,7 @@ from cases.analytics.cohorts import (
     group_annotation,
 )
 from cases.analytics.figures import cohort_figures
-from cases.models import Case, Cohort, Finding, SecondCoding
+from cases.models import Case, CheckRun, Cohort, Finding, SecondCoding
 
 
 @dataclass
@@ -304,42 +309,177 @@ def time_to_outcome(
     return survival.time_to_outcome(cases, by=by, outcome=outcome)
 
 
-# --- referred against control ---
+# --- referred against control: matched pairs ---
 
 
 @dataclass
-class ControlComparison:
+class PairedGroup:
+    """The matched pairs of one cohort (of the referred case): a pair counts when both its
+    referred case and its control are reviewed for the outcome."""
+
     group: str
-    referred: CohortRate
-    control: CohortRate
-    difference: stats.Difference | None
+    table: paired.PairTable  # counted pairs: ++, +-, -+, --
+    unreviewed: int = 0  # pairs with a side not reviewed: counted apart
+    referred_unreviewed: int = 0  # of those, pairs whose referred case is not reviewed
+    control_unreviewed: int = 0  # ... whose control is not reviewed
+    left: int = 0  # controls referred after all: out of their pairs
+    referred_cases: int = 0  # distinct cases of the pairs (counted and not), each arm
+    control_cases: int = 0
+    referred_checks: int = 0  # their successful checks, each arm
+    control_checks: int = 0
+    p_value: float | None = None  # McNemar exact
+    difference: tuple[float, float, float] | None = None  # Newcombe (1998) method 10
+    odds_ratio: tuple[float, float, float] | None = None  # Mantel-Haenszel, pair strata
+
+    @property
+    def pairs(self) -> int:
+        return self.table.n
+
+    @property
+    def referred_rate(self) -> float | None:
+        return stats.rate(self.table.both + self.table.referred_only, self.table.n)
+
+    @property
+    def control_rate(self) -> float | None:
+        return stats.rate(self.table.both + self.table.control_only, self.table.n)
+
+    @property
+    def referred_checks_per_case(self) -> float | None:
+        return self.referred_checks / self.referred_cases if self.referred_cases else None
+
+    @property
+    def control_checks_per_case(self) -> float | None:
+        return self.control_checks / self.control_cases if self.control_cases else None
 
 
-def control_comparison(
-    cases: QuerySet[Case], *, outcome: str = "any", by: str = "entity_type"
-) -> list[ControlComparison]:
-    """Referred versus control cases: each rate and the difference with its interval,
-    over all cases and, with by="entity_type" (the default), per entity type."""
-    rows = []
-    referred_all = outcome_total(cases, outcome=outcome, kind=Case.Kind.REFERRED)
-    control_all = outcome_total(cases, outcome=outcome, kind=Case.Kind.CONTROL)
-    rows.append(("all", referred_all, control_all))
-    if by == "entity_type":
-        referred = {r.cohort: r for r in outcome_rates(cases, by=by, outcome=outcome)}
-        control = {
-            r.cohort: r
-            for r in outcome_rates(cases, by=by, outcome=outcome, kind=Case.Kind.CONTROL)
-        }
-        empty = CohortRate("", 0, 0, 0, None, None, None, None)
-        for group in sorted(set(referred) | set(control)):
-            rows.append((group, referred.get(group, empty), control.get(group, empty)))
-    result = []
-    for group, ref, ctl in rows:
-        difference = stats.difference_interval(
-            ref.positive, ref.reviewed, ctl.positive, ctl.reviewed
+def _pair_side(outcome: str) -> dict:
+    """What each side of a pair is read for: reviewed (the rule, for the outcome kind),
+    positive, and its successful checks."""
+    checks = (
+        CheckRun.objects.filter(case=OuterRef("pk"), status__in=rules.SUCCESSFUL_CHECK_STATES)
+        .order_by()
+        .values("case")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return {
+        "reviewed": SQLCase(
+            When(rules.reviewed_case_q(outcome), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        "positive": Exists(rules.positive_findings(outcome).filter(case=OuterRef("pk"))),
+        "checks": Coalesce(Subquery(checks, output_field=IntegerField()), 0),
+    }
+
+
+_SIGNS = {
+    (True, True): "both",
+    (True, False): "referred_only",
+    (False, True): "control_only",
+    (False, False): "neither",
+}
+
+
+def control_pairs(
+    cases: QuerySet[Case], *, outcome: str = "any", by: str | None = None
+) -> list[PairedGroup]:
+    """Each control with the referred case it is matched to, as pairs: over all pairs
+    ("all") and, with `by`, per cohort of the referred case (a pair is in every cohort its
+    referred case is in). Only pairs whose two cases are among `cases`.
+
+    A pair counts when both sides are reviewed (rules.reviewed_case_q for `outcome`);
+    the others are counted apart. A control whose entity was later referred has left its
+    pair and is only counted in `left`. Per group: the PairTable, McNemar's exact p, the
+    paired difference with Newcombe's interval, the Mantel-Haenszel odds ratio by pair,
+    and the successful checks per case of each arm.
+    """
+    check_outcome(outcome)
+    if by is not None and by not in DIMENSIONS:
+        raise ValueError(f"Unknown dimension {by!r}; one of {', '.join(DIMENSIONS)}")
+    side = _pair_side(outcome)
+    controls = list(
+        cases.filter(kind=Case.Kind.CONTROL, matched_case__in=cases.values("pk"))
+        .annotate(**side)
+        .values_list("pk", "matched_case_id", "referred_later_at", "reviewed", "positive", "checks")
+    )
+    referred_rows = cases.filter(pk__in={c[1] for c in controls}).annotate(**side)
+    if by is not None:
+        referred_rows = referred_rows.annotate(group=group_annotation(by))
+    referred: dict[int, dict] = {}
+    for pk, reviewed, positive, checks, *group in referred_rows.values_list(
+        "pk", "reviewed", "positive", "checks", *(["group"] if by else [])
+    ):
+        entry = referred.setdefault(
+            pk, {"reviewed": reviewed, "positive": positive, "checks": checks, "keys": []}
         )
-        result.append(ControlComparison(group, ref, ctl, difference))
-    return result
+        entry["keys"] += cohort_keys(by, group[0]) if by else []
+    label = _labeller(by, cases)
+    tallies: dict[str, dict] = {}
+    for pk, matched_id, left_at, reviewed, positive, checks in controls:
+        ref = referred[matched_id]
+        for key in ["all", *({label(k) for k in ref["keys"]} if by else [])]:
+            tally = tallies.setdefault(key, _pair_tally())
+            if left_at is not None:
+                tally["left"] += 1
+                continue
+            tally["referred"][matched_id] = ref["checks"]
+            tally["control"][pk] = checks
+            if ref["reviewed"] and reviewed:
+                tally[_SIGNS[(ref["positive"], positive)]] += 1
+            else:
+                tally["referred_unreviewed"] += not ref["reviewed"]
+                tally["control_unreviewed"] += not reviewed
+                tally["unreviewed"] += 1
+    groups = [_paired_group(key, tally) for key, tally in tallies.items()]
+    overall = [g for g in groups if g.group == "all"]
+    rest = [g for g in groups if g.group != "all"]
+    if by == "year":
+        rest.sort(key=lambda g: (not g.group.isdigit(), g.group))
+    else:
+        rest.sort(key=lambda g: (-(g.pairs + g.unreviewed), g.group))
+    return overall + rest
+
+
+def _pair_tally() -> dict:
+    names = ("both", "referred_only", "control_only", "neither", "unreviewed", "left")
+    return {
+        **dict.fromkeys(names, 0),
+        "referred_unreviewed": 0,
+        "control_unreviewed": 0,
+        "referred": {},  # case id: successful checks
+        "control": {},
+    }
+
+
+def _paired_group(key: str, tally: dict) -> PairedGroup:
+    table = paired.PairTable(
+        tally["both"], tally["referred_only"], tally["control_only"], tally["neither"]
+    )
+    return PairedGroup(
+        group=key,
+        table=table,
+        unreviewed=tally["unreviewed"],
+        referred_unreviewed=tally["referred_unreviewed"],
+        control_unreviewed=tally["control_unreviewed"],
+        left=tally["left"],
+        referred_cases=len(tally["referred"]),
+        control_cases=len(tally["control"]),
+        referred_checks=sum(tally["referred"].values()),
+        control_checks=sum(tally["control"].values()),
+        p_value=paired.mcnemar_exact_p(table),
+        difference=paired.paired_difference(table),
+        odds_ratio=paired.mantel_haenszel_pairs(table),
+    )
+
+
+def controls_left(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The controls among `cases` whose entity was referred after all, newest flag first."""
+    return (
+        cases.filter(kind=Case.Kind.CONTROL, referred_later_at__isnull=False)
+        .select_related("entity", "matched_case__entity", "later_referral")
+        .order_by("-referred_later_at", "pk")
+    )
 
 
 # --- agreement between coders ---

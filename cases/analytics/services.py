@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from cases import access, rules
-from cases.derived import case_index_dates_refresh, entity_save
+from cases.derived import case_index_dates_refresh, control_match_derive, entity_save
 from cases.models import Case, Cohort, Entity, Finding, SecondCoding, Team
 from wishlist.version import code_version
 
@@ -248,22 +248,52 @@ def control_case_create(
     kind: str,
     matched_case: Case,
     technology_fields: str = "",
+    relaxed: Iterable[str] = (),
+    match_note: str = "",
     team: Team | None = None,
     actor: AbstractBaseUser | None = None,
 ) -> Case:
     """Enter a comparable entity that was never referred, as a control case whose clock
-    starts on its matched referred case's index date."""
+    starts on its matched referred case's index date.
+
+    It must have the matched case's host country, entity kind and technology field
+    (cases.rules.control_match); a criterion it misses is refused, with nothing saved,
+    unless it is in `relaxed`. Which criteria it meets and which were relaxed (and why,
+    `match_note`) are recorded on the case.
+    """
     if matched_case.kind != Case.Kind.REFERRED:
         raise ValidationError({"matched_case": "Match a control to a referred case."})
-    entity = entity_save(
-        entity=Entity(name=name, country=country, kind=kind, technology_fields=technology_fields)
+    entity = Entity(name=name, country=country, kind=kind, technology_fields=technology_fields)
+    control = Case(
+        entity=entity,
+        kind=Case.Kind.CONTROL,
+        matched_case=matched_case,
+        match_relaxed=list(relaxed),
+        match_note=match_note,
     )
+    # Checked before anything is written: a refused control leaves no entity behind.
+    control_match_derive(control)
+    entity = entity_save(entity=entity)
     # entity_save gave the entity its case; make it the control.
     case = entity.case
     case.kind = Case.Kind.CONTROL
     case.matched_case = matched_case
+    case.match_criteria = control.match_criteria
+    case.match_relaxed = control.match_relaxed
+    case.match_note = control.match_note
     case.team = team if team is not None else matched_case.team
-    case.save(update_fields=["kind", "matched_case", "team", "updated_at"])
+    case._history_user = actor
+    case.save(
+        update_fields=[
+            "kind",
+            "matched_case",
+            "match_criteria",
+            "match_relaxed",
+            "match_note",
+            "team",
+            "updated_at",
+        ]
+    )
     case_index_dates_refresh(case_ids=[case.pk])
     case.refresh_from_db()
     return case

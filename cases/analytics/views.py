@@ -1,4 +1,4 @@
-"""Supervisor pages: outcome rates per cohort, time to outcome, the control comparison,
+"""Supervisor pages: outcome rates per cohort, time to outcome, referred and control pairs,
 agreement between coders, named cohorts and samples, and the second coder's blind page.
 
 Only supervisors and admins see analytics, over the cases of their teams; a second
@@ -46,7 +46,7 @@ from cases.analytics.forms import (
 from cases.audit.services import audit_record, query_detail
 from cases.casework import selectors as casework_selectors
 from cases.casework.filters import CaseFilter
-from cases.models import Case, SecondCoding
+from cases.models import Case, MatchCriterion, SecondCoding
 
 
 def _require_supervisor(request: HttpRequest) -> None:
@@ -136,7 +136,9 @@ def _download(
             analytics_selectors.time_to_outcome(cases, by=by, outcome=outcome)
         )
     elif kind == "control":
-        text = downloads.control_csv(analytics_selectors.control_comparison(cases, outcome=outcome))
+        text = downloads.control_csv(
+            analytics_selectors.control_pairs(cases, outcome=outcome, by=by)
+        )
     else:
         text = downloads.agreement_csv(
             *analytics_selectors.agreement_tables(cases, by=by, outcome=outcome)[:2]
@@ -189,7 +191,8 @@ def _analytics_context(
         "survival_chart": charts.survival_chart(
             curves, title=f"Time to first positive finding ({outcome_label})"
         ),
-        "comparison": analytics_selectors.control_comparison(cases, outcome=outcome),
+        "pairs": analytics_selectors.control_pairs(cases, outcome=outcome, by=by),
+        "controls_left": analytics_selectors.controls_left(cases),
         "agreement_kinds": by_kind,
         "agreement": by_cohort,
         "overall_agreement": analytics_selectors.agreement_by_cohort(
@@ -396,12 +399,19 @@ def control_case_create(request: HttpRequest) -> HttpResponse:
             kind=data["kind"],
             technology_fields=data["technology_fields"],
             matched_case=matched,
+            relaxed=data["relaxed"],
+            match_note=data["match_note"],
             actor=request.user,
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(back)
-    messages.success(request, f"Control case {case.pk} added, matched to case {matched.pk}.")
+    relaxed = ", ".join(MatchCriterion(c).label for c in case.match_relaxed)
+    messages.success(
+        request,
+        f"Control case {case.pk} added, matched to case {matched.pk}"
+        + (f"; relaxed: {relaxed}." if relaxed else " on every criterion."),
+    )
     return redirect(case.get_absolute_url())
 
 

@@ -12,7 +12,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases import access, normalize
-from cases.derived import case_index_dates_refresh, entity_save, evidence_sha256, finding_create
+from cases.derived import (
+    case_index_dates_refresh,
+    control_match_derive,
+    entity_save,
+    evidence_sha256,
+    finding_create,
+)
 from cases.models import Case, CaseStatusChange, Entity, Finding, SecondCoding, Team
 
 
@@ -237,9 +243,12 @@ def case_save(*, case: Case, actor: AbstractBaseUser | None, version: int | None
 
     An edit raises the version, so forms open on the research pages are refused, and logs
     a status change. A new case, or one whose kind or matched case changed, has its index
-    date derived again (a control case takes its matched case's). With a version, a case
-    changed since the form was rendered is refused.
+    date derived again (a control case takes its matched case's). A control that misses
+    a matching criterion nobody relaxed is refused. With a version, a case changed since
+    the form was rendered is refused.
     """
+    # A control is held to its matching criteria whichever form made it.
+    control_match_derive(case)
     if case.pk is None:
         case.full_clean()
         case._history_user = actor

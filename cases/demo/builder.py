@@ -6,7 +6,7 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from cases import normalize
+from cases import normalize, rules
 from cases.demo.data import (
     CONTROL_CHANCES,
     CONTROLS,
@@ -110,6 +110,9 @@ class Builder(Draws):
                 team=matched.case.team,
                 priority=self.weighted(PRIORITIES),
             )
+            # Judged by the app's own rule, not assumed; nothing is relaxed in the demo, so
+            # a control that missed a criterion would be refused by the database.
+            plan.case.match_criteria = rules.control_match(plan.entity, matched.case)
             self.evidence.plan_evidence(plan, chances=CONTROL_CHANCES)
             plan.case.status = self.evidence.case_status(plan)
             controls.append(plan)

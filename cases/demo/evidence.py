@@ -366,6 +366,10 @@ class Evidence(Draws):
             # Every finding read and none positive: mostly concluded negative, since a
             # reviewed negative is a concluded case (rules.reviewed_case_q).
             return self.weighted({status.CONCLUDED: 60, status.MONITORING: 25, status.CLOSED: 15})
+        if plan.matched is not None:
+            # A control is followed up on purpose, for the comparison, by every source:
+            # with nothing found it is mostly settled negative, so its pair can count.
+            return self.weighted({status.CONCLUDED: 65, status.MONITORING: 25, status.OPEN: 10})
         # Nothing found: some searched and settled negative, most still open.
         return self.weighted(
             {status.OPEN: 45, status.MONITORING: 15, status.CONCLUDED: 30, status.CLOSED: 10}

@@ -23,6 +23,11 @@ def format_report(result: ImportResult) -> list[str]:
         lines.append("Nothing to change: every referral in the file is already stored.")
     for warning in result.warnings:
         lines.append(f"Warning: {warning}")
+    if result.controls_referred:
+        lines.append(
+            f"{result.controls_referred} control case(s) are referred in this file: each is "
+            "flagged and leaves its pair (the paired comparison lists it apart)."
+        )
     if result.duplicates:
         lines.append(
             f"{len(result.duplicates)} possible duplicate entit(y/ies), not merged; "

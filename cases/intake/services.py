@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cases import blocs, normalize, rules
 from cases.bulk import bulk_insert, chunks, filter_in
-from cases.derived import case_index_dates_refresh
+from cases.derived import case_index_dates_refresh, controls_referred_flag
 from cases.intake.files import gc_paused, read_table
 from cases.intake.rows import CheckedFile, ReferralRecord, RowError, check_rows
 from cases.intake.selectors import (
@@ -33,6 +33,8 @@ class ImportResult:
     referrals_unchanged: int = 0
     aliases_added: int = 0
     cases_touched: int = 0
+    # Control cases whose entity the file refers: they leave their pairs.
+    controls_referred: int = 0
     dry_run: bool = False
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -203,6 +205,9 @@ def _records_write(
     refresh_ids = _cases_ensure(entities, new_entity_ids, records, referral_ids, result)
     result.cases_touched = result.cases_created + len(refresh_ids)
     if refresh_ids:
+        # Flagged here, not only by the refresh below, so the report can say how many.
+        for chunk in chunks(sorted(refresh_ids)):
+            result.controls_referred += controls_referred_flag(Case.objects.filter(id__in=chunk))
         case_index_dates_refresh(case_ids=refresh_ids)
     if stamp is not None:
         # Written last, so each history row holds the row as the import left it.

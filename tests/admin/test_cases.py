@@ -139,7 +139,9 @@ def test_a_status_changed_on_the_case_page_is_logged_and_raises_the_version(
 def test_a_case_made_a_control_on_the_case_page_takes_its_matched_cases_index_date(
     admin_client,
 ):
-    referred, control = CaseFactory(), CaseFactory()
+    referred = CaseFactory()
+    # Same country, kind and field as the referral: a comparable entity.
+    control = CaseFactory(entity=EntityFactory(technology_fields="Robotics"))
     ReferralFactory(entity=referred.entity, date=datetime.date(2015, 1, 1), date_precision="year")
     derived.case_index_dates_refresh(case_ids=[referred.pk])
 
@@ -154,7 +156,39 @@ def test_a_case_made_a_control_on_the_case_page_takes_its_matched_cases_index_da
         datetime.date(2015, 1, 1),
         "year",
     )
+    assert control.match_criteria == ["host_country", "entity_kind", "technology_field"]
     assert not control.status_changes.exists()
+
+
+def test_a_control_that_misses_a_criterion_is_refused_on_the_case_page_unless_relaxed(
+    admin_client,
+):
+    referred = CaseFactory()
+    control = CaseFactory(entity=EntityFactory(country="FR", technology_fields="robotics"))
+    ReferralFactory(entity=referred.entity)
+    derived.case_index_dates_refresh(case_ids=[referred.pk])
+    change = url("case", "change", control.pk)
+
+    refused = admin_client.post(change, case_change_data(kind="control", matched_case=referred.pk))
+
+    assert refused.status_code == 200
+    assert "same host country (FR against GB)" in refused.content.decode()
+    assert refresh(control).kind == Case.Kind.REFERRED
+
+    relaxed = admin_client.post(
+        change,
+        case_change_data(
+            kind="control",
+            matched_case=referred.pk,
+            match_relaxed=["host_country"],
+            match_note="The French subsidiary stands for the British group.",
+        ),
+    )
+
+    assert relaxed.status_code == 302
+    control = refresh(control)
+    assert (control.kind, control.match_relaxed) == (Case.Kind.CONTROL, ["host_country"])
+    assert control.match_criteria == ["entity_kind", "technology_field"]
 
 
 def test_assign_action_asks_for_a_user_then_assigns(admin_client):

@@ -10,11 +10,12 @@ import pytest
 
 from cases.analytics import agreement as agreement_module
 from cases.analytics import downloads, stats
+from cases.analytics.paired import PairTable
 from cases.analytics.selectors import (
     CohortAgreement,
     CohortRate,
     CohortSurvival,
-    ControlComparison,
+    PairedGroup,
 )
 
 HOSTILE_NAMES = ["=HYPERLINK(1)", "+1+2", "-1", "@SUM(A1)", "\tTab", "\rReturn"]
@@ -170,33 +171,36 @@ def test_the_survival_csv_leaves_the_days_of_a_case_not_followed_empty():
     assert rows[5] == ["2017", "5", "", "", "", "not followed"]
 
 
-def test_control_rows_carry_the_difference_and_its_interval():
-    difference = stats.Difference(estimate=0.25, low=-0.1, high=0.6)
-    referred, control = rate("all", reviewed=4, positive=2, rate=0.5), rate("all", rate=0.25)
+def test_control_rows_carry_the_pair_table_and_the_paired_figures():
+    group = PairedGroup(
+        "all",
+        PairTable(2, 5, 1, 3),
+        unreviewed=2,
+        referred_unreviewed=1,
+        control_unreviewed=1,
+        left=1,
+        referred_cases=13,
+        control_cases=13,
+        referred_checks=13,
+        control_checks=26,
+        p_value=0.21875,
+        difference=(4 / 11, 0.02, 0.63),
+        odds_ratio=(5.0, 0.6, 42.0),
+    )
 
-    rows = downloads.control_rows([ControlComparison("all", referred, control, difference)])
+    rows = downloads.control_rows([group])
 
-    assert rows == [["all", 4, 2, 0.5, 4, 1, 0.25, 0.25, -0.1, 0.6]]
-
-
-def test_a_comparison_without_a_difference_has_empty_cells():
-    empty = CohortRate("", 0, 0, 0, None, None, None, None)
-
-    rows = downloads.control_rows([ControlComparison("company", rate("company"), empty, None)])
-
-    assert rows == [["company", 4, 1, 0.25, 0, 0, None, None, None, None]]
-    assert parsed(downloads.control_csv([ControlComparison("x", empty, empty, None)]))[1] == [
-        "x",
-        "0",
-        "0",
-        "",
-        "0",
-        "0",
-        "",
-        "",
-        "",
-        "",
+    assert rows == [
+        ["all", 11, 2, 5, 1, 3, 7 / 11, 3 / 11, 0.21875, 4 / 11, 0.02, 0.63, 5.0, 0.6, 42.0]
+        + [2, 1, 1, 1, 1.0, 2.0]
     ]
+    assert len(rows[0]) == len(downloads.CONTROL_HEADER)
+
+
+def test_a_group_without_pairs_has_empty_cells():
+    rows = parsed(downloads.control_csv([PairedGroup("company", PairTable(0, 0, 0, 0))]))
+
+    assert rows[1] == ["company", "0", "0", "0", "0", "0", *[""] * 9, "0", "0", "0", "0", "", ""]
 
 
 def test_agreement_rows_carry_the_table_every_figure_its_interval_and_the_seed():
@@ -239,7 +243,7 @@ def test_agreement_rows_put_every_kind_of_all_cases_first():
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_a_cohort_name_never_becomes_a_formula_in_any_download(name):
-    comparison = ControlComparison(name, rate(name), rate(name), None)
+    comparison = PairedGroup(name, PairTable(1, 0, 0, 1))
     texts = [
         downloads.rates_csv([rate(name)]),
         downloads.survival_csv([survival(name)]),
@@ -278,7 +282,7 @@ def test_no_rows_is_a_header_alone(write, header):
     [
         ("rates", "outcome-rates-post-joint_venture.csv"),
         ("survival", "time-to-outcome-post-joint_venture.csv"),
-        ("control", "control-comparison-joint_venture.csv"),
+        ("control", "control-pairs-post-joint_venture.csv"),
         ("agreement", "agreement-post-joint_venture.csv"),
     ],
 )

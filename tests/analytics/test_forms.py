@@ -324,6 +324,8 @@ def test_it_reads_a_controls_country_as_a_code_or_a_name(typed, code):
         ("matched_case", "0", "Ensure this value is greater than or equal to 1."),
         ("matched_case", "12 OR 1=1", "Enter a whole number."),
         ("matched_case", "", "This field is required."),
+        ("relaxed", ["everything"], not_a_choice("everything")[0]),
+        ("match_note", "x" * 501, too_long(500)),
     ],
 )
 def test_it_refuses_a_malformed_control_with_what_is_wrong(field, value, message):

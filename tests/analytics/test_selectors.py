@@ -7,13 +7,15 @@ import math
 import statistics
 
 import pytest
+from scipy.stats import binomtest
 
 from cases import blocs, derived, rules
-from cases.analytics import agreement, stats
+from cases.analytics import agreement
 from cases.analytics import selectors as analytics_selectors
 from cases.analytics import services as analytics_services
+from cases.analytics.paired import PairTable, paired_difference
 from cases.casework import services as casework_services
-from cases.models import Case, Cohort, Entity, Finding, Referral
+from cases.models import Case, CheckRun, Cohort, Entity, Finding, Referral
 from tests.factories import (
     AnalystFactory,
     CaseFactory,
@@ -114,6 +116,19 @@ def positive_case(days: int, **values) -> Case:
 
 def negative_case(**values) -> Case:
     return referred(status=CONCLUDED, **values)
+
+
+def control_of(matched: Case, *, name: str, kind: str = Entity.Kind.COMPANY, **values) -> Case:
+    """A control matched on its referred case's host country, kind and field (the
+    defaults of referred())."""
+    return analytics_services.control_case_create(
+        name=name,
+        country="GB",
+        kind=kind,
+        technology_fields="robotics",
+        matched_case=matched,
+        **values,
+    )
 
 
 def rates(by: str = "year", **values) -> dict[str, analytics_selectors.CohortRate]:
@@ -464,13 +479,9 @@ def test_median_counts_days_across_month_and_leap_year_ends():
 def test_control_cases_are_left_out_of_referred_rates_and_counted_with_kind_control():
     matched = positive_case(100)
     negative_case()
-    control = analytics_services.control_case_create(
-        name="Never Referred Ltd", country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
-    )
+    control = control_of(matched, name="Never Referred Ltd")
     finding(control, on=matched.index_date + datetime.timedelta(days=50))
-    other = analytics_services.control_case_create(
-        name="Also Never Referred", country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
-    )
+    other = control_of(matched, name="Also Never Referred")
     casework_services.case_set_status(case=other, status=CONCLUDED, actor=None)
 
     referred_rows = rates()
@@ -486,9 +497,7 @@ def test_control_cases_are_left_out_of_referred_rates_and_counted_with_kind_cont
 
 def test_a_control_takes_its_matched_cases_index_date_and_follows_it():
     matched = referred(on=D(2017, 5, 1))
-    control = analytics_services.control_case_create(
-        name="Never Referred Ltd", country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
-    )
+    control = control_of(matched, name="Never Referred Ltd")
     assert control.index_date == D(2017, 5, 1)
     assert control.index_date_precision == "day"
     assert control.index_referral is None
@@ -509,9 +518,7 @@ def test_a_control_takes_its_matched_cases_index_date_and_follows_it():
 
 def test_a_control_follows_its_matched_case_on_a_full_refresh():
     matched = referred(on=D(2017, 5, 1))
-    control = analytics_services.control_case_create(
-        name="Never Referred Ltd", country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
-    )
+    control = control_of(matched, name="Never Referred Ltd")
     late = finding(control, on=D(2017, 8, 1))
 
     Referral.objects.filter(entity=matched.entity).update(
@@ -547,41 +554,117 @@ def _on(day: D) -> datetime.datetime:
 # ---------------------------------------------------------------------- control comparison
 
 
-def test_control_comparison_matches_the_newcombe_interval_on_hand_counts():
-    matches = []
-    # Referred: companies 2 of 3 positive, universities 1 of 2; one not reviewed.
-    matches.append(positive_case(10))
-    matches.append(positive_case(20))
-    negative_case()
-    positive_case(30, kind=Entity.Kind.UNIVERSITY)
-    negative_case(kind=Entity.Kind.UNIVERSITY)
+# Each side of a pair: True positive, False a reviewed negative, None not reviewed.
+PAIRS = {
+    Entity.Kind.COMPANY: [
+        *[(True, True)] * 2,
+        *[(True, False)] * 3,
+        (False, True),
+        *[(False, False)] * 2,
+        (None, False),  # the referred case not reviewed
+        (True, None),  # the control not reviewed
+    ],
+    Entity.Kind.UNIVERSITY: [*[(True, False)] * 2, (False, False)],
+}
+
+
+def _side(case: Case, sign: bool | None) -> None:
+    """Positive: a confirmed JV after the index date, the case left open (reviewed only
+    because it is positive). Negative: concluded. None: open, nothing found."""
+    if sign:
+        finding(case, on=case.index_date + datetime.timedelta(days=30))
+    elif sign is False:
+        casework_services.case_set_status(case=case, status=CONCLUDED, actor=None)
+    # Checked: each referred case once, each control twice (the failed run is not a check).
+    for _ in range(1 if case.kind == Case.Kind.REFERRED else 2):
+        CheckRunFactory(case=case, status=CheckRun.Status.OK)
+    CheckRunFactory(case=case, status=CheckRun.Status.ERROR)
+
+
+@pytest.fixture
+def pairs():
+    n = 0
+    for kind, signs in PAIRS.items():
+        for ref_sign, ctl_sign in signs:
+            matched = referred(kind=kind, status=Case.Status.OPEN)
+            control = control_of(matched, name=f"Control {n}", kind=kind)
+            _side(matched, ref_sign)
+            _side(control, ctl_sign)
+            n += 1
+    # A positive control whose entity was then referred: out of its pair.
+    matched = referred(status=CONCLUDED)
+    left = control_of(matched, name="Referred After All Ltd")
+    finding(left, on=left.index_date + datetime.timedelta(days=30))
+    derived.referral_save(
+        referral=ReferralFactory.build(entity=left.entity, post=None, date=D(2020, 1, 1))
+    )
+    return left
+
+
+def test_the_pair_table_matches_the_hand_built_pairs(pairs):
+    groups = {
+        g.group: g for g in analytics_selectors.control_pairs(Case.objects.all(), by="entity_type")
+    }
+
+    assert list(groups) == ["all", "company", "university"]
+    overall, company, university = groups["all"], groups["company"], groups["university"]
+    assert overall.table == PairTable(2, 5, 1, 3)
+    assert company.table == PairTable(2, 3, 1, 2)
+    assert university.table == PairTable(0, 2, 0, 1)
+    assert (overall.unreviewed, overall.referred_unreviewed, overall.control_unreviewed) == (
+        2,
+        1,
+        1,
+    )
+    assert (overall.left, company.left, university.left) == (1, 1, 0)
+    assert overall.referred_rate == pytest.approx(7 / 11)
+    assert overall.control_rate == pytest.approx(3 / 11)
+
+
+def test_the_paired_figures_are_those_of_the_table(pairs):
+    overall = analytics_selectors.control_pairs(Case.objects.all())[0]
+
+    # Independent: the exact McNemar test is a binomial test of the 6 discordant pairs.
+    assert overall.p_value == pytest.approx(binomtest(1, 6, 0.5).pvalue)
+    assert overall.difference == paired_difference(PairTable(2, 5, 1, 3))
+    assert overall.difference[0] == pytest.approx((5 - 1) / 11)
+    # With 1:1 pairs the Mantel-Haenszel odds ratio is b / c.
+    assert overall.odds_ratio[0] == pytest.approx(5 / 1)
+    university = analytics_selectors.control_pairs(Case.objects.all(), by="entity_type")[2]
+    assert university.odds_ratio is None  # no pair with only the control positive
+
+
+def test_checks_per_case_count_successful_checks_of_each_arm(pairs):
+    overall = analytics_selectors.control_pairs(Case.objects.all())[0]
+
+    # 13 pairs in play (11 counted, 2 not): the left one is out.
+    assert (overall.referred_cases, overall.control_cases) == (13, 13)
+    assert (overall.referred_checks_per_case, overall.control_checks_per_case) == (1.0, 2.0)
+
+
+def test_reviewed_is_judged_for_the_outcome_kind(pairs):
+    overall = analytics_selectors.control_pairs(Case.objects.all(), outcome=PARTNERSHIP)[0]
+
+    # No partnership anywhere: the open cases positive for a JV are not reviewed for it,
+    # so only the pairs concluded on both sides count, both negative.
+    assert overall.table == PairTable(0, 0, 0, 3)
+    assert overall.unreviewed == 10
+
+
+def test_a_pair_outside_the_viewers_cases_is_not_counted(pairs):
+    visible = Case.objects.filter(entity__kind=Entity.Kind.UNIVERSITY)
+
+    overall = analytics_selectors.control_pairs(visible)[0]
+
+    assert overall.table == PairTable(0, 2, 0, 1)
+    assert analytics_selectors.controls_left(visible).count() == 0
+    assert list(analytics_selectors.controls_left(Case.objects.all())) == [pairs]
+
+
+def test_no_pairs_no_rows():
     referred()
-    # Control companies: 1 of 4 positive.
-    for n in range(4):
-        control = analytics_services.control_case_create(
-            name=f"Control {n}", country="GB", kind=Entity.Kind.COMPANY, matched_case=matches[n % 2]
-        )
-        if n == 0:
-            finding(control, on=control.index_date + datetime.timedelta(days=40))
-        else:
-            casework_services.case_set_status(case=control, status=CONCLUDED, actor=None)
 
-    rows = {row.group: row for row in analytics_selectors.control_comparison(Case.objects.all())}
-
-    assert list(rows) == ["all", "company", "university"]
-    overall = rows["all"]
-    assert (overall.referred.positive, overall.referred.reviewed) == (3, 5)
-    assert (overall.control.positive, overall.control.reviewed) == (1, 4)
-    assert overall.referred.rate == pytest.approx(3 / 5)
-    assert overall.control.rate == pytest.approx(1 / 4)
-    assert overall.difference == stats.difference_interval(3, 5, 1, 4)
-    assert overall.difference.estimate == pytest.approx(3 / 5 - 1 / 4)
-    company = rows["company"]
-    assert company.difference == stats.difference_interval(2, 3, 1, 4)
-    university = rows["university"]
-    assert (university.referred.positive, university.referred.reviewed) == (1, 2)
-    assert university.control.cases == 0
-    assert university.difference is None
+    assert analytics_selectors.control_pairs(Case.objects.all(), by="year") == []
 
 
 # ------------------------------------------------------------------ agreement of coders

@@ -2,11 +2,19 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
+from cases import derived
 from cases.analytics import services as analytics_services
 from cases.casework import services as casework_services
-from cases.models import Case, Cohort, Finding, SecondCoding
-from tests.factories import AnalystFactory, CaseFactory, TeamFactory, UserFactory
+from cases.models import Case, Cohort, Entity, Finding, SecondCoding
+from tests.factories import (
+    AnalystFactory,
+    CaseFactory,
+    ReferralFactory,
+    TeamFactory,
+    UserFactory,
+)
 from wishlist import version as code_version
 
 pytestmark = pytest.mark.django_db
@@ -386,3 +394,73 @@ def test_a_negative_reading_is_an_empty_list(case, bob):
     assert stored.positive_kinds == []
     assert stored.note == HOSTILE.strip()
     assert stored.recorded_at is not None
+
+
+# ------------------------------------------------------------------------ control cases
+
+
+def _stored() -> tuple:
+    return (
+        list(Case.objects.values()),
+        list(Entity.objects.values_list("id", "name")),
+        Case.history.count(),
+    )
+
+
+@pytest.fixture
+def matched():
+    case = CaseFactory()
+    ReferralFactory(entity=case.entity, host_country="GB", technology_field="Robotics")
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+    return Case.objects.get(pk=case.pk)
+
+
+def test_a_control_missing_criteria_is_refused_and_nothing_is_saved(matched):
+    before = _stored()
+
+    with pytest.raises(ValidationError) as exc_info:
+        analytics_services.control_case_create(
+            name="Gamma Sensors Ltd",
+            country="US",
+            kind="company",
+            technology_fields="optics",
+            matched_case=matched,
+        )
+
+    message = " ".join(exc_info.value.messages)
+    assert "same host country (US against GB)" in message
+    assert "same technology field (optics against robotics)" in message
+    assert "entity kind" not in message
+    assert _stored() == before
+
+
+def test_a_control_records_the_criteria_it_meets_and_those_relaxed(matched):
+    control = analytics_services.control_case_create(
+        name="Gamma Sensors Ltd",
+        country="GB",
+        kind="company",
+        technology_fields="optics",
+        matched_case=matched,
+        relaxed=["technology_field"],
+        match_note=" Closest unreferred peer. ",
+    )
+
+    assert control.match_criteria == ["host_country", "entity_kind"]
+    assert (control.match_relaxed, control.match_note) == (
+        ["technology_field"],
+        "Closest unreferred peer.",
+    )
+    assert control.history.first().match_relaxed == ["technology_field"]
+
+
+def test_the_database_refuses_a_control_with_a_criterion_unaccounted_for(matched):
+    control = CaseFactory(kind=Case.Kind.CONTROL, matched_case=matched)
+    assert control.match_criteria == ["host_country", "entity_kind", "technology_field"]
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Case.objects.filter(pk=control.pk).update(match_criteria=["host_country"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        # Met and relaxed at once.
+        Case.objects.filter(pk=control.pk).update(match_relaxed=["host_country"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Case.objects.filter(pk=matched.pk).update(match_relaxed=["host_country"])

@@ -17,14 +17,15 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from scipy.stats import binomtest
 
-from cases import blocs, derived, reference
+from cases import blocs, derived, reference, rules
 from cases.analytics import downloads
 from cases.analytics import services as analytics_services
 from cases.analytics.agreement import Table
 from cases.analytics.selectors import RATE_FIELDS
 from cases.casework import services as casework_services
-from cases.models import Case, CheckRun, Cohort, Entity, Finding, SecondCoding, Team
+from cases.models import Case, CheckRun, Cohort, Entity, Finding, Referral, SecondCoding, Team
 from tests import commented_csv
 from tests.clients import Client
 from tests.factories import (
@@ -62,15 +63,26 @@ HOSTILE_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 SURVIVAL_FIELDS = ["cohort", "case_id", "days", "days_earliest", "days_latest", "status"]
 CONTROL_FIELDS = [
     "group",
-    "referred_reviewed",
-    "referred_positive",
+    "pairs",
+    "both_positive",
+    "referred_only_positive",
+    "control_only_positive",
+    "both_negative",
     "referred_rate",
-    "control_reviewed",
-    "control_positive",
     "control_rate",
+    "mcnemar_exact_p",
     "difference",
     "difference_low",
     "difference_high",
+    "odds_ratio_mh",
+    "odds_ratio_low",
+    "odds_ratio_high",
+    "pairs_not_counted",
+    "referred_not_reviewed",
+    "control_not_reviewed",
+    "controls_left_pair",
+    "referred_checks_per_case",
+    "control_checks_per_case",
 ]
 AGREEMENT_FIELDS = downloads.AGREEMENT_HEADER
 HEADERS = {
@@ -124,8 +136,14 @@ def confirmed(case: Case, *, kind: str = JV, on: D, name: str = "Shenzhen Exampl
 
 
 def control(name: str, matched: Case, *, status: str = Case.Status.CONCLUDED) -> Case:
+    """A control matched on its referred case's host country, kind and field."""
+    country, kind, fields = rules.matched_profile(matched)
     case = analytics_services.control_case_create(
-        name=name, country="GB", kind=Entity.Kind.COMPANY, matched_case=matched
+        name=name,
+        country=country,
+        kind=kind,
+        technology_fields="; ".join(sorted(fields)),
+        matched_case=matched,
     )
     Case.objects.filter(pk=case.pk).update(status=status)
     return case
@@ -375,16 +393,65 @@ def test_the_survival_download_counts_only_the_viewers_cases(client, world, role
 
 
 @pytest.mark.parametrize("role", sorted(FIGURES))
-def test_the_control_download_counts_only_the_viewers_cases(client, world, role):
-    _, reviewed, positive, _, controls = FIGURES[role]
+def test_the_control_download_counts_only_the_viewers_pairs(client, world, role):
+    *_, controls = FIGURES[role]
     client_for(client, world, role)
 
-    rows = download(client, "control")
+    rows = download(client, "control", dimension="year")
 
-    overall = rows[1]
-    assert overall[0] == "all"
-    assert overall[1:3] == [str(reviewed), str(positive)]
-    assert overall[4:6] == [str(controls), "0"]
+    overall = dict(zip(CONTROL_FIELDS, rows[1], strict=True))
+    # Every control is a reviewed negative matched to a positive referred case.
+    assert overall["group"] == "all"
+    assert [overall[f] for f in CONTROL_FIELDS[1:6]] == [
+        str(controls),
+        "0",
+        str(controls),
+        "0",
+        "0",
+    ]
+    assert float(overall["mcnemar_exact_p"]) == pytest.approx(binomtest(0, controls, 0.5).pvalue)
+    assert overall["odds_ratio_mh"] == ""  # no pair with only the control positive
+    # Each referred case checked once, no control checked.
+    assert (overall["referred_checks_per_case"], overall["control_checks_per_case"]) == (
+        "1.0",
+        "0.0",
+    )
+    years = [row[0] for row in rows[2:]]
+    assert (
+        years
+        == {"supervisor": ["2017"], "other_supervisor": ["2019"], "admin": ["2017", "2019"]}[role]
+    )
+
+
+def test_the_page_shows_the_pairs_the_checks_per_arm_and_a_control_referred_after_all(
+    client, world
+):
+    for key in ("control_b1", "control_b2"):
+        checked(world.cases[key])
+        checked(world.cases[key])
+    left = world.cases["control_b2"]
+    derived.referral_save(
+        referral=Referral(
+            external_id="LATE-1",
+            entity=left.entity,
+            date=D(2021, 3, 1),
+            date_precision="month",
+            host_country="FR",
+        )
+    )
+    client_for(client, world, "other_supervisor")
+
+    page = client.get(analytics_url(dimension="year"))
+
+    (overall, year) = page.context["pairs"]
+    assert (overall.pairs, overall.left, year.group) == (1, 1, "2019")
+    html = body(page)
+    assert "Controls are checked more often than referred cases: 2.0 successful checks" in html
+    assert "against 1.0 per referred case" in html
+    assert f'<a href="{left.get_absolute_url()}">Bravo Control Two Ltd</a>' in html
+    assert "referred (LATE-1, 2021-03)" in html
+    detail = client.get(left.get_absolute_url())
+    assert "referred after all, out of its pair since" in body(detail)
 
 
 @pytest.mark.parametrize("role", sorted(FIGURES))
@@ -409,7 +476,7 @@ def test_the_agreement_download_counts_only_the_viewers_cases(client, coded, rol
 FILE_NAMES = {
     "rates": "outcome-rates-post-joint_venture.csv",
     "survival": "time-to-outcome-post-joint_venture.csv",
-    "control": "control-comparison-joint_venture.csv",
+    "control": "control-pairs-post-joint_venture.csv",
     "agreement": "agreement-post-joint_venture.csv",
 }
 
@@ -842,7 +909,7 @@ def control_data(matched, **values) -> dict:
         "name": "Gamma Sensors Ltd",
         "country": "GB",
         "kind": Entity.Kind.COMPANY,
-        "technology_fields": "sensing",
+        "technology_fields": "Robotics; sensing",  # the referred case's field among them
         "matched_case": matched if isinstance(matched, int) else matched.pk,
         **values,
     }
@@ -868,11 +935,56 @@ def test_a_control_case_follows_its_matched_case(client, world):
     assert created.index_date == matched.index_date == D(2017, 5, 1)
     assert created.index_date_precision == matched.index_date_precision
     assert created.entity.country == "GB"
-    assert created.entity.technology_fields == "sensing"
-    assert any(f"matched to case {matched.pk}" in m for m in messages_of(response))
+    assert created.entity.technology_fields == "Robotics; sensing"
+    assert created.match_criteria == ["host_country", "entity_kind", "technology_field"]
+    assert any(
+        f"matched to case {matched.pk} on every criterion" in m for m in messages_of(response)
+    )
     page = client.get(created.get_absolute_url())
     assert page.status_code == 200
     assert f'matched to <a href="{matched.get_absolute_url()}">' in body(page)
+
+
+def test_a_control_that_misses_a_criterion_is_refused_with_what_differs(client, world):
+    client_for(client, world, "supervisor")
+    before = counts()
+
+    response = client.post(
+        reverse("cases:control_create"),
+        control_data(world.cases["a1"], country="FR", kind=Entity.Kind.UNIVERSITY),
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("cases:analytics") + "#control"
+    assert counts() == before
+    (notice,) = messages_of(response)
+    assert "same host country (FR against GB)" in notice
+    assert "same entity kind (university against company)" in notice
+    assert "technology field" not in notice
+
+
+def test_a_relaxed_criterion_needs_a_reason_and_is_recorded(client, world):
+    client_for(client, world, "supervisor")
+    before = counts()
+    data = control_data(world.cases["a1"], country="FR", relaxed=["host_country"])
+
+    refused = client.post(reverse("cases:control_create"), data)
+
+    assert counts() == before
+    assert any("Say why" in m for m in messages_of(refused))
+
+    response = client.post(
+        reverse("cases:control_create"), {**data, "match_note": "No unreferred GB peer."}
+    )
+
+    created = Case.objects.get(entity__name="Gamma Sensors Ltd")
+    assert response.url == created.get_absolute_url()
+    assert created.match_criteria == ["entity_kind", "technology_field"]
+    assert (created.match_relaxed, created.match_note) == (
+        ["host_country"],
+        "No unreferred GB peer.",
+    )
+    assert any("relaxed: same host country" in m for m in messages_of(response))
 
 
 @pytest.mark.parametrize(

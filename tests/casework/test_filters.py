@@ -237,6 +237,7 @@ def test_it_filters_on_the_entity_type_and_on_referred_or_control(team, analyst)
         name="Alpha Control Ltd",
         country="GB",
         kind=Entity.Kind.COMPANY,
+        technology_fields="robotics",  # matched on the referred case's field
         matched_case=Case.objects.get(entity__name="Alpha Robotics Ltd"),
     )
 

@@ -568,16 +568,82 @@ def test_a_new_case_takes_its_entitys_earliest_referral_as_its_index_date(alice)
     assert not CaseStatusChange.objects.exists()
 
 
-def test_a_case_made_a_control_takes_its_matched_cases_index_date(case, alice):
+def _referred_in_2015():
     referred = CaseFactory()
     ReferralFactory(entity=referred.entity, date=date(2015, 1, 1), date_precision="year")
     derived.case_index_dates_refresh(case_ids=[referred.pk])
+    return Case.objects.get(pk=referred.pk)
+
+
+def test_a_case_made_a_control_takes_its_matched_cases_index_date(case, alice):
+    referred = _referred_in_2015()
+    # Same country (GB) and kind as the referral; its field too, so it is comparable.
+    Entity.objects.filter(pk=case.entity_id).update(technology_fields="robotics")
+    case = fresh(case)
     case.kind, case.matched_case = Case.Kind.CONTROL, referred
 
     services.case_save(case=case, actor=alice)
 
     stored = fresh(case)
     assert (stored.index_date, stored.index_date_precision) == (date(2015, 1, 1), "year")
+    assert stored.match_criteria == ["host_country", "entity_kind", "technology_field"]
+    assert stored.match_relaxed == []
+
+
+def test_a_case_made_a_control_that_misses_a_criterion_is_refused_and_changes_nothing(case, alice):
+    referred = _referred_in_2015()  # robotics; the case's entity has no field
+    before = case_rows(case)
+    case.kind, case.matched_case = Case.Kind.CONTROL, referred
+
+    with pytest.raises(ValidationError) as exc_info:
+        services.case_save(case=case, actor=alice)
+
+    assert "same technology field (no field against robotics)" in str(exc_info.value)
+    assert case_rows(case) == before
+
+
+def test_a_criterion_relaxed_without_a_reason_is_refused(case, alice):
+    referred = _referred_in_2015()
+    before = case_rows(case)
+    case.kind, case.matched_case = Case.Kind.CONTROL, referred
+    case.match_relaxed = ["technology_field"]
+
+    with pytest.raises(ValidationError, match="Say why"):
+        services.case_save(case=case, actor=alice)
+
+    assert case_rows(case) == before
+
+
+def test_a_control_referred_after_all_can_be_made_a_referred_case(case, alice):
+    referred = _referred_in_2015()
+    control = CaseFactory(kind=Case.Kind.CONTROL, matched_case=referred)
+    ReferralFactory(entity=control.entity, date=date(2020, 1, 1), date_precision="year")
+    derived.case_index_dates_refresh(case_ids=[control.pk])
+    control = fresh(control)
+    assert control.referred_later_at is not None
+    control.kind, control.matched_case = Case.Kind.REFERRED, None
+
+    services.case_save(case=control, actor=alice)
+
+    stored = fresh(control)
+    assert (stored.kind, stored.match_criteria) == (Case.Kind.REFERRED, [])
+    assert stored.index_date == date(2020, 1, 1)  # its own referral now starts its clock
+    assert stored.referred_later_at == control.referred_later_at  # kept: no history row has it
+
+
+def test_a_relaxed_criterion_is_recorded_with_its_reason(case, alice):
+    referred = _referred_in_2015()
+    case.kind, case.matched_case = Case.Kind.CONTROL, referred
+    # Relaxing a criterion it meets records nothing for it.
+    case.match_relaxed = ["technology_field", "host_country"]
+    case.match_note = "  No robotics firm of this size was found unreferred.  "
+
+    services.case_save(case=case, actor=alice)
+
+    stored = fresh(case)
+    assert stored.match_criteria == ["host_country", "entity_kind"]
+    assert stored.match_relaxed == ["technology_field"]
+    assert stored.match_note == "No robotics firm of this size was found unreferred."
 
 
 # ------------------------------------------------------------------------ real concurrency

@@ -309,6 +309,16 @@ class TestSeededData:
             assert control.team_id == matched.team_id
         assert controls.values("matched_case").distinct().count() == 120
 
+    def test_controls_meet_every_matching_criterion_against_the_referral(self):
+        controls = Case.objects.filter(entity__is_demo=True, kind=Case.Kind.CONTROL)
+        every = ["host_country", "entity_kind", "technology_field"]
+        related = ("entity", "matched_case__entity", "matched_case__index_referral")
+        for control in controls.select_related(*related):
+            assert control.matched_case.index_referral is not None
+            # Judged again now that the matched case's index referral is set.
+            assert rules.control_match(control.entity, control.matched_case) == every
+            assert (control.match_criteria, control.match_relaxed) == (every, [])
+
     def test_controls_take_their_matched_cases_index_date(self):
         controls = Case.objects.filter(entity__is_demo=True, kind=Case.Kind.CONTROL)
         assert not controls.filter(index_date__isnull=True).exists()
@@ -325,14 +335,18 @@ class TestSeededData:
         )
         assert rules.positive_findings().filter(case__kind=Case.Kind.CONTROL).exists()
 
-    def test_controls_are_positive_less_often_than_referred_cases(self):
-        overall = analytics_selectors.control_comparison(Case.objects.all())[0]
+    def test_every_control_is_in_a_pair_and_some_pairs_count(self):
+        overall = analytics_selectors.control_pairs(Case.objects.all())[0]
 
         assert overall.group == "all"
-        assert 0.45 <= overall.referred.rate <= 0.65
-        assert 0.2 <= overall.control.rate <= 0.4
-        assert overall.control.reviewed >= 50
-        assert overall.difference.low > 0
+        assert overall.left == 0
+        # Every control has its pair; the pairs with a side not reviewed are set apart.
+        assert overall.pairs + overall.unreviewed == 120
+        assert overall.pairs >= 15
+        assert overall.table.referred_only and overall.table.control_only
+        assert overall.difference is not None and overall.odds_ratio is not None
+        # The demo checks every control with every source: more often than referred cases.
+        assert overall.control_checks_per_case > overall.referred_checks_per_case
 
     def test_every_control_was_checked_successfully(self):
         ok = [CheckRun.Status.OK, CheckRun.Status.NO_RESULTS]
@@ -373,7 +387,7 @@ class TestSeededData:
         for by in analytics_selectors.DIMENSIONS:
             assert analytics_selectors.outcome_rates(cases, by=by), by
         assert analytics_selectors.time_to_outcome(cases, by="year")
-        assert len(analytics_selectors.control_comparison(cases)) > 1
+        assert len(analytics_selectors.control_pairs(cases, by="entity_type")) > 1
         assert analytics_selectors.coding_pairs(cases) == []
 
     def test_its_referrals_carry_their_alliance_bloc(self):

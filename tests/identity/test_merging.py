@@ -108,7 +108,12 @@ def pair(team, other_team, analyst, colleague, supervisor):
     both = Cohort.objects.create(name="Both")
     both.cases.add(a_case, b_case)
     Cohort.objects.create(name="Only b").cases.add(b_case)
-    control_entity = EntityFactory(name="Control Sensors", country="RU")
+    # A control matched on b's referral (host country, kind and field).
+    derived.case_index_dates_refresh(case_ids=[b_case.pk])
+    b_case.refresh_from_db()
+    control_entity = EntityFactory(
+        name="Control Sensors", country="RU", technology_fields="robotics"
+    )
     CaseFactory(entity=control_entity, kind=Case.Kind.CONTROL, matched_case=b_case)
     other = EntityFactory(name="Vextan Other", country="RU")
     CaseFactory(entity=other)

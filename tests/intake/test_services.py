@@ -6,11 +6,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from cases import derived
 from cases.intake.files import COLUMNS
 from cases.models import Case, Entity, Finding, Post, Referral
-from tests.factories import EntityFactory
+from tests.factories import CaseFactory, EntityFactory
 from tests.intake.conftest import (
     GOOD_ROWS,
     refused,
@@ -377,3 +378,85 @@ def test_it_imports_several_thousand_rows_in_chunks(tmp_path):
     assert f"created {count} referral(s), 0 entit(y/ies), 0 case(s)" in out
     assert Case.objects.filter(index_date=datetime.date(2010, 1, 1)).count() == count
     assert Case.objects.exclude(index_date_precision="year").count() == 0
+
+
+# ------------------------------------------------------- a control referred after all
+
+
+@pytest.fixture
+def control(existing):
+    """A control matched to the existing case: a GB company in robotics, never referred."""
+    return CaseFactory(
+        entity=EntityFactory(name="Gamma Sensors Ltd", technology_fields="robotics"),
+        kind=Case.Kind.CONTROL,
+        matched_case=existing,
+    )
+
+
+def test_a_control_the_file_refers_is_flagged_with_when_and_leaves_its_pair(
+    tmp_path, existing, control
+):
+    path = write_csv(
+        tmp_path,
+        [row(referral_id="R-9", host_country="GB", entity_name="GAMMA SENSORS LIMITED")],
+    )
+    started = timezone.now()
+
+    out = run_import(path)
+
+    stored = Case.objects.get(pk=control.pk)
+    referral = Referral.objects.get(external_id="R-9")
+    assert referral.entity_id == control.entity_id  # the same entity, by its name key
+    assert "1 control case(s) are referred in this file" in out
+    assert stored.kind == Case.Kind.CONTROL
+    assert stored.later_referral == referral
+    assert started <= stored.referred_later_at <= timezone.now()
+    # Still on its matched case's clock; its history row records the flag.
+    assert stored.index_date == existing.index_date
+    assert stored.history.first().referred_later_at == stored.referred_later_at
+
+
+def test_a_control_referred_again_keeps_when_it_was_first_flagged(tmp_path, control):
+    run_import(
+        write_csv(
+            tmp_path, [row(referral_id="R-9", host_country="GB", entity_name="Gamma Sensors Ltd")]
+        )
+    )
+    first = Case.objects.get(pk=control.pk).referred_later_at
+
+    out = run_import(
+        write_csv(
+            tmp_path,
+            [row(referral_id="R-10", host_country="GB", entity_name="Gamma Sensors Ltd")],
+            name="more.csv",
+        )
+    )
+
+    assert "control case(s)" not in out
+    assert Case.objects.get(pk=control.pk).referred_later_at == first
+
+
+def test_a_dry_run_flags_no_control(tmp_path, control):
+    path = write_csv(
+        tmp_path, [row(referral_id="R-9", host_country="GB", entity_name="Gamma Sensors Ltd")]
+    )
+
+    out = run_import(path, "--dry-run")
+
+    assert "1 control case(s) are referred in this file" in out
+    assert Case.objects.get(pk=control.pk).referred_later_at is None
+
+
+def test_a_referral_entered_by_hand_flags_the_control_too(control):
+    referral = derived.referral_save(
+        referral=Referral(
+            external_id="HAND-1",
+            entity=control.entity,
+            date=datetime.date(2020, 1, 1),
+            date_precision="year",
+            host_country="GB",
+        )
+    )
+
+    stored = Case.objects.get(pk=control.pk)
+    assert (stored.later_referral, stored.referred_later_at is not None) == (referral, True)

@@ -15,7 +15,7 @@ from collections import defaultdict
 import pytest
 from django.core.management import CommandError, call_command
 
-from cases import blocs, derived
+from cases import blocs, derived, rules
 from cases.analytics import selectors
 from cases.analytics import services as analytics_services
 from cases.casework import services as casework_services
@@ -70,6 +70,18 @@ def _case(name, *, kind, team, status, referrals):
     for values in referrals:
         ReferralFactory(entity=entity, **values)
     return CaseFactory(entity=entity, team=team, status=status)
+
+
+def _control(name: str, matched: Case, **kwargs) -> Case:
+    country, kind, fields = rules.matched_profile(matched)
+    return analytics_services.control_case_create(
+        name=name,
+        country=country,
+        kind=kind,
+        technology_fields="; ".join(sorted(fields)),
+        matched_case=matched,
+        **kwargs,
+    )
 
 
 def _finding(case, kind, country, on, state):
@@ -227,15 +239,12 @@ def dataset():
     _finding(c["i"], JV, "CN", D(2019, 1, 1), CONFIRMED)
     _finding(c["j"], Finding.Kind.ACQUISITION, "HK", D(2020, 1, 15), CONFIRMED)
 
-    # Control cases, positive and negative: never counted among the referred.
+    # Control cases, positive and negative: never counted among the referred. Each is
+    # matched on its referred case's host country, kind and field.
     for matched, name in [(c["c"], "Control One"), (c["d"], "Control Two")]:
-        control = analytics_services.control_case_create(
-            name=name, country="US", kind=company, matched_case=matched
-        )
+        control = _control(name, matched)
         _finding(control, JV, "CN", D(2019, 6, 1), CONFIRMED)
-    control = analytics_services.control_case_create(
-        name="Control Three", country="GB", kind=company, matched_case=c["a"], team=alpha
-    )
+    control = _control("Control Three", c["a"], team=alpha)
     casework_services.case_set_status(case=control, status=concluded, actor=None)
 
     analytics_services.cohort_save(
