@@ -10,6 +10,10 @@ cases (bench/outcome_rates.py). Django cannot aggregate over an aggregate within
 GROUP BY, so the outer query is written here around two ORM-compiled querysets.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db import connection
 from django.db.models import Count, Min, Q, QuerySet, Value
 
@@ -31,6 +35,23 @@ FIGURE_NAMES = (
 )
 
 
+# The answers given within figures_reused(), by question; None outside it.
+_answers: ContextVar[dict | None] = ContextVar("cohort_figures_answers", default=None)
+
+
+@contextmanager
+def figures_reused() -> Iterator[None]:
+    """Within the block, a question cohort_figures has answered already is answered from
+    the first answer. The analytics page asks for some twice (the referred cases' total
+    for the rate table and for the control comparison, and per entity type when that is
+    the page's dimension), each a pass over every finding; nothing writes in between."""
+    token = _answers.set({})
+    try:
+        yield
+    finally:
+        _answers.reset(token)
+
+
 def cohort_figures(cases: QuerySet[Case], *, by: str | None, outcome: str, kind: str) -> dict:
     """{group value: {FIGURE_NAMES[, median_days]}} of the cases of `kind`, grouped by
     `by` (everything under "all" when it is None)."""
@@ -38,6 +59,17 @@ def cohort_figures(cases: QuerySet[Case], *, by: str | None, outcome: str, kind:
     members = _members(cases, by=by, kind=kind)
     if members.query.is_empty():
         return {}
+    answers = _answers.get()
+    if answers is None:
+        return _figures(cases, members, by=by, outcome=outcome)
+    sql, params = members.query.sql_with_params()
+    question = (sql, tuple(params), by, outcome)
+    if question not in answers:
+        answers[question] = _figures(cases, members, by=by, outcome=outcome)
+    return {value: dict(figures) for value, figures in answers[question].items()}
+
+
+def _figures(cases: QuerySet[Case], members: QuerySet, *, by: str | None, outcome: str) -> dict:
     decided = _findings_per_case(outcome)
     checked = _checked_cases()
     if cases.query.where:

@@ -19,7 +19,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import access
-from cases.analytics import adjusted, charts, downloads, estimates, models_fit, services
+from cases.analytics import (
+    adjusted,
+    charts,
+    downloads,
+    estimates,
+    figures,
+    models_fit,
+    services,
+)
 from cases.analytics import selectors as analytics_selectors
 from cases.analytics.forms import (
     AnalyticsForm,
@@ -61,7 +69,8 @@ def analytics(request: HttpRequest) -> HttpResponse:
             request=request,
         )
         return response
-    context = _analytics_context(request, form, cases, by=by, outcome=outcome)
+    with figures.figures_reused():
+        context = _analytics_context(request, form, cases, by=by, outcome=outcome)
     return render(request, "cases/analytics.html", context)
 
 

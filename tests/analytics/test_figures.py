@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from cases import derived
-from cases.analytics.figures import cohort_figures
+from cases.analytics.figures import cohort_figures, figures_reused
 from cases.analytics.services import cohort_save
 from cases.models import Case, Finding
 from tests.factories import CaseFactory, EntityFactory, ReferralFactory, TeamFactory
@@ -126,3 +126,29 @@ def test_the_median_comes_from_the_database_only_on_postgresql(cases):
         assert figures["all"]["median_days"] == 200
     else:
         assert "median_days" not in figures["all"]
+
+
+def test_within_figures_reused_a_question_asked_again_is_not_queried_again(
+    cases, django_assert_num_queries
+):
+    everything, subset = Case.objects.all(), Case.objects.filter(team=cases["team"])
+    with figures_reused():
+        first = cohort_figures(everything, by="year", outcome="any", kind=REFERRED)
+        with django_assert_num_queries(0):
+            again = cohort_figures(everything, by="year", outcome="any", kind=REFERRED)
+        again[2017]["cases"] = 0  # a caller's change is its own
+        # Another set of cases, dimension, outcome or kind is another question.
+        with django_assert_num_queries(4):
+            assert counts(cohort_figures(subset, by=None, outcome="any", kind=REFERRED)) == {
+                "all": (4, 2, 1)
+            }
+            assert counts(cohort_figures(everything, by=None, outcome="any", kind=REFERRED)) == {
+                "all": (5, 3, 2)
+            }
+            cohort_figures(everything, by="year", outcome="acquisition", kind=REFERRED)
+            cohort_figures(everything, by="year", outcome="any", kind="control")
+        assert cohort_figures(everything, by="year", outcome="any", kind=REFERRED) == first
+
+    assert counts(first) == {2017: (4, 2, 1), 2019: (1, 1, 1)}
+    with django_assert_num_queries(1):  # outside the block, every question is asked
+        cohort_figures(everything, by="year", outcome="any", kind=REFERRED)
