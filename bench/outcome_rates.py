@@ -62,7 +62,8 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-args = parse_args()
+# Imported by bench/analytics_page.py for its data set: the options are this script's own.
+args = parse_args() if __name__ == "__main__" else None
 if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
     sys.exit("This benchmark measures PostgreSQL: set DATABASE_URL=postgres://...")
 

@@ -10,11 +10,15 @@ cases (bench/outcome_rates.py). Django cannot aggregate over an aggregate within
 GROUP BY, so the outer query is written here around two ORM-compiled querysets.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db import connection
 from django.db.models import Count, Min, Q, QuerySet, Value
 
 from cases import rules
-from cases.analytics.cohorts import check_outcome, group_annotation
+from cases.analytics.cohorts import DIMENSIONS, check_outcome, group_annotation
 from cases.models import Case, CheckRun, CooperationMethod, Finding
 
 FIGURE_NAMES = (
@@ -31,13 +35,55 @@ FIGURE_NAMES = (
 )
 
 
+# The answers given within figures_reused(), by question; None outside it.
+_answers: ContextVar[dict | None] = ContextVar("cohort_figures_answers", default=None)
+
+# Dimensions that put every case in exactly one cohort: their cohorts add up to the total.
+_ONE_COHORT_EACH = frozenset(DIMENSIONS) - {"cooperation_method", "cohort"}
+
+
+@contextmanager
+def figures_reused() -> Iterator[None]:
+    """Within the block, cohort_figures answers the referred and the control cases of a
+    set and dimension in one query, on PostgreSQL their totals too, and a question asked
+    again from its first answer. The analytics page asks five questions (its dimension
+    and the total, of the referred cases; per entity type and the total, of the control
+    cases and the referred) and each is a pass over every finding; nothing writes in
+    between."""
+    token = _answers.set({})
+    try:
+        yield
+    finally:
+        _answers.reset(token)
+
+
 def cohort_figures(cases: QuerySet[Case], *, by: str | None, outcome: str, kind: str) -> dict:
     """{group value: {FIGURE_NAMES[, median_days]}} of the cases of `kind`, grouped by
     `by` (everything under "all" when it is None)."""
     check_outcome(outcome)
-    members = _members(cases, by=by, kind=kind)
-    if members.query.is_empty():
+    if cases.query.is_empty():
         return {}
+    answers = _answers.get()
+    if answers is None:
+        return _figures(cases, by=by, outcome=outcome, kinds=[kind], totals=False)[kind, by]
+    sql, params = cases.query.sql_with_params()
+    asked = (sql, tuple(params), outcome)
+    if (*asked, kind, by) not in answers:
+        totals = by in _ONE_COHORT_EACH and connection.vendor == "postgresql"
+        kinds = list(Case.Kind.values)
+        for (each, dimension), figures in _figures(
+            cases, by=by, outcome=outcome, kinds=kinds, totals=totals
+        ).items():
+            answers.setdefault((*asked, each, dimension), figures)
+    return {value: dict(figures) for value, figures in answers[(*asked, kind, by)].items()}
+
+
+def _figures(
+    cases: QuerySet[Case], *, by: str | None, outcome: str, kinds: list[str], totals: bool
+) -> dict[tuple[str, str | None], dict]:
+    """{(kind, by): figures} for each of `kinds`, and {(kind, None): figures} with
+    `totals` (PostgreSQL's GROUPING SETS; for a dimension of _ONE_COHORT_EACH only)."""
+    members = _members(cases, by=by, kinds=kinds)
     decided = _findings_per_case(outcome)
     checked = _checked_cases()
     if cases.query.where:
@@ -46,17 +92,26 @@ def cohort_figures(cases: QuerySet[Case], *, by: str | None, outcome: str, kind:
         decided = decided.filter(case__in=members.values("id"))
         checked = checked.filter(case__in=members.values("id"))
     postgres = connection.vendor == "postgresql"
-    sql, params = _figures_query(members, decided, checked, by=by, postgres=postgres)
+    sql, params = _figures_query(members, decided, checked, by=by, postgres=postgres, totals=totals)
     names = [*FIGURE_NAMES, *(["median_days"] if postgres else [])]
+    dimensions = [by, None] if totals else [by]
+    result: dict = {(kind, dimension): {} for kind in kinds for dimension in dimensions}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {value: dict(zip(names, figures, strict=True)) for value, *figures in cursor}
+        for kind, total, value, *figures in cursor:
+            key = (kind, None) if total else (kind, by)
+            result[key]["all" if total else value] = dict(zip(names, figures, strict=True))
+    return result
 
 
-def _members(cases: QuerySet[Case], *, by: str | None, kind: str) -> QuerySet:
-    """One row per case of `kind`: its id, index date, status and group value."""
+def _members(cases: QuerySet[Case], *, by: str | None, kinds: list[str]) -> QuerySet:
+    """One row per case of `kinds`: its id, kind, index date, status and group value."""
     group = Value("all") if by is None else group_annotation(by)
-    members = cases.filter(kind=kind).order_by().values("id", "index_date", "status", group=group)
+    members = (
+        cases.filter(kind__in=kinds)
+        .order_by()
+        .values("id", "kind", "index_date", "status", group=group)
+    )
     if by == "cohort":
         members = members.filter(group__isnull=False)  # a case in no cohort is in no row
     return members
@@ -110,6 +165,7 @@ def _figures_query(
     *,
     by: str | None,
     postgres: bool,
+    totals: bool,
 ) -> tuple[str, list]:
     members_sql, members_params = members.query.sql_with_params()
     findings_sql, findings_params = decided.query.sql_with_params()
@@ -126,8 +182,13 @@ def _figures_query(
     # Reviewed is rules.reviewed_case_q read off the join: concluded, or a positive
     # finding. Waiting and unknown timing count unreviewed / not positive cases only.
     reviewed = "(c.status = %s OR COALESCE(f.positives, 0) > 0)"
+    grouping = f"c.kind, {group_sql}"
+    total = "0"
+    if totals:
+        grouping = f"GROUPING SETS ((c.kind, {group_sql}), (c.kind))"
+        total = f"GROUPING({group_sql})"
     sql = f"""
-        SELECT {group_sql},
+        SELECT c.kind, {total}, {group_sql},
                COUNT(*),
                COUNT(CASE WHEN {reviewed} THEN 1 END),
                COUNT(f.first_positive),
@@ -142,7 +203,7 @@ def _figures_query(
         LEFT JOIN ({findings_sql}) f ON f."case" = c.id
         LEFT JOIN ({checked_sql}) k ON k."case" = c.id
         {methods_sql}
-        GROUP BY {group_sql}
+        GROUP BY {grouping}
     """
     concluded = Case.Status.CONCLUDED
     params = [

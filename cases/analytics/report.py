@@ -107,8 +107,7 @@ def report_context(
         cases, by=by, outcome=outcome, interval=interval, group_small=group_small
     )
     total = selectors.outcome_total(cases, outcome=outcome, interval=interval)
-    curves = selectors.time_to_outcome(cases, by=by, outcome=outcome)
-    overall = next(iter(selectors.time_to_outcome(cases, outcome=outcome)), None)
+    curves, overall = selectors.curves_and_overall(cases, by=by, outcome=outcome)
     metadata = methods.download_metadata(
         title=f"Outcome rates by {dimension_label} ({outcome_label})",
         filters={"dimension": by, "outcome": outcome, **filters},

@@ -309,6 +309,15 @@ def time_to_outcome(
     return survival.time_to_outcome(cases, by=by, outcome=outcome)
 
 
+def curves_and_overall(
+    cases: QuerySet[Case], *, by: str, outcome: str = "any"
+) -> tuple[list[CohortSurvival], CohortSurvival | None]:
+    """The curves per cohort of `by` and over all the cases, read once (the page's pair)."""
+    from cases.analytics import survival
+
+    return survival.curves_and_overall(cases, by=by, outcome=outcome)
+
+
 # --- referred against control: matched pairs ---
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from functools import lru_cache
 
 from django.db.models import QuerySet
 
@@ -55,8 +56,14 @@ def followed_until(spans, index_date: date) -> date | None:
 
 
 def detects_outcome(detects: str, outcome: str) -> bool:
-    kinds = {kind.strip() for kind in detects.split(",") if kind.strip()}
+    kinds = _detected_kinds(detects)
     return bool(kinds) if outcome == "any" else outcome in kinds
+
+
+@lru_cache(maxsize=256)
+def _detected_kinds(detects: str) -> frozenset[str]:
+    # A handful of distinct strings over 100,000s of runs: parsed once each.
+    return frozenset(kind.strip() for kind in detects.split(",") if kind.strip())
 
 
 def _inputs(cases: QuerySet[Case], members: QuerySet[Case], outcome: str):
@@ -81,9 +88,11 @@ def _inputs(cases: QuerySet[Case], members: QuerySet[Case], outcome: str):
             (start, end) if known is None else (min(known[0], start), min(known[1], end))
         )
     spans = defaultdict(list)
+    # Plain lists, not .iterator(): on PostgreSQL a server-side cursor fetched in chunks
+    # cost more than holding these few columns in memory.
     for case_id, first, last, detects in runs.values_list(
         "case", "searched_from", "searched_to", "detects"
-    ).iterator(chunk_size=10000):
+    ):
         if detects_outcome(detects, outcome):
             spans[case_id].append((first, last))
     return first_positive, spans
@@ -127,6 +136,12 @@ class _Follow:
 
 def time_to_outcome(cases: QuerySet[Case], *, by: str | None = None, outcome: str = "any"):
     """Kaplan-Meier curves per cohort, censored by coverage (see the module docstring)."""
+    return curves_and_overall(cases, by=by, outcome=outcome)[0]
+
+
+def curves_and_overall(cases: QuerySet[Case], *, by: str | None, outcome: str = "any"):
+    """The curves per cohort of `by` and the curve over all the cases, from one read of
+    the cases, findings and check runs (the page shows both)."""
     from cases.analytics.selectors import CohortSurvival, _labeller
 
     check_outcome(outcome)
@@ -135,16 +150,22 @@ def time_to_outcome(cases: QuerySet[Case], *, by: str | None = None, outcome: st
         members = members.annotate(group=group_annotation(by))
     first_positive, spans = _inputs(cases, members, outcome)
     follows: dict = defaultdict(_Follow)
+    overall = _Follow()
     rows = members.values_list("id", "index_date", "index_period_end", *(["group"] if by else []))
-    for pk, index_date, index_end, *group in rows.iterator(chunk_size=10000):
+    for pk, index_date, index_end, *group in rows:
         reach = followed_until(spans.get(pk, ()), index_date)
         index = (index_date, index_end or index_date)
         for key in cohort_keys(by, group[0] if group else None):
             follows[key].add(pk, index, first_positive.get(pk), reach)
+        if by is not None:
+            overall.add(pk, index, first_positive.get(pk), reach)
+    if by is None:
+        overall = follows.get("all")
     label = _labeller(by, cases)
-    result = [
-        CohortSurvival(
-            label(key),
+
+    def curve(name: str, f: _Follow) -> CohortSurvival:
+        return CohortSurvival(
+            name,
             stats.kaplan_meier(f.durations, f.observed),
             len(f.durations),
             f.not_followed,
@@ -157,7 +178,12 @@ def time_to_outcome(cases: QuerySet[Case], *, by: str | None = None, outcome: st
             incidence_bounds=survival_stats.incidence_bounds(f.earliest, f.latest, f.observed),
             members=f.members,
         )
-        for key, f in follows.items()
-        if not (by == "cohort" and key is None)
+
+    result = [
+        curve(label(key), f) for key, f in follows.items() if not (by == "cohort" and key is None)
     ]
-    return sorted(result, key=lambda s: (-s.watched, s.cohort))
+    result.sort(key=lambda s: (-s.watched, s.cohort))
+    whole = None
+    if overall is not None and overall.population:
+        whole = result[0] if by is None else curve("all", overall)
+    return result, whole

@@ -28,6 +28,7 @@ from cases.analytics import (
     charts,
     downloads,
     estimates,
+    figures,
     methods,
     models_fit,
     report,
@@ -87,7 +88,8 @@ def analytics(request: HttpRequest) -> HttpResponse:
             request=request,
         )
         return response
-    context = _analytics_context(request, form, cases, by=by, outcome=outcome, **choices)
+    with figures.figures_reused():
+        context = _analytics_context(request, form, cases, by=by, outcome=outcome, **choices)
     return render(request, "cases/analytics.html", context)
 
 
@@ -165,8 +167,7 @@ def _analytics_context(
     rows = analytics_selectors.outcome_rates(
         cases, by=by, outcome=outcome, interval=interval, group_small=group_small
     )
-    curves = analytics_selectors.time_to_outcome(cases, by=by, outcome=outcome)
-    overall_curve = analytics_selectors.time_to_outcome(cases, outcome=outcome)
+    curves, overall_curve = analytics_selectors.curves_and_overall(cases, by=by, outcome=outcome)
     by_kind, by_cohort, overall_pairs = analytics_selectors.agreement_tables(
         cases, by=by, outcome=outcome
     )
@@ -186,7 +187,7 @@ def _analytics_context(
             rows, title=f"Share positive ({outcome_label}) by {dimension_label}"
         ),
         "curves": curves,
-        "overall_curve": overall_curve[0] if overall_curve else None,
+        "overall_curve": overall_curve,
         "survival_horizons": survival_stats.HORIZONS_YEARS,
         "survival_chart": charts.survival_chart(
             curves, title=f"Time to first positive finding ({outcome_label})"

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from statsmodels.stats.multitest import multipletests
 
 from cases.analytics import estimates
 from cases.analytics.estimates import Stratum
@@ -77,6 +78,17 @@ def test_holm_and_benjamini_hochberg_as_worked_by_hand():
         pytest.approx(0.04),
         None,
     ]
+
+
+def test_holm_matches_statsmodels_with_ties_and_values_past_one():
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 7, 40):
+        p = rng.choice([0.001, 0.01, 0.2, 0.5, 0.9, *rng.random(size)], size=size)
+
+        expected = multipletests(p, method="holm")[1]
+
+        assert estimates.holm(p) == pytest.approx(expected)
+        assert estimates.adjust(list(p), "holm") == pytest.approx(list(expected))
 
 
 def test_homogeneity_is_pearsons_chi_square_as_worked_by_hand():

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from cases import derived
-from cases.analytics.figures import cohort_figures
+from cases.analytics.figures import cohort_figures, figures_reused
 from cases.analytics.services import cohort_save
 from cases.models import Case, Finding
 from tests.factories import CaseFactory, EntityFactory, ReferralFactory, TeamFactory
@@ -126,3 +126,56 @@ def test_the_median_comes_from_the_database_only_on_postgresql(cases):
         assert figures["all"]["median_days"] == 200
     else:
         assert "median_days" not in figures["all"]
+
+
+def test_within_figures_reused_a_question_asked_again_is_not_queried_again(
+    cases, django_assert_num_queries
+):
+    everything, subset = Case.objects.all(), Case.objects.filter(team=cases["team"])
+    with figures_reused():
+        first = cohort_figures(everything, by="year", outcome="any", kind=REFERRED)
+        with django_assert_num_queries(0):
+            again = cohort_figures(everything, by="year", outcome="any", kind=REFERRED)
+            # The control cases were counted by the same query.
+            assert cohort_figures(everything, by="year", outcome="any", kind="control") == {}
+        again[2017]["cases"] = 0  # a caller's change is its own
+        # The totals too, where the database has GROUPING SETS.
+        with django_assert_num_queries(0 if connection.vendor == "postgresql" else 1):
+            total = cohort_figures(everything, by=None, outcome="any", kind=REFERRED)
+        # Another set of cases or outcome is another question.
+        with django_assert_num_queries(2):
+            assert counts(cohort_figures(subset, by=None, outcome="any", kind=REFERRED)) == {
+                "all": (4, 2, 1)
+            }
+            cohort_figures(everything, by="year", outcome="acquisition", kind=REFERRED)
+        assert cohort_figures(everything, by="year", outcome="any", kind=REFERRED) == first
+
+    assert counts(first) == {2017: (4, 2, 1), 2019: (1, 1, 1)}
+    assert total == cohort_figures(everything, by=None, outcome="any", kind=REFERRED)
+    with django_assert_num_queries(1):  # outside the block, every question is asked
+        cohort_figures(everything, by="year", outcome="any", kind=REFERRED)
+
+
+@pytest.mark.parametrize("by", ["year", "entity_type", "cooperation_method", "cohort", "team"])
+def test_figures_reused_answers_as_each_question_alone(cases, by):
+    """Both kinds and the totals from one query give what each question asked alone does."""
+    control = CaseFactory(
+        kind=Case.Kind.CONTROL, matched_case=cases["two_methods"], team=cases["team"]
+    )
+    derived.case_index_dates_refresh(case_ids=[control.pk])
+    finding(Case.objects.get(pk=control.pk), days=50)
+    cohort_save(name="Pair", cases=Case.objects.filter(team=cases["team"])[:2], actor=None)
+    for everything in (Case.objects.all(), Case.objects.filter(team__isnull=False)):
+        questions = [(by, REFERRED), (by, "control"), (None, REFERRED), (None, "control")]
+        alone = [
+            cohort_figures(everything, by=dimension, outcome="any", kind=kind)
+            for dimension, kind in questions
+        ]
+        with figures_reused():
+            together = [
+                cohort_figures(everything, by=dimension, outcome="any", kind=kind)
+                for dimension, kind in questions
+            ]
+
+        assert together == alone
+        assert alone[3]["all"]["cases"] == 1  # the control case counted

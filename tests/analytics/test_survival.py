@@ -118,3 +118,26 @@ def test_coarse_dates_give_each_case_its_earliest_and_latest_duration():
     assert (two.earliest, two.latest) == (pytest.approx(2 / 3), pytest.approx(1 / 3))
     assert (five.earliest, five.latest) == (None, None)
     assert curve.incidence[1].estimate == pytest.approx(1 / 3)  # A at 789 days
+
+
+@pytest.mark.parametrize("by", ["year", "host_country", "cooperation_method"])
+def test_the_pages_overall_curve_read_with_the_cohorts_is_the_curve_over_all_cases(by):
+    event = positive_case(30, on=INDEX, country="US", methods=("joint_venture", "patent_licence"))
+    searched(event, after(0), after(10))
+    censored = referred(on=D(2018, 2, 1), country="GB")
+    searched(censored, D(2018, 2, 1), D(2019, 6, 1))
+    referred(on=INDEX, country="GB")  # not followed
+
+    curves, overall = survival_module.curves_and_overall(Case.objects.all(), by=by)
+    [alone] = time_to_outcome(Case.objects.all())
+
+    assert curves == time_to_outcome(Case.objects.all(), by=by)
+    assert overall.cohort == alone.cohort == "all"
+    assert (overall.population, overall.watched, overall.unwatched) == (3, 2, 1)
+    assert overall.curve == alone.curve
+    assert overall.members == alone.members
+    assert overall.incidence == alone.incidence
+
+
+def test_no_cases_no_curves_and_no_overall_curve():
+    assert survival_module.curves_and_overall(Case.objects.all(), by="year") == ([], None)
