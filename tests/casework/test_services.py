@@ -137,7 +137,9 @@ def test_a_stale_review_is_refused_naming_who_reviewed_it_first(lead, alice, bob
         )
 
     message = str(exc_info.value)
-    assert f"Finding {lead.pk}" in message
+    # Named by kind and counterparty, as the analyst knows it, not by id.
+    assert f"The {lead}" in message
+    assert f"Finding {lead.pk}" not in message
     assert "alice" in message
     assert "not saved" in message
     stored = fresh(lead)
@@ -195,7 +197,7 @@ def test_a_bulk_review_with_one_stale_finding_saves_none(case, alice, bob):
     with signed_in(bob), pytest.raises(services.EditConflict) as exc_info:
         services.findings_review(findings=leads, state=CONFIRMED, reviewer=bob, versions=versions)
 
-    assert f"Finding {leads[2].pk}" in str(exc_info.value)
+    assert f"The {leads[2]}" in str(exc_info.value)
     assert "alice" in str(exc_info.value)
     for finding in leads[:2]:
         stored = fresh(finding)
