@@ -1388,3 +1388,154 @@ def test_it_hides_the_admin_link_from_analysts(alice):
     admin = Client()
     admin.force_login(UserFactory(username="root", is_staff=True))  # staff: the admin opens
     assert reverse("admin:index") in body(admin.get(reverse("cases:my_work")))
+
+
+# ------------------------------------------------------------------ reopening
+
+
+def reopen(client, finding: Finding, **data):
+    data.setdefault("version", Finding.objects.get(pk=finding.pk).version)
+    return client.post(reverse("cases:finding_reopen", args=[finding.pk]), data)
+
+
+def reopen_case(client, case: Case, **data):
+    data.setdefault("version", case_now(case).version)
+    return client.post(reverse("cases:case_reopen", args=[case.pk]), data)
+
+
+def test_it_reopens_a_confirmed_lead_and_the_outcome_follows(alice, case, lead):
+    review(alice, lead, decision=CONFIRMED)
+    assert "Outcome: positive" in body(alice.get(case.get_absolute_url()))
+
+    response = reopen(alice, lead, reason="Wrong company.")
+
+    assert response.status_code == 302
+    assert response.url == case.get_absolute_url() + "#leads"
+    lead.refresh_from_db()
+    assert (lead.review_state, lead.review_note, lead.version) == (LEAD, "Wrong company.", 3)
+    assert any(
+        m.startswith("Reopened the joint venture lead from gleif") for m in messages_of(response)
+    )
+    page = body(alice.get(case.get_absolute_url()))
+    assert "Outcome: none confirmed" in page
+    history = page.split('id="change-history">')[1].split("</section>")[0]
+    assert " · alice reopened the joint venture lead from gleif: Wrong company.</li>" in history
+    assert " · alice confirmed the joint venture lead from gleif</li>" in history
+
+
+def test_it_refuses_to_reopen_a_lead_without_a_reason(alice, lead):
+    review(alice, lead, decision=REJECTED, note="Not them.")
+
+    response = reopen(alice, lead, reason="  ")
+
+    assert response.status_code == 302
+    assert any("Say why it is reopened" in m for m in messages_of(response))
+    lead.refresh_from_db()
+    assert (lead.review_state, lead.review_note, lead.version) == (REJECTED, "Not them.", 2)
+
+
+def test_it_refuses_a_stale_reopening(alice, bob, lead):
+    review(alice, lead, decision=CONFIRMED)
+    assert reopen(bob, lead, reason="Recheck.").status_code == 302
+
+    response = reopen(alice, lead, reason="Mine too.", version=2)
+
+    assert any("was changed by bob" in m for m in messages_of(response))
+    lead.refresh_from_db()
+    assert (lead.review_note, lead.version) == ("Recheck.", 3)
+
+
+def test_it_offers_reopening_on_each_reviewed_finding(alice, full_case):
+    reviewed = Finding.objects.get(case=full_case, review_state=CONFIRMED)
+
+    page = body(alice.get(full_case.get_absolute_url()))
+
+    assert reverse("cases:finding_reopen", args=[reviewed.pk]) in page
+    lead = Finding.objects.get(case=full_case, review_state=LEAD)
+    assert reverse("cases:finding_reopen", args=[lead.pk]) not in page
+
+
+def test_it_reopens_a_concluded_case_with_its_reason_in_the_history(alice, case):
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.CONCLUDED)
+    page = body(alice.get(case.get_absolute_url()))
+    assert reverse("cases:case_reopen", args=[case.pk]) in page
+
+    response = reopen_case(alice, case, reason=f"New filing {HOSTILE}")
+
+    assert response.status_code == 302
+    assert case_now(case).status == Case.Status.IN_REVIEW
+    assert "Case reopened: it is in review again." in messages_of(response)
+    page = body(alice.get(case.get_absolute_url()))
+    changes = page.split('id="status-changes">')[1].split("</ul>")[0]
+    assert f" · alice reopened the concluded case: New filing {HOSTILE_ESCAPED}</li>" in changes
+    assert HOSTILE not in page
+    assert reverse("cases:case_reopen", args=[case.pk]) not in page
+
+
+def test_it_refuses_to_reopen_a_case_without_a_reason(alice, case):
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.CONCLUDED)
+
+    response = reopen_case(alice, case, reason="")
+
+    assert response.status_code == 302
+    assert any("Say why it is reopened" in m for m in messages_of(response))
+    assert case_now(case).status == Case.Status.CONCLUDED
+    assert not CaseStatusChange.objects.filter(case=case).exists()
+
+
+def test_it_refuses_to_reopen_a_case_that_is_not_concluded(alice, case):
+    response = reopen_case(alice, case, reason="Again.")
+
+    assert any("Only a concluded case is reopened" in m for m in messages_of(response))
+    assert case_now(case).status == Case.Status.OPEN
+
+
+def test_it_refuses_a_stale_case_reopening_with_a_conflict(alice, case):
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.CONCLUDED, version=3)
+
+    response = reopen_case(alice, case, reason="Again.", version=2)
+
+    assert response.status_code == 409
+    assert case_now(case).status == Case.Status.CONCLUDED
+
+
+# ------------------------------------------------------------------ naming in words
+
+
+def test_a_review_error_names_the_finding_by_kind_and_counterparty(alice, lead):
+    response = review(alice, lead, decision=REJECTED, note="")
+
+    assert any(
+        m.startswith("The joint venture with Shenzhen Lead Co.: ") for m in messages_of(response)
+    )
+    assert not any(f"Finding {lead.pk}" in m for m in messages_of(response))
+
+
+def test_a_control_names_the_referred_case_it_is_matched_to(alice, team, case):
+    case.entity.name = f"Alpha {HOSTILE}"
+    case.entity.save()
+    ReferralFactory(entity=case.entity, technology_field="robotics")
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+    case.refresh_from_db()  # its index referral, which the control is matched on
+    control = CaseFactory(team=team, kind=Case.Kind.CONTROL, matched_case=case)
+
+    page = body(alice.get(control.get_absolute_url()))
+
+    link = f'<a href="{case.get_absolute_url()}">Alpha {HOSTILE_ESCAPED}</a>'
+    assert f"matched to {link} (referred case)" in page
+    assert f"case {case.pk}</a>" not in page
+
+
+def test_a_control_matched_to_a_case_the_reader_cannot_see_does_not_name_it(
+    alice, team, other_team
+):
+    hidden = make_case("Bravo Secret Ltd", other_team)
+    ReferralFactory(entity=hidden.entity, technology_field="robotics")
+    derived.case_index_dates_refresh(case_ids=[hidden.pk])
+    hidden.refresh_from_db()
+    control = CaseFactory(team=team, kind=Case.Kind.CONTROL, matched_case=hidden)
+
+    page = body(alice.get(control.get_absolute_url()))
+
+    assert "Bravo Secret Ltd" not in page
+    assert "matched to a referred case of another team" in page
