@@ -1418,6 +1418,9 @@ def test_it_reopens_a_confirmed_lead_and_the_outcome_follows(alice, case, lead):
     )
     page = body(alice.get(case.get_absolute_url()))
     assert "Outcome: none confirmed" in page
+    leads = page.split('id="leads">')[1].split("</section>")[0]
+    assert "Reopened: Wrong company." in leads
+    assert "Reopened: Wrong company." in body(alice.get(reverse("cases:review_queue")))
     history = page.split('id="change-history">')[1].split("</section>")[0]
     assert " · alice reopened the joint venture lead from gleif: Wrong company.</li>" in history
     assert " · alice confirmed the joint venture lead from gleif</li>" in history
