@@ -313,7 +313,12 @@ def finding_review(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
         return _back(request, case_url)
     verb = "Confirmed" if decision == Finding.ReviewState.CONFIRMED else "Rejected"
-    messages.success(request, f"{verb}: {finding} ({finding.case.entity.name}).")
+    # Said at once, as a stray keystroke in the queue reviews a lead.
+    messages.success(
+        request,
+        f"{verb}: {finding} ({finding.case.entity.name}). If that was a slip, reopen it "
+        "under the case's reviewed findings.",
+    )
     return _back(request, case_url)
 
 

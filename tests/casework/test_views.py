@@ -1426,6 +1426,12 @@ def test_it_reopens_a_confirmed_lead_and_the_outcome_follows(alice, case, lead):
     assert " · alice confirmed the joint venture lead from gleif</li>" in history
 
 
+def test_a_review_says_how_to_undo_it(alice, lead):
+    response = review(alice, lead, decision=CONFIRMED)
+
+    assert any("If that was a slip, reopen it" in m for m in messages_of(response))
+
+
 def test_it_refuses_to_reopen_a_lead_without_a_reason(alice, lead):
     review(alice, lead, decision=REJECTED, note="Not them.")
 
