@@ -46,6 +46,10 @@ def _with_reason(sentence: str, reason: str) -> str:
 
 
 def _quoted(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        value = ", ".join(str(item).replace("_", " ") for item in value)
     return f"“{value}”" if value not in (None, "") else "nothing"
 
 

@@ -123,3 +123,18 @@ def test_a_reopened_case_gives_its_reason():
 def test_a_finding_is_named_by_kind_and_counterparty():
     assert history.finding_name(JV, "Shenzhen X Co.") == "joint venture with Shenzhen X Co."
     assert history.finding_name(JV, "") == "joint venture with an unnamed party"
+
+
+def test_lists_flags_and_empty_values_read_as_words():
+    changes = [
+        history.Change("match_criteria", [], ["host_country", "entity_kind"]),
+        history.Change("index_date", None, "2017-05-01"),
+    ]
+
+    sentence = history.case_sentence("", "changed", changes, {}, {})
+
+    assert "from nothing to “host country, entity kind”" in sentence
+    assert "from nothing to “2017-05-01”" in sentence
+    assert "None" not in sentence and "[" not in sentence
+    flag = history.entity_sentence("ana", "changed", [history.Change("is_demo", False, True)])
+    assert flag.endswith("from no to yes")
