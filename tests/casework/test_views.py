@@ -1432,6 +1432,17 @@ def test_a_review_says_how_to_undo_it(alice, lead):
     assert any("If that was a slip, reopen it" in m for m in messages_of(response))
 
 
+def test_it_offers_a_supervisor_no_reopening(client, team, case):
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.CONCLUDED)
+    reviewed = FindingFactory(case=case, review_state=CONFIRMED, reviewed_at=timezone.now())
+    client.force_login(SupervisorFactory(username="sam", teams=[team]))
+
+    page = body(client.get(case.get_absolute_url()))
+
+    assert reverse("cases:case_reopen", args=[case.pk]) not in page
+    assert reverse("cases:finding_reopen", args=[reviewed.pk]) not in page
+
+
 def test_it_refuses_to_reopen_a_lead_without_a_reason(alice, lead):
     review(alice, lead, decision=REJECTED, note="Not them.")
 
