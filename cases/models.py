@@ -631,6 +631,9 @@ class CaseStatusChange(models.Model):
         related_name="case_status_changes",
     )
     changed_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(
+        blank=True, help_text="Why, when the change needs one (reopening a concluded case)."
+    )
 
     class Meta:
         ordering = ["case", "changed_at", "id"]

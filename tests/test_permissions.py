@@ -19,6 +19,7 @@ import pytest
 import responses
 from django.contrib.messages import get_messages
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from cases import access, derived
 from cases.analytics import services as analytics_services
@@ -271,6 +272,17 @@ def reviewed(world: World) -> bool:
     return world.lead.review_state == Finding.ReviewState.CONFIRMED
 
 
+def lead_now(world: World) -> Finding:
+    return Finding.objects.get(pk=world.lead.pk)
+
+
+def lead_confirmed(world: World, user) -> None:
+    """The lead confirmed by someone before the request, so that it can be reopened."""
+    Finding.objects.filter(pk=world.lead.pk).update(
+        review_state=Finding.ReviewState.CONFIRMED, reviewed_at=timezone.now(), version=2
+    )
+
+
 def assigned_to_user(world: World, user) -> None:
     # My work lists the cases assigned to the user, wherever they are.
     Case.objects.filter(pk=world.case.pk).update(assignee=user)
@@ -521,6 +533,21 @@ REQUESTS = {
         "post",
         lambda w: {"decision": Finding.ReviewState.CONFIRMED, "version": w.lead.version},
         done=made(reviewed),
+    ),
+    "finding_reopen": Request(
+        "cases:finding_reopen",
+        case_url("finding_reopen", "lead"),
+        "post",
+        lambda w: {"reason": "Wrong company.", "version": lead_now(w).version},
+        done=made(lambda w: lead_now(w).review_state == Finding.ReviewState.LEAD),
+        setup=lead_confirmed,
+    ),
+    "case_reopen": Request(
+        "cases:case_reopen",
+        case_url("case_reopen"),
+        "post",
+        lambda w: {"reason": "A new filing.", "version": w.case.version},
+        done=made(lambda w: case_now(w).status == Case.Status.IN_REVIEW),
     ),
     "review_bulk": Request(
         "cases:review_bulk",
@@ -785,6 +812,10 @@ TABLE = {
     "case_finding_add": ("login", 404, "done", 404, 404, 403, 404, "done"),
     "case_check_now": ("login", 404, "done", 404, 404, 403, 404, "done"),
     "finding_review": ("login", 404, "done", 404, 404, 403, 404, "done"),
+    # Undoing a review or a conclusion is for who may review the case; the blind coder
+    # does not see it.
+    "finding_reopen": ("login", 404, "done", 404, 404, 403, 404, "done"),
+    "case_reopen": ("login", 404, "done", 404, 404, 403, 404, "done"),
     "review_bulk": ("login", 403, "done", "refused", "refused", 403, 403, "done"),
     "analytics": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
     "analytics_models": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
@@ -835,6 +866,8 @@ REFUSED_METHODS = {
     "case_finding_add": ("get",),
     "case_check_now": ("get",),
     "finding_review": ("get",),
+    "finding_reopen": ("get",),
+    "case_reopen": ("get",),
     "review_bulk": ("get",),
     "analytics": ("post",),
     "analytics_models": ("post",),
@@ -1031,7 +1064,15 @@ def test_signing_out_ends_the_session(client, world, role):
 
 
 @pytest.mark.parametrize(
-    "view", ["case_status", "case_assign", "case_entity", "case_finding_add", "case_check_now"]
+    "view",
+    [
+        "case_status",
+        "case_assign",
+        "case_entity",
+        "case_finding_add",
+        "case_check_now",
+        "case_reopen",
+    ],
 )
 def test_it_answers_404_for_a_case_that_does_not_exist(client, world, view):
     client_for(client, world, "admin")

@@ -34,6 +34,16 @@ class StatusForm(VersionedForm):
     status = forms.ChoiceField(choices=Case.Status.choices)
 
 
+class ReopenForm(VersionedForm):
+    """Undo a review or a conclusion: the reason is required, so the history says why."""
+
+    reason = forms.CharField(
+        max_length=2000,
+        strip=True,
+        error_messages={"required": "Say why it is reopened; nothing was changed."},
+    )
+
+
 class AssignForm(VersionedForm):
     assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="nobody")
 

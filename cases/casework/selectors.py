@@ -19,16 +19,16 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from cases import access, rules
+from cases.casework import history
 from cases.models import (
     Case,
-    CaseStatusChange,
     Entity,
     Finding,
     Referral,
     SecondCoding,
+    Team,
 )
 
 # The case list's order unless the user sorts it: most urgent first, then earliest referred.
@@ -164,20 +164,11 @@ def case_outcome(case: Case) -> Outcome:
 
 
 @dataclass(frozen=True)
-class FieldChange:
-    field: str
-    old: str  # "" when there was no value
-    new: str
-
-
-@dataclass(frozen=True)
 class HistoryEntry:
     when: datetime
     who: str  # "" when no person made the change
     model: str  # "case", "entity" or "finding"
-    object_id: int
-    action: str  # "created", "changed" or "deleted"
-    changes: list[FieldChange]
+    text: str  # the change in words (casework.history)
 
 
 # Bookkeeping columns that change on every save and tell a reader nothing.
@@ -186,24 +177,17 @@ _USER_FIELDS = {"assignee", "reviewed_by", "created_by", "changed_by", "coder"}
 _ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
 
-def _history_value(value, users: dict[int, str], field: str) -> str:
-    """The value as text: a user by name, a time in the local zone, "" for no value."""
-    if value is None or value == "":
-        return ""
-    if field in _USER_FIELDS:
-        return users.get(value, f"user {value}")
-    if isinstance(value, datetime):
-        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
-    return str(value)
-
-
-def _changes(record) -> list:
+def _changes(record) -> list[history.Change]:
     """The field changes a history record made, bookkeeping columns left out."""
     previous = record.prev_record
     if previous is None:
         return []
     delta = record.diff_against(previous)
-    return [change for change in delta.changes if change.field not in _HISTORY_SKIP]
+    return [
+        history.Change(change.field, change.old, change.new)
+        for change in delta.changes
+        if change.field not in _HISTORY_SKIP
+    ]
 
 
 def _history_records(case: Case, limit: int) -> list[tuple[str, object]]:
@@ -214,51 +198,83 @@ def _history_records(case: Case, limit: int) -> list[tuple[str, object]]:
         ("entity", case.entity.history.all()),
         ("finding", Finding.history.filter(case_id=case.pk)),
     ]
-    for model, history in sources:
-        for record in history.select_related("history_user").order_by("-history_date")[:limit]:
+    for model, rows in sources:
+        for record in rows.select_related("history_user").order_by("-history_date")[:limit]:
             records.append((model, record))
     records.sort(key=lambda item: item[1].history_date, reverse=True)
     return records[:limit]
 
 
-def case_change_history(case: Case, *, limit: int = 30) -> list[HistoryEntry]:
-    """Edits of the case, its entity and its findings, newest first.
+def _sentence(model: str, record, changes, users: dict, teams: dict) -> str:
+    who = record.history_user.get_username() if record.history_user else ""
+    action = _ACTIONS[record.history_type]
+    if model == "finding":
+        values = {
+            "kind": record.kind,
+            "source": record.source,
+            "counterparty_name": record.counterparty_name,
+            "review_note": record.review_note,
+        }
+        return history.finding_sentence(who, action, values, changes, users)
+    if model == "case":
+        return history.case_sentence(who, action, changes, users, teams)
+    return history.entity_sentence(who, action, changes)
 
-    Differences are worked out only for the entries shown (each costs a query).
+
+def case_change_history(case: Case, *, limit: int = 30) -> list[HistoryEntry]:
+    """Edits of the case, its entity and its findings in words, newest first.
+
+    Differences are worked out only for the entries shown (each costs a query); the users
+    and teams they name are read in one query each.
     """
     shown = [(model, record, _changes(record)) for model, record in _history_records(case, limit)]
-    # Users named in the changes (assignee, reviewer, ...), looked up in one query.
-    user_ids = {
-        value
-        for _, _, changes in shown
-        for change in changes
-        if change.field in _USER_FIELDS
-        for value in (change.old, change.new)
-        if value is not None
+    named = {
+        field: {
+            value
+            for _, _, changes in shown
+            for change in changes
+            if change.field in fields
+            for value in (change.old, change.new)
+            if value is not None
+        }
+        for field, fields in (("user", _USER_FIELDS), ("team", {"team"}))
     }
-    users = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    users = dict(
+        get_user_model().objects.filter(pk__in=named["user"]).values_list("pk", "username")
+    )
+    teams = dict(Team.objects.filter(pk__in=named["team"]).values_list("pk", "name"))
     return [
         HistoryEntry(
             when=record.history_date,
             who=record.history_user.get_username() if record.history_user else "",
             model=model,
-            object_id=record.id,
-            action=_ACTIONS[record.history_type],
-            changes=[
-                FieldChange(
-                    change.field,
-                    _history_value(change.old, users, change.field),
-                    _history_value(change.new, users, change.field),
-                )
-                for change in changes
-            ],
+            text=_sentence(model, record, changes, users, teams),
         )
         for model, record, changes in shown
     ]
 
 
-def case_status_changes(case: Case) -> QuerySet[CaseStatusChange]:
-    return case.status_changes.select_related("changed_by").order_by("-changed_at", "-id")
+@dataclass(frozen=True)
+class StatusEntry:
+    when: datetime
+    text: str
+
+
+def case_status_changes(case: Case) -> list[StatusEntry]:
+    """The case's status changes in words, newest first, with the reason when one was given."""
+    changes = case.status_changes.select_related("changed_by").order_by("-changed_at", "-id")
+    return [
+        StatusEntry(
+            change.changed_at,
+            history.status_change_sentence(
+                change.changed_by.get_username() if change.changed_by else "",
+                change.from_status,
+                change.to_status,
+                change.reason,
+            ),
+        )
+        for change in changes
+    ]
 
 
 def review_queue(findings: QuerySet[Finding], *, source: str = "") -> QuerySet[Finding]:
@@ -294,3 +310,13 @@ def my_work(user: access.User) -> MyWork:
 
 def case_referrals(case: Case) -> QuerySet[Referral]:
     return Referral.objects.filter(entity_id=case.entity_id).select_related("post").order_by("date")
+
+
+def matched_case_for(user: access.User, case: Case) -> Case | None:
+    """The referred case a control is matched to, if the user may see it (its name is
+    shown only then)."""
+    if not case.matched_case_id:
+        return None
+    return (
+        access.visible_cases(user).select_related("entity").filter(pk=case.matched_case_id).first()
+    )

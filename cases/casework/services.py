@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases import access, normalize
+from cases.casework.history import finding_name
 from cases.derived import (
     case_index_dates_refresh,
     control_match_derive,
@@ -118,11 +119,64 @@ def finding_review(
     note = note.strip()
     if state == Finding.ReviewState.REJECTED and not note:
         raise ValidationError({"note": "Say why the finding is rejected."})
-    locked = _lock(Finding, finding.pk, version, f"Finding {finding.pk}")
+    locked = _lock(Finding, finding.pk, version, _finding_what(finding))
     locked.review_state = state
     locked.reviewed_by = reviewer
     locked.reviewed_at = timezone.now()
     locked.review_note = note
+    locked.version += 1
+    locked._history_user = reviewer
+    locked.save(
+        update_fields=[
+            "review_state",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+            "version",
+            "updated_at",
+        ]
+    )
+    for name in ("review_state", "reviewed_by", "reviewed_at", "review_note", "version"):
+        setattr(finding, name, getattr(locked, name))
+    return finding
+
+
+def _finding_what(finding: Finding) -> str:
+    """How a refusal names the finding: by kind and counterparty, not by id."""
+    return "The " + finding_name(finding.kind, finding.counterparty_name)
+
+
+def _reason(reason: str, field: str, message: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({field: message})
+    return reason
+
+
+@transaction.atomic
+def finding_reopen(
+    *,
+    finding: Finding,
+    reviewer: AbstractBaseUser | None,
+    reason: str,
+    version: int | None = None,
+) -> Finding:
+    """Put a confirmed or rejected finding back among the leads, saying why.
+
+    The review is undone, not rewritten: the history keeps who confirmed or rejected it
+    and who reopened it, and the reason becomes the lead's note. Whether the case is
+    positive follows at once, as the outcome rule reads only confirmed findings.
+    """
+    reason = _reason(reason, "note", "Say why the review is reopened.")
+    locked = _lock(Finding, finding.pk, version, _finding_what(finding))
+    if locked.review_state == Finding.ReviewState.LEAD:
+        raise ValidationError(
+            f"{_finding_what(locked)} is waiting for review already; there is nothing to reopen."
+        )
+    locked.review_state = Finding.ReviewState.LEAD
+    locked.reviewed_by = None
+    locked.reviewed_at = None
+    locked.review_note = reason
     locked.version += 1
     locked._history_user = reviewer
     locked.save(
@@ -185,6 +239,34 @@ def case_set_status(
 
 
 @transaction.atomic
+def case_reopen(
+    *, case: Case, actor: AbstractBaseUser | None, reason: str, version: int | None = None
+) -> Case:
+    """Take a concluded case back to in review, saying why; the reason is logged with the
+    status change. A reopened case is no longer a reviewed negative until concluded again.
+    """
+    reason = _reason(reason, "reason", "Say why the case is reopened.")
+    locked = _lock(Case, case.pk, version, "The case")
+    if locked.status != Case.Status.CONCLUDED:
+        raise ValidationError(
+            f"Only a concluded case is reopened; this one is {locked.get_status_display()}."
+        )
+    case_status_change_record(
+        case=locked,
+        from_status=locked.status,
+        to_status=Case.Status.IN_REVIEW,
+        actor=actor,
+        reason=reason,
+    )
+    locked.status = Case.Status.IN_REVIEW
+    locked.version += 1
+    locked._history_user = actor
+    locked.save(update_fields=["status", "version", "updated_at"])
+    case.status, case.version = locked.status, locked.version
+    return case
+
+
+@transaction.atomic
 def case_assign(
     *,
     case: Case,
@@ -227,13 +309,18 @@ def _check_assignee(case: Case, assignee: AbstractBaseUser) -> None:
 
 
 def case_status_change_record(
-    *, case: Case, from_status: str, to_status: str, actor: AbstractBaseUser | None
+    *,
+    case: Case,
+    from_status: str,
+    to_status: str,
+    actor: AbstractBaseUser | None,
+    reason: str = "",
 ) -> CaseStatusChange | None:
     """Log a status change, or nothing when the status stays."""
     if from_status == to_status:
         return None
     return CaseStatusChange.objects.create(
-        case=case, from_status=from_status, to_status=to_status, changed_by=actor
+        case=case, from_status=from_status, to_status=to_status, changed_by=actor, reason=reason
     )
 
 

@@ -18,14 +18,15 @@ from cases import access, exports, tasks
 from cases.analytics import downloads, methods
 from cases.analytics.forms import SecondCoderForm
 from cases.audit.services import audit_record, query_detail
+from cases.casework import history, services, timeline
 from cases.casework import selectors as casework_selectors
-from cases.casework import services, timeline
 from cases.casework.filters import CaseFilter
 from cases.casework.forms import (
     AssignForm,
     BulkReviewForm,
     EntityForm,
     FindingForm,
+    ReopenForm,
     ReviewForm,
     StatusForm,
 )
@@ -127,6 +128,8 @@ def _case_page(request: HttpRequest, case: Case, *, status: int = 200, **forms) 
         "conflict": forms.get("conflict", ""),
         "can_see_analytics": access.can_see_analytics(user),
         "identity": identity_queue.entity_panel(entity=case.entity),
+        "matched_case": casework_selectors.matched_case_for(user, case),
+        "reopen_form": forms.get("reopen_form") or ReopenForm(initial={"version": case.version}),
     }
     if context["can_see_analytics"]:
         context["second_coding"] = casework_selectors.case_second_coding(case)
@@ -293,8 +296,9 @@ def finding_review(request: HttpRequest, pk: int) -> HttpResponse:
     case_url = finding.case.get_absolute_url() + "#leads"
     form = ReviewForm(request.POST)
     if not form.is_valid():
+        name = history.finding_name(finding.kind, finding.counterparty_name)
         for errors in form.errors.values():
-            messages.error(request, f"Finding {pk}: {' '.join(errors)}")
+            messages.error(request, f"The {name}: {' '.join(errors)}")
         return _back(request, case_url)
     decision = form.cleaned_data["decision"]
     try:
@@ -309,8 +313,64 @@ def finding_review(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
         return _back(request, case_url)
     verb = "Confirmed" if decision == Finding.ReviewState.CONFIRMED else "Rejected"
-    messages.success(request, f"{verb}: {finding} ({finding.case.entity.name}).")
+    # Said at once, as a stray keystroke in the queue reviews a lead.
+    messages.success(
+        request,
+        f"{verb}: {finding} ({finding.case.entity.name}). If that was a slip, reopen it "
+        "under the case's reviewed findings.",
+    )
     return _back(request, case_url)
+
+
+@require_POST
+@login_required
+def finding_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = access.finding_or_404(request.user, pk)
+    _require(access.can_edit(request.user))
+    case_url = finding.case.get_absolute_url() + "#leads"
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return _back(request, case_url)
+    try:
+        services.finding_reopen(
+            finding=finding,
+            reviewer=request.user,
+            reason=form.cleaned_data["reason"],
+            version=form.cleaned_data["version"],
+        )
+    except (services.EditConflict, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return _back(request, case_url)
+    name = history.lead_name(finding.kind, finding.source)
+    messages.success(request, f"Reopened {name} ({finding}); it is a lead again.")
+    return _back(request, case_url)
+
+
+@require_POST
+@login_required
+def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    case = access.case_or_404(request.user, pk)
+    _require(access.can_edit(request.user))
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(case.get_absolute_url())
+    try:
+        services.case_reopen(
+            case=case,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            version=form.cleaned_data["version"],
+        )
+    except services.EditConflict as exc:
+        return _case_page(request, case, status=409, conflict=str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(case.get_absolute_url())
+    return _after_change(request, case, "Case reopened: it is in review again.")
 
 
 @require_GET

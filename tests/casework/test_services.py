@@ -13,7 +13,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from cases import derived
+from cases import derived, rules
+from cases.casework import selectors as casework_selectors
 from cases.casework import services
 from cases.models import Case, CaseStatusChange, Entity, Finding
 from tests.factories import (
@@ -137,7 +138,9 @@ def test_a_stale_review_is_refused_naming_who_reviewed_it_first(lead, alice, bob
         )
 
     message = str(exc_info.value)
-    assert f"Finding {lead.pk}" in message
+    # Named by kind and counterparty, as the analyst knows it, not by id.
+    assert f"The {lead}" in message
+    assert f"Finding {lead.pk}" not in message
     assert "alice" in message
     assert "not saved" in message
     stored = fresh(lead)
@@ -195,7 +198,7 @@ def test_a_bulk_review_with_one_stale_finding_saves_none(case, alice, bob):
     with signed_in(bob), pytest.raises(services.EditConflict) as exc_info:
         services.findings_review(findings=leads, state=CONFIRMED, reviewer=bob, versions=versions)
 
-    assert f"Finding {leads[2].pk}" in str(exc_info.value)
+    assert f"The {leads[2]}" in str(exc_info.value)
     assert "alice" in str(exc_info.value)
     for finding in leads[:2]:
         stored = fresh(finding)
@@ -691,3 +694,136 @@ def test_two_simultaneous_reviews_of_one_version_let_exactly_one_through():
     stored = Finding.objects.get(pk=lead.pk)
     assert stored.version == 2
     assert stored.reviewed_by.username == winner
+
+
+# ------------------------------------------------------------------------ reopening
+
+
+def reviewed_lead(case, alice, state=CONFIRMED) -> Finding:
+    lead = FindingFactory(case=case, review_state=LEAD, source="gdelt")
+    with signed_in(alice):
+        services.finding_review(
+            finding=lead, state=state, reviewer=alice, note="Not them.", version=1
+        )
+    return fresh(lead)
+
+
+def positive_case(team) -> tuple[Case, Finding]:
+    """A referred case made positive by one confirmed joint venture after its referral."""
+    case = CaseFactory(team=team, index_date=date(2017, 5, 1), index_date_precision="month")
+    finding = FindingFactory(
+        case=case,
+        kind=Finding.Kind.JOINT_VENTURE,
+        counterparty_country="CN",
+        event_date=date(2019, 3, 1),
+        event_date_precision="day",
+        review_state=CONFIRMED,
+        reviewed_at=timezone.now(),
+    )
+    derived.finding_timings_refresh(case_ids=[case.pk])
+    return case, fresh(finding)
+
+
+@pytest.mark.parametrize("state", [CONFIRMED, REJECTED])
+def test_a_reviewed_finding_reopens_as_a_lead_with_its_reason(case, alice, bob, state):
+    finding = reviewed_lead(case, alice, state)
+
+    with signed_in(bob):
+        services.finding_reopen(finding=finding, reviewer=bob, reason=" Wrong company. ", version=2)
+
+    stored = fresh(finding)
+    assert stored.review_state == LEAD
+    assert (stored.reviewed_by, stored.reviewed_at) == (None, None)
+    assert stored.review_note == "Wrong company."
+    assert stored.version == 3
+    # The history keeps the review and its undoing, each with who did it.
+    record = stored.history.first()
+    assert (record.review_state, record.history_user) == (LEAD, bob)
+    assert stored.history.count() == 3
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_reopening_a_finding_without_a_reason_is_refused_and_changes_nothing(case, alice, reason):
+    finding = reviewed_lead(case, alice)
+
+    with pytest.raises(ValidationError) as exc_info:
+        services.finding_reopen(finding=finding, reviewer=alice, reason=reason, version=2)
+
+    assert "Say why" in str(exc_info.value)
+    stored = fresh(finding)
+    assert (stored.review_state, stored.reviewed_by, stored.version) == (CONFIRMED, alice, 2)
+    assert stored.history.count() == 2
+
+
+def test_a_stale_reopening_is_refused_naming_who_changed_the_finding(case, alice, bob):
+    finding = reviewed_lead(case, alice)
+    with signed_in(alice):
+        services.finding_reopen(finding=finding, reviewer=alice, reason="Recheck.", version=2)
+
+    with pytest.raises(services.EditConflict) as exc_info:
+        services.finding_reopen(finding=finding, reviewer=bob, reason="Also.", version=2)
+
+    assert "alice" in str(exc_info.value)
+    assert f"The {finding}" in str(exc_info.value)
+    assert fresh(finding).version == 3
+
+
+def test_a_lead_waiting_for_review_is_not_reopened(lead, alice):
+    with pytest.raises(ValidationError) as exc_info:
+        services.finding_reopen(finding=lead, reviewer=alice, reason="Why not.", version=1)
+
+    assert "nothing to reopen" in str(exc_info.value)
+    assert fresh(lead).version == 1
+
+
+def test_reopening_the_finding_that_made_a_case_positive_makes_it_not_positive(team, alice):
+    case, finding = positive_case(team)
+    assert casework_selectors.case_outcome(case).positive
+
+    services.finding_reopen(finding=finding, reviewer=alice, reason="Wrong JV.", version=1)
+
+    assert not casework_selectors.case_outcome(case).positive
+    assert not rules.positive_findings().filter(case=case).exists()
+
+
+def test_a_concluded_case_reopens_in_review_and_logs_the_reason(case, alice):
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.CONCLUDED)
+
+    services.case_reopen(case=fresh(case), actor=alice, reason=" New filing. ", version=1)
+
+    stored = fresh(case)
+    assert (stored.status, stored.version) == (Case.Status.IN_REVIEW, 2)
+    change = CaseStatusChange.objects.get(case=case)
+    assert (change.from_status, change.to_status, change.changed_by, change.reason) == (
+        Case.Status.CONCLUDED,
+        Case.Status.IN_REVIEW,
+        alice,
+        "New filing.",
+    )
+
+
+def test_reopening_a_case_without_a_reason_is_refused_and_changes_nothing(case, alice):
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.CONCLUDED)
+
+    with pytest.raises(ValidationError):
+        services.case_reopen(case=fresh(case), actor=alice, reason=" ", version=1)
+
+    assert (fresh(case).status, fresh(case).version) == (Case.Status.CONCLUDED, 1)
+    assert not CaseStatusChange.objects.filter(case=case).exists()
+
+
+def test_only_a_concluded_case_is_reopened(case, alice):
+    with pytest.raises(ValidationError) as exc_info:
+        services.case_reopen(case=case, actor=alice, reason="Again.", version=1)
+
+    assert "this one is open" in str(exc_info.value)
+    assert not CaseStatusChange.objects.filter(case=case).exists()
+
+
+def test_a_stale_case_reopening_is_refused(case, alice):
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.CONCLUDED, version=4)
+
+    with pytest.raises(services.EditConflict):
+        services.case_reopen(case=fresh(case), actor=alice, reason="Again.", version=3)
+
+    assert fresh(case).status == Case.Status.CONCLUDED

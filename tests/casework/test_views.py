@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from cases import derived
 from cases.casework import services as casework_services
@@ -640,7 +641,7 @@ def test_it_shows_the_case(alice, full_case):
     assert "2017-05-01 to 2024-02-01" in checks
     assert "nothing yet" in checks
     # The status log.
-    assert "bob: open → monitoring" in page
+    assert "bob moved the case from open to monitoring" in page
 
 
 def test_it_escapes_scraped_text_on_every_page(alice, team, analyst):
@@ -695,9 +696,10 @@ def test_it_puts_a_csrf_token_in_every_form(alice, full_case, lead):
     page = body(alice.get(full_case.get_absolute_url()))
 
     forms = re.findall(r'<form [^>]*method="post".*?</form>', page, flags=re.DOTALL)
-    # sign out, status, assign, check now, two per lead, add finding, identifiers, find
-    # identifiers (the panel's judging forms come with candidates, none here)
-    assert len(forms) == 1 + 3 + 2 * 2 + 2 + 1
+    # sign out, status, assign, check now, two per lead, reopen per reviewed finding, add
+    # finding, identifiers, find identifiers (the panel's judging forms come with
+    # candidates, none here)
+    assert len(forms) == 1 + 3 + 2 * 2 + 1 + 2 + 1
     assert all("csrfmiddlewaretoken" in form for form in forms)
 
 
@@ -768,15 +770,17 @@ def test_it_shows_who_changed_what_in_the_change_history(alice, analyst, colleag
 
     page = body(alice.get(case.get_absolute_url()))
 
-    history = page.split('class="history">')[1].split("</section>")[0]
-    assert " · bob · case changed<ul><li>status: open → monitoring</li></ul>" in history
-    assert " · alice · case changed<ul><li>assignee: — → bob</li></ul>" in history
-    assert " · system · case created</li>" in history
-    assert f" · alice · finding {lead.pk} changed<ul><li>" in history
-    assert "<li>review_state: lead → rejected</li>" in history
-    assert "<li>reviewed_by: — → alice</li>" in history
-    assert re.search(r"<li>reviewed_at: — → \d{4}-\d\d-\d\d \d\d:\d\d</li>", history)
-    assert f"<li>review_note: — → {HOSTILE_ESCAPED}</li>" in history
+    history = page.split('id="change-history">')[1].split("</section>")[0]
+    # In words, never field names or ids.
+    assert " · bob moved the case from open to monitoring</li>" in history
+    assert " · alice assigned the case to bob</li>" in history
+    assert " · An automated task opened the case</li>" in history
+    kind = lead.get_kind_display()
+    assert f" · alice rejected the {kind} lead from gdelt: {HOSTILE_ESCAPED}</li>" in history
+    assert f" · A check of gdelt filed a lead: {escape(str(lead))}</li>" in history
+    assert "review_state" not in history
+    assert "reviewed_by" not in history
+    assert f"finding {lead.pk}" not in history
     assert HOSTILE not in history
 
 
@@ -801,7 +805,7 @@ def test_it_changes_the_status_and_logs_who(alice, analyst, case):
         analyst,
     )
     assert "Status set to “in review”." in messages_of(response)
-    assert "alice: open → in review" in body(alice.get(case.get_absolute_url()))
+    assert "alice moved the case from open to in review" in body(alice.get(case.get_absolute_url()))
 
 
 def test_it_refuses_a_stale_status_change(alice, bob, case):
@@ -1384,3 +1388,174 @@ def test_it_hides_the_admin_link_from_analysts(alice):
     admin = Client()
     admin.force_login(UserFactory(username="root", is_staff=True))  # staff: the admin opens
     assert reverse("admin:index") in body(admin.get(reverse("cases:my_work")))
+
+
+# ------------------------------------------------------------------ reopening
+
+
+def reopen(client, finding: Finding, **data):
+    data.setdefault("version", Finding.objects.get(pk=finding.pk).version)
+    return client.post(reverse("cases:finding_reopen", args=[finding.pk]), data)
+
+
+def reopen_case(client, case: Case, **data):
+    data.setdefault("version", case_now(case).version)
+    return client.post(reverse("cases:case_reopen", args=[case.pk]), data)
+
+
+def test_it_reopens_a_confirmed_lead_and_the_outcome_follows(alice, case, lead):
+    review(alice, lead, decision=CONFIRMED)
+    assert "Outcome: positive" in body(alice.get(case.get_absolute_url()))
+
+    response = reopen(alice, lead, reason="Wrong company.")
+
+    assert response.status_code == 302
+    assert response.url == case.get_absolute_url() + "#leads"
+    lead.refresh_from_db()
+    assert (lead.review_state, lead.review_note, lead.version) == (LEAD, "Wrong company.", 3)
+    assert any(
+        m.startswith("Reopened the joint venture lead from gleif") for m in messages_of(response)
+    )
+    page = body(alice.get(case.get_absolute_url()))
+    assert "Outcome: none confirmed" in page
+    leads = page.split('id="leads">')[1].split("</section>")[0]
+    assert "Reopened: Wrong company." in leads
+    assert "Reopened: Wrong company." in body(alice.get(reverse("cases:review_queue")))
+    history = page.split('id="change-history">')[1].split("</section>")[0]
+    assert " · alice reopened the joint venture lead from gleif: Wrong company.</li>" in history
+    assert " · alice confirmed the joint venture lead from gleif</li>" in history
+
+
+def test_a_review_says_how_to_undo_it(alice, lead):
+    response = review(alice, lead, decision=CONFIRMED)
+
+    assert any("If that was a slip, reopen it" in m for m in messages_of(response))
+
+
+def test_it_offers_a_supervisor_no_reopening(client, team, case):
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.CONCLUDED)
+    reviewed = FindingFactory(case=case, review_state=CONFIRMED, reviewed_at=timezone.now())
+    client.force_login(SupervisorFactory(username="sam", teams=[team]))
+
+    page = body(client.get(case.get_absolute_url()))
+
+    assert reverse("cases:case_reopen", args=[case.pk]) not in page
+    assert reverse("cases:finding_reopen", args=[reviewed.pk]) not in page
+
+
+def test_it_refuses_to_reopen_a_lead_without_a_reason(alice, lead):
+    review(alice, lead, decision=REJECTED, note="Not them.")
+
+    response = reopen(alice, lead, reason="  ")
+
+    assert response.status_code == 302
+    assert any("Say why it is reopened" in m for m in messages_of(response))
+    lead.refresh_from_db()
+    assert (lead.review_state, lead.review_note, lead.version) == (REJECTED, "Not them.", 2)
+
+
+def test_it_refuses_a_stale_reopening(alice, bob, lead):
+    review(alice, lead, decision=CONFIRMED)
+    assert reopen(bob, lead, reason="Recheck.").status_code == 302
+
+    response = reopen(alice, lead, reason="Mine too.", version=2)
+
+    assert any("was changed by bob" in m for m in messages_of(response))
+    lead.refresh_from_db()
+    assert (lead.review_note, lead.version) == ("Recheck.", 3)
+
+
+def test_it_offers_reopening_on_each_reviewed_finding(alice, full_case):
+    reviewed = Finding.objects.get(case=full_case, review_state=CONFIRMED)
+
+    page = body(alice.get(full_case.get_absolute_url()))
+
+    assert reverse("cases:finding_reopen", args=[reviewed.pk]) in page
+    lead = Finding.objects.get(case=full_case, review_state=LEAD)
+    assert reverse("cases:finding_reopen", args=[lead.pk]) not in page
+
+
+def test_it_reopens_a_concluded_case_with_its_reason_in_the_history(alice, case):
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.CONCLUDED)
+    page = body(alice.get(case.get_absolute_url()))
+    assert reverse("cases:case_reopen", args=[case.pk]) in page
+
+    response = reopen_case(alice, case, reason=f"New filing {HOSTILE}")
+
+    assert response.status_code == 302
+    assert case_now(case).status == Case.Status.IN_REVIEW
+    assert "Case reopened: it is in review again." in messages_of(response)
+    page = body(alice.get(case.get_absolute_url()))
+    changes = page.split('id="status-changes">')[1].split("</ul>")[0]
+    assert f" · alice reopened the concluded case: New filing {HOSTILE_ESCAPED}</li>" in changes
+    assert HOSTILE not in page
+    assert reverse("cases:case_reopen", args=[case.pk]) not in page
+
+
+def test_it_refuses_to_reopen_a_case_without_a_reason(alice, case):
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.CONCLUDED)
+
+    response = reopen_case(alice, case, reason="")
+
+    assert response.status_code == 302
+    assert any("Say why it is reopened" in m for m in messages_of(response))
+    assert case_now(case).status == Case.Status.CONCLUDED
+    assert not CaseStatusChange.objects.filter(case=case).exists()
+
+
+def test_it_refuses_to_reopen_a_case_that_is_not_concluded(alice, case):
+    response = reopen_case(alice, case, reason="Again.")
+
+    assert any("Only a concluded case is reopened" in m for m in messages_of(response))
+    assert case_now(case).status == Case.Status.OPEN
+
+
+def test_it_refuses_a_stale_case_reopening_with_a_conflict(alice, case):
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.CONCLUDED, version=3)
+
+    response = reopen_case(alice, case, reason="Again.", version=2)
+
+    assert response.status_code == 409
+    assert case_now(case).status == Case.Status.CONCLUDED
+
+
+# ------------------------------------------------------------------ naming in words
+
+
+def test_a_review_error_names_the_finding_by_kind_and_counterparty(alice, lead):
+    response = review(alice, lead, decision=REJECTED, note="")
+
+    assert any(
+        m.startswith("The joint venture with Shenzhen Lead Co.: ") for m in messages_of(response)
+    )
+    assert not any(f"Finding {lead.pk}" in m for m in messages_of(response))
+
+
+def test_a_control_names_the_referred_case_it_is_matched_to(alice, team, case):
+    case.entity.name = f"Alpha {HOSTILE}"
+    case.entity.save()
+    ReferralFactory(entity=case.entity, technology_field="robotics")
+    derived.case_index_dates_refresh(case_ids=[case.pk])
+    case.refresh_from_db()  # its index referral, which the control is matched on
+    control = CaseFactory(team=team, kind=Case.Kind.CONTROL, matched_case=case)
+
+    page = body(alice.get(control.get_absolute_url()))
+
+    link = f'<a href="{case.get_absolute_url()}">Alpha {HOSTILE_ESCAPED}</a>'
+    assert f"matched to {link} (referred case)" in page
+    assert f"case {case.pk}</a>" not in page
+
+
+def test_a_control_matched_to_a_case_the_reader_cannot_see_does_not_name_it(
+    alice, team, other_team
+):
+    hidden = make_case("Bravo Secret Ltd", other_team)
+    ReferralFactory(entity=hidden.entity, technology_field="robotics")
+    derived.case_index_dates_refresh(case_ids=[hidden.pk])
+    hidden.refresh_from_db()
+    control = CaseFactory(team=team, kind=Case.Kind.CONTROL, matched_case=hidden)
+
+    page = body(alice.get(control.get_absolute_url()))
+
+    assert "Bravo Secret Ltd" not in page
+    assert "matched to a referred case of another team" in page
