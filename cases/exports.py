@@ -6,7 +6,10 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
+from django.db.models import QuerySet
+
 from cases.casework.selectors import EXPORT_FIELDS, case_export_rows
+from cases.models import Case
 
 # Spreadsheet programs run a cell that starts with one of these as a formula; scraped
 # names must never become formulas in an analyst's spreadsheet.
@@ -30,18 +33,20 @@ def csv_text(header: list[str], rows: Iterable[Iterable]) -> str:
     return out.getvalue()
 
 
-def write_cases_csv(out: TextIO) -> int:
+def write_cases_csv(out: TextIO, cases: QuerySet[Case] | None = None) -> int:
+    """Write the cases (every case unless given) as CSV; return how many."""
     writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
     count = 0
-    for row in case_export_rows():
+    for row in case_export_rows(cases):
         writer.writerow({key: safe_cell(value) for key, value in row.items()})
         count += 1
     return count
 
 
-def write_cases_json(out: TextIO) -> int:
-    rows = list(case_export_rows())
+def write_cases_json(out: TextIO, cases: QuerySet[Case] | None = None) -> int:
+    """Write the cases (every case unless given) as a JSON list; return how many."""
+    rows = list(case_export_rows(cases))
     json.dump(rows, out, ensure_ascii=False, indent=1)
     out.write("\n")
     return len(rows)
