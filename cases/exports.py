@@ -1,4 +1,5 @@
-"""Writing the case export as CSV or JSON, shared by the command and the admin download."""
+"""Writing the case export as CSV or JSON, shared by the command and the admin download;
+the case list download; safe cells and the BOM of CSV files opened in spreadsheets."""
 
 import csv
 import io
@@ -10,6 +11,11 @@ from django.db.models import QuerySet
 
 from cases.casework.selectors import EXPORT_FIELDS, case_export_rows
 from cases.models import Case
+
+# Excel takes a CSV file for UTF-8 only when it starts with a byte order mark; without one
+# "Zürich" opens as "ZÃ¼rich" and Chinese names as noise. Files served to a browser start
+# with it; command output, read by scripts, does not.
+BOM = "\ufeff"
 
 # Spreadsheet programs run a cell that starts with one of these as a formula; scraped
 # names must never become formulas in an analyst's spreadsheet.
@@ -78,8 +84,10 @@ class _Line:
 
 
 def case_list_csv_lines(cases, *, preamble: Iterable[str] = ()) -> Iterator[str]:
-    """The case list as CSV lines, streamed: `cases` is the annotated, filtered list;
-    `preamble` lines (the download's metadata, as comments) come before the header."""
+    """The case list as a download's CSV lines, streamed: the BOM, then `preamble` lines
+    (the download's metadata, as comments), the header and `cases`, the annotated,
+    filtered list."""
+    yield BOM
     for line in preamble:
         yield line + "\r\n"
     writer = csv.writer(_Line())

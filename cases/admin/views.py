@@ -20,7 +20,7 @@ from django.utils import timezone
 from cases import tasks
 from cases.admin.forms import ReferralImportForm
 from cases.audit.services import audit_record, query_detail
-from cases.exports import WRITERS
+from cases.exports import BOM, WRITERS
 from cases.intake import jobs
 from cases.models import Case, ImportRecord
 
@@ -115,6 +115,8 @@ def case_export_view(model_admin, request, format: str):
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     name = f"wishlist-cases-{stamp}.{format}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    if format == "csv":
+        response.write(BOM)
     rows = writer(response, cases)
     audit_record(
         actor=request.user,

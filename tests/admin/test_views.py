@@ -141,3 +141,21 @@ def test_confirmed_counts_follow_the_outcome_rule(admin_client, listed):
     assert row["confirmed_total"] == row["confirmed_joint_venture"] == "1"
     assert rules.positive_findings().filter(case=case).get() == counted
     assert row["outcome"] == "positive"
+
+
+def test_the_csv_export_starts_with_a_bom_and_the_json_does_not(admin_client):
+    """Excel reads a CSV file as UTF-8 only behind a byte order mark; a JSON parser
+    refuses one."""
+    CaseFactory(entity__name="Zürich Instruments AG 北京", entity__name_native="苏黎世仪器")
+
+    data = admin_client.get(reverse("admin:cases_case_export", args=["csv"])).content
+    json_data = admin_client.get(reverse("admin:cases_case_export", args=["json"])).content
+
+    assert data.startswith(b"\xef\xbb\xbfcase_id,")
+    [row] = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    assert (row["entity_name"], row["entity_name_native"]) == (
+        "Zürich Instruments AG 北京",
+        "苏黎世仪器",
+    )
+    assert not json_data.startswith(b"\xef\xbb\xbf")
+    assert json.loads(json_data)[0]["entity_name"] == "Zürich Instruments AG 北京"
