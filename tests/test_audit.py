@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from cases.audit.services import audit_record
 from cases.models import AuditEvent, AuditEventImmutable, Team
+from tests import commented_csv
 from tests.accounts.conftest import sign_in
 from tests.factories import CaseFactory, UserFactory
 
@@ -140,8 +141,8 @@ def test_an_analytics_download_records_its_filter_and_rows(client, supervisor, t
     assert response.status_code == 200
     event = AuditEvent.objects.get(action="download")
     assert event.actor == supervisor
-    lines = [line for line in response.content.decode().splitlines() if line]
-    assert event.detail["rows"] == len(lines) - 1
+    # The rows of the table: the BOM, the metadata block and the header apart.
+    assert event.detail["rows"] == len(commented_csv.table(response.content.decode())) - 1
     assert event.detail["query"] == f"dimension=year&outcome=any&download={kind}"
     assert event.target in response["Content-Disposition"]
 
