@@ -1,4 +1,5 @@
-"""Writing the case export as CSV or JSON, shared by the command and the admin download."""
+"""Writing the case export as CSV or JSON, shared by the command and the admin download;
+the case list download; safe cells and the BOM of CSV files opened in spreadsheets."""
 
 import csv
 import io
@@ -6,7 +7,15 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
+from django.db.models import QuerySet
+
 from cases.casework.selectors import EXPORT_FIELDS, case_export_rows
+from cases.models import Case
+
+# Excel takes a CSV file for UTF-8 only when it starts with a byte order mark; without one
+# "Zürich" opens as "ZÃ¼rich" and Chinese names as noise. Files served to a browser start
+# with it; command output, read by scripts, does not.
+BOM = "\ufeff"
 
 # Spreadsheet programs run a cell that starts with one of these as a formula; scraped
 # names must never become formulas in an analyst's spreadsheet.
@@ -30,18 +39,20 @@ def csv_text(header: list[str], rows: Iterable[Iterable]) -> str:
     return out.getvalue()
 
 
-def write_cases_csv(out: TextIO) -> int:
+def write_cases_csv(out: TextIO, cases: QuerySet[Case] | None = None) -> int:
+    """Write the cases (every case unless given) as CSV; return how many."""
     writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
     count = 0
-    for row in case_export_rows():
+    for row in case_export_rows(cases):
         writer.writerow({key: safe_cell(value) for key, value in row.items()})
         count += 1
     return count
 
 
-def write_cases_json(out: TextIO) -> int:
-    rows = list(case_export_rows())
+def write_cases_json(out: TextIO, cases: QuerySet[Case] | None = None) -> int:
+    """Write the cases (every case unless given) as a JSON list; return how many."""
+    rows = list(case_export_rows(cases))
     json.dump(rows, out, ensure_ascii=False, indent=1)
     out.write("\n")
     return len(rows)
@@ -73,8 +84,10 @@ class _Line:
 
 
 def case_list_csv_lines(cases, *, preamble: Iterable[str] = ()) -> Iterator[str]:
-    """The case list as CSV lines, streamed: `cases` is the annotated, filtered list;
-    `preamble` lines (the download's metadata, as comments) come before the header."""
+    """The case list as a download's CSV lines, streamed: the BOM, then `preamble` lines
+    (the download's metadata, as comments), the header and `cases`, the annotated,
+    filtered list."""
+    yield BOM
     for line in preamble:
         yield line + "\r\n"
     writer = csv.writer(_Line())

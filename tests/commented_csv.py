@@ -1,13 +1,17 @@
-"""Reading the suite's CSV downloads: a leading block of "# " lines (the download's
-metadata: filters, extraction time, code version, definitions), then the table."""
+"""Reading the suite's CSV downloads: a byte order mark (downloads are opened in
+spreadsheets), a leading block of "# " lines (the download's metadata: filters,
+extraction time, code version, definitions), then the table. Command output has no BOM;
+both read the same here, as with encoding="utf-8-sig"."""
 
 import csv
 import io
 
+BOM = "\ufeff"
+
 
 def split_metadata(text: str) -> tuple[list[str], str]:
     """The comment lines (without "# ") and the CSV text after them."""
-    lines = text.splitlines(keepends=True)
+    lines = text.removeprefix(BOM).splitlines(keepends=True)
     count = 0
     while count < len(lines) and lines[count].startswith("# "):
         count += 1

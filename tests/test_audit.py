@@ -141,9 +141,8 @@ def test_an_analytics_download_records_its_filter_and_rows(client, supervisor, t
     assert response.status_code == 200
     event = AuditEvent.objects.get(action="download")
     assert event.actor == supervisor
-    # The rows of the table: neither its "# " metadata lines nor its header.
-    rows = commented_csv.table(response.content.decode())
-    assert event.detail["rows"] == len(rows) - 1
+    # The rows of the table: the BOM, the metadata block and the header apart.
+    assert event.detail["rows"] == len(commented_csv.table(response.content.decode())) - 1
     assert event.detail["query"] == f"dimension=year&outcome=any&download={kind}"
     assert event.target in response["Content-Disposition"]
 

@@ -115,6 +115,7 @@ def test_the_csv_lists_every_case_with_its_counts(cases):
     assert acme["confirmed_joint_venture"] == "2"
     assert acme["confirmed_acquisition"] == "1"
     assert acme["confirmed_subsidiary"] == "0"
+    assert (acme["kind"], acme["team"], acme["outcome"]) == ("referred", "", "positive")
     assert {column: acme[column] for column in KIND_COLUMNS} == {
         column: "2"
         if column == "confirmed_joint_venture"
@@ -130,6 +131,7 @@ def test_the_csv_lists_every_case_with_its_counts(cases):
     assert hostile["assignee"] == ""
     assert hostile["referral_count"] == "1"
     assert hostile["confirmed_total"] == "0"
+    assert hostile["outcome"] == "not reviewed"
 
     empty = rows[cases["empty"].id]
     assert empty["index_date"] == ""
@@ -204,6 +206,7 @@ def test_counts_are_not_multiplied_by_joins(cases):
     for _ in range(3):
         ReferralFactory(entity=acme.entity)
         confirmed(acme, Finding.Kind.PARTNERSHIP)
+    derived.case_index_dates_refresh()  # the new findings are dated after the referral
 
     row = by_case_id(json.loads(export("--format", "json")))[acme.id]
 

@@ -22,6 +22,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from cases import access, derived
+from cases.analytics import downloads
 from cases.analytics import services as analytics_services
 from cases.analytics.selectors import RATE_FIELDS
 from cases.checks.sources import get_sources
@@ -578,7 +579,11 @@ REQUESTS = {
         analytics(dimension="team", outcome="any"),
         marker=shows('id="rates-table"'),
     ),
-    "analytics.rates": Request("cases:analytics", analytics(download="rates"), header=RATE_FIELDS),
+    "analytics.rates": Request(
+        "cases:analytics",
+        analytics(download="rates"),
+        header=downloads.spreadsheet_header(RATE_FIELDS),
+    ),
     "analytics.survival": Request(
         "cases:analytics",
         analytics(download="survival"),
@@ -594,12 +599,12 @@ REQUESTS = {
             "referred_only_positive",
             "control_only_positive",
             "both_negative",
-            "referred_rate",
-            "control_rate",
+            "referred_rate_%",
+            "control_rate_%",
             "mcnemar_exact_p",
-            "difference",
-            "difference_low",
-            "difference_high",
+            "difference_pp",
+            "difference_low_pp",
+            "difference_high_pp",
             "odds_ratio_mh",
             "odds_ratio_low",
             "odds_ratio_high",
@@ -622,7 +627,7 @@ REQUESTS = {
             "first_only",
             "second_only",
             "both_negative",
-            "observed_agreement",
+            "observed_agreement_%",
             "kappa",
             "kappa_low",
             "kappa_high",
@@ -631,12 +636,12 @@ REQUESTS = {
             "pabak_high",
             "prevalence_index",
             "bias_index",
-            "positive_agreement",
-            "positive_agreement_low",
-            "positive_agreement_high",
-            "negative_agreement",
-            "negative_agreement_low",
-            "negative_agreement_high",
+            "positive_agreement_%",
+            "positive_agreement_low_%",
+            "positive_agreement_high_%",
+            "negative_agreement_%",
+            "negative_agreement_low_%",
+            "negative_agreement_high_%",
             "too_few",
             "disagreements",
             "bootstrap_seed",

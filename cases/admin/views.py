@@ -7,19 +7,22 @@ who uploaded a file sees its page and can confirm it.
 """
 
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from cases import tasks
 from cases.admin.forms import ReferralImportForm
 from cases.audit.services import audit_record, query_detail
-from cases.exports import WRITERS
+from cases.exports import BOM, WRITERS
 from cases.intake import jobs
-from cases.models import ImportRecord
+from cases.models import Case, ImportRecord
 
 TEMPLATE = "admin/cases/referral_import.html"
 STATUS_TEMPLATE = "admin/cases/referral_import_status.html"
@@ -95,15 +98,26 @@ def _confirmable(record: ImportRecord) -> bool:
 
 
 def case_export_view(model_admin, request, format: str):
+    """The cases of the changelist as the user filtered and searched it, as a file."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
+    try:
+        changelist = model_admin.get_changelist_instance(request)
+    except IncorrectLookupParameters:
+        # As the changelist itself answers a filter it cannot apply.
+        return redirect(reverse("admin:cases_case_changelist") + f"?{ERROR_FLAG}=1")
+    # The changelist's own query aggregates its columns; the export counts its own, so it
+    # takes only which cases are listed.
+    cases = Case.objects.filter(pk__in=changelist.queryset.order_by().values("pk"))
     writer = WRITERS[format]
     content_type = "text/csv" if format == "csv" else "application/json"
     response = HttpResponse(content_type=f"{content_type}; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     name = f"wishlist-cases-{stamp}.{format}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    rows = writer(response)
+    if format == "csv":
+        response.write(BOM)
+    rows = writer(response, cases)
     audit_record(
         actor=request.user,
         action="export",

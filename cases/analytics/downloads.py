@@ -1,8 +1,12 @@
 """The analytics tables as files and text: the CSV downloads of the analytics page and the
 outcome_rates command's output, each a pure function of selector results.
 
-CSV cells hold the figures unrounded (shares as fractions of 1); the text table and the
-page show them through the one set of formatters below.
+The page's CSV downloads are opened in spreadsheets: a share of 1 is a percentage with
+one decimal in a column named with "_%" (a difference of shares in percentage points,
+"_pp"), p-values and ratios keep three significant figures, coefficients three
+decimals (SPREADSHEET). The outcome_rates command's CSV is read by scripts and keeps
+every figure unrounded, shares as fractions of 1, under RATES_HEADER. The text table and
+the page show figures through the one set of formatters below.
 """
 
 import json
@@ -110,6 +114,108 @@ AGREEMENT_HEADER = [
 ]
 
 
+# --- rounding for spreadsheets ---
+
+
+def _share(value: float) -> float:
+    return round(value * 100, 1)
+
+
+def _significant(value: float) -> float:
+    # A p-value of 0.00001234 must not round to 0: three significant figures, not places.
+    return float(f"{value:.3g}")
+
+
+def _coefficient(value: float) -> float:
+    return round(value, 3)
+
+
+def _mean(value: float) -> float:
+    return round(value, 2)
+
+
+# Each figure that is not a count: its column's suffix in a download and its rounding.
+_SHARE, _POINTS = ("_%", _share), ("_pp", _share)
+SPREADSHEET = {
+    **dict.fromkeys(
+        [
+            "rate",
+            "ci_low",
+            "ci_high",
+            "bound_low",
+            "bound_high",
+            "corrected",
+            "corrected_ci_low",
+            "corrected_ci_high",
+            "waiting_bound",
+            "rate_unknown_after",
+            "referred_rate",
+            "control_rate",
+            "observed_agreement",
+            "positive_agreement",
+            "positive_agreement_low",
+            "positive_agreement_high",
+            "negative_agreement",
+            "negative_agreement_low",
+            "negative_agreement_high",
+        ],
+        _SHARE,
+    ),
+    **dict.fromkeys(["difference", "difference_low", "difference_high"], _POINTS),
+    **dict.fromkeys(
+        [
+            "p_adjusted",
+            "p_bh",
+            "mcnemar_exact_p",
+            "odds_ratio_mh",
+            "odds_ratio_low",
+            "odds_ratio_high",
+        ],
+        ("", _significant),
+    ),
+    **dict.fromkeys(
+        [
+            "kappa",
+            "kappa_low",
+            "kappa_high",
+            "pabak",
+            "pabak_low",
+            "pabak_high",
+            "prevalence_index",
+            "bias_index",
+        ],
+        ("", _coefficient),
+    ),
+    **dict.fromkeys(["referred_checks_per_case", "control_checks_per_case"], ("", _mean)),
+}
+
+
+def spreadsheet_header(header: Iterable[str]) -> list[str]:
+    """A table's header as its download has it: each rounded share named with "_%"."""
+    return [name + SPREADSHEET.get(name, ("",))[0] for name in header]
+
+
+def spreadsheet_rows(header: list[str], rows: Iterable[Iterable]) -> list[list]:
+    """The rows with each figure rounded as SPREADSHEET says; counts, words and empty
+    cells as they are."""
+    rounders = [SPREADSHEET[name][1] if name in SPREADSHEET else None for name in header]
+    return [
+        [
+            value if rounder is None or value is None else rounder(value)
+            for rounder, value in zip(rounders, row, strict=True)
+        ]
+        for row in rows
+    ]
+
+
+def spreadsheet_csv(header: list[str], rows: Iterable[Iterable]) -> str:
+    """A table as a download's CSV text: rounded, under the download's header."""
+    return csv_text(spreadsheet_header(header), spreadsheet_rows(header, rows))
+
+
+# --- the tables ---
+
+
 def file_name(kind: str, *, by: str, outcome: str) -> str:
     return FILE_NAMES[kind].format(by=by, outcome=outcome)
 
@@ -118,8 +224,12 @@ def rates_rows(rates: Iterable[CohortRate]) -> list[list]:
     return [[getattr(rate, name) for name in RATES_HEADER] for rate in rates]
 
 
-def rates_csv(rates: Iterable[CohortRate]) -> str:
-    return csv_text(RATES_HEADER, rates_rows(rates))
+def rates_csv(rates: Iterable[CohortRate], *, for_scripts: bool = False) -> str:
+    """The rates as the page's download (rounded) or, `for_scripts`, as the outcome_rates
+    command writes them: unrounded under RATES_HEADER, a contract for scripts."""
+    if for_scripts:
+        return csv_text(RATES_HEADER, rates_rows(rates))
+    return spreadsheet_csv(RATES_HEADER, rates_rows(rates))
 
 
 def survival_rows(curves: Iterable[CohortSurvival]) -> list[list]:
@@ -135,7 +245,7 @@ def survival_rows(curves: Iterable[CohortSurvival]) -> list[list]:
 
 
 def survival_csv(curves: Iterable[CohortSurvival]) -> str:
-    return csv_text(SURVIVAL_HEADER, survival_rows(curves))
+    return spreadsheet_csv(SURVIVAL_HEADER, survival_rows(curves))
 
 
 def control_rows(groups: Iterable[PairedGroup]) -> list[list]:
@@ -170,7 +280,7 @@ def control_rows(groups: Iterable[PairedGroup]) -> list[list]:
 
 
 def control_csv(groups: Iterable[PairedGroup]) -> str:
-    return csv_text(CONTROL_HEADER, control_rows(groups))
+    return spreadsheet_csv(CONTROL_HEADER, control_rows(groups))
 
 
 def _with_interval(item: KindAgreement, name: str) -> list:
@@ -213,7 +323,7 @@ def agreement_rows(
 
 
 def agreement_csv(kinds: Iterable[KindAgreement], cohorts: Iterable[CohortAgreement] = ()) -> str:
-    return csv_text(AGREEMENT_HEADER, agreement_rows(kinds, cohorts))
+    return spreadsheet_csv(AGREEMENT_HEADER, agreement_rows(kinds, cohorts))
 
 
 # --- the outcome_rates command ---
@@ -251,8 +361,9 @@ def rates_table(by: str, rates: Iterable[CohortRate], total: CohortRate) -> str:
 
 # --- what a download carries beside its rows (issue 13, item 9) ---
 
-# Readers skip these lines: pandas.read_csv(comment="#") and R's read.csv(comment.char="#")
-# both do, and a spreadsheet shows them as a note above the header.
+# Readers skip these lines: pandas.read_csv(comment="#", encoding="utf-8-sig") and R's
+# read.csv(comment.char="#") both do, and a spreadsheet shows them as a note above the
+# header. A download's BOM (exports.BOM) comes before the first of them.
 COMMENT = "# "
 
 

@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import access
+from cases import access, exports
 from cases.analytics import (
     adjusted,
     agreement,
@@ -147,7 +147,8 @@ def _download(
         )
     rows = sum(1 for _ in csv.reader(io.StringIO(text))) - 1
     response = HttpResponse(
-        downloads.csv_with_metadata(text, metadata), content_type="text/csv; charset=utf-8"
+        exports.BOM + downloads.csv_with_metadata(text, metadata),
+        content_type="text/csv; charset=utf-8",
     )
     name = downloads.file_name(kind, by=by, outcome=outcome)
     response["Content-Disposition"] = f'attachment; filename="{name}"'

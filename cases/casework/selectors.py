@@ -8,8 +8,10 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -35,20 +37,33 @@ from cases.models import (
 CASE_LIST_ORDER = ("-priority", "index_date", "id")
 
 
-def case_export_queryset() -> QuerySet[Case]:
-    """Every case with its entity, referral count and confirmed findings per kind."""
-    confirmed = Q(findings__review_state=Finding.ReviewState.CONFIRMED)
+def case_export_queryset(cases: QuerySet[Case] | None = None) -> QuerySet[Case]:
+    """The cases (every case unless given) with their entity, team, referral count,
+    positive findings per kind and whether they are reviewed, in id order.
+
+    The confirmed_* counts are of findings that make the case positive (rules.py): a
+    confirmed finding dated before the referral, or with a Taiwanese counterparty, is
+    context and not counted, as in every other figure. Counted by correlated subqueries,
+    so a filtered admin list with joins of its own never multiplies them.
+    """
+    cases = Case.objects.all() if cases is None else cases
     per_kind = {
-        f"confirmed_{kind}": Count(
-            "findings", filter=confirmed & Q(findings__kind=kind), distinct=True
-        )
+        f"confirmed_{kind}": _count_of(rules.positive_findings(kind).filter(case=OuterRef("pk")))
         for kind in Finding.Kind.values
     }
+    referrals = (
+        Referral.objects.filter(entity=OuterRef("entity"))
+        .order_by()
+        .values("entity")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     return (
-        Case.objects.select_related("entity", "assignee")
+        cases.select_related("entity", "assignee", "team")
         .annotate(
-            referral_count=Count("entity__referrals", distinct=True),
-            confirmed_total=Count("findings", filter=confirmed, distinct=True),
+            referral_count=Coalesce(Subquery(referrals, output_field=IntegerField()), Value(0)),
+            confirmed_total=_count_of(rules.positive_findings().filter(case=OuterRef("pk"))),
+            reviewed=ExpressionWrapper(rules.reviewed_case_q(), output_field=BooleanField()),
             **per_kind,
         )
         .order_by("id")
@@ -62,17 +77,28 @@ EXPORT_FIELDS = (
     "entity_type",
     "country",
     "index_date",
+    "kind",
     "status",
     "priority",
+    "team",
     "assignee",
     "referral_count",
+    "outcome",
     "confirmed_total",
     *(f"confirmed_{kind}" for kind in Finding.Kind.values),
 )
 
 
-def case_export_rows() -> Iterator[dict]:
-    for case in case_export_queryset().iterator(chunk_size=2000):
+def export_outcome(*, positive: bool, reviewed: bool) -> str:
+    """A case's outcome in words: positive, negative (reviewed, nothing positive) or not
+    reviewed (no conclusion yet: not a negative)."""
+    if positive:
+        return "positive"
+    return "negative" if reviewed else "not reviewed"
+
+
+def case_export_rows(cases: QuerySet[Case] | None = None) -> Iterator[dict]:
+    for case in case_export_queryset(cases).iterator(chunk_size=2000):
         entity = case.entity
         row = {
             "case_id": case.id,
@@ -81,10 +107,13 @@ def case_export_rows() -> Iterator[dict]:
             "entity_type": entity.kind,
             "country": entity.country,
             "index_date": case.index_date_display,
+            "kind": case.kind,
             "status": case.status,
             "priority": case.get_priority_display(),
+            "team": case.team.name if case.team else "",
             "assignee": case.assignee.get_username() if case.assignee else "",
             "referral_count": case.referral_count,
+            "outcome": export_outcome(positive=case.confirmed_total > 0, reviewed=case.reviewed),
             "confirmed_total": case.confirmed_total,
         }
         for kind in Finding.Kind.values:

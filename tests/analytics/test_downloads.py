@@ -128,13 +128,32 @@ def test_rates_rows_are_the_rate_fields_in_order():
     assert all(len(row) == len(downloads.RATES_HEADER) for row in rows)
 
 
-def test_rates_csv_writes_unrounded_figures_and_empty_cells_for_none():
-    text = downloads.rates_csv([rate(rate=1 / 3, median_days=None)])
+def test_rates_csv_for_scripts_writes_unrounded_figures_and_empty_cells_for_none():
+    text = downloads.rates_csv([rate(rate=1 / 3, median_days=None)], for_scripts=True)
     header, row = list(csv.reader(io.StringIO(text)))
 
     assert header == downloads.RATES_HEADER
     assert row[:8] == ["2017", "5", "4", "1", "0.3333333333333333", "0.05", "0.7", ""]
     assert row[header.index("corrected")] == ""
+
+
+def test_the_rates_download_shows_shares_as_rounded_percentages():
+    """16 of 31 is 0.5161290322580645: 51.6 in a column named with %; a small p-value keeps
+    three significant figures instead of rounding to 0."""
+    text = downloads.rates_csv(
+        [rate(rate=16 / 31, ci_low=0.3398, ci_high=0.6886, p_adjusted=0.0000123456, p_bh=0.5)]
+    )
+    header, row = parsed(text)
+    cells = dict(zip(header, row, strict=True))
+
+    assert header == downloads.spreadsheet_header(downloads.RATES_HEADER)
+    assert "rate" not in header
+    assert (cells["rate_%"], cells["ci_low_%"], cells["ci_high_%"]) == ("51.6", "34.0", "68.9")
+    assert float(cells["p_adjusted"]) == pytest.approx(1.23e-05, rel=1e-12)
+    assert cells["p_bh"] == "0.5"
+    assert cells["corrected_%"] == ""  # undefined stays empty
+    assert (cells["cases"], cells["reviewed"], cells["positive"]) == ("5", "4", "1")
+    assert cells["median_days"] == "120.0"
 
 
 def test_survival_rows_are_one_per_case_with_event_and_censoring_times():
@@ -195,6 +214,52 @@ def test_control_rows_carry_the_pair_table_and_the_paired_figures():
         + [2, 1, 1, 1, 1.0, 2.0]
     ]
     assert len(rows[0]) == len(downloads.CONTROL_HEADER)
+
+
+def test_the_control_download_rounds_rates_differences_p_values_and_ratios():
+    group = PairedGroup(
+        "all",
+        PairTable(2, 5, 1, 3),
+        referred_cases=3,
+        control_cases=3,
+        referred_checks=4,
+        control_checks=5,
+        p_value=0.21875,
+        difference=(4 / 11, 0.0213, 0.6312),
+        odds_ratio=(5.0, 0.60417, 42.1372),
+    )
+
+    header, row = parsed(downloads.control_csv([group]))
+    cells = dict(zip(header, row, strict=True))
+
+    assert (cells["referred_rate_%"], cells["control_rate_%"]) == ("63.6", "27.3")
+    assert (cells["difference_pp"], cells["difference_low_pp"]) == ("36.4", "2.1")
+    assert cells["difference_high_pp"] == "63.1"
+    assert cells["mcnemar_exact_p"] == "0.219"
+    assert (cells["odds_ratio_mh"], cells["odds_ratio_low"], cells["odds_ratio_high"]) == (
+        "5.0",
+        "0.604",
+        "42.1",
+    )
+    assert (cells["referred_checks_per_case"], cells["control_checks_per_case"]) == (
+        "1.33",
+        "1.67",
+    )
+
+
+def test_the_agreement_download_rounds_shares_and_coefficients():
+    item = agreement("2017")
+    a = item.agreement
+
+    header, row = parsed(downloads.agreement_csv([], [item]))
+    cells = dict(zip(header, row, strict=True))
+
+    assert cells["observed_agreement_%"] == "84.8"  # 28 of 33
+    assert cells["positive_agreement_%"] == "76.2"  # 16 of 21
+    assert float(cells["kappa"]) == round(a.kappa, 3)
+    assert cells["pabak"] == "0.697"  # 2 * 28/33 - 1
+    assert cells["prevalence_index"] == "-0.364"  # (8 - 20) / 33
+    assert (cells["double_coded"], cells["bootstrap_seed"]) == ("33", "20131")
 
 
 def test_a_group_without_pairs_has_empty_cells():
@@ -274,7 +339,7 @@ def test_a_hostile_name_that_is_not_a_formula_is_written_verbatim():
     ],
 )
 def test_no_rows_is_a_header_alone(write, header):
-    assert write([]) == ",".join(header) + "\r\n"
+    assert write([]) == ",".join(downloads.spreadsheet_header(header)) + "\r\n"
 
 
 @pytest.mark.parametrize(

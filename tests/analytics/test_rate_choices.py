@@ -178,11 +178,13 @@ def test_the_page_and_its_csv_follow_the_interval_method(supervisor_client):
     assert 'value="beta" selected' in page
     # The download links carry the choice, so the file matches the page.
     assert "interval=beta" in page
-    lines = [line for line in response.content.decode().splitlines() if not line.startswith("#")]
+    text = response.content.decode("utf-8-sig")
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
     rows = {row["cohort"]: row for row in csv.DictReader(io.StringIO("\n".join(lines)))}
     low, high = clopper_pearson(2, 5)
-    assert float(rows["2017"]["ci_low"]) == pytest.approx(low, abs=1e-3)
-    assert float(rows["2017"]["ci_high"]) == pytest.approx(high, abs=1e-3)
+    # Percentages with one decimal: within 0.05 points of the exact interval.
+    assert float(rows["2017"]["ci_low_%"]) == pytest.approx(low * 100, abs=0.05)
+    assert float(rows["2017"]["ci_high_%"]) == pytest.approx(high * 100, abs=0.05)
 
 
 def test_a_hostile_choice_is_a_400_that_names_the_field(supervisor_client):

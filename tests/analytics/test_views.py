@@ -6,11 +6,13 @@ may do what is in tests/test_permissions.py; these tests are about what each pag
 import base64
 import datetime
 import hashlib
+import io
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas
 import pypdfium2
 import pytest
 from django.contrib.messages import get_messages
@@ -18,6 +20,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from scipy.stats import binomtest
+from statsmodels.stats.proportion import proportion_confint
 
 from cases import blocs, derived, reference, rules
 from cases.analytics import downloads
@@ -85,11 +88,15 @@ CONTROL_FIELDS = [
     "control_checks_per_case",
 ]
 AGREEMENT_FIELDS = downloads.AGREEMENT_HEADER
+# As the downloads name them: rounded shares carry "_%" (downloads.SPREADSHEET).
 HEADERS = {
-    "rates": RATE_FIELDS,
-    "survival": SURVIVAL_FIELDS,
-    "control": CONTROL_FIELDS,
-    "agreement": AGREEMENT_FIELDS,
+    kind: downloads.spreadsheet_header(fields)
+    for kind, fields in {
+        "rates": RATE_FIELDS,
+        "survival": SURVIVAL_FIELDS,
+        "control": CONTROL_FIELDS,
+        "agreement": AGREEMENT_FIELDS,
+    }.items()
 }
 
 # The evidence on case a1 the second coder reads, and the first analyst's decisions on
@@ -1144,7 +1151,10 @@ def test_each_download_leads_with_its_filters_time_and_code_version(client, worl
     text = body(response)
     metadata = commented_csv.metadata(text)
 
-    assert text.startswith("# " + downloads.file_name(kind, by="post", outcome=JV) + "\r\n")
+    # The byte order mark first, so a spreadsheet reads the file as UTF-8, then the
+    # metadata block.
+    assert response.content.startswith(b"\xef\xbb\xbf# ")
+    assert text.startswith("\ufeff# " + downloads.file_name(kind, by="post", outcome=JV) + "\r\n")
     assert metadata["filter dimension"] == "post"
     assert metadata["filter outcome"] == JV
     assert metadata["filter download"] == kind
@@ -1154,6 +1164,21 @@ def test_each_download_leads_with_its_filters_time_and_code_version(client, worl
     assert extracted.utcoffset() == datetime.timedelta(0)
     assert "definition Reviewed" in metadata
     assert commented_csv.table(text)[0] == HEADERS[kind]
+
+
+def test_the_rates_download_reads_in_pandas_as_rounded_percentages(client, world):
+    """As README says to read it: the BOM and the metadata skipped, the rate of 1 in 2
+    reviewed and its Wilson interval (statsmodels) as percentages with one decimal."""
+    client_for(client, world, "supervisor")
+
+    data = client.get(analytics_url(download="rates", dimension="year")).content
+    table = pandas.read_csv(io.BytesIO(data), comment="#", encoding="utf-8-sig")
+
+    row = table.set_index("cohort").loc["2017"]
+    low, high = proportion_confint(1, 2, method="wilson")
+    assert list(table.columns) == HEADERS["rates"]
+    assert (row["reviewed"], row["positive"], row["rate_%"]) == (2, 1, 50.0)
+    assert (row["ci_low_%"], row["ci_high_%"]) == (round(low * 100, 1), round(high * 100, 1))
 
 
 def test_an_admins_download_says_it_covers_all_teams(client, world):

@@ -2,7 +2,9 @@
 lead review one by one and in bulk, and my work. Who may do what is in
 tests/test_permissions.py; these tests are about what each page does."""
 
+import csv
 import datetime
+import io
 import re
 from types import SimpleNamespace
 
@@ -513,12 +515,29 @@ def test_it_downloads_every_filtered_case_not_one_page(alice, team):
     assert len(rows) == 61
 
 
+def test_the_csv_starts_with_a_bom_and_keeps_names_in_every_script(alice, team):
+    """Excel reads the file as UTF-8 only behind a byte order mark; read back as
+    utf-8-sig, as pandas would, the names are exact."""
+    make_case("Zürich Instruments AG 北京", team, entity={"name_native": "苏黎世仪器"})
+
+    response = alice.get(reverse("cases:case_list") + "?format=csv")
+    data = b"".join(response.streaming_content)
+
+    assert data.startswith(b"\xef\xbb\xbf# cases.csv\r\n")
+    lines = [line for line in data.decode("utf-8-sig").splitlines() if not line.startswith("#")]
+    [row] = csv.DictReader(io.StringIO("\n".join(lines)))
+    assert (row["entity_name"], row["entity_name_native"]) == (
+        "Zürich Instruments AG 北京",
+        "苏黎世仪器",
+    )
+
+
 def test_the_csv_leads_with_its_filters_time_and_code_version(alice, cast):
     response = alice.get(reverse("cases:case_list") + "?format=csv&bloc=nato&page=2")
 
     text = b"".join(response.streaming_content).decode()
     metadata = commented_csv.metadata(text)
-    assert text.startswith("# cases.csv\r\n")
+    assert text.startswith("\ufeff# cases.csv\r\n")
     assert metadata["filter bloc"] == "nato"
     assert "filter page" not in metadata and "filter format" not in metadata
     assert metadata["code_version"] == code_version()

@@ -1,4 +1,4 @@
-"""Export every case with its entity, index date, status and finding counts."""
+"""Export every case with its entity, index date, status, outcome and positive findings."""
 
 import io
 

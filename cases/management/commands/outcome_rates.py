@@ -72,7 +72,7 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(downloads.rates_json(rows))
         elif format == "csv":
-            text = downloads.rates_csv(rows)
+            text = downloads.rates_csv(rows, for_scripts=True)
             if with_metadata:
                 filters = {
                     "dimension": by,

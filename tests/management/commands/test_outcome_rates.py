@@ -485,6 +485,23 @@ def test_csv_keeps_its_header_first_unless_metadata_is_asked_for(dataset):
     assert list(csv.DictReader(io.StringIO(commented_csv.split_metadata(text)[1])))
 
 
+def test_csv_for_scripts_has_no_bom_and_unrounded_fractions(dataset):
+    """The page's download is rounded and led by a BOM for spreadsheets; this output is
+    read by scripts as it always was."""
+    for args in ([], ["--with-metadata"]):
+        text = run("--by", "year", "--format", "csv", *args)
+
+        assert not text.startswith("\ufeff")
+        rows = list(csv.DictReader(io.StringIO(commented_csv.split_metadata(text)[1])))
+        assert "rate" in rows[0] and "rate_%" not in rows[0]
+        for row in rows:
+            if row["rate"]:
+                rate = int(row["positive"]) / int(row["reviewed"])
+                assert float(row["rate"]) == rate  # every digit, a fraction of 1
+        assert rows[-1]["cohort"] == "(all)"
+        assert rows[-1]["rate"] == repr(6 / 7)  # 0.8571428571428571, not 85.7
+
+
 def test_metadata_is_refused_outside_csv(db):
     # The JSON stays a list of rows: scripts index it as one.
     with pytest.raises(CommandError, match="--format csv"):
