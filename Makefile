@@ -25,12 +25,19 @@ install: $(VENV)/.installed
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# The address to open: a server listening on every interface is reached on loopback.
+URL_HOST = $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
+BASE_URL = http://$(URL_HOST):$(PORT)
+# Demo passwords are kept across runs; RESET_DEMO_PASSWORDS=1 make run gives new ones.
+RESET_DEMO_PASSWORDS ?=
+
 demo: migrate
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py create_demo_users
+	$(BIN)/python manage.py create_demo_users --base-url $(BASE_URL) \
+		$(if $(filter 1 yes true,$(RESET_DEMO_PASSWORDS)),--reset)
 
 run: demo
-	@echo "Serving Wishlist on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	@echo "Serving Wishlist on $(BASE_URL)/ (Ctrl-C to stop)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: install
