@@ -86,7 +86,7 @@ class Command(BaseCommand):
         if any(password is None for _, password, _ in users):
             self.stdout.write(
                 f"Passwords marked {UNCHANGED} are the ones printed when those users were "
-                "made, and their backup codes still work. To give everyone new ones: "
+                "made, and their unused backup codes still work. To give everyone new ones: "
                 "manage.py create_demo_users --reset (or RESET_DEMO_PASSWORDS=1 make run)."
             )
         else:
