@@ -15,15 +15,18 @@ export DEBUG
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-# uv installs the same pinned requirements several times faster than pip (bench/newcomer_start.sh
-# measures both). It is itself a pinned PyPI package, put into the virtualenv by pip, so
-# nothing outside the project is needed; if it cannot be had or fails, pip does the work.
+# uv installs the same pinned requirements faster than pip (bench/newcomer_start.sh times
+# both; README, "Two commands"). It is itself a pinned PyPI package, put into the
+# virtualenv by pip, so nothing outside the project is needed; if it cannot be had or
+# fails, pip does the work. uv leaves bytecode to the first import unless told, which
+# would only move the time into the first `make demo`.
 UV_VERSION = 0.13.9
 
 $(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
 	@echo "Installing the pinned requirements into $(VENV) (uv, or pip if uv fails)..."
 	@if $(BIN)/pip install --quiet uv==$(UV_VERSION) \
-		&& $(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt; then \
+		&& $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python \
+			-r requirements-dev.txt; then \
 		echo "Installed with uv."; \
 	else \
 		echo "uv failed; installing with pip instead (a few minutes)."; \

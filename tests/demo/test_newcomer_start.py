@@ -54,7 +54,8 @@ def test_install_puts_a_pinned_uv_in_the_virtualenv_and_falls_back_to_pip(tmp_pa
     out = dry_run("install", venv)
 
     uv = out.index(f"{venv}/bin/pip install --quiet uv==")
-    uv_install = out.index(f"{venv}/bin/uv pip install --quiet --python {venv}/bin/python")
+    uv_install = out.index(f"{venv}/bin/uv pip install --quiet --compile-bytecode")
     fallback = out.index(f"{venv}/bin/pip install --quiet -r requirements-dev.txt")
     assert out.index(f"-m venv {venv}") < uv < uv_install < fallback
+    assert f"--python {venv}/bin/python" in out[uv_install:fallback]
     assert "requirements-dev.txt" in out[uv_install:fallback]
