@@ -43,13 +43,18 @@ EUROPE_AND_RUSSIA = frozenset([
 ADMIN = "admin"
 
 
-DEMO_LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
+# Where runserver listens unless told otherwise; `make run` passes its HOST and PORT.
+DEMO_BASE_URL = "http://127.0.0.1:8000"
 
 
-DEMO_START_URLS = {
-    ADMIN: "http://127.0.0.1:8000/admin/",
-    ANALYST: "http://127.0.0.1:8000/cases/",
-    SUPERVISOR: "http://127.0.0.1:8000/cases/",
+DEMO_LOGIN_PATH = "/accounts/login/"
+
+
+# Each role's first screen: an analyst's own work, the supervisor's teams' case list.
+DEMO_START_PATHS = {
+    ADMIN: "/admin/",
+    ANALYST: "/my/",
+    SUPERVISOR: "/cases/",
 }
 
 
@@ -426,3 +431,11 @@ SECOND_CODINGS_PENDING = 10
 
 
 SECOND_CODINGS_DISAGREEING = 8
+
+
+# Open cases of each team given to its analyst, so their /my/ page shows work: some with
+# leads waiting for review, some without. The rest stay unassigned, a team's backlog.
+DEMO_ASSIGNED_WITH_LEADS = 8
+
+
+DEMO_ASSIGNED_WITHOUT_LEADS = 4

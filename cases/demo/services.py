@@ -2,8 +2,10 @@
 
 Loading is all-or-nothing and refuses to run twice (DemoDataExists); `seed_demo --replace`
 removes the demo rows with demo_data_remove and loads them again. The demo users
-(`create_demo_users`) get a new random password on every run and are members of the two
-demo teams, which split the cases by the host country's region.
+(`create_demo_users`) get a random password when they are made and keep it on later runs
+unless a reset is asked for (a reset signs nobody out of a real account: they are demo
+users only); they are members of the two demo teams, which split the cases by the host
+country's region, and each analyst is given some of their team's open cases.
 """
 
 import random
@@ -22,11 +24,14 @@ from simple_history.utils import bulk_create_with_history
 from cases import derived, rules
 from cases.access import ANALYST, SUPERVISOR, is_analyst
 from cases.analytics import services as analytics_services
+from cases.casework import services as casework_services
 from cases.demo.builder import Builder
 from cases.demo.data import (
     ADMIN,
     CHANGE_REASON,
     COUNTRIES,
+    DEMO_ASSIGNED_WITH_LEADS,
+    DEMO_ASSIGNED_WITHOUT_LEADS,
     DEMO_COHORTS,
     DEMO_SUFFIX,
     DEMO_TEAMS,
@@ -113,7 +118,18 @@ def demo_data_counts() -> dict[str, int]:
         "cohorts": Cohort.objects.filter(name__in=DEMO_COHORTS).count(),
         "second codings": codings.count(),
         "second codings recorded": codings.filter(recorded_at__isnull=False).count(),
+        "assigned cases": cases.filter(assignee__isnull=False).count(),
     }
+
+
+# The counts that need the demo users, made by whichever of seed_demo and
+# create_demo_users runs last; the seed's summary says so while the users are missing.
+COUNTS_NEEDING_USERS = ("second codings", "second codings recorded", "assigned cases")
+
+
+def demo_users_missing() -> bool:
+    """Whether some demo user does not exist yet (create_demo_users makes them)."""
+    return len(_demo_users()) < len(DEMO_USERS)
 
 
 @transaction.atomic
@@ -147,35 +163,42 @@ def demo_data_seed(*, seed: int = SEED) -> dict[str, int]:
     _cohorts_save()
     _memberships_set()
     _second_codings_ensure()
+    _assignments_ensure()
     counts = demo_data_counts()
     # The builder's own judgement, which tests hold against the analytics' queries.
     counts["positive cases"] = sum(p.positive for p in plans + controls)
     return counts
 
 
-def demo_users_reset() -> list[tuple[AbstractBaseUser, str, str]]:
-    """Create or reset the demo users, each with a new random password.
+def demo_users_ensure(*, reset: bool = False) -> list[tuple[AbstractBaseUser, str | None, str]]:
+    """Create the demo users, or restore their roles, and return (user, password, role).
 
-    Return (user, password, role) for each. The analysts and the supervisor join their
-    demo teams when those exist; demo_data_seed adds them once it has made the teams.
-    The second codings, which need the analysts, are made by whichever runs last.
+    A user made now gets a new random password; one who exists keeps theirs (password
+    None) unless reset is asked for, so running the demo again signs nobody out. The
+    analysts and the supervisor join their demo teams when those exist; demo_data_seed
+    adds them once it has made the teams. The second codings and the assignments, which
+    need the analysts, are made by whichever runs last.
     """
     user_model = get_user_model()
     users = []
     for username, role, _ in DEMO_USERS:
-        password = secrets.token_urlsafe(18)
-        user, _ = user_model._default_manager.get_or_create(
+        user, created = user_model._default_manager.get_or_create(
             **{user_model.USERNAME_FIELD: username},
             defaults={"email": f"{username}@example.org"},
         )
+        password = None
+        # An account of that name made some other way may have no password to keep.
+        if created or reset or not user.has_usable_password():
+            password = secrets.token_urlsafe(18)
+            user.set_password(password)
         user.is_active = True
         user.is_staff = user.is_superuser = role == ADMIN
-        user.set_password(password)
         user.save()
         user.groups.set([] if role == ADMIN else [Group.objects.get_or_create(name=role)[0]])
         users.append((user, password, role))
     _memberships_set()
     _second_codings_ensure()
+    _assignments_ensure()
     return users
 
 
@@ -280,7 +303,7 @@ def _second_codings_ensure() -> None:
     (recording freezes each case's first reading beside the second).
 
     The coder is the analyst of the case's team (never its assignee), so this needs the
-    demo users and teams: it runs from both demo_data_seed and demo_users_reset, and does
+    demo users and teams: it runs from both demo_data_seed and demo_users_ensure, and does
     nothing once the demo has second codings or while an analyst is missing.
     """
     if SecondCoding.objects.filter(case__entity__is_demo=True).exists():
@@ -326,6 +349,40 @@ def _second_codings_ensure() -> None:
         analytics_services.second_coding_record(
             coding=coding, positive_kinds=kinds, note=note, actor=coder
         )
+
+
+@transaction.atomic
+def _assignments_ensure() -> None:
+    """Give each demo analyst some of their team's open cases, most with leads waiting.
+
+    Only cases still open are given, never concluded ones, so the second codings (which
+    go to the team's analyst on concluded cases they were not assigned) are the same
+    whichever command runs first. Does nothing once a demo case has an assignee, or
+    while an analyst is missing or cannot take cases.
+    """
+    if Case.objects.filter(entity__is_demo=True, assignee__isnull=False).exists():
+        return
+    coders = _second_coders(_demo_users())
+    if coders is None:
+        return
+    rng = random.Random(SEED)
+    open_cases = (
+        Case.objects.filter(entity__is_demo=True, team__in=list(coders))
+        .exclude(status__in=[Case.Status.CONCLUDED, Case.Status.CLOSED])
+        .annotate(
+            leads=Count("findings", filter=Q(findings__review_state=Finding.ReviewState.LEAD))
+        )
+        .order_by("pk")
+    )
+    by_team = defaultdict(lambda: ([], []))
+    for case in open_cases:
+        by_team[case.team_id][0 if case.leads else 1].append(case)
+    for team_id, analyst in coders.items():
+        with_leads, without = by_team[team_id]
+        picked = rng.sample(with_leads, min(DEMO_ASSIGNED_WITH_LEADS, len(with_leads)))
+        picked += rng.sample(without, min(DEMO_ASSIGNED_WITHOUT_LEADS, len(without)))
+        for case in sorted(picked, key=lambda c: c.pk):
+            casework_services.case_assign(case=case, assignee=analyst)
 
 
 def _can_second_code(user: AbstractBaseUser, team: Team) -> bool:

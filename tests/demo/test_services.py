@@ -133,8 +133,9 @@ class TestSeededData:
         assert seeded["control cases"] == 120
         assert seeded["cases"] == seeded["entities"]
         assert seeded["cohorts"] == 2
-        # No analyst exists yet to second-code: create_demo_users adds the codings.
+        # No analyst exists yet to second-code or take cases: create_demo_users adds them.
         assert seeded["second codings"] == seeded["second codings recorded"] == 0
+        assert seeded["assigned cases"] == 0
 
     def test_its_positive_cases_are_exactly_the_analytics_positive_cases(self, seeded):
         # The analytics' query over every demo case, referred and control...
@@ -568,7 +569,8 @@ def test_create_demo_users_prints_credentials_that_sign_in(client):
     assert LOGIN_URL in output
     assert {name: role for name, (_, _, role) in table.items()} == ROLES
     assert table["demo-admin"][0] == "http://127.0.0.1:8000/admin/"
-    assert table["demo-analyst"][0] == "http://127.0.0.1:8000/cases/"
+    assert table["demo-analyst"][0] == "http://127.0.0.1:8000/my/"
+    assert table["demo-supervisor"][0] == "http://127.0.0.1:8000/cases/"
     for username, (_, password, _) in table.items():
         assert client.login(username=username, password=password), username
         client.logout()
@@ -594,10 +596,51 @@ def test_demo_users_have_their_roles():
 
 
 @pytest.mark.django_db
-def test_create_demo_users_resets_every_password():
+def test_create_demo_users_prints_links_to_where_the_app_is_served():
+    output = run("create_demo_users", "--base-url", "http://localhost:8123/")
+
+    table = credentials(output)
+    assert "Sign in at http://localhost:8123/accounts/login/" in output
+    assert table["demo-admin"][0] == "http://localhost:8123/admin/"
+    assert table["demo-analyst"][0] == "http://localhost:8123/my/"
+    assert "8000" not in output
+
+
+@pytest.mark.django_db
+def test_create_demo_users_again_keeps_every_password_and_says_how_to_reset():
     first = credentials(run("create_demo_users"))
 
-    second = credentials(run("create_demo_users"))
+    output = run("create_demo_users")
+
+    second = credentials(output)
+    assert {name: password for name, (_, password, _) in second.items()} == dict.fromkeys(
+        ROLES, "(unchanged)"
+    )
+    for username in ROLES:
+        assert authenticate(username=username, password=first[username][1]) is not None
+    assert "create_demo_users --reset" in output
+    assert "RESET_DEMO_PASSWORDS=1 make run" in output
+    assert "backup codes for" not in output
+
+
+@pytest.mark.django_db
+def test_create_demo_users_gives_a_password_to_a_demo_user_who_has_none():
+    run("create_demo_users")
+    user = get_user_model().objects.get(username="demo-analyst-2")
+    user.set_unusable_password()
+    user.save()
+
+    table = credentials(run("create_demo_users"))
+
+    assert table["demo-analyst"][1] == "(unchanged)"
+    assert authenticate(username="demo-analyst-2", password=table["demo-analyst-2"][1])
+
+
+@pytest.mark.django_db
+def test_create_demo_users_reset_gives_every_user_a_new_password():
+    first = credentials(run("create_demo_users"))
+
+    second = credentials(run("create_demo_users", "--reset"))
 
     for username in ROLES:
         old, new = first[username][1], second[username][1]
@@ -609,16 +652,16 @@ def test_create_demo_users_resets_every_password():
 
 @pytest.mark.django_db
 def test_create_demo_users_restores_a_demo_user_that_was_changed():
-    run("create_demo_users")
+    password = credentials(run("create_demo_users"))["demo-analyst"][1]
     user = get_user_model().objects.get(username="demo-analyst")
     user.is_active = False
     user.is_staff = True
     user.save()
     user.groups.clear()
 
-    table = credentials(run("create_demo_users"))
+    run("create_demo_users")
 
-    user = authenticate(username="demo-analyst", password=table["demo-analyst"][1])
+    user = authenticate(username="demo-analyst", password=password)
     assert user is not None and not user.is_staff
     assert access.roles(user) == {access.ANALYST}
 
@@ -713,7 +756,7 @@ def test_each_demo_user_sees_their_teams_cases():
 def test_create_demo_users_takes_over_an_existing_account_of_that_name():
     UserFactory(username="demo-supervisor", is_staff=True, is_superuser=True)
 
-    table = credentials(run("create_demo_users"))
+    table = credentials(run("create_demo_users", "--reset"))
 
     user = authenticate(username="demo-supervisor", password=table["demo-supervisor"][1])
     assert not user.is_staff and not user.is_superuser
@@ -829,3 +872,125 @@ def test_no_second_codings_while_an_analyst_cannot_code():
     demo_services._second_codings_ensure()
 
     assert not SecondCoding.objects.exists()
+
+
+# ------------------------------------------------------------------ the seed's summary
+
+
+@pytest.mark.django_db
+def test_seed_demo_before_the_users_says_what_waits_for_them_not_zero():
+    output = run("seed_demo")
+
+    assert "second codings: 0" not in output
+    assert "assigned cases: 0" not in output
+    assert "second codings: made by create_demo_users" in output
+
+
+@pytest.mark.django_db
+def test_after_both_commands_the_summary_gives_the_true_counts():
+    run("seed_demo")
+
+    output = run("create_demo_users")
+
+    codings = SecondCoding.objects.filter(case__entity__is_demo=True)
+    assigned = Case.objects.filter(entity__is_demo=True, assignee__isnull=False).count()
+    assert f"second codings: {codings.count()}" in output
+    assert codings.count() == 60
+    recorded = codings.exclude(recorded_at=None).count()
+    assert f"second codings recorded: {recorded}" in output
+    assert f"assigned cases: {assigned}" in output and assigned > 0
+
+
+@pytest.mark.django_db
+def test_seed_demo_after_the_users_gives_the_true_counts():
+    run("create_demo_users")
+
+    output = run("seed_demo")
+
+    assert "second codings: 60" in output
+    assigned = Case.objects.filter(entity__is_demo=True, assignee__isnull=False).count()
+    assert f"assigned cases: {assigned}" in output and assigned > 0
+
+
+# ------------------------------------------------------------------------ assignments
+
+
+def my_page(client, username: str, password: str):
+    assert client.login(username=username, password=password), username
+    response = client.get("/my/")
+    client.logout()
+    return response
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "order", [("seed_demo", "create_demo_users"), ("create_demo_users", "seed_demo")]
+)
+def test_each_demo_analysts_first_screen_lists_open_cases_with_waiting_leads(client, order):
+    outputs = {command: run(command) for command in order}
+    table = credentials(outputs["create_demo_users"])
+
+    for username, (url, password, role) in table.items():
+        if role != access.ANALYST:
+            continue
+        assert url.endswith("/my/")
+        response = my_page(client, username, password)
+        assert response.status_code == 200
+        mine = Case.objects.filter(assignee__username=username)
+        cases = list(response.context["cases"])
+        assert set(cases) == set(mine) and len(cases) >= 10
+        assert all(c.status not in (Case.Status.CONCLUDED, Case.Status.CLOSED) for c in cases)
+        assert response.context["counts"]["open"] == len(cases)
+        assert response.context["lead_total"] > 0
+        assert {f.case_id for f in response.context["leads"]} <= {c.pk for c in cases}
+        for case in cases[:3]:
+            assert case.entity.name in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_each_demo_team_has_cases_assigned_to_its_analyst_and_a_backlog():
+    run("seed_demo")
+    run("create_demo_users")
+
+    for team_name, username in coder_of_team().items():
+        team = Team.objects.get(name=team_name)
+        assigned = team.cases.filter(assignee__isnull=False)
+        assert set(assigned.values_list("assignee__username", flat=True)) == {username}
+        waiting = assigned.filter(findings__review_state=Finding.ReviewState.LEAD).distinct()
+        assert waiting.count() == demo_data.DEMO_ASSIGNED_WITH_LEADS
+        assert team.cases.filter(assignee=None).exclude(status=Case.Status.CLOSED).exists()
+    # None of them is a case the analyst second-codes.
+    assert not SecondCoding.objects.filter(case__assignee=F("coder")).exists()
+
+
+@pytest.mark.django_db
+def test_create_demo_users_again_keeps_the_assignments():
+    run("seed_demo")
+    run("create_demo_users")
+    before = set(Case.objects.exclude(assignee=None).values_list("pk", "assignee"))
+
+    run("create_demo_users", "--reset")
+
+    assert set(Case.objects.exclude(assignee=None).values_list("pk", "assignee")) == before
+
+
+@pytest.mark.django_db
+def test_assignments_are_the_same_whichever_command_runs_first():
+    snapshots = []
+    for commands in (["seed_demo", "create_demo_users"], ["create_demo_users", "seed_demo"]):
+        with transaction.atomic():
+            for command in commands:
+                run(command)
+            snapshots.append(
+                set(
+                    Case.objects.exclude(assignee=None).values_list(
+                        "entity__name", "assignee__username"
+                    )
+                )
+            )
+            transaction.set_rollback(True)
+
+    assert snapshots[0] == snapshots[1]
+    assert len(snapshots[0]) == 2 * (
+        demo_data.DEMO_ASSIGNED_WITH_LEADS + demo_data.DEMO_ASSIGNED_WITHOUT_LEADS
+    )

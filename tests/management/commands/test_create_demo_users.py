@@ -13,9 +13,9 @@ from tests.accounts.conftest import sign_in
 pytestmark = pytest.mark.django_db
 
 
-def run() -> str:
+def run(*args: str) -> str:
     out = StringIO()
-    call_command("create_demo_users", stdout=out)
+    call_command("create_demo_users", *args, stdout=out)
     return out.getvalue()
 
 
@@ -60,9 +60,21 @@ def test_an_analyst_signs_in_with_the_password_alone(client):
     assert client.get("/cases/").status_code == 200
 
 
-def test_running_again_replaces_the_codes(client):
+def test_running_again_keeps_the_password_and_the_codes(client):
+    first = run()
+
+    second = run()
+
+    assert backup_codes(second) == {}
+    assert "demo-supervisor  (unchanged)" in second
+    sign_in(client, "demo-supervisor", passwords(first)["demo-supervisor"])
+    client.post(reverse("otp_verify"), {"token": backup_codes(first)["demo-supervisor"][0]})
+    assert client.get("/analytics/").status_code == 200
+
+
+def test_a_reset_replaces_the_codes(client):
     old = backup_codes(run())["demo-supervisor"][0]
-    output = run()
+    output = run("--reset")
 
     sign_in(client, "demo-supervisor", passwords(output)["demo-supervisor"])
     client.post(reverse("otp_verify"), {"token": old})
