@@ -120,9 +120,23 @@ def finding_review(
     if state == Finding.ReviewState.REJECTED and not note:
         raise ValidationError({"note": "Say why the finding is rejected."})
     locked = _lock(Finding, finding.pk, version, _finding_what(finding))
+    return _review_write(finding, locked, state, reviewer, note, reviewed=True)
+
+
+def _review_write(
+    finding: Finding,
+    locked: Finding,
+    state: str,
+    reviewer: AbstractBaseUser | None,
+    note: str,
+    *,
+    reviewed: bool,
+) -> Finding:
+    """Write a review state onto the locked row (who and when only for a review made, not
+    for one undone) and copy it to the caller's instance."""
     locked.review_state = state
-    locked.reviewed_by = reviewer
-    locked.reviewed_at = timezone.now()
+    locked.reviewed_by = reviewer if reviewed else None
+    locked.reviewed_at = timezone.now() if reviewed else None
     locked.review_note = note
     locked.version += 1
     locked._history_user = reviewer
@@ -173,25 +187,9 @@ def finding_reopen(
         raise ValidationError(
             f"{_finding_what(locked)} is waiting for review already; there is nothing to reopen."
         )
-    locked.review_state = Finding.ReviewState.LEAD
-    locked.reviewed_by = None
-    locked.reviewed_at = None
-    locked.review_note = reason
-    locked.version += 1
-    locked._history_user = reviewer
-    locked.save(
-        update_fields=[
-            "review_state",
-            "reviewed_by",
-            "reviewed_at",
-            "review_note",
-            "version",
-            "updated_at",
-        ]
+    return _review_write(
+        finding, locked, Finding.ReviewState.LEAD, reviewer, reason, reviewed=False
     )
-    for name in ("review_state", "reviewed_by", "reviewed_at", "review_note", "version"):
-        setattr(finding, name, getattr(locked, name))
-    return finding
 
 
 def findings_review(
@@ -227,15 +225,20 @@ def case_set_status(
         raise ValidationError({"status": f"Unknown case status {status!r}."})
     locked = _lock(Case, case.pk, version, f"Case {case.pk}")
     if locked.status != status:
-        case_status_change_record(
-            case=locked, from_status=locked.status, to_status=status, actor=actor
-        )
-        locked.status = status
-        locked.version += 1
-        locked._history_user = actor
-        locked.save(update_fields=["status", "version", "updated_at"])
+        _status_write(locked, status, actor)
     case.status, case.version = locked.status, locked.version
     return case
+
+
+def _status_write(locked: Case, status: str, actor, reason: str = "") -> None:
+    """Move the locked case to `status`, logging the change (with its reason, if any)."""
+    case_status_change_record(
+        case=locked, from_status=locked.status, to_status=status, actor=actor, reason=reason
+    )
+    locked.status = status
+    locked.version += 1
+    locked._history_user = actor
+    locked.save(update_fields=["status", "version", "updated_at"])
 
 
 @transaction.atomic
@@ -251,17 +254,7 @@ def case_reopen(
         raise ValidationError(
             f"Only a concluded case is reopened; this one is {locked.get_status_display()}."
         )
-    case_status_change_record(
-        case=locked,
-        from_status=locked.status,
-        to_status=Case.Status.IN_REVIEW,
-        actor=actor,
-        reason=reason,
-    )
-    locked.status = Case.Status.IN_REVIEW
-    locked.version += 1
-    locked._history_user = actor
-    locked.save(update_fields=["status", "version", "updated_at"])
+    _status_write(locked, Case.Status.IN_REVIEW, actor, reason)
     case.status, case.version = locked.status, locked.version
     return case
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.analytics import report
-from cases.models import Case, Team
+from cases.management.scope import command_cases
 
 
 class Command(BaseCommand):
@@ -29,12 +29,7 @@ class Command(BaseCommand):
             report.check_arguments(by=by, outcome=outcome, format=format)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        cases = Case.objects.all()
-        if team is not None:
-            found = Team.objects.filter(name=team).first()
-            if found is None:
-                raise CommandError(f"no team named {team!r}")
-            cases = cases.filter(team=found)
+        cases = command_cases(team)
         context = report.report_context(
             cases, by=by, outcome=outcome, filters={"teams": team or "all teams"}
         )

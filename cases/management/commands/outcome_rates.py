@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cases.analytics import downloads, estimates, methods, selectors
 from cases.analytics.cohorts import DIMENSIONS, OUTCOME_KINDS
-from cases.models import Case, Team
+from cases.management.scope import command_cases
 
 
 class Command(BaseCommand):
@@ -55,12 +55,7 @@ class Command(BaseCommand):
             )
         if with_metadata and format != "csv":
             raise CommandError("--with-metadata is for --format csv")
-        cases = Case.objects.all()
-        if team is not None:
-            found = Team.objects.filter(name=team).first()
-            if found is None:
-                raise CommandError(f"no team named {team!r}")
-            cases = cases.filter(team=found)
+        cases = command_cases(team)
         rows = selectors.outcome_rates(
             cases, by=by, outcome=outcome, interval=interval, group_small=group_small
         )
