@@ -5,6 +5,7 @@ Derived values (name keys, index dates, a finding's timing) are computed by
 cases.derived, never typed by hand; the database enforces what it can.
 """
 
+import secrets
 from functools import reduce
 from operator import or_
 
@@ -1335,3 +1336,118 @@ class DistinctPair(models.Model):
 
     def __str__(self):
         return f"entities {self.low_id} and {self.high_id} are not the same"
+
+
+# Outgoing webhooks ---------------------------------------------------------------------
+
+
+def _webhook_secret() -> str:
+    return secrets.token_hex(32)
+
+
+class TeamWebhook(models.Model):
+    """An address a team's own systems listen on: new leads and confirmed findings of the
+    team's cases are POSTed there, signed with the webhook's secret (HMAC-SHA256)."""
+
+    class Event(models.TextChoices):
+        LEADS_FILED = "leads_filed", "new leads filed"
+        FINDING_CONFIRMED = "finding_confirmed", "finding confirmed"
+        PING = "ping", "test ping"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500, help_text="Where to POST: http or https.")
+    description = models.CharField(max_length=200, blank=True)
+    secret = models.CharField(
+        max_length=64,
+        default=_webhook_secret,
+        help_text="Signs every delivery: the receiver checks X-Wishlist-Signature with it.",
+    )
+    on_leads_filed = models.BooleanField("new leads", default=True)
+    on_finding_confirmed = models.BooleanField("confirmed findings", default=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["team__name", "url"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "url"], name="teamwebhook_unique_url"),
+            models.CheckConstraint(
+                condition=Q(url__startswith="https://") | Q(url__startswith="http://"),
+                name="teamwebhook_url_http",
+            ),
+            models.CheckConstraint(condition=~Q(secret=""), name="teamwebhook_secret_set"),
+        ]
+
+    def __str__(self):
+        return f"{self.team}: {self.url}"
+
+    def wants(self, event: str) -> bool:
+        return {
+            self.Event.LEADS_FILED: self.on_leads_filed,
+            self.Event.FINDING_CONFIRMED: self.on_finding_confirmed,
+            self.Event.PING: True,
+        }[event]
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook, and what became of sending it: the delivery log.
+
+    The row is its own outbox entry: it is written in the transaction that made the
+    event, so an event is never sent for a write that rolled back, and a delivery the
+    broker or a crash lost is found again by the every-minute sweep."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "waiting to be sent"
+        SENDING = "sending", "being sent"
+        DELIVERED = "delivered", "delivered"
+        GAVE_UP = "gave_up", "gave up"
+
+    webhook = models.ForeignKey(TeamWebhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=20, choices=TeamWebhook.Event)
+    payload = models.JSONField()
+    state = models.CharField(max_length=10, choices=State, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When it is sent (again); empty once delivered or given up.",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The HTTP status of the last answer."
+    )
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "sending", "delivered", "gave_up"]),
+                name="webhookdelivery_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="delivered") | Q(delivered_at__isnull=False),
+                name="webhookdelivery_delivered_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="pending") | Q(next_attempt_at__isnull=False),
+                name="webhookdelivery_pending_when",
+            ),
+        ]
+        indexes = [
+            # The sweep's question: deliveries due now, or claimed and never finished.
+            models.Index(
+                fields=["state", "next_attempt_at"],
+                condition=Q(state__in=["pending", "sending"]),
+                name="webhookdelivery_due",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_event_display()} to {self.webhook.url}: {self.get_state_display()}"

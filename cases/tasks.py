@@ -275,3 +275,21 @@ def _in_thread(name: str, work: Callable[[], object]) -> None:
             connection.close()
 
     threading.Thread(target=target, name=name, daemon=True).start()
+
+
+# Outgoing webhooks ----------------------------------------------------------------------
+# A delivery claims its row (pending -> sending), so a duplicate message sends nothing.
+
+
+@shared_task(name="cases.deliver_webhook", acks_late=True, ignore_result=True)
+def deliver_webhook(delivery_id: int) -> None:
+    from cases.webhooks import services as webhook_services
+
+    webhook_services.attempt(delivery_id)
+
+
+@shared_task(name="cases.deliver_due_webhooks")
+def deliver_due_webhooks() -> int:
+    from cases.webhooks import services as webhook_services
+
+    return webhook_services.sweep()

@@ -450,7 +450,24 @@ CELERY_BEAT_SCHEDULE = {
     "relay-checks": {"task": "cases.relay_checks", "schedule": 60.0},
     "reap-checks": {"task": "cases.reap_checks", "schedule": 60.0},
     "expire-uploads": {"task": "cases.expire_uploads", "schedule": 3600.0},
+    # Webhook deliveries due for a retry, and any a dead sender left half-sent.
+    "deliver-due-webhooks": {"task": "cases.deliver_due_webhooks", "schedule": 60.0},
 }
+
+# Outgoing webhooks (cases.webhooks) -------------------------------------------------------
+# Links in deliveries (and anything else sent out of the app) start with this.
+WISHLIST_BASE_URL = os.environ.get("WISHLIST_BASE_URL", "http://127.0.0.1:8000")
+# A delivery is one POST; a failed one waits 1, 2, 4 ... minutes (capped at 6 hours)
+# before the next, and is given up after this many attempts (about 4 hours in all).
+WISHLIST_WEBHOOK_MAX_ATTEMPTS = envint("WISHLIST_WEBHOOK_MAX_ATTEMPTS", 8)
+WISHLIST_WEBHOOK_BACKOFF_SECONDS = envint("WISHLIST_WEBHOOK_BACKOFF_SECONDS", 60)
+WISHLIST_WEBHOOK_BACKOFF_MAX_SECONDS = envint("WISHLIST_WEBHOOK_BACKOFF_MAX_SECONDS", 6 * 3600)
+WISHLIST_WEBHOOK_TIMEOUT = float(envint("WISHLIST_WEBHOOK_TIMEOUT", 10))
+# Receivers on private, loopback or reserved addresses are refused unless allowed here.
+WISHLIST_WEBHOOK_ALLOW_PRIVATE = envbool("WISHLIST_WEBHOOK_ALLOW_PRIVATE", False)
+# Embedded mode (no REDIS_URL): send in a thread of the web process, so a slow receiver
+# never holds up the page that confirmed a finding; off, in the request after commit.
+WISHLIST_WEBHOOK_IN_THREAD = envbool("WISHLIST_WEBHOOK_IN_THREAD", True)
 
 # Referral imports (cases.intake.jobs) ----------------------------------------------------
 # Uploads previewed but never confirmed are deleted after this many seconds.

@@ -12,4 +12,5 @@ from cases.admin import (  # noqa: F401
     referrals,
     site,
     teams,
+    webhooks,
 )

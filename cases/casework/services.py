@@ -21,6 +21,7 @@ from cases.derived import (
     finding_create,
 )
 from cases.models import Case, CaseStatusChange, Entity, Finding, SecondCoding, Team
+from cases.webhooks import services as webhook_services
 
 
 class EditConflict(Exception):
@@ -82,7 +83,7 @@ def finding_record_by_hand(
         raise already
     try:
         with transaction.atomic():
-            return finding_create(
+            finding = finding_create(
                 case=case,
                 kind=kind,
                 counterparty_name=counterparty_name,
@@ -96,6 +97,8 @@ def finding_record_by_hand(
                 created_by=actor,
                 review_state=Finding.ReviewState.CONFIRMED,
             )
+            webhook_services.finding_confirmed(finding, actor)
+            return finding
     except IntegrityError:  # the same form sent twice at the same moment
         raise already from None
 
@@ -120,7 +123,10 @@ def finding_review(
     if state == Finding.ReviewState.REJECTED and not note:
         raise ValidationError({"note": "Say why the finding is rejected."})
     locked = _lock(Finding, finding.pk, version, _finding_what(finding))
-    return _review_write(finding, locked, state, reviewer, note, reviewed=True)
+    finding = _review_write(finding, locked, state, reviewer, note, reviewed=True)
+    if state == Finding.ReviewState.CONFIRMED:
+        webhook_services.finding_confirmed(finding, reviewer)
+    return finding
 
 
 def _review_write(

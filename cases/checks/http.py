@@ -230,6 +230,10 @@ class HttpClient:
         """
         return self._send("POST", url, form=form, headers=headers)
 
+    def post(self, url: str, *, body: bytes, headers: dict | None = None) -> requests.Response:
+        """POST a body as it is (a webhook delivery), with the same errors."""
+        return self._send("POST", url, form=body, headers=headers)
+
     def _send(
         self,
         method: str,
@@ -237,7 +241,7 @@ class HttpClient:
         *,
         params: dict | None = None,
         headers: dict | None = None,
-        form: dict | None = None,
+        form: dict | bytes | None = None,
     ) -> requests.Response:
         _breaker_check(self.source, url)
         self.asked.append(("" if method == "GET" else f"{method} ") + _loggable(url, params))

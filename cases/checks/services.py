@@ -19,6 +19,7 @@ from cases.checks import selectors
 from cases.checks.http import HttpClient, HttpError, PermanentHttpError, RateLimitedError
 from cases.checks.sources import Hit, Source, SourceSkipped, get_sources
 from cases.models import Case, CheckRun, Finding
+from cases.webhooks import services as webhook_services
 
 logger = logging.getLogger(__name__)
 
@@ -408,4 +409,12 @@ def leads_file(*, case: Case, source: str, hits: Iterable[Hit]) -> int:
     ]
     # ignore_conflicts: a concurrent delivery of the same check may have filed them first.
     Finding.objects.bulk_create(new, ignore_conflicts=True)
+    if new:
+        # Read back: bulk_create with ignore_conflicts leaves the rows without ids.
+        filed = list(
+            Finding.objects.filter(
+                case=case, source=source, external_id__in=[f.external_id for f in new]
+            ).select_related("case__entity", "case__team")
+        )
+        webhook_services.leads_filed(case, filed)
     return len(new)

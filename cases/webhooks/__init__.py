@@ -1,0 +1,1 @@
+"""Outgoing webhooks: a team's own systems told of new leads and confirmed findings."""
