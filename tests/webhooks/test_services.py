@@ -350,3 +350,19 @@ def test_in_embedded_mode_the_request_does_not_wait_for_the_receiver(case, setti
     delivery.refresh_from_db()
     assert delivery.state == State.DELIVERED
     assert len(receiver.received) == 1
+
+
+def test_the_command_sends_what_is_due_and_says_so(case):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    with Receiver(statuses=[200]) as receiver:
+        webhook = hook(case.team, receiver.url)
+        WebhookDelivery.objects.create(
+            webhook=webhook, event="ping", payload={"event": "ping"}, next_attempt_at=timezone.now()
+        )
+        out = StringIO()
+        call_command("deliver_webhooks", stdout=out)
+    assert out.getvalue().startswith("Attempted 1 delivery(ies); 0 wait for a retry")
+    assert len(receiver.received) == 1
