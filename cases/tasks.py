@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cases import derived
+from cases.casework import digest
 from cases.checks import outbox, selectors
 from cases.checks import services as checks_services
 from cases.checks.sources import get_sources
@@ -275,3 +276,10 @@ def _in_thread(name: str, work: Callable[[], object]) -> None:
             connection.close()
 
     threading.Thread(target=target, name=name, daemon=True).start()
+
+
+@shared_task(name="cases.send_digests")
+def send_digests(frequency: str) -> int:
+    """Send the day's or the week's email digests not sent yet (at most one per person
+    and period, so a retry or a second run sends nothing again)."""
+    return len(digest.digests_send(frequency=frequency).sent)
