@@ -27,3 +27,10 @@ class DigestForm(forms.Form):
         widget=forms.RadioSelect,
         help_text="What is new on My work, sent only when there is something to say.",
     )
+
+    def clean_digest(self) -> str:
+        # A form posting two choices is not one person's choice: refuse rather than keep
+        # whichever came last.
+        if hasattr(self.data, "getlist") and len(self.data.getlist("digest")) > 1:
+            raise forms.ValidationError("Choose one.")
+        return self.cleaned_data["digest"]

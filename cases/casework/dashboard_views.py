@@ -25,7 +25,8 @@ def backlog(request: HttpRequest) -> HttpResponse:
 @login_required
 def user_settings(request: HttpRequest) -> HttpResponse:
     current = preferences.preferences_of(request.user)
-    form = DigestForm(request.POST or None, initial={"digest": current.digest})
+    data = request.POST if request.method == "POST" else None  # an empty POST is refused
+    form = DigestForm(data, initial={"digest": current.digest})
     if request.method == "POST":
         if form.is_valid():
             try:
