@@ -6,7 +6,7 @@ counts and ages are grouped in the database, lists are cut to a few rows.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.db.models import (
@@ -230,7 +230,7 @@ def backlog(user: access.User, *, now: datetime | None = None) -> Backlog:
         Finding.objects.filter(
             case__team_id__in=team_ids,
             reviewed_by__isnull=False,
-            reviewed_at__date__gte=weeks[0],
+            reviewed_at__gte=timezone.make_aware(datetime.combine(weeks[0], time.min)),
         )
         .annotate(week=TruncWeek("reviewed_at"))
         .order_by()

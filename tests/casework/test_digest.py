@@ -362,3 +362,13 @@ def test_the_database_refuses_a_bad_choice(analyst):
 
 def test_my_work_links_the_settings(alice):
     assert reverse("cases:preferences") in alice.get(reverse("cases:my_work")).content.decode()
+
+
+def test_the_admin_lists_preferences_and_adds_none(admin_client, analyst):
+    choose(analyst, "weekly")
+
+    listed = admin_client.get(reverse("admin:cases_userpreferences_changelist"))
+
+    assert listed.status_code == 200
+    assert "alice" in listed.content.decode()
+    assert admin_client.get(reverse("admin:cases_userpreferences_add")).status_code == 403
