@@ -5,7 +5,7 @@ Every block is a fixed number of queries, whatever the number of cases, leads or
 counts and ages are grouped in the database, lists are cut to a few rows.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
@@ -152,8 +152,8 @@ class TeamBacklog:
     leads: int = 0  # leads waiting for review
     oldest_lead: datetime | None = None
     median_lead: datetime | None = None  # when the median waiting lead was filed
-    # (reviewer's name, reviews in each of the weeks of Backlog.weeks)
-    reviews: list[tuple[str, list[int]]] | None = None
+    # (reviewer's name, reviews in each of the weeks of Backlog.weeks), by name
+    reviews: list[tuple[str, list[int]]] = field(default_factory=list)
 
     def age_days(self, when: datetime | None, now: datetime) -> int | None:
         return None if when is None else (now - when).days
@@ -193,38 +193,19 @@ def _week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def backlog(user: access.User, *, now: datetime | None = None) -> Backlog:
-    """The backlog of each team the user supervises (every team for an admin), and for an
-    admin the cases on no team, which imports leave there and only admins see."""
-    now = now or timezone.now()
-    teams = list(access.visible_teams(user).order_by("name"))
-    rows = {team.pk: TeamBacklog(team=team) for team in teams}
-    team_ids = list(rows)
-    cases = Case.objects.filter(team_id__in=team_ids)
-
-    for team_id, n in (
-        cases.filter(open_case_q(), assignee__isnull=True)
+def _unassigned_counts(team_ids: list[int]) -> dict[int, int]:
+    return dict(
+        Case.objects.filter(open_case_q(), team_id__in=team_ids, assignee__isnull=True)
         .order_by()
         .values("team_id")
         .annotate(n=Count("id"))
         .values_list("team_id", "n")
-    ):
-        rows[team_id].unassigned = n
+    )
 
-    leads = Finding.objects.filter(
-        case__team_id__in=team_ids, review_state=Finding.ReviewState.LEAD
-    ).order_by()
-    for team_id, n, oldest in (
-        leads.values("case__team_id")
-        .annotate(n=Count("id"), oldest=Min("created_at"))
-        .values_list("case__team_id", "n", "oldest")
-    ):
-        rows[team_id].leads, rows[team_id].oldest_lead = n, oldest
-    for team_id, median in _median_lead_times(leads).items():
-        rows[team_id].median_lead = median
 
-    this_week = _week_start(timezone.localdate(now))
-    weeks = [this_week - timedelta(weeks=n) for n in range(REVIEW_WEEKS - 1, -1, -1)]
+def _reviews_per_week(team_ids: list[int], weeks: list[date]) -> dict[int, list]:
+    """Per team, each reviewer's name and reviews in each of `weeks`, by name. A lead's
+    latest review counts (its reviewer and time): a reopened lead's is gone."""
     counts: dict[tuple[int, str], dict[date, int]] = {}
     for team_id, name, week, n in (
         Finding.objects.filter(
@@ -240,10 +221,37 @@ def backlog(user: access.User, *, now: datetime | None = None) -> Backlog:
     ):
         day = week.date() if isinstance(week, datetime) else week
         counts.setdefault((team_id, name), {})[day] = n
-    for row in rows.values():
-        row.reviews = []
+    per_team: dict[int, list] = {}
     for (team_id, name), by_week in sorted(counts.items(), key=lambda item: item[0][1]):
-        rows[team_id].reviews.append((name, [by_week.get(week, 0) for week in weeks]))
+        per_team.setdefault(team_id, []).append((name, [by_week.get(w, 0) for w in weeks]))
+    return per_team
+
+
+def backlog(user: access.User, *, now: datetime | None = None) -> Backlog:
+    """The backlog of each team the user supervises (every team for an admin), and for an
+    admin the cases on no team, which imports leave there and only admins see."""
+    now = now or timezone.now()
+    teams = list(access.visible_teams(user).order_by("name"))
+    rows = {team.pk: TeamBacklog(team=team) for team in teams}
+    team_ids = list(rows)
+
+    for team_id, n in _unassigned_counts(team_ids).items():
+        rows[team_id].unassigned = n
+    leads = Finding.objects.filter(
+        case__team_id__in=team_ids, review_state=Finding.ReviewState.LEAD
+    ).order_by()
+    for team_id, n, oldest in (
+        leads.values("case__team_id")
+        .annotate(n=Count("id"), oldest=Min("created_at"))
+        .values_list("case__team_id", "n", "oldest")
+    ):
+        rows[team_id].leads, rows[team_id].oldest_lead = n, oldest
+    for team_id, median in _median_lead_times(leads).items():
+        rows[team_id].median_lead = median
+    this_week = _week_start(timezone.localdate(now))
+    weeks = [this_week - timedelta(weeks=n) for n in range(REVIEW_WEEKS - 1, -1, -1)]
+    for team_id, reviews in _reviews_per_week(team_ids, weeks).items():
+        rows[team_id].reviews = reviews
 
     no_team_open = no_team_total = None
     if access.is_admin(user):
