@@ -372,3 +372,6 @@ def test_the_admin_lists_preferences_and_adds_none(admin_client, analyst):
     assert listed.status_code == 200
     assert "alice" in listed.content.decode()
     assert admin_client.get(reverse("admin:cases_userpreferences_add")).status_code == 403
+    prefs = UserPreferences.objects.get(user=analyst)
+    change = reverse("admin:cases_userpreferences_change", args=[prefs.pk])
+    assert admin_client.get(change).status_code == 200
