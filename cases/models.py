@@ -1451,3 +1451,42 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.get_event_display()} to {self.webhook.url}: {self.get_state_display()}"
+
+
+class UserPreferences(models.Model):
+    """One person's settings for the research pages and what those settings remember: the
+    email digest they chose and the last one sent, and when they last opened My work."""
+
+    class Digest(models.TextChoices):
+        OFF = "off", "off"
+        DAILY = "daily", "daily"
+        WEEKLY = "weekly", "weekly"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wishlist_preferences"
+    )
+    digest = models.CharField("email digest", max_length=6, choices=Digest, default=Digest.OFF)
+    digest_period = models.CharField(
+        max_length=10,
+        blank=True,
+        editable=False,
+        help_text="The day (2026-12-02) or ISO week (2026-W49) of the last digest sent, so a "
+        "second run in the same period sends nothing.",
+    )
+    digest_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # "New since my last visit": leads filed after my_work_new_since are new. It moves to
+    # the end of the previous visit only when a new visit starts, so a reload within a
+    # visit keeps showing what was new when it began (cases.casework.dashboard).
+    my_work_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    my_work_new_since = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name_plural = "user preferences"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(digest__in=["off", "daily", "weekly"]), name="preferences_digest_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"preferences of {self.user}"

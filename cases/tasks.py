@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cases import derived
+from cases.casework import digest
 from cases.checks import outbox, selectors
 from cases.checks import services as checks_services
 from cases.checks.sources import get_sources
@@ -293,3 +294,10 @@ def deliver_due_webhooks() -> int:
     from cases.webhooks import services as webhook_services
 
     return webhook_services.sweep()
+
+
+@shared_task(name="cases.send_digests")
+def send_digests(frequency: str) -> int:
+    """Send the day's or the week's email digests not sent yet (at most one per person
+    and period, so a retry or a second run sends nothing again)."""
+    return len(digest.digests_send(frequency=frequency).sent)

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from cases.analytics import views as analytics_views
-from cases.casework import views
+from cases.casework import dashboard_views, views
 from cases.identity import resolution_views
 from cases.identity import views as identity_views
 
@@ -23,6 +23,8 @@ urlpatterns = [
     path("review/", views.review_queue, name="review_queue"),
     path("review/bulk/", views.review_bulk, name="review_bulk"),
     path("my/", views.my_work, name="my_work"),
+    path("backlog/", dashboard_views.backlog, name="backlog"),
+    path("settings/", dashboard_views.user_settings, name="preferences"),
     path("analytics/", analytics_views.analytics, name="analytics"),
     path("analytics/models/", analytics_views.analytics_models, name="analytics_models"),
     path("analytics/report/", analytics_views.analytics_report, name="analytics_report"),

@@ -42,6 +42,7 @@ from cases.models import (
     ResolutionJob,
     SecondCoding,
     Team,
+    UserPreferences,
 )
 from tests import commented_csv
 from tests.factories import CaseFactory, EntityFactory, FindingFactory, ReferralFactory
@@ -186,6 +187,10 @@ def snapshot() -> dict:
         "resolution_jobs": ResolutionJob.objects.count(),
         "distinct_pairs": sorted(DistinctPair.objects.values_list("low", "high")),
         "merges": sorted(EntityMerge.objects.values_list("id", "undone_at")),
+        # Opening My work makes a person's preferences with the digest off: not a change.
+        "digests": sorted(
+            UserPreferences.objects.exclude(digest="off").values_list("user_id", "digest")
+        ),
     }
 
 
@@ -493,6 +498,22 @@ REQUESTS = {
         "cases:review_queue", lambda w: reverse("cases:review_queue"), marker=shows(LEAD_NAME)
     ),
     "my_work": Request("cases:my_work", my_work, marker=shows(CASE_NAME), setup=assigned_to_user),
+    "backlog": Request(
+        "cases:backlog", lambda w: reverse("cases:backlog"), marker=shows('id="backlog-teams"')
+    ),
+    "backlog.team": Request(
+        "cases:backlog", lambda w: reverse("cases:backlog"), marker=shows("Team A")
+    ),
+    "preferences": Request(
+        "cases:preferences", lambda w: reverse("cases:preferences"), marker=shows('name="digest"')
+    ),
+    "preferences.post": Request(
+        "cases:preferences",
+        lambda w: reverse("cases:preferences"),
+        "post",
+        lambda w: {"digest": UserPreferences.Digest.WEEKLY},
+        done=made(lambda w: UserPreferences.objects.filter(digest="weekly").exists()),
+    ),
     # ---------------------------------------------------------------- research actions
     "case_status": Request(
         "cases:case_status",
@@ -811,6 +832,12 @@ TABLE = {
     "case_detail.second_reading": ("login", 404, "hidden", 404, 404, "shown", 404, "shown"),
     "review_queue": ("login", 403, "shown", "hidden", "hidden", "shown", "hidden", "shown"),
     "my_work": ("login", "hidden", "shown", "hidden", "hidden", "shown", "hidden", "shown"),
+    # The backlog is for supervisors and admins, of their own teams.
+    "backlog": ("login", 403, 403, 403, 403, "shown", "shown", "shown"),
+    "backlog.team": ("login", 403, 403, 403, 403, "shown", "hidden", "shown"),
+    # Everyone signed in chooses their own digest.
+    "preferences": ("login", "shown", "shown", "shown", "shown", "shown", "shown", "shown"),
+    "preferences.post": ("login", "done", "done", "done", "done", "done", "done", "done"),
     "case_status": ("login", 404, "done", 404, 404, 403, 404, "done"),
     "case_assign": ("login", 404, "done", 404, 404, "done", 404, "done"),
     "case_entity": ("login", 404, "done", 404, 404, 403, 404, "done"),
@@ -865,6 +892,7 @@ REFUSED_METHODS = {
     "case_detail": ("post",),
     "review_queue": ("post",),
     "my_work": ("post",),
+    "backlog": ("post",),
     "case_status": ("get",),
     "case_assign": ("get",),
     "case_entity": ("get",),

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -455,8 +456,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Outgoing webhooks (cases.webhooks) -------------------------------------------------------
-# Links in deliveries (and anything else sent out of the app) start with this.
-WISHLIST_BASE_URL = os.environ.get("WISHLIST_BASE_URL", "http://127.0.0.1:8000")
+# Links in deliveries start with WISHLIST_BASE_URL (below, with the digest's settings).
 # A delivery is one POST; a failed one waits 1, 2, 4 ... minutes (capped at 6 hours)
 # before the next, and is given up after this many attempts (about 4 hours in all).
 WISHLIST_WEBHOOK_MAX_ATTEMPTS = envint("WISHLIST_WEBHOOK_MAX_ATTEMPTS", 8)
@@ -483,3 +483,50 @@ WISHLIST_IMPORT_IN_THREAD = envbool("WISHLIST_IMPORT_IN_THREAD", True)
 # Embedded mode (no REDIS_URL): run a "find identifiers" job over a case list in a thread
 # of the web process, so the page returns at once; off, it runs in the request.
 WISHLIST_RESOLVE_IN_THREAD = envbool("WISHLIST_RESOLVE_IN_THREAD", True)
+
+# Dashboards and the email digest (cases.casework.dashboard, cases.casework.digest) --------
+# An open case with no finding recorded or reviewed and no status change for this many days
+# is idle (My work takes ?idle_days= to look further or nearer).
+WISHLIST_IDLE_DAYS = envint("WISHLIST_IDLE_DAYS", 30)
+if not 1 <= WISHLIST_IDLE_DAYS <= 3650:
+    raise ImproperlyConfigured("WISHLIST_IDLE_DAYS must be between 1 and 3650.")
+# Page views of My work less than this far apart are one visit: leads new when it began stay
+# marked new until it ends.
+WISHLIST_MY_WORK_VISIT_GAP_MINUTES = envint("WISHLIST_MY_WORK_VISIT_GAP_MINUTES", 30)
+# Where links sent out of the app point (digests, webhook deliveries): the address
+# people open the app at.
+WISHLIST_BASE_URL = (
+    os.environ.get("WISHLIST_BASE_URL", "").strip() or "http://127.0.0.1:8000"
+).rstrip("/")
+if not WISHLIST_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"WISHLIST_BASE_URL must start with http:// or https://; got {WISHLIST_BASE_URL!r}."
+    )
+# Mail: SMTP when EMAIL_HOST is set, otherwise printed to the console (the embedded default).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "").strip() or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = envint("EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "").strip()
+EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "wishlist@localhost"
+# Digests go out at this hour (TIME_ZONE), the weekly one on Mondays; each run sends a
+# person's digest at most once per day or week, so a missed or repeated run is harmless.
+WISHLIST_DIGEST_HOUR = envint("WISHLIST_DIGEST_HOUR", 7)
+if not 0 <= WISHLIST_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured("WISHLIST_DIGEST_HOUR must be between 0 and 23.")
+CELERY_BEAT_SCHEDULE["send-daily-digests"] = {
+    "task": "cases.send_digests",
+    "schedule": crontab(minute=0, hour=WISHLIST_DIGEST_HOUR),
+    "kwargs": {"frequency": "daily"},
+}
+CELERY_BEAT_SCHEDULE["send-weekly-digests"] = {
+    "task": "cases.send_digests",
+    "schedule": crontab(minute=0, hour=WISHLIST_DIGEST_HOUR, day_of_week="mon"),
+    "kwargs": {"frequency": "weekly"},
+}

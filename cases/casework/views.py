@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,8 +19,9 @@ from cases import access, exports, tasks
 from cases.analytics import downloads, methods
 from cases.analytics.forms import SecondCoderForm
 from cases.audit.services import audit_record, query_detail
-from cases.casework import history, services, timeline
+from cases.casework import dashboard, history, preferences, services, timeline
 from cases.casework import selectors as casework_selectors
+from cases.casework.dashboard_forms import IdleDaysForm
 from cases.casework.filters import CaseFilter
 from cases.casework.forms import (
     AssignForm,
@@ -431,6 +433,12 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
 @login_required
 def my_work(request: HttpRequest) -> HttpResponse:
     work = casework_selectors.my_work(request.user)
+    now = timezone.now()
+    idle_form = IdleDaysForm(request.GET)
+    new_since = preferences.my_work_visit_record(user=request.user, now=now)
+    summary = dashboard.my_work_summary(
+        request.user, new_since=new_since, idle_days=idle_form.days(), now=now
+    )
     return render(
         request,
         "cases/my_work.html",
@@ -440,5 +448,8 @@ def my_work(request: HttpRequest) -> HttpResponse:
             "lead_total": work.lead_total,
             "counts": work.counts,
             "can_edit": access.can_edit(request.user),
+            "summary": summary,
+            "idle_form": idle_form,
+            "open_cases_query": dashboard.my_open_cases_query(request.user),
         },
     )
