@@ -128,7 +128,7 @@ def test_analytics_for_an_analyst_is_the_styled_403_naming_the_role(client, anal
     assert response.status_code == 403
     assert "<h1>Your role does not allow this</h1>" in html
     assert "cases/app.css" in html
-    assert "Analytics are for supervisors" in html
+    assert "Analytics, cohorts and control cases are for supervisors (and admins)." in html
     assert "You are signed in as <strong>alice</strong>, an analyst." in html
     assert "ask an admin" in html
     assert 'href="/my/"' in html or reverse("cases:my_work") in html
