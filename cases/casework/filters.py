@@ -170,7 +170,9 @@ class ReviewQueueFilter(django_filters.FilterSet):
     UNDATED = "undated"
 
     source = django_filters.ChoiceFilter(choices=())
-    team = django_filters.ModelChoiceFilter(queryset=None, field_name="case__team")
+    team = django_filters.ModelChoiceFilter(
+        queryset=None, field_name="case__team", empty_label="all"
+    )
     mine = django_filters.ChoiceFilter(
         label="My cases", choices=[("1", "assigned to me")], method="filter_mine"
     )
@@ -179,10 +181,11 @@ class ReviewQueueFilter(django_filters.FilterSet):
         choices=[
             (Finding.Timing.AFTER, "after the referral"),
             (Finding.Timing.BEFORE, "before the referral"),
-            (Finding.Timing.UNKNOWN, "cannot tell (undated, or no referral date)"),
+            (Finding.Timing.UNKNOWN, "cannot tell"),
             (UNDATED, "undated"),
         ],
         method="filter_timing",
+        empty_label="any time",
     )
     min_score = django_filters.NumberFilter(
         label="Match score at least",
