@@ -176,6 +176,14 @@ def test_it_refuses_an_invalid_filter_and_lists_nothing(alice, leads, query):
     assert "No leads listed: the filter above has an error." in body(response)
 
 
+@pytest.mark.parametrize("field", ["source", "timing", "min_score", "team", "mine"])
+def test_it_escapes_a_hostile_filter_value(alice, leads, field):
+    response = alice.get(f"{QUEUE}?{field}=%22%3E%3Cscript%3Ealert(1)%3C/script%3E")
+
+    assert response.status_code == 400
+    assert "<script>alert(1)" not in body(response)
+
+
 def test_it_refuses_another_teams_id_as_if_it_did_not_exist(alice, leads, other_team):
     """Another team's id is as invalid as one that does not exist: it leaks nothing."""
     other = alice.get(f"{QUEUE}?team={other_team.pk}")
