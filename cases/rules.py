@@ -69,6 +69,13 @@ def is_positive_finding(finding: Finding, kind: str | None = None) -> bool:
     )
 
 
+def cannot_change_outcome_q(*, prefix: str = "") -> Q:
+    """A finding dated before its case's index date: confirming it can never make the case
+    positive (positive_finding_q wants it after), so a reviewer's time is better spent on
+    others first."""
+    return Q(**{f"{prefix}timing": Finding.Timing.BEFORE})
+
+
 def positive_findings(kind: str | None = None) -> QuerySet[Finding]:
     """Every finding that makes its case positive (for `kind`, or any kind)."""
     return Finding.objects.filter(positive_finding_q(kind))

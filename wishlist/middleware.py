@@ -1,9 +1,13 @@
 """Response headers and request limits that hold for every page (the Content-Security-Policy
-comes from django-csp, configured in settings)."""
+comes from django-csp, configured in settings), and the site's own error pages."""
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import Resolver404, get_resolver, reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.log import log_response
 
 
 class PermissionsPolicyMiddleware:
@@ -64,3 +68,62 @@ class AnonymousBodyLimitMiddleware:
         except ValueError:
             return False  # Django then reads no body at all
         return length > settings.ANONYMOUS_MAX_BODY_BYTES
+
+
+# --- error pages ---
+# With DEBUG on (the embedded default, `make run`), Django answers a 404 with its technical
+# page: it lists every URL pattern and names the view that refused, which tells a signed-in
+# analyst the site's map. The research pages answer with the site's own 404 and 403 pages
+# in every mode; a case of another team (404 by design, cases/access.py) reads the same as
+# one that does not exist. The Django admin keeps Django's pages: only staff reach it.
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    return TemplateResponse(request, "404.html", status=404).render()
+
+
+def forbidden(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return TemplateResponse(request, "403.html", {"exception": reason}, status=403).render()
+
+
+class ErrorPageMiddleware:
+    """Answer a path that matches no route, an Http404 and a PermissionDenied raised by a
+    view with templates/404.html or 403.html, before Django's handler (which shows the
+    technical 404 page under DEBUG) sees them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # A path no route matches never reaches process_exception: Django resolves it
+        # outside the view's error handling, so it is looked up here first.
+        if not self._exempt(request):
+            try:
+                get_resolver(getattr(request, "urlconf", settings.ROOT_URLCONF)).resolve(
+                    request.path_info
+                )
+            except Resolver404:
+                return self._logged(request, not_found(request), "Not Found")
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if self._exempt(request):
+            return None
+        if isinstance(exception, Http404):
+            return self._logged(request, not_found(request), "Not Found")
+        if isinstance(exception, PermissionDenied):
+            reason = str(exception) if exception.args else ""
+            return self._logged(
+                request, forbidden(request, reason), "Forbidden (Permission denied)"
+            )
+        return None
+
+    @staticmethod
+    def _exempt(request: HttpRequest) -> bool:
+        return request.path.startswith(reverse("admin:index"))
+
+    @staticmethod
+    def _logged(request: HttpRequest, response: HttpResponse, message: str) -> HttpResponse:
+        # As Django's own handler logs them (django.request, a warning).
+        log_response(f"{message}: %s", request.path, response=response, request=request)
+        return response

@@ -139,6 +139,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "cases.audit.middleware.AdminActionAuditMiddleware",
+    # The site's own 404 and 403 pages on the research pages, DEBUG on or off: Django's
+    # technical 404 lists every URL (wishlist/middleware.py, "error pages").
+    "wishlist.middleware.ErrorPageMiddleware",
     # Last, as axes asks: it turns a lockout flagged during sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -74,11 +74,37 @@ def referral_import_status_view(model_admin, request, record_id: int):
     context = _context(model_admin, request, f"Import of {record.file_name}")
     context.update(
         record=record,
-        report=record.report.splitlines(),
+        report=report_blocks(record.report),
+        counts=_counts(record),
         confirmable=_confirmable(record),
         expired=record.state == ImportRecord.State.EXPIRED,
     )
     return TemplateResponse(request, STATUS_TEMPLATE, context)
+
+
+def report_blocks(report: str) -> list[tuple[str, list[str]]]:
+    """The report's lines as (line, the indented lines under it): a summary line with its
+    bad rows or possible duplicates listed under it (cases/intake/report.py)."""
+    blocks: list[tuple[str, list[str]]] = []
+    for line in report.splitlines():
+        if line.startswith("  ") and blocks:
+            blocks[-1][1].append(line.strip())
+        elif line.strip():
+            blocks.append((line.strip(), []))
+    return blocks
+
+
+def _counts(record: ImportRecord) -> list[tuple[str, int]]:
+    """What the import would write (a preview) or wrote, row by row of a table."""
+    verb = "to create" if record.dry_run else "created"
+    return [
+        ("Rows read", record.rows_read),
+        (f"Referrals {verb}", record.referrals_created),
+        (f"Entities {verb}", record.entities_created),
+        (f"Cases {verb}", record.cases_created),
+        (f"Posts {verb}", record.posts_created),
+        ("Rows skipped (already stored unchanged, or repeated)", record.rows_skipped),
+    ]
 
 
 def _confirmable(record: ImportRecord) -> bool:

@@ -110,7 +110,7 @@ def second_coding_assign(
     if case.status != Case.Status.CONCLUDED:
         raise ValidationError(
             {
-                "case": f"Case {case.pk} is {case.get_status_display()}: only a concluded "
+                "case": f"{case.entity.name} is {case.get_status_display()}: only a concluded "
                 "case can be read a second time."
             }
         )

@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import access, exports
@@ -52,7 +53,9 @@ from cases.models import Case, MatchCriterion, SecondCoding
 
 def _require_supervisor(request: HttpRequest) -> None:
     if not access.can_see_analytics(request.user):
-        raise PermissionDenied("Analytics are for supervisors.")
+        raise PermissionDenied(
+            "Analytics, cohorts and control cases are for supervisors (and admins)."
+        )
 
 
 @require_GET
@@ -409,10 +412,16 @@ def control_case_create(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
         return redirect(back)
     relaxed = ", ".join(MatchCriterion(c).label for c in case.match_relaxed)
+    # Named, not numbered; the matched case is linked, as it is one of the user's (above).
     messages.success(
         request,
-        f"Control case {case.pk} added, matched to case {matched.pk}"
-        + (f"; relaxed: {relaxed}." if relaxed else " on every criterion."),
+        format_html(
+            'Control case {} added, matched to <a href="{}">{}</a> (referred case){}',
+            case.entity.name,
+            matched.get_absolute_url(),
+            matched.entity.name,
+            f"; relaxed: {relaxed}." if relaxed else " on every criterion.",
+        ),
     )
     return redirect(case.get_absolute_url())
 

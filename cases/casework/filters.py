@@ -1,5 +1,6 @@
-"""The case list's filters. Conditions on referrals are EXISTS subqueries, so an entity
-referred several times still gives one row and the page needs no DISTINCT."""
+"""The case list's and the review queue's filters. Conditions on referrals are EXISTS
+subqueries, so an entity referred several times still gives one row and the page needs no
+DISTINCT."""
 
 import django_filters
 from django import forms
@@ -12,6 +13,7 @@ from cases.models import (
     Case,
     CooperationMethod,
     Entity,
+    Finding,
     Post,
     Referral,
 )
@@ -158,3 +160,55 @@ class CaseFilter(django_filters.FilterSet):
     def filter_has_leads(self, queryset, name, value):
         leads = rules.has_waiting_leads()
         return queryset.filter(leads if value else ~leads)
+
+
+class ReviewQueueFilter(django_filters.FilterSet):
+    """The review queue's filters over the leads a user may see. A value that is not one
+    of the choices is an error, and the view then lists nothing rather than every lead
+    under a filter that seems to apply."""
+
+    UNDATED = "undated"
+
+    source = django_filters.ChoiceFilter(choices=())
+    team = django_filters.ModelChoiceFilter(
+        queryset=None, field_name="case__team", empty_label="all"
+    )
+    mine = django_filters.ChoiceFilter(
+        label="My cases", choices=[("1", "assigned to me")], method="filter_mine"
+    )
+    timing = django_filters.ChoiceFilter(
+        label="Dated",
+        choices=[
+            (Finding.Timing.AFTER, "after the referral"),
+            (Finding.Timing.BEFORE, "before the referral"),
+            (Finding.Timing.UNKNOWN, "cannot tell"),
+            (UNDATED, "undated"),
+        ],
+        method="filter_timing",
+        empty_label="any time",
+    )
+    min_score = django_filters.NumberFilter(
+        label="Match score at least",
+        field_name="match_score",
+        lookup_expr="gte",
+        min_value=0,
+        max_value=100,
+    )
+
+    class Meta:
+        model = Finding
+        fields: list[str] = []
+
+    def __init__(self, *args, user, sources, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.filters["source"].extra["choices"] = [(s, s) for s in sorted(sources)]
+        self.filters["team"].queryset = access.visible_teams(user).order_by("name")
+
+    def filter_mine(self, queryset: QuerySet[Finding], name, value) -> QuerySet[Finding]:
+        return queryset.filter(case__assignee=self.user)
+
+    def filter_timing(self, queryset: QuerySet[Finding], name, value) -> QuerySet[Finding]:
+        if value == self.UNDATED:
+            return queryset.filter(event_date__isnull=True)
+        return queryset.filter(timing=value)

@@ -127,7 +127,8 @@ class BulkReviewForm(RejectNeedsNote, forms.Form):
         picked = {}
         for item in self.cleaned_data["findings"] or []:
             pk, _, version = item.partition(":")
-            if not (pk.strip().isdigit() and version.strip().isdigit()):
+            # Digits only, and few enough for a database integer (a longer one overflowed).
+            if not all(part.strip().isdigit() and len(part.strip()) < 19 for part in (pk, version)):
                 raise forms.ValidationError("The selection could not be read; reload the page.")
             picked[int(pk)] = int(version)
         if not picked:

@@ -306,14 +306,20 @@ def case_status_changes(case: Case) -> list[StatusEntry]:
     ]
 
 
-def review_queue(findings: QuerySet[Finding], *, source: str = "") -> QuerySet[Finding]:
-    """Leads waiting for review (from `source` only, if given), best match first, then the
-    oldest."""
+def review_queue(findings: QuerySet[Finding]) -> QuerySet[Finding]:
+    """Leads waiting for review, best match first, then the oldest; leads that cannot
+    change an outcome (rules.cannot_change_outcome_q) last, marked `cannot_change_outcome`."""
     leads = findings.filter(review_state=Finding.ReviewState.LEAD)
-    if source:
-        leads = leads.filter(source=source)
-    return leads.select_related("case__entity", "case__team").order_by(
-        F("match_score").desc(nulls_last=True), "created_at", "id"
+    return (
+        leads.select_related("case__entity", "case__team")
+        .annotate(
+            cannot_change_outcome=ExpressionWrapper(
+                rules.cannot_change_outcome_q(), output_field=BooleanField()
+            )
+        )
+        .order_by(
+            "cannot_change_outcome", F("match_score").desc(nulls_last=True), "created_at", "id"
+        )
     )
 
 

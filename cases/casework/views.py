@@ -22,7 +22,7 @@ from cases.audit.services import audit_record, query_detail
 from cases.casework import dashboard, history, preferences, services, timeline
 from cases.casework import selectors as casework_selectors
 from cases.casework.dashboard_forms import IdleDaysForm
-from cases.casework.filters import CaseFilter
+from cases.casework.filters import CaseFilter, ReviewQueueFilter
 from cases.casework.forms import (
     AssignForm,
     BulkReviewForm,
@@ -375,27 +375,61 @@ def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     return _after_change(request, case, "Case reopened: it is in review again.")
 
 
+# A refused bulk review is sent back to the queue it came from with its picks and its
+# reason kept here for the next page view, so the reviewer fixes what was wrong instead of
+# ticking every box again (and the queue's address, paging and filters stay as they were).
+REFUSED_BULK = "review_bulk_refused"
+QUEUE_PAGE_SIZE = 25
+
+
 @require_GET
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
     _require(access.can_edit(request.user) or access.is_supervisor(request.user))
-    source = request.GET.get("source", "")
-    if source not in get_sources():
-        source = ""
-    leads = casework_selectors.review_queue(access.visible_findings(request.user), source=source)
+    queue_filter = ReviewQueueFilter(
+        request.GET,
+        queryset=access.visible_findings(request.user),
+        user=request.user,
+        sources=get_sources(),
+    )
+    valid = queue_filter.is_valid()
+    leads = casework_selectors.review_queue(queue_filter.qs if valid else Finding.objects.none())
+    refused = request.session.pop(REFUSED_BULK, None) or {}
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "cases/review_queue.html",
         {
-            "page": _page(request, leads),
+            "filter": queue_filter,
+            "filter_valid": valid,
+            "page": _page(request, leads, default_size=QUEUE_PAGE_SIZE),
             "can_edit": access.can_edit(request.user),
-            "sources": sorted(get_sources()),
-            "source": source,
+            "picked": set(refused.get("picked", [])),
+            "bulk_note": refused.get("note", ""),
             "query": query.urlencode(),
         },
+        status=200 if valid else 400,
     )
+
+
+def _bulk_refused(request: HttpRequest, form: BulkReviewForm, *errors: str) -> HttpResponse:
+    """Back to the queue with the errors said and the picks and the reason kept."""
+    for error in errors:
+        messages.error(request, error)
+    # Only picks read as the form reads them ("id:version"), and ids a database can hold.
+    picked = [
+        int(pk)
+        for pk, _, version in (
+            item.partition(":") for item in request.POST.getlist("findings")[:500]
+        )
+        if pk.isdigit() and version.isdigit() and len(pk) < 19
+    ]
+    request.session[REFUSED_BULK] = {
+        "picked": picked,
+        "note": request.POST.get("note", "")[: form.fields["note"].max_length],
+    }
+    return _back(request, reverse("cases:review_queue"))
 
 
 @require_POST
@@ -404,14 +438,13 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
     _require(access.can_edit(request.user))
     form = BulkReviewForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
-        return _back(request, reverse("cases:review_queue"))
+        return _bulk_refused(request, form, *(" ".join(e) for e in form.errors.values()))
     picked = form.cleaned_data["findings"]
     findings = list(access.visible_findings(request.user).filter(pk__in=list(picked)))
     if len(findings) != len(picked):
-        messages.error(request, "Some of the picked leads are not yours to review; nothing saved.")
-        return _back(request, reverse("cases:review_queue"))
+        return _bulk_refused(
+            request, form, "Some of the picked leads are not yours to review; nothing saved."
+        )
     decision = form.cleaned_data["decision"]
     try:
         count = services.findings_review(
@@ -422,8 +455,7 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
             versions=picked,
         )
     except services.EditConflict as exc:
-        messages.error(request, f"{exc} None of the picked leads was saved.")
-        return _back(request, reverse("cases:review_queue"))
+        return _bulk_refused(request, form, f"{exc} None of the picked leads was saved.")
     verb = "Confirmed" if decision == Finding.ReviewState.CONFIRMED else "Rejected"
     messages.success(request, f"{verb} {count} lead(s).")
     return _back(request, reverse("cases:review_queue"))

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from cases import derived
 from cases.audit.services import audit_record
+from cases.casework import history
 from cases.models import (
     ENTITY_IDENTIFIERS,
     AuditEvent,
@@ -600,10 +601,14 @@ def merge_undo(
         for r in rows
         if r["model"] == Finding._meta.label and r["fields"]["case_id"] == merged_case
     }
-    for pk, version in Finding.objects.filter(pk__in=versions).values_list("pk", "version"):
+    moved = Finding.objects.filter(pk__in=versions).values_list(
+        "pk", "version", "kind", "counterparty_name"
+    )
+    for pk, version, kind, counterparty in moved:
         if versions[pk] != version:
             raise MergeRefused(
-                f"Finding {pk}, moved by the merge, was reviewed since; nothing was undone."
+                f"A finding the merge moved ({history.finding_name(kind, counterparty)}) was "
+                "reviewed since; nothing was undone."
             )
     DistinctPair.objects.filter(pk__in=record.summary.get("distinct_pairs_created", [])).delete()
     current = _current_rows(rows)

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from cases.admin.views import report_blocks
 from cases.intake import jobs
 from cases.models import Entity, ImportRecord, Referral
 from tests.checks.redis_server import free_port
@@ -269,3 +270,94 @@ def test_an_upload_with_the_task_queue_down_fails_its_record_clearly(
     assert not Referral.objects.exists()
     page = admin_client.get(status_url(record))
     assert "task queue could not be reached" in page.content.decode()
+
+
+# ------------------------------------------------------------------ the report, readable
+
+TWO = GOOD + "A2,2018-01-04,Embassy in Japan,Japan,Osaka Optics K.K.,company\n"
+
+
+def counts_table(page: str) -> dict[str, str]:
+    table = re.search(r'<table class="import-counts">.*?</table>', page, re.S).group(0)
+    return dict(re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', table))
+
+
+def test_the_preview_is_a_table_and_a_list_not_one_line(admin_client):
+    preview = uploaded(admin_client, TWO)
+
+    page = admin_client.get(status_url(preview)).content.decode()
+
+    assert "<pre" not in page
+    assert counts_table(page) == {
+        "Rows read": "2",
+        "Referrals to create": "2",
+        "Entities to create": "2",
+        "Cases to create": "2",
+        "Posts to create": "1",
+        "Rows skipped (already stored unchanged, or repeated)": "0",
+    }
+    assert re.search(r'<ul class="import-report">\s*<li>Read 2 row\(s\); would create', page)
+    assert "cases/admin_import.css" in page
+
+
+def test_the_preview_and_the_done_report_say_new_cases_have_no_team(admin_client):
+    preview = uploaded(admin_client, TWO)
+    page = admin_client.get(status_url(preview)).content.decode()
+    assert (
+        "2 new cases will have no team: only admins see them until moved (case list action "
+        '"Move to a team…").'
+    ) in page
+
+    record = confirmed(admin_client, preview)
+    page = admin_client.get(status_url(record)).content.decode()
+
+    assert "2 new cases have no team: only admins see them until moved" in page
+    link = reverse("admin:cases_case_changelist") + "?team__isnull=True"
+    assert f'<a href="{link}">the cases with no team</a>' in page
+    assert counts_table(page)["Cases created"] == "2"
+    listed = admin_client.get(link)
+    assert listed.status_code == 200
+    assert listed.context["cl"].result_count == 2
+
+
+def test_one_new_case_is_said_in_the_singular(admin_client):
+    record = confirmed(admin_client, uploaded(admin_client, GOOD))
+
+    page = admin_client.get(status_url(record)).content.decode()
+
+    assert "1 new case has no team: only admins see it until moved" in page
+
+
+def test_an_import_of_known_referrals_says_nothing_of_teams(admin_client):
+    confirmed(admin_client, uploaded(admin_client, GOOD))
+
+    again = uploaded(admin_client, GOOD)
+    page = admin_client.get(status_url(again)).content.decode()
+
+    assert 'id="no-team"' not in page
+    assert counts_table(page)["Rows skipped (already stored unchanged, or repeated)"] == "1"
+    assert "Nothing to change" in page
+
+
+def test_a_refused_file_lists_each_bad_row_under_its_summary(admin_client):
+    record = uploaded(admin_client, BAD)
+
+    page = admin_client.get(status_url(record)).content.decode()
+
+    items = re.search(
+        r"<li>4 problem\(s\); nothing was written:\s*<ul>(.*?)</ul>", page, re.S
+    ).group(1)
+    rows = re.findall(r"<li>(.*?)</li>", items)
+    assert len(rows) == 4
+    assert all(row.startswith("line 2, column ") for row in rows)
+    assert 'class="import-counts"' not in page
+    assert 'id="no-team"' not in page
+
+
+def test_report_blocks_keep_indented_lines_under_their_summary():
+    assert report_blocks("Read 1 row.\n\n  stray\n2 problem(s):\n  line 2: a\n  line 3: b\n") == [
+        ("Read 1 row.", ["stray"]),
+        ("2 problem(s):", ["line 2: a", "line 3: b"]),
+    ]
+    assert report_blocks("  starts indented\n") == [("starts indented", [])]
+    assert report_blocks("") == []

@@ -95,7 +95,7 @@ def test_only_a_concluded_case_is_given_for_a_second_reading(team, bob, status):
         analytics_services.second_coding_assign(case=case, coder=bob, actor=None)
 
     assert error.value.message_dict["case"] == [
-        f"Case {case.pk} is {case.get_status_display()}: only a concluded case can be read "
+        f"Open Optics Ltd is {case.get_status_display()}: only a concluded case can be read "
         "a second time."
     ]
     assert snapshot() == before == []

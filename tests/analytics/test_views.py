@@ -944,12 +944,29 @@ def test_a_control_case_follows_its_matched_case(client, world):
     assert created.entity.country == "GB"
     assert created.entity.technology_fields == "Robotics; sensing"
     assert created.match_criteria == ["host_country", "entity_kind", "technology_field"]
-    assert any(
-        f"matched to case {matched.pk} on every criterion" in m for m in messages_of(response)
+    message = " ".join(messages_of(response))
+    assert (
+        f'Control case Gamma Sensors Ltd added, matched to <a href="{matched.get_absolute_url()}">'
+        f"{matched.entity.name}</a> (referred case) on every criterion." in message
     )
+    assert f"case {matched.pk}" not in message
     page = client.get(created.get_absolute_url())
     assert page.status_code == 200
+    # The message keeps its link through the message storage, and only that is unescaped.
+    assert 'role="status">Control case Gamma Sensors Ltd added, matched to <a href=' in body(page)
     assert f'matched to <a href="{matched.get_absolute_url()}">' in body(page)
+
+
+def test_the_control_message_escapes_the_names_it_gives(client, world):
+    matched = world.cases["a1"]
+    Entity.objects.filter(pk=matched.entity_id).update(name="<script>alert(1)</script> Ltd")
+    client_for(client, world, "supervisor")
+
+    response = client.post(reverse("cases:control_create"), control_data(matched))
+    page = client.get(response.url)
+
+    assert "<script>alert(1)</script>" not in body(page)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Ltd</a> (referred case)" in body(page)
 
 
 def test_a_control_that_misses_a_criterion_is_refused_with_what_differs(client, world):

@@ -49,3 +49,32 @@ def test_an_analyst_works_the_review_queue_from_the_keyboard(browser, live_serve
     assert other.review_state == "lead"
     page.screenshot(path=str(artifacts / "review-queue.png"), full_page=True)
     assert traffic.errors == []
+
+
+def test_reject_all_without_a_reason_keeps_the_picks_and_shows_why(browser, live_server):  # noqa: F811
+    page, traffic = browser
+    team = TeamFactory(name="Optics team")
+    analyst = AnalystFactory(username="ana", password=PASSWORD, teams=[team])
+    case = CaseFactory(team=team)
+    first, second, left = (
+        FindingFactory(case=case, source="gdelt", match_score=score, external_id=f"lead-{score}")
+        for score in (99, 90, 80)
+    )
+
+    _sign_in(page, live_server.url, analyst.username, "/review/")
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    page.get_by_role("button", name="Reject all").click()
+
+    expect(page.locator(".messages li.error")).to_contain_text("Say why the leads are rejected.")
+    for lead in (first, second):
+        expect(page.locator(f"#lead-{lead.pk} input[type=checkbox]")).to_be_checked()
+    expect(page.locator(f"#lead-{left.pk} input[type=checkbox]")).not_to_be_checked()
+    page.get_by_label("Reason for rejecting the picked leads").fill("Namesakes.")
+    page.get_by_role("button", name="Reject all").click()
+
+    expect(page.locator(".messages li").first).to_contain_text("Rejected 2 lead(s).")
+    expect(page.locator("tr.lead-row")).to_have_count(1)
+    assert Finding.objects.filter(review_state="rejected", review_note="Namesakes.").count() == 2
+    assert traffic.errors == []

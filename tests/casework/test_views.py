@@ -1239,12 +1239,14 @@ def test_it_keeps_the_source_and_page_size_when_paging_the_queue(alice, case):
 
 
 @pytest.mark.parametrize("source", ["nosuch", "%00", "gdelt%00"])
-def test_it_ignores_an_unknown_source_in_the_queue(alice, queue, source):
+def test_it_refuses_an_unknown_source_in_the_queue_and_lists_nothing(alice, queue, source):
     alice.raise_request_exception = False
 
     response = alice.get(reverse("cases:review_queue") + f"?source={source}")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert queued(response) == []
+    assert "No leads are listed until the filter is fixed." in body(response)
 
 
 def bulk(client, *findings, versions=None, **data):

@@ -269,6 +269,26 @@ def test_it_refuses_to_undo_over_a_later_edit_of_the_survivor(pair, analyst):
     refused(lambda: merging.merge_undo(merge=record, actor=analyst), "changed after the merge")
 
 
+def test_it_refuses_to_undo_over_a_moved_finding_reviewed_since_naming_it(pair, analyst):
+    a, b = pair
+    record = merge(a, b, analyst)
+    moved = Finding.objects.get(case__entity=a, source="gleif", external_id="L-2")
+    Finding.objects.filter(pk=moved.pk).update(
+        version=moved.version + 1,
+        review_state=Finding.ReviewState.REJECTED,
+        reviewed_at=datetime.datetime(2021, 1, 1, tzinfo=datetime.UTC),
+    )
+
+    with pytest.raises(merging.MergeRefused) as error:
+        merging.merge_undo(merge=record, actor=analyst)
+
+    assert str(error.value) == (
+        "A finding the merge moved (joint venture with Shenzhen Example Technology Co., Ltd.) "
+        "was reviewed since; nothing was undone."
+    )
+    assert str(moved.pk) not in str(error.value)
+
+
 def test_it_refuses_to_undo_when_the_name_was_taken_since(pair, analyst):
     a, b = pair
     record = merge(a, b, analyst)
