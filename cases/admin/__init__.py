@@ -11,5 +11,6 @@ from cases.admin import (  # noqa: F401
     identity,
     referrals,
     site,
+    tags,
     teams,
 )
