@@ -32,6 +32,12 @@ def _refusal(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def _require_role(request: HttpRequest) -> None:
+    """Saved searches are for people who see cases: a role, or an admin."""
+    if not (access.is_analyst(request.user) or access.is_supervisor(request.user)):
+        raise PermissionDenied("Your role does not allow this change.")
+
+
 @require_POST
 @login_required
 def case_tag_add(request: HttpRequest, pk: int) -> HttpResponse:
@@ -156,6 +162,7 @@ def _bulk_apply(user, data: dict, cases: list[Case]):
 @require_POST
 @login_required
 def saved_search_create(request: HttpRequest) -> HttpResponse:
+    _require_role(request)
     form = SavedSearchForm(request.POST)
     query = request.POST.get("query", "")
     if not form.is_valid():
@@ -177,6 +184,7 @@ def saved_search_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def saved_search_update(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_role(request)
     search = saved_searches.saved_search_or_404(request.user, pk)
     form = SavedSearchUpdateForm(request.POST)
     back = redirect(_list_url(request.POST.get("next_query", "")))
@@ -198,6 +206,7 @@ def saved_search_update(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def saved_search_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_role(request)
     search = saved_searches.saved_search_or_404(request.user, pk)
     saved_searches.saved_search_delete(search=search, actor=request.user)
     messages.success(request, f"Deleted the saved search “{search.name}”.")
