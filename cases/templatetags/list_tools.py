@@ -23,7 +23,8 @@ def sharing_teams_for(user):
 
 @register.simple_tag
 def bulk_form_for(user, filter_query: str = ""):
-    return BulkActionForm(initial={"filter_query": filter_query}, user=user)
+    # Its own ids: the filter form beside it has fields of the same names.
+    return BulkActionForm(initial={"filter_query": filter_query}, user=user, auto_id="bulk_%s")
 
 
 @register.simple_tag

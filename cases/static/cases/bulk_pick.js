@@ -17,6 +17,17 @@
     }
     if (pageBox) pageBox.checked = picked > 0 && picked === boxes().length;
   }
+  // Only the box the chosen action needs is shown (all of them without script).
+  const action = document.getElementById("bulk_action");
+  function showValue() {
+    form.querySelectorAll(".bulk-value").forEach((span) => {
+      span.hidden = !span.dataset.action.split(" ").includes(action.value);
+    });
+  }
+  if (action) {
+    action.addEventListener("change", showValue);
+    showValue();
+  }
   if (pageBox) {
     pageBox.addEventListener("change", () => {
       boxes().forEach((box) => { box.checked = pageBox.checked; });
