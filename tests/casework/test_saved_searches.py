@@ -241,3 +241,21 @@ def test_signing_in_is_needed(client):
 
     assert response.status_code == 302 and "login" in response.url
     assert snapshot() == []
+
+
+def test_the_list_reads_saved_searches_in_a_fixed_number_of_queries(analyst, team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    alice = signed_in(analyst)
+
+    def queries(n):
+        for _ in range(n):
+            saved_searches.saved_search_create(
+                owner=analyst, name=f"s{SavedSearch.objects.count()}", query="", team=team
+            )
+        with CaptureQueriesContext(connection) as captured:
+            alice.get(reverse("cases:case_list"))
+        return len(captured)
+
+    assert queries(1) == queries(4)
