@@ -73,6 +73,7 @@ CASE_LIST_FIELDS = (
     "assignee",
     "leads_to_review",
     "outcome",
+    "tags",
 )
 
 
@@ -106,5 +107,6 @@ def case_list_csv_lines(cases, *, preamble: Iterable[str] = ()) -> Iterator[str]
             case.assignee.get_username() if case.assignee else "",
             case.lead_count,
             "positive" if case.is_positive else "",
+            "; ".join(tag.name for tag in case.tags.all()),
         )
         yield writer.writerow([safe_cell(value) for value in row])

@@ -1490,3 +1490,99 @@ class UserPreferences(models.Model):
 
     def __str__(self):
         return f"preferences of {self.user}"
+
+
+# Tags and saved searches ------------------------------------------------------------------
+
+
+class Tag(models.Model):
+    """A team's label for its cases ("needs translation", "escalate").
+
+    Tags belong to a team, as its cases do: a site-wide vocabulary would show every team
+    the words other teams use about their cases. Names are unique per team ignoring case
+    and runs of spaces; `key` holds that folded form, derived by casework.tags, never typed.
+    """
+
+    NAME_LENGTH = 50
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=NAME_LENGTH)
+    key = models.CharField(
+        max_length=NAME_LENGTH, editable=False, help_text="The name case-folded, for uniqueness."
+    )
+    cases = models.ManyToManyField(Case, through="CaseTag", related_name="tags", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["team", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "key"],
+                name="tag_unique_name_per_team",
+                violation_error_message="The team has a tag of this name already.",
+            ),
+            models.CheckConstraint(condition=~Q(name="") & ~Q(key=""), name="tag_name_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CaseTag(models.Model):
+    """A tag on a case: who put it there and when."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="case_tags")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "tag"]
+        constraints = [models.UniqueConstraint(fields=["case", "tag"], name="casetag_unique")]
+
+    def __str__(self):
+        return f"{self.tag} on case {self.case_id}"
+
+
+class SavedSearch(models.Model):
+    """A named case-list filter, evaluated afresh each time it is opened (a cohort, by
+    contrast, keeps the cases it held when it was saved). Its owner may share it with one
+    of their teams; its members see it and apply it to the cases they may see."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches"
+    )
+    name = models.CharField(max_length=100)
+    query = models.CharField(
+        max_length=2000, blank=True, help_text="The case list's query string, without paging."
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="saved_searches",
+        help_text="Shared with this team's members; empty for the owner alone.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "saved searches"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "name"],
+                name="savedsearch_unique_name_per_owner",
+                violation_error_message="You already have a saved search of this name.",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="savedsearch_name_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.name

@@ -213,3 +213,34 @@ def control_match(entity: Entity, matched: Case) -> list[str]:
         ),
     }
     return [criterion.value for criterion in MatchCriterion if met[criterion]]
+
+
+# Hand-entered findings that look like one already recorded: the same event reported by
+# another article is the same evidence, and counting it twice inflates nothing in the
+# outcome rule but clutters the case and the agreement figures. A person decides.
+SAME_EVENT_DAYS = 30
+
+
+def looks_like_same_event(
+    kind: str,
+    counterparty_name: str,
+    event: date | None,
+    precision: str | None,
+    other: Finding,
+) -> bool:
+    """Whether a finding of `kind` with this counterparty and event period looks like
+    `other`: the same kind, the same counterparty once legal forms, case and accents are
+    set aside ("Huawei Technologies Co., Ltd." is "HUAWEI TECHNOLOGIES"), and periods no
+    more than SAME_EVENT_DAYS apart ("2021-03" and 2021-04-20 are close; "2021" overlaps
+    every day of 2021). Undated or unnamed findings are never alike: nothing says so."""
+    if kind != other.kind or event is None or other.event_date is None:
+        return False
+    if not precision or not other.event_date_precision:
+        return False
+    key = normalize.name_key(counterparty_name)
+    if not key or key != normalize.name_key(other.counterparty_name):
+        return False
+    end = normalize.period_end(event, precision)
+    other_end = normalize.period_end(other.event_date, other.event_date_precision)
+    gap = max(event, other.event_date) - min(end, other_end)
+    return gap.days <= SAME_EVENT_DAYS

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from cases.analytics import views as analytics_views
-from cases.casework import dashboard_views, views
+from cases.casework import dashboard_views, list_views, views
 from cases.identity import resolution_views
 from cases.identity import views as identity_views
 
@@ -58,4 +58,11 @@ urlpatterns = [
     path("duplicates/distinct/", identity_views.duplicate_distinct, name="duplicate_distinct"),
     path("merges/", identity_views.merge_list, name="merge_list"),
     path("merges/<int:pk>/undo/", identity_views.merge_undo, name="merge_undo"),
+    # Tags, bulk actions and saved searches of the case list.
+    path("cases/<int:pk>/tags/", list_views.case_tag_add, name="case_tag_add"),
+    path("cases/<int:pk>/tags/remove/", list_views.case_tag_remove, name="case_tag_remove"),
+    path("cases/bulk/", list_views.case_bulk, name="case_bulk"),
+    path("searches/", list_views.saved_search_create, name="saved_search_create"),
+    path("searches/<int:pk>/", list_views.saved_search_update, name="saved_search_update"),
+    path("searches/<int:pk>/delete/", list_views.saved_search_delete, name="saved_search_delete"),
 ]

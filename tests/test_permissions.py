@@ -25,12 +25,14 @@ from cases import access, derived
 from cases.analytics import downloads
 from cases.analytics import services as analytics_services
 from cases.analytics.selectors import RATE_FIELDS
+from cases.casework import tags
 from cases.checks.sources import get_sources
 from cases.exports import CASE_LIST_FIELDS
 from cases.identity import merging
 from cases.models import (
     Case,
     CaseStatusChange,
+    CaseTag,
     CheckRun,
     Cohort,
     DistinctPair,
@@ -40,6 +42,7 @@ from cases.models import (
     IdentifierCandidate,
     ResolutionAttempt,
     ResolutionJob,
+    SavedSearch,
     SecondCoding,
     Team,
     UserPreferences,
@@ -191,6 +194,8 @@ def snapshot() -> dict:
         "digests": sorted(
             UserPreferences.objects.exclude(digest="off").values_list("user_id", "digest")
         ),
+        "case_tags": sorted(CaseTag.objects.values_list("case", "tag__key")),
+        "saved_searches": sorted(SavedSearch.objects.values_list("id", "name", "team")),
     }
 
 
@@ -469,6 +474,30 @@ def last_merge_undo(world: World) -> str:
 
 def second_exists(world: World) -> bool:
     return Entity.objects.filter(pk=world.second_case.entity_id).exists()
+
+
+# ---------------------------------------------------------------- tags, bulk, saved searches
+def case_tagged(world: World, user) -> None:
+    tags.case_tag_add(case=world.case, name="escalate", actor=None)
+
+
+def is_tagged(world: World) -> bool:
+    return world.case.tags.filter(key="escalate").exists()
+
+
+def case_given_to_alice(world: World, user) -> None:
+    Case.objects.filter(pk=world.case.pk).update(assignee=world.users["analyst"])
+
+
+def alices_shared_search(world: World) -> SavedSearch:
+    search, _ = SavedSearch.objects.get_or_create(
+        owner=world.users["analyst"], name="Team A's open", query="status=open", team=world.team
+    )
+    return search
+
+
+def search_url(name: str) -> Callable[[World], str]:
+    return lambda w: reverse(f"cases:{name}", args=[alices_shared_search(w).pk])
 
 
 ADMIN_LOGIN = "/admin/login/?next=/admin/"
@@ -800,6 +829,52 @@ REQUESTS = {
         setup=second_merged,
         done=made(second_exists),
     ),
+    # ---------------------------------------------------------------- tags, bulk, searches
+    "case_tag_add": Request(
+        "cases:case_tag_add",
+        case_url("case_tag_add"),
+        "post",
+        lambda w: {"name": "Escalate"},
+        done=made(is_tagged),
+    ),
+    "case_tag_remove": Request(
+        "cases:case_tag_remove",
+        case_url("case_tag_remove"),
+        "post",
+        lambda w: {"name": "escalate"},
+        setup=case_tagged,
+        done=made(lambda w: not is_tagged(w)),
+    ),
+    "case_bulk": Request(
+        "cases:case_bulk",
+        lambda w: reverse("cases:case_bulk"),
+        "post",
+        lambda w: {"cases": [w.case.pk], "action": "assign", "assignee": "", "filter_query": ""},
+        setup=case_given_to_alice,
+        to=lambda w: reverse("cases:case_list"),
+        notice="1 case not among your cases",
+        done=made(lambda w: case_now(w).assignee_id is None),
+    ),
+    "saved_search_create": Request(
+        "cases:saved_search_create",
+        lambda w: reverse("cases:saved_search_create"),
+        "post",
+        lambda w: {"name": "Open ones", "query": "status=open"},
+        done=made(lambda w: SavedSearch.objects.filter(name="Open ones").exists()),
+    ),
+    "saved_search_update": Request(
+        "cases:saved_search_update",
+        search_url("saved_search_update"),
+        "post",
+        lambda w: {"name": "Renamed"},
+        done=made(lambda w: SavedSearch.objects.filter(name="Renamed").exists()),
+    ),
+    "saved_search_delete": Request(
+        "cases:saved_search_delete",
+        search_url("saved_search_delete"),
+        "post",
+        done=made(lambda w: not SavedSearch.objects.exists()),
+    ),
     # ---------------------------------------------------------------- the project
     "root": Request("/", lambda w: "/", to=my_work),
     "login": Request(
@@ -878,6 +953,15 @@ TABLE = {
     "duplicate_distinct": ("login", 404, "done", 404, 404, 403, 404, "done"),
     "merge_list": ("login", 403, "shown", "hidden", "hidden", 403, 403, "shown"),
     "merge_undo": ("login", 404, "done", 404, 404, 403, 404, "done"),
+    # Tags are written by who may edit the case; bulk actions by who may assign (only
+    # assigning for supervisors); a case of the bulk outside one's teams is refused.
+    "case_tag_add": ("login", 404, "done", 404, 404, 403, 404, "done"),
+    "case_tag_remove": ("login", 404, "done", 404, 404, 403, 404, "done"),
+    "case_bulk": ("login", 403, "done", "refused", "refused", "done", "refused", "done"),
+    # Alice's search is shared with Team A: its members see it, only she changes it.
+    "saved_search_create": ("login", 403, "done", "done", "done", "done", "done", "done"),
+    "saved_search_update": ("login", 403, "done", 403, 404, 403, 404, 404),
+    "saved_search_delete": ("login", 403, "done", 403, 404, 403, 404, 404),
     "root": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
     "login": ("shown", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
     "logout": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
@@ -919,6 +1003,12 @@ REFUSED_METHODS = {
     "duplicate_distinct": ("get",),
     "merge_list": ("post",),
     "merge_undo": ("get",),
+    "case_tag_add": ("get",),
+    "case_tag_remove": ("get",),
+    "case_bulk": ("get",),
+    "saved_search_create": ("get",),
+    "saved_search_update": ("get",),
+    "saved_search_delete": ("get",),
     "logout": ("get",),
 }
 

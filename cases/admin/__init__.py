@@ -12,6 +12,7 @@ from cases.admin import (  # noqa: F401
     preferences,
     referrals,
     site,
+    tags,
     teams,
     webhooks,
 )

@@ -247,7 +247,7 @@ class CaseAdmin(SimpleHistoryAdmin):
         form = TeamActionForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             team = form.cleaned_data["team"]
-            count = services.cases_move_to_team(cases=queryset, team=team)
+            count = services.cases_move_to_team(cases=queryset, team=team, actor=request.user)
             self.message_user(request, f"Moved {count} case(s) to {team}.", messages.SUCCESS)
             return None
         return action_form_response(

@@ -8,9 +8,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from cases import access, normalize, rules
+from cases.casework.tags import tag_choices
 from cases.models import (
     AllianceBloc,
     Case,
+    CaseTag,
     CooperationMethod,
     Entity,
     Finding,
@@ -67,6 +69,7 @@ class CaseFilter(django_filters.FilterSet):
     cohort = django_filters.ModelChoiceFilter(
         label="Named cohort", queryset=None, field_name="cohorts"
     )
+    tag = django_filters.ChoiceFilter(label="Tag", choices=(), method="filter_tag")
     sort = django_filters.OrderingFilter(
         fields=(
             ("index_date", "index_date"),
@@ -112,6 +115,7 @@ class CaseFilter(django_filters.FilterSet):
             .distinct()
         )
         self.filters["technology_field"].extra["choices"] = [(f, f) for f in fields]
+        self.filters["tag"].extra["choices"] = tag_choices(user)
 
     def search(self, queryset: QuerySet[Case], name, value: str) -> QuerySet[Case]:
         """Find the query in names, native names and aliases, case and accents ignored
@@ -160,6 +164,9 @@ class CaseFilter(django_filters.FilterSet):
     def filter_has_leads(self, queryset, name, value):
         leads = rules.has_waiting_leads()
         return queryset.filter(leads if value else ~leads)
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.filter(Exists(CaseTag.objects.filter(case=OuterRef("pk"), tag__key=value)))
 
 
 class ReviewQueueFilter(django_filters.FilterSet):

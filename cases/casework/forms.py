@@ -86,6 +86,14 @@ class FindingForm(forms.Form):
     confidence = forms.ChoiceField(
         choices=Finding.Confidence.choices, initial=Finding.Confidence.MEDIUM
     )
+    # Shown as a box only once the finding was refused as looking like one on the case.
+    record_anyway = forms.BooleanField(
+        required=False, widget=forms.HiddenInput, label="Record anyway: it is a different event"
+    )
+
+    def offer_record_anyway(self) -> None:
+        """Show the "record anyway" box, unticked, after a look-alike refusal."""
+        self.fields["record_anyway"].widget = forms.CheckboxInput()
 
     def clean_counterparty_country(self) -> str:
         return country_code_clean(self.cleaned_data["counterparty_country"])

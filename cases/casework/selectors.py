@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce
 
 from cases import access, rules
 from cases.casework import history
+from cases.casework.tags import tags_prefetch
 from cases.models import (
     Case,
     Entity,
@@ -130,9 +131,13 @@ def _count_of(queryset: QuerySet) -> Coalesce:
 def cases_with_outcome(cases: QuerySet[Case]) -> QuerySet[Case]:
     """The cases with their waiting leads counted and whether they are positive, and the
     entity, team and assignee a list row shows, in a fixed number of queries per page."""
-    return cases.select_related("entity", "team", "assignee").annotate(
-        lead_count=_count_of(rules.waiting_leads()),
-        is_positive=Exists(rules.positive_findings().filter(case=OuterRef("pk"))),
+    return (
+        cases.select_related("entity", "team", "assignee")
+        .annotate(
+            lead_count=_count_of(rules.waiting_leads()),
+            is_positive=Exists(rules.positive_findings().filter(case=OuterRef("pk"))),
+        )
+        .prefetch_related(tags_prefetch())
     )
 
 

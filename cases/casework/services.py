@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cases import access, normalize
+from cases import access, normalize, rules
 from cases.casework.history import finding_name
+from cases.casework.tags import case_tags_drop_other_teams
 from cases.derived import (
     case_index_dates_refresh,
     control_match_derive,
@@ -66,12 +67,15 @@ def finding_record_by_hand(
     source_url: str,
     excerpt: str,
     confidence: str = Finding.Confidence.MEDIUM,
+    record_anyway: bool = False,
 ) -> Finding:
     """Record a finding a person read, confirmed at once.
 
     The same evidence (kind, counterparty, date, URL) is recorded once per case: its key
     goes into external_id, which the database keeps unique per case and source, so a
-    form sent twice cannot count the evidence twice.
+    form sent twice cannot count the evidence twice. A finding that only looks like one
+    on the case (rules.looks_like_same_event: another article on the same event) is
+    refused with SimilarFindings unless the person said to record it anyway.
     """
     key = "|".join(
         [kind, normalize.name_key(counterparty_name), counterparty_country,
@@ -81,6 +85,16 @@ def finding_record_by_hand(
     already = ValidationError("This finding is already recorded on the case.")
     if Finding.objects.filter(case=case, source=Finding.MANUAL, external_id=external_id).exists():
         raise already
+    if not record_anyway:
+        similar = similar_findings(
+            case=case,
+            kind=kind,
+            counterparty_name=counterparty_name,
+            event_date=event_date,
+            event_date_precision=event_date_precision,
+        )
+        if similar:
+            raise SimilarFindings(similar)
     try:
         with transaction.atomic():
             finding = finding_create(
@@ -101,6 +115,45 @@ def finding_record_by_hand(
             return finding
     except IntegrityError:  # the same form sent twice at the same moment
         raise already from None
+
+
+class SimilarFindings(ValidationError):
+    """The finding looks like findings already on the case; nothing was saved."""
+
+    def __init__(self, findings: list[Finding]):
+        self.findings = findings
+        names = "; ".join(_similar_name(finding) for finding in findings)
+        super().__init__(
+            f"This looks like a finding already on the case: {names}. If it is a different "
+            "event, tick “Record anyway” and record it again."
+        )
+
+
+def _similar_name(finding: Finding) -> str:
+    how = "recorded by hand" if finding.source == Finding.MANUAL else f"from {finding.source}"
+    dated = finding.event_date_display or "undated"
+    return (
+        f"the {finding_name(finding.kind, finding.counterparty_name)} ({dated}, "
+        f"{finding.get_review_state_display()}, {how})"
+    )
+
+
+def similar_findings(
+    *,
+    case: Case,
+    kind: str,
+    counterparty_name: str,
+    event_date: date | None,
+    event_date_precision: str,
+) -> list[Finding]:
+    """The case's findings that look like the same event, earliest first."""
+    return [
+        finding
+        for finding in case.findings.filter(kind=kind).order_by("event_date", "id")
+        if rules.looks_like_same_event(
+            kind, counterparty_name, event_date, event_date_precision, finding
+        )
+    ]
 
 
 @transaction.atomic
@@ -355,8 +408,11 @@ def case_save(*, case: Case, actor: AbstractBaseUser | None, version: int | None
 
 
 @transaction.atomic
-def cases_move_to_team(*, cases: Iterable[Case], team: Team) -> int:
-    """Hand cases to a team; an assignee who is not on it is unassigned."""
+def cases_move_to_team(
+    *, cases: Iterable[Case], team: Team, actor: AbstractBaseUser | None = None
+) -> int:
+    """Hand cases to a team; an assignee who is not on it is unassigned, and the old
+    team's tags come off (tags are a team's own words)."""
     count = 0
     for case in cases:
         locked = _lock(Case, case.pk, None, f"Case {case.pk}")
@@ -364,7 +420,9 @@ def cases_move_to_team(*, cases: Iterable[Case], team: Team) -> int:
         if locked.assignee_id and not team.members.filter(pk=locked.assignee_id).exists():
             locked.assignee = None
         locked.version += 1
+        locked._history_user = actor
         locked.save(update_fields=["team", "assignee", "version", "updated_at"])
+        case_tags_drop_other_teams(case_ids=[locked.pk], team_id=team.pk)
         count += 1
     return count
 

@@ -251,7 +251,12 @@ def case_finding_add(request: HttpRequest, pk: int) -> HttpResponse:
             source_url=data["source_url"],
             excerpt=data["excerpt"],
             confidence=data["confidence"],
+            record_anyway=data["record_anyway"],
         )
+    except services.SimilarFindings as exc:
+        form.add_error(None, exc)
+        form.offer_record_anyway()
+        return _case_page(request, case, status=400, finding_form=form)
     except ValidationError as exc:
         form.add_error(None, exc)
         return _case_page(request, case, status=400, finding_form=form)
