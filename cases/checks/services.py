@@ -19,6 +19,7 @@ from cases.checks import selectors
 from cases.checks.http import HttpClient, HttpError, PermanentHttpError, RateLimitedError
 from cases.checks.sources import Hit, Source, SourceSkipped, get_sources
 from cases.models import Case, CheckRun, Finding
+from cases.notifications.services import notify_new_leads
 
 logger = logging.getLogger(__name__)
 
@@ -408,4 +409,5 @@ def leads_file(*, case: Case, source: str, hits: Iterable[Hit]) -> int:
     ]
     # ignore_conflicts: a concurrent delivery of the same check may have filed them first.
     Finding.objects.bulk_create(new, ignore_conflicts=True)
+    notify_new_leads(case, new)  # notifications (issue 14): assignee, watchers, team
     return len(new)
