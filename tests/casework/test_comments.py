@@ -395,3 +395,41 @@ def test_a_watcher_who_left_the_team_hears_nothing(analyst, case):
     comments.comment_add(case=case, author=analyst, body="any news?")
 
     assert not Notification.objects.exists()
+
+
+def test_a_merge_carries_the_comments_and_watches_to_the_surviving_case(
+    analyst, colleague, staff, team
+):
+    from cases.identity import merging
+    from cases.models import Watch
+    from cases.notifications import services as notification_services
+
+    survivor, merged = CaseFactory(team=team), CaseFactory(team=team)
+    lead = FindingFactory(case=merged, source="gdelt", external_id="m-1")
+    on_case = comments.comment_add(case=merged, author=analyst, body="on the case").comment
+    on_lead = comments.comment_add(case=merged, author=analyst, body="on a lead", finding=lead)
+    for case in (survivor, merged):
+        notification_services.watch_start(user=colleague, case=case)
+
+    merging.entity_merge(survivor_id=survivor.entity_id, merged_id=merged.entity_id, actor=staff)
+
+    assert set(Comment.objects.values_list("pk", "case", "finding")) == {
+        (on_case.pk, survivor.pk, None),
+        (on_lead.comment.pk, survivor.pk, lead.pk),
+    }
+    assert list(Watch.objects.values_list("user", "case")) == [(colleague.pk, survivor.pk)]
+
+
+def test_undoing_the_merge_puts_the_comments_back(analyst, staff, team):
+    from cases.identity import merging
+
+    survivor, merged = CaseFactory(team=team), CaseFactory(team=team)
+    lead = FindingFactory(case=merged, source="gdelt", external_id="m-1")
+    on_lead = comments.comment_add(case=merged, author=analyst, body="on a lead", finding=lead)
+    record = merging.entity_merge(
+        survivor_id=survivor.entity_id, merged_id=merged.entity_id, actor=staff
+    )
+
+    merging.merge_undo(merge=record, actor=staff)
+
+    assert Comment.objects.get(pk=on_lead.comment.pk).case_id == merged.pk
