@@ -47,10 +47,11 @@ def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(back)
     finding = None
     if form.cleaned_data["finding"]:
-        # Looked up by id alone: the service refuses a finding of another case.
+        # Looked up by id alone, as the service refuses a finding of another case; one
+        # that does not exist is refused in the same words, so ids tell nothing.
         finding = Finding.objects.filter(pk=form.cleaned_data["finding"]).first()
         if finding is None:
-            _refused(request, ["That lead no longer exists; the comment was not saved."])
+            _refused(request, [comments.NOT_ON_CASE])
             return redirect(back)
     try:
         result = comments.comment_add(

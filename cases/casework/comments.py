@@ -29,6 +29,7 @@ BODY_MAX = COMMENT_BODY_MAX
 # More names than a note to colleagues needs: a comment naming the whole building is
 # refused rather than sent to everyone.
 MENTIONS_MAX = 20
+NOT_ON_CASE = "That lead is not on this case; the comment was not saved."
 
 
 def can_comment(user: access.User) -> bool:
@@ -104,7 +105,7 @@ def comment_add(
     teammates it mentions and the case's watchers."""
     body = _body_clean(body)
     if finding is not None and finding.case_id != case.pk:
-        raise ValidationError("That lead is not on this case; the comment was not saved.")
+        raise ValidationError(NOT_ON_CASE)
     names = _mentions_checked(body)
     comment = Comment(case=case, finding=finding, author=author, body=body)
     comment._history_user = author

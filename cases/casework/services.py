@@ -66,7 +66,7 @@ def edit_conflict_notify(exc: Exception, *, actor: AbstractBaseUser | None) -> N
     ignored, so a view can pass on whatever it caught."""
     row = getattr(exc, "row", None) if isinstance(exc, EditConflict) else None
     if isinstance(row, Case):
-        case, what = row, "the case"
+        case, what = row, ""
     elif isinstance(row, Finding):
         case, what = row.case, _finding_what(row).replace("The ", "the ", 1)
     else:

@@ -120,15 +120,17 @@ def notify_refused_edit(
     case: Case,
     kept_for: AbstractBaseUser | None,
     refused: AbstractBaseUser | None,
-    what: str,
+    what: str = "",
 ) -> list[Notification]:
     """Tell the person whose edit was kept that a colleague's later save over it was
-    refused. The refused person reads the refusal on their own page at once; the other
+    refused (`what` names the part of the case, a lead for instance; empty for the case
+    itself). The refused person reads the refusal on their own page at once; the other
     one would not otherwise know that someone was working on the same thing."""
     if kept_for is None:
         return []
+    what = f"{what} on " if what else ""
     text = (
-        f"{_who(refused)} tried to change {what} on {_case_words(case)} after your change; "
+        f"{_who(refused)} tried to change {what}{_case_words(case)} after your change; "
         "their save was refused and yours was kept."
     )
     return _notify(

@@ -134,8 +134,8 @@ def test_a_refused_stale_edit_tells_the_person_whose_edit_was_kept(
     note = Notification.objects.get()
     assert (note.recipient, note.kind, note.actor) == (analyst, "refused_edit", colleague)
     assert note.text == (
-        f"bob tried to change the case on {case.entity.name} (case {case.pk}) after your "
-        "change; their save was refused and yours was kept."
+        f"bob tried to change {case.entity.name} (case {case.pk}) after your change; their "
+        "save was refused and yours was kept."
     )
 
 
@@ -153,7 +153,9 @@ def test_a_refused_review_names_the_lead(client, analyst, colleague, case):
 
     note = Notification.objects.get()
     assert note.recipient == analyst
-    assert "bob tried to change the joint venture with ZTE" in note.text
+    assert note.text.startswith(
+        f"bob tried to change the joint venture with ZTE on {case.entity.name} (case {case.pk})"
+    )
 
 
 def test_refusing_ones_own_stale_edit_tells_nobody(client, analyst, case):
