@@ -1586,3 +1586,155 @@ class SavedSearch(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# Comments, watches and in-app notifications -----------------------------------------------
+
+COMMENT_BODY_MAX = 10_000
+
+
+class Comment(models.Model):
+    """A note a person left on a case, or on one of its findings (a lead, usually).
+
+    The body is plain text: pages escape it and keep its line breaks, never render it as
+    HTML. A comment on a finding belongs to the finding's case; the database refuses any
+    other (a trigger, migration 0020, as a composite key is not expressible here).
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="comments")
+    # A finding dropped by a merge leaves its comments on the case, not deleted with it.
+    finding = models.ForeignKey(
+        Finding, on_delete=models.SET_NULL, null=True, blank=True, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the author last changed it; shown as edited."
+    )
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Raised by every edit, so a stale form is refused."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(body=""), name="comment_body_not_empty"),
+            models.CheckConstraint(
+                condition=models.lookups.LessThanOrEqual(
+                    models.functions.Length("body"), COMMENT_BODY_MAX
+                ),
+                name="comment_body_max_length",
+            ),
+            models.CheckConstraint(
+                condition=Q(edited_at__isnull=True) | Q(edited_at__gte=F("created_at")),
+                name="comment_edited_after_created",
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "created_at"])]
+
+    def __str__(self):
+        return f"comment {self.pk} on case {self.case_id}"
+
+    def get_absolute_url(self):
+        return f"{self.case.get_absolute_url()}#comment-{self.pk}"
+
+
+class Watch(models.Model):
+    """A person following a case: they are told of its new leads and comments."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches"
+    )
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="watches")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "case"], name="watch_unique")]
+
+    def __str__(self):
+        return f"user {self.user_id} watches case {self.case_id}"
+
+
+class Notification(models.Model):
+    """Something on a case that a person should know about, shown in the app until read.
+
+    The text is written in words when the notification is made (who did what to which
+    case), so the list reads the same after names change. Nobody is notified of their
+    own action: the database refuses an actor who is the recipient.
+    """
+
+    class Kind(models.TextChoices):
+        NEW_LEADS = "new_leads", "new leads"
+        ASSIGNED = "assigned", "assigned to you"
+        MENTION = "mention", "mentioned you"
+        REFUSED_EDIT = "refused_edit", "an edit refused"
+        COMMENT_ON_WATCHED = "comment_on_watched", "comment on a watched case"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notifications")
+    comment = models.ForeignKey(
+        Comment, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who did it; empty for an automated check.",
+    )
+    text = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=[
+                        "new_leads",
+                        "assigned",
+                        "mention",
+                        "refused_edit",
+                        "comment_on_watched",
+                    ]
+                ),
+                name="notification_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(actor__isnull=True) | ~Q(actor=F("recipient")),
+                name="notification_not_to_actor",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="notification_text_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"]),
+            # The unread count on every page.
+            models.Index(
+                fields=["recipient"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self):
+        return self.text
+
+    def get_absolute_url(self):
+        if self.comment_id:
+            return f"{self.case.get_absolute_url()}#comment-{self.comment_id}"
+        return self.case.get_absolute_url()

@@ -3,9 +3,10 @@
 from django.urls import path
 
 from cases.analytics import views as analytics_views
-from cases.casework import dashboard_views, list_views, views
+from cases.casework import comment_views, dashboard_views, list_views, views
 from cases.identity import resolution_views
 from cases.identity import views as identity_views
+from cases.notifications import views as notification_views
 
 app_name = "cases"
 
@@ -65,4 +66,22 @@ urlpatterns = [
     path("searches/", list_views.saved_search_create, name="saved_search_create"),
     path("searches/<int:pk>/", list_views.saved_search_update, name="saved_search_update"),
     path("searches/<int:pk>/delete/", list_views.saved_search_delete, name="saved_search_delete"),
+]
+
+# Comments, watching a case, notifications (cases/casework/comments.py, cases/notifications/).
+urlpatterns += [
+    path("cases/<int:pk>/comments/", comment_views.comment_add, name="comment_add"),
+    path("comments/<int:pk>/edit/", comment_views.comment_edit, name="comment_edit"),
+    path("cases/<int:pk>/watch/", notification_views.case_watch, name="case_watch"),
+    path("notifications/", notification_views.notification_list, name="notification_list"),
+    path(
+        "notifications/<int:pk>/read/",
+        notification_views.notification_read,
+        name="notification_read",
+    ),
+    path(
+        "notifications/read-all/",
+        notification_views.notifications_read_all,
+        name="notifications_read_all",
+    ),
 ]

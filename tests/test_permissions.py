@@ -35,17 +35,20 @@ from cases.models import (
     CaseTag,
     CheckRun,
     Cohort,
+    Comment,
     DistinctPair,
     Entity,
     EntityMerge,
     Finding,
     IdentifierCandidate,
+    Notification,
     ResolutionAttempt,
     ResolutionJob,
     SavedSearch,
     SecondCoding,
     Team,
     UserPreferences,
+    Watch,
 )
 from tests import commented_csv
 from tests.factories import CaseFactory, EntityFactory, FindingFactory, ReferralFactory
@@ -196,6 +199,9 @@ def snapshot() -> dict:
         ),
         "case_tags": sorted(CaseTag.objects.values_list("case", "tag__key")),
         "saved_searches": sorted(SavedSearch.objects.values_list("id", "name", "team")),
+        "comments": sorted(Comment.objects.values_list("id", "body", "edited_at", "version")),
+        "watches": sorted(Watch.objects.values_list("user", "case")),
+        "notifications": sorted(Notification.objects.values_list("id", "read_at")),
     }
 
 
@@ -498,6 +504,35 @@ def alices_shared_search(world: World) -> SavedSearch:
 
 def search_url(name: str) -> Callable[[World], str]:
     return lambda w: reverse(f"cases:{name}", args=[alices_shared_search(w).pk])
+
+
+# ---------------------------------------------------------------- comments, notifications
+def own_comment(world: World, user) -> None:
+    Comment.objects.create(case=world.case, author=user, body="My first thought.")
+
+
+def last_comment_edit(world: World) -> str:
+    comment = Comment.objects.order_by("-pk").first() or Comment.objects.create(
+        case=world.case, author=world.users["analyst"], body="Alice's thought."
+    )
+    return reverse("cases:comment_edit", args=[comment.pk])
+
+
+def own_notification(world: World, user) -> None:
+    Notification.objects.create(
+        recipient=user, case=world.case, kind="assigned", text="A test notification."
+    )
+
+
+def last_notification_read(world: World) -> str:
+    notification = Notification.objects.order_by("-pk").first() or Notification.objects.create(
+        recipient=world.users["analyst"], case=world.case, kind="assigned", text="For alice."
+    )
+    return reverse("cases:notification_read", args=[notification.pk])
+
+
+def all_read(world: World) -> bool:
+    return not Notification.objects.filter(read_at__isnull=True).exists()
 
 
 ADMIN_LOGIN = "/admin/login/?next=/admin/"
@@ -875,6 +910,49 @@ REQUESTS = {
         "post",
         done=made(lambda w: not SavedSearch.objects.exists()),
     ),
+    # ---------------------------------------------------------------- comments, notifications
+    "comment_add": Request(
+        "cases:comment_add",
+        case_url("comment_add"),
+        "post",
+        lambda w: {"body": "A note for the team."},
+        done=made(lambda w: w.case.comments.filter(body="A note for the team.").exists()),
+    ),
+    "comment_edit": Request(
+        "cases:comment_edit",
+        last_comment_edit,
+        "post",
+        lambda w: {"body": "A second thought.", "version": 1},
+        done=made(lambda w: Comment.objects.filter(body="A second thought.").exists()),
+        setup=own_comment,
+    ),
+    "case_watch": Request(
+        "cases:case_watch",
+        case_url("case_watch"),
+        "post",
+        lambda w: {"watch": "1"},
+        done=made(lambda w: Watch.objects.filter(case=w.case).exists()),
+    ),
+    "notification_list": Request(
+        "cases:notification_list",
+        lambda w: reverse("cases:notification_list"),
+        marker=shows("A test notification."),
+        setup=own_notification,
+    ),
+    "notification_read": Request(
+        "cases:notification_read",
+        last_notification_read,
+        "post",
+        done=made(all_read),
+        setup=own_notification,
+    ),
+    "notifications_read_all": Request(
+        "cases:notifications_read_all",
+        lambda w: reverse("cases:notifications_read_all"),
+        "post",
+        done=made(all_read),
+        setup=own_notification,
+    ),
     # ---------------------------------------------------------------- the project
     "root": Request("/", lambda w: "/", to=my_work),
     "login": Request(
@@ -962,6 +1040,14 @@ TABLE = {
     "saved_search_create": ("login", 403, "done", "done", "done", "done", "done", "done"),
     "saved_search_update": ("login", 403, "done", 403, 404, 403, 404, 404),
     "saved_search_delete": ("login", 403, "done", 403, 404, 403, 404, 404),
+    # Supervisors comment too: a note to colleagues is not a research write.
+    "comment_add": ("login", 404, "done", 404, 404, "done", 404, "done"),
+    "comment_edit": ("login", 404, "done", 404, 404, "done", 404, "done"),
+    "case_watch": ("login", 404, "done", 404, 404, "done", 404, "done"),
+    # Everyone's own notifications (a user without a role has none made for them).
+    "notification_list": ("login", "shown", "shown", "shown", "shown", "shown", "shown", "shown"),
+    "notification_read": ("login", "done", "done", "done", "done", "done", "done", "done"),
+    "notifications_read_all": ("login", "done", "done", "done", "done", "done", "done", "done"),
     "root": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
     "login": ("shown", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
     "logout": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "moved"),
@@ -1010,6 +1096,12 @@ REFUSED_METHODS = {
     "saved_search_update": ("get",),
     "saved_search_delete": ("get",),
     "logout": ("get",),
+    "comment_add": ("get",),
+    "comment_edit": ("get",),
+    "case_watch": ("get",),
+    "notification_list": ("post",),
+    "notification_read": ("get",),
+    "notifications_read_all": ("get",),
 }
 
 

@@ -9,6 +9,7 @@ from cases.admin import (  # noqa: F401
     entities,
     findings,
     identity,
+    notifications,
     preferences,
     referrals,
     site,

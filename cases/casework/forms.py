@@ -144,3 +144,18 @@ class BulkReviewForm(RejectNeedsNote, forms.Form):
         if len(picked) > 500:
             raise forms.ValidationError("Review at most 500 leads at once.")
         return picked
+
+
+class CommentForm(forms.Form):
+    """A comment on the case, or on one of its leads (`finding`, its id)."""
+
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        strip=True,
+        error_messages={"required": "Write something; an empty comment was not saved."},
+    )
+    finding = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
+class CommentEditForm(VersionedForm):
+    body = CommentForm.base_fields["body"]

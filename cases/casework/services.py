@@ -22,11 +22,17 @@ from cases.derived import (
     finding_create,
 )
 from cases.models import Case, CaseStatusChange, Entity, Finding, SecondCoding, Team
+from cases.notifications import services as notification_services
 from cases.webhooks import services as webhook_services
 
 
 class EditConflict(Exception):
     """The row changed after the form was opened; nothing was saved."""
+
+    def __init__(self, message: str = "", *, row=None):
+        super().__init__(message)
+        # The row as it is now (when it still exists), to tell its last editor.
+        self.row = row
 
 
 def _last_editor(obj) -> str:
@@ -50,9 +56,30 @@ def _lock(model, pk: int, version: int | None, what: str):
     if version is not None and obj.version != version:
         raise EditConflict(
             f"{what} was changed by {_last_editor(obj)} after you opened it, so your change "
-            "was not saved. Reload the page to see the current state, then try again."
+            "was not saved. Reload the page to see the current state, then try again.",
+            row=obj,
         )
     return obj
+
+
+def edit_conflict_notify(exc: Exception, *, actor: AbstractBaseUser | None) -> None:
+    """After a stale save was refused (and its transaction rolled back), tell the person
+    whose edit it would have overwritten; anything but an EditConflict from _lock is
+    ignored, so a view can pass on whatever it caught."""
+    row = getattr(exc, "row", None) if isinstance(exc, EditConflict) else None
+    if isinstance(row, Case):
+        case, what = row, ""
+    elif isinstance(row, Finding):
+        case, what = row.case, _finding_what(row).replace("The ", "the ", 1)
+    else:
+        return  # a comment's only editor is its author; nobody else to tell
+    record = row.history.select_related("history_user").first()
+    notification_services.notify_refused_edit(
+        case=case,
+        kept_for=record.history_user if record is not None else None,
+        refused=actor,
+        what=what,
+    )
 
 
 def finding_record_by_hand(
@@ -335,6 +362,7 @@ def case_assign(
         locked.version += 1
         locked._history_user = actor
         locked.save(update_fields=["assignee", "version", "updated_at"])
+        notification_services.notify_assigned(case=locked, assignee=assignee, actor=actor)
     case.assignee, case.version = locked.assignee, locked.version
     return case
 

@@ -19,7 +19,7 @@ from cases import access, exports, tasks
 from cases.analytics import downloads, methods
 from cases.analytics.forms import SecondCoderForm
 from cases.audit.services import audit_record, query_detail
-from cases.casework import dashboard, history, preferences, services, timeline
+from cases.casework import comments, dashboard, history, preferences, services, timeline
 from cases.casework import selectors as casework_selectors
 from cases.casework.dashboard_forms import IdleDaysForm
 from cases.casework.filters import CaseFilter, ReviewQueueFilter
@@ -132,6 +132,7 @@ def _case_page(request: HttpRequest, case: Case, *, status: int = 200, **forms) 
         "identity": identity_queue.entity_panel(entity=case.entity),
         "matched_case": casework_selectors.matched_case_for(user, case),
         "reopen_form": forms.get("reopen_form") or ReopenForm(initial={"version": case.version}),
+        **comments.case_page_comments(user, case, findings.leads),
     }
     if context["can_see_analytics"]:
         context["second_coding"] = casework_selectors.case_second_coding(case)
@@ -181,6 +182,7 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
             version=form.cleaned_data["version"],
         )
     except services.EditConflict as exc:
+        services.edit_conflict_notify(exc, actor=request.user)
         return _case_page(request, case, status=409, status_form=form, conflict=str(exc))
     return _after_change(request, case, f"Status set to “{case.get_status_display()}”.")
 
@@ -199,6 +201,7 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
             case=case, assignee=assignee, actor=request.user, version=form.cleaned_data["version"]
         )
     except services.EditConflict as exc:
+        services.edit_conflict_notify(exc, actor=request.user)
         return _case_page(request, case, status=409, assign_form=form, conflict=str(exc))
     except ValidationError as exc:
         form.add_error("assignee", exc.messages)
@@ -223,6 +226,7 @@ def case_entity(request: HttpRequest, pk: int) -> HttpResponse:
             version=form.cleaned_data["version"],
         )
     except services.EditConflict as exc:
+        services.edit_conflict_notify(exc, actor=request.user)
         return _case_page(request, case, status=409, entity_form=form, conflict=str(exc))
     except ValidationError as exc:
         form.add_error(None, exc)
@@ -317,6 +321,7 @@ def finding_review(request: HttpRequest, pk: int) -> HttpResponse:
             version=form.cleaned_data["version"],
         )
     except services.EditConflict as exc:
+        services.edit_conflict_notify(exc, actor=request.user)
         messages.error(request, str(exc))
         return _back(request, case_url)
     verb = "Confirmed" if decision == Finding.ReviewState.CONFIRMED else "Rejected"
@@ -348,6 +353,7 @@ def finding_reopen(request: HttpRequest, pk: int) -> HttpResponse:
             version=form.cleaned_data["version"],
         )
     except (services.EditConflict, ValidationError) as exc:
+        services.edit_conflict_notify(exc, actor=request.user)
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return _back(request, case_url)
     name = history.lead_name(finding.kind, finding.source)
@@ -373,6 +379,7 @@ def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
             version=form.cleaned_data["version"],
         )
     except services.EditConflict as exc:
+        services.edit_conflict_notify(exc, actor=request.user)
         return _case_page(request, case, status=409, conflict=str(exc))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -460,6 +467,7 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
             versions=picked,
         )
     except services.EditConflict as exc:
+        services.edit_conflict_notify(exc, actor=request.user)
         return _bulk_refused(request, form, f"{exc} None of the picked leads was saved.")
     verb = "Confirmed" if decision == Finding.ReviewState.CONFIRMED else "Rejected"
     messages.success(request, f"{verb} {count} lead(s).")

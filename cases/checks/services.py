@@ -19,6 +19,7 @@ from cases.checks import selectors
 from cases.checks.http import HttpClient, HttpError, PermanentHttpError, RateLimitedError
 from cases.checks.sources import Hit, Source, SourceSkipped, get_sources
 from cases.models import Case, CheckRun, Finding
+from cases.notifications.services import notify_new_leads
 from cases.webhooks import services as webhook_services
 
 logger = logging.getLogger(__name__)
@@ -417,4 +418,5 @@ def leads_file(*, case: Case, source: str, hits: Iterable[Hit]) -> int:
             ).select_related("case__entity", "case__team")
         )
         webhook_services.leads_filed(case, filed)
+        notify_new_leads(case, filed)  # the assignee, watchers, the team
     return len(new)
