@@ -2,6 +2,7 @@
 its choices offer only what the user may see."""
 
 import datetime
+from urllib.parse import urlencode
 
 import pytest
 from django.http import QueryDict
@@ -128,11 +129,48 @@ def test_it_matches_a_host_country_of_any_referral_in_either_case(team, analyst)
     assert names(analyst, "host_country=JP") == []
 
 
-def test_a_host_country_longer_than_a_code_is_refused(team, analyst):
-    found = case_filter(analyst, "host_country=France")
+@pytest.mark.parametrize(
+    "typed", ["Germany", "germany", "DE", "de", "DEU", "Federal Republic of Germany", " Germany "]
+)
+def test_it_reads_a_host_country_as_an_english_name_or_an_iso_code(team, analyst, typed):
+    referred("Alpha Robotics Ltd", team, host_country="DE")
+    referred("Bravo Optics Ltd", team, host_country="GB")
+
+    found = case_filter(analyst, urlencode({"host_country": typed}))
+
+    assert found.is_valid(), found.errors
+    assert found.form.cleaned_data["host_country"] == "DE"
+    assert sorted(found.qs.values_list("entity__name", flat=True)) == ["Alpha Robotics Ltd"]
+
+
+@pytest.mark.parametrize("typed", ["Germany2", "QQ", "XX", "Atlantis", "' OR 1=1 --", "D" * 150])
+def test_a_host_country_that_is_no_country_is_refused(team, analyst, typed):
+    found = case_filter(analyst, urlencode({"host_country": typed}))
 
     assert not found.is_valid()
     assert "host_country" in found.errors
+    [refusal] = found.refusals()
+    assert refusal.label == "Host country"
+    assert refusal.value == typed
+    assert refusal.anchor == "id_host_country"
+
+
+def test_the_post_filter_is_labelled_and_names_each_post_and_its_country(team, analyst):
+    paris = PostFactory(name="Embassy in Paris", city="Paris", host_country="FR")
+    referred("Alpha Robotics Ltd", team, post=paris, host_country="FR")
+
+    found = case_filter(analyst)
+
+    assert found.form["post"].label == "Referring post"
+    assert "invalid name" not in str(found.form["post"].label_tag())
+    assert choices(found, "post") == ["---------", "Embassy in Paris, France"]
+
+
+def test_every_filter_has_a_label_of_its_own(analyst):
+    labels = [str(field.label) for field in case_filter(analyst).form]
+
+    assert not any("invalid" in label for label in labels), labels
+    assert len(set(labels)) == len(labels)
 
 
 def test_it_filters_on_the_post_the_field_and_the_cooperation_sought(team, analyst):
@@ -425,7 +463,7 @@ def test_it_offers_only_the_posts_that_referred_the_users_cases(team, other_team
     referred("Alpha Robotics Two Ltd", team, post=paris, host_country="FR")
     referred("Bravo Quantum Ltd", other_team, post=rome, host_country="IT")
 
-    assert choices(case_filter(analyst), "post") == ["---------", str(paris)]
+    assert choices(case_filter(analyst), "post") == ["---------", "Embassy in Paris, France"]
 
 
 def test_a_post_of_another_teams_cases_is_refused(team, other_team, analyst):
