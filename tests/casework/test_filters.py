@@ -10,7 +10,7 @@ from django.http import QueryDict
 from cases import access, derived
 from cases.analytics import services as analytics_services
 from cases.casework import selectors as casework_selectors
-from cases.casework.filters import CaseFilter
+from cases.casework.filters import DEFAULT_SORT, SORT_FIELDS, CaseFilter, sort_headers
 from cases.models import AllianceBloc, Case, Entity, Finding, Referral
 from tests.factories import (
     CaseFactory,
@@ -446,6 +446,55 @@ def test_it_sorts_by_the_number_of_leads(team, analyst):
         ("Alpha Robotics Ltd", 1),
         ("Charlie Sensors Ltd", 0),
     ]
+
+
+@pytest.mark.parametrize("key", list(SORT_FIELDS))
+def test_every_sort_key_sorts_either_way_with_empty_values_last(team, analyst, key):
+    referred("Alpha Robotics Ltd", team)
+    referred("Bravo Optics Ltd", team, on=D(2019, 1, 1))
+    blank = CaseFactory(entity=EntityFactory(name="Zulu Blank Ltd"), team=None)
+    Case.objects.filter(pk=blank.pk).update(team=None)
+    admin = UserFactory(is_superuser=True, is_staff=True)  # sees the case with no team
+
+    for sort in (key, f"-{key}"):
+        found = case_filter(admin, f"sort={sort}")
+        assert found.is_valid(), found.errors
+        ordered = list(found.qs.values_list("entity__name", flat=True))
+        assert len(ordered) == 3
+        if key in ("index_date", "team", "assignee"):  # the blank case has none of these
+            assert ordered[-1] == "Zulu Blank Ltd", (sort, ordered)
+
+
+def test_it_sorts_by_the_newest_referral_unless_told(team, analyst):
+    referred("Alpha Robotics Ltd", team, on=D(2016, 1, 1))
+    referred("Bravo Optics Ltd", team, on=D(2019, 1, 1))
+    referred("Charlie Sensors Ltd", team, on=D(2017, 1, 1))
+
+    found = case_filter(analyst)
+
+    assert found.current_sort() == DEFAULT_SORT == "-index_date"
+    assert list(found.qs.values_list("entity__name", flat=True)) == [
+        "Bravo Optics Ltd",
+        "Charlie Sensors Ltd",
+        "Alpha Robotics Ltd",
+    ]
+
+
+def test_a_header_links_to_its_sort_toggled_and_keeps_the_other_parameters():
+    query = QueryDict("status=open&status=monitoring&host_country=Germany&page=3&sort=name")
+
+    headers = sort_headers(query, "name")
+
+    assert headers["name"].direction == "ascending"
+    assert QueryDict(headers["name"].href[1:])["sort"] == "-name"
+    assert headers["country"].direction == ""
+    linked = QueryDict(headers["country"].href[1:])
+    assert linked["sort"] == "country"
+    assert linked.getlist("status") == ["open", "monitoring"]
+    assert linked["host_country"] == "Germany"
+    assert "page" not in linked
+    assert sort_headers(query, "-name")["name"].direction == "descending"
+    assert QueryDict(sort_headers(query, "-name")["name"].href[1:])["sort"] == "name"
 
 
 def test_an_unknown_sort_is_refused(team, analyst):

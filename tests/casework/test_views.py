@@ -1761,3 +1761,13 @@ def test_a_control_matched_to_a_case_the_reader_cannot_see_does_not_name_it(
 
     assert "Bravo Secret Ltd" not in page
     assert "matched to a referred case of another team" in page
+
+
+def test_the_analytics_form_names_what_it_cannot_read_in_a_banner(client, supervisor):
+    client.force_login(supervisor)
+
+    response = client.get(reverse("cases:analytics") + "?dimension=colour")
+
+    assert response.status_code == 400
+    assert "The table was not drawn" in banner_of(response)
+    assert 'href="#id_dimension"' in banner_of(response)
