@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import QueryDict
 
@@ -84,7 +85,21 @@ class ListOrderingFilter(django_filters.OrderingFilter):
     value (no referral date, no team) come last either way, as on every database."""
 
     def filter(self, qs, value):
-        return super().filter(qs, value or [DEFAULT_SORT])
+        # The cohort and identifier jobs re-read the list's query on cases without the
+        # list's counts (lead_count, is_positive); order does not matter to them, so a
+        # sort by a count they lack is left out rather than failing.
+        keys = [key for key in value or [DEFAULT_SORT] if self._sortable(qs, key)]
+        return super().filter(qs, keys)
+
+    def _sortable(self, qs, key: str) -> bool:
+        field = self.param_map[key.lstrip("-")]
+        if field in qs.query.annotations:
+            return True
+        try:
+            qs.model._meta.get_field(field.split("__")[0])
+        except FieldDoesNotExist:
+            return False
+        return True
 
     def get_ordering_value(self, param):
         descending = param.startswith("-")

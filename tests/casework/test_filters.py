@@ -465,6 +465,24 @@ def test_every_sort_key_sorts_either_way_with_empty_values_last(team, analyst, k
             assert ordered[-1] == "Zulu Blank Ltd", (sort, ordered)
 
 
+@pytest.mark.parametrize("sort", ["leads", "-outcome", "leads,-name"])
+def test_a_sort_by_a_count_is_left_out_where_the_cases_are_not_counted(team, analyst, sort):
+    """The cohort and identifier jobs re-read the list's query, sort and all, on cases
+    without the list's counts; they must not fail on it."""
+    referred("Alpha Robotics Ltd", team)
+    referred("Bravo Optics Ltd", team)
+
+    found = CaseFilter(
+        QueryDict(f"sort={sort}"), queryset=access.visible_cases(analyst), user=analyst
+    )
+
+    assert found.is_valid(), found.errors
+    assert sorted(found.qs.values_list("entity__name", flat=True)) == [
+        "Alpha Robotics Ltd",
+        "Bravo Optics Ltd",
+    ]
+
+
 def test_it_sorts_by_the_newest_referral_unless_told(team, analyst):
     referred("Alpha Robotics Ltd", team, on=D(2016, 1, 1))
     referred("Bravo Optics Ltd", team, on=D(2019, 1, 1))

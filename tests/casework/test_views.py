@@ -22,7 +22,7 @@ from cases import derived
 from cases.casework import services as casework_services
 from cases.checks.sources import get_sources
 from cases.exports import CASE_LIST_FIELDS
-from cases.models import AuditEvent, Case, CaseStatusChange, CheckRun, Entity, Finding
+from cases.models import AuditEvent, Case, CaseStatusChange, CheckRun, Cohort, Entity, Finding
 from tests import commented_csv
 from tests.clients import Client
 from tests.factories import (
@@ -1771,3 +1771,16 @@ def test_the_analytics_form_names_what_it_cannot_read_in_a_banner(client, superv
     assert response.status_code == 400
     assert "The table was not drawn" in banner_of(response)
     assert 'href="#id_dimension"' in banner_of(response)
+
+
+@pytest.mark.parametrize("sort", ["leads", "-outcome"])
+def test_a_cohort_is_saved_from_a_list_sorted_by_a_count(client, supervisor, trio, sort):
+    """The list's query, sort included, is re-read on cases without the list's counts."""
+    client.force_login(supervisor)
+
+    response = client.post(
+        reverse("cases:cohort_create"), {"name": f"By {sort}", "filter_query": f"sort={sort}"}
+    )
+
+    assert response.status_code == 302
+    assert Cohort.objects.get(name=f"By {sort}").cases.count() == 3
