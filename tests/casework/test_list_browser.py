@@ -158,7 +158,11 @@ def test_the_column_headers_sort_the_list_and_keep_the_filters(browser, live_ser
     assert traffic.errors == []
 
 
-def test_a_filter_it_cannot_read_is_named_at_the_top_and_lists_nothing(browser, live_server):  # noqa: F811
+def test_a_filter_it_cannot_read_is_named_at_the_top_and_lists_nothing(
+    browser,  # noqa: F811
+    live_server,
+    artifacts,  # noqa: F811
+):
     page, traffic = browser
     team = TeamFactory(name="Optics team")
     analyst = AnalystFactory(username="ana", password=PASSWORD, teams=[team])
@@ -176,6 +180,7 @@ def test_a_filter_it_cannot_read_is_named_at_the_top_and_lists_nothing(browser, 
     expect(page.locator("#case-table tbody")).to_contain_text("No cases listed")
     expect(page.locator("#case-table tbody tr")).to_have_count(1)
     expect(filters.get_by_label("Host country")).to_be_focused()
+    page.screenshot(path=str(artifacts / "case-list-refused-filter.png"))
     assert _not_a_failure_of_the_page(traffic.errors) == []
 
 
