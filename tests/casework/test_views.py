@@ -336,6 +336,12 @@ def test_it_filters_the_case_list(alice, cast, query, expected):
     ("query", "field", "label", "value"),
     [
         ("host_country=Germany2", "host_country", "Host country", "Germany2"),
+        (
+            "host_country=%3Cscript%3Ealert(1)%3C/script%3E",
+            "host_country",
+            "Host country",
+            "<script>alert(1)</script>",
+        ),
         ("year=soon", "year", "Referral year", "soon"),
         ("status=bogus", "status", "Status", "bogus"),
         ("post=999999", "post", "Referring post", "999999"),
@@ -356,6 +362,7 @@ def test_a_list_with_a_filter_it_cannot_read_lists_no_case_and_says_why(
     assert banner, "no error banner"
     assert label in banner.group(0)
     assert escape(value) in banner.group(0)
+    assert "<script>alert" not in body(response)
     assert 'href="#id_' in banner.group(0) or 'href="#case-table"' in banner.group(0)
     assert "none listed" in body(response)
     assert "Download these cases as CSV" not in body(response)
