@@ -2,10 +2,14 @@
 subqueries, so an entity referred several times still gives one row and the page needs no
 DISTINCT."""
 
+from dataclasses import dataclass
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.http import QueryDict
 
 from cases import access, normalize, rules
 from cases.casework.tags import tag_choices
@@ -25,6 +29,121 @@ def _referrals_where(**conditions) -> Exists:
     return Exists(Referral.objects.filter(entity_id=OuterRef("entity_id"), **conditions))
 
 
+class CountryField(forms.CharField):
+    """A country as an analyst types it: an ISO code or an English name ("DE", "deu",
+    "Germany"), read by the importer's own resolver and cleaned to the alpha-2 code."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        code = normalize.parse_country(value)
+        if code is None:
+            raise forms.ValidationError(
+                "No such country: type an English name or an ISO code (Germany or DE).",
+                code="invalid",
+            )
+        return code
+
+
+class CountryFilter(django_filters.CharFilter):
+    field_class = CountryField
+
+
+class PostChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Post) -> str:
+        return f"{obj.name}, {normalize.country_name(obj.host_country)}"
+
+
+class PostFilter(django_filters.ModelChoiceFilter):
+    field_class = PostChoiceField
+
+
+# The sort keys (the `sort` parameter, ?sort=name or ?sort=-name) and what they order by.
+# The first nine are the list's columns, whose headers sort; priority and updated are
+# kept for links and scripts made before the headers sorted.
+SORT_FIELDS = {
+    "name": "entity__name",
+    "type": "entity__kind",
+    "country": "entity__country",
+    "index_date": "index_date",
+    "status": "status",
+    "team": "team__name",
+    "assignee": "assignee__username",
+    "leads": "lead_count",
+    "outcome": "is_positive",
+    "priority": "priority",
+    "updated": "updated_at",
+}
+# Newest referral first: the date is a column of the list (priority, the old default, is
+# not), and the newest referrals are the ones least worked.
+DEFAULT_SORT = "-index_date"
+
+
+class HiddenSortInput(django_filters.widgets.BaseCSVWidget, forms.HiddenInput):
+    surrogate = forms.HiddenInput  # a sort by several keys stays hidden too
+
+
+class ListOrderingFilter(django_filters.OrderingFilter):
+    """Sort by the keys of SORT_FIELDS, DEFAULT_SORT when none is given; cases without a
+    value (no referral date, no team) come last either way, as on every database."""
+
+    def filter(self, qs, value):
+        # The cohort and identifier jobs re-read the list's query on cases without the
+        # list's counts (lead_count, is_positive); order does not matter to them, so a
+        # sort by a count they lack is left out rather than failing.
+        keys = [key for key in value or [DEFAULT_SORT] if self._sortable(qs, key)]
+        return super().filter(qs, keys)
+
+    def _sortable(self, qs, key: str) -> bool:
+        field = self.param_map[key.lstrip("-")]
+        if field in qs.query.annotations:
+            return True
+        try:
+            qs.model._meta.get_field(field.split("__")[0])
+        except FieldDoesNotExist:
+            return False
+        return True
+
+    def get_ordering_value(self, param):
+        descending = param.startswith("-")
+        field = F(self.param_map[param.lstrip("-")])
+        return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+
+
+@dataclass(frozen=True)
+class FilterRefusal:
+    """A filter value the list could not read, as the banner names it."""
+
+    label: str
+    value: str
+    message: str
+    anchor: str  # the id of the field to correct
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    """A column header's link: to sort by its key ascending, or descending when the list
+    is sorted by it ascending already; `direction` is the list's current sort by it."""
+
+    key: str
+    href: str
+    direction: str  # "ascending", "descending" or ""
+
+
+def sort_headers(query: QueryDict, current: str) -> dict[str, SortHeader]:
+    """The column headers' links by sort key, each keeping the other parameters of the
+    query (filters, page size) and leaving out the page (a new order starts at page 1)."""
+    headers = {}
+    for key in SORT_FIELDS:
+        direction = {key: "ascending", f"-{key}": "descending"}.get(current, "")
+        linked = query.copy()
+        linked.pop("page", None)
+        linked["sort"] = f"-{key}" if direction == "ascending" else key
+        headers[key] = SortHeader(key=key, href=f"?{linked.urlencode()}", direction=direction)
+    return headers
+
+
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search names", method="search")
     status = django_filters.MultipleChoiceFilter(
@@ -32,13 +151,11 @@ class CaseFilter(django_filters.FilterSet):
     )
     team = django_filters.ModelChoiceFilter(queryset=None)
     assignee = django_filters.ModelChoiceFilter(queryset=None, null_label="nobody")
-    host_country = django_filters.CharFilter(
-        label="Host country", method="filter_host_country", max_length=2
-    )
+    host_country = CountryFilter(label="Host country", method="filter_host_country", max_length=100)
     bloc = django_filters.ChoiceFilter(
         label="Alliance bloc at referral", choices=AllianceBloc.choices, method="filter_bloc"
     )
-    post = django_filters.ModelChoiceFilter(queryset=None, method="filter_post")
+    post = PostFilter(label="Referring post", queryset=None, method="filter_post")
     technology_field = django_filters.ChoiceFilter(
         label="Technology field", choices=(), method="filter_technology_field"
     )
@@ -70,17 +187,14 @@ class CaseFilter(django_filters.FilterSet):
         label="Named cohort", queryset=None, field_name="cohorts"
     )
     tag = django_filters.ChoiceFilter(label="Tag", choices=(), method="filter_tag")
-    sort = django_filters.OrderingFilter(
-        fields=(
-            ("index_date", "index_date"),
-            ("entity__name", "name"),
-            ("entity__country", "country"),
-            ("status", "status"),
-            ("priority", "priority"),
-            ("lead_count", "leads"),
-            ("updated_at", "updated"),
-        ),
-        field_labels={"index_date": "referral date", "entity__name": "name"},
+    sort = ListOrderingFilter(
+        label="Sort",
+        fields=[(field, key) for key, field in SORT_FIELDS.items()],
+        field_labels={
+            field: "referral date" if key == "index_date" else key
+            for key, field in SORT_FIELDS.items()
+        },
+        widget=HiddenSortInput,  # the column headers sort; the form only keeps the sort
     )
 
     class Meta:
@@ -117,6 +231,27 @@ class CaseFilter(django_filters.FilterSet):
         self.filters["technology_field"].extra["choices"] = [(f, f) for f in fields]
         self.filters["tag"].extra["choices"] = tag_choices(user)
 
+    def current_sort(self) -> str:
+        """The sort the list is in: the first key the user gave, else DEFAULT_SORT."""
+        given = self.form.cleaned_data.get("sort") if self.is_valid() else None
+        return given[0] if given else DEFAULT_SORT
+
+    def refusals(self) -> list[FilterRefusal]:
+        """Each filter the form could not read: its label, the value as given and why."""
+        found = []
+        for name, errors in self.form.errors.items():
+            field = self.form[name]
+            # The sort is kept in a hidden field: the headers that set it are its place.
+            anchor = "case-table" if field.is_hidden else field.id_for_label or field.auto_id
+            value = ", ".join(self.data.getlist(name))
+            for message in errors:
+                found.append(
+                    FilterRefusal(
+                        label=str(field.label), value=value, message=message, anchor=anchor
+                    )
+                )
+        return found
+
     def search(self, queryset: QuerySet[Case], name, value: str) -> QuerySet[Case]:
         """Find the query in names, native names and aliases, case and accents ignored
         ("Fenent" finds "Fénent" and the other way round), and in name keys, so a query
@@ -143,7 +278,7 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(found)
 
     def filter_host_country(self, queryset, name, value):
-        return queryset.filter(_referrals_where(host_country=value.strip().upper()))
+        return queryset.filter(_referrals_where(host_country=value))
 
     def filter_bloc(self, queryset, name, value):
         return queryset.filter(_referrals_where(alliance_bloc=value))

@@ -22,7 +22,7 @@ from cases.audit.services import audit_record, query_detail
 from cases.casework import comments, dashboard, history, preferences, services, timeline
 from cases.casework import selectors as casework_selectors
 from cases.casework.dashboard_forms import IdleDaysForm
-from cases.casework.filters import CaseFilter, ReviewQueueFilter
+from cases.casework.filters import CaseFilter, ReviewQueueFilter, sort_headers
 from cases.casework.forms import (
     AssignForm,
     BulkReviewForm,
@@ -69,9 +69,23 @@ def _list_filters(request: HttpRequest, case_filter: CaseFilter) -> dict[str, st
 def case_list(request: HttpRequest) -> HttpResponse:
     cases = casework_selectors.cases_with_outcome(access.visible_cases(request.user))
     case_filter = CaseFilter(request.GET, queryset=cases, user=request.user)
-    sorted_by_user = case_filter.is_valid() and bool(case_filter.form.cleaned_data.get("sort"))
-    rows = casework_selectors.cases_in_list_order(case_filter.qs, sorted_by_user=sorted_by_user)
+    # A filter that cannot be read lists no case rather than every case: a count, a CSV
+    # or a cohort of "all cases" under a filter the analyst believes applied is a wrong
+    # result that looks right; the cohort and identifier jobs refuse such a filter too.
+    refusals = case_filter.refusals()
+    if refusals:
+        rows = cases.none()
+    else:  # the filter sorts (DEFAULT_SORT unless asked); the id breaks ties
+        rows = casework_selectors.cases_in_list_order(case_filter.qs, sorted_by_user=True)
     if request.GET.get("format") == "csv":
+        if refusals:
+            return HttpResponse(
+                "No cases: "
+                + "; ".join(f"{r.label} \u201c{r.value}\u201d: {r.message}" for r in refusals)
+                + "\n",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
         metadata = methods.download_metadata(
             title="cases.csv", filters=_list_filters(request, case_filter)
         )
@@ -97,11 +111,14 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "cases/case_list.html",
         {
             "filter": case_filter,
+            "refusals": refusals,
+            "sort": sort_headers(query, case_filter.current_sort()),
             "page": _page(request, rows),
             "query": query.urlencode(),
             "csv_query": csv_query.urlencode(),
             "page_sizes": PAGE_SIZES,
         },
+        status=400 if refusals else 200,
     )
 
 

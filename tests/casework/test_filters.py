@@ -2,6 +2,7 @@
 its choices offer only what the user may see."""
 
 import datetime
+from urllib.parse import urlencode
 
 import pytest
 from django.http import QueryDict
@@ -9,7 +10,7 @@ from django.http import QueryDict
 from cases import access, derived
 from cases.analytics import services as analytics_services
 from cases.casework import selectors as casework_selectors
-from cases.casework.filters import CaseFilter
+from cases.casework.filters import DEFAULT_SORT, SORT_FIELDS, CaseFilter, sort_headers
 from cases.models import AllianceBloc, Case, Entity, Finding, Referral
 from tests.factories import (
     CaseFactory,
@@ -128,11 +129,48 @@ def test_it_matches_a_host_country_of_any_referral_in_either_case(team, analyst)
     assert names(analyst, "host_country=JP") == []
 
 
-def test_a_host_country_longer_than_a_code_is_refused(team, analyst):
-    found = case_filter(analyst, "host_country=France")
+@pytest.mark.parametrize(
+    "typed", ["Germany", "germany", "DE", "de", "DEU", "Federal Republic of Germany", " Germany "]
+)
+def test_it_reads_a_host_country_as_an_english_name_or_an_iso_code(team, analyst, typed):
+    referred("Alpha Robotics Ltd", team, host_country="DE")
+    referred("Bravo Optics Ltd", team, host_country="GB")
+
+    found = case_filter(analyst, urlencode({"host_country": typed}))
+
+    assert found.is_valid(), found.errors
+    assert found.form.cleaned_data["host_country"] == "DE"
+    assert sorted(found.qs.values_list("entity__name", flat=True)) == ["Alpha Robotics Ltd"]
+
+
+@pytest.mark.parametrize("typed", ["Germany2", "QQ", "XX", "Atlantis", "' OR 1=1 --", "D" * 150])
+def test_a_host_country_that_is_no_country_is_refused(team, analyst, typed):
+    found = case_filter(analyst, urlencode({"host_country": typed}))
 
     assert not found.is_valid()
     assert "host_country" in found.errors
+    [refusal] = found.refusals()
+    assert refusal.label == "Host country"
+    assert refusal.value == typed
+    assert refusal.anchor == "id_host_country"
+
+
+def test_the_post_filter_is_labelled_and_names_each_post_and_its_country(team, analyst):
+    paris = PostFactory(name="Embassy in Paris", city="Paris", host_country="FR")
+    referred("Alpha Robotics Ltd", team, post=paris, host_country="FR")
+
+    found = case_filter(analyst)
+
+    assert found.form["post"].label == "Referring post"
+    assert "invalid name" not in str(found.form["post"].label_tag())
+    assert choices(found, "post") == ["---------", "Embassy in Paris, France"]
+
+
+def test_every_filter_has_a_label_of_its_own(analyst):
+    labels = [str(field.label) for field in case_filter(analyst).form]
+
+    assert not any("invalid" in label for label in labels), labels
+    assert len(set(labels)) == len(labels)
 
 
 def test_it_filters_on_the_post_the_field_and_the_cooperation_sought(team, analyst):
@@ -410,6 +448,73 @@ def test_it_sorts_by_the_number_of_leads(team, analyst):
     ]
 
 
+@pytest.mark.parametrize("key", list(SORT_FIELDS))
+def test_every_sort_key_sorts_either_way_with_empty_values_last(team, analyst, key):
+    referred("Alpha Robotics Ltd", team)
+    referred("Bravo Optics Ltd", team, on=D(2019, 1, 1))
+    blank = CaseFactory(entity=EntityFactory(name="Zulu Blank Ltd"), team=None)
+    Case.objects.filter(pk=blank.pk).update(team=None)
+    admin = UserFactory(is_superuser=True, is_staff=True)  # sees the case with no team
+
+    for sort in (key, f"-{key}"):
+        found = case_filter(admin, f"sort={sort}")
+        assert found.is_valid(), found.errors
+        ordered = list(found.qs.values_list("entity__name", flat=True))
+        assert len(ordered) == 3
+        if key in ("index_date", "team", "assignee"):  # the blank case has none of these
+            assert ordered[-1] == "Zulu Blank Ltd", (sort, ordered)
+
+
+@pytest.mark.parametrize("sort", ["leads", "-outcome", "leads,-name"])
+def test_a_sort_by_a_count_is_left_out_where_the_cases_are_not_counted(team, analyst, sort):
+    """The cohort and identifier jobs re-read the list's query, sort and all, on cases
+    without the list's counts; they must not fail on it."""
+    referred("Alpha Robotics Ltd", team)
+    referred("Bravo Optics Ltd", team)
+
+    found = CaseFilter(
+        QueryDict(f"sort={sort}"), queryset=access.visible_cases(analyst), user=analyst
+    )
+
+    assert found.is_valid(), found.errors
+    assert sorted(found.qs.values_list("entity__name", flat=True)) == [
+        "Alpha Robotics Ltd",
+        "Bravo Optics Ltd",
+    ]
+
+
+def test_it_sorts_by_the_newest_referral_unless_told(team, analyst):
+    referred("Alpha Robotics Ltd", team, on=D(2016, 1, 1))
+    referred("Bravo Optics Ltd", team, on=D(2019, 1, 1))
+    referred("Charlie Sensors Ltd", team, on=D(2017, 1, 1))
+
+    found = case_filter(analyst)
+
+    assert found.current_sort() == DEFAULT_SORT == "-index_date"
+    assert list(found.qs.values_list("entity__name", flat=True)) == [
+        "Bravo Optics Ltd",
+        "Charlie Sensors Ltd",
+        "Alpha Robotics Ltd",
+    ]
+
+
+def test_a_header_links_to_its_sort_toggled_and_keeps_the_other_parameters():
+    query = QueryDict("status=open&status=monitoring&host_country=Germany&page=3&sort=name")
+
+    headers = sort_headers(query, "name")
+
+    assert headers["name"].direction == "ascending"
+    assert QueryDict(headers["name"].href[1:])["sort"] == "-name"
+    assert headers["country"].direction == ""
+    linked = QueryDict(headers["country"].href[1:])
+    assert linked["sort"] == "country"
+    assert linked.getlist("status") == ["open", "monitoring"]
+    assert linked["host_country"] == "Germany"
+    assert "page" not in linked
+    assert sort_headers(query, "-name")["name"].direction == "descending"
+    assert QueryDict(sort_headers(query, "-name")["name"].href[1:])["sort"] == "name"
+
+
 def test_an_unknown_sort_is_refused(team, analyst):
     found = case_filter(analyst, "sort=password")
 
@@ -425,7 +530,7 @@ def test_it_offers_only_the_posts_that_referred_the_users_cases(team, other_team
     referred("Alpha Robotics Two Ltd", team, post=paris, host_country="FR")
     referred("Bravo Quantum Ltd", other_team, post=rome, host_country="IT")
 
-    assert choices(case_filter(analyst), "post") == ["---------", str(paris)]
+    assert choices(case_filter(analyst), "post") == ["---------", "Embassy in Paris, France"]
 
 
 def test_a_post_of_another_teams_cases_is_refused(team, other_team, analyst):

@@ -7,6 +7,7 @@ import datetime
 import io
 import re
 from types import SimpleNamespace
+from urllib.parse import parse_qs
 
 import pytest
 import responses
@@ -21,7 +22,7 @@ from cases import derived
 from cases.casework import services as casework_services
 from cases.checks.sources import get_sources
 from cases.exports import CASE_LIST_FIELDS
-from cases.models import Case, CaseStatusChange, CheckRun, Entity, Finding
+from cases.models import AuditEvent, Case, CaseStatusChange, CheckRun, Cohort, Entity, Finding
 from tests import commented_csv
 from tests.clients import Client
 from tests.factories import (
@@ -331,12 +332,79 @@ def test_it_filters_the_case_list(alice, cast, query, expected):
     assert response.context["page"].paginator.count == len(expected)
 
 
-def test_it_reports_a_bad_filter_value_instead_of_failing(alice, cast):
-    response = alice.get(reverse("cases:case_list") + "?year=soon&status=bogus")
+@pytest.mark.parametrize(
+    ("query", "field", "label", "value"),
+    [
+        ("host_country=Germany2", "host_country", "Host country", "Germany2"),
+        (
+            "host_country=%3Cscript%3Ealert(1)%3C/script%3E",
+            "host_country",
+            "Host country",
+            "<script>alert(1)</script>",
+        ),
+        ("year=soon", "year", "Referral year", "soon"),
+        ("status=bogus", "status", "Status", "bogus"),
+        ("post=999999", "post", "Referring post", "999999"),
+        ("sort=password", "sort", "Sort", "password"),
+    ],
+)
+def test_a_list_with_a_filter_it_cannot_read_lists_no_case_and_says_why(
+    alice, cast, query, field, label, value
+):
+    """Listing every case under a filter the analyst believes applied would give a count,
+    a CSV or a cohort that looks right and is not; the list refuses instead."""
+    response = alice.get(reverse("cases:case_list") + "?" + query + "&bloc=nato")
+
+    assert response.status_code == 400
+    assert names(response) == []
+    assert field in response.context["filter"].form.errors
+    banner = re.search(r'<div class="form-errors" role="alert".*?</div>', body(response), re.S)
+    assert banner, "no error banner"
+    assert label in banner.group(0)
+    assert escape(value) in banner.group(0)
+    assert "<script>alert" not in body(response)
+    assert 'href="#id_' in banner.group(0) or 'href="#case-table"' in banner.group(0)
+    assert "none listed" in body(response)
+    assert "Download these cases as CSV" not in body(response)
+    assert 'id="cohort-forms"' not in body(response)
+    assert 'id="resolve-form"' not in body(response)
+
+
+def test_it_names_every_filter_it_cannot_read(alice, cast):
+    response = alice.get(reverse("cases:case_list") + "?year=soon&status=bogus&host_country=Mars")
+
+    refused = {r.label: r.value for r in response.context["refusals"]}
+    assert refused == {"Referral year": "soon", "Status": "bogus", "Host country": "Mars"}
+    assert "3 filters could not be read" in body(response)
+
+
+def test_it_refuses_a_csv_under_a_filter_it_cannot_read(alice, cast):
+    before = AuditEvent.objects.count()
+
+    response = alice.get(reverse("cases:case_list") + "?format=csv&host_country=Germany2")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert "Host country \u201cGermany2\u201d" in body(response)
+    assert AuditEvent.objects.count() == before  # nothing was exported
+
+
+@pytest.mark.parametrize("typed", ["Germany", "germany", "DE", "de", "DEU"])
+def test_it_reads_the_host_country_as_a_name_or_a_code(alice, cast, typed):
+    response = alice.get(reverse("cases:case_list") + f"?host_country={typed}")
 
     assert response.status_code == 200
-    assert response.context["filter"].form.errors
-    assert set(names(response)) == ALL
+    assert names(response) == ["Alpha Robotics"]
+    assert 'maxlength="2"' not in body(response)
+
+
+def test_it_labels_the_post_filter_and_its_posts(alice, cast):
+    page = body(alice.get(reverse("cases:case_list")))
+
+    assert '<label for="id_post">Referring post</label>' in page
+    assert "invalid name" not in page
+    assert "Embassy in Berlin, Germany</option>" in page
+    assert "Consulate in Osaka, Japan</option>" in page
 
 
 @pytest.mark.parametrize("year", ["0", "10000", "99999999999999999999"])
@@ -345,8 +413,9 @@ def test_it_refuses_a_year_out_of_range_instead_of_failing(alice, cast, year):
 
     response = alice.get(reverse("cases:case_list") + f"?year={year}")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "year" in response.context["filter"].form.errors
+    assert names(response) == []
 
 
 # ------------------------------------------------------------------ case list: sorting, pages
@@ -406,10 +475,78 @@ def test_it_sorts_the_case_list(alice, trio, key, ascending):
     assert names(down) == ascending[::-1]
 
 
-def test_it_puts_the_most_urgent_first_by_default(alice, trio):
+def test_it_puts_the_newest_referral_first_by_default(alice, team, trio):
+    """The list's first order is by a column it shows (Referred), not by the priority it
+    does not; cases with no referral date come last."""
+    make_case("Delta", team, index_date=datetime.date(2019, 1, 1), priority=Case.Priority.LOW)
+    make_case("Echo", team, index_date=None, index_date_precision="", priority=Case.Priority.HIGH)
+
     response = alice.get(reverse("cases:case_list"))
 
-    assert names(response) == ["Bravo", "Charlie", "Alpha"]
+    assert names(response) == ["Delta", "Bravo", "Charlie", "Alpha", "Echo"]
+    referred = re.search(r"<th[^>]*>(?:(?!</th>).)*Referred(?:(?!</th>).)*</th>", body(response))
+    assert 'aria-sort="descending"' in referred.group(0)
+    assert "▼" in referred.group(0)
+
+
+def headers(response) -> dict[str, str]:
+    """The case table's header cells by their text, arrows left out."""
+    cells = re.findall(r"<th[^>]*>.*?</th>", body(response).split('id="case-table"')[1])
+    return {re.sub(r"<[^>]+>|[▲▼\s]", "", cell): cell for cell in cells}
+
+
+def header_link(cell: str) -> dict[str, list[str]]:
+    href = re.search(r'href="\?([^"]*)"', cell).group(1).replace("&amp;", "&")
+    return parse_qs(href)
+
+
+def test_every_column_header_sorts_and_keeps_the_filters(alice, trio):
+    response = alice.get(reverse("cases:case_list") + "?status=open&per_page=25&page=2")
+
+    cells = headers(response)
+    assert list(cells) == [
+        "Entity",
+        "Type",
+        "Country",
+        "Referred",
+        "Status",
+        "Team",
+        "Assignee",
+        "Leads",
+        "Outcome",
+    ]
+    for cell in cells.values():
+        query = header_link(cell)
+        assert query["status"] == ["open"]
+        assert query["per_page"] == ["25"]
+        assert "page" not in query  # a new order starts on the first page
+    assert header_link(cells["Entity"])["sort"] == ["name"]
+
+
+def test_a_header_toggles_its_sort_and_shows_an_arrow(alice, trio):
+    up = headers(alice.get(reverse("cases:case_list") + "?sort=name"))
+    down = headers(alice.get(reverse("cases:case_list") + "?sort=-name"))
+
+    assert 'aria-sort="ascending"' in up["Entity"] and "▲" in up["Entity"]
+    assert header_link(up["Entity"])["sort"] == ["-name"]
+    assert 'aria-sort="descending"' in down["Entity"] and "▼" in down["Entity"]
+    assert header_link(down["Entity"])["sort"] == ["name"]
+    assert "aria-sort" not in up["Country"] and "▲" not in up["Country"]
+    assert header_link(up["Country"])["sort"] == ["country"]
+
+
+def test_the_filter_form_keeps_the_sort_without_a_dropdown(alice, trio):
+    page = body(alice.get(reverse("cases:case_list") + "?sort=-leads"))
+
+    form = page.split('id="case-filters"')[1].split("</form>")[0]
+    assert '<input type="hidden" name="sort" value="-leads" id="id_sort">' in form
+    assert '<select name="sort"' not in form
+
+
+def test_it_keeps_dates_on_one_line(alice, trio):
+    page = body(alice.get(reverse("cases:case_list")))
+
+    assert re.search(r'<td class="date">2018[-0-9]*</td>', page)
 
 
 def test_it_pages_the_case_list(alice, team):
@@ -933,6 +1070,59 @@ def test_it_refuses_a_bad_lei(alice, case):
     assert "check digits do not match" in body(response)
     saved = case_now(case)
     assert (saved.entity.lei, saved.version) == ("", 1)
+
+
+def banner_of(response) -> str:
+    """The form-error banner at the top of the page, or "" when there is none."""
+    found = re.search(r'<div class="form-errors" role="alert".*?</div>', body(response), re.S)
+    return found.group(0) if found else ""
+
+
+def test_a_refused_identifier_is_named_in_a_banner_at_the_top(alice, case):
+    response = alice.post(
+        reverse("cases:case_entity", args=[case.pk]), entity_data(case.entity, 1, lei=BAD_LEI)
+    )
+
+    banner = banner_of(response)
+    assert "The identifiers were not saved" in banner
+    assert '<a href="#id_lei">LEI</a>' in banner
+    assert "check digits do not match" in banner
+    # at the top: before the case's own heading, not 1,500 px down by the form
+    assert body(response).index(banner) < body(response).index("<h1>")
+    lei_input = re.search(r'<input[^>]*id="id_lei"[^>]*>', body(response)).group(0)
+    assert 'aria-invalid="true"' in lei_input  # the field the script brings into view
+
+
+def test_a_refused_status_is_named_in_a_banner_at_the_top(alice, case):
+    response = alice.post(
+        reverse("cases:case_status", args=[case.pk]), {"status": "bogus", "version": 1}
+    )
+
+    assert response.status_code == 400
+    assert "The status was not set" in banner_of(response)
+    assert 'href="#id_status"' in banner_of(response)
+    assert case_now(case).status == Case.Status.OPEN
+
+
+def test_a_refused_finding_is_named_in_a_banner_at_the_top(alice, case):
+    response = alice.post(
+        reverse("cases:case_finding_add", args=[case.pk]),
+        finding_data(event_date="soon", counterparty_country="Atlantis"),
+    )
+
+    assert response.status_code == 400
+    banner = banner_of(response)
+    assert "The finding was not recorded" in banner
+    assert 'href="#id_event_date"' in banner
+    assert 'href="#id_counterparty_country"' in banner
+    assert not Finding.objects.filter(case=case).exists()
+
+
+def test_a_page_without_a_failed_form_has_no_banner_and_loads_the_script(alice, case):
+    response = alice.get(case.get_absolute_url())
+
+    assert banner_of(response) == ""
+    assert '<script src="/static/cases/form_errors.js" defer></script>' in body(response)
 
 
 def test_it_does_not_show_a_refused_identifier_as_stored(alice, case):
@@ -1580,3 +1770,26 @@ def test_a_control_matched_to_a_case_the_reader_cannot_see_does_not_name_it(
 
     assert "Bravo Secret Ltd" not in page
     assert "matched to a referred case of another team" in page
+
+
+def test_the_analytics_form_names_what_it_cannot_read_in_a_banner(client, supervisor):
+    client.force_login(supervisor)
+
+    response = client.get(reverse("cases:analytics") + "?dimension=colour")
+
+    assert response.status_code == 400
+    assert "The table was not drawn" in banner_of(response)
+    assert 'href="#id_dimension"' in banner_of(response)
+
+
+@pytest.mark.parametrize("sort", ["leads", "-outcome"])
+def test_a_cohort_is_saved_from_a_list_sorted_by_a_count(client, supervisor, trio, sort):
+    """The list's query, sort included, is re-read on cases without the list's counts."""
+    client.force_login(supervisor)
+
+    response = client.post(
+        reverse("cases:cohort_create"), {"name": f"By {sort}", "filter_query": f"sort={sort}"}
+    )
+
+    assert response.status_code == 302
+    assert Cohort.objects.get(name=f"By {sort}").cases.count() == 3
