@@ -490,9 +490,12 @@ def test_it_puts_the_newest_referral_first_by_default(alice, team, trio):
 
 
 def headers(response) -> dict[str, str]:
-    """The case table's header cells by their text, arrows left out."""
+    """The case table's header cells by their text, arrows left out (not the column of
+    bulk picks)."""
     cells = re.findall(r"<th[^>]*>.*?</th>", body(response).split('id="case-table"')[1])
-    return {re.sub(r"<[^>]+>|[▲▼\s]", "", cell): cell for cell in cells}
+    return {
+        re.sub(r"<[^>]+>|[▲▼\s]", "", cell): cell for cell in cells if 'class="pick"' not in cell
+    }
 
 
 def header_link(cell: str) -> dict[str, list[str]]:
