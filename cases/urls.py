@@ -4,6 +4,7 @@ from django.urls import path
 
 from cases.analytics import views as analytics_views
 from cases.casework import views
+from cases.evidence import views as evidence_views
 from cases.identity import resolution_views
 from cases.identity import views as identity_views
 
@@ -56,4 +57,11 @@ urlpatterns = [
     path("duplicates/distinct/", identity_views.duplicate_distinct, name="duplicate_distinct"),
     path("merges/", identity_views.merge_list, name="merge_list"),
     path("merges/<int:pk>/undo/", identity_views.merge_undo, name="merge_undo"),
+]
+
+# Kept evidence: capture a finding's page, attach a file, read either back (sandboxed).
+urlpatterns += [
+    path("findings/<int:pk>/capture/", evidence_views.finding_capture, name="finding_capture"),
+    path("findings/<int:pk>/attach/", evidence_views.finding_attach, name="finding_attach"),
+    path("evidence/<int:pk>/<slug:part>/", evidence_views.evidence_file, name="evidence_file"),
 ]

@@ -218,10 +218,21 @@ class HttpClient:
         return random.uniform(0, self.backoff * (2**attempt))
 
     def get(
-        self, url: str, *, params: dict | None = None, headers: dict | None = None
+        self,
+        url: str,
+        *,
+        params: dict | None = None,
+        headers: dict | None = None,
+        allow_redirects: bool = True,
     ) -> requests.Response:
-        """GET with retries; return a 2xx response or raise an HttpError."""
-        return self._send("GET", url, params=params, headers=headers)
+        """GET with retries; return a 2xx response or raise an HttpError.
+
+        Without redirects a 3xx comes back as it is, for a caller that checks where each
+        one leads before following it (an evidence capture refuses private addresses).
+        """
+        return self._send(
+            "GET", url, params=params, headers=headers, allow_redirects=allow_redirects
+        )
 
     def post_form(self, url: str, *, form: dict, headers: dict | None = None) -> requests.Response:
         """POST a form with the same retries and errors, for an OAuth token request.
@@ -238,6 +249,7 @@ class HttpClient:
         params: dict | None = None,
         headers: dict | None = None,
         form: dict | None = None,
+        allow_redirects: bool = True,
     ) -> requests.Response:
         _breaker_check(self.source, url)
         self.asked.append(("" if method == "GET" else f"{method} ") + _loggable(url, params))
@@ -256,6 +268,7 @@ class HttpClient:
                     headers=headers,
                     timeout=self.timeout,
                     stream=True,
+                    allow_redirects=allow_redirects,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 # The host and the kind of failure, not urllib3's nested repr: this is
