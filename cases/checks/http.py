@@ -292,7 +292,7 @@ class HttpClient:
                     else:
                         _breaker_record(self.source, network_failure=False)
                         return read
-                if response.status_code not in RETRYABLE_STATUS:
+                elif response.status_code not in RETRYABLE_STATUS:
                     start = next(response.iter_content(500), b"")
                     response.close()
                     raise PermanentHttpError(
@@ -301,8 +301,9 @@ class HttpClient:
                         status=response.status_code,
                         body=start[:500].decode("utf-8", "replace"),
                     )
-                response.close()
-                last_problem = f"HTTP {response.status_code}"
+                else:
+                    response.close()
+                    last_problem = f"HTTP {response.status_code}"
             if attempt + 1 == self.max_attempts:
                 break
             wait = self._wait(attempt, response)

@@ -13,6 +13,8 @@ _BLOCKS = {
     "nav", "ol", "p", "pre", "section", "table", "td", "th", "title", "tr", "ul",
 }  # fmt: skip
 _SPACE = re.compile(r"\s+")
+# Control characters (junk served as HTML): never part of a text a person reads.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
 
 
@@ -41,7 +43,7 @@ class _TextParser(HTMLParser):
     def handle_data(self, data):
         if not self.skipping:
             # A line break in the source is a space on the page; blocks break lines.
-            self.parts.append(_SPACE.sub(" ", data))
+            self.parts.append(_SPACE.sub(" ", _CONTROL.sub("", data)))
 
 
 def charset_of(body: bytes, content_type: str) -> str:
