@@ -17,7 +17,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def sniff_type(head: bytes, whole: bytes | None = None) -> tuple[str, str] | None:
     """(media type, extension) of a file from its first bytes, or None if it is not one
-    we keep. Plain text is told by the whole content: UTF-8 with no control characters."""
+    we keep. Plain text is told by the whole content: UTF-8 with no control characters,
+    not starting with markup."""
     for media_type, extension, magic in _MAGIC:
         if head.startswith(magic):
             return media_type, extension
@@ -29,6 +30,8 @@ def sniff_type(head: bytes, whole: bytes | None = None) -> tuple[str, str] | Non
         return None
     if not text.strip() or _CONTROL.search(text):
         return None
+    if text.lstrip("\ufeff \t\r\n").startswith("<"):
+        return None  # HTML, SVG or XML: markup is not kept as text (capture the page)
     return TEXT, ".txt"
 
 

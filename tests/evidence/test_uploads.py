@@ -27,6 +27,8 @@ def test_plain_text_is_utf8_without_control_characters():
 
 def test_html_is_not_an_image_whatever_it_is_called():
     assert sniff_type(b"<html><script>", None) is None
+    assert sniff_type(b"<html>", b"<html><script>alert(1)</script>") is None
+    assert sniff_type(b"\n <svg", b"\n <svg onload=alert(1)>") is None
 
 
 @pytest.mark.parametrize(
