@@ -305,10 +305,20 @@ def evidence_capture_enqueue(evidence_id: int) -> None:
         transaction.on_commit(lambda: _capture_send(evidence_id))
     elif settings.WISHLIST_CAPTURE_IN_THREAD:
         transaction.on_commit(
-            lambda: _in_thread(f"capture-{evidence_id}", lambda: capture_evidence(evidence_id))
+            lambda: _in_thread(f"capture-{evidence_id}", lambda: _capture_in_turn(evidence_id))
         )
     else:
         transaction.on_commit(lambda: capture_evidence(evidence_id))
+
+
+# Embedded mode: "confirm all" on fifty leads must not start fifty fetches and browsers
+# at once in the web process; the threads wait their turn.
+_CAPTURE_TURNS = threading.BoundedSemaphore(2)
+
+
+def _capture_in_turn(evidence_id: int) -> None:
+    with _CAPTURE_TURNS:
+        capture_evidence(evidence_id)
 
 
 def _capture_send(evidence_id: int) -> None:

@@ -13,9 +13,11 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import access
+from cases.audit.services import audit_record
 from cases.casework.history import finding_name
 from cases.evidence import selectors, services, storage
 from cases.evidence.forms import AttachForm
+from cases.models import AuditEvent
 
 # Whatever a stored file holds, a browser shows it as inert: no script, no plugin, no
 # request to anywhere, and never its type guessed from the content.
@@ -99,4 +101,11 @@ def evidence_file(request: HttpRequest, pk: int, part: str) -> HttpResponse:
     )
     for header, value in SANDBOX_HEADERS.items():
         response[header] = value
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.DOWNLOAD,
+        target=served.filename,
+        detail={"evidence": evidence.pk, "part": part, "finding": evidence.finding_id},
+        request=request,
+    )
     return response

@@ -325,3 +325,16 @@ def test_a_file_missing_from_the_storage_is_404(signed_in, finding):
     storage.evidence_delete([evidence.text.name])
 
     assert signed_in.get(file_url(evidence, "text")).status_code == 404
+
+
+def test_each_download_is_in_the_audit_log(signed_in, finding, analyst):
+    from cases.models import AuditEvent
+
+    evidence = kept_capture(finding)
+
+    signed_in.get(file_url(evidence, "warc"))
+
+    event = AuditEvent.objects.get(action=AuditEvent.Action.DOWNLOAD)
+    assert event.actor == analyst
+    assert event.target == f"evidence-{evidence.pk}.warc.gz"
+    assert event.detail == {"evidence": evidence.pk, "part": "warc", "finding": finding.pk}
