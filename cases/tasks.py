@@ -308,7 +308,9 @@ def evidence_capture_enqueue(evidence_id: int) -> None:
             lambda: _in_thread(f"capture-{evidence_id}", lambda: _capture_in_turn(evidence_id))
         )
     else:
-        transaction.on_commit(lambda: capture_evidence(evidence_id))
+        # Robust: a capture that breaks must not turn the confirmation into an error page
+        # (it is committed already, and the capture's row says what went wrong).
+        transaction.on_commit(lambda: capture_evidence(evidence_id), robust=True)
 
 
 # Embedded mode: "confirm all" on fifty leads must not start fifty fetches and browsers

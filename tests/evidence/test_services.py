@@ -351,3 +351,21 @@ def test_a_capture_on_confirm_is_off_when_configured(
 
     assert not Evidence.objects.exists()
     assert capture.NO_CHROMIUM  # the module loads without Chromium
+
+
+def test_a_capture_that_breaks_in_the_request_leaves_the_confirmation_standing(
+    hostile, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.WISHLIST_CAPTURE_ON_CONFIRM = True
+    settings.WISHLIST_CAPTURE_IN_THREAD = False
+    lead = lead_at(hostile.page("/a", PAGE))
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug in the capture")
+
+    monkeypatch.setattr(services, "evidence_capture_run", broken)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm(lead)  # does not raise
+
+    assert Finding.objects.get(pk=lead.pk).review_state == Finding.ReviewState.CONFIRMED
