@@ -369,3 +369,22 @@ def test_a_capture_that_breaks_in_the_request_leaves_the_confirmation_standing(
         confirm(lead)  # does not raise
 
     assert Finding.objects.get(pk=lead.pk).review_state == Finding.ReviewState.CONFIRMED
+
+
+def test_with_the_queue_down_the_capture_says_so_and_may_be_asked_again(
+    hostile, settings, broker_at, django_capture_on_commit_callbacks
+):
+    from tests.checks.redis_server import free_port
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    broker_at(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    finding = lead_at(hostile.page("/a", PAGE))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.evidence_capture_request(finding=finding, actor=None)
+
+    lost = Evidence.objects.get(finding=finding)
+    assert lost.state == Evidence.State.FAILED
+    assert "task queue could not be reached" in lost.error
+    assert hostile.hits == []
+    assert asked(finding).state == Evidence.State.PENDING  # not stuck behind it
