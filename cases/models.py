@@ -1738,3 +1738,101 @@ class Notification(models.Model):
         if self.comment_id:
             return f"{self.case.get_absolute_url()}#comment-{self.comment_id}"
         return self.case.get_absolute_url()
+
+
+def evidence_storage():
+    """Where kept evidence lives: STORAGES["evidence"] (a local folder, or an S3-compatible
+    store when configured), looked up when a file is read or written, not at import."""
+    from django.core.files.storage import storages
+
+    return storages["evidence"]
+
+
+class Evidence(models.Model):
+    """A copy of a finding's evidence kept by us, since news links rot: a captured page
+    (a WARC of the request and response, its text, a screenshot when Chromium is there) or
+    a file an analyst attached. Files are stored once and never changed."""
+
+    class Kind(models.TextChoices):
+        CAPTURE = "capture", "captured page"
+        ATTACHMENT = "attachment", "attached file"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "being captured"
+        OK = "ok", "kept"
+        FAILED = "failed", "failed"
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="evidence")
+    kind = models.CharField(max_length=10, choices=Kind)
+    state = models.CharField(max_length=7, choices=State, default=State.PENDING)
+    error = models.TextField(blank=True, help_text="Why the capture failed, in words.")
+    url = models.URLField("URL asked", max_length=2000, blank=True)
+    final_url = models.URLField("URL after redirects", max_length=2000, blank=True)
+    http_status = models.PositiveSmallIntegerField("HTTP status", null=True, blank=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    original_filename = models.CharField(max_length=255, blank=True)
+    sha256 = models.CharField(
+        "SHA-256", max_length=64, blank=True, help_text="Of the page's body or the file."
+    )
+    size = models.PositiveBigIntegerField(null=True, blank=True, help_text="Bytes.")
+    retrieved_at = models.DateTimeField(null=True, blank=True)
+    warc = models.FileField(storage=evidence_storage, upload_to="evidence/", blank=True)
+    text = models.FileField(storage=evidence_storage, upload_to="evidence/", blank=True)
+    screenshot = models.FileField(storage=evidence_storage, upload_to="evidence/", blank=True)
+    screenshot_note = models.CharField(
+        max_length=300, blank=True, help_text='Why there is none, e.g. "Chromium not found".'
+    )
+    attachment = models.FileField(storage=evidence_storage, upload_to="evidence/", blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for a capture made when the finding was confirmed by a job.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["finding", "-created_at", "-id"]
+        verbose_name_plural = "evidence"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["capture", "attachment"]), name="evidence_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "ok", "failed"]), name="evidence_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(sha256="") | Q(sha256__regex=r"^[0-9a-f]{64}$"),
+                name="evidence_sha256_format",
+            ),
+            # Kept means hashed and dated; a failure says why.
+            models.CheckConstraint(
+                condition=~Q(state="ok") | (~Q(sha256="") & Q(retrieved_at__isnull=False)),
+                name="evidence_ok_has_hash",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="failed") | ~Q(error=""), name="evidence_failed_has_error"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="capture") | (Q(state="ok") & ~Q(attachment="")),
+                name="evidence_attachment_has_file",
+            ),
+            # One capture at a time per finding (a double click, a confirm and a click).
+            models.UniqueConstraint(
+                fields=["finding"],
+                condition=Q(kind="capture", state="pending"),
+                name="evidence_one_pending_capture",
+            ),
+            models.UniqueConstraint(
+                fields=["finding", "sha256"],
+                condition=Q(kind="attachment"),
+                name="evidence_attachment_unique_file",
+            ),
+        ]
+
+    def __str__(self):
+        what = self.original_filename or self.final_url or self.url
+        return f"{self.get_kind_display()}: {what}"

@@ -301,3 +301,63 @@ def send_digests(frequency: str) -> int:
     """Send the day's or the week's email digests not sent yet (at most one per person
     and period, so a retry or a second run sends nothing again)."""
     return len(digest.digests_send(frequency=frequency).sent)
+
+
+# ------------------------------------------------------------------------ kept evidence
+# Capturing a finding's page (cases.evidence.services). Idempotent: the run claims its
+# pending row with a conditional UPDATE, so a second delivery does nothing.
+
+
+@shared_task(
+    name="cases.capture_evidence",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=300,
+    time_limit=360,
+)
+def capture_evidence(evidence_id: int) -> None:
+    from cases.evidence import services as evidence_services
+
+    evidence_services.evidence_capture_run(evidence_id=evidence_id)
+
+
+def evidence_capture_enqueue(evidence_id: int) -> None:
+    """Capture once the row is committed: on a worker; in embedded mode in a thread of
+    this process (WISHLIST_CAPTURE_IN_THREAD), or else here. Confirming a lead returns
+    at once either way but the last."""
+    from django.conf import settings
+
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        transaction.on_commit(lambda: _capture_send(evidence_id))
+    elif settings.WISHLIST_CAPTURE_IN_THREAD:
+        transaction.on_commit(
+            lambda: _in_thread(f"capture-{evidence_id}", lambda: _capture_in_turn(evidence_id))
+        )
+    else:
+        # Robust: a capture that breaks must not turn the confirmation into an error page
+        # (it is committed already, and the capture's row says what went wrong).
+        transaction.on_commit(lambda: capture_evidence(evidence_id), robust=True)
+
+
+# Embedded mode: "confirm all" on fifty leads must not start fifty fetches and browsers
+# at once in the web process; the threads wait their turn.
+_CAPTURE_TURNS = threading.BoundedSemaphore(2)
+
+
+def _capture_in_turn(evidence_id: int) -> None:
+    with _CAPTURE_TURNS:
+        capture_evidence(evidence_id)
+
+
+def _capture_send(evidence_id: int) -> None:
+    """Send the capture's task; a broker that refuses it fails the capture with the
+    reason (the case page shows it, and the analyst may ask again)."""
+    from cases.models import Evidence
+
+    def refused(why: str) -> None:
+        Evidence.objects.filter(pk=evidence_id, state=Evidence.State.PENDING).update(
+            state=Evidence.State.FAILED,
+            error=f"the task queue could not be reached ({why}); capture it again later",
+        )
+
+    _send_or_report(capture_evidence, evidence_id, refused=refused)

@@ -4,6 +4,7 @@ from django.urls import path
 
 from cases.analytics import views as analytics_views
 from cases.casework import comment_views, dashboard_views, list_views, views
+from cases.evidence import views as evidence_views
 from cases.identity import resolution_views
 from cases.identity import views as identity_views
 from cases.notifications import views as notification_views
@@ -84,4 +85,11 @@ urlpatterns += [
         notification_views.notifications_read_all,
         name="notifications_read_all",
     ),
+]
+
+# Kept evidence: capture a finding's page, attach a file, read either back (sandboxed).
+urlpatterns += [
+    path("findings/<int:pk>/capture/", evidence_views.finding_capture, name="finding_capture"),
+    path("findings/<int:pk>/attach/", evidence_views.finding_attach, name="finding_attach"),
+    path("evidence/<int:pk>/<slug:part>/", evidence_views.evidence_file, name="evidence_file"),
 ]

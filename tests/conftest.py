@@ -172,3 +172,15 @@ def broker_at():
     yield point
     _drop_broker_connections(app)
     app.conf.broker_url, app.conf.task_always_eager = saved
+
+
+@pytest.fixture(autouse=True)
+def _evidence_in_tmp(settings, tmp_path):
+    """Kept evidence goes to the test's own folder, never the developer's var/."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "evidence", "base_url": None},
+        },
+    }

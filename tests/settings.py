@@ -13,3 +13,7 @@ import os
 os.environ["DEBUG"] = "1"
 
 from wishlist.settings import *  # noqa: E402, F403
+
+# Confirming a lead with a URL would capture its page from the network; the evidence
+# tests (tests/evidence/) turn it on where they serve the page themselves.
+WISHLIST_CAPTURE_ON_CONFIRM = False

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ from cases.analytics import services as analytics_services
 from cases.analytics.selectors import RATE_FIELDS
 from cases.casework import tags
 from cases.checks.sources import get_sources
+from cases.evidence import storage as evidence_storage
 from cases.exports import CASE_LIST_FIELDS
 from cases.identity import merging
 from cases.models import (
@@ -39,6 +41,7 @@ from cases.models import (
     DistinctPair,
     Entity,
     EntityMerge,
+    Evidence,
     Finding,
     IdentifierCandidate,
     Notification,
@@ -202,6 +205,7 @@ def snapshot() -> dict:
         "comments": sorted(Comment.objects.values_list("id", "body", "edited_at", "version")),
         "watches": sorted(Watch.objects.values_list("user", "case")),
         "notifications": sorted(Notification.objects.values_list("id", "read_at")),
+        "evidence": sorted(Evidence.objects.values_list("id", "state", "sha256")),
     }
 
 
@@ -536,6 +540,32 @@ def all_read(world: World) -> bool:
 
 
 ADMIN_LOGIN = "/admin/login/?next=/admin/"
+
+
+# Kept evidence: a capture of Team A's lead, its text in the storage.
+def lead_with_url(world: World, user) -> None:
+    Finding.objects.filter(pk=world.lead.pk).update(source_url="https://news.example.org/a")
+
+
+def kept_text(world: World) -> Evidence:
+    evidence = Evidence.objects.filter(finding=world.lead).first()
+    if evidence is None:
+        evidence = Evidence.objects.create(
+            finding=world.lead, kind=Evidence.Kind.CAPTURE, url="https://news.example.org/a"
+        )
+        name = evidence_storage.capture_name(evidence, "text.txt")
+        Evidence.objects.filter(pk=evidence.pk).update(
+            state=Evidence.State.OK,
+            text=evidence_storage.evidence_save(name, b"The kept words of the page."),
+            sha256="0" * 64,
+            retrieved_at=timezone.now(),
+        )
+    return evidence
+
+
+def evidence_of_lead(world: World) -> bool:
+    return Evidence.objects.filter(finding=world.lead).exists()
+
 
 REQUESTS = {
     # ---------------------------------------------------------------- research pages
@@ -970,6 +1000,25 @@ REQUESTS = {
     "admin": Request(
         "admin", lambda w: "/admin/", marker=shows("Case store"), to=lambda w: ADMIN_LOGIN
     ),
+    "finding_capture": Request(
+        "cases:finding_capture",
+        case_url("finding_capture", "lead"),
+        "post",
+        done=made(evidence_of_lead),
+        setup=lead_with_url,
+    ),
+    "finding_attach": Request(
+        "cases:finding_attach",
+        case_url("finding_attach", "lead"),
+        "post",
+        lambda w: {"file": SimpleUploadedFile("minutes.txt", b"Minutes of the board.")},
+        done=made(evidence_of_lead),
+    ),
+    "evidence_file": Request(
+        "cases:evidence_file",
+        lambda w: reverse("cases:evidence_file", args=[kept_text(w).pk, "text"]),
+        marker=shows("The kept words of the page."),
+    ),
 }
 
 # "login": to the sign-in page and back; "shown"/"hidden": 200 with or without the
@@ -1054,6 +1103,10 @@ TABLE = {
     "otp_verify": ("login", "shown", "shown", "shown", "shown", "moved", "moved", "moved"),
     "otp_setup": ("login", "shown", "shown", "shown", "shown", "hidden", "hidden", "hidden"),
     "admin": ("moved", "moved", "moved", "moved", "moved", "moved", "moved", "shown"),
+    # Kept evidence: for who may review the lead; read by who may see its case.
+    "finding_capture": ("login", 404, "done", 404, 404, 403, 404, "done"),
+    "finding_attach": ("login", 404, "done", 404, 404, 403, 404, "done"),
+    "evidence_file": ("login", 404, "shown", 404, 404, "shown", 404, "shown"),
 }
 
 # The methods each URL answers 405 to, whoever asks.
@@ -1102,6 +1155,9 @@ REFUSED_METHODS = {
     "notification_list": ("post",),
     "notification_read": ("get",),
     "notifications_read_all": ("get",),
+    "finding_capture": ("get",),
+    "finding_attach": ("get",),
+    "evidence_file": ("post",),
 }
 
 
@@ -1408,4 +1464,6 @@ def test_every_page_a_signed_in_person_reads_is_not_stored(client, world, label)
     response = client_for(client, world, "admin").get(request.path(world))
 
     assert "no-store" in response["Cache-Control"]
-    assert "default-src 'self'" in response["Content-Security-Policy"]
+    # Kept evidence is served in a sandbox allowing nothing at all.
+    policy = "sandbox; default-src 'none'" if label == "evidence_file" else "default-src 'self'"
+    assert policy in response["Content-Security-Policy"]

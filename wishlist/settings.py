@@ -534,3 +534,47 @@ CELERY_BEAT_SCHEDULE["send-weekly-digests"] = {
     "schedule": crontab(minute=0, hour=WISHLIST_DIGEST_HOUR, day_of_week="mon"),
     "kwargs": {"frequency": "weekly"},
 }
+
+
+# Kept evidence (cases.evidence) --------------------------------------------------------
+# Captured pages and attached files, kept through Django's storage API: a local folder by
+# default; an S3-compatible store (django-storages, requirements-s3.txt) when a bucket is
+# named. The backend is imported only when a file is first stored or read.
+WISHLIST_EVIDENCE_S3_BUCKET = os.environ.get("WISHLIST_EVIDENCE_S3_BUCKET", "").strip()
+if WISHLIST_EVIDENCE_S3_BUCKET:
+    STORAGES["evidence"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": WISHLIST_EVIDENCE_S3_BUCKET,
+            "endpoint_url": os.environ.get("WISHLIST_EVIDENCE_S3_ENDPOINT_URL", "").strip() or None,
+            "region_name": os.environ.get("WISHLIST_EVIDENCE_S3_REGION", "").strip() or None,
+            "access_key": envsecret("WISHLIST_EVIDENCE_S3_ACCESS_KEY") or None,
+            "secret_key": envsecret("WISHLIST_EVIDENCE_S3_SECRET_KEY") or None,
+            "location": os.environ.get("WISHLIST_EVIDENCE_S3_PREFIX", "").strip(),
+            # Evidence is written once: a name taken is never overwritten, and the bucket
+            # stays private (files are served only through the sandboxed view).
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+else:
+    STORAGES["evidence"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "evidence", "base_url": None},
+    }
+# A page larger than this (bytes) is refused, read no further; an attachment likewise.
+WISHLIST_CAPTURE_MAX_BYTES = envint("WISHLIST_CAPTURE_MAX_BYTES", 10 * 1024 * 1024)
+WISHLIST_EVIDENCE_MAX_UPLOAD_BYTES = envint("WISHLIST_EVIDENCE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+WISHLIST_CAPTURE_MAX_REDIRECTS = envint("WISHLIST_CAPTURE_MAX_REDIRECTS", 5)
+# Captures refuse hosts that resolve to private, loopback, link-local or reserved
+# addresses (the server must not be made to read its own network); on for a lab only.
+WISHLIST_CAPTURE_ALLOW_PRIVATE = envbool("WISHLIST_CAPTURE_ALLOW_PRIVATE", False)
+# Confirming a lead with a URL captures its page (in the background).
+WISHLIST_CAPTURE_ON_CONFIRM = envbool("WISHLIST_CAPTURE_ON_CONFIRM", True)
+# Embedded mode (no REDIS_URL): capture in a thread of the web process, so confirming
+# returns at once; off, the capture runs in the request once it commits.
+WISHLIST_CAPTURE_IN_THREAD = envbool("WISHLIST_CAPTURE_IN_THREAD", True)
+# Screenshots: headless Chromium renders the stored copy, scripts and network off.
+WISHLIST_CHROMIUM = os.environ.get("WISHLIST_CHROMIUM", "").strip() or "/usr/bin/chromium"
+WISHLIST_SCREENSHOT_TIMEOUT = envint("WISHLIST_SCREENSHOT_TIMEOUT", 30)

@@ -7,6 +7,7 @@ from cases.admin import (  # noqa: F401
     cases,
     checks,
     entities,
+    evidence,
     findings,
     identity,
     notifications,

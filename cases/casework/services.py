@@ -21,6 +21,7 @@ from cases.derived import (
     evidence_sha256,
     finding_create,
 )
+from cases.evidence import services as evidence_services
 from cases.models import Case, CaseStatusChange, Entity, Finding, SecondCoding, Team
 from cases.notifications import services as notification_services
 from cases.webhooks import services as webhook_services
@@ -203,10 +204,12 @@ def finding_review(
     if state == Finding.ReviewState.REJECTED and not note:
         raise ValidationError({"note": "Say why the finding is rejected."})
     locked = _lock(Finding, finding.pk, version, _finding_what(finding))
-    finding = _review_write(finding, locked, state, reviewer, note, reviewed=True)
+    reviewed = _review_write(finding, locked, state, reviewer, note, reviewed=True)
     if state == Finding.ReviewState.CONFIRMED:
-        webhook_services.finding_confirmed(finding, reviewer)
-    return finding
+        webhook_services.finding_confirmed(reviewed, reviewer)
+        # Its page is kept in the background, once this review commits.
+        evidence_services.evidence_capture_on_confirm(finding=locked, actor=reviewer)
+    return reviewed
 
 
 def _review_write(

@@ -34,6 +34,7 @@ from cases.casework.forms import (
 )
 from cases.checks import selectors as checks_selectors
 from cases.checks.sources import get_sources
+from cases.evidence import selectors as evidence_selectors
 from cases.identity import queue as identity_queue
 from cases.models import Case, Finding
 
@@ -150,6 +151,7 @@ def _case_page(request: HttpRequest, case: Case, *, status: int = 200, **forms) 
         "matched_case": casework_selectors.matched_case_for(user, case),
         "reopen_form": forms.get("reopen_form") or ReopenForm(initial={"version": case.version}),
         **comments.case_page_comments(user, case, findings.leads),
+        "evidence": evidence_selectors.case_evidence(findings.by_date),
     }
     if context["can_see_analytics"]:
         context["second_coding"] = casework_selectors.case_second_coding(case)

@@ -218,10 +218,21 @@ class HttpClient:
         return random.uniform(0, self.backoff * (2**attempt))
 
     def get(
-        self, url: str, *, params: dict | None = None, headers: dict | None = None
+        self,
+        url: str,
+        *,
+        params: dict | None = None,
+        headers: dict | None = None,
+        allow_redirects: bool = True,
     ) -> requests.Response:
-        """GET with retries; return a 2xx response or raise an HttpError."""
-        return self._send("GET", url, params=params, headers=headers)
+        """GET with retries; return a 2xx response or raise an HttpError.
+
+        Without redirects a 3xx comes back as it is, for a caller that checks where each
+        one leads before following it (an evidence capture refuses private addresses).
+        """
+        return self._send(
+            "GET", url, params=params, headers=headers, allow_redirects=allow_redirects
+        )
 
     def post_form(self, url: str, *, form: dict, headers: dict | None = None) -> requests.Response:
         """POST a form with the same retries and errors, for an OAuth token request.
@@ -242,6 +253,7 @@ class HttpClient:
         params: dict | None = None,
         headers: dict | None = None,
         form: dict | bytes | None = None,
+        allow_redirects: bool = True,
     ) -> requests.Response:
         _breaker_check(self.source, url)
         self.asked.append(("" if method == "GET" else f"{method} ") + _loggable(url, params))
@@ -260,6 +272,7 @@ class HttpClient:
                     headers=headers,
                     timeout=self.timeout,
                     stream=True,
+                    allow_redirects=allow_redirects,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 # The host and the kind of failure, not urllib3's nested repr: this is
@@ -283,7 +296,7 @@ class HttpClient:
                     else:
                         _breaker_record(self.source, network_failure=False)
                         return read
-                if response.status_code not in RETRYABLE_STATUS:
+                elif response.status_code not in RETRYABLE_STATUS:
                     start = next(response.iter_content(500), b"")
                     response.close()
                     raise PermanentHttpError(
@@ -292,8 +305,9 @@ class HttpClient:
                         status=response.status_code,
                         body=start[:500].decode("utf-8", "replace"),
                     )
-                response.close()
-                last_problem = f"HTTP {response.status_code}"
+                else:
+                    response.close()
+                    last_problem = f"HTTP {response.status_code}"
             if attempt + 1 == self.max_attempts:
                 break
             wait = self._wait(attempt, response)

@@ -857,8 +857,10 @@ def test_it_puts_a_csrf_token_in_every_form(alice, full_case, lead):
     forms = re.findall(r'<form [^>]*method="post".*?</form>', page, flags=re.DOTALL)
     # sign out, status, assign, check now, two per lead, reopen per reviewed finding, add
     # finding, identifiers, find identifiers (the panel's judging forms come with
-    # candidates, none here), add a tag; watch, a comment per lead and one on the case
-    assert len(forms) == 1 + 3 + 2 * 2 + 1 + 2 + 1 + 1 + 1 + 2 + 1
+    # candidates, none here), add a tag; watch, a comment per lead and one on the case;
+    # attach a file to each of the three findings and capture the page of the two with
+    # a web address
+    assert len(forms) == 1 + 3 + 2 * 2 + 1 + 2 + 1 + 1 + 1 + 2 + 1 + 3 + 2
     assert all("csrfmiddlewaretoken" in form for form in forms)
 
 

@@ -240,3 +240,24 @@ def test_other_request_failures_are_permanent_and_readable(client):
     with pytest.raises(PermanentHttpError, match="TooManyRedirects from "):
         client.get(URL)
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_body_that_breaks_off_is_asked_again_not_called_a_200_error(client, monkeypatch):
+    # Before, a 2xx whose body broke off fell through to the permanent branch and was
+    # reported as "HTTP 200 from ...", never retried.
+    responses.get(URL, json={"ok": True})
+    read_whole, broken = http._read_whole, []
+
+    def breaks_off_once(response, limit):
+        if not broken:
+            broken.append(response)
+            raise TransientHttpError("the body broke off", url=URL)
+        return read_whole(response, limit)
+
+    monkeypatch.setattr(http, "_read_whole", breaks_off_once)
+
+    response = client.get(URL)
+
+    assert response.json() == {"ok": True}
+    assert len(responses.calls) == 2

@@ -1,0 +1,1 @@
+"""Kept evidence: captured pages (WARC, text, screenshot) and attached files of findings."""
