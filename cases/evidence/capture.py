@@ -3,10 +3,8 @@ refusing private addresses at every hop), the WARC of what was said, and a scree
 the stored copy. No database here: cases.evidence.services stores what this returns.
 """
 
-import ipaddress
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -20,6 +18,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
+from cases.checks import addresses as outbound
+from cases.checks.addresses import is_public
 from cases.checks.http import HttpClient, HttpError, user_agent
 
 NO_CHROMIUM = "no screenshot: Chromium not found"
@@ -70,15 +70,7 @@ class Page:
 
 def resolve_host(host: str, port: int) -> list[str]:
     """Every address the host resolves to (the system resolver)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return sorted({info[4][0] for info in infos})
-
-
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if ip.version == 6 and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    return outbound.resolve(host, port)
 
 
 def check_target(
@@ -104,7 +96,7 @@ def check_target(
         raise CaptureRefused(f"{parts.hostname} could not be resolved") from None
     if not addresses:
         raise CaptureRefused(f"{parts.hostname} could not be resolved")
-    private = [a for a in addresses if not _public(a)]
+    private = [a for a in addresses if not is_public(a)]
     if private:
         raise CaptureRefused(
             f"{parts.hostname} is a private, loopback or reserved address ({private[0]}); "

@@ -1,13 +1,11 @@
-"""Which hosts a delivery may go to (pure, given the host's addresses).
-
-A webhook URL is typed by an admin, but the server sends from inside the network: left
-unchecked, a URL naming 127.0.0.1, 10.x or the cloud metadata address would make the
-server POST to its own services. Such addresses are refused unless the deployment says
-its receivers live there (WISHLIST_WEBHOOK_ALLOW_PRIVATE).
+"""Which hosts a delivery may go to (pure, given the host's addresses): the outbound rule
+of cases.checks.addresses, worded for the delivery log. A webhook URL is typed by an
+admin, but the server sends from inside the network; receivers that live there are
+allowed by the deployment (WISHLIST_WEBHOOK_ALLOW_PRIVATE).
 """
 
-import ipaddress
-import socket
+from cases.checks.addresses import is_public
+from cases.checks.addresses import resolve as resolve_all
 
 
 def refusal(addresses: list[str], *, allow_private: bool) -> str:
@@ -16,12 +14,12 @@ def refusal(addresses: list[str], *, allow_private: bool) -> str:
         return "the receiver's host name does not resolve"
     if allow_private:
         return ""
-    for text in addresses:
-        address = ipaddress.ip_address(text.split("%")[0])
-        if not address.is_global or address.is_multicast:
+    for address in addresses:
+        if not is_public(address):
             return (
-                f"the receiver's address {address} is private, loopback or reserved; "
-                "set WISHLIST_WEBHOOK_ALLOW_PRIVATE=1 if receivers live inside this network"
+                f"the receiver's address {address.split('%')[0]} is private, loopback or "
+                "reserved; set WISHLIST_WEBHOOK_ALLOW_PRIVATE=1 if receivers live inside "
+                "this network"
             )
     return ""
 
@@ -29,6 +27,6 @@ def refusal(addresses: list[str], *, allow_private: bool) -> str:
 def resolve(host: str) -> list[str]:
     """Every address the host name resolves to ([] when it does not)."""
     try:
-        return sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
-    except (socket.gaierror, UnicodeError):
+        return resolve_all(host)
+    except (OSError, UnicodeError):
         return []
