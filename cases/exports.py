@@ -9,7 +9,7 @@ from typing import TextIO
 
 from django.db.models import QuerySet
 
-from cases.casework.selectors import EXPORT_FIELDS, case_export_rows
+from cases.casework.selectors import EXPORT_FIELDS, case_export_rows, export_outcome
 from cases.models import Case
 
 # Excel takes a CSV file for UTF-8 only when it starts with a byte order mark; without one
@@ -106,7 +106,11 @@ def case_list_csv_lines(cases, *, preamble: Iterable[str] = ()) -> Iterator[str]
             case.team.name if case.team else "",
             case.assignee.get_username() if case.assignee else "",
             case.lead_count,
-            "positive" if case.is_positive else "",
+            # The admin export's three words: a concluded case with nothing positive is a
+            # negative, an open one is not reviewed (not a negative).
+            export_outcome(
+                positive=case.is_positive, reviewed=case.status == Case.Status.CONCLUDED
+            ),
             "; ".join(tag.name for tag in case.tags.all()),
         )
         yield writer.writerow([safe_cell(value) for value in row])

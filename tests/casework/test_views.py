@@ -646,6 +646,20 @@ def test_it_downloads_the_filtered_cases_as_csv(alice, cast):
     assert by_name["Delta Second Team"]["team"] == "Second"
 
 
+def test_the_csv_and_the_list_say_negative_only_of_a_concluded_case(alice, team):
+    """The admin export's three words: an open case with nothing positive is not yet a
+    negative."""
+    CaseFactory(team=team, entity__name="Open Optics", status=Case.Status.OPEN)
+    CaseFactory(team=team, entity__name="Closed Optics", status=Case.Status.CONCLUDED)
+
+    rows = csv_rows(alice.get(reverse("cases:case_list") + "?format=csv&q=Optics"))
+    outcome = {row[1]: dict(zip(rows[0], row, strict=True))["outcome"] for row in rows[1:]}
+    page = body(alice.get(reverse("cases:case_list") + "?q=Optics"))
+
+    assert outcome == {"Open Optics": "not reviewed", "Closed Optics": "negative"}
+    assert "not reviewed" in page and "negative" in page
+
+
 def test_it_downloads_every_filtered_case_not_one_page(alice, team):
     for n in range(60):
         make_case(f"Export {n:02d} Ltd", team)
