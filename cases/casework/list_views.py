@@ -38,9 +38,8 @@ def _require_role(request: HttpRequest) -> None:
         raise PermissionDenied("Your role does not allow this change.")
 
 
-@require_POST
-@login_required
-def case_tag_add(request: HttpRequest, pk: int) -> HttpResponse:
+def _case_tag_change(request: HttpRequest, pk: int, write, said: str) -> HttpResponse:
+    """Add or take off a tag (`write(case, name)`), then say `said` with its name."""
     case = access.case_or_404(request.user, pk)
     if not access.can_edit(request.user):
         raise PermissionDenied("Your role does not allow this change.")
@@ -50,32 +49,30 @@ def case_tag_add(request: HttpRequest, pk: int) -> HttpResponse:
         _say_errors(request, form.errors)
         return back
     try:
-        tag = tags.case_tag_add(case=case, name=form.cleaned_data["name"], actor=request.user)
+        tag = write(case, form.cleaned_data["name"])
     except ValidationError as exc:
         messages.error(request, _refusal(exc))
         return back
-    messages.success(request, f"Tagged “{tag.name}”.")
+    messages.success(request, said.format(name=tag.name))
     return back
+
+
+@require_POST
+@login_required
+def case_tag_add(request: HttpRequest, pk: int) -> HttpResponse:
+    def write(case, name):
+        return tags.case_tag_add(case=case, name=name, actor=request.user)
+
+    return _case_tag_change(request, pk, write, "Tagged “{name}”.")
 
 
 @require_POST
 @login_required
 def case_tag_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    case = access.case_or_404(request.user, pk)
-    if not access.can_edit(request.user):
-        raise PermissionDenied("Your role does not allow this change.")
-    back = redirect(case.get_absolute_url() + "#tags")
-    form = TagForm(request.POST)
-    if not form.is_valid():
-        _say_errors(request, form.errors)
-        return back
-    try:
-        tag = tags.case_tag_remove(case=case, name=form.cleaned_data["name"])
-    except ValidationError as exc:
-        messages.error(request, _refusal(exc))
-        return back
-    messages.success(request, f"Took off the tag “{tag.name}”.")
-    return back
+    def write(case, name):
+        return tags.case_tag_remove(case=case, name=name)
+
+    return _case_tag_change(request, pk, write, "Took off the tag “{name}”.")
 
 
 def _list_url(filter_query: str) -> str:

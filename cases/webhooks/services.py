@@ -29,10 +29,6 @@ Event = TeamWebhook.Event
 State = WebhookDelivery.State
 
 
-def _base_url() -> str:
-    return settings.WISHLIST_BASE_URL.rstrip("/")
-
-
 def _record(team_id: int | None, event: str, payload: dict) -> list[int]:
     """Write one pending delivery per active webhook of the team that wants the event,
     and send them once the transaction commits."""
@@ -56,14 +52,16 @@ def leads_filed(case: Case, findings: list[Finding]) -> list[int]:
     if not findings or case.team_id is None:
         return []
     return _record(
-        case.team_id, Event.LEADS_FILED, payloads.leads_filed(case, findings, base_url=_base_url())
+        case.team_id,
+        Event.LEADS_FILED,
+        payloads.leads_filed(case, findings, base_url=settings.WISHLIST_BASE_URL),
     )
 
 
 def finding_confirmed(finding: Finding, actor) -> list[int]:
     """A person confirmed a lead, or recorded a finding by hand (confirmed at once)."""
     name = getattr(actor, "username", "") if actor else ""
-    payload = payloads.finding_confirmed(finding, actor=name, base_url=_base_url())
+    payload = payloads.finding_confirmed(finding, actor=name, base_url=settings.WISHLIST_BASE_URL)
     return _record(finding.case.team_id, Event.FINDING_CONFIRMED, payload)
 
 
