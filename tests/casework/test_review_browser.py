@@ -62,6 +62,8 @@ def test_reject_all_without_a_reason_keeps_the_picks_and_shows_why(browser, live
     )
 
     _sign_in(page, live_server.url, analyst.username, "/review/")
+    # The queue's script marks the first row current once it runs; keys before that are lost.
+    page.locator("tr[data-queue-row].current").wait_for()
     page.keyboard.press("x")
     page.keyboard.press("j")
     page.keyboard.press("x")

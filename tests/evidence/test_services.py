@@ -287,6 +287,7 @@ def confirm(finding: Finding) -> Finding:
 
 
 def test_confirming_a_lead_captures_its_page(hostile, settings, django_capture_on_commit_callbacks):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # embedded mode, whatever the run's broker
     settings.WISHLIST_CAPTURE_ON_CONFIRM = True
     settings.WISHLIST_CAPTURE_IN_THREAD = False
     lead = lead_at(hostile.page("/a", PAGE))
@@ -302,6 +303,7 @@ def test_confirming_a_lead_captures_its_page(hostile, settings, django_capture_o
 def test_rejecting_or_confirming_again_does_not_capture(
     hostile, settings, django_capture_on_commit_callbacks
 ):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # embedded mode, whatever the run's broker
     settings.WISHLIST_CAPTURE_ON_CONFIRM = True
     settings.WISHLIST_CAPTURE_IN_THREAD = False
     rejected = lead_at(hostile.page("/r", PAGE))
@@ -323,7 +325,7 @@ def test_rejecting_or_confirming_again_does_not_capture(
 def test_confirming_returns_before_the_page_is_fetched_in_embedded_mode(hostile, settings):
     settings.WISHLIST_CAPTURE_ON_CONFIRM = True
     settings.WISHLIST_CAPTURE_IN_THREAD = True
-    assert settings.CELERY_TASK_ALWAYS_EAGER
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # embedded mode, whatever the run's broker
     hostile.routes["/held"] = held(hostile.release)
     lead = lead_at(hostile.url + "/held")
 
