@@ -8,6 +8,7 @@ Their tasks are sent through the outbox (cases.checks.outbox): a broker that is 
 when a run is queued delays the check, it does not lose it.
 """
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from cases.checks import outbox, selectors
 from cases.checks import services as checks_services
 from cases.checks.sources import get_sources
 from cases.identity import services as identity_services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="cases.refresh_index_dates")
@@ -97,20 +100,55 @@ class Enqueued:
         return self.published.error if self.published else ""
 
 
-def checks_enqueue(pairs: list[tuple[int, str]]) -> Enqueued:
+def checks_enqueue(pairs: list[tuple[int, str]], *, background: bool = False) -> Enqueued:
     """Record the runs, then send their tasks once the rows are committed.
 
     Runs the broker refuses stay queued for the relay; the caller learns it from
     `unreachable` (unless it holds a transaction open, when the tasks go at its commit).
+    `background` is for a web request: in embedded mode the checks then run in a thread
+    of this process (WISHLIST_CHECK_IN_THREAD) instead of in the request, which would
+    hold the page for as long as every source takes to answer.
     """
     with transaction.atomic():
         ids = checks_services.checks_queue(pairs=pairs)
     if not ids:
         return Enqueued(ids, outbox.Published(sent=0, unsent=0))
+    publish = _publish_in_thread if background and _checks_in_thread() else checks_publish
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: checks_publish(ids))
+        transaction.on_commit(lambda: publish(ids))
         return Enqueued(ids, None)
-    return Enqueued(ids, checks_publish(ids))
+    return Enqueued(ids, publish(ids))
+
+
+def _checks_in_thread() -> bool:
+    # The Celery app's own flag: it is what decides whether a task runs in this process.
+    return run_check.app.conf.task_always_eager and settings.WISHLIST_CHECK_IN_THREAD
+
+
+# Embedded mode: several "Check now" at once must not ask every source from many threads
+# of the web process; the threads wait their turn (a source's rate limit holds anyway).
+_CHECK_TURNS = threading.BoundedSemaphore(2)
+
+
+def _publish_in_thread(ids: list[int]) -> outbox.Published:
+    """Mark the runs sent, as the outbox does for a worker, and run them one after the
+    other in a daemon thread; the case page follows them (cases.checks.selectors)."""
+    taken: list[int] = []
+    published = outbox.check_runs_publish(send=taken.append, ids=ids)
+    if taken:
+        _in_thread(f"checks-{taken[0]}", lambda: _checks_in_turn(taken))
+    return published
+
+
+def _checks_in_turn(ids: list[int]) -> None:
+    with _CHECK_TURNS:
+        for check_run_id in ids:
+            # One run that breaks must not strand the rest (check_execute records its own
+            # failures; this is for what escapes it, such as a lost database connection).
+            try:
+                run_check.apply(args=[check_run_id], throw=True)
+            except Exception:
+                logger.exception("Check %s failed in its thread", check_run_id)
 
 
 # Referral imports ---------------------------------------------------------------------------

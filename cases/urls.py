@@ -19,6 +19,7 @@ urlpatterns = [
     path("cases/<int:pk>/entity/", views.case_entity, name="case_entity"),
     path("cases/<int:pk>/findings/", views.case_finding_add, name="case_finding_add"),
     path("cases/<int:pk>/check/", views.case_check_now, name="case_check_now"),
+    path("cases/<int:pk>/checks/", views.case_checks, name="case_checks"),
     path("cases/<int:pk>/reopen/", views.case_reopen, name="case_reopen"),
     path("findings/<int:pk>/review/", views.finding_review, name="finding_review"),
     path("findings/<int:pk>/reopen/", views.finding_reopen, name="finding_reopen"),

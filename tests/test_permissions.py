@@ -579,6 +579,9 @@ REQUESTS = {
         header=list(CASE_LIST_FIELDS),
     ),
     "case_detail": Request("cases:case_detail", case_url("case_detail"), marker=shows(CASE_NAME)),
+    "case_checks": Request(
+        "cases:case_checks", case_url("case_checks"), marker=shows('id="checks"')
+    ),
     "case_detail.second_reading": Request(
         "cases:case_detail",
         case_url("case_detail"),
@@ -1031,6 +1034,7 @@ TABLE = {
     "case_list": ("login", "hidden", "shown", "hidden", "hidden", "shown", "hidden", "shown"),
     "case_list.csv": ("login", "hidden", "shown", "hidden", "hidden", "shown", "hidden", "shown"),
     "case_detail": ("login", 404, "shown", 404, 404, "shown", 404, "shown"),
+    "case_checks": ("login", 404, "shown", 404, 404, "shown", 404, "shown"),
     "case_detail.second_reading": ("login", 404, "hidden", 404, 404, "shown", 404, "shown"),
     "review_queue": ("login", 403, "shown", "hidden", "hidden", "shown", "hidden", "shown"),
     "my_work": ("login", "hidden", "shown", "hidden", "hidden", "shown", "hidden", "shown"),
@@ -1113,6 +1117,7 @@ TABLE = {
 REFUSED_METHODS = {
     "case_list": ("post",),
     "case_detail": ("post",),
+    "case_checks": ("post",),
     "review_queue": ("post",),
     "my_work": ("post",),
     "backlog": ("post",),

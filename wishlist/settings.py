@@ -487,6 +487,9 @@ WISHLIST_IMPORT_IN_THREAD = envbool("WISHLIST_IMPORT_IN_THREAD", True)
 # Embedded mode (no REDIS_URL): run a "find identifiers" job over a case list in a thread
 # of the web process, so the page returns at once; off, it runs in the request.
 WISHLIST_RESOLVE_IN_THREAD = envbool("WISHLIST_RESOLVE_IN_THREAD", True)
+# Embedded mode (no REDIS_URL): "Check now" runs the case's checks in a thread of the web
+# process, so the page returns at once and follows them; off, they run in the request.
+WISHLIST_CHECK_IN_THREAD = envbool("WISHLIST_CHECK_IN_THREAD", True)
 
 # Dashboards and the email digest (cases.casework.dashboard, cases.casework.digest) --------
 # An open case with no finding recorded or reviewed and no status change for this many days

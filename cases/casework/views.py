@@ -127,7 +127,6 @@ def _case_page(request: HttpRequest, case: Case, *, status: int = 200, **forms) 
     """Render the case page; bound forms with errors replace the blank ones."""
     user = request.user
     findings = casework_selectors.case_findings(case)
-    pending = checks_selectors.case_pending_sources(case)
     context = {
         "case": case,
         "entity": case.entity,
@@ -139,9 +138,7 @@ def _case_page(request: HttpRequest, case: Case, *, status: int = 200, **forms) 
         "reviewed": findings.reviewed,
         "timeline": timeline.build(case, findings.by_date),
         "outcome": casework_selectors.case_outcome(case),
-        "check_history": checks_selectors.case_check_history(case),
-        "pending_sources": sorted(pending),
-        "can_check": bool(set(get_sources()) - pending),
+        **_check_context(user, case),
         "status_changes": casework_selectors.case_status_changes(case),
         "change_history": casework_selectors.case_change_history(case),
         **_case_forms(case, forms),
@@ -296,7 +293,7 @@ def case_check_now(request: HttpRequest, pk: int) -> HttpResponse:
     if not sources:
         messages.info(request, "Every check of this case is already queued.")
         return redirect(case.get_absolute_url() + "#checks")
-    enqueued = tasks.checks_enqueue([(case.pk, name) for name in sources])
+    enqueued = tasks.checks_enqueue([(case.pk, name) for name in sources], background=True)
     if enqueued.unreachable:
         # The runs are recorded; the relay sends them when the broker answers again.
         messages.warning(
@@ -305,7 +302,36 @@ def case_check_now(request: HttpRequest, pk: int) -> HttpResponse:
             "and will be sent to the workers as soon as it is back.",
         )
         return redirect(case.get_absolute_url() + "#checks")
-    return _after_change(request, case, f"Queued {len(sources)} check(s).", "#checks")
+    started = ", ".join(sources)
+    return _after_change(
+        request,
+        case,
+        f"Checking {started}: each source's progress and result show under Checks below.",
+        "#checks",
+    )
+
+
+@require_GET
+@login_required
+def case_checks(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case page's Checks panel alone: its script asks for it while checks run."""
+    case = access.case_or_404(request.user, pk)
+    return render(request, "cases/_check_panel.html", _check_context(request.user, case))
+
+
+def _check_context(user, case: Case) -> dict:
+    history = checks_selectors.case_check_history(case)
+    pending = sorted(h.source for h in history if h.pending)
+    return {
+        "case": case,
+        "check_history": history,
+        "pending_sources": pending,
+        # Leads the latest run of each source filed: the panel's script, once every check
+        # has finished, says how many wait on a reload (the Leads section is not live).
+        "latest_leads": sum(h.runs[0].leads_created for h in history if h.runs),
+        "can_edit": access.can_edit(user),
+        "can_check": bool(set(get_sources()) - set(pending)),
+    }
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:

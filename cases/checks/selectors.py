@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
 
 from cases import rules
+from cases.checks import wording
 from cases.checks.sources import get_sources
 from cases.models import Case, CheckRun
 
@@ -157,6 +158,21 @@ class SourceHistory:
     # The period searched without a gap from the first day any run searched; None: never.
     searched_from: date | None = None
     searched_to: date | None = None
+    # The latest run in words (cases.checks.wording): what the case page's panel shows.
+    now: wording.RunWords | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.now is not None and not self.now.finished
+
+
+def words_of(run: CheckRun) -> wording.RunWords:
+    return wording.run_words(
+        status=run.status,
+        error=run.error,
+        leads=run.leads_created,
+        sent=run.published_at is not None,
+    )
 
 
 def case_check_history(case: Case, *, per_source: int = 5) -> list[SourceHistory]:
@@ -169,19 +185,22 @@ def case_check_history(case: Case, *, per_source: int = 5) -> list[SourceHistory
         success = next(
             (r.finished_at for r in runs if r.status in rules.SUCCESSFUL_CHECK_STATES), None
         )
-        error = next(
-            (
-                r.error
-                for r in runs
-                if r.status in (CheckRun.Status.ERROR, CheckRun.Status.RATE_LIMITED)
-            ),
-            "",
+        failed = next(
+            (r for r in runs if r.status in (CheckRun.Status.ERROR, CheckRun.Status.RATE_LIMITED)),
+            None,
         )
+        error = words_of(failed).detail if failed else ""
         starts = [r.searched_from for r in runs if r.searched_from]
         first = min(starts) if starts else None
         spans = [(r.searched_from, r.searched_to) for r in runs if r.searched_from]
         reach = _reach(spans, first) if first else None
-        history.append(SourceHistory(source, runs[:per_source], success, error, first, reach))
+        for run in runs[:per_source]:
+            run.words = words_of(run)
+        history.append(
+            SourceHistory(
+                source, runs[:per_source], success, error, first, reach, now=runs[0].words
+            )
+        )
     return history
 
 
