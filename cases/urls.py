@@ -90,6 +90,7 @@ urlpatterns += [
 
 # Kept evidence: capture a finding's page, attach a file, read either back (sandboxed).
 urlpatterns += [
+    path("cases/<int:pk>/evidence/", evidence_views.case_evidence, name="case_evidence"),
     path("findings/<int:pk>/capture/", evidence_views.finding_capture, name="finding_capture"),
     path("findings/<int:pk>/attach/", evidence_views.finding_attach, name="finding_attach"),
     path("evidence/<int:pk>/<slug:part>/", evidence_views.evidence_file, name="evidence_file"),

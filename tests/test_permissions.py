@@ -579,6 +579,9 @@ REQUESTS = {
         header=list(CASE_LIST_FIELDS),
     ),
     "case_detail": Request("cases:case_detail", case_url("case_detail"), marker=shows(CASE_NAME)),
+    "case_evidence": Request(
+        "cases:case_evidence", case_url("case_evidence"), marker=shows('id="evidence"')
+    ),
     "case_checks": Request(
         "cases:case_checks", case_url("case_checks"), marker=shows('id="checks"')
     ),
@@ -1035,6 +1038,7 @@ TABLE = {
     "case_list.csv": ("login", "hidden", "shown", "hidden", "hidden", "shown", "hidden", "shown"),
     "case_detail": ("login", 404, "shown", 404, 404, "shown", 404, "shown"),
     "case_checks": ("login", 404, "shown", 404, 404, "shown", 404, "shown"),
+    "case_evidence": ("login", 404, "shown", 404, 404, "shown", 404, "shown"),
     "case_detail.second_reading": ("login", 404, "hidden", 404, 404, "shown", 404, "shown"),
     "review_queue": ("login", 403, "shown", "hidden", "hidden", "shown", "hidden", "shown"),
     "my_work": ("login", "hidden", "shown", "hidden", "hidden", "shown", "hidden", "shown"),
@@ -1118,6 +1122,7 @@ REFUSED_METHODS = {
     "case_list": ("post",),
     "case_detail": ("post",),
     "case_checks": ("post",),
+    "case_evidence": ("post",),
     "review_queue": ("post",),
     "my_work": ("post",),
     "backlog": ("post",),

@@ -140,6 +140,8 @@ def finding_record_by_hand(
                 review_state=Finding.ReviewState.CONFIRMED,
             )
             webhook_services.finding_confirmed(finding, actor)
+            # Confirmed as it is recorded: its page is kept as a reviewed lead's is.
+            evidence_services.evidence_capture_on_confirm(finding=finding, actor=actor)
             return finding
     except IntegrityError:  # the same form sent twice at the same moment
         raise already from None

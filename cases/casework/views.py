@@ -150,6 +150,7 @@ def _case_page(request: HttpRequest, case: Case, *, status: int = 200, **forms) 
         **comments.case_page_comments(user, case, findings.leads),
         "evidence": evidence_selectors.case_evidence(findings.by_date),
     }
+    context["evidence_pending"] = evidence_selectors.evidence_pending(context["evidence"])
     if context["can_see_analytics"]:
         context["second_coding"] = casework_selectors.case_second_coding(case)
         context["second_coder_form"] = SecondCoderForm(case=case)

@@ -201,7 +201,9 @@ def screenshot(
 
     Chromium opens a temporary copy from disk with JavaScript off, every host name
     unresolvable and every connection sent to a proxy that is not there: it never asks
-    the live page or anything the page names.
+    the live page or anything the page names. Scripts are off by the copy's own policy
+    (_locked_down: no script-src), not by --blink-settings=scriptEnabled=false: with
+    that flag, headless Chromium (156) writes no screenshot at all.
     """
     if not (os.path.isfile(chromium) and os.access(chromium, os.X_OK)):
         return None, NO_CHROMIUM
@@ -218,7 +220,6 @@ def screenshot(
             "--disable-extensions",
             "--disable-background-networking",
             "--disable-sync",
-            "--blink-settings=scriptEnabled=false",
             "--host-resolver-rules=MAP * ~NOTFOUND",
             "--proxy-server=127.0.0.1:9",
             "--proxy-bypass-list=<-loopback>",

@@ -25,6 +25,11 @@ def case_evidence(findings: list[Finding]) -> list[FindingEvidence]:
     return [FindingEvidence(f, by_finding.get(f.pk, [])) for f in findings]
 
 
+def evidence_pending(entries: list[FindingEvidence]) -> bool:
+    """Whether a capture is on its way: the case page's panel then follows it."""
+    return any(e.state == Evidence.State.PENDING for entry in entries for e in entry.items)
+
+
 def visible_evidence(user: access.User) -> QuerySet[Evidence]:
     return Evidence.objects.filter(finding__in=access.visible_findings(user).values("pk"))
 

@@ -9,11 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import access
 from cases.audit.services import audit_record
+from cases.casework import selectors as casework_selectors
 from cases.casework.history import finding_name
 from cases.evidence import selectors, services, storage
 from cases.evidence.forms import AttachForm
@@ -38,6 +39,22 @@ def _back(finding) -> HttpResponse:
     return redirect(finding.case.get_absolute_url() + f"#evidence-{finding.pk}")
 
 
+@require_GET
+@login_required
+def case_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case page's Kept evidence panel alone: its script asks for it while a capture
+    is on its way."""
+    case = access.case_or_404(request.user, pk)
+    entries = selectors.case_evidence(casework_selectors.case_findings(case).by_date)
+    context = {
+        "case": case,
+        "evidence": entries,
+        "evidence_pending": selectors.evidence_pending(entries),
+        "can_edit": access.can_edit(request.user),
+    }
+    return render(request, "cases/_evidence.html", context)
+
+
 @require_POST
 @login_required
 def finding_capture(request: HttpRequest, pk: int) -> HttpResponse:
@@ -53,8 +70,7 @@ def finding_capture(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"Capturing the page of the {name}; it is listed under its kept evidence "
-            "when done (reload to see it).",
+            f"Capturing the page of the {name}; it shows under Kept evidence when done.",
         )
     return _back(finding)
 

@@ -126,7 +126,7 @@ def test_check_now_returns_while_the_source_is_still_asked(embedded, client, ana
         assert 'data-poll="' + reverse("cases:case_checks", args=[case.pk]) in during
         assert "running" in during
         page = client.get(case.get_absolute_url()).content.decode()
-        assert "check_panel.js" in page
+        assert "live_panel.js" in page
         assert "data-check-now disabled" in page  # nothing left to start
 
         held.answer.set()

@@ -2,6 +2,7 @@
 loopback (tests/evidence/conftest.py): the loopback address is allowed in these tests
 only, as WISHLIST_CAPTURE_ALLOW_PRIVATE allows it for a lab."""
 
+import datetime
 import hashlib
 import io
 import threading
@@ -14,7 +15,7 @@ from cases.checks.http import HttpClient
 from cases.evidence import capture, services, storage
 from cases.models import Evidence, Finding
 from tests.evidence.conftest import PAGE, PDF, endless, held, slow, snapshot
-from tests.factories import FindingFactory
+from tests.factories import CaseFactory, FindingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -319,6 +320,35 @@ def test_rejecting_or_confirming_again_does_not_capture(
     assert not Evidence.objects.filter(finding=rejected).exists()
     assert Evidence.objects.filter(finding=lead).count() == 1
     assert hostile.hits == ["/a"]
+
+
+def test_a_finding_recorded_by_hand_has_its_page_captured(
+    hostile, settings, django_capture_on_commit_callbacks
+):
+    """Recorded by hand is confirmed at once: its page is kept as a confirmed lead's is."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # embedded mode, whatever the run's broker
+    settings.WISHLIST_CAPTURE_ON_CONFIRM = True
+    settings.WISHLIST_CAPTURE_IN_THREAD = False
+    case = CaseFactory()
+    url = hostile.page("/by-hand", PAGE)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        finding = casework_services.finding_record_by_hand(
+            case=case,
+            actor=None,
+            kind=Finding.Kind.JOINT_VENTURE,
+            counterparty_name="Shenzhen Example Technology Co., Ltd.",
+            counterparty_country="CN",
+            event_date=datetime.date(2019, 6, 1),
+            event_date_precision="day",
+            source_url=url,
+            excerpt="Acme and Shenzhen Example form a joint venture.",
+        )
+
+    kept = Evidence.objects.get(finding=finding)
+    assert kept.state == Evidence.State.OK and kept.kind == Evidence.Kind.CAPTURE
+    assert kept.url == url
+    assert hostile.hits == ["/by-hand"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -338,3 +338,41 @@ def test_each_download_is_in_the_audit_log(signed_in, finding, analyst):
     assert event.actor == analyst
     assert event.target == f"evidence-{evidence.pk}.warc.gz"
     assert event.detail == {"evidence": evidence.pk, "part": "warc", "finding": finding.pk}
+
+
+# The live panel ----------------------------------------------------------------------------
+
+
+def test_the_panel_follows_a_capture_on_its_way_and_stops_once_it_is_kept(signed_in, finding):
+    panel_url = reverse("cases:case_evidence", args=[finding.case.pk])
+    pending = Evidence.objects.create(
+        finding=finding, kind=Evidence.Kind.CAPTURE, url=finding.source_url
+    )
+
+    during = signed_in.get(panel_url).content.decode()
+    page = signed_in.get(finding.case.get_absolute_url()).content.decode()
+
+    assert f'data-poll="{panel_url}"' in during and f'data-poll="{panel_url}"' in page
+    assert "being captured" in during
+    # The parts the script replaces, so the attach form around them keeps a chosen file.
+    assert f'id="evidence-items-{finding.pk}" data-live-part' in during
+    assert f'id="evidence-count-{finding.pk}" data-live-part' in during
+
+    Evidence.objects.filter(pk=pending.pk).update(
+        state=Evidence.State.FAILED, error="the site did not answer"
+    )
+    after = signed_in.get(panel_url).content.decode()
+
+    assert "data-poll" not in after
+    assert "failed: the site did not answer" in after
+
+
+def test_asking_for_a_capture_says_where_it_will_show(signed_in, finding, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.WISHLIST_CAPTURE_IN_THREAD = True  # never started: the test's transaction
+
+    response = signed_in.post(reverse("cases:finding_capture", args=[finding.pk]))
+
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.endswith("it shows under Kept evidence when done.")
+    assert "reload" not in message
