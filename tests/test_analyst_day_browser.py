@@ -46,6 +46,8 @@ MOU_PAGE = (
     b"<p>Kestrel Photonics signed a memorandum of understanding with Hangzhou Lightwave.</p>"
     b"</body></html>"
 )
+# The widest row of My work: at 800 px its table has no room to spare for the dates.
+LONG_NAME = "Lindqvist Alloys and Advanced Powder Metallurgy Research Laboratories AB"
 LEAD = "partnership or MOU with Hangzhou Lightwave Co., Ltd."
 REOPEN_REASON = "The MOU was with Kestrel Marine, not this Kestrel."
 
@@ -59,7 +61,7 @@ def _scenario(page_url: str):
     sam = SupervisorFactory(username="sam", password=PASSWORD, teams=[team])
     kestrel, harrow, lindqvist = (
         CaseFactory(entity=EntityFactory(name=name), team=team, assignee=ana)
-        for name in ("Kestrel Photonics Ltd", "Harrow Robotics Ltd", "Lindqvist Alloys AB")
+        for name in ("Kestrel Photonics Ltd", "Harrow Robotics Ltd", LONG_NAME)
     )
     for n, case in enumerate((kestrel, harrow, lindqvist)):
         ReferralFactory(
@@ -126,17 +128,17 @@ def _my_work(page: Page) -> None:
     expect(page.locator("#new-lead-cases")).to_contain_text("Kestrel Photonics Ltd: 1")
     rows = page.locator("#my-cases tbody tr")
     expect(rows).to_have_count(3)
-    for name in ("Kestrel Photonics Ltd", "Harrow Robotics Ltd", "Lindqvist Alloys AB"):
+    for name in ("Kestrel Photonics Ltd", "Harrow Robotics Ltd", LONG_NAME):
         expect(rows.filter(has_text=name)).to_have_count(1)
 
     page.set_viewport_size({"width": 800, "height": 900})
-    date = "#my-cases tbody td.date"
-    expect(page.locator(date).first).to_have_text("2017-05-13")
-    assert page.locator(date).first.evaluate("e => getComputedStyle(e).whiteSpace") == "nowrap"
+    date = "#my-cases tbody tr:first-child td:nth-child(3)"  # Referred
+    priority = "#my-cases tbody tr:first-child td:nth-child(5)"
+    expect(page.locator(date)).to_have_text("2017-05-13")
     # One line, as tall as the one word of the Priority cell beside it.
     assert _lines(page, date) == 1
-    priority = "#my-cases tbody tr:first-child td:nth-child(5)"
     assert _text_height(page, date) == _text_height(page, priority)
+    assert page.locator(date).evaluate("e => getComputedStyle(e).whiteSpace") == "nowrap"
     assert page.evaluate("document.documentElement.scrollWidth") <= 800
     page.set_viewport_size({"width": 1280, "height": 900})
 
@@ -233,7 +235,7 @@ def _save_search_and_assign(page: Page, kestrel: Case, harrow: Case, ben) -> Sav
     page.locator("#id_tag").select_option("escalate")
     page.locator("#case-filters").get_by_role("button", name="Filter").click()
     expect(rows).to_have_count(2)
-    expect(rows.filter(has_text="Lindqvist Alloys AB")).to_have_count(0)
+    expect(rows.filter(has_text=LONG_NAME)).to_have_count(0)
 
     searches = page.locator("#saved-searches")
     searches.get_by_label("Save this filter as").fill("Escalations")
