@@ -256,7 +256,7 @@ def _save_search_and_assign(page: Page, kestrel: Case, harrow: Case, ben) -> Sav
     page.locator("#bulk_action").select_option("assign")
     page.locator("#bulk_assignee").select_option(label="ben")
     page.get_by_role("button", name="Apply").click()
-    expect(page.locator(".messages")).to_contain_text("2 cases")
+    expect(page.locator(".messages")).to_contain_text("2 cases assigned to ben.")
     for name in ("Kestrel Photonics Ltd", "Harrow Robotics Ltd"):
         expect(rows.filter(has_text=name)).to_contain_text("ben")
     assigned = Case.objects.filter(pk__in=[kestrel.pk, harrow.pk]).values_list(
