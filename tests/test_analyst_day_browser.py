@@ -284,6 +284,14 @@ def _ben_reads_his_notifications(page: Page, base: str, kestrel: Case, harrow: C
         ).to_have_count(1)
     expect(page.locator(".notifications time.date").first).to_have_css("white-space", "nowrap")
 
+    # Opening the mention marks it read and shows the comment, as edited since.
+    items.filter(has_text="Mention").get_by_role("button", name="Open the case").click()
+    comment = Comment.objects.get(case=kestrel)
+    expect(page).to_have_url(f"{base}/cases/{kestrel.pk}/#comment-{comment.pk}")
+    expect(page.locator(f"#comment-{comment.pk} .comment-body")).to_contain_text("Kestrel Marine")
+    expect(page.locator("#unread-count")).to_have_text("2")
+    assert unread.count() == 2
+
     page.get_by_role("link", name="Cases", exact=True).click()
     shared = page.locator("#saved-searches .saved-search", has_text="Escalations")
     expect(shared).to_contain_text("ana’s, shared with Optics team")
