@@ -426,6 +426,7 @@ def case_save(*, case: Case, actor: AbstractBaseUser | None, version: int | None
         case._history_user = actor
         case.save()
         case_index_dates_refresh(case_ids=[case.pk])
+        notification_services.notify_assigned(case=case, assignee=case.assignee, actor=actor)
         return case
     locked = _lock(Case, case.pk, version, f"Case {case.pk}")
     case.full_clean()
@@ -437,6 +438,9 @@ def case_save(*, case: Case, actor: AbstractBaseUser | None, version: int | None
     case.save()
     if (case.kind, case.matched_case_id) != (locked.kind, locked.matched_case_id):
         case_index_dates_refresh(case_ids=[case.pk])
+    if case.assignee_id != locked.assignee_id:
+        # As on the case page: the new assignee learns the case is theirs.
+        notification_services.notify_assigned(case=case, assignee=case.assignee, actor=actor)
     return case
 
 

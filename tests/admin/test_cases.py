@@ -255,3 +255,19 @@ def test_adding_a_case_for_an_entity_with_referrals_sets_its_index_date(admin_cl
 
     assert response.status_code == 302
     assert Case.objects.get(entity=entity).index_date == datetime.date(2016, 3, 1)
+
+
+def test_an_assignee_set_in_the_admin_is_told_once(admin_client, superuser, team, analyst):
+    from cases.models import Notification
+
+    case = CaseFactory(team=team)
+    change = url("case", "change", case.pk)
+
+    mine = case_change_data(team=team.pk, assignee=analyst.pk)
+    first = admin_client.post(change, mine)
+    again = admin_client.post(change, {**mine, "notes": "Still hers."})
+
+    assert first.status_code == again.status_code == 302
+    assert refresh(case).assignee == analyst
+    [told] = Notification.objects.filter(recipient=analyst, kind=Notification.Kind.ASSIGNED)
+    assert told.case == case and told.actor == superuser
