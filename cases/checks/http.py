@@ -258,6 +258,7 @@ class HttpClient:
         _breaker_check(self.source, url)
         self.asked.append(("" if method == "GET" else f"{method} ") + _loggable(url, params))
         last_problem = ""
+        last_status: int | None = None
         network_only = True  # every attempt failed before any HTTP answer
         for attempt in range(self.max_attempts):
             if self.rate_per_second:
@@ -308,6 +309,7 @@ class HttpClient:
                 else:
                     response.close()
                     last_problem = f"HTTP {response.status_code}"
+                    last_status = response.status_code
             if attempt + 1 == self.max_attempts:
                 break
             wait = self._wait(attempt, response)
@@ -315,9 +317,15 @@ class HttpClient:
                 raise RateLimitedError(f"{url} asked us to wait {wait:.0f} s", url=url, status=429)
             self.sleep(wait)
         _breaker_record(self.source, network_failure=network_only)
+        # The status of the last answer, if the last try got one (not a network failure).
+        status = last_status if last_problem == f"HTTP {last_status}" else None
         if last_problem == "HTTP 429":
-            raise RateLimitedError(f"still rate limited after {self.max_attempts} tries", url=url)
-        raise TransientHttpError(f"{last_problem} after {self.max_attempts} tries", url=url)
+            raise RateLimitedError(
+                f"still rate limited after {self.max_attempts} tries", url=url, status=429
+            )
+        raise TransientHttpError(
+            f"{last_problem} after {self.max_attempts} tries", url=url, status=status
+        )
 
     def get_json(self, url: str, **kwargs) -> tuple[object, bytes]:
         """GET and parse JSON; return (data, raw body). A non-JSON body is permanent."""

@@ -8,7 +8,6 @@ every-minute sweep (`cases.deliver_due_webhooks`), until WISHLIST_WEBHOOK_MAX_AT
 """
 
 import logging
-import re
 import threading
 import time
 from datetime import timedelta
@@ -133,8 +132,7 @@ def backoff(attempts: int) -> timedelta:
 def failure_words(exc: http.HttpError) -> tuple[int | None, str]:
     """The HTTP status (if any) and a sentence for the delivery log."""
     text = str(exc)
-    found = re.search(r"\bHTTP (\d{3})\b", text)
-    status = exc.status or (int(found.group(1)) if found else None)
+    status = exc.status  # the client records the last answer's status on every error
     if status:
         return status, f"the receiver answered HTTP {status}"
     if "TooManyRedirects" in text:

@@ -261,3 +261,28 @@ def test_a_body_that_breaks_off_is_asked_again_not_called_a_200_error(client, mo
 
     assert response.json() == {"ok": True}
     assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_a_server_error_that_outlasts_the_retries_keeps_its_status(client):
+    for _ in range(client.max_attempts):
+        responses.get(URL, status=503)
+
+    with pytest.raises(TransientHttpError) as raised:
+        client.get(URL)
+
+    assert raised.value.status == 503
+    assert str(raised.value) == f"HTTP 503 after {client.max_attempts} tries"
+
+
+@responses.activate
+def test_a_network_failure_after_a_server_error_has_no_status(client):
+    responses.get(URL, status=502)
+    for _ in range(client.max_attempts - 1):
+        responses.get(URL, body=requests.ConnectionError("refused"))
+
+    with pytest.raises(TransientHttpError) as raised:
+        client.get(URL)
+
+    assert raised.value.status is None
+    assert "could not connect" in str(raised.value)
