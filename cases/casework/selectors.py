@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import (
     BooleanField,
     Count,
-    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -128,6 +127,15 @@ def _count_of(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
+def _any_of(queryset: QuerySet) -> Coalesce:
+    """Whether the queryset has a row for the outer case, as a scalar subquery (LIMIT 1).
+    Not EXISTS: PostgreSQL plans an EXISTS in the select list for every row the filter
+    lets through and may hash the whole subquery (every positive finding, on each page),
+    where a scalar subquery is run for the rows of the page only."""
+    first = queryset.order_by().values(flag=Value(True, output_field=BooleanField()))[:1]
+    return Coalesce(Subquery(first, output_field=BooleanField()), Value(False))
+
+
 def cases_with_outcome(cases: QuerySet[Case]) -> QuerySet[Case]:
     """The cases with their waiting leads counted and whether they are positive, and the
     entity, team and assignee a list row shows, in a fixed number of queries per page."""
@@ -135,7 +143,7 @@ def cases_with_outcome(cases: QuerySet[Case]) -> QuerySet[Case]:
         cases.select_related("entity", "team", "assignee")
         .annotate(
             lead_count=_count_of(rules.waiting_leads()),
-            is_positive=Exists(rules.positive_findings().filter(case=OuterRef("pk"))),
+            is_positive=_any_of(rules.positive_findings().filter(case=OuterRef("pk"))),
         )
         .prefetch_related(tags_prefetch())
     )
