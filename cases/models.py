@@ -150,7 +150,11 @@ class Entity(models.Model):
                 for field, name, label in ENTITY_IDENTIFIERS
             ),
         ]
-        indexes = [models.Index(fields=["country", "kind"])]
+        indexes = [
+            models.Index(fields=["country", "kind"]),
+            # The case list sorted by name reads the names in order.
+            models.Index(fields=["name"], name="entity_name_idx"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.country})"
@@ -607,6 +611,16 @@ class Finding(models.Model):
             models.Index(fields=["review_state", "kind"]),
             models.Index(fields=["source"]),
             models.Index(fields=["event_date"]),
+            # A case's waiting leads and its positive findings, counted or probed for each
+            # row of the case list (cases.casework.selectors.cases_with_outcome).
+            models.Index(
+                fields=["case"], condition=Q(review_state="lead"), name="finding_lead_case_idx"
+            ),
+            models.Index(
+                fields=["case"],
+                condition=Q(review_state="confirmed", timing="after"),
+                name="finding_positive_case_idx",
+            ),
         ]
 
     def __str__(self):

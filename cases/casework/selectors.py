@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import (
     BooleanField,
     Count,
-    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -128,6 +127,15 @@ def _count_of(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
+def _any_of(queryset: QuerySet) -> Coalesce:
+    """Whether the queryset has a row for the outer case, as a scalar subquery (LIMIT 1).
+    Not EXISTS: PostgreSQL plans an EXISTS in the select list for every row the filter
+    lets through and may hash the whole subquery (every positive finding, on each page),
+    where a scalar subquery is run for the rows of the page only."""
+    first = queryset.order_by().values(flag=Value(True, output_field=BooleanField()))[:1]
+    return Coalesce(Subquery(first, output_field=BooleanField()), Value(False))
+
+
 def cases_with_outcome(cases: QuerySet[Case]) -> QuerySet[Case]:
     """The cases with their waiting leads counted and whether they are positive, and the
     entity, team and assignee a list row shows, in a fixed number of queries per page."""
@@ -135,7 +143,7 @@ def cases_with_outcome(cases: QuerySet[Case]) -> QuerySet[Case]:
         cases.select_related("entity", "team", "assignee")
         .annotate(
             lead_count=_count_of(rules.waiting_leads()),
-            is_positive=Exists(rules.positive_findings().filter(case=OuterRef("pk"))),
+            is_positive=_any_of(rules.positive_findings().filter(case=OuterRef("pk"))),
         )
         .prefetch_related(tags_prefetch())
     )
@@ -211,9 +219,9 @@ _USER_FIELDS = {"assignee", "reviewed_by", "created_by", "changed_by", "coder"}
 _ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
 
-def _changes(record) -> list[history.Change]:
-    """The field changes a history record made, bookkeeping columns left out."""
-    previous = record.prev_record
+def _changes(record, previous) -> list[history.Change]:
+    """The field changes a history record made since `previous`, bookkeeping columns
+    left out."""
     if previous is None:
         return []
     delta = record.diff_against(previous)
@@ -224,8 +232,28 @@ def _changes(record) -> list[history.Change]:
     ]
 
 
-def _history_records(case: Case, limit: int) -> list[tuple[str, object]]:
-    """The newest history records of the case, its entity and its findings, newest first."""
+def _with_previous(rows: QuerySet, limit: int) -> list[tuple[object, object]]:
+    """The newest `limit` history records of `rows`, each with the record before it of the
+    same object (None for the first), in two queries: record.prev_record costs one query
+    per record shown."""
+    model = rows.model
+    before = (
+        model.objects.filter(id=OuterRef("id"), history_date__lt=OuterRef("history_date"))
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
+    records = list(
+        rows.select_related("history_user")
+        .annotate(previous_id=Subquery(before))
+        .order_by("-history_date")[:limit]
+    )
+    previous = model.objects.in_bulk([r.previous_id for r in records if r.previous_id])
+    return [(record, previous.get(record.previous_id)) for record in records]
+
+
+def _history_records(case: Case, limit: int) -> list[tuple[str, object, object]]:
+    """The newest history records of the case, its entity and its findings, newest first,
+    each with the record before it."""
     records = []
     sources = [
         ("case", case.history.all()),
@@ -233,8 +261,8 @@ def _history_records(case: Case, limit: int) -> list[tuple[str, object]]:
         ("finding", Finding.history.filter(case_id=case.pk)),
     ]
     for model, rows in sources:
-        for record in rows.select_related("history_user").order_by("-history_date")[:limit]:
-            records.append((model, record))
+        for record, previous in _with_previous(rows, limit):
+            records.append((model, record, previous))
     records.sort(key=lambda item: item[1].history_date, reverse=True)
     return records[:limit]
 
@@ -258,10 +286,13 @@ def _sentence(model: str, record, changes, users: dict, teams: dict) -> str:
 def case_change_history(case: Case, *, limit: int = 30) -> list[HistoryEntry]:
     """Edits of the case, its entity and its findings in words, newest first.
 
-    Differences are worked out only for the entries shown (each costs a query); the users
-    and teams they name are read in one query each.
+    The records before those shown are read with them, a query per model; the users and
+    teams they name are read in one query each.
     """
-    shown = [(model, record, _changes(record)) for model, record in _history_records(case, limit)]
+    shown = [
+        (model, record, _changes(record, previous))
+        for model, record, previous in _history_records(case, limit)
+    ]
     named = {
         field: {
             value
