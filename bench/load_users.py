@@ -51,7 +51,8 @@ class Analyst(HttpUser):
         )
         if "/accounts/login/" in response.url:
             raise RuntimeError(f"{self.username} could not sign in")
-        self.read_list("/cases/", "/cases/")
+        # The page a sign-in lands on, told apart from the list's later pages.
+        self.read_list("/cases/", "/cases/ after sign-in")
 
     def read_list(self, url: str, name: str) -> None:
         """Read a case list page; keep the cases it links to for the case page."""

@@ -663,10 +663,25 @@ def _letter_variants() -> dict[str, str]:
     return {base: "[" + "".join(sorted(chars)) + "]" for base, chars in table.items()}
 
 
+# Between two words of a search: punctuation or spaces, but not a line break, as aliases
+# are one a line and a search finds its words within one name.
+WORD_GAP = r"[^\w\n]+"
+
+
 def search_pattern(query: str) -> str:
     """Return a regular expression that finds the query's words in order in a name, case
     and accents ignored, any punctuation or spaces between them; "" for a query with no
     letters or digits. Its syntax is common to PostgreSQL and Python (SQLite)."""
     variants = _letter_variants()
     words = re.findall(r"\w+", fold(query))
-    return r"\W+".join("".join(variants.get(ch) or re.escape(ch) for ch in word) for word in words)
+    return WORD_GAP.join(
+        "".join(variants.get(ch) or re.escape(ch) for ch in word) for word in words
+    )
+
+
+def folded_search_pattern(query: str) -> str:
+    """search_pattern for names folded already (accents and case; PostgreSQL's unaccent
+    and lower), one a line: the query's folded words in order, any punctuation or spaces
+    but no line break between them, with no classes of accented letters, so a trigram
+    index can find its matches."""
+    return WORD_GAP.join(re.escape(word) for word in re.findall(r"\w+", fold(query)))

@@ -7,7 +7,6 @@ Each view checks access through cases.access (a case outside the user's teams is
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -47,7 +46,7 @@ def _page(request: HttpRequest, queryset, default_size: int = 50):
     except ValueError:
         size = default_size
     size = size if size in PAGE_SIZES else default_size
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+    return casework_selectors.TwoStepPaginator(queryset, size).get_page(request.GET.get("page"))
 
 
 def _require(allowed: bool) -> None:

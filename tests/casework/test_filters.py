@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import pytest
 from django.http import QueryDict
 
-from cases import access, derived
+from cases import access, derived, normalize
 from cases.analytics import services as analytics_services
 from cases.casework import selectors as casework_selectors
 from cases.casework.filters import DEFAULT_SORT, SORT_FIELDS, CaseFilter, sort_headers
@@ -82,6 +82,27 @@ def test_a_search_ignores_accents_both_ways_and_legal_forms(team, analyst):
     assert names(analyst, "q=zurich-prazision") == ["Fénent Materials GmbH"]
     assert names(analyst, "q=Siemens%20Aktiengesellschaft") == ["Siemens AG"]
     assert names(analyst, "q=f%C3%A9nent%20optics") == ["Fenent Optics SA"]
+
+
+def test_a_search_finds_words_within_one_name_never_across_a_name_and_an_alias(team, analyst):
+    # PostgreSQL searches one column of the names folded, one a line (migration 0026).
+    referred("Amber Ltd", team, entity={"aliases": "Photonics Partners\nÉCOLE Ambre"})
+
+    assert names(analyst, "q=ltd%20photonics") == []
+    assert names(analyst, "q=partners%20ecole") == []
+    assert names(analyst, "q=ecole%20ambre") == ["Amber Ltd"]
+    assert names(analyst, "q=photonics-partners") == ["Amber Ltd"]
+
+
+def test_a_search_finds_an_entity_by_its_new_name_after_a_rename(team, analyst):
+    case = referred("Amber Ltd", team)
+    new_name = "Granité Optics Ltd"  # written without save(), as bulk updates are
+    Entity.objects.filter(pk=case.entity_id).update(
+        name=new_name, name_key=normalize.name_key(new_name)
+    )
+
+    assert names(analyst, "q=amber") == []
+    assert names(analyst, "q=granite") == ["Granité Optics Ltd"]
 
 
 def test_a_search_of_punctuation_only_is_matched_as_typed(team, analyst):
@@ -542,3 +563,21 @@ def test_a_post_of_another_teams_cases_is_refused(team, other_team, analyst):
 
     assert not found.is_valid()
     assert "post" in found.errors
+
+
+# ------------------------------------------------------------------------------ the form
+
+
+def test_the_form_draws_the_same_html_as_djangos_own_widget_templates(team, analyst):
+    # FilterForm draws its widgets with Jinja2 for speed; the page must not change.
+    from django.forms.renderers import DjangoTemplates
+    from django.test.html import parse_html
+
+    post = PostFactory(name="Consulate in Munich", host_country="DE")
+    referred("Alpha Robotics Ltd", team, post=post, technology_field="robotics")
+    bound = case_filter(analyst, "status=open&q=alpha&assignee=&post=999999")
+    fast = [str(field) for field in bound.form]
+    bound.form.renderer = DjangoTemplates()
+    assert len(fast) == len(bound.form.fields)
+    for drawn, field in zip(fast, bound.form, strict=True):
+        assert parse_html(drawn) == parse_html(str(field)), field.name

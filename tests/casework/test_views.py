@@ -12,14 +12,18 @@ from urllib.parse import parse_qs
 import pytest
 import responses
 from django.contrib.messages import get_messages
+from django.core.paginator import Paginator
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from cases import derived
+from cases import access, derived
+from cases.casework import selectors as casework_selectors
 from cases.casework import services as casework_services
+from cases.casework.filters import CaseFilter
 from cases.checks.sources import get_sources
 from cases.exports import CASE_LIST_FIELDS
 from cases.models import AuditEvent, Case, CaseStatusChange, CheckRun, Cohort, Entity, Finding
@@ -589,6 +593,28 @@ def test_it_pages_a_sorted_list_without_repeating_rows(alice, team, key):
 
     assert len(seen) == 200
     assert len(set(seen)) == 200
+
+
+@pytest.mark.parametrize("key", ["-leads", "name", "outcome"])
+def test_the_list_reads_a_page_in_two_steps_with_the_rows_of_one_query(analyst, team, key):
+    # TwoStepPaginator finds the page's ids first, then reads their rows: the same rows,
+    # in the same order, with the same counts as Django's paginator over one query.
+    for n in range(30):
+        c = make_case(f"Two step {n:02d} Ltd", team)
+        for m in range(n % 4):
+            FindingFactory(case=c, source="gdelt", external_id=f"T{n}-{m}")
+    cases = casework_selectors.cases_with_outcome(access.visible_cases(analyst))
+    rows = CaseFilter(QueryDict(f"sort={key}"), queryset=cases, user=analyst).qs
+    rows = casework_selectors.cases_in_list_order(rows, sorted_by_user=True)
+
+    for number in (1, 2, 3):
+        two_steps = casework_selectors.TwoStepPaginator(rows, 12).page(number)
+        one_query = Paginator(rows, 12).page(number)
+        assert [(c.pk, c.lead_count, c.is_positive, c.entity.name) for c in two_steps] == [
+            (c.pk, c.lead_count, c.is_positive, c.entity.name) for c in one_query
+        ]
+        assert two_steps.has_next() == one_query.has_next()
+    assert len(casework_selectors.TwoStepPaginator(rows, 12).page(3)) == 6
 
 
 def _rich_cases(team, assignee, count: int, start: int) -> None:

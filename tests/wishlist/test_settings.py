@@ -135,3 +135,25 @@ def test_make_run_sets_debug_for_the_newcomer():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "DEBUG=1"
+
+
+def test_postgresql_connections_turn_jit_off_and_keep_the_urls_options(tmp_path):
+    # JIT compiling took 55 ms of a 190 ms case list query at 100,000 cases.
+    show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
+    plain = manage(
+        "shell", "-c", show,
+        env={"DEBUG": "1", "DATABASE_URL": "postgres://u@127.0.0.1:5432/db"},
+        tmp_path=tmp_path,
+    )  # fmt: skip
+    with_options = manage(
+        "shell", "-c", show,
+        env={
+            "DEBUG": "1",
+            "DATABASE_URL": "postgres://u@127.0.0.1:5432/db?options=-c%20statement_timeout%3D5000",
+        },
+        tmp_path=tmp_path,
+    )  # fmt: skip
+
+    assert plain.returncode == 0, plain.stderr
+    assert "'options': '-c jit=off'" in plain.stdout
+    assert "'options': '-c statement_timeout=5000 -c jit=off'" in with_options.stdout
