@@ -10,10 +10,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.db import connection
 from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery, TextField
-from django.forms.renderers import Jinja2
 from django.http import QueryDict
 
 from cases import access, normalize, rules
+from cases.casework.list_forms import JinjaWidgetsForm, ListedChoices
 from cases.casework.tags import tag_choices
 from cases.models import (
     AllianceBloc,
@@ -99,28 +99,6 @@ class CountryField(forms.CharField):
 
 class CountryFilter(django_filters.CharFilter):
     field_class = CountryField
-
-
-class ListedChoices(django_filters.fields.ModelChoiceIterator):
-    """A model choice field's options read in one plain query and once per form. Django
-    reads them afresh each time the options are drawn or counted, through a server-side
-    cursor on PostgreSQL (DECLARE ... WITH HOLD, FETCH, CLOSE: three round trips), and a
-    case list page drew its four model filters' options some forty times."""
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        if self.field.null_label is not None:
-            yield (self.field.null_value, self.field.null_label)
-        for obj in self.queryset:  # the field's queryset: its rows are kept on it
-            yield self.choice(obj)
-
-    def __len__(self):
-        extra = (self.field.empty_label is not None) + (self.field.null_label is not None)
-        return len(self.queryset) + extra
-
-    def __bool__(self):
-        return self.field.empty_label is not None or bool(self.queryset)
 
 
 class ListedModelChoiceField(django_filters.fields.ModelChoiceField):
@@ -225,15 +203,9 @@ def sort_headers(query: QueryDict, current: str) -> dict[str, SortHeader]:
     return headers
 
 
-class FilterForm(forms.Form):
-    """The filters' form, its widgets drawn by Jinja2: the same HTML as Django's own
-    widget templates (tests/casework/test_filters.py compares them), in about a tenth of
-    the time. The case list's selects hold a few hundred options (posts, members,
-    technology fields, tags), and Django's template engine drew each as an included
-    template: two thirds of the page's time at 100,000 cases (bench/load_test.py). One
-    renderer for every form, as its Jinja2 environment compiles the templates once."""
-
-    default_renderer = Jinja2()
+class FilterForm(JinjaWidgetsForm):
+    """The filters' form: a few hundred options a page (posts, members, technology
+    fields, tags), drawn by Jinja2."""
 
 
 class CaseFilter(django_filters.FilterSet):

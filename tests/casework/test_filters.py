@@ -581,3 +581,17 @@ def test_the_form_draws_the_same_html_as_djangos_own_widget_templates(team, anal
     assert len(fast) == len(bound.form.fields)
     for drawn, field in zip(fast, bound.form, strict=True):
         assert parse_html(drawn) == parse_html(str(field)), field.name
+
+
+def test_the_bulk_form_draws_the_same_html_as_djangos_own_widget_templates(team, analyst):
+    from django.forms.renderers import DjangoTemplates
+    from django.test.html import parse_html
+
+    from cases.casework.list_forms import BulkActionForm
+
+    form = BulkActionForm(initial={"filter_query": "status=open"}, user=analyst)
+    fast = [str(field) for field in form]
+    form.renderer = DjangoTemplates()
+    assert "<option" in "".join(fast)
+    for drawn, field in zip(fast, form, strict=True):
+        assert parse_html(drawn) == parse_html(str(field)), field.name
