@@ -5,7 +5,8 @@
 # aliases are kept folded (accents by unaccent, then case) in one column the database
 # computes itself, with a trigram index: the search's plain pattern is found from the
 # index, and a broad one (a word in thousands of names) reads one cheap column per row
-# instead of unaccenting three (a tenth of the time).
+# instead of unaccenting three (the count of a team's matches for "photonics" went from
+# about 135 ms to 50).
 #
 # The column is PostgreSQL's alone and not a field of the model: SQLite has no unaccent
 # and keeps the one regular expression (cases.casework.filters.CaseFilter.search), and
