@@ -673,9 +673,8 @@ def search_pattern(query: str) -> str:
     and accents ignored, any punctuation or spaces between them; "" for a query with no
     letters or digits. Its syntax is common to PostgreSQL and Python (SQLite)."""
     variants = _letter_variants()
-    words = re.findall(r"\w+", fold(query))
     return WORD_GAP.join(
-        "".join(variants.get(ch) or re.escape(ch) for ch in word) for word in words
+        "".join(variants.get(ch) or re.escape(ch) for ch in word) for word in _search_words(query)
     )
 
 
@@ -684,4 +683,8 @@ def folded_search_pattern(query: str) -> str:
     and lower), one a line: the query's folded words in order, any punctuation or spaces
     but no line break between them, with no classes of accented letters, so a trigram
     index can find its matches."""
-    return WORD_GAP.join(re.escape(word) for word in re.findall(r"\w+", fold(query)))
+    return WORD_GAP.join(re.escape(word) for word in _search_words(query))
+
+
+def _search_words(query: str) -> list[str]:
+    return re.findall(r"\w+", fold(query))

@@ -203,11 +203,6 @@ def sort_headers(query: QueryDict, current: str) -> dict[str, SortHeader]:
     return headers
 
 
-class FilterForm(JinjaWidgetsForm):
-    """The filters' form: a few hundred options a page (posts, members, technology
-    fields, tags), drawn by Jinja2."""
-
-
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search names", method="search")
     # A status is a column of the case: no join to repeat rows, so no DISTINCT (which
@@ -264,7 +259,7 @@ class CaseFilter(django_filters.FilterSet):
     class Meta:
         model = Case
         fields: list[str] = []
-        form = FilterForm
+        form = JinjaWidgetsForm  # a few hundred options a page
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -329,18 +324,19 @@ class CaseFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        pattern = normalize.search_pattern(value)
+        # PostgreSQL matches the names folded in the database (migration 0026), from a
+        # trigram index; the pattern of accent classes made it read every name.
+        folded = connection.vendor == "postgresql"
+        pattern = (normalize.folded_search_pattern if folded else normalize.search_pattern)(value)
         if not pattern:  # punctuation only: as typed
             return queryset.filter(
                 Q(entity__name__icontains=value)
                 | Q(entity__name_native__icontains=value)
                 | Q(entity__aliases__icontains=value)
             )
-        if connection.vendor == "postgresql":
-            # The names folded in the database (migration 0026), read from a trigram
-            # index; the pattern of accent classes made PostgreSQL read every name.
+        if folded:
             queryset = queryset.alias(folded_names=FoldedNames("entity__name"))
-            found = Q(folded_names__regex=normalize.folded_search_pattern(value))
+            found = Q(folded_names__regex=pattern)
         else:
             found = Q()
             for column in ("name", "name_native", "aliases"):
@@ -411,7 +407,7 @@ class ReviewQueueFilter(django_filters.FilterSet):
     class Meta:
         model = Finding
         fields: list[str] = []
-        form = FilterForm
+        form = JinjaWidgetsForm  # a few hundred options a page
 
     def __init__(self, *args, user, sources, **kwargs):
         super().__init__(*args, **kwargs)

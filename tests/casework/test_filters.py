@@ -568,30 +568,33 @@ def test_a_post_of_another_teams_cases_is_refused(team, other_team, analyst):
 # ------------------------------------------------------------------------------ the form
 
 
-def test_the_form_draws_the_same_html_as_djangos_own_widget_templates(team, analyst):
-    # FilterForm draws its widgets with Jinja2 for speed; the page must not change.
+def assert_drawn_as_djangos_templates_draw(form) -> list[str]:
+    """Each field of the form as its Jinja2 renderer draws it is the HTML Django's own
+    widget templates draw; the fields as drawn."""
     from django.forms.renderers import DjangoTemplates
     from django.test.html import parse_html
 
+    fast = [str(field) for field in form]
+    form.renderer = DjangoTemplates()
+    for drawn, field in zip(fast, form, strict=True):
+        assert parse_html(drawn) == parse_html(str(field)), field.name
+    return fast
+
+
+def test_the_form_draws_the_same_html_as_djangos_own_widget_templates(team, analyst):
+    # The filter form draws its widgets with Jinja2 for speed; the page must not change.
     post = PostFactory(name="Consulate in Munich", host_country="DE")
     referred("Alpha Robotics Ltd", team, post=post, technology_field="robotics")
     bound = case_filter(analyst, "status=open&q=alpha&assignee=&post=999999")
-    fast = [str(field) for field in bound.form]
-    bound.form.renderer = DjangoTemplates()
+
+    fast = assert_drawn_as_djangos_templates_draw(bound.form)
+
     assert len(fast) == len(bound.form.fields)
-    for drawn, field in zip(fast, bound.form, strict=True):
-        assert parse_html(drawn) == parse_html(str(field)), field.name
 
 
 def test_the_bulk_form_draws_the_same_html_as_djangos_own_widget_templates(team, analyst):
-    from django.forms.renderers import DjangoTemplates
-    from django.test.html import parse_html
-
     from cases.casework.list_forms import BulkActionForm
 
     form = BulkActionForm(initial={"filter_query": "status=open"}, user=analyst)
-    fast = [str(field) for field in form]
-    form.renderer = DjangoTemplates()
-    assert "<option" in "".join(fast)
-    for drawn, field in zip(fast, form, strict=True):
-        assert parse_html(drawn) == parse_html(str(field)), field.name
+
+    assert "<option" in "".join(assert_drawn_as_djangos_templates_draw(form))
