@@ -156,7 +156,16 @@ class TwoStepPaginator(Paginator):
     included. In one query PostgreSQL computes the select list (the counts of a case's
     findings) for every row before the page's offset: page 100 of a team's cases read
     5,000 rows' counts to show 50 (150 ms at 100,000 cases; bench/load_test.py). Two
-    queries a page either way."""
+    queries a page either way.
+
+    A list of few rows (a narrow search or filter) has its ids read whole and sliced
+    here. Given a LIMIT, PostgreSQL walks the index of the sort order and tests every
+    case against the search, expecting matches to come soon; when only 20 of a team's
+    12,500 cases match, it walks all of them (130 ms for "cobalt robotics 4"). Without
+    the LIMIT it finds the matches first through the search's index and sorts them
+    (10 ms); reading a couple of thousand ids costs a few milliseconds."""
+
+    read_whole_up_to = 2_000
 
     def page(self, number) -> Page:
         number = self.validate_number(number)
@@ -164,7 +173,11 @@ class TwoStepPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        ordered = self.object_list.values_list("pk", flat=True)
+        if self.count <= self.read_whole_up_to:
+            ids = list(ordered)[bottom:top]
+        else:
+            ids = list(ordered[bottom:top])
         rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=ids)}
         return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
 

@@ -595,10 +595,15 @@ def test_it_pages_a_sorted_list_without_repeating_rows(alice, team, key):
     assert len(set(seen)) == 200
 
 
+@pytest.mark.parametrize("read_whole_up_to", [2_000, 0], ids=["ids-read-whole", "ids-limited"])
 @pytest.mark.parametrize("key", ["-leads", "name", "outcome"])
-def test_the_list_reads_a_page_in_two_steps_with_the_rows_of_one_query(analyst, team, key):
+def test_the_list_reads_a_page_in_two_steps_with_the_rows_of_one_query(
+    analyst, team, key, read_whole_up_to, monkeypatch
+):
     # TwoStepPaginator finds the page's ids first, then reads their rows: the same rows,
-    # in the same order, with the same counts as Django's paginator over one query.
+    # in the same order, with the same counts as Django's paginator over one query,
+    # whether the ids of a short list are read whole or a page of them with a LIMIT.
+    monkeypatch.setattr(casework_selectors.TwoStepPaginator, "read_whole_up_to", read_whole_up_to)
     for n in range(30):
         c = make_case(f"Two step {n:02d} Ltd", team)
         for m in range(n % 4):
