@@ -1,8 +1,10 @@
 """Shared fixtures. Tests run on whatever DATABASE_URL names (SQLite when unset)."""
 
+import os
+
 import kombu.pools
 import pytest
-from django.test import override_settings
+from django.test import TransactionTestCase, override_settings
 
 from tests.clients import Client
 from tests.factories import (
@@ -12,6 +14,38 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+
+# The fixtures through which a test reaches the database (pytest-django's).
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+
+
+def needs_services(item: pytest.Item) -> bool:
+    """Whether the test can behave differently on PostgreSQL and Redis than on SQLite
+    with tasks in-process: it reaches the database, or it is marked `services` (it reads
+    REDIS_URL or the database's kind without a database fixture)."""
+    if any(item.get_closest_marker(name) for name in ("django_db", "postgres", "services")):
+        return True
+    if DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        return True
+    cls = getattr(item, "cls", None)
+    return cls is not None and issubclass(cls, TransactionTestCase)
+
+
+def pytest_collection_modifyitems(config, items):
+    """WISHLIST_TESTS=services runs only the tests of needs_services(): .ci/run's second
+    pass, on PostgreSQL and Redis, skips the parsers, rules and other pure tests the
+    first pass ran already, as their outcome cannot depend on the database kind."""
+    if os.environ.get("WISHLIST_TESTS", "all") != "services":
+        return
+    kept = [item for item in items if needs_services(item)]
+    config.hook.pytest_deselected(items=[item for item in items if not needs_services(item)])
+    items[:] = kept
 
 
 @pytest.fixture(autouse=True, scope="session")

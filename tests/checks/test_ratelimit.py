@@ -65,6 +65,7 @@ def test_local_limiter_spaces_slow_sources():
     assert time.monotonic() - start >= 0.9
 
 
+@pytest.mark.services
 @pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (CI sets it)")
 def test_redis_limiter_holds_the_limit_for_many_clients_together():
     key = f"test-{time.time_ns()}"
