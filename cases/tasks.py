@@ -9,7 +9,9 @@ when a run is queued delays the check, it does not lose it.
 """
 
 import logging
+import os
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -130,11 +132,35 @@ def _checks_in_thread() -> bool:
 _CHECK_TURNS = threading.BoundedSemaphore(2)
 
 
+# Random per start, and the process id for workers forked from one parent: a restarted
+# server (in a container, often with the same process id) is never taken for the old one.
+_STARTED = uuid.uuid4().hex[:12]
+
+
+def _thread_delivery() -> str:
+    """The start of the deliveries of the runs this process hands to its threads."""
+    return f"{outbox.THREAD_DELIVERY}{_STARTED}-{os.getpid()}-"
+
+
+def checks_resume_orphaned(case_id: int) -> int:
+    """Embedded mode: run again the case's checks a stopped web process left unfinished
+    (cases.checks.outbox.check_runs_orphaned_take_back); how many. Elsewhere the reaper
+    does this, and this does nothing."""
+    if not _checks_in_thread():
+        return 0
+    ids = outbox.check_runs_orphaned_take_back(
+        case_id=case_id, this_process=_thread_delivery(), now=timezone.now()
+    )
+    if ids:
+        _publish_in_thread(ids)
+    return len(ids)
+
+
 def _publish_in_thread(ids: list[int]) -> outbox.Published:
-    """Mark the runs sent, as the outbox does for a worker, and run them one after the
-    other in a daemon thread; the case page follows them (cases.checks.selectors)."""
+    """Mark the runs sent, as the outbox does for a worker, and as this process's, and run
+    them one after the other in a daemon thread; the case page follows them."""
     taken: list[int] = []
-    published = outbox.check_runs_publish(send=taken.append, ids=ids)
+    published = outbox.check_runs_publish(send=taken.append, ids=ids, delivery=_thread_delivery())
     if taken:
         _in_thread(f"checks-{taken[0]}", lambda: _checks_in_turn(taken))
     return published
@@ -146,7 +172,8 @@ def _checks_in_turn(ids: list[int]) -> None:
             # One run that breaks must not strand the rest (check_execute records its own
             # failures; this is for what escapes it, such as a lost database connection).
             try:
-                run_check.apply(args=[check_run_id], throw=True)
+                task_id = f"{_thread_delivery()}{check_run_id}"
+                run_check.apply(args=[check_run_id], task_id=task_id, throw=True)
             except Exception:
                 logger.exception("Check %s failed in its thread", check_run_id)
 

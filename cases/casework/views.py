@@ -174,7 +174,11 @@ def _case_forms(case: Case, bound: dict) -> dict:
 @require_GET
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _case_page(request, access.case_or_404(request.user, pk))
+    case = access.case_or_404(request.user, pk)
+    # Checks a restarted web process left "running" would show so, and block "Check now",
+    # for good: the page that shows them runs them again (embedded mode only).
+    tasks.checks_resume_orphaned(case.pk)
+    return _case_page(request, case)
 
 
 def _after_change(request: HttpRequest, case: Case, message: str, anchor: str = "") -> HttpResponse:
@@ -288,6 +292,7 @@ def case_finding_add(request: HttpRequest, pk: int) -> HttpResponse:
 def case_check_now(request: HttpRequest, pk: int) -> HttpResponse:
     case = access.case_or_404(request.user, pk)
     _require(access.can_edit(request.user))
+    tasks.checks_resume_orphaned(case.pk)
     pending = checks_selectors.case_pending_sources(case)
     sources = [name for name in get_sources() if name not in pending]
     if not sources:
@@ -316,6 +321,7 @@ def case_check_now(request: HttpRequest, pk: int) -> HttpResponse:
 def case_checks(request: HttpRequest, pk: int) -> HttpResponse:
     """The case page's Checks panel alone: its script asks for it while checks run."""
     case = access.case_or_404(request.user, pk)
+    tasks.checks_resume_orphaned(case.pk)
     return render(request, "cases/_check_panel.html", _check_context(request.user, case))
 
 

@@ -6,6 +6,12 @@ committed, and `published_at` records that it was; a send the broker refuses lea
 empty for the relay (beat, every minute) to try again. A run that then never finishes
 (Redis restarted empty, a worker killed with no message left to deliver again) is
 taken back by the reaper and sent again, a bounded number of times.
+
+In the embedded default there is neither broker nor reaper: "Check now" hands the runs to
+a thread of the web process, marking each with that process's delivery (THREAD_DELIVERY
+and its own suffix). A run marked by another process was left when its web process
+stopped, and is taken back the same way when its case is next opened
+(check_runs_orphaned_take_back); embedded mode serves from one process.
 """
 
 import logging
@@ -42,7 +48,11 @@ class Published:
 
 
 def check_runs_publish(
-    *, send: Callable[[int], None], ids: Iterable[int] | None = None, limit: int | None = None
+    *,
+    send: Callable[[int], None],
+    ids: Iterable[int] | None = None,
+    limit: int | None = None,
+    delivery: str = "",
 ) -> Published:
     """Send the queued runs not yet sent (these ids, or all of them oldest first).
 
@@ -50,8 +60,10 @@ def check_runs_publish(
     two relays never send one run twice. A send the broker refuses is unmarked and the
     pass stops there: the broker is down for the rest too, and they wait for the relay.
     A send that never returns (the process killed) leaves the run marked sent, which the
-    reaper finds. Broker errors are reported, never raised.
+    reaper finds. Broker errors are reported, never raised. `delivery` marks the runs
+    handed to this process's threads (embedded mode) as theirs.
     """
+    marks = {"delivery": delivery} if delivery else {}
     waiting = CheckRun.objects.filter(status=CheckRun.Status.QUEUED, published_at__isnull=True)
     if ids is not None:
         waiting = waiting.filter(id__in=list(ids))
@@ -61,7 +73,7 @@ def check_runs_publish(
         stamp = timezone.now()
         mine = CheckRun.objects.filter(
             id=check_run_id, status=CheckRun.Status.QUEUED, published_at__isnull=True
-        ).update(published_at=stamp)
+        ).update(published_at=stamp, **marks)
         if not mine:
             continue  # another relay sent it first
         try:
@@ -91,23 +103,59 @@ def check_runs_reap(*, now: datetime, queue_idle: bool) -> Reaped:
     limit) and no message is left to deliver it again; one sent that long ago and never
     taken lost its message, but only if no message waits in the broker (`queue_idle`):
     in a long backlog it is merely waiting its turn. Each goes back to the outbox to be
-    sent again, counting an attempt (a delivery counts its own when it claims the run),
-    and after WISHLIST_CHECK_MAX_ATTEMPTS it ends as an error instead. A stranded run
-    may have filed the leads of the spans it read (each with its period); sending it
-    again resumes after them, and leads are unique per case, source and external id, so
-    nothing is filed twice. Each change is a conditional UPDATE: a worker that takes the
-    run meanwhile keeps it.
+    sent again (_take_back). A stranded run may have filed the leads of the spans it
+    read (each with its period); sending it again resumes after them, and leads are
+    unique per case, source and external id, so nothing is filed twice.
     """
     deadline = now - settings.WISHLIST_CHECK_STALE_AFTER
-    most = settings.WISHLIST_CHECK_MAX_ATTEMPTS
     stranded = Q(status=CheckRun.Status.RUNNING, claimed_at__lt=deadline)
     if queue_idle:
         stranded |= Q(status=CheckRun.Status.QUEUED, published_at__lt=deadline)
-    requeued = gave_up = 0
-    runs = CheckRun.objects.filter(stranded).values(
-        "id", "status", "attempts", "claimed_at", "published_at"
+    ids, gave_up = _take_back(
+        CheckRun.objects.filter(stranded),
+        now=now,
+        why="its worker stopped, or the broker lost its task",
     )
-    for run in runs:
+    if ids or gave_up:
+        logger.warning("Stranded checks: %d sent again, %d given up", len(ids), gave_up)
+    return Reaped(requeued=len(ids), gave_up=gave_up)
+
+
+# The deliveries of runs handed to a thread of a web process (embedded mode) start so.
+THREAD_DELIVERY = "thread-"
+
+
+def check_runs_orphaned_take_back(*, case_id: int, this_process: str, now: datetime) -> list[int]:
+    """Embedded mode: take back the case's runs handed to a thread of a web process other
+    than this one (`this_process`, the start of its deliveries) and never finished. That
+    process stopped (a restart, a reload of the development server), and its threads
+    with it; nothing else would ever run them, and "Check now" would stay refused as long
+    as they look queued. Returns the ids sent back to the queue, for this process's
+    threads to run; counted and bounded as the reaper's."""
+    orphaned = CheckRun.objects.filter(
+        case_id=case_id,
+        status__in=[CheckRun.Status.QUEUED, CheckRun.Status.RUNNING],
+        delivery__startswith=THREAD_DELIVERY,
+    ).exclude(delivery__startswith=this_process)
+    requeued, gave_up = _take_back(
+        orphaned, now=now, why="the web process running it stopped before it finished"
+    )
+    if requeued or gave_up:
+        logger.warning(
+            "Checks of a stopped web process: %d sent again, %d given up", len(requeued), gave_up
+        )
+    return requeued
+
+
+def _take_back(runs, *, now: datetime, why: str) -> tuple[list[int], int]:
+    """Send these unfinished runs back to the queue, counting an attempt (a delivery
+    counts its own when it claims the run), or end them as errors after
+    WISHLIST_CHECK_MAX_ATTEMPTS. Each change is a conditional UPDATE: a worker that takes
+    the run meanwhile keeps it. Returns the ids requeued and how many were given up."""
+    most = settings.WISHLIST_CHECK_MAX_ATTEMPTS
+    requeued: list[int] = []
+    gave_up = 0
+    for run in runs.values("id", "status", "attempts", "claimed_at", "published_at"):
         unchanged = CheckRun.objects.filter(
             id=run["id"],
             status=run["status"],
@@ -120,13 +168,10 @@ def check_runs_reap(*, now: datetime, queue_idle: bool) -> Reaped:
                 status=CheckRun.Status.ERROR,
                 attempts=attempts,
                 finished_at=now,
-                error=f"gave up after {attempts} attempts: the check never finished "
-                "(its worker stopped, or the broker lost its task)",
+                error=f"gave up after {attempts} attempts: the check never finished ({why})",
             )
-        else:
-            requeued += unchanged.update(
-                status=CheckRun.Status.QUEUED, attempts=attempts, published_at=None, delivery=""
-            )
-    if requeued or gave_up:
-        logger.warning("Stranded checks: %d sent again, %d given up", requeued, gave_up)
-    return Reaped(requeued=requeued, gave_up=gave_up)
+        elif unchanged.update(
+            status=CheckRun.Status.QUEUED, attempts=attempts, published_at=None, delivery=""
+        ):
+            requeued.append(run["id"])
+    return requeued, gave_up

@@ -8,8 +8,9 @@ import threading
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 
-from cases import derived
+from cases import derived, tasks
 from cases.checks import sources
 from cases.checks.http import HttpClient
 from cases.models import CheckRun
@@ -207,3 +208,109 @@ def test_the_panel_is_read_only(client, analyst, case):
 
     assert response.status_code == 405
     assert CheckRun.objects.count() == before
+
+
+# A web process that stops (a restart, the development server reloading) takes its
+# checks' threads with it; in embedded mode nothing else would ever finish their runs.
+
+
+def left_by_a_stopped_process(case, source: str, *, status=CheckRun.Status.RUNNING, attempts=None):
+    """A run a thread of another web process took (running) or was handed (queued)."""
+    now = timezone.now()
+    if attempts is None:
+        attempts = 1 if status == CheckRun.Status.RUNNING else 0
+    return CheckRun.objects.create(
+        case=case,
+        source=source,
+        status=status,
+        queued_at=now,
+        published_at=now,
+        started_at=now if status == CheckRun.Status.RUNNING else None,
+        claimed_at=now if status == CheckRun.Status.RUNNING else None,
+        attempts=attempts,
+        delivery="thread-0123456789ab-7-",
+    )
+
+
+@in_thread
+@pytest.mark.parametrize("status", [CheckRun.Status.RUNNING, CheckRun.Status.QUEUED])
+def test_opening_the_case_runs_again_the_checks_a_stopped_process_left(
+    embedded, client, analyst, case, status
+):
+    run = left_by_a_stopped_process(case, "held", status=status)
+    held = HeldSource()
+    client.force_login(analyst)
+    with sources.override(held):
+        page = client.get(case.get_absolute_url())
+        assert held.asked.wait(timeout=30)
+        held.answer.set()
+        join_checks()
+        shown = panel(client, case)
+
+    assert page.status_code == 200
+    run.refresh_from_db()
+    assert run.status == CheckRun.Status.OK and run.leads_created == 1
+    assert run.attempts == 2  # the lost try, then this one
+    assert run.delivery.startswith(tasks._thread_delivery())
+    assert CheckRun.objects.filter(case=case).count() == 1  # the same run, not a second
+    assert "data-poll" not in shown and "1 new lead" in shown
+
+
+@in_thread
+def test_check_now_is_not_refused_for_checks_a_stopped_process_left(
+    embedded, client, analyst, case
+):
+    run = left_by_a_stopped_process(case, "held")
+    held = HeldSource()
+    held.answer.set()
+    client.force_login(analyst)
+    with sources.override(held):
+        client.post(reverse("cases:case_check_now", args=[case.pk]))
+        join_checks()
+
+    run.refresh_from_db()
+    assert run.status == CheckRun.Status.OK
+
+
+@in_thread
+def test_a_check_this_process_is_running_is_left_to_it(embedded, client, analyst, case):
+    run = left_by_a_stopped_process(case, "fake")
+    CheckRun.objects.filter(pk=run.pk).update(delivery=tasks._thread_delivery() + str(run.pk))
+    before = list(CheckRun.objects.values())
+    client.force_login(analyst)
+    with sources.override(FakeSource()):
+        client.get(case.get_absolute_url())
+        panel(client, case)
+
+    assert not check_threads()
+    assert list(CheckRun.objects.values()) == before
+
+
+@in_thread
+def test_a_check_left_too_often_ends_as_a_failure_in_words(embedded, client, analyst, case):
+    run = left_by_a_stopped_process(case, "fake", attempts=3)  # WISHLIST_CHECK_MAX_ATTEMPTS
+    client.force_login(analyst)
+    with sources.override(FakeSource()):
+        shown = panel(client, case)
+
+    assert not check_threads()
+    run.refresh_from_db()
+    assert run.status == CheckRun.Status.ERROR
+    assert "the web process running it stopped before it finished" in shown
+    assert "data-poll" not in shown
+
+
+@in_thread
+def test_with_a_broker_the_reaper_not_the_page_takes_checks_back(
+    embedded, settings, client, analyst, case
+):
+    settings.WISHLIST_CHECK_IN_THREAD = False
+    run = left_by_a_stopped_process(case, "fake")
+    before = list(CheckRun.objects.values())
+    client.force_login(analyst)
+    with sources.override(FakeSource()):
+        client.get(case.get_absolute_url())
+
+    assert list(CheckRun.objects.values()) == before
+    run.refresh_from_db()
+    assert run.status == CheckRun.Status.RUNNING
