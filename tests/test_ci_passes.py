@@ -29,19 +29,17 @@ def test_a_test_marked_services_runs_in_both_passes(request):
     assert needs_services(request.node)
 
 
-class TestADjangoTestCaseRunsInBothPasses(TestCase):
+class _KnowsItsNode:
     @pytest.fixture(autouse=True)
     def _node(self, request):
         self.node = request.node
 
+
+class TestADjangoTestCaseRunsInBothPasses(_KnowsItsNode, TestCase):
     def test_it(self):
         assert needs_services(self.node)
 
 
-class TestASimpleTestCaseIsLeftToTheFirstPass(SimpleTestCase):
-    @pytest.fixture(autouse=True)
-    def _node(self, request):
-        self.node = request.node
-
+class TestASimpleTestCaseIsLeftToTheFirstPass(_KnowsItsNode, SimpleTestCase):
     def test_it(self):
         assert not needs_services(self.node)
